@@ -1,0 +1,61 @@
+# proofloop: `make run` serves it locally with demo data; `make test` runs every check and test tier.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+STAGE ?= prod
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: run test lint typecheck unit integration browser package package-lint bench system-deps clean
+
+$(STAMPS)/venv: requirements.txt requirements-dev.txt
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Java (DynamoDB Local) and Chromium (browser tier) come from Debian's packages.
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: $(STAMPS)/venv
+	$(BIN)/python -m localdev.server
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMPS)/venv
+	$(BIN)/mypy chalicelib
+
+unit: $(STAMPS)/venv
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMPS)/venv $(STAMPS)/node system-deps
+	$(BIN)/pytest tests/integration
+
+browser: $(STAMPS)/venv system-deps
+	$(BIN)/pytest tests/browser
+
+package: $(STAMPS)/venv
+	$(BIN)/python scripts/package.py --stage $(STAGE)
+
+package-lint: $(STAMPS)/venv
+	$(BIN)/python scripts/package.py --stage dev
+	$(BIN)/python scripts/package.py --stage prod
+	$(BIN)/cfn-lint dist/dev/sam.json dist/dev/table.json dist/prod/sam.json dist/prod/table.json
+
+test: $(STAMPS)/venv $(STAMPS)/node system-deps lint typecheck package-lint
+	$(BIN)/pytest tests
+
+bench: $(STAMPS)/venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(STAMPS) node_modules dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""proofloop's routing table: each view hands one request to one endpoint in chalicelib."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Rate, Response
+
+app = Chalice(app_name="proofloop")
+app.debug = False
+
+# Content types are checked by the endpoints themselves, so a wrong one is our JSON 415, not Chalice's.
+ANY = ["*/*"]
+
+
+def _request() -> Any:
+    from chalicelib.http import HttpRequest
+
+    req = app.current_request
+    query = dict((req.query_params or {}).items())
+    identity = (req.context or {}).get("identity") or {}
+    return HttpRequest(
+        method=req.method,
+        path=(req.context or {}).get("path", ""),
+        path_params=dict(req.uri_params or {}),
+        query=query,
+        headers={k.lower(): v for k, v in req.headers.items()},
+        body=req.raw_body or b"",
+        source_ip=identity.get("sourceIp", ""),
+        request_id=(req.context or {}).get("requestId", ""),
+    )
+
+
+def _call(name: str) -> Response:
+    from chalicelib.endpoints import dispatch
+
+    answer = dispatch(name, _request())
+    headers: dict[str, Any] = dict(answer.headers)
+    if answer.cookies:
+        headers["Set-Cookie"] = answer.cookies
+    return Response(body=answer.body, status_code=answer.status, headers=headers)
+
+
+@app.middleware("http")
+def observe(event: Any, get_response: Any) -> Any:
+    from chalicelib.observability import logger, metrics
+
+    context = event.context or {}
+    logger.set_correlation_id(context.get("requestId"))
+    try:
+        response = get_response(event)
+        metrics.add_metric(name=f"Http{response.status_code // 100}xx", unit="Count", value=1)
+        return response
+    finally:
+        metrics.flush_metrics()
+
+
+# --- service ---------------------------------------------------------------
+@app.route("/health", methods=["GET"])
+def health() -> Response:
+    return _call("health")
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    return _call("openapi_document")
+
+
+@app.route("/admin/run-due", methods=["POST"], content_types=ANY)
+def run_due() -> Response:
+    return _call("run_due")
+
+
+# --- shops -----------------------------------------------------------------
+@app.route("/shops", methods=["POST"], content_types=ANY)
+def create_shop() -> Response:
+    return _call("create_shop")
+
+
+@app.route("/shops/{shop_id}", methods=["GET"])
+def get_shop(shop_id: str) -> Response:
+    return _call("get_shop")
+
+
+@app.route("/shops/{shop_id}", methods=["PATCH"], content_types=ANY)
+def update_shop(shop_id: str) -> Response:
+    return _call("update_shop")
+
+
+@app.route("/shops/{shop_id}/api-key", methods=["POST"], content_types=ANY)
+def rotate_api_key(shop_id: str) -> Response:
+    return _call("rotate_api_key")
+
+
+# --- scheduled work ----------------------------------------------------------
+@app.schedule(Rate(10, unit=Rate.MINUTES), name="run-due-work")
+def run_due_work(event: Any) -> dict[str, int]:
+    from chalicelib.jobs import run_due_work as run
+
+    return run()

@@ -1,0 +1,1 @@
+"""proofloop domain: everything but the HTTP routing lives here."""

@@ -1,0 +1,8 @@
+"""HTTP endpoints, framework-neutral: parse, authorize, call the domain, shape the answer."""
+
+from __future__ import annotations
+
+from chalicelib.endpoints import shops, system  # noqa: F401 - registers the operations
+from chalicelib.endpoints.registry import OPERATIONS, dispatch
+
+__all__ = ["OPERATIONS", "dispatch"]

@@ -1,0 +1,96 @@
+"""Domain errors and their one mapping to HTTP status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ProofloopError(Exception):
+    """Base of every error the API answers deliberately."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class BadRequest(ProofloopError):
+    status = 400
+    code = "bad_request"
+
+
+class InvalidJson(ProofloopError):
+    status = 400
+    code = "invalid_json"
+
+
+class ValidationFailed(ProofloopError):
+    status = 422
+    code = "validation_failed"
+
+
+class Unauthorized(ProofloopError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ProofloopError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ProofloopError):
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(ProofloopError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class Conflict(ProofloopError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(ProofloopError):
+    status = 410
+    code = "gone"
+
+
+class PayloadTooLarge(ProofloopError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ProofloopError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(ProofloopError):
+    status = 429
+    code = "too_many_requests"
+
+
+class RetryLater(ProofloopError):
+    """A dependency failed after its retries: the caller should deliver again."""
+
+    status = 503
+    code = "retry_later"
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}

@@ -1,0 +1,119 @@
+"""Framework-neutral HTTP request and response values, and body parsing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs
+
+from chalicelib import errors
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
+
+MAX_BODY_BYTES = 256 * 1024
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """What a route needs from a request, independent of the router serving it."""
+
+    method: str
+    path: str
+    path_params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+    source_ip: str = ""
+    request_id: str = ""
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def media_type(self) -> str:
+        return self.header("content-type").split(";", 1)[0].strip().lower()
+
+    def bearer_token(self) -> str | None:
+        value = self.header("authorization")
+        scheme, _, token = value.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return token.strip()
+
+    def cookie(self, name: str) -> str | None:
+        for part in self.header("cookie").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name:
+                return value
+        return None
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes | str = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: list[str] = field(default_factory=list)
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    out = {"Content-Type": "application/json"}
+    if headers:
+        out.update(headers)
+    return HttpResponse(status=status, body=json.dumps(payload, separators=(",", ":")), headers=out)
+
+
+def error_response(error: errors.ProofloopError) -> HttpResponse:
+    headers: dict[str, str] = {}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="proofloop"'
+    return json_response(error.body(), status=error.status, headers=headers)
+
+
+def read_json(request: HttpRequest) -> Any:
+    """The body as JSON; a wrong media type or broken JSON is a 4xx, never a 500."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if request.media_type and request.media_type not in JSON_TYPES:
+        raise errors.UnsupportedMediaType(f"send application/json, not {request.media_type}")
+    if not request.body.strip():
+        raise errors.InvalidJson("request body is empty; send a JSON object")
+    try:
+        return json.loads(request.body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise errors.InvalidJson(f"request body is not valid JSON: {exc}") from None
+
+
+def read_form(request: HttpRequest) -> dict[str, str]:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        parsed = parse_qs(request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise errors.BadRequest("form body is not UTF-8") from None
+    return {key: values[-1] for key, values in parsed.items()}
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    """Validate data against a pydantic model; failures name the field (422)."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        first = problems[0]
+        raise errors.ValidationFailed(f"{first['field']}: {first['problem']}", details=problems) from None
+
+
+def parse_json_body(request: HttpRequest, model: type[M]) -> M:
+    return parse_model(model, read_json(request))

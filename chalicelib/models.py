@@ -1,0 +1,127 @@
+"""Request and response models: they validate input and generate /openapi.json."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+_HOST = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="snake_case error code")
+    message: str
+    details: list[dict[str, str]] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class ShopSettings(Strict):
+    review_delay_days: int = Field(7, ge=0, le=365, description="days after fulfilment before the review request")
+    reminder_after_days: int = Field(7, ge=0, le=90, description="days before the one reminder; 0 sends none")
+    happy_threshold: int = Field(4, ge=1, le=5, description="lowest rating that earns a share offer")
+    auto_publish: bool = Field(True, description="publish reviews that pass moderation without the owner")
+    attribution_window_days: int = Field(30, ge=1, le=365)
+    attribution_model: Literal["last_click", "first_click"] = "last_click"
+    timezone: str = Field("UTC", description="IANA time zone of the shop's reports")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+def _clean_domains(values: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in values:
+        host = raw.strip().lower().rstrip(".")
+        if not _HOST.match(host):
+            raise ValueError(f"{raw!r} is not a host name (no scheme, path or spaces; an optional :port)")
+        if host not in cleaned:
+            cleaned.append(host)
+    return cleaned
+
+
+class ShopCreate(Strict):
+    shop_id: str = Field(pattern=SHOP_ID_PATTERN, description="lower-case letters, digits and dashes")
+    name: str = Field(min_length=1, max_length=120)
+    platform: Literal["shopify", "woocommerce", "generic"]
+    domains: list[str] = Field(
+        min_length=1, max_length=20, description="the storefront hosts; the first is home; share links only go here"
+    )
+    webhook_secret: str = Field(min_length=16, max_length=512, description="the secret webhooks are signed with")
+    settings: ShopSettings = Field(default_factory=ShopSettings)
+
+    @field_validator("domains")
+    @classmethod
+    def _valid_domains(cls, values: list[str]) -> list[str]:
+        return _clean_domains(values)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _generic_secret_shape(cls, value: str) -> str:
+        if value.startswith("whsec_"):
+            import base64
+            import binascii
+
+            try:
+                base64.b64decode(value[len("whsec_") :], validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("a whsec_ secret must be base64 after the prefix") from None
+        return value
+
+
+class ShopCreated(BaseModel):
+    shop_id: str
+    api_key: str = Field(description="the owner API key; shown once, stored only as a hash")
+
+
+class ShopView(BaseModel):
+    shop_id: str
+    name: str
+    platform: str
+    domains: list[str]
+    settings: ShopSettings
+    created_at: str
+
+
+class ShopUpdate(Strict):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    domains: list[str] | None = Field(None, min_length=1, max_length=20)
+    webhook_secret: str | None = Field(None, min_length=16, max_length=512)
+    settings: dict[str, object] | None = Field(None, description="settings to change; others keep their value")
+
+    @field_validator("domains")
+    @classmethod
+    def _valid_domains(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else _clean_domains(values)
+
+
+class ApiKeyRotated(BaseModel):
+    api_key: str
+
+
+class RunDueResult(BaseModel):
+    ran: dict[str, int]

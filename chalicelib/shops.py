@@ -1,0 +1,118 @@
+"""Tenancy: creating shops, owner API keys, and who may act on which shop."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors
+from chalicelib.config import get_settings
+from chalicelib.store import shops as shop_store
+from chalicelib.store.shops import Shop
+
+if TYPE_CHECKING:
+    from chalicelib.models import ShopCreate, ShopUpdate
+    from chalicelib.store.table import Table
+
+API_KEY_PREFIX = "plk_"
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(api_key: str) -> str:
+    # Keys carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def require_admin(token: str | None) -> None:
+    expected = get_settings().admin_token
+    if not token:
+        raise errors.Unauthorized("send Authorization: Bearer <admin token>")
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise errors.Unauthorized("the admin token is not valid")
+
+
+def create_shop(table: Table, request: ShopCreate) -> tuple[Shop, str]:
+    api_key = new_api_key()
+    shop = Shop(
+        shop_id=request.shop_id,
+        name=request.name,
+        platform=request.platform,
+        domains=request.domains,
+        webhook_secret=request.webhook_secret,
+        settings=request.settings.model_dump(),
+        api_key_hash=hash_api_key(api_key),
+        created_at=now_iso(),
+    )
+    shop_store.insert_shop(table, shop)
+    return shop, api_key
+
+
+def authenticate_owner(table: Table, shop_id: str, api_key: str | None) -> Shop:
+    """The shop in the path if the key is its owner's: 401 for no or unknown key, 403 for another shop's."""
+    if not api_key:
+        raise errors.Unauthorized("send Authorization: Bearer <shop API key>")
+    shop, key_owner = shop_store.get_shop_and_key_owner(table, shop_id, hash_api_key(api_key))
+    if key_owner is None:
+        raise errors.Unauthorized("the API key is not valid")
+    if key_owner != shop_id:
+        raise errors.Forbidden("this API key belongs to another shop")
+    if shop is None:
+        raise errors.NotFound(f"shop {shop_id!r} does not exist", code="shop_not_found")
+    return shop
+
+
+def get_shop_or_404(table: Table, shop_id: str) -> Shop:
+    shop = shop_store.get_shop(table, shop_id)
+    if shop is None:
+        raise errors.NotFound(f"shop {shop_id!r} does not exist", code="shop_not_found")
+    return shop
+
+
+def shop_view(shop: Shop) -> dict[str, Any]:
+    from chalicelib.models import ShopSettings
+
+    return {
+        "shop_id": shop.shop_id,
+        "name": shop.name,
+        "platform": shop.platform,
+        "domains": shop.domains,
+        "settings": ShopSettings.model_validate(shop.settings).model_dump(),
+        "created_at": shop.created_at,
+    }
+
+
+def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
+    from chalicelib.http import parse_model
+    from chalicelib.models import ShopSettings
+
+    settings = shop.settings
+    if change.settings is not None:
+        settings = parse_model(ShopSettings, {**shop.settings, **change.settings}).model_dump()
+    updated = replace(
+        shop,
+        name=change.name or shop.name,
+        domains=change.domains or shop.domains,
+        webhook_secret=change.webhook_secret or shop.webhook_secret,
+        settings=settings,
+        version=shop.version + 1,
+    )
+    shop_store.replace_shop(table, shop, updated)
+    return updated
+
+
+def rotate_api_key(table: Table, shop: Shop) -> str:
+    api_key = new_api_key()
+    updated = replace(shop, api_key_hash=hash_api_key(api_key), version=shop.version + 1)
+    shop_store.replace_shop(table, shop, updated)
+    return api_key

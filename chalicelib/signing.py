@@ -1,0 +1,79 @@
+"""Compact HMAC-signed tokens: review links, sessions, cursors, unsubscribe links."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.config import get_settings
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _key(purpose: str) -> bytes:
+    secret = get_settings().signing_secret
+    if not secret:
+        raise RuntimeError("PROOFLOOP_SIGNING_SECRET is not set")
+    # One derived key per purpose: a session can never pass as a review token.
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def sign(purpose: str, payload: dict[str, Any], ttl_seconds: int | None = None) -> str:
+    body = dict(payload)
+    if ttl_seconds is not None:
+        body["exp"] = int(time.time()) + ttl_seconds
+    raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    mac = hmac.new(_key(purpose), raw, hashlib.sha256).digest()
+    return f"{_b64(raw)}.{_b64(mac)}"
+
+
+def verify(purpose: str, token: str, *, error: type[errors.ProofloopError] = errors.BadRequest) -> dict[str, Any]:
+    """The payload of a token this service signed for this purpose, unexpired, or an error."""
+    try:
+        raw_b64, mac_b64 = token.split(".", 1)
+        raw, mac = _unb64(raw_b64), _unb64(mac_b64)
+    except (ValueError, TypeError):
+        raise error(f"invalid {purpose} token", code=f"invalid_{purpose}") from None
+    expected = hmac.new(_key(purpose), raw, hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, expected):
+        raise error(f"invalid {purpose} token", code=f"invalid_{purpose}")
+    payload = json.loads(raw)
+    if not isinstance(payload, dict):
+        raise error(f"invalid {purpose} token", code=f"invalid_{purpose}")
+    exp = payload.get("exp")
+    if exp is not None and int(exp) < int(time.time()):
+        raise error(f"the {purpose} token has expired", code=f"expired_{purpose}")
+    return payload
+
+
+def encode_cursor(scope: str, last_key: dict[str, Any] | None) -> str | None:
+    """An opaque cursor for the next page, bound to the query it came from."""
+    if not last_key:
+        return None
+    return sign("cursor", {"s": scope, "k": last_key})
+
+
+def decode_cursor(scope: str, cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    payload = verify("cursor", cursor)
+    if payload.get("s") != scope or not isinstance(payload.get("k"), dict):
+        raise errors.BadRequest("the cursor belongs to another listing", code="invalid_cursor")
+    key: dict[str, Any] = payload["k"]
+    return key
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """A stable keyed hash for values kept only for matching (emails, visitors)."""
+    return hmac.new(_key(purpose), value.encode(), hashlib.sha256).hexdigest()[:40]

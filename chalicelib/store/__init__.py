@@ -1,0 +1,1 @@
+"""DynamoDB access: one table, its key schema, and one module per aggregate."""

@@ -1,0 +1,139 @@
+"""Shops, their owner API keys and their storefront domains in the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.store import keys
+from chalicelib.store.table import ConditionFailed, Table
+
+
+@dataclass
+class Shop:
+    shop_id: str
+    name: str
+    platform: str
+    domains: list[str]
+    webhook_secret: str
+    settings: dict[str, Any]
+    api_key_hash: str
+    created_at: str
+    version: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def home(self) -> str:
+        return self.domains[0]
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            **keys.shop_key(self.shop_id),
+            "type": "shop",
+            "shop_id": self.shop_id,
+            "name": self.name,
+            "platform": self.platform,
+            "domains": self.domains,
+            "webhook_secret": self.webhook_secret,
+            "settings": self.settings,
+            "api_key_hash": self.api_key_hash,
+            "created_at": self.created_at,
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Shop:
+        settings = {
+            k: (int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool) else v)
+            for k, v in item.get("settings", {}).items()
+        }
+        return cls(
+            shop_id=item["shop_id"],
+            name=item["name"],
+            platform=item["platform"],
+            domains=list(item["domains"]),
+            webhook_secret=item["webhook_secret"],
+            settings=settings,
+            api_key_hash=item["api_key_hash"],
+            created_at=item["created_at"],
+            version=int(item.get("version", 1)),
+        )
+
+
+def _api_key_item(key_hash: str, shop_id: str) -> dict[str, Any]:
+    return {**keys.api_key_key(key_hash), "type": "api_key", "shop_id": shop_id}
+
+
+def _domain_item(host: str, shop_id: str) -> dict[str, Any]:
+    return {**keys.domain_key(host), "type": "domain", "shop_id": shop_id}
+
+
+def insert_shop(table: Table, shop: Shop) -> None:
+    """Create the shop, its key and its domains together, or nothing (409 on any clash)."""
+    absent = "attribute_not_exists(PK)"
+    ops = [table.put_op(shop.to_item(), absent), table.put_op(_api_key_item(shop.api_key_hash, shop.shop_id), absent)]
+    ops += [table.put_op(_domain_item(host, shop.shop_id), absent) for host in shop.domains]
+    try:
+        table.transact(ops)
+    except ConditionFailed as exc:
+        reasons = exc.reasons
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise errors.Conflict(f"shop {shop.shop_id!r} already exists", code="shop_exists") from None
+        taken = [
+            host for host, reason in zip(shop.domains, reasons[2:], strict=False) if reason == "ConditionalCheckFailed"
+        ]
+        raise errors.Conflict(
+            f"domain {', '.join(taken) or 'in the list'} already belongs to another shop", code="domain_taken"
+        ) from None
+
+
+def get_shop(table: Table, shop_id: str) -> Shop | None:
+    item = table.get(keys.shop_key(shop_id))
+    return Shop.from_item(item) if item else None
+
+
+def get_shop_and_key_owner(table: Table, shop_id: str, key_hash: str) -> tuple[Shop | None, str | None]:
+    """The shop in the path and the shop the presented key belongs to, in one call."""
+    found = table.get_many([keys.shop_key(shop_id), keys.api_key_key(key_hash)])
+    shop: Shop | None = None
+    owner: str | None = None
+    for item in found:
+        if item.get("type") == "shop":
+            shop = Shop.from_item(item)
+        elif item.get("type") == "api_key":
+            owner = item["shop_id"]
+    return shop, owner
+
+
+def shop_for_domain(table: Table, host: str) -> Shop | None:
+    item = table.get(keys.domain_key(host))
+    if not item:
+        return None
+    return get_shop(table, item["shop_id"])
+
+
+def replace_shop(table: Table, old: Shop, new: Shop) -> None:
+    """Write new (version old+1) over old if nobody changed it meanwhile; move domain and key claims."""
+    absent = "attribute_not_exists(PK)"
+    ops = [
+        table.put_op(
+            new.to_item(),
+            "#v = :v",
+            names={"#v": "version"},
+            values={":v": old.version},
+        )
+    ]
+    added = [h for h in new.domains if h not in old.domains]
+    removed = [h for h in old.domains if h not in new.domains]
+    ops += [table.put_op(_domain_item(h, new.shop_id), absent) for h in added]
+    ops += [table.delete_op(keys.domain_key(h)) for h in removed]
+    if new.api_key_hash != old.api_key_hash:
+        ops.append(table.put_op(_api_key_item(new.api_key_hash, new.shop_id), absent))
+        ops.append(table.delete_op(keys.api_key_key(old.api_key_hash)))
+    try:
+        table.transact(ops)
+    except ConditionFailed as exc:
+        if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+            raise errors.Conflict("the shop changed meanwhile; read it and try again", code="edit_conflict") from None
+        raise errors.Conflict("a new domain already belongs to another shop", code="domain_taken") from None

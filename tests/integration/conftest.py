@@ -1,0 +1,38 @@
+"""Integration tier: the real server process on the official DynamoDB Local."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from localdev.dynamodb import DynamoDBLocal
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import shop_body
+from tests.live import LiveServer
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    server = DynamoDBLocal().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live(dynamodb_local: DynamoDBLocal) -> Iterator[LiveServer]:
+    server = LiveServer(dynamodb_local.endpoint)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_shop(live: LiveServer) -> Any:
+    def make(**overrides: Any) -> tuple[dict[str, Any], str]:
+        body = shop_body(**overrides)
+        response = live.request("POST", "/shops", body, token=ADMIN_TOKEN)
+        assert response.status_code == 201, response.text
+        return body, response.json()["api_key"]
+
+    return make

@@ -1,0 +1,92 @@
+"""A real proofloop process on loopback for the integration and browser tiers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from localdev.dynamodb import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LiveServer:
+    """`python -m localdev.server` against a given DynamoDB endpoint, as `make run` starts it."""
+
+    def __init__(self, dynamodb_endpoint: str | None, seed: bool = False, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.outbox = ROOT / "test-artifacts" / f"outbox-{self.port}"
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "PROOFLOOP_OUTBOX": str(self.outbox),
+            "PROOFLOOP_BASE_URL": self.url,
+            **(extra_env or {}),
+        }
+        if dynamodb_endpoint:
+            env["DYNAMODB_ENDPOINT"] = dynamodb_endpoint
+        else:
+            env.pop("DYNAMODB_ENDPOINT", None)
+        args = [sys.executable, "-m", "localdev.server", "--port", str(self.port), "--due-interval", "3600"]
+        if not seed:
+            args.append("--no-seed")
+        self.log_path = ROOT / "test-artifacts" / f"server-{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.session = requests.Session()
+        self._wait()
+
+    def _wait(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        data = kwargs.pop("data", None)
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        return self.session.request(
+            method, self.url + path, data=data, headers=sent, timeout=30, allow_redirects=False, **kwargs
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log.close()
