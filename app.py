@@ -43,8 +43,10 @@ def _call(name: str) -> Response:
 
 @app.middleware("http")
 def observe(event: Any, get_response: Any) -> Any:
-    from chalicelib.observability import logger, metrics
+    from chalicelib.observability import get_tracer, logger, metrics, tracing_enabled
 
+    if tracing_enabled():
+        get_tracer()
     context = event.context or {}
     logger.set_correlation_id(context.get("requestId"))
     try:
