@@ -54,7 +54,8 @@ def observe(event: Any, get_response: Any) -> Any:
         metrics.add_metric(name=f"Http{response.status_code // 100}xx", unit="Count", value=1)
         return response
     finally:
-        metrics.flush_metrics()
+        if metrics.metric_set:
+            metrics.flush_metrics()
 
 
 # --- service ---------------------------------------------------------------
@@ -92,6 +93,22 @@ def update_shop(shop_id: str) -> Response:
 @app.route("/shops/{shop_id}/api-key", methods=["POST"], content_types=ANY)
 def rotate_api_key(shop_id: str) -> Response:
     return _call("rotate_api_key")
+
+
+# --- webhooks (the raw body is signed: any content type is read as bytes) ------
+@app.route("/webhooks/shopify", methods=["POST"], content_types=ANY)
+def shopify_webhook() -> Response:
+    return _call("shopify_webhook")
+
+
+@app.route("/webhooks/woocommerce/{shop_id}", methods=["POST"], content_types=ANY)
+def woocommerce_webhook(shop_id: str) -> Response:
+    return _call("woocommerce_webhook")
+
+
+@app.route("/webhooks/generic/{shop_id}", methods=["POST"], content_types=ANY)
+def generic_webhook(shop_id: str) -> Response:
+    return _call("generic_webhook")
 
 
 # --- scheduled work ----------------------------------------------------------

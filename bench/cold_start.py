@@ -16,9 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 FLOOR = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
-APP = (
-    "import app; from chalicelib.store.table import get_table; get_table()"
-)
+APP = "import app; from chalicelib.store.table import get_table; get_table()"
 FIRST_REQUEST = (
     "import app; from chalicelib.store.table import get_table; get_table();"
     "from chalicelib.endpoints import dispatch; from chalicelib.http import HttpRequest;"
@@ -28,8 +26,15 @@ GOAL_TIME, GOAL_MEMORY = 1.35, 1.5
 
 
 def _sample(code: str) -> tuple[float, float]:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-           "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
     _, status, usage = os.wait4(process.pid, 0)
@@ -47,8 +52,9 @@ def measure(runs: int = 15) -> dict[str, float]:
         samples["floor"].append(_sample(FLOOR))
         samples["app"].append(_sample(APP))
         samples["first"].append(_sample(FIRST_REQUEST))
-    med = {name: (statistics.median(t for t, _ in s), statistics.median(m for _, m in s))
-           for name, s in samples.items()}
+    med = {
+        name: (statistics.median(t for t, _ in s), statistics.median(m for _, m in s)) for name, s in samples.items()
+    }
     return {
         "floor_s": med["floor"][0],
         "floor_mib": med["floor"][1],
@@ -62,12 +68,16 @@ def measure(runs: int = 15) -> dict[str, float]:
     }
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.0f} ms"
+
+
 def report(figures: dict[str, float]) -> list[str]:
     ok_time = "ok" if figures["time_ratio"] <= GOAL_TIME else "OVER"
     ok_mem = "ok" if figures["memory_ratio"] <= GOAL_MEMORY else "OVER"
     return [
-        f"cold start floor (boto3 + DynamoDB client)  {figures['floor_s'] * 1000:7.0f} ms  {figures['floor_mib']:6.1f} MiB",
-        f"cold start import app + clients             {figures['app_s'] * 1000:7.0f} ms  {figures['app_mib']:6.1f} MiB",
+        f"cold start floor (boto3 + DynamoDB client)  {_ms(figures['floor_s'])}  {figures['floor_mib']:6.1f} MiB",
+        f"cold start import app + clients             {_ms(figures['app_s'])}  {figures['app_mib']:6.1f} MiB",
         f"  time ratio   {figures['time_ratio']:.2f}x (goal <= {GOAL_TIME}x) {ok_time}",
         f"  memory ratio {figures['memory_ratio']:.2f}x (goal <= {GOAL_MEMORY}x) {ok_mem}",
         f"first request (import + one routed call)    {figures['first_request_s'] * 1000:7.0f} ms  "

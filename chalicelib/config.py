@@ -57,7 +57,7 @@ def get_settings() -> Settings:
         mail_sender=_env("PROOFLOOP_MAIL_FROM", "reviews@proofloop.local"),
         mail_backend=_env("PROOFLOOP_MAIL_BACKEND", "outbox"),
         trusted_proxies=proxies,
-        ddb_max_attempts=int(_env("PROOFLOOP_DDB_MAX_ATTEMPTS", "5")),
+        ddb_max_attempts=int(_env("PROOFLOOP_DDB_MAX_ATTEMPTS", "3")),
     )
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from chalicelib import errors
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -100,6 +100,16 @@ def read_form(request: HttpRequest) -> dict[str, str]:
     return {key: values[-1] for key, values in parsed.items()}
 
 
+def validation_failed(exc: ValidationError) -> errors.ValidationFailed:
+    """A pydantic ValidationError as our 422, naming every field that failed."""
+    problems = [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    first = problems[0]
+    return errors.ValidationFailed(f"{first['field']}: {first['problem']}", details=problems)
+
+
 def parse_model(model: type[M], data: Any) -> M:
     """Validate data against a pydantic model; failures name the field (422)."""
     from pydantic import ValidationError
@@ -107,12 +117,7 @@ def parse_model(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
-            for err in exc.errors(include_url=False, include_input=False)
-        ]
-        first = problems[0]
-        raise errors.ValidationFailed(f"{first['field']}: {first['problem']}", details=problems) from None
+        raise validation_failed(exc) from None
 
 
 def parse_json_body(request: HttpRequest, model: type[M]) -> M:

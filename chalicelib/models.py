@@ -125,3 +125,11 @@ class ApiKeyRotated(BaseModel):
 
 class RunDueResult(BaseModel):
     ran: dict[str, int]
+
+
+class WebhookResult(BaseModel):
+    """The delivery was verified; `outcomes` says what each event in it did."""
+
+    status: Literal["accepted", "duplicate", "ignored"]
+    reason: str | None = None
+    outcomes: list[str]

@@ -99,6 +99,7 @@ class DynamoDBLocal:
                 "-jar",
                 str(jar),
                 "-inMemory",
+                "-sharedDb",
                 "-port",
                 str(self.port),
             ],

@@ -11,6 +11,16 @@ Access patterns (who asks -> the one call that answers):
      webhooks name the shop by domain;
      a domain belongs to one shop)         -> GetItem DOMAIN#<host>/DOMAIN, Put if not exists
   5. Replace a shop's domains/settings     -> TransactWriteItems (shop update + domain puts/deletes)
+  6. An order and its buyer, read together
+     before applying a webhook              -> BatchGetItem SHOP#<shop>/ORDER#<order> + SHOP#<shop>/CUST#<cust>
+  7. Apply one order fact exactly once      -> TransactWriteItems: Put ORDER conditioned on its version,
+                                               Put/Update CUST, Update AGG shard (ADD counters)
+  8. Per-day funnel counters, write-sharded -> Update AGG#<shop>#<n>/DAY#<yyyy-mm-dd> (n random of SHARDS);
+                                               a report Queries each shard, SK BETWEEN DAY#<from> AND DAY#<to>
+  9. Review requests due now                -> Query GSI1, GSI1PK = DUE#<n> for each n, GSI1SK <= <now iso>
+                                               (sparse: only scheduled requests carry GSI1 keys)
+ 10. Product page and picture               -> GetItem / conditional Put SHOP#<shop>/PRODUCT#<product>
+ 11. A customer's orders (privacy requests) -> GetItem CUST (its order_ids set), then GetItem each ORDER
 """
 
 from __future__ import annotations
@@ -33,3 +43,39 @@ def api_key_key(key_hash: str) -> dict[str, str]:
 
 def domain_key(host: str) -> dict[str, str]:
     return {PK: f"DOMAIN#{host.lower()}", SK: "DOMAIN"}
+
+
+AGG_SHARDS = 4
+DUE_SHARDS = 4
+
+
+def order_key(shop_id: str, order_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"ORDER#{order_id}"}
+
+
+def customer_key(shop_id: str, customer_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"CUST#{customer_id}"}
+
+
+def product_key(shop_id: str, product_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"PRODUCT#{product_id}"}
+
+
+def aggregate_key(shop_id: str, day: str, shard: int) -> dict[str, str]:
+    return {PK: f"AGG#{shop_id}#{shard}", SK: f"DAY#{day}"}
+
+
+def aggregate_partition(shop_id: str, shard: int) -> str:
+    return f"AGG#{shop_id}#{shard}"
+
+
+def due_partition(shard: int) -> str:
+    return f"DUE#{shard}"
+
+
+def due_keys(shop_id: str, order_id: str, due_at: str) -> dict[str, str]:
+    """GSI1 keys that put one review request on the due index (spread over DUE_SHARDS)."""
+    import zlib
+
+    shard = zlib.crc32(f"{shop_id}/{order_id}".encode()) % DUE_SHARDS
+    return {GSI1PK: due_partition(shard), GSI1SK: f"{due_at}#{shop_id}#{order_id}"}

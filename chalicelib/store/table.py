@@ -103,14 +103,15 @@ class Table:
                 return found
         raise errors.RetryLater("the database is busy; try again")
 
-    def put(self, item: dict[str, Any], condition: str | None = None, names: dict[str, str] | None = None) -> None:
-        kwargs: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
-        if condition:
-            kwargs["ConditionExpression"] = condition
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
+    def put(
+        self,
+        item: dict[str, Any],
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
         try:
-            self.client.put_item(**kwargs)
+            self.client.put_item(**self.put_op(item, condition, names, values)["Put"])
         except Exception as exc:  # noqa: BLE001
             _raise_for(exc)
 
@@ -123,13 +124,7 @@ class Table:
         condition: str | None = None,
         return_new: bool = False,
     ) -> dict[str, Any] | None:
-        kwargs: dict[str, Any] = {"TableName": self.name, "Key": serialize(key), "UpdateExpression": expression}
-        if names:
-            kwargs["ExpressionAttributeNames"] = names
-        if values:
-            kwargs["ExpressionAttributeValues"] = serialize(values)
-        if condition:
-            kwargs["ConditionExpression"] = condition
+        kwargs = self.update_op(key, expression, names, values, condition)["Update"]
         if return_new:
             kwargs["ReturnValues"] = "ALL_NEW"
         try:
@@ -140,11 +135,8 @@ class Table:
         return deserialize(attrs) if attrs else None
 
     def delete(self, key: dict[str, str], condition: str | None = None) -> None:
-        kwargs: dict[str, Any] = {"TableName": self.name, "Key": serialize(key)}
-        if condition:
-            kwargs["ConditionExpression"] = condition
         try:
-            self.client.delete_item(**kwargs)
+            self.client.delete_item(**self.delete_op(key, condition)["Delete"])
         except Exception as exc:  # noqa: BLE001
             _raise_for(exc)
 

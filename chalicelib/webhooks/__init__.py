@@ -1,0 +1,1 @@
+"""Storefront webhooks: one adapter per platform, each producing the normalized events."""

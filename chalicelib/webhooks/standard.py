@@ -1,0 +1,101 @@
+"""Our own normalized order events, delivered per the Standard Webhooks spec."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.webhooks.common import guest_customer_id
+from chalicelib.webhooks.events import (
+    MAX_ITEMS,
+    CustomerRedactEvent,
+    Event,
+    Item,
+    OrderEvent,
+    OrderSnapshot,
+    ProductEvent,
+)
+
+
+class GenericOrderData(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    order_id: str = Field(min_length=1, max_length=64)
+    customer_id: str | None = Field(default=None, max_length=128)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    total: Decimal = Field(ge=0, le=Decimal("100000000"))
+    created_at: datetime | None = None
+    landing_url: str | None = Field(default=None, max_length=4000)
+    discount_codes: list[str] = Field(default_factory=list, max_length=20)
+    items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
+    amount: Decimal | None = Field(default=None, ge=0, description="refunded amount (order.refunded)")
+    refund_id: str | None = Field(default=None, max_length=128)
+
+
+class GenericRedactData(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    customer_id: str | None = None
+    email: str | None = None
+
+
+class GenericEnvelope(BaseModel):
+    """The body of a generic webhook: `{"type", "timestamp", "data"}`."""
+
+    type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled", "customer.redact"]
+    timestamp: datetime
+    data: dict[str, Any]
+
+
+def to_events(body: dict[str, Any]) -> list[Event]:
+    from chalicelib.http import validation_failed
+
+    try:
+        envelope = GenericEnvelope.model_validate(body)
+        if envelope.type == "customer.redact":
+            redact = GenericRedactData.model_validate(envelope.data)
+            return [CustomerRedactEvent(customer_id=redact.customer_id, email=redact.email)]
+        data = GenericOrderData.model_validate(envelope.data)
+        snapshot = OrderSnapshot(
+            order_id=data.order_id,
+            customer_id=data.customer_id or guest_customer_id(data.email, data.order_id),
+            email=data.email,
+            name=data.name,
+            currency=data.currency,
+            total=data.total,
+            created_at=data.created_at or envelope.timestamp,
+            landing_url=data.landing_url,
+            codes=data.discount_codes,
+            items=data.items,
+        )
+    except ValidationError as exc:
+        raise validation_failed(exc) from None
+    refunds: dict[str, Decimal] = {}
+    if envelope.type == "order.refunded":
+        amount = data.total if data.amount is None else data.amount
+        refund_id = data.refund_id or f"{envelope.timestamp.isoformat()}:{amount}"
+        refunds[refund_id] = amount
+    events: list[Event] = [
+        OrderEvent(
+            order_id=data.order_id,
+            occurred_at=envelope.timestamp,
+            snapshot=snapshot,
+            fulfilled_at=envelope.timestamp if envelope.type == "order.fulfilled" else None,
+            cancelled_at=envelope.timestamp if envelope.type == "order.cancelled" else None,
+            refunds=refunds,
+            source_version=envelope.timestamp.isoformat(),
+        )
+    ]
+    events += [
+        ProductEvent(
+            product_id=i.product_id, title=i.title, url=i.url, image_url=i.image_url, updated_at=envelope.timestamp
+        )
+        for i in data.items
+        if i.url or i.image_url
+    ]
+    return events

@@ -1,0 +1,56 @@
+"""Inject DynamoDB failures at the HTTP layer of botocore, so its own retry logic is exercised."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@contextmanager
+def dynamodb_errors(
+    client: Any,
+    operation: str,
+    code: str = "ThrottlingException",
+    times: int = 10**6,
+    status: int = 400,
+    reaches_service: bool = False,
+) -> Iterator[dict[str, int]]:
+    """Answer the next `times` calls of one operation with an AWS error, as the service would.
+
+    With reaches_service the call still takes effect and only its answer is an error (a lost
+    response). botocore offers the request to every before-send handler, so under moto the
+    request is turned into a harmless ListTables to keep moto's own handler from applying it.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    seen = {"injected": 0, "calls": 0}
+    target = f"DynamoDB_20120810.{operation}"
+
+    def respond(request: Any, **_: Any) -> Any:
+        if request.headers.get("X-Amz-Target", b"").decode() != target:
+            return None
+        seen["calls"] += 1
+        if seen["injected"] >= times:
+            return None
+        seen["injected"] += 1
+        if not reaches_service:
+            request.headers["X-Amz-Target"] = "DynamoDB_20120810.ListTables"
+            request.body = b"{}"
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
+        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body))
+
+    client.meta.events.register_first("before-send.dynamodb", respond)
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", respond)
