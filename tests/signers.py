@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def shopify_headers(topic: str, domain: str, secret: str, body: bytes, webhook_i
         "X-Shopify-Hmac-Sha256": b64_hmac(secret, body),
         "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
         "X-Shopify-Event-Id": str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": datetime.now(timezone.utc).isoformat(),
+        "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
         "X-Shopify-API-Version": "2025-10",
     }
 
@@ -57,7 +57,7 @@ def standard_headers(
     from standardwebhooks.webhooks import Webhook
 
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     signature = Webhook(secret).sign(msg_id, when, body.decode())
     return {
         "Content-Type": "application/json",

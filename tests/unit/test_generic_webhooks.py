@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -46,7 +46,7 @@ def test_wrong_secret_is_401(api, shop, table):
 
 
 def test_stale_timestamp_is_401(api, shop):
-    old = datetime.now(timezone.utc) - timedelta(minutes=6)
+    old = datetime.now(UTC) - timedelta(minutes=6)
     response = send(api, shop, generic_event("order.created", "g-4"), when=old)
     assert response.status_code == 401
     assert response.json["error"]["code"] == "stale_signature"
