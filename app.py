@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Chalice, Rate, Response
 
-app = Chalice(app_name="proofloop")
+app = Chalice(app_name="proofloop", configure_logs=False)  # Powertools owns the "proofloop" logger
 app.debug = False
 
 # Content types are checked by the endpoints themselves, so a wrong one is our JSON 415, not Chalice's.
