@@ -111,6 +111,53 @@ def generic_webhook(shop_id: str) -> Response:
     return _call("generic_webhook")
 
 
+# --- reviews ------------------------------------------------------------------
+@app.route("/r/{token}", methods=["GET"])
+def review_form(token: str) -> Response:
+    return _call("review_form")
+
+
+@app.route("/reviews", methods=["POST"], content_types=ANY)
+def submit_review() -> Response:
+    return _call("submit_review")
+
+
+@app.route("/u/{token}", methods=["GET"])
+def unsubscribe_page(token: str) -> Response:
+    return _call("unsubscribe_page")
+
+
+@app.route("/u/{token}", methods=["POST"], content_types=ANY)
+def unsubscribe(token: str) -> Response:
+    return _call("unsubscribe")
+
+
+@app.route("/assets/{name}", methods=["GET"])
+def asset(name: str) -> Response:
+    return _call("asset")
+
+
+# --- moderation -------------------------------------------------------------
+@app.route("/shops/{shop_id}/reviews", methods=["GET"])
+def list_reviews(shop_id: str) -> Response:
+    return _call("list_reviews")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/publish", methods=["POST"], content_types=ANY)
+def publish_review(shop_id: str, review_id: str) -> Response:
+    return _call("publish_review")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/reject", methods=["POST"], content_types=ANY)
+def reject_review(shop_id: str, review_id: str) -> Response:
+    return _call("reject_review")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/reply", methods=["POST"], content_types=ANY)
+def reply_review(shop_id: str, review_id: str) -> Response:
+    return _call("reply_review")
+
+
 # --- scheduled work ----------------------------------------------------------
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="run-due-work")
 def run_due_work(event: Any) -> dict[str, int]:

@@ -8,8 +8,15 @@ DueJob = Callable[[], int]
 
 
 def _due_jobs() -> dict[str, DueJob]:
-    # Each job sends or cleans up what is due now and returns how many items it handled.
-    return {}
+    """Each job sends or cleans up what is due now and returns how many items it handled."""
+    from chalicelib.privacy import run_shop_redactions
+    from chalicelib.reviews.requests import send_due
+    from chalicelib.store.table import get_table
+
+    return {
+        "review_emails": lambda: send_due(get_table()),
+        "shop_redactions": lambda: run_shop_redactions(get_table()),
+    }
 
 
 def run_due_work() -> dict[str, int]:

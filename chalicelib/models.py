@@ -133,3 +133,57 @@ class WebhookResult(BaseModel):
     status: Literal["accepted", "duplicate", "ignored"]
     reason: str | None = None
     outcomes: list[str]
+
+
+class ReviewSubmission(Strict):
+    token: str = Field(min_length=10, max_length=4000, description="the signed review link's token")
+    product_id: str = Field(min_length=1, max_length=64)
+    rating: int = Field(ge=1, le=5)
+    title: str = Field("", max_length=150)
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class ShareOffer(BaseModel):
+    code: str
+    link: str
+    channels: dict[str, str]
+
+
+class ReviewCreated(BaseModel):
+    """The review was stored; a happy review comes with the reviewer's share offer."""
+
+    review_id: str
+    status: Literal["published", "pending"]
+    share: ShareOffer | None
+
+
+class Reply(BaseModel):
+    body: str
+    at: str
+
+
+class ReviewView(BaseModel):
+    review_id: str
+    product_id: str
+    product_title: str | None = None
+    author: str
+    rating: int
+    title: str
+    body: str
+    status: str
+    verified: bool
+    source: str
+    created_at: str
+    published_at: str | None = None
+    reply: Reply | None = None
+    moderation: list[str] | None = None
+    order_id: str | None = None
+
+
+class ReviewList(BaseModel):
+    reviews: list[ReviewView]
+    cursor: str | None
+
+
+class ReplyBody(Strict):
+    body: str = Field(min_length=1, max_length=2000)

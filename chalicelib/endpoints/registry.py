@@ -28,6 +28,7 @@ class Operation:
     form: bool = False
     responses: dict[int, type[BaseModel] | str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    page: bool = False  # a page people open: errors are HTML for browsers and form posts
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -44,6 +45,7 @@ def operation(
     form: bool = False,
     responses: dict[int, type[BaseModel] | str] | None = None,
     query: dict[str, str] | None = None,
+    page: bool = False,
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         name = handler.__name__
@@ -61,21 +63,45 @@ def operation(
             form=form,
             responses=responses or {},
             query=query or {},
+            page=page,
         )
         return handler
 
     return register
 
 
+_PAGE_TITLES = {
+    403: "This link is not valid",
+    404: "Not found",
+    409: "Already done",
+    410: "No longer here",
+    422: "Please check your answers",
+    503: "Please try again",
+}
+
+
+def _wants_page(request: HttpRequest) -> bool:
+    from chalicelib.web.render import wants_html
+
+    return request.media_type == "application/x-www-form-urlencoded" or (
+        request.method in ("GET", "HEAD") and wants_html(request.headers)
+    )
+
+
 def dispatch(name: str, request: HttpRequest) -> HttpResponse:
     """Run one operation; every domain error becomes its JSON answer, nothing leaks a trace."""
     from chalicelib.observability import logger
 
+    operation = OPERATIONS[name]
     try:
-        return OPERATIONS[name].handler(request)
+        return operation.handler(request)
     except errors.ProofloopError as exc:
         if exc.status >= 500:
             logger.warning("answered retryable error", extra={"code": exc.code, "operation": name})
+        if operation.page and _wants_page(request):
+            from chalicelib.web.render import error_page
+
+            return error_page(exc.status, _PAGE_TITLES.get(exc.status, "Something is not right"), exc.message)
         return error_response(exc)
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON 500
         logger.exception("unhandled error", extra={"operation": name})

@@ -21,6 +21,13 @@ Access patterns (who asks -> the one call that answers):
                                                (sparse: only scheduled requests carry GSI1 keys)
  10. Product page and picture               -> GetItem / conditional Put SHOP#<shop>/PRODUCT#<product>
  11. A customer's orders (privacy requests) -> GetItem CUST (its order_ids set), then GetItem each ORDER
+ 12. Submit a review, one per order line     -> TransactWriteItems: Put REVIEW#<id> if not exists (the id is
+                                               derived from shop+order+product), Update ORDER, CUST, AGG,
+                                               PRODSTATS#<product>
+ 13. A product's published reviews, newest   -> Query GSI1, GSI1PK = PRODREV#<shop>#<product>, GSI1SK desc
+ 14. A shop's reviews waiting for the owner  -> Query GSI1, GSI1PK = PENDING#<shop>, GSI1SK asc
+ 15. A product's rating aggregate            -> GetItem SHOP#<shop>/PRODSTATS#<product>
+ 16. Reviews of one order (the review form)  -> BatchGetItem REVIEW#<id> for each product of the order
 """
 
 from __future__ import annotations
@@ -79,3 +86,30 @@ def due_keys(shop_id: str, order_id: str, due_at: str) -> dict[str, str]:
 
     shard = zlib.crc32(f"{shop_id}/{order_id}".encode()) % DUE_SHARDS
     return {GSI1PK: due_partition(shard), GSI1SK: f"{due_at}#{shop_id}#{order_id}"}
+
+
+def review_id(shop_id: str, order_id: str, product_id: str) -> str:
+    """One review per order line: the id is the line's, so a second submission meets the first."""
+    import hashlib
+
+    return "rv_" + hashlib.sha256(f"{shop_id}\x00{order_id}\x00{product_id}".encode()).hexdigest()[:24]
+
+
+def review_key(shop_id: str, rid: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"REVIEW#{rid}"}
+
+
+def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"PRODSTATS#{product_id}"}
+
+
+def published_keys(shop_id: str, product_id: str, published_at: str, rid: str) -> dict[str, str]:
+    return {GSI1PK: f"PRODREV#{shop_id}#{product_id}", GSI1SK: f"{published_at}#{rid}"}
+
+
+def pending_keys(shop_id: str, created_at: str, rid: str) -> dict[str, str]:
+    return {GSI1PK: pending_partition(shop_id), GSI1SK: f"{created_at}#{rid}"}
+
+
+def pending_partition(shop_id: str) -> str:
+    return f"PENDING#{shop_id}"

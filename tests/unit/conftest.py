@@ -75,3 +75,16 @@ def api(table: Any) -> Iterator[Api]:
 
     with test_client(app.app) as client:
         yield Api(client)
+
+
+@pytest.fixture
+def outbox(tmp_path, monkeypatch):
+    """A fresh outbox folder for the mailer of this test."""
+    from chalicelib.mail import reset_mailer
+
+    folder = tmp_path / "outbox"
+    monkeypatch.setenv("PROOFLOOP_OUTBOX", str(folder))
+    reset_settings()
+    reset_mailer()
+    yield folder
+    reset_mailer()

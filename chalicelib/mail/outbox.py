@@ -1,0 +1,30 @@
+"""Local email: each message becomes an .eml file in the outbox folder, and the path is logged."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+
+class OutboxMailer:
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    def send(self, message: EmailMessage) -> str:
+        from chalicelib.observability import logger
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        to = re.sub(r"[^a-zA-Z0-9@._-]", "_", str(message["To"] or "unknown"))[:60]
+        path = (
+            self.folder
+            / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{to}-{uuid.uuid4().hex[:6]}.eml"
+        )
+        path.write_bytes(message.as_bytes())
+        logger.info("email written to outbox", extra={"path": str(path), "subject": str(message["Subject"])})
+        return str(path)

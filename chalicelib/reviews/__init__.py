@@ -1,0 +1,1 @@
+"""Review collection: requests after fulfilment, signed links, submission and moderation."""

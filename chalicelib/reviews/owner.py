@@ -1,0 +1,120 @@
+"""The owner's side of reviews: the moderation queue, publish, reject, reply in public."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors, signing
+from chalicelib.reviews.submission import product_stats_op
+from chalicelib.store import keys
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.store.table import Table
+
+PUBLIC_FIELDS = (
+    "review_id",
+    "product_id",
+    "product_title",
+    "author",
+    "rating",
+    "title",
+    "body",
+    "status",
+    "verified",
+    "source",
+    "created_at",
+    "published_at",
+    "reply",
+    "moderation",
+    "order_id",
+)
+
+
+def review_view(item: dict[str, Any]) -> dict[str, Any]:
+    view = {k: item.get(k) for k in PUBLIC_FIELDS if k in item}
+    view["rating"] = int(item["rating"])
+    return view
+
+
+def list_reviews(table: Table, shop_id: str, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    if status != "pending":
+        raise errors.BadRequest(
+            "only status=pending is listed here; published reviews are public", code="unsupported_status"
+        )
+    scope = keys.pending_partition(shop_id)
+    items, last = table.query(scope, index=keys.GSI1, limit=limit, cursor=signing.decode_cursor(scope, cursor))
+    return {"reviews": [review_view(i) for i in items], "cursor": signing.encode_cursor(scope, last)}
+
+
+def _get(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
+    item = table.get(keys.review_key(shop_id, review_id), consistent=True)
+    if item is None:
+        raise errors.NotFound(f"review {review_id!r} does not exist", code="review_not_found")
+    return item
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def publish(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
+    review = _get(table, shop_id, review_id)
+    if review["status"] == "published":
+        return review_view(review)
+    now = _now()
+    published = keys.published_keys(shop_id, review["product_id"], now, review_id)
+    try:
+        table.transact(
+            [
+                table.update_op(
+                    keys.review_key(shop_id, review_id),
+                    "SET #s = :pub, published_at = :now, GSI1PK = :gpk, GSI1SK = :gsk",
+                    names={"#s": "status"},
+                    values={
+                        ":pub": "published",
+                        ":now": now,
+                        ":gpk": published[keys.GSI1PK],
+                        ":gsk": published[keys.GSI1SK],
+                        ":was": review["status"],
+                    },
+                    condition="#s = :was",
+                ),
+                product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), +1),
+            ]
+        )
+    except ConditionFailed:
+        raise errors.Conflict("the review changed meanwhile; reload it", code="edit_conflict") from None
+    return review_view({**review, "status": "published", "published_at": now})
+
+
+def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
+    review = _get(table, shop_id, review_id)
+    if review["status"] == "rejected":
+        return review_view(review)
+    ops = [
+        table.update_op(
+            keys.review_key(shop_id, review_id),
+            "SET #s = :rej, rejected_at = :now REMOVE GSI1PK, GSI1SK",
+            names={"#s": "status"},
+            values={":rej": "rejected", ":now": _now(), ":was": review["status"]},
+            condition="#s = :was",
+        )
+    ]
+    if review["status"] == "published":
+        ops.append(product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
+    try:
+        table.transact(ops)
+    except ConditionFailed:
+        raise errors.Conflict("the review changed meanwhile; reload it", code="edit_conflict") from None
+    return review_view({**review, "status": "rejected"})
+
+
+def reply(table: Table, shop_id: str, review_id: str, body: str) -> dict[str, Any]:
+    review = _get(table, shop_id, review_id)
+    answer = {"body": body, "at": _now()}
+    table.update(
+        keys.review_key(shop_id, review_id), "SET reply = :r", values={":r": answer}, condition="attribute_exists(PK)"
+    )
+    return review_view({**review, "reply": answer})

@@ -1,0 +1,183 @@
+"""Sending due review requests and reminders, each at most once even if runs overlap."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.intake import local_day
+from chalicelib.store import aggregates, keys
+from chalicelib.store.shops import Shop
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.store.table import Table
+
+PAGE = 100
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
+    """The request email: the same for every buyer, with a signed review link and one-click unsubscribe."""
+    from email.policy import SMTP
+    from email.utils import formataddr, make_msgid
+
+    from chalicelib.config import get_settings
+    from chalicelib.reviews.tokens import review_token, unsubscribe_token
+    from chalicelib.web.render import render
+
+    settings = get_settings()
+    items = order.get("items") or []
+    token = review_token(shop.shop_id, order["order_id"], [i["product_id"] for i in items])
+    unsubscribe = f"{settings.base_url}/u/{unsubscribe_token(shop.shop_id, order['customer_id'])}"
+    context = {
+        "shop_name": shop.name,
+        "name": (order.get("name") or "").split(" ")[0],
+        "items": items,
+        "review_url": f"{settings.base_url}/r/{token}",
+        "unsubscribe_url": unsubscribe,
+        "reminder": reminder,
+    }
+    # Long header lines (the unsubscribe URL) must stay plain, not folded into encoded words.
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
+    subject = f"{'Reminder: ' if reminder else ''}How is your order from {shop.name}?"
+    message["Subject"] = " ".join(subject.split())  # no header injection through a shop name
+    message["From"] = formataddr((" ".join(shop.name.split()), settings.mail_sender))
+    message["To"] = order["email"]
+    message["Message-ID"] = make_msgid(domain=settings.mail_sender.split("@")[-1])
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["X-Proofloop-Order"] = f"{shop.shop_id}/{order['order_id']}"
+    message.set_content(render("email_request.txt", **context))
+    message.add_alternative(render("email_request.html", **context), subtype="html")
+    return message
+
+
+def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool, next_due: str | None) -> bool:
+    """Take one due request for this run and count it, together: only one concurrent run can win."""
+    expected = "sent" if reminder else "scheduled"
+    values: dict[str, Any] = {
+        ":was": expected,
+        ":due": order["request_due_at"],
+        ":now": now,
+        ":status": "reminded" if reminder else "sent",
+    }
+    expression = "SET request_status = :status, " + ("reminded_at = :now" if reminder else "sent_at = :now")
+    if next_due:
+        reminder_keys = keys.due_keys(order["shop_id"], order["order_id"], next_due)
+        expression += ", request_due_at = :next, GSI1PK = :gpk, GSI1SK = :gsk"
+        values.update({":next": next_due, ":gpk": reminder_keys[keys.GSI1PK], ":gsk": reminder_keys[keys.GSI1SK]})
+    else:
+        expression += " REMOVE GSI1PK, GSI1SK"
+    day = local_day(now, shop.settings.get("timezone", "UTC"))
+    try:
+        table.transact(
+            [
+                table.update_op(
+                    keys.order_key(order["shop_id"], order["order_id"]),
+                    expression,
+                    values=values,
+                    condition="request_status = :was AND request_due_at = :due AND attribute_exists(email) "
+                    "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
+                ),
+                aggregates.add_op(table, shop.shop_id, day, {"reminders" if reminder else "review_requests": 1}),
+            ]
+        )
+    except ConditionFailed:
+        return False
+    return True
+
+
+def _release(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool) -> None:
+    """Undo a claim whose email could not be sent, so the next run tries again."""
+    restored = keys.due_keys(order["shop_id"], order["order_id"], order["request_due_at"])
+    day = local_day(now, shop.settings.get("timezone", "UTC"))
+    with suppress(ConditionFailed):
+        table.transact(
+            [
+                table.update_op(
+                    keys.order_key(order["shop_id"], order["order_id"]),
+                    "SET request_status = :was, request_due_at = :due, GSI1PK = :gpk, GSI1SK = :gsk",
+                    values={
+                        ":was": "sent" if reminder else "scheduled",
+                        ":due": order["request_due_at"],
+                        ":gpk": restored[keys.GSI1PK],
+                        ":gsk": restored[keys.GSI1SK],
+                        ":claimed": "reminded" if reminder else "sent",
+                    },
+                    condition="request_status = :claimed",
+                ),
+                aggregates.add_op(table, shop.shop_id, day, {"reminders" if reminder else "review_requests": -1}),
+            ]
+        )
+
+
+def _retire(table: Table, order: dict[str, Any], status: str) -> None:
+    """Take a request off the due index without sending (reviewed, unsubscribed, erased)."""
+    with suppress(ConditionFailed):  # it changed meanwhile: the next run sees the new state
+        table.update(
+            keys.order_key(order["shop_id"], order["order_id"]),
+            "SET request_status = :s REMOVE GSI1PK, GSI1SK",
+            values={":s": status, ":due": order["request_due_at"]},
+            condition="request_due_at = :due",
+        )
+
+
+def send_due(table: Table, now: datetime | None = None, limit: int = 500) -> int:
+    """Send every request and reminder due by now; returns how many emails went out."""
+    from chalicelib.mail import get_mailer
+
+    moment = now or datetime.now(UTC)
+    cutoff = _iso(moment)
+    sent = 0
+    shops: dict[str, Shop | None] = {}
+    for shard in range(keys.DUE_SHARDS):
+        cursor = None
+        while sent < limit:
+            due, cursor = table.query(
+                keys.due_partition(shard), index=keys.GSI1, sk_between=("0", cutoff + "~"), limit=PAGE, cursor=cursor
+            )
+            customers = _customers(table, due)
+            for order in due:
+                if order["request_due_at"] > cutoff:
+                    continue
+                shop = _shop(table, shops, order["shop_id"])
+                customer = customers.get((order["shop_id"], str(order.get("customer_id"))), {})
+                if shop is None or customer.get("unsubscribed") or customer.get("redacted") or order.get("redacted"):
+                    _retire(table, order, "suppressed")
+                    continue
+                if order.get("reviewed_at"):
+                    _retire(table, order, "reviewed")
+                    continue
+                reminder = order["request_status"] == "sent"
+                gap = int(shop.settings.get("reminder_after_days", 7))
+                next_due = _iso(moment + timedelta(days=gap)) if not reminder and gap > 0 else None
+                if not _claim(table, shop, order, cutoff, reminder, next_due):
+                    continue  # another run took it, or it changed meanwhile
+                try:
+                    get_mailer().send(compose(shop, order, reminder))
+                except Exception:
+                    _release(table, shop, order, cutoff, reminder)
+                    raise
+                sent += 1
+            if cursor is None:
+                break
+    return sent
+
+
+def _shop(table: Table, cache: dict[str, Shop | None], shop_id: str) -> Shop | None:
+    if shop_id not in cache:
+        item = table.get(keys.shop_key(shop_id))
+        cache[shop_id] = Shop.from_item(item) if item and not item.get("redact_requested_at") else None
+    return cache[shop_id]
+
+
+def _customers(table: Table, orders: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    wanted = {(o["shop_id"], o["customer_id"]) for o in orders if o.get("customer_id")}
+    found = table.get_many([keys.customer_key(s, c) for s, c in sorted(wanted)])
+    return {(c["shop_id"], c["customer_id"]): c for c in found}

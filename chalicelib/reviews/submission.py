@@ -1,0 +1,170 @@
+"""Submitting a review: verified by its signed link, one per order line, counted exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors
+from chalicelib.intake import local_day
+from chalicelib.reviews.moderation import moderate
+from chalicelib.reviews.tokens import read_review_token
+from chalicelib.store import aggregates, keys
+from chalicelib.store.shops import Shop
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.models import ReviewSubmission
+    from chalicelib.store.table import Table
+
+RACE_ATTEMPTS = 6
+
+
+@dataclass
+class ReviewContext:
+    """What the form and the submission need: the shop, the order, its buyer and existing reviews."""
+
+    shop: Shop
+    order: dict[str, Any]
+    customer: dict[str, Any] | None
+    product_ids: tuple[str, ...]
+    token: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def author_label(name: str | None) -> str:
+    """First name and last initial, as review widgets show buyers."""
+    parts = (name or "").split()
+    if not parts:
+        return "Verified buyer"
+    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+
+
+def load_context(table: Table, token: str) -> ReviewContext:
+    grant = read_review_token(token)
+    order_key = keys.order_key(grant.shop_id, grant.order_id)
+    found = table.get_many([keys.shop_key(grant.shop_id), order_key], consistent=True)
+    shop_item = next((i for i in found if i.get("type") == "shop"), None)
+    order = next((i for i in found if i.get("type") == "order"), None)
+    if shop_item is None or order is None or not order.get("known"):
+        raise errors.NotFound("this review link's order is not known", code="order_not_found")
+    if order.get("redacted"):
+        raise errors.Gone("this order's data was erased at the buyer's request", code="order_redacted")
+    customer = table.get(keys.customer_key(grant.shop_id, order["customer_id"]), consistent=True)
+    return ReviewContext(Shop.from_item(shop_item), order, customer, grant.product_ids, token)
+
+
+def existing_reviews(table: Table, ctx: ReviewContext) -> dict[str, dict[str, Any]]:
+    review_keys = [
+        keys.review_key(ctx.shop.shop_id, keys.review_id(ctx.shop.shop_id, ctx.order["order_id"], p))
+        for p in ctx.product_ids
+    ]
+    return {r["product_id"]: r for r in table.get_many(review_keys, consistent=True)}
+
+
+def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission) -> dict[str, Any]:
+    """Store the review and move every counter it touches in one transaction; a second one is 409."""
+    if submission.product_id not in ctx.product_ids:
+        raise errors.Forbidden("this review link does not cover that product", code="product_not_in_order")
+    shop, order = ctx.shop, ctx.order
+    threshold = int(shop.settings.get("happy_threshold", 4))
+    verdict = moderate(
+        submission.title,
+        submission.body,
+        submission.rating,
+        happy_threshold=threshold,
+        auto_publish=bool(shop.settings.get("auto_publish", True)),
+    )
+    happy = submission.rating >= threshold
+    rid = keys.review_id(shop.shop_id, order["order_id"], submission.product_id)
+    title = next((i.get("title", "") for i in order.get("items", []) if i["product_id"] == submission.product_id), "")
+    for _ in range(RACE_ATTEMPTS):
+        customer = table.get(keys.customer_key(shop.shop_id, order["customer_id"]), consistent=True) or {}
+        now = _now()
+        day = local_day(now, shop.settings.get("timezone", "UTC"))
+        review = {
+            **keys.review_key(shop.shop_id, rid),
+            "type": "review",
+            "review_id": rid,
+            "shop_id": shop.shop_id,
+            "order_id": order["order_id"],
+            "product_id": submission.product_id,
+            "product_title": title,
+            "customer_id": order["customer_id"],
+            "author": author_label(order.get("name")),
+            "rating": submission.rating,
+            "title": submission.title,
+            "body": submission.body,
+            "status": verdict.status,
+            "moderation": list(verdict.reasons),
+            "verified": True,
+            "source": "proofloop",
+            "created_at": now,
+        }
+        if verdict.status == "published":
+            review["published_at"] = now
+            review.update(keys.published_keys(shop.shop_id, submission.product_id, now, rid))
+        else:
+            review.update(keys.pending_keys(shop.shop_id, now, rid))
+        first_review = not customer.get("first_review_day")
+        first_happy = happy and not customer.get("first_happy_day")
+        counters: aggregates.Deltas = {"reviews": 1, f"rating_{submission.rating}": 1}
+        if happy:
+            counters["happy_reviews"] = 1
+        if first_review:
+            counters["reviewers"] = 1
+        if first_happy:
+            counters["promoters"] = 1
+        sets = ["first_review_day = if_not_exists(first_review_day, :day)"]
+        adds = ["reviews :one"]
+        guards = ["attribute_exists(PK)"]
+        if first_review:
+            guards.append("attribute_not_exists(first_review_day)")
+        if happy:
+            adds.append("happy_reviews :one")
+            sets.append("first_happy_day = if_not_exists(first_happy_day, :day)")
+            if first_happy:
+                guards.append("attribute_not_exists(first_happy_day)")
+        ops = [
+            table.put_op(review, "attribute_not_exists(PK)"),
+            table.update_op(
+                keys.order_key(shop.shop_id, order["order_id"]),
+                "SET reviewed_at = if_not_exists(reviewed_at, :now) ADD reviewed_products :p",
+                values={":now": now, ":p": {submission.product_id}},
+                condition="attribute_exists(PK)",
+            ),
+            table.update_op(
+                keys.customer_key(shop.shop_id, order["customer_id"]),
+                "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
+                values={":day": day, ":one": 1},
+                condition=" AND ".join(guards),
+            ),
+            aggregates.add_op(table, shop.shop_id, day, counters),
+        ]
+        if verdict.status == "published":
+            ops.append(product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
+        try:
+            table.transact(ops)
+        except ConditionFailed as exc:
+            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                raise errors.Conflict(
+                    "this item of the order has been reviewed already", code="review_exists"
+                ) from None
+            continue  # the buyer's record changed meanwhile (another review of theirs): re-read
+        return {"review": review, "happy": happy}
+    raise errors.RetryLater("the review could not be saved; try again")
+
+
+def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, sign: int) -> dict[str, Any]:
+    """Keep a product's published-review aggregate as reviews are published or withdrawn."""
+    return table.update_op(
+        keys.product_stats_key(shop_id, product_id),
+        "ADD review_count :n, rating_sum :s, #r :n SET product_id = :p, shop_id = :shop",
+        names={"#r": f"rating_{rating}"},
+        values={":n": sign, ":s": Decimal(sign * rating), ":p": product_id, ":shop": shop_id},
+    )

@@ -1,0 +1,1 @@
+"""Server-rendered pages and emails: Jinja2 templates with autoescaping, and security headers."""
