@@ -137,6 +137,22 @@ def asset(name: str) -> Response:
     return _call("asset")
 
 
+# --- sharing ----------------------------------------------------------------
+@app.route("/s/{code}", methods=["GET"])
+def follow_share_link(code: str) -> Response:
+    return _call("follow_share_link")
+
+
+@app.route("/s/{code}", methods=["HEAD"])
+def head_share_link(code: str) -> Response:
+    return _call("head_share_link")
+
+
+@app.route("/share/{code}/{channel}", methods=["GET"])
+def share_to_channel(code: str, channel: str) -> Response:
+    return _call("share_to_channel")
+
+
 # --- moderation -------------------------------------------------------------
 @app.route("/shops/{shop_id}/reviews", methods=["GET"])
 def list_reviews(shop_id: str) -> Response:

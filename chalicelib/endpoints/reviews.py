@@ -48,7 +48,7 @@ def review_form(request: HttpRequest) -> HttpResponse:
     page=True,
 )
 def submit_review(request: HttpRequest) -> HttpResponse:
-    from chalicelib.reviews.submission import existing_reviews, load_context
+    from chalicelib.reviews.submission import existing_reviews, load_context, share_offer_for
     from chalicelib.reviews.submission import submit_review as submit
 
     is_form = request.media_type == FORM
@@ -60,15 +60,18 @@ def submit_review(request: HttpRequest) -> HttpResponse:
     ctx = load_context(table, submission.token)
     result = submit(table, ctx, submission)
     review = result["review"]
-    share = None
+    share = share_offer_for(table, ctx, review)
     answer = {"review_id": review["review_id"], "status": review["status"], "share": share}
     if not is_form:
         return json_response(answer, status=201, headers={"Cache-Control": "no-store"})
-    from chalicelib.web.render import page
+    from chalicelib.sharing.channels import CHANNEL_NAMES, share_text
+    from chalicelib.web.render import PAGE_CSP, page
 
     reviewed = existing_reviews(table, ctx)
+    csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
     return page(
         "thanks.html",
+        csp=csp,
         status=201,
         shop_name=ctx.shop.name,
         review_status=review["status"],
@@ -76,6 +79,8 @@ def submit_review(request: HttpRequest) -> HttpResponse:
         title=submission.title,
         body=submission.body,
         share=share,
+        share_text=share_text(review.get("product_title", ""), submission.rating, submission.body),
+        channel_names=CHANNEL_NAMES,
         token=ctx.token,
         more_to_review=len(reviewed) < len(ctx.product_ids),
     )

@@ -168,3 +168,15 @@ def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, s
         names={"#r": f"rating_{rating}"},
         values={":n": sign, ":s": Decimal(sign * rating), ":p": product_id, ":shop": shop_id},
     )
+
+
+def share_offer_for(table: Table, ctx: ReviewContext, review: dict[str, Any]) -> dict[str, Any] | None:
+    """A happy reviewer's share offer (their own code, made on their first happy review); else None."""
+    from chalicelib.sharing.codes import ensure_share_code, share_offer
+
+    if int(review["rating"]) < int(ctx.shop.settings.get("happy_threshold", 4)):
+        return None
+    customer = table.get(keys.customer_key(ctx.shop.shop_id, ctx.order["customer_id"]), consistent=True)
+    if customer is None:
+        return None
+    return share_offer(ensure_share_code(table, ctx.shop, customer, review))

@@ -28,6 +28,14 @@ Access patterns (who asks -> the one call that answers):
  14. A shop's reviews waiting for the owner  -> Query GSI1, GSI1PK = PENDING#<shop>, GSI1SK asc
  15. A product's rating aggregate            -> GetItem SHOP#<shop>/PRODSTATS#<product>
  16. Reviews of one order (the review form)  -> BatchGetItem REVIEW#<id> for each product of the order
+ 17. Share code -> advocate (every /s/ and
+     /share/ request; codes are global)     -> GetItem CODE#<code>/CODE; created with Put if not exists
+ 18. Count a share or click once per visitor
+     and day                                -> TransactWriteItems: Put MARK#<kind>#<code>#<day>#<visitor> if
+                                               not exists (TTL 3 days), Update VISIT#<visitor>#<day> (cap),
+                                               Update CODESTAT#<code>#<n>/DAY#<day> (sharded, cap), AGG shard
+ 19. A code's counters                      -> Query CODESTAT#<code>#<n> for each shard n
+ 20. An order's referral candidates         -> BatchGetItem CODE#<code> for each code the order names
 """
 
 from __future__ import annotations
@@ -113,3 +121,27 @@ def pending_keys(shop_id: str, created_at: str, rid: str) -> dict[str, str]:
 
 def pending_partition(shop_id: str) -> str:
     return f"PENDING#{shop_id}"
+
+
+CODE_SHARDS = 8
+MARK_TTL_SECONDS = 3 * 86400
+
+
+def code_key(code: str) -> dict[str, str]:
+    return {PK: f"CODE#{code}", SK: "CODE"}
+
+
+def mark_key(kind: str, code: str, day: str, visitor: str, channel: str = "") -> dict[str, str]:
+    return {PK: f"MARK#{kind}#{code}#{channel}#{day}#{visitor}", SK: "MARK"}
+
+
+def visit_key(visitor: str, day: str) -> dict[str, str]:
+    return {PK: f"VISIT#{visitor}#{day}", SK: "VISIT"}
+
+
+def code_stat_key(code: str, shard: int, day: str) -> dict[str, str]:
+    return {PK: code_stat_partition(code, shard), SK: f"DAY#{day}"}
+
+
+def code_stat_partition(code: str, shard: int) -> str:
+    return f"CODESTAT#{code}#{shard}"

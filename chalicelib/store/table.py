@@ -103,6 +103,15 @@ class Table:
                 return found
         raise errors.RetryLater("the database is busy; try again")
 
+    def apply(self, operation: dict[str, Any]) -> None:
+        """Run one op built by put_op/update_op/delete_op on its own, outside a transaction."""
+        ((kind, params),) = operation.items()
+        call = {"Put": self.client.put_item, "Update": self.client.update_item, "Delete": self.client.delete_item}[kind]
+        try:
+            call(**params)
+        except Exception as exc:  # noqa: BLE001
+            _raise_for(exc)
+
     def put(
         self,
         item: dict[str, Any],
@@ -110,10 +119,7 @@ class Table:
         names: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
     ) -> None:
-        try:
-            self.client.put_item(**self.put_op(item, condition, names, values)["Put"])
-        except Exception as exc:  # noqa: BLE001
-            _raise_for(exc)
+        self.apply(self.put_op(item, condition, names, values))
 
     def update(
         self,
@@ -135,10 +141,7 @@ class Table:
         return deserialize(attrs) if attrs else None
 
     def delete(self, key: dict[str, str], condition: str | None = None) -> None:
-        try:
-            self.client.delete_item(**self.delete_op(key, condition)["Delete"])
-        except Exception as exc:  # noqa: BLE001
-            _raise_for(exc)
+        self.apply(self.delete_op(key, condition))
 
     def transact(self, operations: Iterable[dict[str, Any]]) -> None:
         """TransactWriteItems over operations built by the put_op/update_op/... helpers."""

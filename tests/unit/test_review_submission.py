@@ -46,7 +46,9 @@ def test_happy_review_is_published_verified_and_counted(shop, token, table):
     response = review(shop.api, token)
     assert response.status_code == 201, response.body
     assert response.json["status"] == "published"
-    assert response.json["share"] is None
+    share = response.json["share"]
+    assert share["link"] == f"http://127.0.0.1:8000/s/{share['code']}"
+    assert set(share["channels"]) == {"facebook", "x", "whatsapp", "linkedin", "pinterest", "email", "sms", "copy"}
     stored = table.get(keys.review_key(shop.shop_id, response.json["review_id"]))
     assert stored["verified"] is True and stored["author"] == "Mia C." and stored["order_id"] == "o-1"
     counted = totals(table, shop.shop_id)

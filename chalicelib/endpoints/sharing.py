@@ -1,0 +1,140 @@
+"""Share links: a friend's click (or a crawler's preview), and an advocate's share to a channel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors
+from chalicelib.endpoints.registry import operation
+from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
+
+REDIRECT_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Robots-Tag": "noindex",
+}
+
+
+def _load(code: str) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
+    """The code, its shop and the product it points at: two reads."""
+    from chalicelib.sharing.codes import get_code
+    from chalicelib.store import keys
+    from chalicelib.store.shops import Shop
+
+    table = get_table()
+    item = get_code(table, code)
+    found = table.get_many([keys.shop_key(item["shop_id"]), keys.product_key(item["shop_id"], item["product_id"])])
+    shop_item = next((i for i in found if i.get("type") == "shop"), None)
+    if shop_item is None or shop_item.get("redact_requested_at"):
+        raise errors.NotFound("no such share link", code="unknown_code")
+    product = next((i for i in found if i.get("type") == "product"), None)
+    return item, Shop.from_item(shop_item), product
+
+
+def _visitor(request: HttpRequest) -> str:
+    from chalicelib.config import get_settings
+    from chalicelib.sharing.visitors import client_address, visitor_id
+
+    address = client_address(request.source_ip, request.header("x-forwarded-for"), get_settings().trusted_proxies)
+    return visitor_id(address, request.header("user-agent"))
+
+
+def _redirect(location: str) -> HttpResponse:
+    return HttpResponse(status=302, body="", headers={"Location": location, **REDIRECT_HEADERS})
+
+
+@operation(
+    "GET",
+    "/s/{code}",
+    summary="A share link: counts the click and redirects to the shop (302)",
+    tag="sharing",
+    responses={302: "", 200: "text/html"},
+    query={"via": "the channel it was shared on"},
+    page=True,
+)
+def follow_share_link(request: HttpRequest) -> HttpResponse:
+    from chalicelib.sharing.channels import CHANNELS
+    from chalicelib.sharing.counting import record_click
+    from chalicelib.sharing.links import destination
+    from chalicelib.sharing.visitors import agent_kind
+
+    code, shop, product = _load(request.path_params["code"])
+    via = request.query.get("via", "")
+    channel = via if via in CHANNELS else "link"
+    target = destination(shop, product, code["code"], channel)
+    kind = agent_kind(request.header("user-agent"))
+    if kind == "preview":
+        return _preview_page(code, shop, product, target, count=request.method == "GET")
+    if request.method == "GET" and kind == "browser":
+        record_click(get_table(), shop, code, channel, _visitor(request))
+    return _redirect(target)
+
+
+@operation("HEAD", "/s/{code}", summary="Headers of a share link; never counted", tag="sharing", responses={302: ""})
+def head_share_link(request: HttpRequest) -> HttpResponse:
+    return follow_share_link(request)
+
+
+def _preview_page(
+    code: dict[str, Any], shop: Shop, product: dict[str, Any] | None, target: str, count: bool
+) -> HttpResponse:
+    from chalicelib.config import get_settings
+    from chalicelib.sharing.counting import record_preview
+    from chalicelib.web.render import page
+
+    if count:
+        record_preview(get_table(), shop, code)
+    rating = int(code.get("rating", 5))
+    subject = code.get("product_title") or shop.name
+    title = f"{code.get('author') or 'A customer'} rated {subject} {'★' * rating}"
+    description = code.get("quote_title") or code.get("quote") or f"A verified review from {shop.name}"
+    if code.get("quote_title") and code.get("quote"):
+        description = f"{code['quote_title']}: {code['quote']}"
+    image = product.get("image_url") if product else None
+    response = page(
+        "preview.html",
+        title=title,
+        description=description[:300],
+        image=image,
+        shop_name=shop.name,
+        link=f"{get_settings().base_url}/s/{code['code']}",
+        destination=target,
+    )
+    response.headers["Cache-Control"] = "public, max-age=600"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+@operation(
+    "GET",
+    "/share/{code}/{channel}",
+    summary="The advocate shares: counts it and redirects to the network",
+    tag="sharing",
+    responses={302: "", 200: "text/html"},
+    page=True,
+)
+def share_to_channel(request: HttpRequest) -> HttpResponse:
+    from chalicelib.config import get_settings
+    from chalicelib.sharing.channels import CHANNELS, intent_url, share_text
+    from chalicelib.sharing.counting import record_share
+    from chalicelib.sharing.visitors import agent_kind
+
+    channel = request.path_params["channel"]
+    if channel not in CHANNELS:
+        raise errors.NotFound(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}", code="unknown_channel")
+    code, shop, product = _load(request.path_params["code"])
+    link = f"{get_settings().base_url}/s/{code['code']}?via={channel}"
+    if agent_kind(request.header("user-agent")) == "browser":
+        record_share(get_table(), shop, code, channel, _visitor(request))
+    if channel == "copy":
+        from chalicelib.web.render import PAGE_CSP, page
+
+        csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
+        return page("copy_link.html", csp=csp, link=link, shop_name=shop.name)
+    text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""))
+    image = product.get("image_url") if product else None
+    return _redirect(intent_url(channel, link, text, image))

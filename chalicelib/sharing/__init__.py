@@ -1,0 +1,1 @@
+"""Amplification: share codes and channels, share and click counting, previews, attribution."""

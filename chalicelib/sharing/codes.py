@@ -1,0 +1,106 @@
+"""Share codes: one per customer per shop, short, unguessable and stable; and the share offer."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors
+from chalicelib.sharing.channels import CHANNELS
+from chalicelib.store import keys
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
+    from chalicelib.store.table import Table
+
+ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes
+CODE_LENGTH = 9  # 55^9 ~ 4.6e15: not guessable by walking /s/
+CODE_PREFIX = "pl-"
+
+
+def new_code() -> str:
+    return CODE_PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def looks_like_code(text: str) -> bool:
+    body = text[len(CODE_PREFIX) :]
+    return text.startswith(CODE_PREFIX) and len(body) == CODE_LENGTH and all(c in ALPHABET for c in body)
+
+
+def _preview(review: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "product_id": review["product_id"],
+        "product_title": review.get("product_title") or "",
+        "rating": int(review["rating"]),
+        "quote": (review.get("body") or "")[:300],
+        "quote_title": review.get("title") or "",
+        "author": review.get("author") or "",
+        "review_id": review["review_id"],
+    }
+
+
+def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review: dict[str, Any]) -> str:
+    """The customer's code (made on their first happy review), pointing at their latest happy review."""
+    preview = _preview(review)
+    code = customer.get("share_code")
+    if code:
+        table.update(
+            keys.code_key(code),
+            "SET " + ", ".join(f"{k} = :{k}" for k in preview),
+            values={f":{k}": v for k, v in preview.items()},
+            condition="attribute_exists(PK)",
+        )
+        return str(code)
+    for _ in range(5):
+        code = new_code()
+        item = {
+            **keys.code_key(code),
+            "type": "code",
+            "code": code,
+            "shop_id": shop.shop_id,
+            "customer_id": customer["customer_id"],
+            "email_hash": customer.get("email_hash"),
+            "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            **preview,
+        }
+        try:
+            table.transact(
+                [
+                    table.put_op(item, "attribute_not_exists(PK)"),
+                    table.update_op(
+                        keys.customer_key(shop.shop_id, customer["customer_id"]),
+                        "SET share_code = :c",
+                        values={":c": code},
+                        condition="attribute_not_exists(share_code)",
+                    ),
+                ]
+            )
+            return code
+        except ConditionFailed as exc:
+            if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
+                # A concurrent happy review made the code first: use theirs.
+                current = table.get(keys.customer_key(shop.shop_id, customer["customer_id"]), consistent=True)
+                if current and current.get("share_code"):
+                    return str(current["share_code"])
+            # Otherwise the random code was taken (astronomically rare): draw again.
+    raise errors.RetryLater("could not make a share code; try again")
+
+
+def share_offer(code: str) -> dict[str, Any]:
+    from chalicelib.config import get_settings
+
+    base = get_settings().base_url
+    return {
+        "code": code,
+        "link": f"{base}/s/{code}",
+        "channels": {channel: f"{base}/share/{code}/{channel}" for channel in CHANNELS},
+    }
+
+
+def get_code(table: Table, code: str) -> dict[str, Any]:
+    item = table.get(keys.code_key(code)) if looks_like_code(code) else None
+    if item is None:
+        raise errors.NotFound("no such share link", code="unknown_code")
+    return item
