@@ -39,12 +39,13 @@ def local_day(value: datetime | str, tz: str) -> str:
 
 @dataclass
 class OrderPlan:
-    """What one event changes: the new order item, the buyer's record and the counters."""
+    """What one event changes: the new order item, the buyer's and advocate's records, the counters."""
 
     order: dict[str, Any]
     counters: dict[str, aggregates.Deltas] = field(default_factory=dict)
     new_customer: dict[str, Any] | None = None
     customer_update: dict[str, Any] | None = None
+    advocate_update: dict[str, Any] | None = None
     facts: list[str] = field(default_factory=list)
 
     @property
@@ -57,72 +58,47 @@ def _reversed(order: dict[str, Any]) -> bool:
     return bool(order.get("cancelled_at")) or (order.get("known", False) and refunded >= Decimal(order["total"]) > 0)
 
 
+def _blank_order(shop: Shop, order_id: str) -> dict[str, Any]:
+    return {
+        **keys.order_key(shop.shop_id, order_id),
+        "type": "order",
+        "shop_id": shop.shop_id,
+        "order_id": order_id,
+        "known": False,
+        "refunds": {},
+        "version": 0,
+    }
+
+
 def plan_order_event(
     current: dict[str, Any] | None,
     customer: dict[str, Any] | None,
     event: OrderEvent,
     shop: Shop,
+    referral_code: dict[str, Any] | None = None,
+    advocate: dict[str, Any] | None = None,
 ) -> OrderPlan:
-    """Pure: the facts this event adds to the order, and what each fact moves. No I/O."""
+    """Pure: the facts this event adds to the order, and what each fact moves. No I/O.
+
+    referral_code is the code chosen to credit (when this event makes the order known) and
+    advocate its owner's customer record, or the record of the advocate already credited.
+    """
     tz = shop.settings.get("timezone", "UTC")
-    order: dict[str, Any] = (
-        dict(current)
-        if current
-        else {
-            **keys.order_key(shop.shop_id, event.order_id),
-            "type": "order",
-            "shop_id": shop.shop_id,
-            "order_id": event.order_id,
-            "known": False,
-            "refunds": {},
-            "version": 0,
-        }
-    )
+    order: dict[str, Any] = dict(current) if current else _blank_order(shop, event.order_id)
     order["refunds"] = dict(order.get("refunds", {}))
+    if order.get("referral"):
+        order["referral"] = dict(order["referral"])
     plan = OrderPlan(order=order)
+    credit = _AdvocateCredit()
     snapshot = event.snapshot
 
     if snapshot is not None and not order["known"]:
-        currency = snapshot.currency
-        order.update(
-            known=True,
-            customer_id=snapshot.customer_id,
-            email=snapshot.email,
-            name=snapshot.name,
-            currency=currency,
-            total=snapshot.total,
-            created_at=iso(snapshot.created_at),
-            landing_url=snapshot.landing_url,
-            codes=snapshot.codes,
-            items=[
-                {"product_id": i.product_id, "title": i.title, "quantity": i.quantity, "price": i.price}
-                for i in snapshot.items
-            ],
-        )
-        day = local_day(snapshot.created_at, tz)
-        order["counted_day"] = day
-        deltas: aggregates.Deltas = {"orders": 1, f"revenue_{currency}": snapshot.total}
-        if customer is None:
-            deltas["customers"] = 1
-            plan.new_customer = _new_customer(shop.shop_id, snapshot, day)
-        else:
-            plan.customer_update = {"order_id": snapshot.order_id, "name": snapshot.name}
-        aggregates.merge(plan.counters, day, deltas)
-        plan.facts.append("known")
+        _record_snapshot(plan, snapshot, customer, shop, tz)
 
     new_refunds = {rid: amount for rid, amount in event.refunds.items() if rid not in order["refunds"]}
     for refund_id, amount in sorted(new_refunds.items()):
         order["refunds"][refund_id] = {"amount": amount, "at": iso(event.occurred_at)}
         plan.facts.append(f"refund:{refund_id}")
-    if order["known"]:
-        # A refund counts once the order is known: now if it was, or when the order arrives after it.
-        counted = order["refunds"] if "known" in plan.facts else {rid: order["refunds"][rid] for rid in new_refunds}
-        for refund in counted.values():
-            aggregates.merge(
-                plan.counters,
-                local_day(refund["at"], tz),
-                {"refunds": 1, f"refunded_{order['currency']}": Decimal(refund["amount"])},
-            )
 
     if event.cancelled_at is not None and not order.get("cancelled_at"):
         order["cancelled_at"] = iso(event.cancelled_at)
@@ -134,10 +110,141 @@ def plan_order_event(
         plan.facts.append("fulfilled")
         aggregates.merge(plan.counters, local_day(event.fulfilled_at, tz), {"fulfilled_orders": 1})
 
+    became_known = "known" in plan.facts
+    if became_known and referral_code is not None and advocate is not None and not order.get("cancelled_at"):
+        _credit_referral(plan, referral_code, credit, new_customer=customer is None)
+
+    if order["known"]:
+        # A refund counts once the order is known: now if it was, or when the order arrives after it.
+        counted = order["refunds"] if became_known else {rid: order["refunds"][rid] for rid in new_refunds}
+        for refund in counted.values():
+            amount = Decimal(refund["amount"])
+            aggregates.merge(
+                plan.counters, local_day(refund["at"], tz), {"refunds": 1, f"refunded_{order['currency']}": amount}
+            )
+            _reduce_referral(plan, amount, credit)
+
+    referral = order.get("referral")
+    if referral and not referral.get("reversed") and _reversed(order):
+        _reverse_referral(plan, credit, local_day(event.occurred_at, tz))
+
+    if credit.touched and advocate is not None:
+        plan.advocate_update = credit.update_for(advocate, plan)
     _schedule_review_request(order, shop)
     if plan.facts:
         order["version"] = int(order.get("version", 0)) + 1
     return plan
+
+
+def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | None, shop: Shop, tz: str) -> None:
+    order = plan.order
+    currency = snapshot.currency
+    day = local_day(snapshot.created_at, tz)
+    order.update(
+        known=True,
+        customer_id=snapshot.customer_id,
+        email=snapshot.email,
+        name=snapshot.name,
+        currency=currency,
+        total=snapshot.total,
+        created_at=iso(snapshot.created_at),
+        landing_url=snapshot.landing_url,
+        codes=snapshot.codes,
+        items=[
+            {"product_id": i.product_id, "title": i.title, "quantity": i.quantity, "price": i.price}
+            for i in snapshot.items
+        ],
+        counted_day=day,
+    )
+    deltas: aggregates.Deltas = {"orders": 1, f"revenue_{currency}": snapshot.total}
+    if customer is None:
+        deltas["customers"] = 1
+        plan.new_customer = _new_customer(shop.shop_id, snapshot, day)
+    else:
+        plan.customer_update = {"order_id": snapshot.order_id, "name": snapshot.name}
+    aggregates.merge(plan.counters, day, deltas)
+    plan.facts.append("known")
+
+
+@dataclass
+class _AdvocateCredit:
+    """How one plan changes the advocate's record: orders, revenue, and referrals still standing."""
+
+    orders: int = 0
+    revenue: Decimal = Decimal(0)
+    active: int = 0
+    touched: bool = False
+
+    def update_for(self, advocate: dict[str, Any], plan: OrderPlan) -> dict[str, Any]:
+        old = int(advocate.get("active_referrals", 0))
+        new = old + self.active
+        referral = plan.order["referral"]
+        update: dict[str, Any] = {
+            "customer_id": advocate["customer_id"],
+            "orders": self.orders,
+            "revenue": self.revenue,
+            "active": self.active,
+            "old_active": old,
+        }
+        if old <= 0 < new:
+            update["advocate_day"] = referral["day"]
+            aggregates.merge(plan.counters, referral["day"], {"advocates": 1})
+        elif new <= 0 < old and advocate.get("advocate_day"):
+            aggregates.merge(plan.counters, str(advocate["advocate_day"]), {"advocates": -1})
+        return update
+
+
+def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: _AdvocateCredit, new_customer: bool) -> None:
+    order = plan.order
+    day = order["counted_day"]
+    order["referral"] = {
+        "code": code["code"],
+        "advocate_id": code["customer_id"],
+        "day": day,
+        "revenue": order["total"],
+        "new_customer": new_customer,
+        "reversed": False,
+    }
+    deltas: aggregates.Deltas = {"referred_orders": 1, f"referred_revenue_{order['currency']}": order["total"]}
+    if new_customer:
+        deltas["referred_customers"] = 1
+    aggregates.merge(plan.counters, day, deltas)
+    credit.orders += 1
+    credit.revenue += Decimal(order["total"])
+    credit.active += 1
+    credit.touched = True
+    plan.facts.append("referred")
+
+
+def _reduce_referral(plan: OrderPlan, amount: Decimal, credit: _AdvocateCredit) -> None:
+    """A partial refund lowers the revenue credited to the advocate, on the day it was credited."""
+    referral = plan.order.get("referral")
+    if not referral or referral.get("reversed"):
+        return
+    cut = min(amount, Decimal(referral["revenue"]))
+    if cut <= 0:
+        return
+    referral["revenue"] = Decimal(referral["revenue"]) - cut
+    aggregates.merge(plan.counters, referral["day"], {f"referred_revenue_{plan.order['currency']}": -cut})
+    credit.revenue -= cut
+    credit.touched = True
+
+
+def _reverse_referral(plan: OrderPlan, credit: _AdvocateCredit, today: str) -> None:
+    """A cancellation or full refund takes the whole credit back, on the day it was given."""
+    referral = plan.order["referral"]
+    remaining = Decimal(referral["revenue"])
+    deltas: aggregates.Deltas = {"referred_orders": -1, f"referred_revenue_{plan.order['currency']}": -remaining}
+    if referral.get("new_customer"):
+        deltas["referred_customers"] = -1
+    aggregates.merge(plan.counters, referral["day"], deltas)
+    aggregates.merge(plan.counters, today, {"referral_reversals": 1})
+    referral.update(reversed=True, revenue=Decimal(0))
+    credit.orders -= 1
+    credit.revenue -= remaining
+    credit.active -= 1
+    credit.touched = True
+    plan.facts.append("referral_reversed")
 
 
 def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
@@ -193,31 +300,87 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
                 condition="attribute_exists(PK)",
             )
         )
+    if plan.advocate_update is not None:
+        ops.append(_advocate_op(table, shop, plan.advocate_update))
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     return ops
 
 
+def _advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:
+    """Move the advocate's counters, guarded on the standing-referral count the plan was made from."""
+    expression = "ADD referred_orders :o, referred_revenue :r, active_referrals :a"
+    values: dict[str, Any] = {":o": update["orders"], ":r": update["revenue"], ":a": update["active"]}
+    if "advocate_day" in update:
+        expression += " SET advocate_day = :d"
+        values[":d"] = update["advocate_day"]
+    if update["old_active"]:
+        condition = "attribute_exists(PK) AND active_referrals = :old"
+        values[":old"] = update["old_active"]
+    else:
+        condition = "attribute_exists(PK) AND (attribute_not_exists(active_referrals) OR active_referrals = :zero)"
+        values[":zero"] = 0
+    return table.update_op(
+        keys.customer_key(shop.shop_id, update["customer_id"]), expression, values=values, condition=condition
+    )
+
+
 def apply_order_event(table: Table, shop: Shop, event: OrderEvent) -> str:
     """Record the event's new facts once; 'applied' or 'duplicate'."""
-    customer_id = event.snapshot.customer_id if event.snapshot else None
+    from chalicelib.sharing.attribution import named_codes
+
+    snapshot = event.snapshot
+    codes = named_codes(snapshot.landing_url, snapshot.codes) if snapshot else []
+    order_key = keys.order_key(shop.shop_id, event.order_id)
+    wanted = [order_key]
+    if snapshot:
+        wanted.append(keys.customer_key(shop.shop_id, snapshot.customer_id))
+    wanted += [keys.code_key(c) for c in codes]
     for _ in range(RACE_ATTEMPTS):
-        order_key = keys.order_key(shop.shop_id, event.order_id)
-        if customer_id:
-            found = table.get_many([order_key, keys.customer_key(shop.shop_id, customer_id)], consistent=True)
-            current = next((i for i in found if i.get("type") == "order"), None)
-            customer = next((i for i in found if i.get("type") == "customer"), None)
-        else:
-            current, customer = table.get(order_key, consistent=True), None
-        plan = plan_order_event(current, customer, event, shop)
+        found = table.get_many(wanted, consistent=True)
+        current = next((i for i in found if i.get("type") == "order"), None)
+        customer = next((i for i in found if i.get("type") == "customer"), None)
+        chosen = _choose_referral(shop, current, snapshot, [i for i in found if i.get("type") == "code"])
+        advocate = _advocate(table, shop, current, chosen)
+        plan = plan_order_event(current, customer, event, shop, chosen, advocate)
         if not plan.changed:
             return "duplicate"
         try:
             table.transact(_operations(table, shop, plan, int(current["version"]) if current else 0))
         except ConditionFailed:
-            continue  # another delivery of this order won the race: read again and re-plan
+            continue  # another delivery of this order (or of the advocate's) won the race: read again, re-plan
         return "applied"
     raise errors.RetryLater("this order is being updated by other deliveries; deliver again")
+
+
+def _choose_referral(
+    shop: Shop, current: dict[str, Any] | None, snapshot: Any, codes: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    from chalicelib.sharing.attribution import choose_referral
+    from chalicelib.signing import keyed_hash
+
+    if not codes or snapshot is None or (current and current.get("known")):
+        return None
+    return choose_referral(
+        codes,
+        shop_id=shop.shop_id,
+        order_day=local_day(snapshot.created_at, shop.settings.get("timezone", "UTC")),
+        window_days=int(shop.settings.get("attribution_window_days", 30)),
+        model=str(shop.settings.get("attribution_model", "last_click")),
+        buyer_id=snapshot.customer_id,
+        buyer_email_hash=keyed_hash("email", snapshot.email.strip().lower()) if snapshot.email else None,
+    )
+
+
+def _advocate(
+    table: Table, shop: Shop, current: dict[str, Any] | None, chosen: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The record of the advocate this event may credit or debit: one more read, only for referred orders."""
+    referral = (current or {}).get("referral")
+    advocate_id = chosen["customer_id"] if chosen else (referral or {}).get("advocate_id")
+    if not advocate_id:
+        return None
+    return table.get(keys.customer_key(shop.shop_id, advocate_id), consistent=True)
 
 
 def apply_product_event(table: Table, shop: Shop, event: ProductEvent) -> str:

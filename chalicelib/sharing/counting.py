@@ -52,7 +52,8 @@ def _claim_visit(table: Table, kind: str, code: str, channel: str, day: str, vis
     return True
 
 
-def _add_code_stat(table: Table, code: str, day: str, deltas: aggregates.Deltas, cap_field: str | None) -> bool:
+def _add_code_stat(table: Table, code: str, day: str, deltas: aggregates.Deltas, cap_field: str | None) -> int | None:
+    """ADD to one random shard of the code's day; the shard's new value of the first counter, or None if capped."""
     shard = random.randrange(keys.CODE_SHARDS)  # noqa: S311 - load spreading only
     names = {f"#c{i}": name for i, name in enumerate(sorted(deltas))}
     values: dict[str, Any] = {f":c{i}": deltas[name] for i, name in enumerate(sorted(deltas))}
@@ -62,16 +63,17 @@ def _add_code_stat(table: Table, code: str, day: str, deltas: aggregates.Deltas,
         values[":cap"] = CODE_DAILY_CAP // keys.CODE_SHARDS
         condition = "attribute_not_exists(#cap) OR #cap < :cap"
     try:
-        table.update(
+        new = table.update(
             keys.code_stat_key(code, shard, day),
             "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
             names=names,
             values=values,
             condition=condition,
+            return_new=True,
         )
     except ConditionFailed:
-        return False
-    return True
+        return None
+    return int((new or {}).get(sorted(deltas)[0], 0))
 
 
 def _add_shop_counters(table: Table, shop_id: str, day: str, deltas: aggregates.Deltas) -> None:
@@ -83,8 +85,13 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
     day = local_day(_now(), shop.settings.get("timezone", "UTC"))
     if not _claim_visit(table, "click", code["code"], "", day, visitor):
         return False
-    if not _add_code_stat(table, code["code"], day, {"clicks": 1, f"clicks_{channel}": 1}, "clicks"):
+    shard_clicks = _add_code_stat(table, code["code"], day, {"clicks": 1, f"clicks_{channel}": 1}, "clicks")
+    if shard_clicks is None:
         return False
+    if shard_clicks == 1:
+        # The first click of this day on this shard: note the day on the code (at most CODE_SHARDS writes
+        # a day), so attribution can check its window without reading the sharded counters.
+        table.update(keys.code_key(code["code"]), "ADD click_days :d", values={":d": {day}})
     _add_shop_counters(table, shop.shop_id, day, {"clicks": 1, f"clicks_{channel}": 1})
     return True
 

@@ -52,8 +52,8 @@ def test_a_delivery_that_loses_a_race_re_reads_and_counts_once(store, table, mon
     real_plan = intake.plan_order_event
     raced = {"done": False}
 
-    def plan_then_race(current, customer, event, shop):
-        plan = real_plan(current, customer, event, shop)
+    def plan_then_race(current, customer, event, shop, *referral):
+        plan = real_plan(current, customer, event, shop, *referral)
         if not raced["done"]:
             raced["done"] = True
             intake.apply_order_event(intake_table(), shop, event)  # the competitor wins
