@@ -38,7 +38,8 @@ def _call(name: str) -> Response:
     headers: dict[str, Any] = dict(answer.headers)
     if answer.cookies:
         headers["Set-Cookie"] = answer.cookies
-    return Response(body=answer.body, status_code=answer.status, headers=headers)
+    body = answer.body.decode() if isinstance(answer.body, bytes) else answer.body  # every body we send is text
+    return Response(body=body, status_code=answer.status, headers=headers)
 
 
 @app.middleware("http")
@@ -93,6 +94,21 @@ def update_shop(shop_id: str) -> Response:
 @app.route("/shops/{shop_id}/api-key", methods=["POST"], content_types=ANY)
 def rotate_api_key(shop_id: str) -> Response:
     return _call("rotate_api_key")
+
+
+@app.route("/shops/{shop_id}/webhook-endpoint", methods=["PUT"], content_types=ANY)
+def put_webhook_endpoint(shop_id: str) -> Response:
+    return _call("put_webhook_endpoint")
+
+
+@app.route("/shops/{shop_id}/webhook-endpoint", methods=["GET"])
+def get_webhook_endpoint(shop_id: str) -> Response:
+    return _call("get_webhook_endpoint")
+
+
+@app.route("/shops/{shop_id}/webhook-endpoint", methods=["DELETE"])
+def delete_webhook_endpoint(shop_id: str) -> Response:
+    return _call("delete_webhook_endpoint")
 
 
 # --- webhooks (the raw body is signed: any content type is read as bytes) ------

@@ -302,9 +302,26 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         )
     if plan.advocate_update is not None:
         ops.append(_advocate_op(table, shop, plan.advocate_update))
+    ops += _referral_events(table, shop, plan)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     return ops
+
+
+def _referral_events(table: Table, shop: Shop, plan: OrderPlan) -> list[dict[str, Any]]:
+    from chalicelib.outbound import event_op
+
+    referral = plan.order.get("referral") or {}
+    data = {
+        "order_id": plan.order["order_id"],
+        "code": referral.get("code"),
+        "advocate_id": referral.get("advocate_id"),
+        "currency": plan.order.get("currency"),
+        "revenue": referral.get("revenue"),
+    }
+    events = [("referral.confirmed", "referred"), ("referral.reversed", "referral_reversed")]
+    ops = [event_op(table, shop, name, data) for name, fact in events if fact in plan.facts]
+    return [op for op in ops if op]
 
 
 def _advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:

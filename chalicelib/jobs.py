@@ -9,6 +9,7 @@ DueJob = Callable[[], int]
 
 def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
+    from chalicelib.outbound import deliver_due
     from chalicelib.privacy import run_shop_redactions
     from chalicelib.reviews.requests import send_due
     from chalicelib.store.table import get_table
@@ -16,6 +17,7 @@ def _due_jobs() -> dict[str, DueJob]:
     return {
         "review_emails": lambda: send_due(get_table()),
         "shop_redactions": lambda: run_shop_redactions(get_table()),
+        "outbound_events": lambda: deliver_due(get_table()),
     }
 
 

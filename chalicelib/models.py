@@ -187,3 +187,18 @@ class ReviewList(BaseModel):
 
 class ReplyBody(Strict):
     body: str = Field(min_length=1, max_length=2000)
+
+
+class WebhookEndpointIn(Strict):
+    url: str = Field(min_length=8, max_length=2000, description="https URL of the owner's receiver")
+    events: list[Literal["review.published", "share.recorded", "referral.confirmed", "referral.reversed"]] = Field(
+        min_length=1, max_length=4
+    )
+
+
+class WebhookEndpointOut(BaseModel):
+    """The registered endpoint; `secret` (whsec_...) is shown only when it is registered."""
+
+    url: str
+    events: list[str]
+    secret: str | None = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, models, shops
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -155,8 +158,11 @@ def asset(request: HttpRequest) -> HttpResponse:
 
 
 def _owner(request: HttpRequest) -> str:
-    shop = shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
-    return shop.shop_id
+    return _owner_shop(request).shop_id
+
+
+def _owner_shop(request: HttpRequest) -> Shop:
+    return shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
 
 
 @operation(
@@ -193,7 +199,7 @@ def list_reviews(request: HttpRequest) -> HttpResponse:
 def publish_review(request: HttpRequest) -> HttpResponse:
     from chalicelib.reviews.owner import publish
 
-    return json_response(publish(get_table(), _owner(request), request.path_params["review_id"]))
+    return json_response(publish(get_table(), _owner_shop(request), request.path_params["review_id"]))
 
 
 @operation(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib import models, shops
+from chalicelib import errors, models, shops
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
 from chalicelib.store.table import get_table
@@ -68,3 +68,54 @@ def rotate_api_key(request: HttpRequest) -> HttpResponse:
     table = get_table()
     shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     return json_response({"api_key": shops.rotate_api_key(table, shop)}, headers={"Cache-Control": "no-store"})
+
+
+@operation(
+    "PUT",
+    "/shops/{shop_id}/webhook-endpoint",
+    summary="Register the owner's receiver of signed events",
+    tag="shops",
+    auth="owner",
+    body=models.WebhookEndpointIn,
+    responses={200: models.WebhookEndpointOut},
+)
+def put_webhook_endpoint(request: HttpRequest) -> HttpResponse:
+    from chalicelib.outbound import register
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    body = parse_json_body(request, models.WebhookEndpointIn)
+    return json_response(register(table, shop, body.url, list(body.events)), headers={"Cache-Control": "no-store"})
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/webhook-endpoint",
+    summary="The registered receiver (without its secret)",
+    tag="shops",
+    auth="owner",
+    responses={200: models.WebhookEndpointOut},
+)
+def get_webhook_endpoint(request: HttpRequest) -> HttpResponse:
+    shop = shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
+    if not shop.outbound:
+        raise errors.NotFound("no webhook endpoint is registered", code="no_endpoint")
+    return json_response({"url": shop.outbound["url"], "events": shop.outbound["events"], "secret": None})
+
+
+@operation(
+    "DELETE",
+    "/shops/{shop_id}/webhook-endpoint",
+    summary="Stop sending events",
+    tag="shops",
+    auth="owner",
+    responses={204: ""},
+)
+def delete_webhook_endpoint(request: HttpRequest) -> HttpResponse:
+    from chalicelib.outbound import unregister
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    if shop.outbound:
+        unregister(table, shop)
+    return HttpResponse(status=204)

@@ -11,6 +11,7 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
     from chalicelib.store.table import Table
 
 PUBLIC_FIELDS = (
@@ -59,7 +60,10 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def publish(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
+def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
+    from chalicelib.reviews.submission import published_event
+
+    shop_id = shop.shop_id
     review = _get(table, shop_id, review_id)
     if review["status"] == "published":
         return review_view(review)
@@ -82,6 +86,7 @@ def publish(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
                     condition="#s = :was",
                 ),
                 product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), +1),
+                *published_event(table, shop, {**review, "published_at": now}),
             ]
         )
     except ConditionFailed:

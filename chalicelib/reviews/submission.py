@@ -148,6 +148,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
         ]
         if verdict.status == "published":
             ops.append(product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
+            ops += published_event(table, shop, review)
         try:
             table.transact(ops)
         except ConditionFailed as exc:
@@ -180,3 +181,24 @@ def share_offer_for(table: Table, ctx: ReviewContext, review: dict[str, Any]) ->
     if customer is None:
         return None
     return share_offer(ensure_share_code(table, ctx.shop, customer, review))
+
+
+def published_event(table: Table, shop: Shop, review: dict[str, Any]) -> list[dict[str, Any]]:
+    from chalicelib.outbound import event_op
+
+    op = event_op(
+        table,
+        shop,
+        "review.published",
+        {
+            "review_id": review["review_id"],
+            "product_id": review["product_id"],
+            "order_id": review["order_id"],
+            "customer_id": review["customer_id"],
+            "rating": int(review["rating"]),
+            "title": review["title"],
+            "body": review["body"],
+            "published_at": review.get("published_at"),
+        },
+    )
+    return [op] if op else []

@@ -108,6 +108,8 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
     day = local_day(_now(), shop.settings.get("timezone", "UTC"))
     if not _claim_visit(table, "share", code["code"], channel, day, visitor):
         return False
+    from chalicelib.outbound import event_op
+
     customer_key = keys.customer_key(shop.shop_id, code["customer_id"])
     for _ in range(5):
         customer = table.get(customer_key, consistent=True) or {}
@@ -116,9 +118,16 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
         if first:
             deltas["sharers"] = 1
         condition = "attribute_exists(PK)" + (" AND attribute_not_exists(first_share_day)" if first else "")
+        event = event_op(
+            table,
+            shop,
+            "share.recorded",
+            {"code": code["code"], "customer_id": code["customer_id"], "channel": channel, "day": day},
+        )
         try:
             table.transact(
                 [
+                    *([event] if event else []),
                     table.update_op(
                         customer_key,
                         "ADD shares :one SET first_share_day = if_not_exists(first_share_day, :d)",

@@ -36,6 +36,9 @@ Access patterns (who asks -> the one call that answers):
                                                Update CODESTAT#<code>#<n>/DAY#<day> (sharded, cap), AGG shard
  19. A code's counters                      -> Query CODESTAT#<code>#<n> for each shard n
  20. An order's referral candidates         -> BatchGetItem CODE#<code> for each code the order names
+ 21. Outbound events to deliver, oldest due
+     first (transactional outbox)           -> Query GSI1, GSI1PK = OUTBOX#<n>, GSI1SK <= <now iso>; the event
+                                               item SHOP#<shop>/OUTEVT#<id> is written in the fact's transaction
 """
 
 from __future__ import annotations
@@ -145,3 +148,20 @@ def code_stat_key(code: str, shard: int, day: str) -> dict[str, str]:
 
 def code_stat_partition(code: str, shard: int) -> str:
     return f"CODESTAT#{code}#{shard}"
+
+
+OUTBOX_SHARDS = 2
+
+
+def outbound_event_key(shop_id: str, event_id: str) -> dict[str, str]:
+    return {PK: f"SHOP#{shop_id}", SK: f"OUTEVT#{event_id}"}
+
+
+def outbox_keys(event_id: str, due_at: str) -> dict[str, str]:
+    import zlib
+
+    return {GSI1PK: outbox_partition(zlib.crc32(event_id.encode()) % OUTBOX_SHARDS), GSI1SK: f"{due_at}#{event_id}"}
+
+
+def outbox_partition(shard: int) -> str:
+    return f"OUTBOX#{shard}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import errors
@@ -21,7 +21,7 @@ class Shop:
     api_key_hash: str
     created_at: str
     version: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+    outbound: dict[str, Any] | None = None  # the owner's endpoint: url, events, secret
 
     @property
     def home(self) -> str:
@@ -40,6 +40,7 @@ class Shop:
             "api_key_hash": self.api_key_hash,
             "created_at": self.created_at,
             "version": self.version,
+            "outbound": self.outbound,
         }
 
     @classmethod
@@ -58,6 +59,7 @@ class Shop:
             api_key_hash=item["api_key_hash"],
             created_at=item["created_at"],
             version=int(item.get("version", 1)),
+            outbound=item.get("outbound"),
         )
 
 
