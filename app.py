@@ -190,6 +190,22 @@ def reply_review(shop_id: str, review_id: str) -> Response:
     return _call("reply_review")
 
 
+# --- reports ----------------------------------------------------------------
+@app.route("/shops/{shop_id}/report", methods=["GET"])
+def funnel_report(shop_id: str) -> Response:
+    return _call("funnel_report")
+
+
+@app.route("/shops/{shop_id}/report.csv", methods=["GET"])
+def funnel_report_csv(shop_id: str) -> Response:
+    return _call("funnel_report_csv")
+
+
+@app.route("/shops/{shop_id}/advocates", methods=["GET"])
+def advocate_leaderboard(shop_id: str) -> Response:
+    return _call("advocate_leaderboard")
+
+
 # --- scheduled work ----------------------------------------------------------
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="run-due-work")
 def run_due_work(event: Any) -> dict[str, int]:

@@ -173,6 +173,7 @@ class _AdvocateCredit:
     orders: int = 0
     revenue: Decimal = Decimal(0)
     active: int = 0
+    score: Decimal = Decimal(0)
     touched: bool = False
 
     def update_for(self, advocate: dict[str, Any], plan: OrderPlan) -> dict[str, Any]:
@@ -185,6 +186,7 @@ class _AdvocateCredit:
             "revenue": self.revenue,
             "active": self.active,
             "old_active": old,
+            "score": self.score,
         }
         if old <= 0 < new:
             update["advocate_day"] = referral["day"]
@@ -212,8 +214,18 @@ def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: _AdvocateCre
     credit.orders += 1
     credit.revenue += Decimal(order["total"])
     credit.active += 1
+    credit.score += _referral_weight(order, Decimal(order["total"]), with_order=True)
     credit.touched = True
     plan.facts.append("referred")
+
+
+def _referral_weight(order: dict[str, Any], revenue: Decimal, with_order: bool) -> Decimal:
+    """The advocate-score weight of a referral, dated at the order so a reversal removes it exactly."""
+    from chalicelib import scoring
+
+    at = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00"))
+    weight = scoring.weight_at("referred_revenue", at, revenue)
+    return weight + scoring.weight_at("referred_order", at) if with_order else weight
 
 
 def _reduce_referral(plan: OrderPlan, amount: Decimal, credit: _AdvocateCredit) -> None:
@@ -227,6 +239,7 @@ def _reduce_referral(plan: OrderPlan, amount: Decimal, credit: _AdvocateCredit) 
     referral["revenue"] = Decimal(referral["revenue"]) - cut
     aggregates.merge(plan.counters, referral["day"], {f"referred_revenue_{plan.order['currency']}": -cut})
     credit.revenue -= cut
+    credit.score -= _referral_weight(plan.order, cut, with_order=False)
     credit.touched = True
 
 
@@ -243,6 +256,7 @@ def _reverse_referral(plan: OrderPlan, credit: _AdvocateCredit, today: str) -> N
     credit.orders -= 1
     credit.revenue -= remaining
     credit.active -= 1
+    credit.score -= _referral_weight(plan.order, remaining, with_order=True)
     credit.touched = True
     plan.facts.append("referral_reversed")
 
@@ -326,10 +340,19 @@ def _referral_events(table: Table, shop: Shop, plan: OrderPlan) -> list[dict[str
 
 def _advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:
     """Move the advocate's counters, guarded on the standing-referral count the plan was made from."""
-    expression = "ADD referred_orders :o, referred_revenue :r, active_referrals :a"
-    values: dict[str, Any] = {":o": update["orders"], ":r": update["revenue"], ":a": update["active"]}
+    expression = (
+        "ADD referred_orders :o, referred_revenue :r, active_referrals :a, GSI2SK :w "
+        "SET score_sum = if_not_exists(score_sum, :zero) + :w"
+    )
+    values: dict[str, Any] = {
+        ":o": update["orders"],
+        ":r": update["revenue"],
+        ":a": update["active"],
+        ":w": update["score"],
+        ":zero": 0,
+    }
     if "advocate_day" in update:
-        expression += " SET advocate_day = :d"
+        expression += ", advocate_day = :d"
         values[":d"] = update["advocate_day"]
     if update["old_active"]:
         condition = "attribute_exists(PK) AND active_referrals = :old"

@@ -12,12 +12,14 @@ def _due_jobs() -> dict[str, DueJob]:
     from chalicelib.outbound import deliver_due
     from chalicelib.privacy import run_shop_redactions
     from chalicelib.reviews.requests import send_due
+    from chalicelib.rollup import roll_up_clicks
     from chalicelib.store.table import get_table
 
     return {
         "review_emails": lambda: send_due(get_table()),
         "shop_redactions": lambda: run_shop_redactions(get_table()),
         "outbound_events": lambda: deliver_due(get_table()),
+        "click_rollup": lambda: roll_up_clicks(get_table()),
     }
 
 

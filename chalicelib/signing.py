@@ -61,7 +61,10 @@ def encode_cursor(scope: str, last_key: dict[str, Any] | None) -> str | None:
     """An opaque cursor for the next page, bound to the query it came from."""
     if not last_key:
         return None
-    return sign("cursor", {"s": scope, "k": last_key})
+    from decimal import Decimal
+
+    plain = {k: ({"$n": str(v)} if isinstance(v, Decimal) else v) for k, v in last_key.items()}
+    return sign("cursor", {"s": scope, "k": plain})
 
 
 def decode_cursor(scope: str, cursor: str | None) -> dict[str, Any] | None:
@@ -70,7 +73,14 @@ def decode_cursor(scope: str, cursor: str | None) -> dict[str, Any] | None:
     payload = verify("cursor", cursor)
     if payload.get("s") != scope or not isinstance(payload.get("k"), dict):
         raise errors.BadRequest("the cursor belongs to another listing", code="invalid_cursor")
-    key: dict[str, Any] = payload["k"]
+    from decimal import Decimal, InvalidOperation
+
+    key: dict[str, Any] = {}
+    for name, value in payload["k"].items():
+        try:
+            key[name] = Decimal(value["$n"]) if isinstance(value, dict) else value
+        except (KeyError, InvalidOperation, TypeError):
+            raise errors.BadRequest("the cursor is not valid", code="invalid_cursor") from None
     return key
 
 

@@ -175,15 +175,11 @@ def _owner_shop(request: HttpRequest) -> Shop:
     query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
 )
 def list_reviews(request: HttpRequest) -> HttpResponse:
+    from chalicelib.endpoints.reports import page_limit
     from chalicelib.reviews.owner import list_reviews as listing
 
     shop_id = _owner(request)
-    try:
-        limit = int(request.query.get("limit", "50"))
-    except ValueError:
-        raise errors.BadRequest("limit must be a number", code="invalid_limit") from None
-    if not 1 <= limit <= 100:
-        raise errors.BadRequest("limit must be between 1 and 100", code="invalid_limit")
+    limit = page_limit(request, 50)
     result = listing(get_table(), shop_id, request.query.get("status", "pending"), limit, request.query.get("cursor"))
     return json_response(result, headers={"Cache-Control": "no-store"})
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors
+from chalicelib import errors, scoring
 from chalicelib.intake import local_day
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
@@ -85,7 +85,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
     title = next((i.get("title", "") for i in order.get("items", []) if i["product_id"] == submission.product_id), "")
     for _ in range(RACE_ATTEMPTS):
         customer = table.get(keys.customer_key(shop.shop_id, order["customer_id"]), consistent=True) or {}
-        now = _now()
+        now_dt = datetime.now(UTC)
+        now = now_dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         day = local_day(now, shop.settings.get("timezone", "UTC"))
         review = {
             **keys.review_key(shop.shop_id, rid),
@@ -120,8 +121,13 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             counters["reviewers"] = 1
         if first_happy:
             counters["promoters"] = 1
-        sets = ["first_review_day = if_not_exists(first_review_day, :day)"]
-        adds = ["reviews :one"]
+        weight = scoring.weight_at("review", now_dt) + (scoring.weight_at("happy_review", now_dt) if happy else 0)
+        sets = [
+            "first_review_day = if_not_exists(first_review_day, :day)",
+            "score_sum = if_not_exists(score_sum, :zero) + :w",
+            "GSI2PK = :lead",
+        ]
+        adds = ["reviews :one", "GSI2SK :w"]
         guards = ["attribute_exists(PK)"]
         if first_review:
             guards.append("attribute_not_exists(first_review_day)")
@@ -141,7 +147,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             table.update_op(
                 keys.customer_key(shop.shop_id, order["customer_id"]),
                 "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
-                values={":day": day, ":one": 1},
+                values={":day": day, ":one": 1, ":w": weight, ":zero": 0, ":lead": keys.leader_partition(shop.shop_id)},
                 condition=" AND ".join(guards),
             ),
             aggregates.add_op(table, shop.shop_id, day, counters),

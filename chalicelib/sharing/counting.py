@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import scoring
 from chalicelib.intake import local_day
 from chalicelib.store import aggregates, keys
 from chalicelib.store.table import ConditionFailed
@@ -90,8 +91,17 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
         return False
     if shard_clicks == 1:
         # The first click of this day on this shard: note the day on the code (at most CODE_SHARDS writes
-        # a day), so attribution can check its window without reading the sharded counters.
+        # a day), so attribution can check its window without reading the sharded counters, and list the
+        # code for today's roll-up of clicks into its advocate's score.
         table.update(keys.code_key(code["code"]), "ADD click_days :d", values={":d": {day}})
+        table.put(
+            {
+                **keys.rollup_key(day, code["code"]),
+                "shop_id": shop.shop_id,
+                "customer_id": code["customer_id"],
+                "expires_at": int(time.time()) + keys.MARK_TTL_SECONDS,
+            }
+        )
     _add_shop_counters(table, shop.shop_id, day, {"clicks": 1, f"clicks_{channel}": 1})
     return True
 
@@ -130,8 +140,9 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
                     *([event] if event else []),
                     table.update_op(
                         customer_key,
-                        "ADD shares :one SET first_share_day = if_not_exists(first_share_day, :d)",
-                        values={":one": 1, ":d": day},
+                        "ADD shares :one, GSI2SK :w SET first_share_day = if_not_exists(first_share_day, :d), "
+                        "score_sum = if_not_exists(score_sum, :zero) + :w",
+                        values={":one": 1, ":d": day, ":w": scoring.weight_at("share", _now()), ":zero": 0},
                         condition=condition,
                     ),
                     aggregates.add_op(table, shop.shop_id, day, deltas),

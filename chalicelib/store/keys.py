@@ -36,6 +36,10 @@ Access patterns (who asks -> the one call that answers):
                                                Update CODESTAT#<code>#<n>/DAY#<day> (sharded, cap), AGG shard
  19. A code's counters                      -> Query CODESTAT#<code>#<n> for each shard n
  20. An order's referral candidates         -> BatchGetItem CODE#<code> for each code the order names
+ 22. A shop's advocates, highest score first -> Query ByScore, GSI2PK = LEADER#<shop>, descending (sparse:
+                                               customers join on their first review)
+ 23. Click totals into the leaderboard      -> Query ROLLUP#<day> (codes clicked that day), Query each code's
+                                               CODESTAT shards, Update CUST click_score and GSI2SK
  21. Outbound events to deliver, oldest due
      first (transactional outbox)           -> Query GSI1, GSI1PK = OUTBOX#<n>, GSI1SK <= <now iso>; the event
                                                item SHOP#<shop>/OUTEVT#<id> is written in the fact's transaction
@@ -48,6 +52,9 @@ SK = "SK"
 GSI1 = "GSI1"
 GSI1PK = "GSI1PK"
 GSI1SK = "GSI1SK"
+GSI2 = "ByScore"  # the advocate leaderboard: GSI2PK = LEADER#<shop>, GSI2SK = the score sum (a number)
+GSI2PK = "GSI2PK"
+GSI2SK = "GSI2SK"
 TTL_ATTRIBUTE = "expires_at"
 
 
@@ -165,3 +172,11 @@ def outbox_keys(event_id: str, due_at: str) -> dict[str, str]:
 
 def outbox_partition(shard: int) -> str:
     return f"OUTBOX#{shard}"
+
+
+def leader_partition(shop_id: str) -> str:
+    return f"LEADER#{shop_id}"
+
+
+def rollup_key(day: str, code: str) -> dict[str, str]:
+    return {PK: f"ROLLUP#{day}", SK: code}

@@ -11,7 +11,11 @@ def key_schema() -> dict[str, Any]:
     """Key attributes, key schema and GSIs, in the shape both boto3 and CloudFormation take."""
     return {
         "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"} for name in (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK)
+            *(
+                {"AttributeName": n, "AttributeType": "S"}
+                for n in (keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK)
+            ),
+            {"AttributeName": keys.GSI2SK, "AttributeType": "N"},
         ],
         "KeySchema": [
             {"AttributeName": keys.PK, "KeyType": "HASH"},
@@ -25,7 +29,15 @@ def key_schema() -> dict[str, Any]:
                     {"AttributeName": keys.GSI1SK, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": keys.GSI2,
+                "KeySchema": [
+                    {"AttributeName": keys.GSI2PK, "KeyType": "HASH"},
+                    {"AttributeName": keys.GSI2SK, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
     }
 

@@ -207,7 +207,11 @@ class Table:
         """One page of one partition; returns the items and the raw next-page key."""
         from chalicelib.store import keys
 
-        pk_name, sk_name = (keys.GSI1PK, keys.GSI1SK) if index else (keys.PK, keys.SK)
+        pk_name, sk_name = {
+            None: (keys.PK, keys.SK),
+            keys.GSI1: (keys.GSI1PK, keys.GSI1SK),
+            keys.GSI2: (keys.GSI2PK, keys.GSI2SK),
+        }[index]
         condition = "#pk = :pk"
         names = {"#pk": pk_name}
         values: dict[str, Any] = {":pk": pk_value}

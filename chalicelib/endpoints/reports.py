@@ -1,0 +1,84 @@
+"""The owner's reports: the funnel as JSON and CSV, and the advocate leaderboard."""
+
+from __future__ import annotations
+
+from chalicelib import errors, models, shops
+from chalicelib.endpoints.registry import operation
+from chalicelib.http import HttpRequest, HttpResponse, json_response
+from chalicelib.store.table import get_table
+
+PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": "last day (default: today)"}
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/report",
+    summary="The funnel, rates, daily series and top advocates",
+    tag="reports",
+    auth="owner",
+    responses={200: models.Report},
+    query=PERIOD,
+)
+def funnel_report(request: HttpRequest) -> HttpResponse:
+    from chalicelib.reports import build_report, period
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    first, last = period(shop, request.query.get("from"), request.query.get("to"))
+    return json_response(build_report(table, shop, first, last), headers={"Cache-Control": "no-store"})
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/report.csv",
+    summary="The same report as CSV: a row per day and totals",
+    tag="reports",
+    auth="owner",
+    responses={200: "text/csv"},
+    query=PERIOD,
+)
+def funnel_report_csv(request: HttpRequest) -> HttpResponse:
+    from chalicelib.reports import period, report_csv
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    first, last = period(shop, request.query.get("from"), request.query.get("to"))
+    return HttpResponse(
+        status=200,
+        body=report_csv(table, shop, first, last),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="proofloop-{shop.shop_id}-{first}-{last}.csv"',
+        },
+    )
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/advocates",
+    summary="Customers ranked by advocate score, highest first",
+    tag="reports",
+    auth="owner",
+    responses={200: models.AdvocateList},
+    query={"limit": "1-100, default 25", "cursor": "from the last page"},
+)
+def advocate_leaderboard(request: HttpRequest) -> HttpResponse:
+    from chalicelib.reports import advocates_page
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    return json_response(
+        advocates_page(table, shop, page_limit(request, 25), request.query.get("cursor")),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def page_limit(request: HttpRequest, default: int) -> int:
+    try:
+        limit = int(request.query.get("limit", str(default)))
+    except ValueError:
+        raise errors.BadRequest("limit must be a number", code="invalid_limit") from None
+    if not 1 <= limit <= 100:
+        raise errors.BadRequest("limit must be between 1 and 100", code="invalid_limit")
+    return limit
