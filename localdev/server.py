@@ -18,7 +18,9 @@ def _load_stage(stage: str) -> Any:
     from chalice.cli.factory import CLIFactory
 
     factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
-    return factory.create_config_obj(chalice_stage_name=stage)
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    config.chalice_app  # noqa: B018 - loading the app applies the stage's environment variables now
+    return config
 
 
 def _serve(config: Any, host: str, port: int) -> Any:
@@ -79,14 +81,22 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     create_table(get_client(), settings.table_name)
-    demo = None if args.no_seed else seed.seed_demo_store()
+    demo, fresh = (None, False) if args.no_seed else seed.create_demo_shop()
     server = _serve(config, args.host, args.port)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+
+    base = f"http://{args.host}:{args.port}"
+    if demo and fresh:
+        print("Playing a month of demo activity through the API (orders, reviews, shares, clicks)...", flush=True)
+        differences = seed.play_demo_activity(base, demo)
+        if differences:
+            print("demo data differs from its plan:\n  " + "\n  ".join(differences), flush=True)
 
     stop = threading.Event()
     worker = threading.Thread(target=_due_loop, args=(stop, args.due_interval), daemon=True)
     worker.start()
 
-    base = f"http://{args.host}:{args.port}"
     print(f"\nproofloop is running on {base}", flush=True)
     print(f"  health        {base}/health")
     print(f"  API document  {base}/openapi.json")
@@ -94,9 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  admin token   {settings.admin_token}  (set PROOFLOOP_ADMIN_TOKEN to change)")
     print(f"  outbox        {Path(settings.outbox).resolve()}")
     if demo:
-        print(f"  demo shop     {demo['shop_id']}  owner API key {demo['api_key']}")
-        for label, url in demo.get("urls", {}).items():
-            print(f"  {label:<13} {url}")
+        shop = demo["shop_id"]
+        print(f"  demo shop     {shop}  owner API key {demo['api_key']}")
+        print(f"  report        curl -H 'Authorization: Bearer {demo['api_key']}' {base}/shops/{shop}/report")
+        print(f"  dashboard     {base}/shops/{shop}/dashboard  (sign in with the owner API key)")
     print("Press Ctrl-C to stop.\n", flush=True)
 
     def _stop(*_: Any) -> None:
@@ -104,11 +115,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        server.serve_forever()
+        while serving.is_alive():
+            serving.join(timeout=0.5)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
+        server.shutdown()
         server.server.server_close()
         if embedded:
             embedded.stop()

@@ -27,7 +27,7 @@ def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
     if not isinstance(result, list):
         return json_response({"status": "ignored", "reason": result.reason, "outcomes": []})
     outcomes = apply_events(get_table(), shop, result)
-    logger.info("webhook applied", extra={"shop_id": shop.shop_id, "outcomes": outcomes})
+    logger.debug("webhook applied", extra={"shop_id": shop.shop_id, "outcomes": outcomes})
     metrics.add_metric(name="WebhookEvents", unit="Count", value=len(outcomes))
     status = "accepted" if any(o == "applied" for o in outcomes) else "duplicate"
     return json_response({"status": status, "outcomes": outcomes})
