@@ -206,6 +206,27 @@ def advocate_leaderboard(shop_id: str) -> Response:
     return _call("advocate_leaderboard")
 
 
+# --- dashboard --------------------------------------------------------------
+@app.route("/shops/{shop_id}/dashboard", methods=["GET"])
+def dashboard(shop_id: str) -> Response:
+    return _call("dashboard")
+
+
+@app.route("/shops/{shop_id}/dashboard/session", methods=["POST"], content_types=ANY)
+def dashboard_sign_in(shop_id: str) -> Response:
+    return _call("dashboard_sign_in")
+
+
+@app.route("/shops/{shop_id}/dashboard/logout", methods=["POST"], content_types=ANY)
+def dashboard_sign_out(shop_id: str) -> Response:
+    return _call("dashboard_sign_out")
+
+
+@app.route("/shops/{shop_id}/dashboard/reviews/{review_id}/{action}", methods=["POST"], content_types=ANY)
+def dashboard_moderate(shop_id: str, review_id: str, action: str) -> Response:
+    return _call("dashboard_moderate")
+
+
 # --- scheduled work ----------------------------------------------------------
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="run-due-work")
 def run_due_work(event: Any) -> dict[str, int]:

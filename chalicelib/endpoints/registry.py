@@ -71,6 +71,7 @@ def operation(
 
 
 _PAGE_TITLES = {
+    401: "Please sign in",
     403: "This link is not valid",
     404: "Not found",
     409: "Already done",

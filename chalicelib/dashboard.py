@@ -1,0 +1,120 @@
+"""The owner's dashboard: a signed session cookie, CSRF tokens, and the page's charts as plain SVG data."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors, signing
+from chalicelib.config import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.http import HttpRequest
+
+COOKIE = "pl_session"
+SESSION_SECONDS = 12 * 3600
+FUNNEL_STAGES = (
+    ("customers", "Customers"),
+    ("reviewers", "Reviewers"),
+    ("promoters", "Promoters"),
+    ("sharers", "Sharers"),
+    ("clicks", "Friends' clicks"),
+    ("referred_orders", "Referred orders"),
+    ("advocates", "Advocates"),
+)
+SERIES_COLOURS = {
+    "orders": "#1f6feb",
+    "reviews": "#8250df",
+    "shares": "#bf8700",
+    "clicks": "#1a7f37",
+    "referred_orders": "#cf222e",
+}
+
+
+def new_session(shop_id: str) -> tuple[str, str]:
+    """A signed session for one shop, and its Set-Cookie header value."""
+    token = signing.sign("session", {"s": shop_id, "n": secrets.token_urlsafe(12)}, ttl_seconds=SESSION_SECONDS)
+    secure = "; Secure" if get_settings().base_url.startswith("https://") else ""
+    cookie = f"{COOKIE}={token}; Path=/shops/{shop_id}; Max-Age={SESSION_SECONDS}; HttpOnly; SameSite=Strict{secure}"
+    return token, cookie
+
+
+def clear_cookie(shop_id: str) -> str:
+    return f"{COOKIE}=; Path=/shops/{shop_id}; Max-Age=0; HttpOnly; SameSite=Strict"
+
+
+def session_for(request: HttpRequest, shop_id: str) -> str | None:
+    """The session token if the request carries a valid, unexpired one for this shop."""
+    token = request.cookie(COOKIE)
+    if not token:
+        return None
+    try:
+        payload = signing.verify("session", token)
+    except errors.ProofloopError:
+        return None
+    return token if payload.get("s") == shop_id else None
+
+
+def csrf_token(session: str) -> str:
+    return hmac.new(get_settings().signing_secret.encode(), f"csrf|{session}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(session: str, presented: str | None) -> None:
+    if not presented or not hmac.compare_digest(csrf_token(session), presented):
+        raise errors.Forbidden("the form is stale or was not sent from the dashboard; reload it", code="csrf")
+
+
+def funnel_bars(funnel: dict[str, Any]) -> list[dict[str, Any]]:
+    """Bars of the funnel with each stage's conversion from the one before."""
+    values = []
+    for key, label in FUNNEL_STAGES:
+        value = funnel.get(key, 0)
+        values.append((label, int(value["total"] if isinstance(value, dict) else value)))
+    widest = max((v for _, v in values), default=0) or 1
+    bars = []
+    for index, (label, value) in enumerate(values):
+        previous = values[index - 1][1] if index else None
+        bars.append(
+            {
+                "label": label,
+                "value": value,
+                "width": round(100 * value / widest, 1),
+                "conversion": None if not previous else round(100 * value / previous, 1),
+            }
+        )
+    return bars
+
+
+def series_lines(series: list[dict[str, Any]], width: int = 640, height: int = 180) -> dict[str, Any]:
+    """Polyline points for each daily series, scaled to the chart."""
+    top = max((row[name] for row in series for name in SERIES_COLOURS), default=0) or 1
+    step = width / max(len(series) - 1, 1)
+    lines = []
+    for name, colour in SERIES_COLOURS.items():
+        points = " ".join(
+            f"{round(i * step, 1)},{round(height - height * row[name] / top, 1)}" for i, row in enumerate(series)
+        )
+        lines.append({"key": name, "name": name.replace("_", " "), "colour": colour, "points": points})
+    return {
+        "width": width,
+        "height": height,
+        "top": top,
+        "lines": lines,
+        "first": series[0]["date"] if series else "",
+        "last": series[-1]["date"] if series else "",
+    }
+
+
+def promoter_figures(funnel: dict[str, Any]) -> dict[str, float | None]:
+    """Promoter share (happy reviews of all reviews) and an NPS-style net: % 5-star minus % 1-3 stars."""
+    ratings = {int(k): int(v) for k, v in funnel.get("ratings", {}).items()}
+    total = sum(ratings.values())
+    if not total:
+        return {"promoter_share": None, "net_promoter": None}
+    detractors = sum(ratings.get(r, 0) for r in (1, 2, 3))
+    return {
+        "promoter_share": round(100 * int(funnel.get("happy_reviews", 0)) / total, 1),
+        "net_promoter": round(100 * (ratings.get(5, 0) - detractors) / total, 1),
+    }
