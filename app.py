@@ -153,6 +153,27 @@ def asset(name: str) -> Response:
     return _call("asset")
 
 
+# --- public social proof -------------------------------------------------------
+@app.route("/shops/{shop_id}/products/{product_id}/reviews", methods=["GET"])
+def product_reviews(shop_id: str, product_id: str) -> Response:
+    return _call("product_reviews")
+
+
+@app.route("/shops/{shop_id}/ratings", methods=["GET"])
+def ratings_summary(shop_id: str) -> Response:
+    return _call("ratings_summary")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/votes", methods=["POST"], content_types=ANY)
+def vote_review(shop_id: str, review_id: str) -> Response:
+    return _call("vote_review")
+
+
+@app.route("/widget.js", methods=["GET"])
+def widget_script() -> Response:
+    return _call("widget_script")
+
+
 # --- sharing ----------------------------------------------------------------
 @app.route("/s/{code}", methods=["GET"])
 def follow_share_link(code: str) -> Response:

@@ -234,3 +234,49 @@ class Report(BaseModel):
     series: list[dict[str, object]]
     top_advocates: list[Advocate]
     score_model: dict[str, object]
+
+
+class PublicReply(BaseModel):
+    body: str
+    at: str
+
+
+class PublicReview(BaseModel):
+    review_id: str
+    product_id: str
+    author: str
+    rating: int = Field(ge=1, le=5)
+    title: str
+    body: str
+    verified: bool
+    source: str
+    published_at: str | None
+    helpful: int
+    not_helpful: int
+    reply: PublicReply | None
+
+
+class RatingAggregate(BaseModel):
+    count: int
+    average: float | None
+    distribution: dict[str, int]
+
+
+class ProductReviews(BaseModel):
+    """Published reviews with the product's aggregate and a schema.org Product JSON-LD block."""
+
+    shop_id: str
+    product_id: str
+    aggregate: RatingAggregate
+    reviews: list[PublicReview]
+    cursor: str | None
+    json_ld: dict[str, object]
+
+
+class RatingsSummary(BaseModel):
+    shop_id: str
+    products: dict[str, RatingAggregate]
+
+
+class VoteIn(Strict):
+    helpful: bool

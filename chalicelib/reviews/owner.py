@@ -68,7 +68,7 @@ def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
     if review["status"] == "published":
         return review_view(review)
     now = _now()
-    published = keys.published_keys(shop_id, review["product_id"], now, review_id)
+    published = keys.published_keys(shop_id, review["product_id"], review_id)
     try:
         table.transact(
             [

@@ -109,9 +109,9 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
         }
         if verdict.status == "published":
             review["published_at"] = now
-            review.update(keys.published_keys(shop.shop_id, submission.product_id, now, rid))
+            review.update(keys.published_keys(shop.shop_id, submission.product_id, rid))
         else:
-            review.update(keys.pending_keys(shop.shop_id, now, rid))
+            review.update(keys.pending_keys(shop.shop_id, rid))
         first_review = not customer.get("first_review_day")
         first_happy = happy and not customer.get("first_happy_day")
         counters: aggregates.Deltas = {"reviews": 1, f"rating_{submission.rating}": 1}

@@ -121,12 +121,19 @@ def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
     return {PK: f"SHOP#{shop_id}", SK: f"PRODSTATS#{product_id}"}
 
 
-def published_keys(shop_id: str, product_id: str, published_at: str, rid: str) -> dict[str, str]:
-    return {GSI1PK: f"PRODREV#{shop_id}#{product_id}", GSI1SK: f"{published_at}#{rid}"}
+def sort_stamp() -> str:
+    """A UTC time to the microsecond, so listings keep the order things happened in within a second."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def pending_keys(shop_id: str, created_at: str, rid: str) -> dict[str, str]:
-    return {GSI1PK: pending_partition(shop_id), GSI1SK: f"{created_at}#{rid}"}
+def published_keys(shop_id: str, product_id: str, rid: str) -> dict[str, str]:
+    return {GSI1PK: f"PRODREV#{shop_id}#{product_id}", GSI1SK: f"{sort_stamp()}#{rid}"}
+
+
+def pending_keys(shop_id: str, rid: str) -> dict[str, str]:
+    return {GSI1PK: pending_partition(shop_id), GSI1SK: f"{sort_stamp()}#{rid}"}
 
 
 def pending_partition(shop_id: str) -> str:

@@ -1,0 +1,134 @@
+"""Public social proof: product reviews with JSON-LD, rating summaries, helpful votes, the widget script."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors, models, shops
+from chalicelib.endpoints.registry import operation
+from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
+from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
+
+CACHE = "public, max-age=60, stale-while-revalidate=300"
+
+
+def _cors(shop: Shop, request: HttpRequest) -> dict[str, str]:
+    """CORS for the shop's own storefront origins only."""
+    from urllib.parse import urlsplit
+
+    origin = request.header("origin")
+    headers = {"Vary": "Origin"}
+    if origin:
+        parts = urlsplit(origin)
+        if parts.scheme in ("http", "https") and parts.netloc.lower() in shop.domains:
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Access-Control-Expose-Headers"] = "ETag"
+    return headers
+
+
+def cached_json(request: HttpRequest, payload: Any, extra: dict[str, str]) -> HttpResponse:
+    """JSON with a strong ETag; a matching If-None-Match gets 304 and no body."""
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE, **extra}
+    if etag in [t.strip() for t in request.header("if-none-match").split(",")]:
+        return HttpResponse(status=304, body="", headers=headers)
+    return HttpResponse(status=200, body=body, headers={"Content-Type": "application/json", **headers})
+
+
+def _limit(request: HttpRequest) -> int:
+    from chalicelib.endpoints.reports import page_limit
+
+    return page_limit(request, 10)
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/products/{product_id}/reviews",
+    summary="Published reviews of a product, its rating and schema.org JSON-LD (public, cacheable)",
+    tag="public",
+    responses={200: models.ProductReviews, 304: ""},
+    query={"sort": "newest (default), helpful or rating", "limit": "1-100, default 10", "cursor": "from the last page"},
+)
+def product_reviews(request: HttpRequest) -> HttpResponse:
+    from chalicelib.reviews.public import product_reviews as listing
+
+    table = get_table()
+    shop = shops.get_shop_or_404(table, request.path_params["shop_id"])
+    payload = listing(
+        table,
+        shop,
+        request.path_params["product_id"],
+        request.query.get("sort", "newest"),
+        _limit(request),
+        request.query.get("cursor"),
+    )
+    return cached_json(request, payload, _cors(shop, request))
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/ratings",
+    summary="Rating summaries of several products (listing pages)",
+    tag="public",
+    responses={200: models.RatingsSummary, 304: ""},
+    query={"products": "comma-separated product ids, at most 100"},
+)
+def ratings_summary(request: HttpRequest) -> HttpResponse:
+    from chalicelib.reviews.public import ratings_summary as summary
+
+    table = get_table()
+    shop = shops.get_shop_or_404(table, request.path_params["shop_id"])
+    ids = [p.strip() for p in request.query.get("products", "").split(",") if p.strip()]
+    if not ids or len(ids) > 100 or any(len(p) > 64 for p in ids):
+        raise errors.BadRequest("products is 1 to 100 comma-separated product ids", code="invalid_products")
+    return cached_json(request, summary(table, shop, list(dict.fromkeys(ids))), _cors(shop, request))
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/reviews/{review_id}/votes",
+    summary="Mark a review helpful or not (once)",
+    tag="public",
+    body=models.VoteIn,
+    responses={200: models.PublicReview},
+)
+def vote_review(request: HttpRequest) -> HttpResponse:
+    from chalicelib.endpoints.sharing import _visitor
+    from chalicelib.http import json_response
+    from chalicelib.reviews.public import vote
+
+    table = get_table()
+    shop = shops.get_shop_or_404(table, request.path_params["shop_id"])
+    body = parse_json_body(request, models.VoteIn)
+    result = vote(table, shop.shop_id, request.path_params["review_id"], body.helpful, _visitor(request))
+    return json_response(result, headers={"Cache-Control": "no-store", **_cors(shop, request)})
+
+
+@operation(
+    "GET",
+    "/widget.js",
+    summary="The review widget a store pastes once",
+    tag="public",
+    responses={200: "text/javascript"},
+)
+def widget_script(request: HttpRequest) -> HttpResponse:
+    from chalicelib.web.render import static_file
+
+    found = static_file("widget.js")
+    assert found is not None
+    return HttpResponse(
+        status=200,
+        body=found[0].decode(),
+        headers={
+            "Content-Type": found[1],
+            "Cache-Control": "public, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Access-Control-Allow-Origin": "*",
+        },
+    )

@@ -1,0 +1,138 @@
+/* proofloop review widget: paste once, then mark places with data-proofloop-product="<product id>".
+ *   <script src="https://<api>/widget.js" data-shop="<shop id>" defer></script>
+ *   <div data-proofloop-product="8123456700416"></div>
+ * Theme with CSS variables on any ancestor: --proofloop-star, --proofloop-text, --proofloop-muted,
+ * --proofloop-border, --proofloop-accent, --proofloop-font. Review text is only ever set as text.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[src*='widget.js']");
+  if (!script) { return; }
+  var api = script.src.replace(/\/widget\.js(\?.*)?$/, "");
+  var defaultShop = script.getAttribute("data-shop");
+  var STYLE = [
+    ".plw{font-family:var(--proofloop-font,inherit);color:var(--proofloop-text,#1d2733);line-height:1.5}",
+    ".plw-summary{display:flex;align-items:center;gap:.5rem;flex-wrap:wrap;margin:0 0 .75rem}",
+    ".plw-stars{color:var(--proofloop-star,#f5a623);letter-spacing:.05em}",
+    ".plw-muted{color:var(--proofloop-muted,#5b6776);font-size:.9em}",
+    ".plw-list{list-style:none;margin:0;padding:0}",
+    ".plw-review{border-top:1px solid var(--proofloop-border,#dde3ea);padding:.75rem 0}",
+    ".plw-title{font-weight:700;margin:.2rem 0}",
+    ".plw-badge{font-size:.75em;border:1px solid var(--proofloop-accent,#1a7f37);color:var(--proofloop-accent,#1a7f37);border-radius:999px;padding:0 .45em;margin-left:.4em}",
+    ".plw-reply{margin:.5rem 0 0 1rem;padding-left:.75rem;border-left:3px solid var(--proofloop-border,#dde3ea)}",
+    ".plw-more{font:inherit;margin-top:.5rem;padding:.4rem .9rem;border:1px solid var(--proofloop-accent,#1f6feb);background:transparent;color:var(--proofloop-accent,#1f6feb);border-radius:6px;cursor:pointer}"
+  ].join("");
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function stars(rating) {
+    var full = Math.round(rating);
+    var node = el("span", "plw-stars", "\u2605\u2605\u2605\u2605\u2605".slice(0, full) + "\u2606\u2606\u2606\u2606\u2606".slice(0, 5 - full));
+    node.setAttribute("aria-hidden", "true");
+    return node;
+  }
+
+  function review(item) {
+    var li = el("li", "plw-review");
+    var head = el("p", null);
+    head.appendChild(stars(item.rating));
+    head.appendChild(el("span", "plw-sr", " " + item.rating + " out of 5 stars"));
+    head.lastChild.style.position = "absolute";
+    head.lastChild.style.left = "-10000px";
+    li.appendChild(head);
+    if (item.title) { li.appendChild(el("p", "plw-title", item.title)); }
+    li.appendChild(el("p", null, item.body));
+    var by = el("p", "plw-muted", item.author + (item.published_at ? " \u00b7 " + item.published_at.slice(0, 10) : ""));
+    if (item.verified) { by.appendChild(el("span", "plw-badge", "Verified buyer")); }
+    li.appendChild(by);
+    if (item.reply) {
+      var reply = el("div", "plw-reply");
+      reply.appendChild(el("p", "plw-muted", "Reply from the shop"));
+      reply.appendChild(el("p", null, item.reply.body));
+      li.appendChild(reply);
+    }
+    return li;
+  }
+
+  function render(container, data, list) {
+    if (!list) {
+      container.textContent = "";
+      var region = el("section", "plw");
+      region.setAttribute("aria-label", "Customer reviews");
+      var summary = el("p", "plw-summary");
+      var agg = data.aggregate;
+      if (agg.count) {
+        summary.appendChild(stars(agg.average));
+        summary.appendChild(el("strong", null, agg.average.toFixed(1) + " out of 5"));
+        summary.appendChild(el("span", "plw-muted", agg.count + (agg.count === 1 ? " review" : " reviews")));
+      } else {
+        summary.appendChild(el("span", "plw-muted", "No reviews yet."));
+      }
+      region.appendChild(summary);
+      list = el("ul", "plw-list");
+      region.appendChild(list);
+      container.appendChild(region);
+      injectJsonLd(data.json_ld);
+    }
+    data.reviews.forEach(function (item) { list.appendChild(review(item)); });
+    var old = container.querySelector(".plw-more");
+    if (old) { old.parentNode.removeChild(old); }
+    if (data.cursor) {
+      var more = el("button", "plw-more", "More reviews");
+      more.type = "button";
+      more.addEventListener("click", function () { load(container, data.cursor, list); });
+      list.parentNode.appendChild(more);
+    }
+  }
+
+  function injectJsonLd(block) {
+    if (!block || !block.aggregateRating) { return; }
+    var tag = document.createElement("script");
+    tag.type = "application/ld+json";
+    tag.setAttribute("data-proofloop-jsonld", block.productID);
+    // Escaped so that review text holding "</script>" stays inside the block wherever the page is serialized.
+    tag.textContent = JSON.stringify(block).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+    document.head.appendChild(tag);
+  }
+
+  function load(container, cursor, list) {
+    var shop = container.getAttribute("data-proofloop-shop") || defaultShop;
+    var product = container.getAttribute("data-proofloop-product");
+    var limit = container.getAttribute("data-proofloop-limit") || "10";
+    var sort = container.getAttribute("data-proofloop-sort") || "newest";
+    var url = api + "/shops/" + encodeURIComponent(shop) + "/products/" + encodeURIComponent(product) +
+      "/reviews?limit=" + encodeURIComponent(limit) + "&sort=" + encodeURIComponent(sort) +
+      (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+    return fetch(url, { credentials: "omit" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("proofloop: reviews answered " + response.status); }
+        return response.json();
+      })
+      .then(function (data) { render(container, data, list); })
+      .catch(function (error) {
+        if (window.console && console.warn) { console.warn(String(error)); }
+      });
+  }
+
+  function start() {
+    if (!document.getElementById("proofloop-widget-style")) {
+      var style = document.createElement("style");
+      style.id = "proofloop-widget-style";
+      style.textContent = STYLE;
+      document.head.appendChild(style);
+    }
+    var places = document.querySelectorAll("[data-proofloop-product]");
+    Array.prototype.forEach.call(places, function (place) { load(place, null, null); });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,120 @@
+"""The review widget on a storefront page of another loopback origin, in a real browser."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from chalicelib.reviews.tokens import review_token
+from localdev.dynamodb import free_port
+from tests import signers
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import shop_body
+
+XSS = '<img src=x onerror="alert(\'xss\')"><script>alert("xss")</script>Nice'
+
+
+@pytest.fixture(scope="module")
+def storefront(live):
+    """A shop whose home is a loopback storefront serving one product page with the widget pasted in."""
+    port = free_port()
+    shop = shop_body(domains=[f"127.0.0.1:{port}"])
+    assert live.request("POST", "/shops", shop, token=ADMIN_TOKEN).status_code == 201
+    page_html = f"""<!doctype html><html><head><title>Alpine Pack</title>
+<style>:root {{ --proofloop-star: rgb(200, 30, 30); }}</style></head>
+<body><h1>Alpine Pack</h1>
+<div id="reviews" data-proofloop-product="p-pack" data-proofloop-limit="50"></div>
+<script src="{live.url}/widget.js" data-shop="{shop["shop_id"]}" defer></script></body></html>""".encode()
+
+    class Storefront(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [
+        {
+            "product_id": "p-pack",
+            "title": "Alpine Pack",
+            "quantity": 1,
+            "price": "129",
+            "url": f"http://127.0.0.1:{port}/products/p-pack",
+        }
+    ]
+    for n in range(50):
+        raw = json.dumps(
+            signers.generic_event("order.created", f"w-{n}", f"wc-{n}", items=items, timestamp=now)
+        ).encode()
+        live.request(
+            "POST",
+            f"/webhooks/generic/{shop['shop_id']}",
+            data=raw,
+            headers=signers.standard_headers(shop["webhook_secret"], raw),
+        )
+        body = XSS if n == 7 else f"Review number {n}: comfortable and sturdy."
+        response = live.request(
+            "POST",
+            "/reviews",
+            {
+                "token": review_token(shop["shop_id"], f"w-{n}", ["p-pack"]),
+                "product_id": "p-pack",
+                "rating": 5 if n % 3 else 4,
+                "title": f"Pack review {n}",
+                "body": body,
+            },
+        )
+        assert response.status_code == 201, response.text
+    yield f"http://127.0.0.1:{port}/products/p-pack", shop
+    server.shutdown()
+
+
+def test_widget_renders_fifty_reviews_with_stars_and_badges(page, storefront):
+    url, _ = storefront
+    page.goto(url)
+    page.wait_for_selector(".plw-review")
+    assert page.locator(".plw-review").count() == 50
+    summary = page.locator(".plw-summary").inner_text()
+    assert "out of 5" in summary and "50 reviews" in summary
+    assert page.locator(".plw-badge").first.inner_text() == "Verified buyer"
+    assert page.get_by_role("region", name="Customer reviews").is_visible()
+    star_colour = page.locator(".plw-summary .plw-stars").evaluate("e => getComputedStyle(e).color")
+    assert star_colour == "rgb(200, 30, 30)"  # themed by the store's CSS variable
+    assert page.console_errors == []
+
+
+def test_review_markup_never_runs_in_the_widget(page, storefront):
+    url, _ = storefront
+    page.goto(url)
+    page.wait_for_selector(".plw-review")
+    assert page.dialogs == []
+    assert page.locator("#reviews img").count() == 0 and page.locator("#reviews script").count() == 0
+    assert XSS in page.locator("#reviews").inner_text()
+
+
+def test_widget_injects_valid_product_json_ld(page, storefront):
+    import extruct
+
+    url, _ = storefront
+    page.goto(url)
+    page.wait_for_selector("script[data-proofloop-jsonld]", state="attached")
+    data = extruct.extract(page.content(), base_url=url, syntaxes=["json-ld"])["json-ld"]
+    [product] = [d for d in data if d.get("@type") == "Product"]
+    rating = product["aggregateRating"]
+    assert rating["@type"] == "AggregateRating" and rating["reviewCount"] == 50
+    assert {"ratingValue", "bestRating", "worstRating"} <= set(rating)
+    assert 4 <= rating["ratingValue"] <= 5
+    for review in product["review"]:
+        assert review["@type"] == "Review" and review["author"]["name"]
+        assert review["reviewRating"]["ratingValue"] in (4, 5) and review["datePublished"]
+        assert "reviewBody" in review
