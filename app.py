@@ -174,6 +174,16 @@ def widget_script() -> Response:
     return _call("widget_script")
 
 
+@app.route("/shops/{shop_id}/reviews/import", methods=["POST"], content_types=ANY)
+def import_reviews(shop_id: str) -> Response:
+    return _call("import_reviews")
+
+
+@app.route("/shops/{shop_id}/reviews/export.csv", methods=["GET"])
+def export_reviews(shop_id: str) -> Response:
+    return _call("export_reviews")
+
+
 # --- sharing ----------------------------------------------------------------
 @app.route("/s/{code}", methods=["GET"])
 def follow_share_link(code: str) -> Response:

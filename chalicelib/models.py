@@ -280,3 +280,19 @@ class RatingsSummary(BaseModel):
 
 class VoteIn(Strict):
     helpful: bool
+
+
+class ImportRejection(BaseModel):
+    row: int
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """What an import did (or, with dry_run, would do), and every row it refused with the reason."""
+
+    format: str
+    dry_run: bool
+    rows: int
+    imported: int
+    duplicates: int
+    rejected: list[ImportRejection]

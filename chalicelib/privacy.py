@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.webhooks.events import CustomerRedactEvent, DataRequestEvent, Event
 
 SHOP_REDACT_INDEX = "SHOPREDACT"
+ANONYMOUS = "Anonymous"
 
 
 def _customer_id(customer_id: str | None, email: str | None) -> str | None:
@@ -55,6 +56,15 @@ def redact_customer(table: Table, shop_id: str, customer_id: str, extra_orders: 
         order_ids |= set(customer.get("order_ids") or ())
     for order_id in sorted(order_ids):
         redact_order(table, shop_id, order_id)
+    for review_id in sorted((customer or {}).get("review_ids") or ()):
+        # The review stays published; only who wrote it is forgotten.
+        with suppress(ConditionFailed):
+            table.update(
+                keys.review_key(shop_id, review_id),
+                "SET author = :a",
+                values={":a": ANONYMOUS},
+                condition="attribute_exists(PK)",
+            )
     table.update(
         keys.customer_key(shop_id, customer_id),
         "REMOVE email_hash, #n SET redacted = :t, redacted_at = :now, #ty = :ty, shop_id = :s, customer_id = :c",

@@ -132,3 +132,55 @@ def widget_script(request: HttpRequest) -> HttpResponse:
             "Access-Control-Allow-Origin": "*",
         },
     )
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/reviews/import",
+    summary="Import reviews from a Judge.me or Yotpo CSV export (text/csv body; dry_run=true to check)",
+    tag="moderation",
+    auth="owner",
+    responses={200: models.ImportResult},
+    query={"format": "judgeme or yotpo", "dry_run": "true to report without writing"},
+)
+def import_reviews(request: HttpRequest) -> HttpResponse:
+    from chalicelib.http import MAX_BODY_BYTES, json_response
+    from chalicelib.reviews.importing import import_reviews as run_import
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    if request.media_type not in ("text/csv", "text/plain", "application/csv"):
+        raise errors.UnsupportedMediaType("send the CSV file as text/csv")
+    if len(request.body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge("send at most 256 KiB per request; the CLI splits large files")
+    try:
+        text = request.body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise errors.BadRequest("the CSV is not UTF-8", code="invalid_encoding") from None
+    dry_run = request.query.get("dry_run", "false").lower() in ("1", "true", "yes")
+    report = run_import(table, shop, text.splitlines(keepends=True), request.query.get("format", ""), dry_run)
+    return json_response(report.as_dict(), headers={"Cache-Control": "no-store"})
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/reviews/export.csv",
+    summary="Every review of the shop as CSV",
+    tag="moderation",
+    auth="owner",
+    responses={200: "text/csv"},
+)
+def export_reviews(request: HttpRequest) -> HttpResponse:
+    from chalicelib.reviews.importing import export_csv
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    return HttpResponse(
+        status=200,
+        body=export_csv(table, shop.shop_id),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="proofloop-reviews-{shop.shop_id}.csv"',
+        },
+    )

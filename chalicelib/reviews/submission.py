@@ -127,7 +127,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             "score_sum = if_not_exists(score_sum, :zero) + :w",
             "GSI2PK = :lead",
         ]
-        adds = ["reviews :one", "GSI2SK :w"]
+        adds = ["reviews :one", "GSI2SK :w", "review_ids :rid"]
         guards = ["attribute_exists(PK)"]
         if first_review:
             guards.append("attribute_not_exists(first_review_day)")
@@ -147,7 +147,14 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             table.update_op(
                 keys.customer_key(shop.shop_id, order["customer_id"]),
                 "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
-                values={":day": day, ":one": 1, ":w": weight, ":zero": 0, ":lead": keys.leader_partition(shop.shop_id)},
+                values={
+                    ":day": day,
+                    ":one": 1,
+                    ":w": weight,
+                    ":zero": 0,
+                    ":rid": {rid},
+                    ":lead": keys.leader_partition(shop.shop_id),
+                },
                 condition=" AND ".join(guards),
             ),
             aggregates.add_op(table, shop.shop_id, day, counters),

@@ -128,8 +128,8 @@ def sort_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def published_keys(shop_id: str, product_id: str, rid: str) -> dict[str, str]:
-    return {GSI1PK: f"PRODREV#{shop_id}#{product_id}", GSI1SK: f"{sort_stamp()}#{rid}"}
+def published_keys(shop_id: str, product_id: str, rid: str, stamp: str | None = None) -> dict[str, str]:
+    return {GSI1PK: f"PRODREV#{shop_id}#{product_id}", GSI1SK: f"{stamp or sort_stamp()}#{rid}"}
 
 
 def pending_keys(shop_id: str, rid: str) -> dict[str, str]:

@@ -137,3 +137,25 @@ def test_widget_script_is_served(api):
 @pytest.mark.parametrize(("yes", "total", "expected"), [(0, 0, 0.0), (2, 2, 0.3424), (40, 45, 0.7650), (5, 10, 0.2366)])
 def test_wilson_lower_bound(yes, total, expected):
     assert wilson_lower_bound(yes, total) == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_redacted_customers_review_stays_published_anonymously(shop):
+    import json
+
+    from tests import signers
+
+    raw = json.dumps(
+        {"type": "customer.redact", "timestamp": "2026-11-20T00:00:00Z", "data": {"customer_id": "c-0"}}
+    ).encode()
+    response = shop.api.request(
+        "POST",
+        f"/webhooks/generic/{shop.shop_id}",
+        raw=raw,
+        headers=signers.standard_headers(shop.shop["webhook_secret"], raw),
+    )
+    assert response.status_code == 200
+    reviews = listing(shop).json["reviews"]
+    assert len(reviews) == 2
+    redacted = next(r for r in reviews if r["body"] == "Superb mug.")
+    assert redacted["author"] == "Anonymous"
+    assert next(r for r in reviews if r["body"] != "Superb mug.")["author"] == "Mia C."

@@ -1,0 +1,265 @@
+"""Bringing reviews from another app (Judge.me and Yotpo CSV exports) and exporting ours as CSV.
+
+Rows stream through: a file of any length is read one row at a time and written in batches, so
+memory stays flat. Imported reviews keep their dates, are published as the source had them, and are
+marked with their source and as not verified by us. A row imported twice is stored once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors
+from chalicelib.store import keys
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
+    from chalicelib.store.table import Table
+
+FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
+    # our field -> the column names the source app uses (compared case-insensitively)
+    "judgeme": {
+        "title": ("title",),
+        "body": ("body",),
+        "rating": ("rating",),
+        "date": ("review_date",),
+        "author": ("reviewer_name",),
+        "product_id": ("product_id",),
+        "product_handle": ("product_handle",),
+        "reply": ("reply",),
+        "published": ("curated",),
+    },
+    "yotpo": {
+        "title": ("review title", "review_title", "title"),
+        "body": ("review content", "review_content", "content"),
+        "rating": ("review score", "review_score", "score"),
+        "date": ("date", "created_at", "review date"),
+        "author": ("display name", "display_name", "reviewer display name", "user name"),
+        "product_id": ("product id", "product_id", "sku"),
+        "product_handle": ("product title", "product_title"),
+        "reply": ("comment content", "comment_content", "public comment"),
+        "published": ("published", "status"),
+    },
+}
+REQUIRED = ("body", "rating", "date", "product_id")
+HIDDEN = {"false", "0", "no", "hidden", "unpublished", "not-yet", "spam", "rejected"}
+EXPORT_COLUMNS = (
+    "review_id",
+    "product_id",
+    "product_title",
+    "rating",
+    "title",
+    "body",
+    "author",
+    "status",
+    "verified",
+    "source",
+    "created_at",
+    "published_at",
+    "reply",
+    "reply_at",
+    "order_id",
+)
+
+
+@dataclass
+class ImportReport:
+    format: str
+    dry_run: bool
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
+
+
+def _columns(header: list[str], fmt: str) -> dict[str, str]:
+    lowered = {h.strip().lower(): h for h in header}
+    found = {}
+    for name, candidates in FORMATS[fmt].items():
+        for candidate in candidates:
+            if candidate in lowered:
+                found[name] = lowered[candidate]
+                break
+    missing = [name for name in REQUIRED if name not in found]
+    if missing:
+        raise errors.ValidationFailed(
+            f"the CSV has no column for {', '.join(missing)} in the {fmt} layout", code="unknown_layout"
+        )
+    return found
+
+
+DATE_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S")
+
+
+def _date(text: str) -> datetime:
+    text = text.strip()
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for layout in DATE_FORMATS:
+            try:
+                value = datetime.strptime(text, layout)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"unreadable date {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def parse(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(row number, review) for good rows, (row number, reason) for rejected ones."""
+    if fmt not in FORMATS:
+        raise errors.BadRequest(f"format is one of {', '.join(FORMATS)}", code="invalid_format")
+    reader = csv.DictReader(lines)
+    if not reader.fieldnames:
+        raise errors.ValidationFailed("the CSV is empty", code="empty_csv")
+    columns = _columns(list(reader.fieldnames), fmt)
+    for number, row in enumerate(reader, start=2):
+        value = {name: (row.get(column) or "").strip() for name, column in columns.items()}
+        try:
+            rating = int(float(value["rating"]))
+        except ValueError:
+            yield number, f"rating {value['rating']!r} is not a number"
+            continue
+        if not 1 <= rating <= 5:
+            yield number, f"rating {rating} is not between 1 and 5"
+            continue
+        if not value["body"] and not value.get("title"):
+            yield number, "the review has no text"
+            continue
+        if len(value["body"]) > 5000 or len(value.get("title", "")) > 150:
+            yield number, "the review is longer than 5000 characters (title 150)"
+            continue
+        if not value["product_id"] or len(value["product_id"]) > 64:
+            yield number, "no product id"
+            continue
+        try:
+            when = _date(value["date"])
+        except ValueError as exc:
+            yield number, str(exc)
+            continue
+        yield (
+            number,
+            {
+                "product_id": value["product_id"],
+                "product_title": value.get("product_handle", ""),
+                "rating": rating,
+                "title": value.get("title", ""),
+                "body": value["body"],
+                "author": value.get("author") or "Customer",
+                "date": when,
+                "reply": value.get("reply", ""),
+                "published": value.get("published", "true").lower() not in HIDDEN,
+            },
+        )
+
+
+def _item(shop_id: str, fmt: str, review: dict[str, Any]) -> dict[str, Any]:
+    digest = hashlib.sha256(
+        "\x00".join(
+            [shop_id, fmt, review["product_id"], review["author"], review["date"].isoformat(), review["body"]]
+        ).encode()
+    ).hexdigest()
+    rid = "im_" + digest[:24]
+    stamp = review["date"].astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    when = stamp[:19] + "Z"
+    item = {
+        **keys.review_key(shop_id, rid),
+        "type": "review",
+        "review_id": rid,
+        "shop_id": shop_id,
+        "product_id": review["product_id"],
+        "product_title": review["product_title"],
+        "author": review["author"][:80],
+        "rating": review["rating"],
+        "title": review["title"],
+        "body": review["body"],
+        "status": "published" if review["published"] else "rejected",
+        "verified": False,
+        "source": fmt,
+        "imported": True,
+        "created_at": when,
+    }
+    if review["published"]:
+        item["published_at"] = when
+        item.update(keys.published_keys(shop_id, review["product_id"], rid, stamp))
+    if review["reply"]:
+        item["reply"] = {"body": review["reply"][:2000], "at": when}
+    return item
+
+
+def import_reviews(
+    table: Table, shop: Shop, lines: Iterable[str], fmt: str, dry_run: bool, max_rejections: int = 1000
+) -> ImportReport:
+    from chalicelib.reviews.submission import product_stats_op
+
+    report = ImportReport(format=fmt, dry_run=dry_run)
+    for number, parsed in parse(lines, fmt):
+        report.rows += 1
+        if isinstance(parsed, str):
+            if len(report.rejected) < max_rejections:
+                report.rejected.append({"row": number, "reason": parsed})
+            continue
+        if dry_run:
+            report.imported += 1
+            continue
+        item = _item(shop.shop_id, fmt, parsed)
+        ops = [table.put_op(item, "attribute_not_exists(PK)")]
+        if parsed["published"]:
+            ops.append(product_stats_op(table, shop.shop_id, parsed["product_id"], parsed["rating"], +1))
+        try:
+            table.transact(ops)  # the review and its product's aggregate, together: a re-import adds nothing
+        except ConditionFailed:
+            report.duplicates += 1
+            continue
+        report.imported += 1
+    return report
+
+
+def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
+    yield list(EXPORT_COLUMNS)
+    cursor = None
+    while True:
+        items, cursor = table.query(f"SHOP#{shop_id}", sk_prefix="REVIEW#", limit=500, cursor=cursor)
+        for item in items:
+            reply = item.get("reply") or {}
+            values = {
+                **item,
+                "rating": int(item["rating"]),
+                "reply": reply.get("body", ""),
+                "reply_at": reply.get("at", ""),
+            }
+            yield [
+                values.get(column, "") if not isinstance(values.get(column), Decimal) else int(values[column])
+                for column in EXPORT_COLUMNS
+            ]
+        if cursor is None:
+            return
+
+
+def export_csv(table: Table, shop_id: str) -> str:
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in export_rows(table, shop_id):
+        writer.writerow(row)
+    return out.getvalue()
