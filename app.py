@@ -57,6 +57,7 @@ def observe(event: Any, get_response: Any) -> Any:
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
+            metrics.clear_metrics()  # a disabled flush keeps them; never let them pile up across requests
 
 
 # --- service ---------------------------------------------------------------

@@ -29,12 +29,30 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 
 class CallCounter:
+    """Counts DynamoDB calls by operation, and the items they read and write, from botocore's events."""
+
     def __init__(self, client: Any) -> None:
         self.calls: Counter[str] = Counter()
         client.meta.events.register("before-call.dynamodb", self._count)
+        client.meta.events.register("before-parameter-build.dynamodb", self._writes)
+        client.meta.events.register("after-call.dynamodb", self._items)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
+
+    def _writes(self, model: Any, params: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            self.calls["~items written"] += len(params.get("TransactItems", []))
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            self.calls["~items written"] += 1
+
+    def _items(self, model: Any, parsed: Any = None, **_: Any) -> None:
+        if model.name == "Query":
+            self.calls["~items read"] += int(parsed.get("Count", 0))
+        elif model.name == "GetItem":
+            self.calls["~items read"] += 1 if parsed.get("Item") else 0
+        elif model.name == "BatchGetItem":
+            self.calls["~items read"] += sum(len(v) for v in parsed.get("Responses", {}).values())
 
     def measure(self, action: Callable[[], Any]) -> Counter[str]:
         self.calls.clear()
@@ -103,14 +121,132 @@ def run() -> list[tuple[str, Counter[str]]]:
             refund = signers.fixture("shopify_refund.json")
             results.append(("refund webhook", counter.measure(shopify("refunds/create", refund))))
             results.append(("refund webhook (duplicate)", counter.measure(shopify("refunds/create", refund))))
+            results += _loop_events(client, counter, shopify, owner)
+    return results
+
+
+def _loop_events(client: Any, counter: CallCounter, shopify: Any, owner: dict[str, str]) -> list[Any]:
+    """Review, share, click, referred order, due work over N, and a report at 1x and 10x the events."""
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.reviews.requests import send_due
+    from chalicelib.reviews.tokens import review_token
+    from chalicelib.store.table import get_table
+    from tests import signers
+
+    results = []
+    browser = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Version/18.1 Mobile Safari/604.1"}
+    order_id, product_id = "5839274650112", "8123456700416"
+    review = {
+        "token": review_token("bench-shop", order_id, [product_id]),
+        "product_id": product_id,
+        "rating": 5,
+        "title": "Great",
+        "body": "Carried it up three peaks.",
+    }
+    answer: dict[str, Any] = {}
+
+    def submit() -> None:
+        response = client.http.post(
+            "/reviews", body=json.dumps(review).encode(), headers={"Content-Type": "application/json"}
+        )
+        answer.update(json.loads(response.body))
+
+    results.append(("review submission (happy)", counter.measure(submit)))
+    code = answer["share"]["code"]
+    results.append(
+        (
+            "share",
+            counter.measure(
+                lambda: client.http.get(
+                    f"/share/{code}/whatsapp", headers={**browser, "X-Forwarded-For": "203.0.113.1"}
+                )
+            ),
+        )
+    )
+    results.append(
+        (
+            "click (first of the day)",
+            counter.measure(
+                lambda: client.http.get(f"/s/{code}", headers={**browser, "X-Forwarded-For": "198.51.100.1"})
+            ),
+        )
+    )
+    results.append(
+        (
+            "click (counted)",
+            counter.measure(
+                lambda: client.http.get(f"/s/{code}", headers={**browser, "X-Forwarded-For": "198.51.100.2"})
+            ),
+        )
+    )
+    results.append(
+        (
+            "click (repeat, not counted)",
+            counter.measure(
+                lambda: client.http.get(f"/s/{code}", headers={**browser, "X-Forwarded-For": "198.51.100.2"})
+            ),
+        )
+    )
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    friend = {
+        **signers.fixture("shopify_order.json"),
+        "id": 777000,
+        "created_at": now,
+        "updated_at": now,
+        "customer": {"id": 9900, "email": "friend@example.org", "first_name": "Fr", "last_name": "Iend"},
+        "email": "friend@example.org",
+        "landing_site": f"/products/x?ref={code}",
+    }
+    results.append(("referred order webhook", counter.measure(shopify("orders/create", friend))))
+
+    def fulfilled_orders(count: int, start: int) -> None:
+        for n in range(start, start + count):
+            order = {
+                **signers.fixture("shopify_order.json"),
+                "id": 880000 + n,
+                "fulfillments": [{"id": n, "created_at": "2026-10-01T09:00:00Z"}],
+            }
+            shopify("orders/fulfilled", order)()
+
+    later = datetime.now(timezone.utc) + timedelta(days=400)
+    for n, start in ((10, 0), (40, 100)):
+        fulfilled_orders(n, start)
+        results.append((f"due job, {n} requests", counter.measure(lambda: send_due(get_table(), now=later))))
+
+    def report() -> None:
+        assert client.http.get("/shops/bench-shop/report", headers=owner).status_code == 200
+
+    results.append(("report, 1x events", counter.measure(report)))
+    fulfilled_orders(500, 1000)  # ten times the orders, on the same days, for the same advocates
+    results.append(("report, 10x events", counter.measure(report)))
     return results
 
 
 def report(results: list[tuple[str, Counter[str]]]) -> list[str]:
     lines = ["DynamoDB calls per event (counted, not timed)"]
     for label, calls in results:
-        detail = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()))
-        lines.append(f"  {label:<30} {sum(calls.values()):>3}   {detail}")
+        total = sum(n for name, n in calls.items() if not name.startswith("~"))
+        detail = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()) if not name.startswith("~"))
+        lines.append(
+            f"  {label:<30} {total:>4} calls  {calls['~items read']:>4} read {calls['~items written']:>4} "
+            f"written   {detail}"
+        )
+    by_label = dict(results)
+    if "report, 1x events" in by_label:
+        one, ten = by_label["report, 1x events"], by_label["report, 10x events"]
+        calls_ratio = sum(n for k, n in ten.items() if not k.startswith("~")) / max(
+            sum(n for k, n in one.items() if not k.startswith("~")), 1
+        )
+        lines.append(
+            f"  report at 10x events / 1x: {calls_ratio:.2f}x calls, "
+            f"{ten['~items read'] / max(one['~items read'], 1):.2f}x items read (goal <= 1.1)"
+        )
+        small, large = by_label["due job, 10 requests"], by_label["due job, 40 requests"]
+        lines.append(
+            f"  due job 40 / 10 requests: {sum(large.values()) / max(sum(small.values()), 1):.2f}x calls "
+            "(linear in N, no scan)"
+        )
     return lines
 
 

@@ -7,13 +7,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cold_start, ddb_calls
+from bench import cold_start, cost, ddb_calls
 
 
 def main() -> int:
     print("\n".join(cold_start.report(cold_start.measure())))
     print()
-    print("\n".join(ddb_calls.report(ddb_calls.run())))
+    results = ddb_calls.run()
+    print("\n".join(ddb_calls.report(results)))
+    print()
+    print("\n".join(cost.report(cost.estimate(results))))
     return 0
 
 
