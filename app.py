@@ -112,6 +112,16 @@ def delete_webhook_endpoint(shop_id: str) -> Response:
     return _call("delete_webhook_endpoint")
 
 
+@app.route("/shops/{shop_id}/data-requests", methods=["GET"])
+def list_data_requests(shop_id: str) -> Response:
+    return _call("list_data_requests")
+
+
+@app.route("/shops/{shop_id}/customers/{customer_id}/data", methods=["GET"])
+def customer_data(shop_id: str, customer_id: str) -> Response:
+    return _call("customer_data")
+
+
 # --- webhooks (the raw body is signed: any content type is read as bytes) ------
 @app.route("/webhooks/shopify", methods=["POST"], content_types=ANY)
 def shopify_webhook() -> Response:

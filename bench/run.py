@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cold_start, cost, ddb_calls
+from bench import cold_start, cost, ddb_calls, import_csv
 
 
 def main() -> int:
@@ -17,6 +17,8 @@ def main() -> int:
     print("\n".join(ddb_calls.report(results)))
     print()
     print("\n".join(cost.report(cost.estimate(results))))
+    print()
+    print("\n".join(import_csv.report(import_csv.measure())))
     return 0
 
 

@@ -43,15 +43,16 @@ class LiveServer:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.session = requests.Session()
-        self._wait()
+        self._wait(ready_line="Press Ctrl-C to stop." if seed else None)
 
-    def _wait(self, timeout: float = 60) -> None:
+    def _wait(self, timeout: float = 180, ready_line: str | None = None) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                healthy = requests.get(f"{self.url}/health", timeout=1).status_code == 200
+                if healthy and (ready_line is None or ready_line in self.log()):
                     return
             except (requests.ConnectionError, requests.Timeout):
                 pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from chalicelib import errors, models, shops
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
@@ -119,3 +121,53 @@ def delete_webhook_endpoint(request: HttpRequest) -> HttpResponse:
     if shop.outbound:
         unregister(table, shop)
     return HttpResponse(status=204)
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/data-requests",
+    summary="Customers' data requests received from the storefront",
+    tag="privacy",
+    auth="owner",
+    responses={200: "application/json"},
+    query={"cursor": "from the last page"},
+)
+def list_data_requests(request: HttpRequest) -> HttpResponse:
+    from chalicelib import signing
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    scope = f"SHOP#{shop.shop_id}"
+    items, last = table.query(
+        scope,
+        sk_prefix="DATAREQ#",
+        limit=50,
+        cursor=signing.decode_cursor(f"{scope}#datareq", request.query.get("cursor")),
+    )
+    requests = [
+        {"request_id": i["request_id"], "customer_id": i.get("customer_id"), "requested_at": i["requested_at"]}
+        for i in items
+    ]
+    return json_response(
+        {"data_requests": requests, "cursor": signing.encode_cursor(f"{scope}#datareq", last)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@operation(
+    "GET",
+    "/shops/{shop_id}/customers/{customer_id}/data",
+    summary="Everything stored about one customer, to answer their data request",
+    tag="privacy",
+    auth="owner",
+    responses={200: "application/json"},
+)
+def customer_data(request: HttpRequest) -> HttpResponse:
+    from chalicelib.privacy import customer_data as assemble
+
+    table = get_table()
+    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+    data = assemble(table, shop.shop_id, request.path_params["customer_id"])
+    if data is None:
+        raise errors.NotFound("no such customer", code="customer_not_found")
+    return json_response(json.loads(json.dumps(data, default=str)), headers={"Cache-Control": "no-store"})

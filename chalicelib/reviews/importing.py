@@ -1,8 +1,9 @@
 """Bringing reviews from another app (Judge.me and Yotpo CSV exports) and exporting ours as CSV.
 
-Rows stream through: a file of any length is read one row at a time and written in batches, so
-memory stays flat. Imported reviews keep their dates, are published as the source had them, and are
-marked with their source and as not verified by us. A row imported twice is stored once.
+Rows stream through: a file of any length is read one row at a time and written in batches of 100
+(BatchGet to skip rows stored before, BatchWrite for the rest), so memory stays flat. Imported
+reviews keep their dates, are published as the source had them, and are marked with their source
+and as not verified by us. A row imported twice is stored once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.store import keys
-from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
     from chalicelib.store.shops import Shop
@@ -207,11 +207,18 @@ def _item(shop_id: str, fmt: str, review: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_reviews(
-    table: Table, shop: Shop, lines: Iterable[str], fmt: str, dry_run: bool, max_rejections: int = 1000
+    table: Table,
+    shop: Shop,
+    lines: Iterable[str],
+    fmt: str,
+    dry_run: bool,
+    max_rejections: int = 1000,
+    chunk: int = 100,
 ) -> ImportReport:
-    from chalicelib.reviews.submission import product_stats_op
-
+    """Import in chunks: read which rows are stored already, write the new ones in batches, then move
+    each product's aggregate once per chunk by what was written (so a re-import adds nothing)."""
     report = ImportReport(format=fmt, dry_run=dry_run)
+    pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     for number, parsed in parse(lines, fmt):
         report.rows += 1
         if isinstance(parsed, str):
@@ -222,16 +229,37 @@ def import_reviews(
             report.imported += 1
             continue
         item = _item(shop.shop_id, fmt, parsed)
-        ops = [table.put_op(item, "attribute_not_exists(PK)")]
-        if parsed["published"]:
-            ops.append(product_stats_op(table, shop.shop_id, parsed["product_id"], parsed["rating"], +1))
-        try:
-            table.transact(ops)  # the review and its product's aggregate, together: a re-import adds nothing
-        except ConditionFailed:
+        if item["review_id"] in pending:
             report.duplicates += 1
             continue
-        report.imported += 1
+        pending[item["review_id"]] = (item, parsed)
+        if len(pending) >= chunk:
+            _write_chunk(table, shop, pending, report)
+            pending = {}
+    if pending:
+        _write_chunk(table, shop, pending, report)
     return report
+
+
+def _write_chunk(
+    table: Table, shop: Shop, pending: dict[str, tuple[dict[str, Any], dict[str, Any]]], report: ImportReport
+) -> None:
+    from chalicelib.reviews.submission import product_stats_op
+
+    stored = {
+        i["review_id"] for i in table.get_many([keys.review_key(shop.shop_id, rid) for rid in pending], consistent=True)
+    }
+    fresh = [(item, parsed) for rid, (item, parsed) in pending.items() if rid not in stored]
+    report.duplicates += len(pending) - len(fresh)
+    table.put_many([item for item, _ in fresh])
+    report.imported += len(fresh)
+    ratings: dict[tuple[str, int], int] = {}
+    for _, parsed in fresh:
+        if parsed["published"]:
+            key = (parsed["product_id"], parsed["rating"])
+            ratings[key] = ratings.get(key, 0) + 1
+    for (product_id, rating), count in sorted(ratings.items()):
+        table.apply(product_stats_op(table, shop.shop_id, product_id, rating, count))
 
 
 def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:

@@ -174,13 +174,13 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
     raise errors.RetryLater("the review could not be saved; try again")
 
 
-def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, sign: int) -> dict[str, Any]:
-    """Keep a product's published-review aggregate as reviews are published or withdrawn."""
+def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, count: int) -> dict[str, Any]:
+    """Keep a product's published-review aggregate as reviews are published (+n) or withdrawn (-n)."""
     return table.update_op(
         keys.product_stats_key(shop_id, product_id),
         "ADD review_count :n, rating_sum :s, #r :n SET product_id = :p, shop_id = :shop",
         names={"#r": f"rating_{rating}"},
-        values={":n": sign, ":s": Decimal(sign * rating), ":p": product_id, ":shop": shop_id},
+        values={":n": count, ":s": Decimal(count * rating), ":p": product_id, ":shop": shop_id},
     )
 
 

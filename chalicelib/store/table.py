@@ -143,6 +143,23 @@ class Table:
     def delete(self, key: dict[str, str], condition: str | None = None) -> None:
         self.apply(self.delete_op(key, condition))
 
+    def put_many(self, items: list[dict[str, Any]]) -> None:
+        """BatchWriteItem in groups of 25, following UnprocessedItems until every item is written."""
+        for start in range(0, len(items), 25):
+            request: dict[str, Any] = {
+                self.name: [{"PutRequest": {"Item": serialize(i)}} for i in items[start : start + 25]]
+            }
+            for _ in range(8):
+                try:
+                    out = self.client.batch_write_item(RequestItems=request)
+                except Exception as exc:  # noqa: BLE001
+                    _raise_for(exc)
+                request = out.get("UnprocessedItems") or {}
+                if not request:
+                    break
+            else:
+                raise errors.RetryLater("the database is busy; try again")
+
     def transact(self, operations: Iterable[dict[str, Any]]) -> None:
         """TransactWriteItems over operations built by the put_op/update_op/... helpers."""
         items = list(operations)

@@ -28,6 +28,23 @@ def live(dynamodb_local: DynamoDBLocal) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def db(dynamodb_local: DynamoDBLocal) -> Any:
+    """The table on DynamoDB Local, read directly to check what the server stored."""
+    import boto3
+
+    from chalicelib.store.table import Table
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return Table(client=client, name="proofloop-dev")
+
+
+@pytest.fixture
 def new_shop(live: LiveServer) -> Any:
     def make(**overrides: Any) -> tuple[dict[str, Any], str]:
         body = shop_body(**overrides)

@@ -7,27 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from decimal import Decimal
 
-import boto3
 import pytest
 
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import aggregates, keys
-from chalicelib.store.table import Table
 from tests import signers
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-
-
-@pytest.fixture
-def db(dynamodb_local):
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return Table(client=client, name="proofloop-dev")
 
 
 def deliver(live, shop, kind, order_id, customer_id, **data):

@@ -6,27 +6,13 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-import boto3
 import pytest
 
 from chalicelib.store import aggregates, keys
-from chalicelib.store.table import Table
 from tests import signers
 from tests.signers import fixture
 
 SECRET = "shpss_integration_0123456789abcdef"
-
-
-@pytest.fixture
-def db(dynamodb_local):
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return Table(client=client, name="proofloop-dev")
 
 
 def totals(db, shop_id):

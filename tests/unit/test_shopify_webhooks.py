@@ -258,3 +258,16 @@ def test_shop_redact_is_deferred_then_erases_every_customer(store, table):
     assert run_shop_redactions(table) == 1
     assert "email" not in order_item(table, store.shop_id, ORDER_ID)
     assert run_shop_redactions(table) == 0
+
+
+def test_owner_reads_data_requests_and_the_customers_data(store, api):
+    store.send("orders/create", fixture("shopify_order.json"))
+    store.send("customers/data_request", fixture("shopify_customers_data_request.json"))
+    listed = api.request("GET", f"/shops/{store.shop_id}/data-requests", token=store.api_key)
+    assert listed.status_code == 200
+    assert listed.json["data_requests"][0]["customer_id"] == CUSTOMER_ID
+    data = api.request("GET", f"/shops/{store.shop_id}/customers/{CUSTOMER_ID}/data", token=store.api_key)
+    assert data.status_code == 200 and data.json["orders"][0]["email"] == "ana.lima@example.net"
+    assert api.request("GET", f"/shops/{store.shop_id}/customers/nobody/data", token=store.api_key).status_code == 404
+    _, other = api.create_shop()
+    assert api.request("GET", f"/shops/{store.shop_id}/data-requests", token=other).status_code == 403

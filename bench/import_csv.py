@@ -1,0 +1,112 @@
+"""Importing a large review export: rows per second and peak memory, at 1,000 and 10,000 rows.
+
+Each size runs in a fresh interpreter whose peak resident memory is read from wait4(); the file is
+read line by line, so the peak should not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "PROOFLOOP_TABLE": "proofloop-bench",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}.items():
+    os.environ[name] = value
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+
+
+def _write(path: Path, rows: int) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title", "body", "rating", "review_date", "curated", "reviewer_name", "product_id"])
+        for n in range(rows):
+            writer.writerow(
+                [
+                    f"Title {n}",
+                    f"Review {n}: sturdy, light and comfortable on long days. " * 3,
+                    n % 5 + 1,
+                    "2025-06-01 10:00:00 UTC",
+                    "ok",
+                    f"Buyer {n}",
+                    f"p-{n % 50}",
+                ]
+            )
+
+
+def _run_one(rows: int, dry_run: bool) -> float:
+    """In this process: import a file of `rows` rows into moto's DynamoDB; returns rows per second."""
+    from moto import mock_aws
+
+    with mock_aws():
+        from chalicelib.models import ShopCreate
+        from chalicelib.reviews.importing import import_reviews
+        from chalicelib.shops import create_shop
+        from chalicelib.store.schema import create_table
+        from chalicelib.store.table import get_client, get_table
+
+        create_table(get_client(), "proofloop-bench")
+        shop, _ = create_shop(
+            get_table(),
+            ShopCreate(
+                shop_id="import-bench",
+                name="Bench",
+                platform="generic",
+                domains=["b.example.com"],
+                webhook_secret="0123456789abcdef0123",  # noqa: S106
+            ),
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "export.csv"
+            _write(path, rows)
+            started = time.perf_counter()
+            with path.open(newline="", encoding="utf-8") as handle:
+                report = import_reviews(get_table(), shop, handle, "judgeme", dry_run=dry_run)
+            elapsed = time.perf_counter() - started
+    assert report.imported == rows, report.as_dict()
+    return rows / elapsed
+
+
+def measure(sizes: tuple[int, ...] = (1000, 10000)) -> list[tuple[str, int, float, float]]:
+    import subprocess
+
+    figures = []
+    for mode, rows in [(m, r) for m in ("dry-run", "import") for r in sizes]:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--one", str(rows), mode], stdout=subprocess.PIPE, text=True
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        output = process.stdout.read() if process.stdout else ""
+        if status != 0:
+            raise RuntimeError(f"import bench failed for {rows} rows")
+        figures.append((mode, rows, float(output.strip()), usage.ru_maxrss / 1024.0))
+    return figures
+
+
+def report(figures: list[tuple[str, int, float, float]]) -> list[str]:
+    lines = ["Import of a Judge.me export (in-process, on moto's DynamoDB)"]
+    for mode, rows, rate, peak in figures:
+        lines.append(f"  {mode:<8} {rows:>6} rows  {rate:8.0f} rows/s  peak {peak:6.1f} MiB resident")
+    dry = [f for f in figures if f[0] == "dry-run"]
+    if len(dry) > 1:
+        lines.append(
+            f"  dry-run peak at {dry[-1][1]} / {dry[0][1]} rows: {dry[-1][3] / dry[0][3]:.2f}x (the reader streams; "
+            "a full import's peak also holds moto's in-process copy of the stored reviews)"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        print(_run_one(int(sys.argv[2]), dry_run=sys.argv[3] == "dry-run"))
+    else:
+        print("\n".join(report(measure())))

@@ -1,0 +1,34 @@
+"""`make run`'s demo store: every stage of the funnel has numbers to show."""
+
+from __future__ import annotations
+
+import re
+
+from tests.live import LiveServer
+
+
+def test_demo_store_report_shows_every_funnel_stage():
+    server = LiveServer(None, seed=True)  # as `make run` starts it: embedded DynamoDB, seeded
+    try:
+        key = re.search(r"owner API key (plk_[A-Za-z0-9_-]+)", server.log()).group(1)
+        assert "demo data differs" not in server.log()
+        report = server.request("GET", "/shops/demo-store/report", token=key).json()
+        funnel = report["funnel"]
+        for stage in (
+            "orders",
+            "customers",
+            "review_requests",
+            "reviews",
+            "reviewers",
+            "promoters",
+            "sharers",
+            "referred_orders",
+            "referred_customers",
+            "advocates",
+        ):
+            assert funnel[stage] > 0, stage
+        assert funnel["shares"]["total"] > 0 and funnel["clicks"]["total"] > 0
+        assert funnel["referred_revenue"]["USD"] > 0
+        assert report["top_advocates"][0]["stage"] == "advocate"
+    finally:
+        server.stop()
