@@ -54,7 +54,7 @@ package-lint: $(STAMPS)/venv
 test: $(STAMPS)/venv $(STAMPS)/node system-deps lint typecheck package-lint
 	$(BIN)/pytest tests
 
-bench: $(STAMPS)/venv
+bench: $(STAMPS)/venv $(STAMPS)/node system-deps
 	$(BIN)/python bench/run.py
 
 clean:

@@ -62,7 +62,7 @@ def _run_one(rows: int, dry_run: bool) -> float:
                 name="Bench",
                 platform="generic",
                 domains=["b.example.com"],
-                webhook_secret="0123456789abcdef0123",  # noqa: S106
+                webhook_secret="0123456789abcdef0123",
             ),
         )
         with tempfile.TemporaryDirectory() as folder:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cold_start, cost, ddb_calls, import_csv
+from bench import cold_start, cost, ddb_calls, hot_link, import_csv
 
 
 def main() -> int:
@@ -19,6 +19,8 @@ def main() -> int:
     print("\n".join(cost.report(cost.estimate(results))))
     print()
     print("\n".join(import_csv.report(import_csv.measure())))
+    print()
+    print("\n".join(hot_link.report(hot_link.measure())))
     return 0
 
 

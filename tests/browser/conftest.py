@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.live import LiveServer
+from localdev.live import LiveServer
 
 CHROMIUM = os.environ.get("PROOFLOOP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from localdev.dynamodb import DynamoDBLocal
+from localdev.live import LiveServer
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
-from tests.live import LiveServer
 
 
 @pytest.fixture(scope="session")

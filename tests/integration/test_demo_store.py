@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.live import LiveServer
+from localdev.live import LiveServer
 
 
 def test_demo_store_report_shows_every_funnel_stage():

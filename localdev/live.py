@@ -1,4 +1,4 @@
-"""A real proofloop process on loopback for the integration and browser tiers."""
+"""A real proofloop process on loopback, for the integration and browser tiers and the benchmarks."""
 
 from __future__ import annotations
 
