@@ -52,6 +52,29 @@ class ProofloopRequestHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
+    def _send_http_response_with_body(self, code: int, headers: Any, body: Any) -> None:
+        if self.command == "HEAD":
+            # A HEAD answer carries the headers only, as API Gateway sends it; a body would be read by
+            # the client as the start of the next response on the connection.
+            headers = {**headers, "Content-Length": str(len(body if isinstance(body, bytes) else body.encode()))}
+            self.send_response(code)
+            self._send_headers(headers)
+            return
+        super()._send_http_response_with_body(code, headers, body)
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers methods it has no do_<METHOD> for with an HTML 501; we answer JSON 405.
+        if name.startswith("do_"):
+            return self._unsupported_method
+        raise AttributeError(name)
+
+    def _unsupported_method(self) -> None:
+        self._send_error_response(
+            MethodNotAllowed(
+                {"Content-Type": "application/json"}, _error("method_not_allowed", f"{self.command} is not supported")
+            )
+        )
+
 
 def test_client(app_object: Any, stage: str = "dev") -> Any:
     """chalice.test.Client whose HTTP side uses ProofloopGateway."""
