@@ -116,14 +116,27 @@ def shop_for_domain(table: Table, host: str) -> Shop | None:
 
 
 def replace_shop(table: Table, old: Shop, new: Shop) -> None:
-    """Write new (version old+1) over old if nobody changed it meanwhile; move domain and key claims."""
+    """Write new (version old+1) over old if nobody changed it meanwhile; move domain and key claims.
+
+    An update of the shop's own fields, not a put: attributes other flows keep on the shop item (a
+    pending shop erasure, its index keys) survive an owner's edit.
+    """
     absent = "attribute_not_exists(PK)"
+    fields = {k: v for k, v in new.to_item().items() if k not in (keys.PK, keys.SK, "shop_id", "created_at")}
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values: dict[str, Any] = {f":f{i}": value for i, value in enumerate(fields.values())}
+    values[":old"] = old.version
+    names["#v"] = "version"
+    sets = [f"#f{i} = :f{i}" for i, value in enumerate(fields.values()) if value is not None]
+    removes = [f"#f{i}" for i, value in enumerate(fields.values()) if value is None]
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     ops = [
-        table.put_op(
-            new.to_item(),
-            "#v = :v",
-            names={"#v": "version"},
-            values={":v": old.version},
+        table.update_op(
+            keys.shop_key(new.shop_id),
+            expression,
+            names=names,
+            values={k: v for k, v in values.items() if v is not None},
+            condition="#v = :old",
         )
     ]
     added = [h for h in new.domains if h not in old.domains]

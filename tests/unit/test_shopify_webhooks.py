@@ -271,3 +271,12 @@ def test_owner_reads_data_requests_and_the_customers_data(store, api):
     assert api.request("GET", f"/shops/{store.shop_id}/customers/nobody/data", token=store.api_key).status_code == 404
     _, other = api.create_shop()
     assert api.request("GET", f"/shops/{store.shop_id}/data-requests", token=other).status_code == 403
+
+
+def test_an_owner_edit_after_shop_redact_keeps_the_pending_erasure(store, api, table):
+    from chalicelib.privacy import run_shop_redactions
+
+    store.send("orders/create", fixture("shopify_order.json"))
+    store.send("shop/redact", fixture("shopify_shop_redact.json"))
+    assert api.request("PATCH", f"/shops/{store.shop_id}", {"name": "Renamed"}, token=store.api_key).status_code == 200
+    assert run_shop_redactions(table) == 1
