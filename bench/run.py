@@ -7,11 +7,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cold_start, cost, ddb_calls, hot_link, import_csv
+from bench import cold_start, cost, ddb_calls, hot_link, import_csv, package_size
 
 
 def main() -> int:
     print("\n".join(cold_start.report(cold_start.measure())))
+    print("\n".join(package_size.report(package_size.measure())))
     print()
     results = ddb_calls.run()
     print("\n".join(ddb_calls.report(results)))
