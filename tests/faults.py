@@ -54,3 +54,24 @@ def dynamodb_errors(
         yield seen
     finally:
         client.meta.events.unregister("before-send.dynamodb", respond)
+
+
+@contextmanager
+def dynamodb_timeouts(client: Any, operation: str) -> Iterator[dict[str, int]]:
+    """Every call of one operation times out reading the answer (after botocore's own retries)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    seen = {"calls": 0}
+    target = f"DynamoDB_20120810.{operation}"
+
+    def time_out(request: Any, **_: Any) -> Any:
+        if request.headers.get("X-Amz-Target", b"").decode() != target:
+            return None
+        seen["calls"] += 1
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+    client.meta.events.register_first("before-send.dynamodb", time_out)
+    try:
+        yield seen
+    finally:
+        client.meta.events.unregister("before-send.dynamodb", time_out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.store.table import get_client
-from tests.faults import dynamodb_errors
+from tests.faults import dynamodb_errors, dynamodb_timeouts
 from tests.signers import fixture
 from tests.unit.webhook_support import ShopifyStore, order_item, totals
 
@@ -82,4 +82,13 @@ def test_a_write_whose_answer_is_lost_is_not_doubled_by_the_redelivery(store, ta
     # Then the storefront is told to deliver again, and the redelivery finds the facts recorded
     assert response.status_code == 503
     assert store.send("orders/create", fixture("shopify_order.json")).json["status"] == "duplicate"
+    assert totals(table, store.shop_id)["orders"] == 1
+
+
+def test_a_timed_out_database_answers_503_and_the_redelivery_counts_once(store, table):
+    with dynamodb_timeouts(get_client(), "TransactWriteItems") as seen:
+        response = store.send("orders/create", fixture("shopify_order.json"))
+    assert response.status_code == 503 and seen["calls"] > 1  # botocore retried before giving up
+    assert totals(table, store.shop_id) == {}
+    assert store.send("orders/create", fixture("shopify_order.json")).status_code == 200
     assert totals(table, store.shop_id)["orders"] == 1
