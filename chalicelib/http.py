@@ -69,10 +69,15 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     return HttpResponse(status=status, body=json.dumps(payload, separators=(",", ":")), headers=out)
 
 
+RETRY_AFTER_SECONDS = 2  # what a 503 asks the caller to wait before delivering again
+
+
 def error_response(error: errors.ProofloopError) -> HttpResponse:
     headers: dict[str, str] = {}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="proofloop"'
+    if error.status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return json_response(error.body(), status=error.status, headers=headers)
 
 

@@ -17,6 +17,7 @@ _ERROR_STATUSES = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Validation failed; details name the field",
+    503: "The database is busy or did not answer; nothing was half-done, deliver again after Retry-After seconds",
 }
 
 
@@ -36,7 +37,7 @@ def _responses(op: Operation) -> dict[str, Any]:
                 "description": kind.__doc__ or "OK",
                 "content": {"application/json": {"schema": _ref(kind)}},
             }
-    error_codes = [400, 404]
+    error_codes = [400, 404, 503]
     if op.body is not None or op.form:
         error_codes += [413, 415, 422]
     if op.auth in ("admin", "owner", "signature", "token"):
@@ -46,13 +47,13 @@ def _responses(op: Operation) -> dict[str, Any]:
     if op.method in ("POST", "PATCH", "PUT"):
         error_codes.append(409)
     for status in sorted(set(error_codes)):
-        out.setdefault(
-            str(status),
-            {
-                "description": _ERROR_STATUSES[status],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-            },
-        )
+        answer: dict[str, Any] = {
+            "description": _ERROR_STATUSES[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        if status == 503:
+            answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
+        out.setdefault(str(status), answer)
     return out
 
 

@@ -24,8 +24,12 @@ def dynamodb_errors(
     times: int = 10**6,
     status: int = 400,
     reaches_service: bool = False,
+    skip: int = 0,
+    reasons: list[str] | None = None,
 ) -> Iterator[dict[str, int]]:
-    """Answer the next `times` calls of one operation with an AWS error, as the service would.
+    """Answer the next `times` calls of one operation (after letting `skip` through) with an AWS error.
+
+    `reasons` makes it a TransactionCanceledException with those cancellation reasons (one per item).
 
     With reaches_service the call still takes effect and only its answer is an error (a lost
     response). botocore offers the request to every before-send handler, so under moto the
@@ -40,13 +44,17 @@ def dynamodb_errors(
         if request.headers.get("X-Amz-Target", b"").decode() != target:
             return None
         seen["calls"] += 1
-        if seen["injected"] >= times:
+        if seen["calls"] <= skip or seen["injected"] >= times:
             return None
         seen["injected"] += 1
         if not reaches_service:
             request.headers["X-Amz-Target"] = "DynamoDB_20120810.ListTables"
             request.body = b"{}"
-        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
+        error: dict[str, Any] = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}
+        if reasons is not None:
+            error["__type"] = "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
+            error["CancellationReasons"] = [{"Code": reason} for reason in reasons]
+        body = json.dumps(error).encode()
         return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body))
 
     client.meta.events.register_first("before-send.dynamodb", respond)

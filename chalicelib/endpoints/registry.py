@@ -102,7 +102,11 @@ def dispatch(name: str, request: HttpRequest) -> HttpResponse:
         if operation.page and _wants_page(request):
             from chalicelib.web.render import error_page
 
-            return error_page(exc.status, _PAGE_TITLES.get(exc.status, "Something is not right"), exc.message)
+            # A page that could not be shown for a passing reason reloads itself (a GET is safe to repeat).
+            refresh = "" if exc.status == 503 and request.method == "GET" else None
+            return error_page(
+                exc.status, _PAGE_TITLES.get(exc.status, "Something is not right"), exc.message, refresh=refresh
+            )
         return error_response(exc)
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON 500
         logger.exception("unhandled error", extra={"operation": name})

@@ -47,7 +47,7 @@ def review_form(request: HttpRequest) -> HttpResponse:
     auth="token",
     body=models.ReviewSubmission,
     form=True,
-    responses={201: models.ReviewCreated},
+    responses={201: models.ReviewCreated, 200: models.ReviewCreated},
     page=True,
 )
 def submit_review(request: HttpRequest) -> HttpResponse:
@@ -65,8 +65,9 @@ def submit_review(request: HttpRequest) -> HttpResponse:
     review = result["review"]
     share = share_offer_for(table, ctx, review)
     answer = {"review_id": review["review_id"], "status": review["status"], "share": share}
+    status = 200 if result["replayed"] else 201
     if not is_form:
-        return json_response(answer, status=201, headers={"Cache-Control": "no-store"})
+        return json_response(answer, status=status, headers={"Cache-Control": "no-store"})
     from chalicelib.sharing.channels import CHANNEL_NAMES, share_text
     from chalicelib.web.render import PAGE_CSP, page
 
@@ -75,7 +76,7 @@ def submit_review(request: HttpRequest) -> HttpResponse:
     return page(
         "thanks.html",
         csp=csp,
-        status=201,
+        status=status,
         shop_name=ctx.shop.name,
         review_status=review["status"],
         rating=submission.rating,

@@ -53,7 +53,7 @@ def _redirect(location: str) -> HttpResponse:
     summary="A share link: counts the click and redirects to the shop (302)",
     tag="sharing",
     responses={302: "", 200: "text/html"},
-    query={"via": "the channel it was shared on"},
+    query={"via": "the channel it was shared on", "attempt": "set by our own retry page; ignored otherwise"},
     page=True,
 )
 def follow_share_link(request: HttpRequest) -> HttpResponse:
@@ -70,8 +70,39 @@ def follow_share_link(request: HttpRequest) -> HttpResponse:
     if kind == "preview":
         return _preview_page(code, shop, product, target, count=request.method == "GET")
     if request.method == "GET" and kind == "browser":
-        record_click(get_table(), shop, code, channel, _visitor(request))
+        try:
+            record_click(get_table(), shop, code, channel, _visitor(request))
+        except errors.RetryLater as exc:
+            retry = _retry_page(request, exc, target, f"Continue to {shop.name}")
+            if retry:
+                return retry
     return _redirect(target)
+
+
+RETRIES_BEFORE_CONTINUING = 2
+
+
+def _retry_page(request: HttpRequest, exc: errors.RetryLater, onward: str | None, label: str) -> HttpResponse | None:
+    """The database could not count this visit: a page that retries by itself (so the count is not lost),
+    with a link to go on at once. After a few retries, None: the caller sends the visitor on uncounted,
+    never stranded."""
+    from urllib.parse import urlencode
+
+    from chalicelib.observability import logger
+    from chalicelib.web.render import error_page
+
+    attempt = request.query.get("attempt", "0")
+    attempt_no = int(attempt) if attempt.isdigit() else 0
+    logger.warning("share link visit not counted yet", extra={"attempt": attempt_no, "reason": exc.message})
+    if attempt_no >= RETRIES_BEFORE_CONTINUING:
+        return None
+    query = {k: v for k, v in request.query.items() if k != "attempt"}
+    again = "?" + urlencode({**query, "attempt": attempt_no + 1})  # this same link, one attempt later
+    response = error_page(
+        503, "One moment", "We could not open this link just now.", again, continue_url=onward, continue_label=label
+    )
+    response.headers.update(REDIRECT_HEADERS)
+    return response
 
 
 @operation("HEAD", "/s/{code}", summary="Headers of a share link; never counted", tag="sharing", responses={302: ""})
@@ -128,13 +159,19 @@ def share_to_channel(request: HttpRequest) -> HttpResponse:
         raise errors.NotFound(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}", code="unknown_channel")
     code, shop, product = _load(request.path_params["code"])
     link = f"{get_settings().base_url}/s/{code['code']}?via={channel}"
+    text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""))
+    image = product.get("image_url") if product else None
     if agent_kind(request.header("user-agent")) == "browser":
-        record_share(get_table(), shop, code, channel, _visitor(request))
+        try:
+            record_share(get_table(), shop, code, channel, _visitor(request))
+        except errors.RetryLater as exc:
+            onward = None if channel == "copy" else intent_url(channel, link, text, image)
+            retry = _retry_page(request, exc, onward, "Share anyway")
+            if retry:
+                return retry
     if channel == "copy":
         from chalicelib.web.render import PAGE_CSP, page
 
         csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
         return page("copy_link.html", csp=csp, link=link, shop_name=shop.name)
-    text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""))
-    image = product.get("image_url") if product else None
     return _redirect(intent_url(channel, link, text, image))

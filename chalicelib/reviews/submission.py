@@ -68,7 +68,9 @@ def existing_reviews(table: Table, ctx: ReviewContext) -> dict[str, dict[str, An
 
 
 def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission) -> dict[str, Any]:
-    """Store the review and move every counter it touches in one transaction; a second one is 409."""
+    """Store the review and move every counter it touches in one transaction.
+
+    The same submission again is answered again (`replayed`); a different one for the same item is 409."""
     if submission.product_id not in ctx.product_ids:
         raise errors.Forbidden("this review link does not cover that product", code="product_not_in_order")
     shop, order = ctx.shop, ctx.order
@@ -166,12 +168,25 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             table.transact(ops)
         except ConditionFailed as exc:
             if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                stored = table.get(keys.review_key(shop.shop_id, rid), consistent=True)
+                if stored and _same_review(stored, submission):
+                    # The same submission again (a retry after a lost answer or a failure after the
+                    # commit, a double-tapped button): answer it again, count nothing twice.
+                    return {"review": stored, "happy": happy, "replayed": True}
                 raise errors.Conflict(
                     "this item of the order has been reviewed already", code="review_exists"
                 ) from None
             continue  # the buyer's record changed meanwhile (another review of theirs): re-read
-        return {"review": review, "happy": happy}
+        return {"review": review, "happy": happy, "replayed": False}
     raise errors.RetryLater("the review could not be saved; try again")
+
+
+def _same_review(stored: dict[str, Any], submission: ReviewSubmission) -> bool:
+    return (
+        int(stored.get("rating", 0)) == submission.rating
+        and stored.get("title", "") == submission.title
+        and stored.get("body", "") == submission.body
+    )
 
 
 def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, count: int) -> dict[str, Any]:

@@ -33,6 +33,10 @@ class ConditionFailed(Exception):
         self.reasons = reasons or []
 
 
+class TransactionConflict(errors.RetryLater):
+    """A transaction collided with another on one of its items; drawing again (other shards) may pass."""
+
+
 @lru_cache(maxsize=1)
 def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -63,6 +67,8 @@ def _raise_for(exc: Exception) -> None:
             raise ConditionFailed(["ConditionalCheckFailed"]) from exc
         if code == "TransactionCanceledException":
             reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if "TransactionConflict" in reasons and "ConditionalCheckFailed" not in reasons:
+                raise TransactionConflict("the database is busy; try again") from exc
             if any(r in ("ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded") for r in reasons):
                 raise errors.RetryLater("the database is busy; try again") from exc
             raise ConditionFailed(reasons) from exc

@@ -59,8 +59,30 @@ def wants_html(headers: dict[str, str]) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
-def error_page(status: int, title: str, message: str) -> HttpResponse:
-    return page("error.html", status=status, title=title, message=message)
+def error_page(
+    status: int,
+    title: str,
+    message: str,
+    refresh: str | None = None,
+    continue_url: str | None = None,
+    continue_label: str = "",
+) -> HttpResponse:
+    """An error page; a 503 asks for a retry (Retry-After) and, given `refresh`, retries by itself."""
+    from chalicelib.http import RETRY_AFTER_SECONDS
+
+    response = page(
+        "error.html",
+        status=status,
+        title=title,
+        message=message,
+        refresh=refresh,
+        retry_after=RETRY_AFTER_SECONDS,
+        continue_url=continue_url,
+        continue_label=continue_label,
+    )
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def static_file(name: str) -> tuple[bytes, str] | None:

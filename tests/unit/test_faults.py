@@ -35,7 +35,7 @@ def test_brief_throttling_is_retried_inside_the_request(store, table):
 def test_persistent_failure_answers_503_so_the_storefront_retries(store, table, operation, code, status):
     with dynamodb_errors(get_client(), operation, code=code, status=status):
         response = store.send("orders/create", fixture("shopify_order.json"))
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert response.json["error"]["code"] == "retry_later"
     assert order_item(table, store.shop_id, "5839274650112") is None
     assert totals(table, store.shop_id) == {}
