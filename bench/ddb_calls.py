@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ for name, value in {
     "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "PROOFLOOP_OUTBOX": tempfile.mkdtemp(prefix="proofloop-bench-outbox-"),
 }.items():
     os.environ[name] = value
 os.environ.pop("DYNAMODB_ENDPOINT", None)
@@ -36,6 +40,7 @@ class CallCounter:
         client.meta.events.register("before-call.dynamodb", self._count)
         client.meta.events.register("before-parameter-build.dynamodb", self._writes)
         client.meta.events.register("after-call.dynamodb", self._items)
+        client.meta.events.register("after-call.dynamodb", self._keep)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.name] += 1
@@ -55,12 +60,67 @@ class CallCounter:
             self.calls["~items read"] += sum(len(v) for v in parsed.get("Responses", {}).values())
 
     def measure(self, action: Callable[[], Any]) -> Counter[str]:
+        """Run one action, counting its calls; its Lambda events and DynamoDB answers are kept in `last`."""
         self.calls.clear()
-        action()
+        self.last = Recording(action)
+        self._recording = self.last
+        try:
+            action()
+        finally:
+            self._recording = None
         return Counter(self.calls)
 
+    _recording: Recording | None = None
+    last: Recording | None = None
 
-def run() -> list[tuple[str, Counter[str]]]:
+    def _keep(self, model: Any, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+        if self._recording is not None:
+            status = getattr(http_response, "status_code", 200)
+            self._recording.answers.append((model.name, status, copy.deepcopy(parsed)))
+
+
+@dataclass
+class Recording:
+    """What one measured action did: the Lambda events it sent the app, and DynamoDB's answers in order.
+
+    bench/handler_time.py replays them with DynamoDB stubbed out: the same events, the same answers."""
+
+    action: Callable[[], Any]
+    events: list[Any] = field(default_factory=list)
+    answers: list[tuple[str, int, Any]] = field(default_factory=list)
+
+
+class RecordingApp:
+    """The Chalice app as the local gateway sees it, keeping each Lambda event it is invoked with."""
+
+    def __init__(self, app: Any, counter: CallCounter) -> None:
+        self._app = app
+        self._counter = counter
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        if self._counter._recording is not None:
+            self._counter._recording.events.append(copy.deepcopy(event))
+        return self._app(event, context)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+
+class Results(list[tuple[str, Counter[str]]]):
+    """(label, calls) pairs; each append also files the action's recording under its label."""
+
+    def __init__(self, counter: CallCounter) -> None:
+        super().__init__()
+        self.counter = counter
+        self.recordings: dict[str, Recording] = {}
+
+    def append(self, entry: tuple[str, Counter[str]]) -> None:
+        super().append(entry)
+        if self.counter.last is not None:
+            self.recordings[entry[0]] = self.counter.last
+
+
+def run() -> Results:
     from moto import mock_aws
 
     from tests import signers
@@ -85,8 +145,8 @@ def run() -> list[tuple[str, Counter[str]]]:
             "domains": ["bench.example.com"],
             "webhook_secret": secret,
         }
-        results = []
-        with test_client(app.app) as client:
+        results = Results(counter)
+        with test_client(RecordingApp(app.app, counter)) as client:
 
             def post(path: str, body: Any, headers: dict[str, str]) -> Any:
                 raw = json.dumps(body).encode()
@@ -121,11 +181,11 @@ def run() -> list[tuple[str, Counter[str]]]:
             refund = signers.fixture("shopify_refund.json")
             results.append(("refund webhook", counter.measure(shopify("refunds/create", refund))))
             results.append(("refund webhook (duplicate)", counter.measure(shopify("refunds/create", refund))))
-            results += _loop_events(client, counter, shopify, owner)
+            _loop_events(results, client, counter, shopify, owner)
     return results
 
 
-def _loop_events(client: Any, counter: CallCounter, shopify: Any, owner: dict[str, str]) -> list[Any]:
+def _loop_events(results: Results, client: Any, counter: CallCounter, shopify: Any, owner: dict[str, str]) -> None:
     """Review, share, click, referred order, due work over N, and a report at 1x and 10x the events."""
     from datetime import datetime, timedelta, timezone
 
@@ -134,7 +194,6 @@ def _loop_events(client: Any, counter: CallCounter, shopify: Any, owner: dict[st
     from chalicelib.store.table import get_table
     from tests import signers
 
-    results = []
     browser = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Version/18.1 Mobile Safari/604.1"}
     order_id, product_id = "5839274650112", "8123456700416"
     review = {
@@ -154,6 +213,21 @@ def _loop_events(client: Any, counter: CallCounter, shopify: Any, owner: dict[st
 
     results.append(("review submission (happy)", counter.measure(submit)))
     code = answer["share"]["code"]
+    words = "Comfortable on a full day out, the straps never dug in and the pockets fit everything. "
+    long_review = {
+        **review,
+        "token": review_token("bench-shop", order_id, [product_id, "8123456733184"]),
+        "product_id": "8123456733184",
+        "body": (words * 60)[:5000],
+    }
+
+    def submit_long() -> None:
+        response = client.http.post(
+            "/reviews", body=json.dumps(long_review).encode(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 201, response.body
+
+    results.append(("review, 5,000-char body", counter.measure(submit_long)))
     results.append(
         (
             "share",
@@ -220,7 +294,7 @@ def _loop_events(client: Any, counter: CallCounter, shopify: Any, owner: dict[st
     results.append(("report, 1x events", counter.measure(report)))
     fulfilled_orders(500, 1000)  # ten times the orders, on the same days, for the same advocates
     results.append(("report, 10x events", counter.measure(report)))
-    return results
+    results.append(("trivial route (GET /health)", counter.measure(lambda: client.http.get("/health"))))
 
 
 def report(results: list[tuple[str, Counter[str]]]) -> list[str]:

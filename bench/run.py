@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cold_start, cost, ddb_calls, hot_link, import_csv, package_size
+from bench import cold_start, cost, ddb_calls, handler_time, hot_link, import_csv, package_size
 
 
 def main() -> int:
@@ -16,6 +16,8 @@ def main() -> int:
     print()
     results = ddb_calls.run()
     print("\n".join(ddb_calls.report(results)))
+    print()
+    print("\n".join(handler_time.report(handler_time.measure(results))))
     print()
     print("\n".join(cost.report(cost.estimate(results))))
     print()

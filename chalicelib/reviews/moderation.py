@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chalicelib.reviews.profanity import contains_profanity
+
 LINK = re.compile(r"(https?://|www\.|\b[a-z0-9-]+\.(com|net|org|io|shop|store|ru|cn|xyz|info|biz)\b)", re.I)
 CONTACT = re.compile(r"([\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d\s().-]{8,}\d)")
 REPEAT = re.compile(r"(.)\1{6,}")
@@ -14,15 +16,6 @@ REPEAT = re.compile(r"(.)\1{6,}")
 class Verdict:
     status: str  # "published" | "pending"
     reasons: tuple[str, ...]
-
-
-def _has_profanity(text: str) -> bool:
-    from better_profanity import profanity
-
-    if not getattr(_has_profanity, "_loaded", False):
-        profanity.load_censor_words()
-        _has_profanity._loaded = True  # type: ignore[attr-defined]
-    return bool(profanity.contains_profanity(text))
 
 
 def moderate(title: str, body: str, rating: int, *, happy_threshold: int, auto_publish: bool) -> Verdict:
@@ -42,6 +35,6 @@ def moderate(title: str, body: str, rating: int, *, happy_threshold: int, auto_p
         reasons.append("shouting")
     if REPEAT.search(text):
         reasons.append("repetition")
-    if _has_profanity(text):
+    if contains_profanity(text):
         reasons.append("profanity")
     return Verdict("pending" if reasons else "published", tuple(reasons))
