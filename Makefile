@@ -57,5 +57,9 @@ test: $(STAMPS)/venv $(STAMPS)/node system-deps lint typecheck package-lint
 bench: $(STAMPS)/venv $(STAMPS)/node system-deps
 	$(BIN)/python bench/run.py
 
+# The bounded load test on loopback (DynamoDB Local + the API server); e.g. make load ARGS="--faults 0.1"
+load: $(STAMPS)/venv $(STAMPS)/node system-deps
+	$(BIN)/python -m localdev.load $(ARGS)
+
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules dist .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import cold_start, cost, ddb_calls, handler_time, hot_link, import_csv, package_size
+from localdev import load
 
 
 def main() -> int:
@@ -24,6 +25,11 @@ def main() -> int:
     print("\n".join(import_csv.report(import_csv.measure())))
     print()
     print("\n".join(hot_link.report(hot_link.measure())))
+    print()
+    print("\n".join(load.report(load.measure(customers=300, clients=16))))
+    print()
+    print("With 10% of the database calls failing (throttling, server errors, answers lost after the write):")
+    print("\n".join(load.report(load.measure(customers=100, clients=8, faults=0.1))))
     return 0
 
 

@@ -16,10 +16,13 @@ import base64
 import email
 import hashlib
 import hmac
+import html
+import itertools
 import json
 import random
 import re
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -108,8 +112,24 @@ class Simulator:
         self.concurrency = concurrency
         self.quiet = quiet
         self.truth = Truth()
+        self.lock = threading.Lock()  # the clients share the ground truth
+        self._friend_numbers = itertools.count(1)
         self.now = datetime.now(timezone.utc)
         self.domain = ""
+        self.latencies: list[tuple[str, float, int]] = []  # (kind of request, seconds, status)
+        self.retry_wait = 1.0  # scales the Retry-After a 503 asks for (a browser waits it out)
+        self.attempts = 6  # deliveries and page loads tried on a 5xx before giving up
+        self.http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=max(concurrency, 10)))
+        self.http.hooks["response"].append(self._timed)
+
+    def _timed(self, response: requests.Response, *_: Any, **__: Any) -> None:
+        self.latencies.append(
+            (
+                request_kind(response.request.method or "", response.url),
+                response.elapsed.total_seconds(),
+                response.status_code,
+            )
+        )
 
     # --- plumbing -------------------------------------------------------------------------------
     def _progress(self, label: str, done: int, total: int) -> None:
@@ -122,6 +142,33 @@ class Simulator:
             sys.stdout.write("\n")
         sys.stdout.flush()
 
+    def _wait(self, response: requests.Response, attempt: int) -> float:
+        asked = response.headers.get("Retry-After", "")
+        base = float(asked) if asked.isdigit() else 0.2 * 2**attempt
+        return base * self.retry_wait + random.uniform(0, 0.1)
+
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
+        """GET as a patient browser would: a 503 is waited out and tried again; our share pages' own
+        retry page (meta refresh) is followed the way a browser follows it."""
+        for attempt in range(self.attempts):
+            response = self.http.get(url, timeout=30, allow_redirects=False, headers=headers or {})
+            if response.status_code != 503:
+                return response
+            refresh = re.search(r'http-equiv="refresh" content="\d+; url=([^"]+)"', response.text)
+            time.sleep(self._wait(response, attempt))
+            if refresh:
+                url = urljoin(url, html.unescape(refresh.group(1)))
+        return response
+
+    def _post_json(self, url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
+        for attempt in range(self.attempts):
+            response = self.http.post(url, json=body, timeout=60, headers=headers or {})
+            if response.status_code < 500:
+                return response
+            time.sleep(self._wait(response, attempt))
+        response.raise_for_status()
+        return response
+
     def _each(self, label: str, jobs: list[Any], action: Any) -> list[Any]:
         results = []
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
@@ -132,7 +179,7 @@ class Simulator:
 
     def deliver(self, kind: str, data: dict[str, Any], timestamp: datetime) -> None:
         body = json.dumps({"type": kind, "timestamp": _iso(timestamp), "data": data}).encode()
-        for attempt in range(6):
+        for attempt in range(self.attempts):
             msg_id = f"msg_{uuid.uuid4().hex}"
             stamp = str(int(time.time()))
             response = self.http.post(
@@ -150,7 +197,7 @@ class Simulator:
                 return
             if response.status_code < 500:
                 raise RuntimeError(f"webhook refused: {response.status_code} {response.text}")
-            time.sleep(0.2 * 2**attempt)  # a storefront retries a 5xx
+            time.sleep(self._wait(response, attempt))  # a storefront retries a 5xx
         raise RuntimeError("webhook kept failing")
 
     # --- the store ----------------------------------------------------------------------------
@@ -223,15 +270,17 @@ class Simulator:
             steps.append(steps[0])  # a repeated delivery
         for kind, moment in steps:
             self.deliver(kind, self._order_data(buyer), moment)
-        self.truth.counts["orders"] += 1
-        self.truth.counts["customers"] += 1
+        with self.lock:
+            self.truth.counts["orders"] += 1
+            self.truth.counts["customers"] += 1
 
     def _run_due(self) -> None:
-        response = self.http.post(
-            f"{self.url}/admin/run-due", timeout=120, headers={"Authorization": f"Bearer {self.admin_token}"}
+        response = self._post_json(
+            f"{self.url}/admin/run-due", {}, headers={"Authorization": f"Bearer {self.admin_token}"}
         )
         response.raise_for_status()
-        self.truth.counts["review_requests"] = len(self._requests_sent())
+        with self.lock:
+            self.truth.counts["review_requests"] = len(self._requests_sent())
 
     admin_token = ""
 
@@ -263,42 +312,41 @@ class Simulator:
         token, customer = link
         if self.rng.random() < 0.2:
             return None  # not every buyer reviews
-        form = self.http.get(f"{self.url}/r/{token}", timeout=10, headers={"Accept": "text/html"})
+        form = self._get(f"{self.url}/r/{token}", headers={"Accept": "text/html"})
         product = re.search(r'name="product_id" value="([^"]+)"', form.text)
         if not product:
             return None
-        rating = self.rng.choices([5, 4, 3, 2, 1], weights=[55, 25, 10, 5, 5])[0]
-        body = self.rng.choice(PRAISE if rating >= 4 else MEH if rating == 3 else BAD)
-        response = self.http.post(
-            f"{self.url}/reviews",
-            timeout=10,
-            json={"token": token, "product_id": product.group(1), "rating": rating, "title": "", "body": body},
-        )
+        with self.lock:
+            rating = self.rng.choices([5, 4, 3, 2, 1], weights=[55, 25, 10, 5, 5])[0]
+            body = self.rng.choice(PRAISE if rating >= 4 else MEH if rating == 3 else BAD)
+            double_tap = self.rng.random() < 0.1
+        review = {"token": token, "product_id": product.group(1), "rating": rating, "title": "", "body": body}
+        response = self._post_json(f"{self.url}/reviews", review)
         response.raise_for_status()
-        self.truth.counts["reviews"] += 1
-        self.truth.reviewers.add(customer)
-        if rating >= 4:
-            self.truth.promoters.add(customer)
+        if double_tap:  # the same review sent again: answered again, counted once
+            again = self._post_json(f"{self.url}/reviews", review)
+            if again.status_code != 200 or again.json()["review_id"] != response.json()["review_id"]:
+                raise RuntimeError(f"a repeated review was not answered as the first: {again.status_code}")
+        with self.lock:
+            self.truth.counts["reviews"] += 1
+            self.truth.reviewers.add(customer)
+            if rating >= 4:
+                self.truth.promoters.add(customer)
         return {"customer": customer, "rating": rating, "share": response.json()["share"]}
 
     def _share(self, job: tuple[dict[str, Any], str]) -> None:
         review, channel = job
         ip = f"203.0.113.{int(review['customer'].split('-')[1]) % 250 + 1}"
-        self.http.get(
-            review["share"]["channels"][channel],
-            timeout=10,
-            allow_redirects=False,
-            headers={"User-Agent": BROWSERS[0], "X-Forwarded-For": ip},
-        )
-        self.truth.shares[channel] += 1
-        self.truth.sharers.add(review["customer"])
+        self._get(review["share"]["channels"][channel], headers={"User-Agent": BROWSERS[0], "X-Forwarded-For": ip})
+        with self.lock:
+            self.truth.shares[channel] += 1
+            self.truth.sharers.add(review["customer"])
 
     def _plan_clicks(self, sharers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         clicks = []
-        friend = 0
         for review in sharers:
             for _ in range(self.rng.randint(0, 6)):
-                friend += 1
+                friend = next(self._friend_numbers)  # unique across calls: one visitor, one friend
                 channel = self.rng.choice(CHANNELS)
                 visit = {
                     "code": review["share"]["code"],
@@ -325,14 +373,13 @@ class Simulator:
         return clicks
 
     def _click(self, visit: dict[str, Any]) -> None:
-        self.http.get(
+        self._get(
             f"{self.url}/s/{visit['code']}?via={visit['channel']}",
-            timeout=10,
-            allow_redirects=False,
             headers={"User-Agent": visit["ua"], "X-Forwarded-For": visit["ip"]},
         )
         if visit["counted"]:
-            self.truth.clicks[visit["channel"]] += 1
+            with self.lock:
+                self.truth.clicks[visit["channel"]] += 1
 
     def _plan_friend_orders(self, clicks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         buyers = [c for c in clicks if c["counted"] and self.rng.random() < 0.3]
@@ -360,22 +407,26 @@ class Simulator:
                 {"product_id": "p-bottle", "title": "Insulated Bottle 750 ml", "quantity": 1, "price": job["total"]}
             ],
         }
-        for _ in range(self.rng.choice([1, 1, 2])):  # sometimes delivered twice
+        with self.lock:
+            deliveries = self.rng.choice([1, 1, 2])  # sometimes delivered twice
+        for _ in range(deliveries):
             self.deliver("order.created", data, datetime.now(timezone.utc))
-        self.truth.counts["orders"] += 1
-        self.truth.counts["customers"] += 1
-        self.truth.counts["referred_orders"] += 1
-        self.truth.counts["referred_customers"] += 1
-        self.truth.counts[f"referred_revenue:{job['total']}"] += 1
-        self.truth.advocates[job["advocate"]] += 1
+        with self.lock:
+            self.truth.counts["orders"] += 1
+            self.truth.counts["customers"] += 1
+            self.truth.counts["referred_orders"] += 1
+            self.truth.counts["referred_customers"] += 1
+            self.truth.counts[f"referred_revenue:{job['total']}"] += 1
+            self.truth.advocates[job["advocate"]] += 1
         job["data"] = data
 
     def _refund(self, job: dict[str, Any]) -> None:
         self.deliver("order.refunded", {**job["data"], "amount": job["total"]}, datetime.now(timezone.utc))
-        self.truth.counts["referred_orders"] -= 1
-        self.truth.counts["referred_customers"] -= 1
-        self.truth.counts[f"referred_revenue:{job['total']}"] -= 1
-        self.truth.advocates[job["advocate"]] -= 1
+        with self.lock:
+            self.truth.counts["referred_orders"] -= 1
+            self.truth.counts["referred_customers"] -= 1
+            self.truth.counts[f"referred_revenue:{job['total']}"] -= 1
+            self.truth.advocates[job["advocate"]] -= 1
 
     # --- the check --------------------------------------------------------------------------------
     def expected(self) -> dict[str, Any]:
@@ -400,8 +451,8 @@ class Simulator:
         }
 
     def check(self) -> list[str]:
-        report = self.http.get(
-            f"{self.url}/shops/{self.shop_id}/report", timeout=30, headers={"Authorization": f"Bearer {self.api_key}"}
+        report = self._get(
+            f"{self.url}/shops/{self.shop_id}/report", headers={"Authorization": f"Bearer {self.api_key}"}
         ).json()
         funnel = report["funnel"]
         actual = {
@@ -430,6 +481,26 @@ class Simulator:
             for name in sorted(set(expected) | set(actual))
             if expected.get(name, 0) != actual.get(name, 0)
         ]
+
+
+def request_kind(method: str, url: str) -> str:
+    """What a request was, for latency figures: webhook, review, review form, share, click, report, ..."""
+    path = urlsplit(url).path
+    if path.startswith("/webhooks/"):
+        return "webhook"
+    if path == "/reviews" and method == "POST":
+        return "review"
+    if path.startswith("/r/"):
+        return "review form"
+    if path.startswith("/share/"):
+        return "share"
+    if path.startswith("/s/"):
+        return "click"
+    if path.endswith("/report"):
+        return "report"
+    if path == "/admin/run-due":
+        return "due work"
+    return "other"
 
 
 def main(argv: list[str] | None = None) -> int:
