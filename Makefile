@@ -7,7 +7,7 @@ STAMPS := .stamps
 STAGE ?= prod
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint typecheck unit integration browser package package-lint bench system-deps clean
+.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps clean
 
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
