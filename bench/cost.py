@@ -1,8 +1,8 @@
 """What 1,000 orders' worth of activity costs on AWS list prices, from the measured calls per event.
 
 The mix of events per order comes from the simulator's store (deliveries per order, review and
-share rates, clicks, referred orders); DynamoDB units come from the items each event reads and
-writes as measured by bench/ddb_calls.py (a transactional write costs 2 write units per item).
+share rates, clicks, referred orders); DynamoDB request units are those bench/ddb_calls.py measured
+for each event (bench/units.py: item sizes, consistency, transactions, index writes).
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ DUE_JOB_PER_REQUEST = "due job, 40 requests"
 
 
 def _units(calls: Counter[str]) -> tuple[float, float]:
-    transactional = calls.get("TransactWriteItems", 0) > 0
-    writes = calls["~items written"] * (2 if transactional else 1)
-    return float(writes), float(calls["~items read"])
+    return float(calls["~write units"]), float(calls["~read units"])
 
 
 def estimate(results: list[tuple[str, Counter[str]]], orders: int = 1000) -> dict[str, float]:

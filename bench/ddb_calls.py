@@ -16,6 +16,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.units import UnitMeter  # noqa: E402
+
 for name, value in {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
@@ -59,16 +61,25 @@ class CallCounter:
         elif model.name == "BatchGetItem":
             self.calls["~items read"] += sum(len(v) for v in parsed.get("Responses", {}).values())
 
+    meter: UnitMeter | None = None
+
     def measure(self, action: Callable[[], Any]) -> Counter[str]:
-        """Run one action, counting its calls; its Lambda events and DynamoDB answers are kept in `last`."""
+        """Run one action, counting its calls and request units; its Lambda events and DynamoDB answers are
+        kept in `last`."""
         self.calls.clear()
+        if self.meter:
+            self.meter.reset()
         self.last = Recording(action)
         self._recording = self.last
         try:
             action()
         finally:
             self._recording = None
-        return Counter(self.calls)
+        counted: Counter[Any] = Counter(self.calls)
+        if self.meter:
+            counted["~read units"] = self.meter.read
+            counted["~write units"] = self.meter.written
+        return counted
 
     _recording: Recording | None = None
     last: Recording | None = None
@@ -121,6 +132,7 @@ class Results(list[tuple[str, Counter[str]]]):
 
 
 def run() -> Results:
+    import boto3
     from moto import mock_aws
 
     from tests import signers
@@ -137,6 +149,8 @@ def run() -> Results:
         reset_table()
         create_table(get_client(), get_settings().table_name)
         counter = CallCounter(get_client())
+        peek = boto3.client("dynamodb", region_name="us-east-1")
+        counter.meter = UnitMeter(get_client(), peek, get_settings().table_name)
         secret = "shpss_bench_0123456789abcdef"
         shop = {
             "shop_id": "bench-shop",
@@ -182,6 +196,7 @@ def run() -> Results:
             results.append(("refund webhook", counter.measure(shopify("refunds/create", refund))))
             results.append(("refund webhook (duplicate)", counter.measure(shopify("refunds/create", refund))))
             _loop_events(results, client, counter, shopify, owner)
+        counter.meter.detach(get_client())  # the replay in bench/handler_time must not read the table
     return results
 
 
@@ -304,7 +319,7 @@ def report(results: list[tuple[str, Counter[str]]]) -> list[str]:
         detail = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()) if not name.startswith("~"))
         lines.append(
             f"  {label:<30} {total:>4} calls  {calls['~items read']:>4} read {calls['~items written']:>4} "
-            f"written   {detail}"
+            f"written  {calls['~read units']:>6.1f} RRU {calls['~write units']:>6.1f} WRU   {detail}"
         )
     by_label = dict(results)
     if "report, 1x events" in by_label:

@@ -101,14 +101,14 @@ def measure(results: Results, rounds: int = 60) -> dict[str, float]:
 
         for label in labels:  # warm every path once
             once(results.recordings[label])
-        gc.collect()
-        gc.disable()
-        try:
-            for _ in range(rounds):
+        for _ in range(rounds):
+            gc.collect()  # between rounds, never inside a timing
+            gc.disable()
+            try:
                 for label in labels:
                     samples[label].append(once(results.recordings[label]) / per_request[label])
-        finally:
-            gc.enable()
+            finally:
+                gc.enable()
     return {label: statistics.median(times) for label, times in samples.items()}
 
 

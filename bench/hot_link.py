@@ -23,6 +23,7 @@ def measure(clicks: int = CLICKS, workers: int = 48) -> dict[str, object]:
     import boto3
     import requests
 
+    from chalicelib.config import reset_settings
     from chalicelib.reviews.tokens import review_token
     from chalicelib.store import keys
     from chalicelib.store.table import Table
@@ -31,6 +32,7 @@ def measure(clicks: int = CLICKS, workers: int = 48) -> dict[str, object]:
     from localdev.live import LiveServer
 
     os.environ.setdefault("PROOFLOOP_SIGNING_SECRET", "bench-signing-secret-0123456789abcdef")
+    reset_settings()  # the review link below is signed here, with the secret the server gets
     database = DynamoDBLocal().start()
     server = LiveServer(
         database.endpoint,
