@@ -22,6 +22,7 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -212,9 +213,7 @@ def measure(customers: int = 300, clients: int = 16, seed: int = 11, faults: flo
     with local_stack(faults, seed) as (url, outbox, proxy):
         result = run(url, outbox, ADMIN_TOKEN, customers, clients, seed, quiet=True)
         if proxy is not None:
-            result.faults = {kind.split()[0]: 0 for kind in proxy.injected}
-            for kind, count in proxy.injected.items():
-                result.faults[kind.split()[0]] += count
+            result.faults = dict(Counter(kind.split()[0] for kind in proxy.injected.elements()))  # by fault kind
             result.database_calls = proxy.calls
     return result
 

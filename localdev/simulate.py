@@ -65,6 +65,19 @@ PRAISE = [
 ]
 MEH = ["Fine, but smaller than I expected.", "Decent, the colour is a bit off.", "OK for the price."]
 BAD = ["Broke after two weeks.", "Not what the photos showed."]
+# The report's funnel figures that are plain counts (shares, clicks and revenue have their own shapes).
+FUNNEL_COUNTS = (
+    "orders",
+    "customers",
+    "review_requests",
+    "reviews",
+    "reviewers",
+    "promoters",
+    "sharers",
+    "referred_orders",
+    "referred_customers",
+    "advocates",
+)
 
 
 def _sign(secret: str, msg_id: str, stamp: str, body: bytes) -> str:
@@ -455,21 +468,7 @@ class Simulator:
             f"{self.url}/shops/{self.shop_id}/report", headers={"Authorization": f"Bearer {self.api_key}"}
         ).json()
         funnel = report["funnel"]
-        actual = {
-            name: funnel[name]
-            for name in (
-                "orders",
-                "customers",
-                "review_requests",
-                "reviews",
-                "reviewers",
-                "promoters",
-                "sharers",
-                "referred_orders",
-                "referred_customers",
-                "advocates",
-            )
-        }
+        actual = {name: funnel[name] for name in FUNNEL_COUNTS}
         actual["shares"] = funnel["shares"]["total"]
         actual["clicks"] = funnel["clicks"]["total"]
         actual["referred_revenue"] = round(float(funnel["referred_revenue"].get("USD", 0)), 2)

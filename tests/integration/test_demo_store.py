@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from localdev.live import LiveServer
+from localdev.simulate import FUNNEL_COUNTS
 
 
 def test_demo_store_report_shows_every_funnel_stage():
@@ -14,18 +15,7 @@ def test_demo_store_report_shows_every_funnel_stage():
         assert "demo data differs" not in server.log()
         report = server.request("GET", "/shops/demo-store/report", token=key).json()
         funnel = report["funnel"]
-        for stage in (
-            "orders",
-            "customers",
-            "review_requests",
-            "reviews",
-            "reviewers",
-            "promoters",
-            "sharers",
-            "referred_orders",
-            "referred_customers",
-            "advocates",
-        ):
+        for stage in FUNNEL_COUNTS:
             assert funnel[stage] > 0, stage
         assert funnel["shares"]["total"] > 0 and funnel["clicks"]["total"] > 0
         assert funnel["referred_revenue"]["USD"] > 0
