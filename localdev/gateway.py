@@ -21,6 +21,18 @@ class MethodNotAllowed(LocalGatewayException):
     CODE = 405
 
 
+class BadBody(LocalGatewayException):
+    CODE = 400
+
+
+class BodyTooLarge(LocalGatewayException):
+    CODE = 413
+
+
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+_JSON = {"Content-Type": "application/json"}
+
+
 def _error(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message}}).encode()
 
@@ -46,11 +58,68 @@ class ProofloopGateway(LocalGateway):
 class ProofloopRequestHandler(ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self.local_gateway = ProofloopGateway(app_object, config)
+        self._body = b""
         # Skip ChaliceRequestHandler.__init__, which would build the stock gateway.
         super(ChaliceRequestHandler, self).__init__(request, client_address, server)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def _read_body(self) -> bytes:
+        """The whole body, so nothing is left on a kept-alive connection to be read as the next request.
+
+        chalice local reads Content-Length bytes only: a chunked body, or the body of a method it
+        has no handler for, stayed in the stream and became the start of the next request line.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise BadBody(_JSON, _error("bad_request", "Content-Length is not a number of bytes"))
+        if length > MAX_BODY:
+            self.close_connection = True
+            raise BodyTooLarge(_JSON, _error("payload_too_large", f"request body is larger than {MAX_BODY} bytes"))
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                size = -1
+            if size < 0:
+                self.close_connection = True
+                raise BadBody(_JSON, _error("bad_request", "malformed chunked body"))
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                self.close_connection = True
+                raise BodyTooLarge(_JSON, _error("payload_too_large", f"request body is larger than {MAX_BODY} bytes"))
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)  # the CRLF after the chunk
+
+    def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
+        return dict(self.headers), self._body or None
+
+    def _generic_handle(self) -> None:
+        try:
+            self._body = self._read_body()
+        except LocalGatewayException as exc:
+            self._send_error_response(exc)
+            return
+        super()._generic_handle()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
     def _send_http_response_with_body(self, code: int, headers: Any, body: Any) -> None:
         if self.command == "HEAD":
@@ -69,10 +138,13 @@ class ProofloopRequestHandler(ChaliceRequestHandler):
         raise AttributeError(name)
 
     def _unsupported_method(self) -> None:
+        try:
+            self._read_body()
+        except LocalGatewayException as exc:
+            self._send_error_response(exc)
+            return
         self._send_error_response(
-            MethodNotAllowed(
-                {"Content-Type": "application/json"}, _error("method_not_allowed", f"{self.command} is not supported")
-            )
+            MethodNotAllowed(_JSON, _error("method_not_allowed", f"{self.command} is not supported"))
         )
 
 
