@@ -62,7 +62,7 @@ def csrf_token(session: str) -> str:
 
 
 def check_csrf(session: str, presented: str | None) -> None:
-    if not presented or not hmac.compare_digest(csrf_token(session), presented):
+    if not presented or not hmac.compare_digest(csrf_token(session).encode(), presented.encode()):
         raise errors.Forbidden("the form is stale or was not sent from the dashboard; reload it", code="csrf")
 
 

@@ -89,6 +89,8 @@ def test_moderation_forms_need_the_csrf_token(adv):
     path = f"/shops/{adv.shop.shop_id}/dashboard/reviews/{pending}/publish"
     forged = adv.api.request("POST", path, raw=b"csrf=0000", headers={**FORM, "Cookie": cookie})
     assert forged.status_code == 403
+    not_ascii = adv.api.request("POST", path, raw="csrf=ç€".encode(), headers={**FORM, "Cookie": cookie})
+    assert not_ascii.status_code == 403  # compared as bytes: a str compare_digest raises on non-ASCII
     no_session = adv.api.request("POST", path, raw=f"csrf={csrf}".encode(), headers=FORM)
     assert no_session.status_code == 401
     done = adv.api.request("POST", path, raw=f"csrf={csrf}".encode(), headers={**FORM, "Cookie": cookie})
