@@ -143,6 +143,19 @@ class ReviewSubmission(Strict):
     body: str = Field(min_length=1, max_length=5000)
 
 
+class DashboardSignIn(BaseModel):
+    """The dashboard's sign-in form."""
+
+    api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
+
+
+class DashboardForm(BaseModel):
+    """A dashboard form: the session's CSRF token, and the text of a reply."""
+
+    csrf: str = Field("", description="the token the dashboard page put in the form")
+    body: str = Field("", description="the reply, 1 to 2000 characters (the reply action only)")
+
+
 class ShareOffer(BaseModel):
     code: str
     link: str

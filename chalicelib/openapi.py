@@ -6,14 +6,16 @@ import re
 from typing import Any
 
 from chalicelib.endpoints.registry import OPERATIONS, Operation
+from chalicelib.models import ErrorBody
 
 _PARAM = re.compile(r"{(\w+)}")
 _ERROR_STATUSES = {
     400: "Malformed request (bad JSON, bad cursor)",
     401: "Missing or invalid credentials or signature",
-    403: "Credentials of another shop",
+    403: "Credentials of another shop, a signed link that does not verify, or a stale dashboard form",
     404: "Unknown shop or resource",
     409: "Conflicts with what is stored",
+    410: "The data behind this link was erased at the buyer's request",
     413: "Body too large",
     415: "Unsupported content type",
     422: "Validation failed; details name the field",
@@ -25,32 +27,42 @@ def _ref(model: Any) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _error_statuses(op: Operation) -> list[int]:
+    """The error answers an operation can give, from what it declares: auth, body, method."""
+    statuses = {400, 404, 503}
+    if op.body is not None or op.form or op.raw_body:
+        statuses |= {413, 415, 422}
+    if op.auth in ("admin", "owner", "owner-form", "signature", "session"):
+        statuses.add(401)
+    if op.auth in ("owner", "token", "session"):
+        statuses.add(403)  # another shop's key; a signed link that does not verify; a stale dashboard form
+    if op.method in ("POST", "PATCH", "PUT"):
+        statuses.add(409)
+    statuses |= {status for status, kind in op.responses.items() if kind is ErrorBody}
+    return sorted(statuses)
+
+
 def _responses(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for status, kind in op.responses.items():
-        if isinstance(kind, str):
-            out[str(status)] = (
-                {"description": "OK", "content": {kind: {"schema": {}}}} if kind else {"description": "OK"}
-            )
+        if kind is ErrorBody:
+            continue
+        if isinstance(kind, (str, tuple)):
+            media_types = (kind,) if isinstance(kind, str) else kind
+            out[str(status)] = {"description": "OK"}
+            if any(media_types):
+                out[str(status)]["content"] = {media: {"schema": {}} for media in media_types}
         else:
-            out[str(status)] = {
-                "description": kind.__doc__ or "OK",
-                "content": {"application/json": {"schema": _ref(kind)}},
-            }
-    error_codes = [400, 404, 503]
-    if op.body is not None or op.form:
-        error_codes += [413, 415, 422]
-    if op.auth in ("admin", "owner", "signature", "token"):
-        error_codes.append(401)
-    if op.auth == "owner":
-        error_codes.append(403)
-    if op.method in ("POST", "PATCH", "PUT"):
-        error_codes.append(409)
-    for status in sorted(set(error_codes)):
-        answer: dict[str, Any] = {
-            "description": _ERROR_STATUSES[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-        }
+            content: dict[str, Any] = {"application/json": {"schema": _ref(kind)}}
+            if op.page and op.form:
+                content["text/html"] = {"schema": {"type": "string"}}  # the page a form post is answered with
+            out[str(status)] = {"description": kind.__doc__ or "OK", "content": content}
+    error_content: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    if op.page:
+        # A browser (Accept: text/html) or a form post is answered with a readable page instead.
+        error_content["text/html"] = {"schema": {"type": "string"}}
+    for status in _error_statuses(op):
+        answer: dict[str, Any] = {"description": _ERROR_STATUSES[status], "content": error_content}
         if status == 503:
             answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
         out.setdefault(str(status), answer)
@@ -60,14 +72,12 @@ def _responses(op: Operation) -> dict[str, Any]:
 def build_spec(version: str) -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema
 
-    from chalicelib.models import ErrorBody
-
     models: dict[str, Any] = {ErrorBody.__name__: ErrorBody}
     for op in OPERATIONS.values():
         if op.body is not None:
             models[op.body.__name__] = op.body
         for kind in op.responses.values():
-            if not isinstance(kind, str):
+            if not isinstance(kind, (str, tuple)):
                 models[kind.__name__] = kind
     _, schema = models_json_schema(
         [(m, "validation") for m in models.values()], ref_template="#/components/schemas/{model}"
@@ -75,11 +85,22 @@ def build_spec(version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(OPERATIONS.values(), key=lambda o: (o.path, o.method)):
         parameters: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": op.params.get(name, {"type": "string", "minLength": 1}),
+            }
             for name in _PARAM.findall(op.path)
         ]
         parameters += [
-            {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "description": text,
+                "schema": op.params.get(name, {"type": "string"}),
+            }
             for name, text in op.query.items()
         ]
         entry: dict[str, Any] = {
@@ -93,10 +114,14 @@ def build_spec(version: str) -> dict[str, Any]:
         if op.auth in ("admin", "owner"):
             entry["security"] = [{"bearer": []}]
         if op.body is not None:
-            content: dict[str, Any] = {"application/json": {"schema": _ref(op.body)}}
+            content: dict[str, Any] = {}
+            if op.json_body:
+                content["application/json"] = {"schema": _ref(op.body)}
             if op.form:
                 content["application/x-www-form-urlencoded"] = {"schema": _ref(op.body)}
             entry["requestBody"] = {"required": True, "content": content}
+        elif op.raw_body:
+            entry["requestBody"] = {"required": True, "content": {op.raw_body: {"schema": {"type": "string"}}}}
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chalicelib import errors, shops
+from chalicelib import errors, models, shops
 from chalicelib.endpoints.registry import operation
-from chalicelib.http import HttpRequest, HttpResponse, read_form
+from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
 ACTIONS = ("publish", "reject", "reply")
@@ -76,8 +76,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/dashboard/session",
     summary="Sign in with the owner API key (form)",
     tag="dashboard",
-    auth="owner",
+    auth="owner-form",
+    body=models.DashboardSignIn,
     form=True,
+    json_body=False,
     responses={303: ""},
     page=True,
 )
@@ -86,9 +88,9 @@ def dashboard_sign_in(request: HttpRequest) -> HttpResponse:
     from chalicelib.web.render import page
 
     shop_id = request.path_params["shop_id"]
-    form = read_form(request)
+    form = parse_model(models.DashboardSignIn, read_form(request))
     try:
-        shops.authenticate_owner(get_table(), shop_id, form.get("api_key", "").strip() or None)
+        shops.authenticate_owner(get_table(), shop_id, form.api_key.strip() or None)
     except (errors.Unauthorized, errors.Forbidden):
         return page("signin.html", status=401, shop_id=shop_id, error="That key does not open this shop.")
     _, cookie = new_session(shop_id)
@@ -101,7 +103,9 @@ def dashboard_sign_in(request: HttpRequest) -> HttpResponse:
     summary="Sign out (form, CSRF-checked)",
     tag="dashboard",
     auth="session",
+    body=models.DashboardForm,
     form=True,
+    json_body=False,
     responses={303: ""},
     page=True,
 )
@@ -109,7 +113,7 @@ def dashboard_sign_out(request: HttpRequest) -> HttpResponse:
     from chalicelib.dashboard import check_csrf, clear_cookie
 
     shop_id, session = _signed_in(request)
-    check_csrf(session, read_form(request).get("csrf"))
+    check_csrf(session, parse_model(models.DashboardForm, read_form(request)).csrf or None)
     return _back(shop_id, clear_cookie(shop_id))
 
 
@@ -119,8 +123,11 @@ def dashboard_sign_out(request: HttpRequest) -> HttpResponse:
     summary="Publish, reject or reply to a review from the dashboard (form, CSRF-checked)",
     tag="dashboard",
     auth="session",
+    body=models.DashboardForm,
     form=True,
+    json_body=False,
     responses={303: ""},
+    params={"action": {"type": "string", "enum": list(ACTIONS)}},
     page=True,
 )
 def dashboard_moderate(request: HttpRequest) -> HttpResponse:
@@ -128,8 +135,8 @@ def dashboard_moderate(request: HttpRequest) -> HttpResponse:
     from chalicelib.reviews import owner
 
     shop_id, session = _signed_in(request)
-    form = read_form(request)
-    check_csrf(session, form.get("csrf"))
+    form = parse_model(models.DashboardForm, read_form(request))
+    check_csrf(session, form.csrf or None)
     action, review_id = request.path_params["action"], request.path_params["review_id"]
     table = get_table()
     if action == "publish":
@@ -137,7 +144,7 @@ def dashboard_moderate(request: HttpRequest) -> HttpResponse:
     elif action == "reject":
         owner.reject(table, shop_id, review_id)
     elif action == "reply":
-        body = form.get("body", "").strip()
+        body = form.body.strip()
         if not body or len(body) > 2000:
             raise errors.ValidationFailed("a reply is 1 to 2000 characters")
         owner.reply(table, shop_id, review_id, body)

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, models, shops
-from chalicelib.endpoints.registry import operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, operation
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
 from chalicelib.store.table import get_table
 
@@ -54,6 +54,7 @@ def _limit(request: HttpRequest) -> int:
     tag="public",
     responses={200: models.ProductReviews, 304: ""},
     query={"sort": "newest (default), helpful or rating", "limit": "1-100, default 10", "cursor": "from the last page"},
+    params={"sort": {"type": "string", "enum": ["newest", "helpful", "rating"]}, **PAGE_LIMIT},
 )
 def product_reviews(request: HttpRequest) -> HttpResponse:
     from chalicelib.reviews.public import product_reviews as listing
@@ -140,8 +141,13 @@ def widget_script(request: HttpRequest) -> HttpResponse:
     summary="Import reviews from a Judge.me or Yotpo CSV export (text/csv body; dry_run=true to check)",
     tag="moderation",
     auth="owner",
+    raw_body="text/csv",
     responses={200: models.ImportResult},
     query={"format": "judgeme or yotpo", "dry_run": "true to report without writing"},
+    params={
+        "format": {"type": "string", "enum": ["judgeme", "yotpo"]},
+        "dry_run": {"type": "string", "enum": ["true", "false"]},
+    },
 )
 def import_reviews(request: HttpRequest) -> HttpResponse:
     from chalicelib.http import MAX_BODY_BYTES, json_response

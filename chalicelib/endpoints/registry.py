@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.http import HttpRequest, HttpResponse, error_response, json_response
@@ -12,7 +12,12 @@ from chalicelib.http import HttpRequest, HttpResponse, error_response, json_resp
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+# status -> a model (JSON), a media type, several media types, or "" (no body)
+Responses = dict[int, "type[BaseModel] | str | tuple[str, ...]"]
+
 Handler = Callable[[HttpRequest], HttpResponse]
+
+PAGE_LIMIT: dict[str, dict[str, Any]] = {"limit": {"type": "integer", "minimum": 1, "maximum": 100}}
 
 
 @dataclass(frozen=True)
@@ -23,11 +28,15 @@ class Operation:
     summary: str
     handler: Handler
     tag: str
-    auth: str | None = None  # "admin" | "owner" | "signature" | "token" | None
+    # "admin" | "owner" (bearer key) | "owner-form" (key in a form) | "session" | "signature" | "token" | None
+    auth: str | None = None
     body: type[BaseModel] | None = None
-    form: bool = False
-    responses: dict[int, type[BaseModel] | str] = field(default_factory=dict)
+    form: bool = False  # the body may come as a form post
+    json_body: bool = True  # the body may come as JSON (False: a form only)
+    raw_body: str | None = None  # the media type of a body that is not a model (a CSV file)
+    responses: Responses = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schema of a path or query parameter
     page: bool = False  # a page people open: errors are HTML for browsers and form posts
 
 
@@ -43,8 +52,11 @@ def operation(
     auth: str | None = None,
     body: type[BaseModel] | None = None,
     form: bool = False,
-    responses: dict[int, type[BaseModel] | str] | None = None,
+    json_body: bool = True,
+    raw_body: str | None = None,
+    responses: Responses | None = None,
     query: dict[str, str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
     page: bool = False,
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
@@ -61,8 +73,11 @@ def operation(
             auth=auth,
             body=body,
             form=form,
+            json_body=json_body,
+            raw_body=raw_body,
             responses=responses or {},
             query=query or {},
+            params=params or {},
             page=page,
         )
         return handler

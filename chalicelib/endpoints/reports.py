@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib import errors, models, shops
-from chalicelib.endpoints.registry import operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
@@ -62,6 +62,7 @@ def funnel_report_csv(request: HttpRequest) -> HttpResponse:
     auth="owner",
     responses={200: models.AdvocateList},
     query={"limit": "1-100, default 25", "cursor": "from the last page"},
+    params=PAGE_LIMIT,
 )
 def advocate_leaderboard(request: HttpRequest) -> HttpResponse:
     from chalicelib.reports import advocates_page

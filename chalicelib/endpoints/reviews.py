@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, models, shops
-from chalicelib.endpoints.registry import operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.store.table import get_table
 
@@ -21,7 +21,7 @@ FORM = "application/x-www-form-urlencoded"
     summary="The review form for one order (HTML; the link is signed)",
     tag="reviews",
     auth="token",
-    responses={200: "text/html"},
+    responses={200: "text/html", 410: models.ErrorBody},
     page=True,
 )
 def review_form(request: HttpRequest) -> HttpResponse:
@@ -47,7 +47,7 @@ def review_form(request: HttpRequest) -> HttpResponse:
     auth="token",
     body=models.ReviewSubmission,
     form=True,
-    responses={201: models.ReviewCreated, 200: models.ReviewCreated},
+    responses={201: models.ReviewCreated, 200: models.ReviewCreated, 410: models.ErrorBody},
     page=True,
 )
 def submit_review(request: HttpRequest) -> HttpResponse:
@@ -138,7 +138,11 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
 
 
 @operation(
-    "GET", "/assets/{name}", summary="Stylesheets and scripts of our pages", tag="reviews", responses={200: "text/css"}
+    "GET",
+    "/assets/{name}",
+    summary="Stylesheets and scripts of our pages",
+    tag="reviews",
+    responses={200: ("text/css", "text/javascript")},
 )
 def asset(request: HttpRequest) -> HttpResponse:
     from chalicelib.web.render import static_file
@@ -174,6 +178,7 @@ def _owner_shop(request: HttpRequest) -> Shop:
     auth="owner",
     responses={200: models.ReviewList},
     query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
+    params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
 )
 def list_reviews(request: HttpRequest) -> HttpResponse:
     from chalicelib.endpoints.reports import page_limit

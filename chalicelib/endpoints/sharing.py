@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import errors
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ def _redirect(location: str) -> HttpResponse:
     page=True,
 )
 def follow_share_link(request: HttpRequest) -> HttpResponse:
-    from chalicelib.sharing.channels import CHANNELS
     from chalicelib.sharing.counting import record_click
     from chalicelib.sharing.links import destination
     from chalicelib.sharing.visitors import agent_kind
@@ -146,11 +146,12 @@ def _preview_page(
     summary="The advocate shares: counts it and redirects to the network",
     tag="sharing",
     responses={302: "", 200: "text/html"},
+    params={"channel": {"type": "string", "enum": list(CHANNELS)}},
     page=True,
 )
 def share_to_channel(request: HttpRequest) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.sharing.channels import CHANNELS, intent_url, share_text
+    from chalicelib.sharing.channels import intent_url, share_text
     from chalicelib.sharing.counting import record_share
     from chalicelib.sharing.visitors import agent_kind
 

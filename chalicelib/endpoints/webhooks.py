@@ -6,18 +6,16 @@ import re
 from typing import TYPE_CHECKING
 
 from chalicelib import errors, models
-from chalicelib.endpoints.registry import operation
+from chalicelib.endpoints.registry import Responses, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from chalicelib.store.shops import Shop
     from chalicelib.webhooks.events import Event, Ignored
 
 _WC_PING = re.compile(rb"^webhook_id=\d+$")
-_RESPONSES: dict[int, type[BaseModel] | str] = {200: models.WebhookResult}
+_RESPONSES: Responses = {200: models.WebhookResult}
 
 
 def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
