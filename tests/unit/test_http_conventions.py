@@ -93,3 +93,36 @@ def test_openapi_request_schema_is_the_validating_model(spec):
     schema = spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert set(schema["required"]) == {"shop_id", "name", "platform", "domains", "webhook_secret"}
     assert {"201", "401", "409", "422"} <= set(create["responses"])
+
+
+def test_openapi_documents_what_signed_links_and_pages_answer(spec):
+    review_form = spec["paths"]["/r/{token}"]["get"]["responses"]
+    assert {"403", "410"} <= set(review_form)  # a link that does not verify; an order erased on request
+    assert set(review_form["403"]["content"]) == {"application/json", "text/html"}  # browsers get a page
+    submit = spec["paths"]["/reviews"]["post"]["responses"]
+    assert set(submit["201"]["content"]) == {"application/json", "text/html"}  # the form is answered with a page
+    api_only = spec["paths"]["/shops/{shop_id}"]["get"]["responses"]
+    assert set(api_only["401"]["content"]) == {"application/json"}
+
+
+def test_openapi_dashboard_forms_are_form_bodies_without_bearer_auth(spec):
+    sign_in = spec["paths"]["/shops/{shop_id}/dashboard/session"]["post"]
+    assert set(sign_in["requestBody"]["content"]) == {"application/x-www-form-urlencoded"}
+    assert "security" not in sign_in and "401" in sign_in["responses"]
+    moderate = spec["paths"]["/shops/{shop_id}/dashboard/reviews/{review_id}/{action}"]["post"]
+    assert {"401", "403"} <= set(moderate["responses"])  # no session; a stale CSRF token
+    action = next(p for p in moderate["parameters"] if p["name"] == "action")
+    assert action["schema"]["enum"] == ["publish", "reject", "reply"]
+
+
+def test_openapi_parameters_carry_their_constraints(spec):
+    from chalicelib.sharing.channels import CHANNELS
+
+    channel = next(p for p in spec["paths"]["/share/{code}/{channel}"]["get"]["parameters"] if p["name"] == "channel")
+    assert channel["schema"]["enum"] == list(CHANNELS)
+    limit = next(p for p in spec["paths"]["/shops/{shop_id}/advocates"]["get"]["parameters"] if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
+    upload = spec["paths"]["/shops/{shop_id}/reviews/import"]["post"]
+    assert set(upload["requestBody"]["content"]) == {"text/csv"} and "415" in upload["responses"]
+    asset = spec["paths"]["/assets/{name}"]["get"]["responses"]["200"]["content"]
+    assert set(asset) == {"text/css", "text/javascript"}
