@@ -27,6 +27,12 @@ def _ref(model: Any) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _body_model(op: Operation) -> Any:
+    if op.body is None or isinstance(op.body, type):
+        return op.body
+    return op.body()
+
+
 def _error_statuses(op: Operation) -> list[int]:
     """The error answers an operation can give, from what it declares: auth, body, method."""
     statuses = {400, 404, 503}
@@ -74,14 +80,19 @@ def build_spec(version: str) -> dict[str, Any]:
 
     models: dict[str, Any] = {ErrorBody.__name__: ErrorBody}
     for op in OPERATIONS.values():
-        if op.body is not None:
-            models[op.body.__name__] = op.body
+        body = _body_model(op)
+        if body is not None:
+            models[body.__name__] = body
         for kind in op.responses.values():
             if not isinstance(kind, (str, tuple)):
                 models[kind.__name__] = kind
-    _, schema = models_json_schema(
+    inline, schema = models_json_schema(
         [(m, "validation") for m in models.values()], ref_template="#/components/schemas/{model}"
     )
+    components: dict[str, Any] = schema.get("$defs", {})
+    for (model, _), model_schema in inline.items():
+        # pydantic writes a root model's schema in place; give it its name so every body is a $ref.
+        components.setdefault(model.__name__, model_schema)
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(OPERATIONS.values(), key=lambda o: (o.path, o.method)):
         parameters: list[dict[str, Any]] = [
@@ -113,15 +124,18 @@ def build_spec(version: str) -> dict[str, Any]:
             entry["parameters"] = parameters
         if op.auth in ("admin", "owner"):
             entry["security"] = [{"bearer": []}]
-        if op.body is not None:
+        body = _body_model(op)
+        if body is not None:
             content: dict[str, Any] = {}
             if op.json_body:
-                content["application/json"] = {"schema": _ref(op.body)}
+                content["application/json"] = {"schema": _ref(body)}
             if op.form:
-                content["application/x-www-form-urlencoded"] = {"schema": _ref(op.body)}
+                content["application/x-www-form-urlencoded"] = {"schema": _ref(body)}
             entry["requestBody"] = {"required": True, "content": content}
         elif op.raw_body:
-            entry["requestBody"] = {"required": True, "content": {op.raw_body: {"schema": {"type": "string"}}}}
+            # A JSON body we do not model (a platform's own payload) is any object; a file is text.
+            raw = {"type": "object"} if op.raw_body == "application/json" else {"type": "string"}
+            entry["requestBody"] = {"required": True, "content": {op.raw_body: {"schema": raw}}}
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
@@ -132,7 +146,7 @@ def build_spec(version: str) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": schema.get("$defs", {}),
+            "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -30,7 +30,8 @@ class Operation:
     tag: str
     # "admin" | "owner" (bearer key) | "owner-form" (key in a form) | "session" | "signature" | "token" | None
     auth: str | None = None
-    body: type[BaseModel] | None = None
+    # The request body's model; a function returning it keeps a heavy model out of the cold start.
+    body: type[BaseModel] | Callable[[], type[BaseModel]] | None = None
     form: bool = False  # the body may come as a form post
     json_body: bool = True  # the body may come as JSON (False: a form only)
     raw_body: str | None = None  # the media type of a body that is not a model (a CSV file)
@@ -50,7 +51,7 @@ def operation(
     summary: str,
     tag: str,
     auth: str | None = None,
-    body: type[BaseModel] | None = None,
+    body: type[BaseModel] | Callable[[], type[BaseModel]] | None = None,
     form: bool = False,
     json_body: bool = True,
     raw_body: str | None = None,

@@ -11,6 +11,8 @@ from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from chalicelib.store.shops import Shop
     from chalicelib.webhooks.events import Event, Ignored
 
@@ -31,6 +33,12 @@ def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
     return json_response({"status": status, "outcomes": outcomes})
 
 
+def _generic_body() -> type[BaseModel]:
+    from chalicelib.webhooks.standard import GenericWebhookBody
+
+    return GenericWebhookBody
+
+
 def _shop(shop_id: str) -> Shop:
     from chalicelib.shops import get_shop_or_404
 
@@ -43,6 +51,7 @@ def _shop(shop_id: str) -> Shop:
     summary="Shopify webhooks (orders, refunds, products, privacy)",
     tag="webhooks",
     auth="signature",
+    raw_body="application/json",
     responses=_RESPONSES,
 )
 def shopify_webhook(request: HttpRequest) -> HttpResponse:
@@ -67,6 +76,7 @@ def shopify_webhook(request: HttpRequest) -> HttpResponse:
     summary="WooCommerce webhooks (orders, products)",
     tag="webhooks",
     auth="signature",
+    raw_body="application/json",
     responses=_RESPONSES,
 )
 def woocommerce_webhook(request: HttpRequest) -> HttpResponse:
@@ -89,6 +99,7 @@ def woocommerce_webhook(request: HttpRequest) -> HttpResponse:
     summary="Normalized order events signed per Standard Webhooks",
     tag="webhooks",
     auth="signature",
+    body=_generic_body,
     responses=_RESPONSES,
 )
 def generic_webhook(request: HttpRequest) -> HttpResponse:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from chalicelib.webhooks.common import guest_customer_id
 from chalicelib.webhooks.events import (
@@ -50,6 +50,26 @@ class GenericEnvelope(BaseModel):
     type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled", "customer.redact"]
     timestamp: datetime
     data: dict[str, Any]
+
+
+class GenericOrderEvent(BaseModel):
+    """An order became known, was fulfilled, refunded or cancelled."""
+
+    type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled"]
+    timestamp: datetime
+    data: GenericOrderData
+
+
+class GenericRedactEvent(BaseModel):
+    """Erase what is kept about one buyer."""
+
+    type: Literal["customer.redact"]
+    timestamp: datetime
+    data: GenericRedactData
+
+
+class GenericWebhookBody(RootModel[GenericOrderEvent | GenericRedactEvent]):
+    """The body of a generic webhook, as OpenAPI describes it (GenericEnvelope reads it in two steps)."""
 
 
 def to_events(body: dict[str, Any]) -> list[Event]:

@@ -3,12 +3,14 @@
 No generated request may get a 5xx, and every answer must be one the document describes: its status,
 its content type and, for JSON, its schema. The fuzzer is handed real identifiers (a shop, reviews, a
 share code, signed links, a dashboard session) as one choice among generated values, so it reaches the
-code behind the lookups instead of stopping at 404s.
+code behind the lookups instead of stopping at 404s. Generated webhook bodies are signed by
+`fuzz_hooks.py`, so they reach the platform adapters. FUZZ_ARGS adds schemathesis options to each run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +26,8 @@ from tests.conftest import ADMIN_TOKEN
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 SEED = "20261123"
-STATIC = Path(__file__).resolve().parents[2] / "chalicelib" / "web" / "static"
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "chalicelib" / "web" / "static"
 REAL_VALUE_SHARE = 0.7  # how often a real identifier is used instead of a generated one
 
 
@@ -83,6 +86,8 @@ def store(live: Any, new_shop: Any) -> dict[str, Any]:
     assert csrf, dashboard.text[:500]
     return {
         "shop_id": shop_id,
+        "webhook_secret": shop["webhook_secret"],
+        "domain": shop["domains"][0],
         "owner_key": owner_key,
         "cookie": cookie,
         "csrf": [csrf.group(1)],
@@ -151,7 +156,14 @@ def _config(store: dict[str, Any], token: str, path: Path) -> Path:
     return path
 
 
-def _fuzz(live: Any, config: Path, examples: int, *filters: str) -> subprocess.CompletedProcess[str]:
+def _fuzz(live: Any, store: dict[str, Any], config: Path, examples: int, *filters: str) -> Any:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SCHEMATHESIS_HOOKS": "tests.integration.fuzz_hooks",  # signs generated webhook bodies
+        "FUZZ_WEBHOOK_SECRET": store["webhook_secret"],
+        "FUZZ_SHOP_DOMAIN": store["domain"],
+    }
     return subprocess.run(
         [
             str(SCHEMATHESIS),
@@ -169,11 +181,14 @@ def _fuzz(live: Any, config: Path, examples: int, *filters: str) -> subprocess.C
             "--seed",
             SEED,
             *filters,
+            *os.environ.get("FUZZ_DEBUG", "").split(),
         ],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        env=env,
+        cwd=ROOT,
     )
 
 
@@ -193,6 +208,7 @@ def test_every_route_answers_generated_requests_as_documented(live, store, tmp_p
     _assert_clean(
         _fuzz(
             live,
+            store,
             owner,
             12,
             "--exclude-operation-id",
@@ -202,11 +218,13 @@ def test_every_route_answers_generated_requests_as_documented(live, store, tmp_p
         )
     )
     elsewhere = _config({**store, "shop_id": "no-such-shop"}, store["owner_key"], tmp_path / "elsewhere.toml")
-    _assert_clean(_fuzz(live, elsewhere, 12, "--include-operation-id", "put_webhook_endpoint"))
+    _assert_clean(_fuzz(live, store, elsewhere, 12, "--include-operation-id", "put_webhook_endpoint"))
 
 
 def test_admin_routes_and_key_rotation_answer_as_documented(live, store, tmp_path):
     admin = _config(store, ADMIN_TOKEN, tmp_path / "admin.toml")
-    _assert_clean(_fuzz(live, admin, 12, "--include-operation-id", "create_shop", "--include-operation-id", "run_due"))
+    _assert_clean(
+        _fuzz(live, store, admin, 12, "--include-operation-id", "create_shop", "--include-operation-id", "run_due")
+    )
     owner = _config(store, store["owner_key"], tmp_path / "owner.toml")
-    _assert_clean(_fuzz(live, owner, 6, "--include-operation-id", "rotate_api_key"))
+    _assert_clean(_fuzz(live, store, owner, 6, "--include-operation-id", "rotate_api_key"))
