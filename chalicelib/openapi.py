@@ -108,7 +108,7 @@ def build_spec(version: str) -> dict[str, Any]:
             {
                 "name": name,
                 "in": "query",
-                "required": False,
+                "required": name in op.required_query,
                 "description": text,
                 "schema": op.params.get(name, {"type": "string"}),
             }

@@ -79,6 +79,8 @@ def product_reviews(request: HttpRequest) -> HttpResponse:
     tag="public",
     responses={200: models.RatingsSummary, 304: ""},
     query={"products": "comma-separated product ids, at most 100"},
+    params={"products": {"type": "string", "minLength": 1}},
+    required_query=("products",),
 )
 def ratings_summary(request: HttpRequest) -> HttpResponse:
     from chalicelib.reviews.public import ratings_summary as summary

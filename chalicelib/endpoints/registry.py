@@ -38,6 +38,7 @@ class Operation:
     responses: Responses = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schema of a path or query parameter
+    required_query: tuple[str, ...] = ()  # query parameters a request must carry
     page: bool = False  # a page people open: errors are HTML for browsers and form posts
 
 
@@ -58,6 +59,7 @@ def operation(
     responses: Responses | None = None,
     query: dict[str, str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
+    required_query: tuple[str, ...] = (),
     page: bool = False,
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
@@ -79,6 +81,7 @@ def operation(
             responses=responses or {},
             query=query or {},
             params=params or {},
+            required_query=required_query,
             page=page,
         )
         return handler

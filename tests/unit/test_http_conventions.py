@@ -124,5 +124,7 @@ def test_openapi_parameters_carry_their_constraints(spec):
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
     upload = spec["paths"]["/shops/{shop_id}/reviews/import"]["post"]
     assert set(upload["requestBody"]["content"]) == {"text/csv"} and "415" in upload["responses"]
+    products = spec["paths"]["/shops/{shop_id}/ratings"]["get"]["parameters"][-1]
+    assert products["name"] == "products" and products["required"] is True
     asset = spec["paths"]["/assets/{name}"]["get"]["responses"]["200"]["content"]
     assert set(asset) == {"text/css", "text/javascript"}
