@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-DueJob = Callable[[], int]
+from chalicelib.budget import Budget
+
+DueJob = Callable[[Budget], int]
+
+# A run stops taking new items this long before Lambda's timeout: one item can take an outbound POST's
+# 5-second timeout plus the database retries around it.
+SAFETY_SECONDS = 6.0
+# POST /admin/run-due has no Lambda context here; the function's timeout is 20 s (.chalice/config.json).
+ROUTE_SECONDS = 20.0 - SAFETY_SECONDS
+
+
+@dataclass
+class DueRun:
+    ran: dict[str, int] = field(default_factory=dict)
+    more: bool = False  # the budget ran out with work left; the next run goes on from there
 
 
 def _due_jobs() -> dict[str, DueJob]:
@@ -16,12 +31,18 @@ def _due_jobs() -> dict[str, DueJob]:
     from chalicelib.store.table import get_table
 
     return {
-        "review_emails": lambda: send_due(get_table()),
-        "shop_redactions": lambda: run_shop_redactions(get_table()),
-        "outbound_events": lambda: deliver_due(get_table()),
-        "click_rollup": lambda: roll_up_clicks(get_table()),
+        "review_emails": lambda budget: send_due(get_table(), budget=budget),
+        "shop_redactions": lambda budget: run_shop_redactions(get_table(), budget=budget),
+        "outbound_events": lambda budget: deliver_due(get_table(), budget=budget),
+        "click_rollup": lambda budget: roll_up_clicks(get_table(), budget=budget),
     }
 
 
-def run_due_work() -> dict[str, int]:
-    return {name: job() for name, job in _due_jobs().items()}
+def run_due_work(budget: Budget | None = None) -> DueRun:
+    """Every due job in turn, within the budget; each still gets asked, so a spent budget is reported."""
+    budget = budget or Budget.unlimited()
+    run = DueRun()
+    for name, job in _due_jobs().items():
+        run.ran[name] = job(budget)
+    run.more = budget.cut_short
+    return run

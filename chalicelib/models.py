@@ -124,7 +124,10 @@ class ApiKeyRotated(BaseModel):
 
 
 class RunDueResult(BaseModel):
+    """How many items each due job handled; `more` means the run's time ran out with work left."""
+
     ran: dict[str, int]
+    more: bool = Field(description="true when the time budget ran out first; run again for the rest")
 
 
 class WebhookResult(BaseModel):

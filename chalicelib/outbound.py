@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
+from chalicelib.budget import Budget
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -137,8 +138,9 @@ def _post(url: str, secret: str, event_id: str, body: bytes) -> int:
         return 0
 
 
-def deliver_due(table: Table, now: datetime | None = None, limit: int = 200) -> int:
+def deliver_due(table: Table, now: datetime | None = None, limit: int = 200, budget: Budget | None = None) -> int:
     """Deliver every due event once; failures come back later with backoff. Returns deliveries made."""
+    budget = budget or Budget.unlimited()
     from chalicelib.config import get_settings
     from chalicelib.store.shops import Shop
 
@@ -149,6 +151,8 @@ def deliver_due(table: Table, now: datetime | None = None, limit: int = 200) -> 
     for shard in range(keys.OUTBOX_SHARDS):
         due, _ = table.query(keys.outbox_partition(shard), index=keys.GSI1, sk_between=("0", cutoff + "~"), limit=limit)
         for event in due:
+            if budget.spent():
+                return delivered
             if event["shop_id"] not in shops:
                 item = table.get(keys.shop_key(event["shop_id"]))
                 shops[event["shop_id"]] = Shop.from_item(item) if item else None

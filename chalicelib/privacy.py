@@ -10,6 +10,7 @@ from contextlib import suppress
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.budget import Budget
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -121,8 +122,9 @@ def request_shop_redaction(table: Table, shop: Shop) -> str:
     return "applied"
 
 
-def run_shop_redactions(table: Table, max_customers: int = 500) -> int:
+def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget | None = None) -> int:
     """Due work: erase the customers of shops that asked, a bounded number per run."""
+    budget = budget or Budget.unlimited()
     done = 0
     shops, _ = table.query(SHOP_REDACT_INDEX, index=keys.GSI1, limit=10)
     for shop in shops:
@@ -132,6 +134,8 @@ def run_shop_redactions(table: Table, max_customers: int = 500) -> int:
             page, cursor = table.query(f"SHOP#{shop_id}", sk_prefix="CUST#", limit=100, cursor=cursor)
             for customer in page:
                 if not customer.get("redacted"):
+                    if budget.spent():
+                        return done
                     redact_customer(table, shop_id, customer["customer_id"])
                     done += 1
             if cursor is None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from chalicelib import scoring
+from chalicelib.budget import Budget
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -39,7 +40,8 @@ def code_clicks(table: Table, code: str) -> tuple[int, Decimal]:
     return clicks, weight
 
 
-def roll_up_clicks(table: Table, today: date | None = None) -> int:
+def roll_up_clicks(table: Table, today: date | None = None, budget: Budget | None = None) -> int:
+    budget = budget or Budget.unlimited()
     day = today or datetime.now(timezone.utc).date()
     done = 0
     # Days are the shops' own: one either side of UTC's covers every time zone.
@@ -49,6 +51,8 @@ def roll_up_clicks(table: Table, today: date | None = None) -> int:
         while True:
             entries, cursor = table.query(partition, limit=100, cursor=cursor)
             for entry in entries:
+                if budget.spent():
+                    return done
                 _roll_up_one(table, entry["shop_id"], entry["customer_id"], entry[keys.SK])
                 done += 1
             if cursor is None:

@@ -45,9 +45,9 @@ def _due_loop(stop: threading.Event, interval: float) -> None:
 
     while not stop.wait(interval):
         try:
-            ran = run_due_work()
-            if any(ran.values()):
-                logger.info("ran due work", extra={"ran": ran})
+            run = run_due_work()
+            if any(run.ran.values()):
+                logger.info("ran due work", extra={"ran": run.ran, "more": run.more})
         except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries
             logger.exception("due work failed")
 

@@ -30,7 +30,9 @@ def openapi_document(request: HttpRequest) -> HttpResponse:
     responses={200: models.RunDueResult},
 )
 def run_due(request: HttpRequest) -> HttpResponse:
-    from chalicelib.jobs import run_due_work
+    from chalicelib.budget import Budget
+    from chalicelib.jobs import ROUTE_SECONDS, run_due_work
 
     shops.require_admin(request.bearer_token())
-    return json_response({"ran": run_due_work()})
+    run = run_due_work(Budget(ROUTE_SECONDS))
+    return json_response({"ran": run.ran, "more": run.more})

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.budget import Budget
 from chalicelib.intake import local_day
 from chalicelib.store import aggregates, keys
 from chalicelib.store.shops import Shop
@@ -128,9 +129,11 @@ def _retire(table: Table, order: dict[str, Any], status: str) -> None:
         )
 
 
-def send_due(table: Table, now: datetime | None = None, limit: int = 500) -> int:
+def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget: Budget | None = None) -> int:
     """Send every request and reminder due by now; returns how many emails went out."""
     from chalicelib.mail import get_mailer
+
+    budget = budget or Budget.unlimited()
 
     moment = now or datetime.now(UTC)
     cutoff = _iso(moment)
@@ -146,6 +149,8 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500) -> int
             for order in due:
                 if order["request_due_at"] > cutoff:
                     continue
+                if budget.spent():
+                    return sent
                 shop = _shop(table, shops, order["shop_id"])
                 customer = customers.get((order["shop_id"], str(order.get("customer_id"))), {})
                 if shop is None or customer.get("unsubscribed") or customer.get("redacted") or order.get("redacted"):
