@@ -288,10 +288,13 @@ class Simulator:
             self.truth.counts["customers"] += 1
 
     def _run_due(self) -> None:
-        response = self._post_json(
-            f"{self.url}/admin/run-due", {}, headers={"Authorization": f"Bearer {self.admin_token}"}
-        )
-        response.raise_for_status()
+        more = True
+        while more:  # a run that hit its time budget says so; the next one goes on from there
+            response = self._post_json(
+                f"{self.url}/admin/run-due", {}, headers={"Authorization": f"Bearer {self.admin_token}"}
+            )
+            response.raise_for_status()
+            more = bool(response.json().get("more"))
         with self.lock:
             self.truth.counts["review_requests"] = len(self._requests_sent())
 
