@@ -278,5 +278,4 @@ def run_due_work(event: Any) -> dict[str, Any]:
 
     # Stop taking new items well before this invocation's own timeout; the next run goes on from there.
     seconds = event.context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
-    result = run(Budget(seconds))
-    return {"ran": result.ran, "more": result.more}
+    return run(Budget(seconds)).as_dict()

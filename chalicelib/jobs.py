@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.budget import Budget
 
@@ -20,6 +21,10 @@ ROUTE_SECONDS = 20.0 - SAFETY_SECONDS
 class DueRun:
     ran: dict[str, int] = field(default_factory=dict)
     more: bool = False  # the budget ran out with work left; the next run goes on from there
+
+    def as_dict(self) -> dict[str, Any]:
+        """The answer of POST /admin/run-due and of the scheduled handler."""
+        return {"ran": self.ran, "more": self.more}
 
 
 def _due_jobs() -> dict[str, DueJob]:

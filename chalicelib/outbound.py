@@ -140,10 +140,10 @@ def _post(url: str, secret: str, event_id: str, body: bytes) -> int:
 
 def deliver_due(table: Table, now: datetime | None = None, limit: int = 200, budget: Budget | None = None) -> int:
     """Deliver every due event once; failures come back later with backoff. Returns deliveries made."""
-    budget = budget or Budget.unlimited()
     from chalicelib.config import get_settings
     from chalicelib.store.shops import Shop
 
+    budget = budget or Budget.unlimited()
     moment = now or datetime.now(timezone.utc)
     cutoff = _iso(moment)
     delivered = 0

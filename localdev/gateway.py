@@ -78,12 +78,15 @@ class ProofloopRequestHandler(ChaliceRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            self.close_connection = True
-            raise BadBody(_JSON, _error("bad_request", "Content-Length is not a number of bytes"))
+            raise self._refuse(BadBody, "bad_request", "Content-Length is not a number of bytes")
         if length > MAX_BODY:
-            self.close_connection = True
-            raise BodyTooLarge(_JSON, _error("payload_too_large", f"request body is larger than {MAX_BODY} bytes"))
+            raise self._refuse(BodyTooLarge, "payload_too_large", f"request body is larger than {MAX_BODY} bytes")
         return self.rfile.read(length) if length else b""
+
+    def _refuse(self, kind: type[LocalGatewayException], code: str, message: str) -> LocalGatewayException:
+        """The error for a body we cannot read to its end: where the next request starts is unknown, so close."""
+        self.close_connection = True
+        return kind(_JSON, _error(code, message))
 
     def _read_chunked(self) -> bytes:
         chunks: list[bytes] = []
@@ -95,16 +98,14 @@ class ProofloopRequestHandler(ChaliceRequestHandler):
             except ValueError:
                 size = -1
             if size < 0:
-                self.close_connection = True
-                raise BadBody(_JSON, _error("bad_request", "malformed chunked body"))
+                raise self._refuse(BadBody, "bad_request", "malformed chunked body")
             if size == 0:
                 while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                     pass  # trailer fields
                 return b"".join(chunks)
             total += size
             if total > MAX_BODY:
-                self.close_connection = True
-                raise BodyTooLarge(_JSON, _error("payload_too_large", f"request body is larger than {MAX_BODY} bytes"))
+                raise self._refuse(BodyTooLarge, "payload_too_large", f"request body is larger than {MAX_BODY} bytes")
             chunks.append(self.rfile.read(size))
             self.rfile.readline(1024)  # the CRLF after the chunk
 

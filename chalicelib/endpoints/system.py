@@ -34,5 +34,4 @@ def run_due(request: HttpRequest) -> HttpResponse:
     from chalicelib.jobs import ROUTE_SECONDS, run_due_work
 
     shops.require_admin(request.bearer_token())
-    run = run_due_work(Budget(ROUTE_SECONDS))
-    return json_response({"ran": run.ran, "more": run.more})
+    return json_response(run_due_work(Budget(ROUTE_SECONDS)).as_dict())

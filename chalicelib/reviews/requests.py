@@ -134,7 +134,6 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
     from chalicelib.mail import get_mailer
 
     budget = budget or Budget.unlimited()
-
     moment = now or datetime.now(UTC)
     cutoff = _iso(moment)
     sent = 0

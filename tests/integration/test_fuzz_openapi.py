@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from chalicelib.reviews.tokens import review_token, unsubscribe_token
-from tests import signers
 from tests.conftest import ADMIN_TOKEN
+from tests.integration.support import deliver
 
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
@@ -31,21 +31,9 @@ STATIC = ROOT / "chalicelib" / "web" / "static"
 REAL_VALUE_SHARE = 0.7  # how often a real identifier is used instead of a generated one
 
 
-def _deliver(live: Any, shop: dict[str, Any], order_id: str, customer_id: str, product_id: str) -> None:
-    event = signers.generic_event(
-        "order.created",
-        order_id,
-        customer_id,
-        items=[{"product_id": product_id, "title": "Trail Mug", "quantity": 1, "price": "29.50"}],
-    )
-    raw = json.dumps(event).encode()
-    response = live.request(
-        "POST",
-        f"/webhooks/generic/{shop['shop_id']}",
-        data=raw,
-        headers=signers.standard_headers(shop["webhook_secret"], raw),
-    )
-    assert response.status_code == 200, response.text
+def _order(live: Any, shop: dict[str, Any], order_id: str, customer_id: str, product_id: str) -> None:
+    item = {"product_id": product_id, "title": "Trail Mug", "quantity": 1, "price": "29.50"}
+    deliver(live, shop, "order.created", order_id, customer_id, items=[item])
 
 
 def _review(live: Any, shop_id: str, order_id: str, product_id: str, rating: int) -> dict[str, Any]:
@@ -69,9 +57,9 @@ def store(live: Any, new_shop: Any) -> dict[str, Any]:
     """A shop with a published review and its share code, a pending review, signed links and a session."""
     shop, owner_key = new_shop()
     shop_id = shop["shop_id"]
-    _deliver(live, shop, "fz-1", "fz-happy", "p-100")
-    _deliver(live, shop, "fz-2", "fz-unhappy", "p-200")
-    _deliver(live, shop, "fz-3", "fz-quiet", "p-100")  # not reviewed yet: its link opens the form
+    _order(live, shop, "fz-1", "fz-happy", "p-100")
+    _order(live, shop, "fz-2", "fz-unhappy", "p-200")
+    _order(live, shop, "fz-3", "fz-quiet", "p-100")  # not reviewed yet: its link opens the form
     happy = _review(live, shop_id, "fz-1", "p-100", 5)
     unhappy = _review(live, shop_id, "fz-2", "p-200", 1)
     sign_in = live.session.post(

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import email
-import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from tests import signers
 from tests.conftest import ADMIN_TOKEN
-
-
-def deliver(live, shop, kind, order_id, **data):
-    payload = signers.generic_event(kind, order_id, **data)
-    raw = json.dumps(payload).encode()
-    response = live.request(
-        "POST",
-        f"/webhooks/generic/{shop['shop_id']}",
-        data=raw,
-        headers=signers.standard_headers(shop["webhook_secret"], raw),
-    )
-    assert response.status_code == 200, response.text
-    return response
+from tests.integration.support import deliver
 
 
 def emails_to(live, address):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -11,20 +10,9 @@ import pytest
 
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import aggregates, keys
-from tests import signers
+from tests.integration.support import deliver
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-
-
-def deliver(live, shop, kind, order_id, customer_id, **data):
-    raw = json.dumps(signers.generic_event(kind, order_id, customer_id, **data)).encode()
-    response = live.request(
-        "POST",
-        f"/webhooks/generic/{shop['shop_id']}",
-        data=raw,
-        headers=signers.standard_headers(shop["webhook_secret"], raw),
-    )
-    assert response.status_code == 200, response.text
 
 
 @pytest.fixture

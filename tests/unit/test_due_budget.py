@@ -102,9 +102,10 @@ def test_the_admin_route_reports_work_left_when_its_budget_runs_out(shop, monkey
 
 def test_the_schedule_budgets_by_the_invocations_remaining_time(shop, api, monkeypatch):
     import app
+    from chalicelib.jobs import DueRun
 
     seen = []
-    monkeypatch.setattr("chalicelib.jobs.run_due_work", lambda budget: seen.append(budget) or _Run())
+    monkeypatch.setattr("chalicelib.jobs.run_due_work", lambda budget: seen.append(budget) or DueRun())
 
     class Context:
         def get_remaining_time_in_millis(self):
@@ -116,11 +117,6 @@ def test_the_schedule_budgets_by_the_invocations_remaining_time(shop, api, monke
     assert app.run_due_work.func(Event()) == {"ran": {}, "more": False}
     [budget] = seen
     assert budget.spent()
-
-
-class _Run:
-    ran: dict[str, int] = {}
-    more = False
 
 
 def test_the_openapi_answer_of_run_due_names_more(api):
