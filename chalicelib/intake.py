@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from chalicelib.webhooks.events import Event, OrderEvent, ProductEvent
 
 RACE_ATTEMPTS = 8
+# A customer record lists their orders (for erasure and data requests) up to this many, which keeps the item far
+# below DynamoDB's 400 KB; a buyer past it is still counted, and Shopify's redact names every order to erase anyway.
+MAX_REMEMBERED_ORDERS = 1000
 
 
 def iso(value: datetime) -> str:
@@ -161,7 +164,8 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
         deltas["customers"] = 1
         plan.new_customer = _new_customer(shop.shop_id, snapshot, day)
     else:
-        plan.customer_update = {"order_id": snapshot.order_id, "name": snapshot.name}
+        remembered = len(customer.get("order_ids") or ()) < MAX_REMEMBERED_ORDERS
+        plan.customer_update = {"order_id": snapshot.order_id, "name": snapshot.name, "remember": remembered}
     aggregates.merge(plan.counters, day, deltas)
     plan.facts.append("known")
 
@@ -305,12 +309,17 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         ops.append(table.put_op(plan.new_customer, "attribute_not_exists(PK)"))
     elif plan.customer_update is not None:
         update = plan.customer_update
+        values: dict[str, Any] = {":one": 1, ":name": update["name"] or ""}
+        adds = "ADD orders :one"
+        if update["remember"]:
+            adds += ", order_ids :ids"
+            values[":ids"] = {update["order_id"]}
         ops.append(
             table.update_op(
                 keys.customer_key(shop.shop_id, plan.order["customer_id"]),
-                "ADD orders :one, order_ids :ids SET #n = if_not_exists(#n, :name)",
+                adds + " SET #n = if_not_exists(#n, :name)",
                 names={"#n": "name"},
-                values={":one": 1, ":ids": {update["order_id"]}, ":name": update["name"] or ""},
+                values=values,
                 condition="attribute_exists(PK)",
             )
         )

@@ -1,81 +1,202 @@
-"""Helpers the platform adapters share: JSON bodies, dates, money, guest customers."""
+"""What the platform payload models share: the JSON body, typed ids, money, instants and text; guest buyers."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from chalicelib import errors
 from chalicelib.http import MAX_BODY_BYTES
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 WEBHOOK_MAX_BODY = 2 * MAX_BODY_BYTES  # a large order is larger than any request we take elsewhere
+MAX_ID_LENGTH = 64  # platform ids are integers of at most 20 digits; ours are short strings
+MAX_AMOUNT = Decimal("100000000")
+EARLIEST_YEAR, LATEST_YEAR = 1990, 2200  # any instant outside is not a real order's, and breaks day arithmetic
+
+P = TypeVar("P", bound=BaseModel)
 
 
 def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, numbers as Decimal; broken JSON is 400, another JSON value 422."""
     if len(body) > WEBHOOK_MAX_BODY:
         raise errors.PayloadTooLarge(f"webhook body is larger than {WEBHOOK_MAX_BODY} bytes")
     try:
         data = json.loads(body, parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise errors.InvalidJson(f"webhook body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise errors.ValidationFailed("webhook body must be a JSON object")
+        raise errors.ValidationFailed(
+            "webhook body must be a JSON object", details=[{"field": "(body)", "problem": "not a JSON object"}]
+        )
+    if not _encodable(data):
+        # "\ud800" is valid JSON but no UTF-8 text: nothing could store it.
+        raise errors.InvalidJson("webhook body has a string with an unpaired surrogate escape")
     return data
 
 
-def obj(value: Any) -> dict[str, Any]:
-    """A JSON object field, or an empty one when the platform sent null or something else."""
-    return value if isinstance(value, dict) else {}
+def _encodable(value: Any) -> bool:
+    """Every string in a parsed JSON value (keys too) can be written as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
-def parse_time(value: Any, field: str) -> datetime:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
-    if isinstance(value, str) and value.strip():
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise errors.ValidationFailed(
-                f"{field}: not an ISO 8601 time", details=[{"field": field, "problem": "not an ISO 8601 time"}]
-            ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise errors.ValidationFailed(f"{field}: a time is required", details=[{"field": field, "problem": "required"}])
+def parse_payload(model: type[P], data: Any) -> P:
+    """A platform payload through its typed model: any shape the platform never sends is a 422 naming the field."""
+    from pydantic import ValidationError
 
-
-def optional_time(value: Any, field: str) -> datetime | None:
-    return None if value in (None, "") else parse_time(value, field)
-
-
-def money(value: Any, field: str) -> Decimal:
     try:
-        amount = Decimal(str(value))
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_failed(exc) from None
+
+
+def _validation_failed(exc: ValidationError) -> errors.ValidationFailed:
+    from chalicelib.http import validation_failed
+
+    return validation_failed(exc)
+
+
+class Payload(BaseModel):
+    """A platform's JSON object: unknown fields ignored, numbers accepted where text is expected."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+def _platform_id(value: Any) -> str:
+    """Platform ids come as numbers or strings; ours are always strings."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("an id is required")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("an id is not negative")
+        return str(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
+        return str(int(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("an id is required")
+        if len(text) > MAX_ID_LENGTH:
+            raise ValueError(f"an id is at most {MAX_ID_LENGTH} characters")
+        return text
+    raise ValueError("an id is a number or a string")
+
+
+def _optional_id(value: Any) -> str | None:
+    """An id a guest has none of: null, empty, or 0 (WooCommerce's guest customer)."""
+    if value is None or value == "" or (not isinstance(value, bool) and value in (0, "0")):
+        return None
+    return _platform_id(value)
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError("an amount is a number or a numeric string")
+    try:
+        amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise errors.ValidationFailed(
-            f"{field}: not an amount", details=[{"field": field, "problem": "not an amount"}]
-        ) from None
-    if not amount.is_finite():
-        raise errors.ValidationFailed(f"{field}: not an amount")
+        raise ValueError("not an amount") from None
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"an amount is a finite number of at most {MAX_AMOUNT}")
     return amount
 
 
-def text_id(value: Any, field: str) -> str:
-    """Ids are strings everywhere in our API, whatever the platform sends."""
-    if isinstance(value, bool) or value in (None, ""):
-        raise errors.ValidationFailed(f"{field}: an id is required", details=[{"field": field, "problem": "required"}])
-    if isinstance(value, (int, str)):
-        text = str(value).strip()
-        if text and len(text) <= 128:
-            return text
-    raise errors.ValidationFailed(f"{field}: not an id", details=[{"field": field, "problem": "not an id"}])
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("an amount is not negative")
+    return value
+
+
+def _optional_amount(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else _not_negative(_amount(value))
+
+
+def _instant(value: datetime) -> datetime:
+    """Aware and in UTC (a time without an offset is UTC, as WooCommerce's *_gmt fields are), in a sane range."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"a time between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value.astimezone(UTC)
+
+
+def _optional_instant(value: datetime | None) -> datetime | None:
+    return None if value is None else _instant(value)
+
+
+def _none_is_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+def _usable_email(value: str | None) -> str | None:
+    """An address we could write to, or none: a malformed one asks nobody for a review, it refuses no order."""
+    if value is None:
+        return None
+    text = value.strip()
+    if "@" not in text or len(text) > 320 or any(c.isspace() for c in text):
+        return None
+    return text
+
+
+def _text(limit: int) -> BeforeValidator:
+    """Free text of the platform's (a title, a name): null is empty, longer than we keep is cut, not refused."""
+
+    def clip(value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            value = str(value)
+        return value[:limit].strip() if isinstance(value, str) else value
+
+    return BeforeValidator(clip)
+
+
+PlatformId = Annotated[str, BeforeValidator(_platform_id)]
+OptionalId = Annotated[str | None, BeforeValidator(_optional_id)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+Money = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_not_negative)]
+OptionalMoney = Annotated[Decimal | None, BeforeValidator(_optional_amount)]
+Instant = Annotated[datetime, AfterValidator(_instant)]
+OptionalInstant = Annotated[datetime | None, BeforeValidator(_blank_is_none), AfterValidator(_optional_instant)]
+NULL_IS_EMPTY = BeforeValidator(_none_is_empty)  # a list the platform may also send as null
+Title = Annotated[str, _text(300)]
+PersonName = Annotated[str, _text(100)]
+Email = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_usable_email)]
+
+
+def full_name(*parts: str | None) -> str | None:
+    return " ".join(p for p in parts if p) or None
 
 
 def guest_customer_id(email: str | None, order_id: str) -> str:
-    """A stable id for a buyer without an account: their keyed email hash, or the order itself."""
+    """A stable id for a buyer without an account, from their email under its own key (not the email's
+    matching hash, so erasing that hash leaves no trace of it in the id), or the order itself."""
     from chalicelib.signing import keyed_hash
 
     if email:
-        return "guest-" + keyed_hash("email", email.strip().lower())[:24]
+        return "guest-" + keyed_hash("guest-id", email.strip().lower())[:24]
     return f"guest-order-{order_id}"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_ITEMS = 80
-
-
-def utc_iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# Bounds that keep an order's item far below DynamoDB's 400 KB whatever a storefront sends.
+MAX_ITEMS = 80  # lines kept of an order (each ~0.5 KB at most)
+MAX_CODES = 20  # discount codes and note attributes that may name a referrer
+MAX_CODE_LENGTH = 64  # our share codes are 12 characters; longer codes cannot be ours
+MAX_URL_LENGTH = 2000
+MAX_LANDING_LENGTH = 4000  # a landing URL carries the ref code among tracking parameters
 
 
 class Item(BaseModel):
@@ -24,8 +23,8 @@ class Item(BaseModel):
     title: str = Field(default="", max_length=300)
     quantity: int = Field(default=1, ge=0, le=100_000)
     price: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("10000000"))
-    url: str | None = Field(default=None, max_length=2000)
-    image_url: str | None = Field(default=None, max_length=2000)
+    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    image_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
 
 
 class OrderSnapshot(BaseModel):
@@ -40,8 +39,10 @@ class OrderSnapshot(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     total: Decimal = Field(ge=0, le=Decimal("100000000"))
     created_at: datetime
-    landing_url: str | None = Field(default=None, max_length=4000)
-    codes: list[str] = Field(default_factory=list, description="discount codes and note attributes naming a referrer")
+    landing_url: str | None = Field(default=None, max_length=MAX_LANDING_LENGTH)
+    codes: list[Annotated[str, Field(max_length=MAX_CODE_LENGTH)]] = Field(
+        default_factory=list, max_length=MAX_CODES, description="discount codes and note attributes naming a referrer"
+    )
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
 
     @field_validator("email")
@@ -65,15 +66,14 @@ class OrderEvent(BaseModel):
     fulfilled_at: datetime | None = None
     cancelled_at: datetime | None = None
     refunds: dict[str, Decimal] = Field(default_factory=dict, description="refund id -> amount")
-    source_version: str = Field(default="", description="the platform's updated-at, for logs")
 
 
 class ProductEvent(BaseModel):
     kind: Literal["product"] = "product"
-    product_id: str
-    title: str = ""
-    url: str | None = None
-    image_url: str | None = None
+    product_id: str = Field(min_length=1, max_length=64)
+    title: str = Field(default="", max_length=300)
+    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    image_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     updated_at: datetime
 
 

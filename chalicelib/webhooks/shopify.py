@@ -1,13 +1,44 @@
-"""Shopify webhooks (REST payloads): topics to normalized events."""
+"""Shopify webhooks (REST payloads): typed models of each topic's body, and the facts the body states.
+
+The signature says the shop sent the body; only the body says what happened. X-Shopify-Topic is the
+sender's claim: `orders/cancelled` cancels only a body with `cancelled_at`, `orders/fulfilled` fulfils
+only a body with a successful fulfilment (or `fulfillment_status: fulfilled`), `refunds/create` refunds
+only the money its transactions moved, and privacy topics act only on a body of their own shape for
+the shop that sent it. A topic whose body does not state its fact is acknowledged and ignored.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from pydantic import Field
 
 from chalicelib import errors
-from chalicelib.webhooks.common import guest_customer_id, money, obj, optional_time, parse_time, text_id
+from chalicelib.webhooks.common import (
+    NULL_IS_EMPTY,
+    Email,
+    Instant,
+    Money,
+    OptionalId,
+    OptionalInstant,
+    OptionalMoney,
+    Payload,
+    PersonName,
+    PlatformId,
+    Title,
+    full_name,
+    guest_customer_id,
+    parse_payload,
+)
 from chalicelib.webhooks.events import (
+    MAX_CODE_LENGTH,
+    MAX_CODES,
     MAX_ITEMS,
+    MAX_LANDING_LENGTH,
+    MAX_URL_LENGTH,
     CustomerRedactEvent,
     DataRequestEvent,
     Event,
@@ -20,156 +51,266 @@ from chalicelib.webhooks.events import (
 )
 
 ORDER_TOPICS = {"orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "orders/updated"}
-PRIVACY_TOPICS = {"customers/redact", "customers/data_request", "shop/redact"}
 PRODUCT_TOPICS = {"products/create", "products/update"}
-TOPICS = ORDER_TOPICS | PRIVACY_TOPICS | PRODUCT_TOPICS | {"refunds/create"}
+REFERRAL_NOTE_NAMES = ("ref", "referral", "proofloop")
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
-def _referral_codes(order: dict[str, Any]) -> list[str]:
-    codes = [str(d.get("code", "")).strip() for d in order.get("discount_codes") or [] if isinstance(d, dict)]
-    for attribute in order.get("note_attributes") or []:
-        if isinstance(attribute, dict) and str(attribute.get("name", "")).lower() in ("ref", "referral", "proofloop"):
-            codes.append(str(attribute.get("value", "")).strip())
-    return [c for c in codes if c][:20]
+class ShopifyCustomer(Payload):
+    id: OptionalId = None
+    email: Email = None
+    first_name: PersonName = ""
+    last_name: PersonName = ""
 
 
-def _items(order: dict[str, Any], home: str) -> list[Item]:
-    items = []
-    for line in (order.get("line_items") or [])[:MAX_ITEMS]:
-        if not isinstance(line, dict) or line.get("product_id") in (None, ""):
-            continue  # custom line items (tips, gift wrap) have no product to review
-        items.append(
-            Item(
-                product_id=text_id(line["product_id"], "line_items.product_id"),
-                title=str(line.get("title") or line.get("name") or "")[:300],
-                quantity=int(line.get("quantity") or 1),
-                price=money(line.get("price") or 0, "line_items.price"),
-            )
+class ShopifyDiscountCode(Payload):
+    code: str | None = None
+
+
+class ShopifyNoteAttribute(Payload):
+    name: str | None = None
+    value: str | None = None
+
+
+class ShopifyLineItem(Payload):
+    product_id: OptionalId = None  # custom line items (tips, gift wrap) have none, and nothing to review
+    title: Title = ""
+    name: Title = ""
+    quantity: int = Field(default=1, ge=0, le=100_000)
+    price: Money = Decimal(0)
+
+
+class ShopifyFulfillment(Payload):
+    status: str | None = None
+    created_at: OptionalInstant = None
+
+
+class ShopifyTransaction(Payload):
+    kind: str | None = None
+    status: str | None = None
+    amount: OptionalMoney = None
+
+
+class ShopifyRefund(Payload):
+    """A refund, inside an order or as the body of refunds/create."""
+
+    id: PlatformId
+    created_at: OptionalInstant = None
+    transactions: Annotated[list[ShopifyTransaction], NULL_IS_EMPTY] = Field(default_factory=list)
+
+    def amount(self) -> Decimal:
+        """The money this refund moved: its successful refund transactions."""
+        return sum(
+            (
+                t.amount
+                for t in self.transactions
+                if t.amount is not None and t.kind == "refund" and (t.status or "success") == "success"
+            ),
+            start=Decimal(0),
         )
-    return items
 
 
-def _snapshot(order: dict[str, Any], home: str) -> OrderSnapshot:
-    from pydantic import ValidationError
+class ShopifyRefundDelivery(ShopifyRefund):
+    order_id: PlatformId
+    created_at: Instant
 
-    from chalicelib.http import validation_failed
 
-    order_id = text_id(order.get("id"), "id")
-    customer = obj(order.get("customer"))
-    email = order.get("email") or order.get("contact_email") or customer.get("email")
-    names = [customer.get("first_name"), customer.get("last_name")]
-    name = " ".join(str(n) for n in names if n) or None
-    customer_id = text_id(customer["id"], "customer.id") if customer.get("id") else guest_customer_id(email, order_id)
-    landing = order.get("landing_site") or None
+class ShopifyOrder(Payload):
+    id: PlatformId
+    email: Email = None
+    contact_email: Email = None
+    customer: ShopifyCustomer | None = None
+    currency: Currency | None = None
+    presentment_currency: Currency | None = None
+    total_price: Money
+    created_at: Instant
+    updated_at: OptionalInstant = None
+    cancelled_at: OptionalInstant = None
+    fulfillment_status: str | None = None
+    fulfillments: Annotated[list[ShopifyFulfillment], NULL_IS_EMPTY] = Field(default_factory=list)
+    refunds: Annotated[list[ShopifyRefund], NULL_IS_EMPTY] = Field(default_factory=list)
+    landing_site: str | None = None
+    discount_codes: Annotated[list[ShopifyDiscountCode], NULL_IS_EMPTY] = Field(default_factory=list)
+    note_attributes: Annotated[list[ShopifyNoteAttribute], NULL_IS_EMPTY] = Field(default_factory=list)
+    line_items: Annotated[list[ShopifyLineItem], NULL_IS_EMPTY] = Field(default_factory=list)
+
+    @property
+    def changed_at(self) -> datetime:
+        return self.updated_at or self.created_at
+
+
+class ShopifyImage(Payload):
+    src: str | None = None
+
+
+class ShopifyProduct(Payload):
+    id: PlatformId
+    title: Title  # every product has one; a body without it is not a product
+    handle: str | None = Field(default=None, max_length=255)
+    image: ShopifyImage | None = None
+    images: Annotated[list[ShopifyImage], NULL_IS_EMPTY] = Field(default_factory=list)
+    created_at: OptionalInstant = None
+    updated_at: OptionalInstant = None
+
+
+class ShopifyRedactedCustomer(Payload):
+    id: OptionalId = None
+    email: Email = None
+
+
+class ShopifyPrivacyRequest(Payload):
+    """What every privacy webhook states: the shop it is about."""
+
+    shop_domain: str = Field(min_length=1, max_length=255)
+
+
+class ShopifyCustomersRedact(ShopifyPrivacyRequest):
+    customer: ShopifyRedactedCustomer
+    orders_to_redact: list[PlatformId]
+
+
+class ShopifyDataRequestId(Payload):
+    id: PlatformId
+
+
+class ShopifyCustomersDataRequest(ShopifyPrivacyRequest):
+    customer: ShopifyRedactedCustomer
+    orders_requested: list[PlatformId]
+    data_request: ShopifyDataRequestId
+
+
+def _referral_codes(order: ShopifyOrder) -> list[str]:
+    """Codes that may name an advocate: discount codes and note attributes called ref (ours are short)."""
+    codes = [d.code or "" for d in order.discount_codes]
+    codes += [a.value or "" for a in order.note_attributes if (a.name or "").lower() in REFERRAL_NOTE_NAMES]
+    return [c for c in codes if c and len(c) <= MAX_CODE_LENGTH][:MAX_CODES]
+
+
+def _landing_url(order: ShopifyOrder, home: str) -> str | None:
+    landing = order.landing_site or None
     if landing and landing.startswith("/"):
         landing = f"https://{home}{landing}"
-    try:
-        return OrderSnapshot(
-            order_id=order_id,
-            customer_id=customer_id,
-            email=email,
-            name=name,
-            currency=str(order.get("currency") or order.get("presentment_currency") or ""),
-            total=money(order.get("total_price", "0"), "total_price"),
-            created_at=parse_time(order.get("created_at"), "created_at"),
-            landing_url=landing,
-            codes=_referral_codes(order),
-            items=_items(order, home),
+    return landing if landing and len(landing) <= MAX_LANDING_LENGTH else None
+
+
+def _snapshot(order: ShopifyOrder, home: str) -> OrderSnapshot:
+    customer = order.customer or ShopifyCustomer()
+    email = order.email or order.contact_email or customer.email
+    currency = order.currency or order.presentment_currency
+    if currency is None:
+        raise errors.ValidationFailed(
+            "currency: required", details=[{"field": "currency", "problem": "Field required"}]
         )
-    except ValidationError as exc:
-        raise validation_failed(exc) from None
+    return OrderSnapshot(
+        order_id=order.id,
+        customer_id=customer.id or guest_customer_id(email, order.id),
+        email=email,
+        name=full_name(customer.first_name, customer.last_name),
+        currency=currency,
+        total=order.total_price,
+        created_at=order.created_at,
+        landing_url=_landing_url(order, home),
+        codes=_referral_codes(order),
+        items=[
+            Item(product_id=line.product_id, title=line.title or line.name, quantity=line.quantity, price=line.price)
+            for line in order.line_items[:MAX_ITEMS]
+            if line.product_id is not None
+        ],
+    )
 
 
-def _fulfilled_at(order: dict[str, Any], topic: str) -> Any:
-    fulfillments = [f for f in order.get("fulfillments") or [] if isinstance(f, dict) and f.get("created_at")]
-    if fulfillments:
-        return max(parse_time(f["created_at"], "fulfillments.created_at") for f in fulfillments)
-    if topic == "orders/fulfilled" or order.get("fulfillment_status") == "fulfilled":
-        return parse_time(order.get("updated_at") or order.get("created_at"), "updated_at")
+def _fulfilled_at(order: ShopifyOrder) -> datetime | None:
+    """When the body says the order was fulfilled: its successful fulfilments, or its fulfilment status."""
+    done = [f.created_at for f in order.fulfillments if f.created_at and (f.status or "success") == "success"]
+    if done:
+        return max(done)
+    if order.fulfillment_status == "fulfilled":
+        return order.changed_at
     return None
 
 
-def _refunds(refund_list: list[Any]) -> dict[str, Any]:
-    refunds = {}
-    for refund in refund_list:
-        if not isinstance(refund, dict) or refund.get("id") in (None, ""):
-            continue
-        amount = sum(
-            (
-                money(t.get("amount", "0"), "transactions.amount")
-                for t in refund.get("transactions") or []
-                if isinstance(t, dict) and t.get("kind") == "refund" and t.get("status", "success") == "success"
-            ),
-            start=money(0, "amount"),
+def _order_event(order: ShopifyOrder, home: str) -> OrderEvent:
+    return OrderEvent(
+        order_id=order.id,
+        occurred_at=order.changed_at,
+        snapshot=_snapshot(order, home),
+        fulfilled_at=_fulfilled_at(order),
+        cancelled_at=order.cancelled_at,
+        refunds={r.id: amount for r in order.refunds if (amount := r.amount()) > 0},
+    )
+
+
+def _product_event(product: ShopifyProduct, home: str) -> ProductEvent:
+    changed = product.updated_at or product.created_at
+    if changed is None:
+        raise errors.ValidationFailed(
+            "updated_at: required", details=[{"field": "updated_at", "problem": "Field required"}]
         )
-        refunds[text_id(refund["id"], "refunds.id")] = amount
-    return refunds
+    image = product.image or next(iter(product.images), None)
+    src = image.src if image else None
+    handle = (product.handle or "").strip()
+    return ProductEvent(
+        product_id=product.id,
+        title=product.title,
+        url=f"https://{home}/products/{quote(handle, safe='-_.~')}" if handle else None,
+        image_url=src if src and len(src) <= MAX_URL_LENGTH else None,
+        updated_at=changed,
+    )
 
 
-def to_events(topic: str, body: dict[str, Any], home: str) -> list[Event] | Ignored:
-    """The normalized events one Shopify delivery stands for."""
+def _for_this_shop(request: ShopifyPrivacyRequest, sender_domain: str) -> Ignored | None:
+    if sender_domain and request.shop_domain.strip().lower() != sender_domain:
+        return Ignored(reason="the body names another shop than the one that sent it")
+    return None
+
+
+def to_events(topic: str, body: dict[str, Any], home: str, sender_domain: str = "") -> list[Event] | Ignored:
+    """The normalized events one Shopify delivery stands for: the body's facts, whatever the topic claims."""
     topic = topic.strip().lower()
+    if not topic:
+        raise errors.BadRequest("X-Shopify-Topic is missing", code="missing_topic")
+    sender_domain = sender_domain.strip().lower()
     if topic in ORDER_TOPICS:
-        snapshot = _snapshot(body, home)
-        cancelled = optional_time(body.get("cancelled_at"), "cancelled_at")
-        if topic == "orders/cancelled" and cancelled is None:
-            cancelled = parse_time(body.get("updated_at") or body.get("created_at"), "updated_at")
-        return [
-            OrderEvent(
-                order_id=snapshot.order_id,
-                occurred_at=parse_time(body.get("updated_at") or body.get("created_at"), "updated_at"),
-                snapshot=snapshot,
-                fulfilled_at=_fulfilled_at(body, topic),
-                cancelled_at=cancelled,
-                refunds=_refunds(body.get("refunds") or []),
-                source_version=str(body.get("updated_at") or ""),
-            )
-        ]
+        event = _order_event(parse_payload(ShopifyOrder, body), home)
+        if topic == "orders/cancelled" and event.cancelled_at is None:
+            return Ignored(reason="orders/cancelled without cancelled_at: the body does not say it was cancelled")
+        if topic == "orders/fulfilled" and event.fulfilled_at is None:
+            return Ignored(reason="orders/fulfilled without a successful fulfilment: the body does not say so")
+        return [event]
     if topic == "refunds/create":
-        order_id = text_id(body.get("order_id"), "order_id")
-        return [
-            OrderEvent(
-                order_id=order_id,
-                occurred_at=parse_time(body.get("created_at") or body.get("processed_at"), "created_at"),
-                refunds=_refunds([body]),
-            )
-        ]
+        refund = parse_payload(ShopifyRefundDelivery, body)
+        amount = refund.amount()
+        if amount <= 0:
+            return Ignored(reason="the refund moved no money: no successful refund transaction")
+        return [OrderEvent(order_id=refund.order_id, occurred_at=refund.created_at, refunds={refund.id: amount})]
     if topic in PRODUCT_TOPICS:
-        handle = str(body.get("handle") or "").strip()
-        image = obj(body.get("image")) or None
-        if image is None and body.get("images"):
-            image = body["images"][0] if isinstance(body["images"][0], dict) else None
-        return [
-            ProductEvent(
-                product_id=text_id(body.get("id"), "id"),
-                title=str(body.get("title") or "")[:300],
-                url=f"https://{home}/products/{handle}" if handle else None,
-                image_url=(image or {}).get("src"),
-                updated_at=parse_time(body.get("updated_at") or body.get("created_at"), "updated_at"),
-            )
-        ]
+        return [_product_event(parse_payload(ShopifyProduct, body), home)]
     if topic == "customers/redact":
-        customer = obj(body.get("customer"))
+        redact = parse_payload(ShopifyCustomersRedact, body)
+        if other := _for_this_shop(redact, sender_domain):
+            return other
+        if redact.customer.id is None and redact.customer.email is None:
+            return Ignored(reason="the body names no customer")
         return [
             CustomerRedactEvent(
-                customer_id=str(customer["id"]) if customer.get("id") else None,
-                email=customer.get("email"),
-                order_ids=[str(o) for o in body.get("orders_to_redact") or []],
+                customer_id=redact.customer.id, email=redact.customer.email, order_ids=redact.orders_to_redact
             )
         ]
     if topic == "customers/data_request":
-        customer = obj(body.get("customer"))
-        request = obj(body.get("data_request"))
+        request = parse_payload(ShopifyCustomersDataRequest, body)
+        if other := _for_this_shop(request, sender_domain):
+            return other
         return [
             DataRequestEvent(
-                request_id=str(request.get("id") or body.get("shop_id") or "unknown"),
-                customer_id=str(customer["id"]) if customer.get("id") else None,
-                email=customer.get("email"),
-                order_ids=[str(o) for o in body.get("orders_requested") or []],
+                request_id=request.data_request.id,
+                customer_id=request.customer.id,
+                email=request.customer.email,
+                order_ids=request.orders_requested,
             )
         ]
     if topic == "shop/redact":
+        shop_request = parse_payload(ShopifyPrivacyRequest, body)
+        if other := _for_this_shop(shop_request, sender_domain):
+            return other
         return [ShopRedactEvent()]
-    if not topic:
-        raise errors.BadRequest("X-Shopify-Topic is missing", code="missing_topic")
     return Ignored(reason=f"topic {topic} is not used")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from chalicelib.webhooks.common import guest_customer_id
+from chalicelib.webhooks.common import MAX_AMOUNT, Instant, OptionalInstant, guest_customer_id
 from chalicelib.webhooks.events import (
+    MAX_CODE_LENGTH,
+    MAX_CODES,
     MAX_ITEMS,
+    MAX_LANDING_LENGTH,
     CustomerRedactEvent,
     Event,
     Item,
@@ -29,26 +31,28 @@ class GenericOrderData(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     total: Decimal = Field(ge=0, le=Decimal("100000000"))
-    created_at: datetime | None = None
-    landing_url: str | None = Field(default=None, max_length=4000)
-    discount_codes: list[str] = Field(default_factory=list, max_length=20)
+    created_at: OptionalInstant = None
+    landing_url: str | None = Field(default=None, max_length=MAX_LANDING_LENGTH)
+    discount_codes: list[Annotated[str, Field(max_length=MAX_CODE_LENGTH)]] = Field(
+        default_factory=list, max_length=MAX_CODES
+    )
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
-    amount: Decimal | None = Field(default=None, ge=0, description="refunded amount (order.refunded)")
+    amount: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT, description="refunded amount (order.refunded)")
     refund_id: str | None = Field(default=None, max_length=128)
 
 
 class GenericRedactData(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
-    customer_id: str | None = None
-    email: str | None = None
+    customer_id: str | None = Field(default=None, max_length=128)
+    email: str | None = Field(default=None, max_length=320)
 
 
 class GenericEnvelope(BaseModel):
     """The body of a generic webhook: `{"type", "timestamp", "data"}`."""
 
     type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled", "customer.redact"]
-    timestamp: datetime
+    timestamp: Instant
     data: dict[str, Any]
 
 
@@ -56,7 +60,7 @@ class GenericOrderEvent(BaseModel):
     """An order became known, was fulfilled, refunded or cancelled."""
 
     type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled"]
-    timestamp: datetime
+    timestamp: Instant
     data: GenericOrderData
 
 
@@ -64,7 +68,7 @@ class GenericRedactEvent(BaseModel):
     """Erase what is kept about one buyer."""
 
     type: Literal["customer.redact"]
-    timestamp: datetime
+    timestamp: Instant
     data: GenericRedactData
 
 
@@ -108,7 +112,6 @@ def to_events(body: dict[str, Any]) -> list[Event]:
             fulfilled_at=envelope.timestamp if envelope.type == "order.fulfilled" else None,
             cancelled_at=envelope.timestamp if envelope.type == "order.cancelled" else None,
             refunds=refunds,
-            source_version=envelope.timestamp.isoformat(),
         )
     ]
     events += [

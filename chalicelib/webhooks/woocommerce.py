@@ -1,114 +1,201 @@
-"""WooCommerce webhooks (REST API v3 payloads): topics to normalized events."""
+"""WooCommerce webhooks (REST API v3 payloads): typed models of orders and products, and their facts.
+
+An order's facts come from its body: `completed` status fulfils it, `cancelled` cancels it, refunds
+are the body's refund entries (or the whole total when the status is `refunded` and it lists none).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
-from chalicelib.webhooks.common import guest_customer_id, money, obj, optional_time, parse_time, text_id
-from chalicelib.webhooks.events import MAX_ITEMS, Event, Ignored, Item, OrderEvent, OrderSnapshot, ProductEvent
+from pydantic import Field
 
-FULFILLED = {"completed"}
-REVERSED = {"refunded", "cancelled"}
+from chalicelib import errors
+from chalicelib.webhooks.common import (
+    NULL_IS_EMPTY,
+    Amount,
+    Email,
+    Money,
+    OptionalId,
+    OptionalInstant,
+    Payload,
+    PersonName,
+    PlatformId,
+    Title,
+    full_name,
+    guest_customer_id,
+    parse_payload,
+)
+from chalicelib.webhooks.events import (
+    MAX_CODE_LENGTH,
+    MAX_CODES,
+    MAX_ITEMS,
+    MAX_LANDING_LENGTH,
+    MAX_URL_LENGTH,
+    Event,
+    Ignored,
+    Item,
+    OrderEvent,
+    OrderSnapshot,
+    ProductEvent,
+)
+
+FULFILLED = "completed"
+CANCELLED = "cancelled"
+REFUNDED = "refunded"
 ORDER_TOPICS = {"order.created", "order.updated", "order.restored"}
 PRODUCT_TOPICS = {"product.created", "product.updated"}
 LANDING_META_KEYS = ("_wc_order_attribution_session_entry", "_landing_page", "landing_page", "_proofloop_landing")
 REF_META_KEYS = ("ref", "_ref", "proofloop_ref", "_proofloop_ref", "referral")
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
-def _gmt(order: dict[str, Any], name: str) -> Any:
-    """WooCommerce sends local and *_gmt times; the _gmt one, without an offset, is UTC."""
-    value = order.get(f"{name}_gmt") or order.get(name)
-    return optional_time(value, name)
+class WooBilling(Payload):
+    email: Email = None
+    first_name: PersonName = ""
+    last_name: PersonName = ""
 
 
-def _meta(order: dict[str, Any]) -> dict[str, str]:
-    return {
-        str(m.get("key")): str(m.get("value"))
-        for m in order.get("meta_data") or []
-        if isinstance(m, dict) and isinstance(m.get("value"), (str, int))
-    }
+class WooMeta(Payload):
+    key: str | None = None
+    value: Any = None  # plugins keep anything here; only text and numbers are read
+
+    @property
+    def text(self) -> str | None:
+        if isinstance(self.value, bool) or not isinstance(self.value, (str, int, Decimal)):
+            return None
+        return str(self.value).strip() or None
 
 
-def _snapshot(order: dict[str, Any]) -> OrderSnapshot:
-    from pydantic import ValidationError
+class WooLineItem(Payload):
+    product_id: OptionalId = None  # 0 when the product was deleted: nothing to review
+    name: Title = ""
+    quantity: int = Field(default=1, ge=0, le=100_000)
+    price: Money = Decimal(0)
 
-    from chalicelib.http import validation_failed
 
-    order_id = text_id(order.get("id"), "id")
-    billing = obj(order.get("billing"))
-    email = billing.get("email") or None
-    name = " ".join(str(n) for n in (billing.get("first_name"), billing.get("last_name")) if n) or None
-    raw_customer = order.get("customer_id")
-    customer_id = (
-        text_id(raw_customer, "customer_id")
-        if raw_customer not in (None, "", 0, "0")
-        else guest_customer_id(email, order_id)
-    )
-    meta = _meta(order)
+class WooCoupon(Payload):
+    code: str | None = None
+
+
+class WooRefund(Payload):
+    id: PlatformId
+    total: Amount = Decimal(0)  # WooCommerce lists refunds as negative totals
+
+
+class WooOrder(Payload):
+    id: PlatformId
+    status: str = Field(min_length=1, max_length=64)
+    currency: Currency
+    total: Money
+    customer_id: OptionalId = None
+    billing: WooBilling | None = None
+    date_created: OptionalInstant = None
+    date_created_gmt: OptionalInstant = None
+    date_modified: OptionalInstant = None
+    date_modified_gmt: OptionalInstant = None
+    date_completed: OptionalInstant = None
+    date_completed_gmt: OptionalInstant = None
+    meta_data: Annotated[list[WooMeta], NULL_IS_EMPTY] = Field(default_factory=list)
+    line_items: Annotated[list[WooLineItem], NULL_IS_EMPTY] = Field(default_factory=list)
+    coupon_lines: Annotated[list[WooCoupon], NULL_IS_EMPTY] = Field(default_factory=list)
+    refunds: Annotated[list[WooRefund], NULL_IS_EMPTY] = Field(default_factory=list)
+
+    @property
+    def created(self) -> datetime:
+        """WooCommerce sends local and *_gmt times; the _gmt one, without an offset, is UTC."""
+        value = self.date_created_gmt or self.date_created
+        if value is None:
+            raise errors.ValidationFailed(
+                "date_created: required", details=[{"field": "date_created", "problem": "Field required"}]
+            )
+        return value
+
+    @property
+    def modified(self) -> datetime:
+        return self.date_modified_gmt or self.date_modified or self.created
+
+    @property
+    def completed(self) -> datetime | None:
+        return self.date_completed_gmt or self.date_completed
+
+
+class WooImage(Payload):
+    src: str | None = None
+
+
+class WooProduct(Payload):
+    id: PlatformId
+    name: Title  # every product has one; a body without it is not a product
+    permalink: str | None = None
+    images: Annotated[list[WooImage], NULL_IS_EMPTY] = Field(default_factory=list)
+    date_modified: OptionalInstant = None
+    date_modified_gmt: OptionalInstant = None
+
+
+def _snapshot(order: WooOrder) -> OrderSnapshot:
+    billing = order.billing or WooBilling()
+    meta = {m.key: text for m in order.meta_data if m.key and (text := m.text)}
     landing = next((meta[k] for k in LANDING_META_KEYS if meta.get(k)), None)
-    codes = [str(c.get("code", "")).strip() for c in order.get("coupon_lines") or [] if isinstance(c, dict)]
-    codes += [meta[k].strip() for k in REF_META_KEYS if meta.get(k)]
-    items = [
-        Item(
-            product_id=text_id(line["product_id"], "line_items.product_id"),
-            title=str(line.get("name") or "")[:300],
-            quantity=int(line.get("quantity") or 1),
-            price=money(line.get("price") or 0, "line_items.price"),
+    codes = [c.code or "" for c in order.coupon_lines] + [meta[k] for k in REF_META_KEYS if meta.get(k)]
+    return OrderSnapshot(
+        order_id=order.id,
+        customer_id=order.customer_id or guest_customer_id(billing.email, order.id),
+        email=billing.email,
+        name=full_name(billing.first_name, billing.last_name),
+        currency=order.currency,
+        total=order.total,
+        created_at=order.created,
+        landing_url=landing if landing and len(landing) <= MAX_LANDING_LENGTH else None,
+        codes=[c for c in codes if c and len(c) <= MAX_CODE_LENGTH][:MAX_CODES],
+        items=[
+            Item(product_id=line.product_id, title=line.name, quantity=line.quantity, price=line.price)
+            for line in order.line_items[:MAX_ITEMS]
+            if line.product_id is not None
+        ],
+    )
+
+
+def _order_event(order: WooOrder) -> OrderEvent:
+    snapshot = _snapshot(order)
+    status = order.status.lower()
+    refunds = {r.id: abs(r.total) for r in order.refunds if r.total}
+    if status == REFUNDED and not refunds:
+        refunds = {f"status-refunded-{snapshot.order_id}": snapshot.total}
+    return OrderEvent(
+        order_id=snapshot.order_id,
+        occurred_at=order.modified,
+        snapshot=snapshot,
+        fulfilled_at=(order.completed or order.modified) if status == FULFILLED else None,
+        cancelled_at=order.modified if status == CANCELLED else None,
+        refunds=refunds,
+    )
+
+
+def _product_event(product: WooProduct) -> ProductEvent:
+    changed = product.date_modified_gmt or product.date_modified
+    if changed is None:
+        raise errors.ValidationFailed(
+            "date_modified: required", details=[{"field": "date_modified", "problem": "Field required"}]
         )
-        for line in (order.get("line_items") or [])[:MAX_ITEMS]
-        if isinstance(line, dict) and line.get("product_id") not in (None, "", 0)
-    ]
-    try:
-        return OrderSnapshot(
-            order_id=order_id,
-            customer_id=customer_id,
-            email=email,
-            name=name,
-            currency=str(order.get("currency") or ""),
-            total=money(order.get("total", "0"), "total"),
-            created_at=_gmt(order, "date_created") or parse_time(None, "date_created"),
-            landing_url=landing,
-            codes=[c for c in codes if c][:20],
-            items=items,
-        )
-    except ValidationError as exc:
-        raise validation_failed(exc) from None
+    image = next((i.src for i in product.images if i.src), None)
+    permalink = product.permalink or None
+    return ProductEvent(
+        product_id=product.id,
+        title=product.name,
+        url=permalink if permalink and len(permalink) <= MAX_URL_LENGTH else None,
+        image_url=image if image and len(image) <= MAX_URL_LENGTH else None,
+        updated_at=changed,
+    )
 
 
 def to_events(topic: str, body: dict[str, Any]) -> list[Event] | Ignored:
+    """The normalized events one WooCommerce delivery stands for."""
     topic = topic.strip().lower()
     if topic in ORDER_TOPICS:
-        snapshot = _snapshot(body)
-        status = str(body.get("status") or "").lower()
-        modified = _gmt(body, "date_modified") or snapshot.created_at
-        completed = _gmt(body, "date_completed")
-        refunds = {
-            text_id(r["id"], "refunds.id"): abs(money(r.get("total", "0"), "refunds.total"))
-            for r in body.get("refunds") or []
-            if isinstance(r, dict) and r.get("id") not in (None, "")
-        }
-        if status == "refunded" and not refunds:
-            refunds = {f"status-refunded-{snapshot.order_id}": snapshot.total}
-        return [
-            OrderEvent(
-                order_id=snapshot.order_id,
-                occurred_at=modified,
-                snapshot=snapshot,
-                fulfilled_at=(completed or modified) if status in FULFILLED else None,
-                cancelled_at=modified if status == "cancelled" else None,
-                refunds=refunds,
-                source_version=str(body.get("date_modified_gmt") or body.get("date_modified") or ""),
-            )
-        ]
+        return [_order_event(parse_payload(WooOrder, body))]
     if topic in PRODUCT_TOPICS:
-        images = [i for i in body.get("images") or [] if isinstance(i, dict) and i.get("src")]
-        return [
-            ProductEvent(
-                product_id=text_id(body.get("id"), "id"),
-                title=str(body.get("name") or "")[:300],
-                url=body.get("permalink") or None,
-                image_url=images[0]["src"] if images else None,
-                updated_at=_gmt(body, "date_modified") or parse_time(None, "date_modified"),
-            )
-        ]
+        return [_product_event(parse_payload(WooProduct, body))]
     return Ignored(reason=f"topic {topic or '(none)'} is not used")

@@ -222,7 +222,7 @@ def test_product_update_keeps_its_page_on_the_home_domain_and_its_picture(store,
 def test_customer_redact_erases_personal_data_and_keeps_counts(store, table):
     store.send("orders/fulfilled", fulfilled(fixture("shopify_order.json")))
     before = totals(table, store.shop_id)
-    response = store.send("customers/redact", fixture("shopify_customers_redact.json"))
+    response = store.send("customers/redact", store.privacy_body("shopify_customers_redact.json"))
     assert response.status_code == 200
     order = order_item(table, store.shop_id, ORDER_ID)
     assert "email" not in order and "name" not in order and "landing_url" not in order
@@ -237,11 +237,11 @@ def test_data_request_is_recorded_once_and_the_data_is_assembled(store, table):
 
     store.send("orders/create", fixture("shopify_order.json"))
     assert (
-        store.send("customers/data_request", fixture("shopify_customers_data_request.json")).json["status"]
+        store.send("customers/data_request", store.privacy_body("shopify_customers_data_request.json")).json["status"]
         == "accepted"
     )
     assert (
-        store.send("customers/data_request", fixture("shopify_customers_data_request.json")).json["status"]
+        store.send("customers/data_request", store.privacy_body("shopify_customers_data_request.json")).json["status"]
         == "duplicate"
     )
     data = customer_data(table, store.shop_id, CUSTOMER_ID)
@@ -253,7 +253,7 @@ def test_shop_redact_is_deferred_then_erases_every_customer(store, table):
     from chalicelib.privacy import run_shop_redactions
 
     store.send("orders/create", fixture("shopify_order.json"))
-    assert store.send("shop/redact", fixture("shopify_shop_redact.json")).json["status"] == "accepted"
+    assert store.send("shop/redact", store.privacy_body("shopify_shop_redact.json")).json["status"] == "accepted"
     assert "email" in order_item(table, store.shop_id, ORDER_ID)  # nothing slow inside the webhook
     assert run_shop_redactions(table) == 1
     assert "email" not in order_item(table, store.shop_id, ORDER_ID)
@@ -262,7 +262,7 @@ def test_shop_redact_is_deferred_then_erases_every_customer(store, table):
 
 def test_owner_reads_data_requests_and_the_customers_data(store, api):
     store.send("orders/create", fixture("shopify_order.json"))
-    store.send("customers/data_request", fixture("shopify_customers_data_request.json"))
+    store.send("customers/data_request", store.privacy_body("shopify_customers_data_request.json"))
     listed = api.request("GET", f"/shops/{store.shop_id}/data-requests", token=store.api_key)
     assert listed.status_code == 200
     assert listed.json["data_requests"][0]["customer_id"] == CUSTOMER_ID
@@ -277,6 +277,6 @@ def test_an_owner_edit_after_shop_redact_keeps_the_pending_erasure(store, api, t
     from chalicelib.privacy import run_shop_redactions
 
     store.send("orders/create", fixture("shopify_order.json"))
-    store.send("shop/redact", fixture("shopify_shop_redact.json"))
+    store.send("shop/redact", store.privacy_body("shopify_shop_redact.json"))
     assert api.request("PATCH", f"/shops/{store.shop_id}", {"name": "Renamed"}, token=store.api_key).status_code == 200
     assert run_shop_redactions(table) == 1

@@ -32,6 +32,10 @@ class ShopifyStore:
         self.shop_id = body["shop_id"]
         self.domain = body["domains"][0]
 
+    def privacy_body(self, name: str) -> dict[str, Any]:
+        """A privacy webhook fixture as Shopify would send it to this shop: naming this shop's domain."""
+        return {**signers.fixture(name), "shop_domain": self.domain}
+
     def send(
         self,
         topic: str,
