@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.config import get_settings
+from chalicelib.store import keys
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -23,6 +24,9 @@ RETRYABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+
+
+BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem takes at most 100 keys a request
 
 
 class ConditionFailed(Exception):
@@ -93,7 +97,14 @@ class Table:
         return deserialize(item) if item else None
 
     def get_many(self, key_list: list[dict[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
-        """BatchGetItem, following UnprocessedKeys until every key is answered."""
+        """BatchGetItem in requests of at most 100 distinct keys, each followed until every key is answered."""
+        distinct = list({(k[keys.PK], k[keys.SK]): k for k in key_list}.values())
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(distinct), BATCH_GET_LIMIT):
+            found.extend(self._get_batch(distinct[start : start + BATCH_GET_LIMIT], consistent))
+        return found
+
+    def _get_batch(self, key_list: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
         if not key_list:
             return []
         request: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in key_list], "ConsistentRead": consistent}}
@@ -228,8 +239,6 @@ class Table:
         consistent: bool = False,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """One page of one partition; returns the items and the raw next-page key."""
-        from chalicelib.store import keys
-
         pk_name, sk_name = {
             None: (keys.PK, keys.SK),
             keys.GSI1: (keys.GSI1PK, keys.GSI1SK),
