@@ -29,12 +29,60 @@ WOO_BODIES = {
 
 # The fields the adapters read: most mutations land on one of these (or inside one), the rest anywhere.
 READ_FIELDS = frozenset(
-    "id order_id email contact_email customer first_name last_name currency presentment_currency total_price "
-    "created_at updated_at cancelled_at fulfillment_status fulfillments status refunds transactions kind amount "
-    "landing_site discount_codes code note_attributes name value line_items product_id title quantity price handle "
-    "image images src shop_domain orders_to_redact orders_requested data_request total customer_id billing "
-    "date_created date_created_gmt date_modified date_modified_gmt date_completed date_completed_gmt meta_data key "
-    "coupon_lines permalink".split()
+    [
+        "id",
+        "order_id",
+        "email",
+        "contact_email",
+        "customer",
+        "first_name",
+        "last_name",
+        "currency",
+        "presentment_currency",
+        "total_price",
+        "created_at",
+        "updated_at",
+        "cancelled_at",
+        "fulfillment_status",
+        "fulfillments",
+        "status",
+        "refunds",
+        "transactions",
+        "kind",
+        "amount",
+        "landing_site",
+        "discount_codes",
+        "code",
+        "note_attributes",
+        "name",
+        "value",
+        "line_items",
+        "product_id",
+        "title",
+        "quantity",
+        "price",
+        "handle",
+        "image",
+        "images",
+        "src",
+        "shop_domain",
+        "orders_to_redact",
+        "orders_requested",
+        "data_request",
+        "total",
+        "customer_id",
+        "billing",
+        "date_created",
+        "date_created_gmt",
+        "date_modified",
+        "date_modified_gmt",
+        "date_completed",
+        "date_completed_gmt",
+        "meta_data",
+        "key",
+        "coupon_lines",
+        "permalink",
+    ]
 )
 
 json_scalars = (
@@ -90,3 +138,23 @@ def mutated_delivery(draw: Any, bodies: dict[str, str], order_ids: tuple[str, ..
         where = draw(st.sampled_from(read if read and draw(st.integers(0, 3)) else everywhere))
         body = replaced(body, where, draw(json_values), delete=draw(st.integers(0, 5)) == 0)
     return topic, body
+
+
+def consistent(table: Any, shop_id: str, items: list[Any]) -> None:
+    """The day counters say exactly what the order and customer items say: nothing counted twice or lost."""
+    from chalicelib.store import aggregates
+    from chalicelib.store.table import deserialize
+
+    stored = [deserialize(i) for i in items]
+    orders = [i for i in stored if i.get("type") == "order" and i.get("shop_id") == shop_id and i.get("known")]
+    customers = [i for i in stored if i.get("type") == "customer" and i.get("shop_id") == shop_id]
+    counted: dict[str, Any] = {}
+    for day in aggregates.read_days(table, shop_id, "1990-01-01", "2200-12-31").values():
+        for name, value in day.items():
+            counted[name] = counted.get(name, 0) + value
+    assert all(value >= 0 for value in counted.values()), counted
+    assert counted.get("orders", 0) == len(orders), counted
+    assert counted.get("customers", 0) == len(customers), counted
+    assert counted.get("fulfilled_orders", 0) == sum(1 for o in orders if o.get("fulfilled_at")), counted
+    assert counted.get("cancelled_orders", 0) == sum(1 for o in orders if o.get("cancelled_at")), counted
+    assert counted.get("refunds", 0) == sum(len(o.get("refunds") or {}) for o in orders), counted

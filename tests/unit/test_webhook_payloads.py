@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.payload_mutations import SHOPIFY_BODIES, WOO_BODIES, mutated_delivery
+from tests.payload_mutations import SHOPIFY_BODIES, WOO_BODIES, consistent, mutated_delivery
 from tests.signers import fixture
 from tests.unit.test_webhook_facts import everything
-from tests.unit.webhook_support import ShopifyStore, WooStore, totals
+from tests.unit.webhook_support import ShopifyStore, WooStore
 
 SHOPIFY_ORDER_IDS = ("5839274650112", "5839274650113")
 WOO_ORDER_IDS = ("7321", "7322")
@@ -220,22 +220,6 @@ PROPERTY = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def consistent(table: Any, shop_id: str, items: list[Any]) -> None:
-    """The day counters say exactly what the order and customer items say: nothing counted twice or lost."""
-    from chalicelib.store.table import deserialize
-
-    stored = [deserialize(i) for i in items]
-    orders = [i for i in stored if i.get("type") == "order" and i.get("shop_id") == shop_id and i.get("known")]
-    customers = [i for i in stored if i.get("type") == "customer" and i.get("shop_id") == shop_id]
-    counted = totals(table, shop_id)
-    assert all(value >= 0 for value in counted.values()), counted
-    assert counted.get("orders", 0) == len(orders), counted
-    assert counted.get("customers", 0) == len(customers), counted
-    assert counted.get("fulfilled_orders", 0) == sum(1 for o in orders if o.get("fulfilled_at")), counted
-    assert counted.get("cancelled_orders", 0) == sum(1 for o in orders if o.get("cancelled_at")), counted
-    assert counted.get("refunds", 0) == sum(len(o.get("refunds") or {}) for o in orders), counted
 
 
 def check_answer(api: Any, table: Any, shop_id: str, key: str, response: Any, before: list[Any]) -> None:
