@@ -1,7 +1,10 @@
 """Privacy requests: erase a customer's personal data, answer a data request, erase a whole shop.
 
-Counts stay right: aggregates never held personal data, so erasing names, emails, landing URLs
-and keyed hashes changes no number in any report.
+A customer's name, email and email hash live on their record, their orders (with the landing URL and
+the codes they typed), the author of their reviews and their share code. Erasure rewrites those items
+and nothing else: counters never held personal data, so every number in every report stays exact, the
+reviews stay published and the share link keeps working and counting. Outbound events carry ids,
+ratings and review text only, never a name or an email, so waiting events need no rewrite.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ if TYPE_CHECKING:
     from chalicelib.webhooks.events import CustomerRedactEvent, DataRequestEvent, Event
 
 SHOP_REDACT_INDEX = "SHOPREDACT"
+CUSTOMER_REDACT_INDEX = "CUSTREDACT"  # sparse GSI1 partition: customer erasures the due work finishes
 ANONYMOUS = "Anonymous"
+TRANSACT_LIMIT = 100  # actions in one TransactWriteItems
+ORDER_PAGE = 100  # orders read (one BatchGet) and erased (one transaction) at a time
+# A webhook erases inline for this long, then leaves the rest of a customer's orders to the due work:
+# Shopify waits 5 s for an answer. The record, reviews and share code always go first, inline.
+INLINE_SECONDS = 2.0
 
 
 def _customer_id(customer_id: str | None, email: str | None) -> str | None:
@@ -37,42 +46,139 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def redact_order(table: Table, shop_id: str, order_id: str) -> None:
-    """Erase an order's personal data; dropping its due-index keys means no request goes out."""
-    with suppress(ConditionFailed):  # an order we never stored has nothing to erase
-        table.update(
-            keys.order_key(shop_id, order_id),
-            "REMOVE email, #n, landing_url, GSI1PK, GSI1SK SET redacted = :t",
-            names={"#n": "name"},
-            values={":t": True},
-            condition="attribute_exists(PK)",
-        )
+def _order_erasure_op(table: Table, shop_id: str, order_id: str) -> dict[str, Any]:
+    """Forget who placed the order. Dropping its due-index keys means no request goes out; the version
+    moves so a delivery planned from the order as it was (intake's conditional Put) is re-planned."""
+    return table.update_op(
+        keys.order_key(shop_id, order_id),
+        "REMOVE email, #n, landing_url, codes, GSI1PK, GSI1SK SET redacted = :t ADD version :one",
+        names={"#n": "name"},
+        values={":t": True, ":one": 1},
+        condition="attribute_exists(PK)",
+    )
 
 
-def redact_customer(table: Table, shop_id: str, customer_id: str, extra_orders: list[str] | None = None) -> int:
-    """Erase one customer's personal data; returns how many orders were touched."""
-    customer = table.get(keys.customer_key(shop_id, customer_id), consistent=True)
-    order_ids = set(extra_orders or [])
-    if customer:
-        order_ids |= set(customer.get("order_ids") or ())
-    for order_id in sorted(order_ids):
-        redact_order(table, shop_id, order_id)
-    for review_id in sorted((customer or {}).get("review_ids") or ()):
-        # The review stays published; only who wrote it is forgotten.
-        with suppress(ConditionFailed):
-            table.update(
-                keys.review_key(shop_id, review_id),
-                "SET author = :a",
-                values={":a": ANONYMOUS},
+def _order_needs_erasure(order: dict[str, Any]) -> bool:
+    personal = ("email", "name", "landing_url", "codes", keys.GSI1PK)
+    return not order.get("redacted") or any(field in order for field in personal)
+
+
+def _write(table: Table, operations: list[dict[str, Any]]) -> None:
+    """Erasure updates, up to 100 to a request (DynamoDB has no batched UpdateItem). Each update stands
+    alone, so a batch refused for one item (changed meanwhile, busy) is written one update at a time."""
+    from chalicelib.store.table import TransactionConflict
+
+    for start in range(0, len(operations), TRANSACT_LIMIT):
+        batch = operations[start : start + TRANSACT_LIMIT]
+        try:
+            table.transact(batch)
+        except (ConditionFailed, TransactionConflict):
+            for operation in batch:
+                with suppress(ConditionFailed):  # gone meanwhile: nothing left to erase there
+                    table.apply(operation)
+
+
+def _profile_operations(
+    table: Table, shop_id: str, customer_id: str, customer: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """What anyone can see first: the customer's record, the author of their reviews, their share link."""
+    from chalicelib.sharing.codes import code_erasure_op, code_needs_erasure
+
+    if customer is None:
+        return []
+    ops = []
+    if not customer.get("redacted") or "name" in customer or "email_hash" in customer:
+        ops.append(
+            table.update_op(
+                keys.customer_key(shop_id, customer_id),
+                "REMOVE email_hash, #n SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)",
+                names={"#n": "name"},
+                values={":t": True, ":now": _now()},
                 condition="attribute_exists(PK)",
             )
+        )
+    wanted = [keys.review_key(shop_id, r) for r in sorted(customer.get("review_ids") or ())]
+    if customer.get("share_code"):
+        wanted.append(keys.code_key(str(customer["share_code"])))
+    for item in table.get_many(wanted, consistent=True) if wanted else []:
+        if item.get("type") == "review" and item.get("author") != ANONYMOUS:
+            # The review stays published and counted; only who wrote it is forgotten.
+            ops.append(
+                table.update_op(
+                    keys.review_key(shop_id, item["review_id"]),
+                    "SET author = :a",
+                    values={":a": ANONYMOUS},
+                    condition="attribute_exists(PK)",
+                )
+            )
+        elif item.get("type") == "code" and item.get("customer_id") == customer_id and code_needs_erasure(item):
+            ops.append(code_erasure_op(table, item["code"]))
+    return ops
+
+
+def redact_customer(
+    table: Table,
+    shop_id: str,
+    customer_id: str,
+    extra_orders: list[str] | None = None,
+    budget: Budget | None = None,
+) -> int:
+    """Erase one customer's personal data from every item that holds it; returns how many items changed.
+
+    Idempotent and safe to repeat after a failure at any point: each item is read first and written
+    only while it still holds something to erase, and the customer's record keeps the ids of their
+    orders, reviews and share code. Counters are never touched. When the budget runs out the customer
+    is put on the CUSTREDACT index with the orders left, and the due work goes on from there.
+    """
+    budget = budget or Budget.unlimited()
+    customer = table.get(keys.customer_key(shop_id, customer_id), consistent=True)
+    order_ids = sorted(
+        set(extra_orders or ())
+        | set((customer or {}).get("order_ids") or ())
+        | set((customer or {}).get("erase_orders") or ())
+    )
+    operations = _profile_operations(table, shop_id, customer_id, customer)
+    changed = 0
+    for start in range(0, max(len(order_ids), 1), ORDER_PAGE):
+        page = order_ids[start : start + ORDER_PAGE]
+        if start and budget.spent():
+            _defer(table, shop_id, customer_id, order_ids[start:])
+            return changed
+        orders = table.get_many([keys.order_key(shop_id, o) for o in page], consistent=True) if page else []
+        operations += [
+            _order_erasure_op(table, shop_id, o["order_id"])
+            for o in sorted(orders, key=lambda o: o["order_id"])
+            if o.get("type") == "order" and _order_needs_erasure(o)
+        ]
+        _write(table, operations)
+        changed += len(operations)
+        operations = []
+    if customer and keys.GSI1PK in customer:
+        table.update(keys.customer_key(shop_id, customer_id), "REMOVE GSI1PK, GSI1SK, erase_orders")
+        changed += 1
+    return changed
+
+
+def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -> None:
+    from chalicelib.observability import logger
+
     table.update(
         keys.customer_key(shop_id, customer_id),
-        "REMOVE email_hash, #n SET redacted = :t, redacted_at = :now, #ty = :ty, shop_id = :s, customer_id = :c",
-        names={"#n": "name", "#ty": "type"},
-        values={":t": True, ":now": _now(), ":ty": "customer", ":s": shop_id, ":c": customer_id},
+        "SET GSI1PK = :idx, GSI1SK = :sk, redacted = :t, redacted_at = if_not_exists(redacted_at, :now), "
+        "#ty = :ty, shop_id = :s, customer_id = :c ADD erase_orders :left",
+        names={"#ty": "type"},
+        values={
+            ":idx": CUSTOMER_REDACT_INDEX,
+            ":sk": f"{shop_id}#{customer_id}",
+            ":t": True,
+            ":now": _now(),
+            ":ty": "customer",
+            ":s": shop_id,
+            ":c": customer_id,
+            ":left": set(order_ids),
+        },
     )
-    return len(order_ids)
+    logger.info("customer erasure continues in the due work", extra={"shop_id": shop_id, "orders_left": len(order_ids)})
 
 
 def record_data_request(table: Table, shop: Shop, event: DataRequestEvent) -> str:
@@ -100,12 +206,24 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
         return None
     order_ids = sorted(customer.get("order_ids") or ())
     orders = table.get_many([keys.order_key(shop_id, o) for o in order_ids]) if order_ids else []
-    hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, "version", "type", "shop_id"}
+    wanted = [keys.review_key(shop_id, r) for r in sorted(customer.get("review_ids") or ())]
+    if customer.get("share_code"):
+        wanted.append(keys.code_key(str(customer["share_code"])))
+    theirs = table.get_many(wanted) if wanted else []
+    hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
 
     def clean(item: dict[str, Any]) -> dict[str, Any]:
         return {k: (sorted(v) if isinstance(v, set) else v) for k, v in item.items() if k not in hidden}
 
-    return {"customer": clean(customer), "orders": [clean(o) for o in sorted(orders, key=lambda o: o["order_id"])]}
+    code = next((i for i in theirs if i.get("type") == "code" and i.get("customer_id") == customer_id), None)
+    return {
+        "customer": clean(customer),
+        "orders": [clean(o) for o in sorted(orders, key=lambda o: o["order_id"])],
+        "reviews": [
+            clean(r) for r in sorted(theirs, key=lambda r: r.get("review_id", "")) if r.get("type") == "review"
+        ],
+        "share_code": clean(code) if code else None,
+    }
 
 
 def request_shop_redaction(table: Table, shop: Shop) -> str:
@@ -123,9 +241,10 @@ def request_shop_redaction(table: Table, shop: Shop) -> str:
 
 
 def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget | None = None) -> int:
-    """Due work: erase the customers of shops that asked, a bounded number per run."""
+    """Due work: finish customer erasures a webhook left part-done, then erase the customers of shops
+    that asked, a bounded number per run."""
     budget = budget or Budget.unlimited()
-    done = 0
+    done = _finish_customer_redactions(table, budget)
     shops, _ = table.query(SHOP_REDACT_INDEX, index=keys.GSI1, limit=10)
     for shop in shops:
         shop_id = shop["shop_id"]
@@ -136,7 +255,7 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
                 if not customer.get("redacted"):
                     if budget.spent():
                         return done
-                    redact_customer(table, shop_id, customer["customer_id"])
+                    redact_customer(table, shop_id, customer["customer_id"], budget=budget)
                     done += 1
             if cursor is None:
                 table.update(
@@ -146,13 +265,27 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
     return done
 
 
+def _finish_customer_redactions(table: Table, budget: Budget) -> int:
+    done = 0
+    cursor = None
+    while True:
+        waiting, cursor = table.query(CUSTOMER_REDACT_INDEX, index=keys.GSI1, limit=50, cursor=cursor)
+        for customer in waiting:
+            if budget.spent():
+                return done
+            redact_customer(table, customer["shop_id"], customer["customer_id"], budget=budget)
+            done += 1
+        if cursor is None:
+            return done
+
+
 def apply_privacy_event(table: Table, shop: Shop, event: Event) -> str:
     if event.kind == "customer_redact":
         redact: CustomerRedactEvent = event
         customer_id = _customer_id(redact.customer_id, redact.email)
         if customer_id is None:
             return "ignored"
-        redact_customer(table, shop.shop_id, customer_id, redact.order_ids)
+        redact_customer(table, shop.shop_id, customer_id, redact.order_ids, budget=Budget(INLINE_SECONDS))
         return "applied"
     if event.kind == "data_request":
         return record_data_request(table, shop, event)
