@@ -13,7 +13,7 @@ from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys
 from chalicelib.store.shops import Shop
-from chalicelib.store.table import ConditionFailed
+from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
 if TYPE_CHECKING:
     from chalicelib.models import ReviewSubmission
@@ -138,8 +138,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             sets.append("first_happy_day = if_not_exists(first_happy_day, :day)")
             if first_happy:
                 guards.append("attribute_not_exists(first_happy_day)")
-        ops = [
-            table.put_op(review, "attribute_not_exists(PK)"),
+        ops: list[Operation | NamedOperation] = [
+            ("review", table.put_op(review, "attribute_not_exists(PK)")),
             table.update_op(
                 keys.order_key(shop.shop_id, order["order_id"]),
                 "SET reviewed_at = if_not_exists(reviewed_at, :now) ADD reviewed_products :p",
@@ -167,7 +167,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
         try:
             table.transact(ops)
         except ConditionFailed as exc:
-            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+            if exc.failed("review"):
                 stored = table.get(keys.review_key(shop.shop_id, rid), consistent=True)
                 if stored and _same_review(stored, submission):
                     # The same submission again (a retry after a lost answer or a failure after the

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
+from chalicelib.privacy import ANONYMOUS
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -68,24 +69,50 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
         try:
             table.transact(
                 [
-                    table.put_op(item, "attribute_not_exists(PK)"),
-                    table.update_op(
-                        keys.customer_key(shop.shop_id, customer["customer_id"]),
-                        "SET share_code = :c",
-                        values={":c": code},
-                        condition="attribute_not_exists(share_code)",
+                    ("code", table.put_op(item, "attribute_not_exists(PK)")),
+                    (
+                        "customer",
+                        table.update_op(
+                            keys.customer_key(shop.shop_id, customer["customer_id"]),
+                            "SET share_code = :c",
+                            values={":c": code},
+                            condition="attribute_not_exists(share_code)",
+                        ),
                     ),
                 ]
             )
             return code
         except ConditionFailed as exc:
-            if len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
+            if exc.failed("customer"):
                 # A concurrent happy review made the code first: use theirs.
                 current = table.get(keys.customer_key(shop.shop_id, customer["customer_id"]), consistent=True)
                 if current and current.get("share_code"):
                     return str(current["share_code"])
             # Otherwise the random code was taken (astronomically rare): draw again.
     raise errors.RetryLater("could not make a share code; try again")
+
+
+NEUTRAL_REVIEWER = "A customer"
+
+
+def reviewer_label(item: dict[str, Any]) -> str:
+    """Who the link's preview says rated the product: never a customer whose data was erased."""
+    author = str(item.get("author") or "")
+    return NEUTRAL_REVIEWER if item.get("redacted") or author in ("", ANONYMOUS) else author
+
+
+def code_needs_erasure(item: dict[str, Any]) -> bool:
+    return not item.get("redacted") or "author" in item or "email_hash" in item
+
+
+def code_erasure_op(table: Table, code: str) -> dict[str, Any]:
+    """Forget whose code it is (their name and email hash); it keeps working, counting and crediting."""
+    return table.update_op(
+        keys.code_key(code),
+        "REMOVE author, email_hash SET redacted = :t",
+        values={":t": True},
+        condition="attribute_exists(PK)",
+    )
 
 
 def share_offer(code: str) -> dict[str, Any]:
