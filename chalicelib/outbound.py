@@ -4,16 +4,24 @@ Events are written as items in the same transaction as the fact they report (a t
 outbox), so an event exists exactly when its fact does. The due work delivers them; a delivery that
 fails is tried again with exponential backoff, up to MAX_ATTEMPTS, and the receiver deduplicates by
 `webhook-id` as the spec asks.
+
+A delivery resolves the receiver's host once, refuses it unless every address is public, and connects
+to that very address (TLS still verifies the name): a second lookup cannot rebind it to an internal
+address, and redirects are never followed.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
@@ -22,13 +30,26 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    import http.client
+
     from chalicelib.store.shops import Shop
     from chalicelib.store.table import Table
+
+# (host, port) -> the addresses it resolves to; tests pass their own instead of asking DNS.
+Resolver = Callable[[str, int], Iterable[str]]
 
 EVENT_TYPES = ("review.published", "share.recorded", "referral.confirmed", "referral.reversed")
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
 KEEP_SECONDS = 7 * 86400
+TIMEOUT_SECONDS = 5
+EXHAUSTED_METRIC = "OutboundDeliveriesExhausted"
+# Not reachable from the internet, yet not all flagged by Python 3.11's ipaddress: shared address space
+# (CGNAT), IETF protocol assignments, benchmarking, and NAT64 prefixes that can embed any IPv4 address.
+NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in ("100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "64:ff9b::/96", "64:ff9b:1::/48")
+)
 
 
 def _iso(value: datetime) -> str:
@@ -62,41 +83,104 @@ def event_op(table: Table, shop: Shop, event_type: str, data: dict[str, Any]) ->
     return table.put_op(item)
 
 
-def check_url(url: str, allow_loopback: bool) -> str:
-    """Only https to a public host (http to loopback in development): no requests into private networks."""
-    import ipaddress
+@dataclass(frozen=True)
+class Destination:
+    """Where one delivery goes: the URL's name (for Host, SNI and the certificate) and the address to dial."""
+
+    scheme: str
+    host: str
+    port: int
+    target: str  # path and query
+    address: str
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    """The system resolver; the module's seam for tests (never a real lookup in tests)."""
     import socket
+
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def _unwrapped(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global unicast address: no private, loopback, link-local, multicast, reserved or shared space."""
+    address = _unwrapped(address)
+    if (
+        not address.is_global
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or any(address in network for network in NOT_PUBLIC if network.version == address.version)
+    ):
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_site_local:
+            return False
+        # 6to4 and Teredo carry an IPv4 address that a relay would reach for us.
+        embedded = [address.sixtofour, *(address.teredo or ())]
+        return all(is_public(inner) for inner in embedded if inner is not None)
+    return True
+
+
+def resolve_destination(url: str, allow_loopback: bool, resolve: Resolver | None = None) -> Destination:
+    """Resolve the host once and pin one of its addresses; every address must be public (or, in a local
+    run, all loopback, where plain http is allowed too). Raises ValidationFailed otherwise."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if not host or parts.username or parts.password:
+    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
         raise errors.ValidationFailed("url must be an absolute http(s) URL without credentials", code="invalid_url")
     try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except (socket.gaierror, UnicodeError):
-        raise errors.ValidationFailed(f"cannot resolve {host}", code="invalid_url") from None
-    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
-    if allow_loopback and all(a.is_loopback for a in addresses):
-        if parts.scheme not in ("http", "https"):
-            raise errors.ValidationFailed("url must be http(s)", code="invalid_url")
-        return url
-    if parts.scheme != "https":
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise errors.ValidationFailed("url has an invalid port", code="invalid_url") from None
+    if parts.scheme != "https" and not allow_loopback:
         raise errors.ValidationFailed("url must be https", code="invalid_url")
-    if any(not a.is_global for a in addresses):
-        raise errors.ValidationFailed("url must point at a public address", code="invalid_url")
+    try:
+        found = [ipaddress.ip_address(host)]  # a literal address needs no lookup
+    except ValueError:
+        try:
+            found = [ipaddress.ip_address(a) for a in (resolve or resolve_addresses)(host, port)]
+        except (OSError, UnicodeError, ValueError):
+            raise errors.ValidationFailed(f"cannot resolve {host}", code="invalid_url") from None
+    addresses = [_unwrapped(a) for a in found]
+    if not addresses:
+        raise errors.ValidationFailed(f"cannot resolve {host}", code="invalid_url")
+    local = allow_loopback and all(a.is_loopback for a in addresses)
+    if not local:
+        if parts.scheme != "https":
+            raise errors.ValidationFailed("url must be https", code="invalid_url")
+        if not all(is_public(a) for a in addresses):
+            raise errors.ValidationFailed("url must point at a public address", code="invalid_url")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return Destination(parts.scheme, host, port, target, str(addresses[0]))
+
+
+def check_url(url: str, allow_loopback: bool, resolve: Resolver | None = None) -> str:
+    """Only https to a public host (http to loopback in development): no requests into private networks."""
+    resolve_destination(url, allow_loopback, resolve)
     return url
 
 
-def register(table: Table, shop: Shop, url: str, events: list[str]) -> dict[str, Any]:
+def register(table: Table, shop: Shop, url: str, events: list[str], resolve: Resolver | None = None) -> dict[str, Any]:
     from dataclasses import replace
 
     from chalicelib.config import get_settings
     from chalicelib.store.shops import replace_shop
 
-    check_url(url, allow_loopback=get_settings().is_dev)
+    check_url(url, allow_loopback=get_settings().is_dev, resolve=resolve)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     outbound = {"url": url, "events": sorted(set(events)), "secret": secret}
     replace_shop(table, shop, replace(shop, outbound=outbound, version=shop.version + 1))
@@ -111,36 +195,68 @@ def unregister(table: Table, shop: Shop) -> None:
     replace_shop(table, shop, replace(shop, outbound=None, version=shop.version + 1))
 
 
-def _post(url: str, secret: str, event_id: str, body: bytes) -> int:
-    import urllib.request
+@lru_cache(maxsize=1)
+def _pinned_connection_class() -> Callable[[Destination, float], http.client.HTTPConnection]:
+    """Built on first use: http.client and ssl cost ~25 ms to import, and most requests send nothing."""
+    import http.client
+    import socket
+    import ssl
+
+    class PinnedConnection(http.client.HTTPConnection):
+        """Talks to the URL's host by name (Host header, SNI, certificate check) over a TCP connection to
+        the address resolved and checked before: the name is never looked up again."""
+
+        def __init__(self, destination: Destination, timeout: float) -> None:
+            super().__init__(destination.host, destination.port, timeout=timeout)
+            self.address = destination.address
+            self.tls = ssl.create_default_context() if destination.scheme == "https" else None
+            self.default_port = 443 if self.tls else 80  # no ":443" in the Host header
+
+        def connect(self) -> None:
+            sock = socket.create_connection((self.address, self.port), self.timeout)
+            self.sock = self.tls.wrap_socket(sock, server_hostname=self.host) if self.tls else sock
+
+    return PinnedConnection
+
+
+def _post(destination: Destination, secret: str, event_id: str, body: bytes) -> int:
+    """POST once to the pinned address; the status (a 3xx too: redirects are not followed), 0 if none."""
+    import http.client
 
     from chalicelib.webhooks.signatures import standard_signature
 
     stamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - check_url allowed only http(s)
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "proofloop-webhooks/1",
-            "webhook-id": event_id,
-            "webhook-timestamp": stamp,
-            "webhook-signature": standard_signature(secret, event_id, stamp, body),
-        },
-    )
+    connection = _pinned_connection_class()(destination, TIMEOUT_SECONDS)
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except (urllib.error.URLError, TimeoutError, OSError):
+        connection.request(
+            "POST",
+            destination.target,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "proofloop-webhooks/1",
+                "webhook-id": event_id,
+                "webhook-timestamp": stamp,
+                "webhook-signature": standard_signature(secret, event_id, stamp, body),
+            },
+        )
+        return int(connection.getresponse().status)  # the body is not read: only the status matters
+    except (OSError, http.client.HTTPException):
         return 0
+    finally:
+        connection.close()
 
 
-def deliver_due(table: Table, now: datetime | None = None, limit: int = 200, budget: Budget | None = None) -> int:
+def deliver_due(
+    table: Table,
+    now: datetime | None = None,
+    limit: int = 200,
+    budget: Budget | None = None,
+    resolve: Resolver | None = None,
+) -> int:
     """Deliver every due event once; failures come back later with backoff. Returns deliveries made."""
     from chalicelib.config import get_settings
+    from chalicelib.observability import logger, metrics
     from chalicelib.store.shops import Shop
 
     budget = budget or Budget.unlimited()
@@ -173,12 +289,15 @@ def deliver_due(table: Table, now: datetime | None = None, limit: int = 200, bud
             except ConditionFailed:
                 continue
             try:
-                check_url(shop.outbound["url"], allow_loopback=get_settings().is_dev)
-                status = _post(
-                    shop.outbound["url"], shop.outbound["secret"], event["event_id"], event["payload"].encode()
+                destination = resolve_destination(shop.outbound["url"], get_settings().is_dev, resolve)
+            except errors.ProofloopError as exc:
+                logger.warning(
+                    "outbound endpoint refused",
+                    extra={"shop_id": event["shop_id"], "event_id": event["event_id"], "reason": exc.message},
                 )
-            except errors.ProofloopError:
                 status = 0
+            else:
+                status = _post(destination, shop.outbound["secret"], event["event_id"], event["payload"].encode())
             if 200 <= status < 300:
                 table.update(key, "SET delivered_at = :now, last_status = :s", values={":now": cutoff, ":s": status})
                 delivered += 1
@@ -192,4 +311,9 @@ def deliver_due(table: Table, now: datetime | None = None, limit: int = 200, bud
                 )
             else:
                 table.update(key, "SET failed_at = :now, last_status = :st", values={":now": cutoff, ":st": status})
+                metrics.add_metric(name=EXHAUSTED_METRIC, unit="Count", value=1)
+                logger.warning(
+                    "outbound event given up after its last attempt",
+                    extra={"shop_id": event["shop_id"], "event_id": event["event_id"], "last_status": status},
+                )
     return delivered
