@@ -68,7 +68,7 @@ def follow_share_link(request: HttpRequest) -> HttpResponse:
     target = destination(shop, product, code["code"], channel)
     kind = agent_kind(request.header("user-agent"))
     if kind == "preview":
-        return _preview_page(code, shop, product, target, count=request.method == "GET")
+        return _preview_page(code, shop, product, target, _visitor(request) if request.method == "GET" else None)
     if request.method == "GET" and kind == "browser":
         try:
             record_click(get_table(), shop, code, channel, _visitor(request))
@@ -111,17 +111,25 @@ def head_share_link(request: HttpRequest) -> HttpResponse:
 
 
 def _preview_page(
-    code: dict[str, Any], shop: Shop, product: dict[str, Any] | None, target: str, count: bool
+    code: dict[str, Any], shop: Shop, product: dict[str, Any] | None, target: str, visitor: str | None
 ) -> HttpResponse:
+    """The Open Graph page for a crawler. A GET (with its visitor) counts an impression, best effort: a
+    failure to count is logged and the page is served all the same."""
     from chalicelib.config import get_settings
+    from chalicelib.sharing.codes import reviewer_label
     from chalicelib.sharing.counting import record_preview
     from chalicelib.web.render import page
 
-    if count:
-        record_preview(get_table(), shop, code)
+    if visitor is not None:
+        try:
+            record_preview(get_table(), shop, code, visitor)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the crawler still gets its page
+            from chalicelib.observability import logger
+
+            logger.warning("link preview not counted", extra={"code": code["code"], "reason": repr(exc)})
     rating = int(code.get("rating", 5))
     subject = code.get("product_title") or shop.name
-    title = f"{code.get('author') or 'A customer'} rated {subject} {'★' * rating}"
+    title = f"{reviewer_label(code)} rated {subject} {'★' * rating}"
     description = code.get("quote_title") or code.get("quote") or f"A verified review from {shop.name}"
     if code.get("quote_title") and code.get("quote"):
         description = f"{code['quote_title']}: {code['quote']}"

@@ -115,11 +115,37 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
     raise errors.RetryLater("this link is very busy; try again")
 
 
-def record_preview(table: Table, shop: Shop, code: dict[str, Any]) -> None:
-    """A link-preview crawler rendered the link: an impression, never a click (plain ADDs, best effort)."""
+def _preview_mark_op(table: Table, code: str, day: str, visitor: str) -> dict[str, Any]:
+    """The crawler's marker for this code and day; a second fetch finds it and is not counted."""
+    expires = int(time.time()) + keys.MARK_TTL_SECONDS
+    return table.put_op(
+        {**keys.mark_key("preview", code, day, visitor), "expires_at": expires}, "attribute_not_exists(PK)"
+    )
+
+
+def record_preview(table: Table, shop: Shop, code: dict[str, Any], visitor: str) -> bool:
+    """A link-preview crawler rendered the link: an impression, never a click. Counted once per visitor,
+    code and day, within the code's daily cap (CODE_DAILY_CAP, as clicks), marker and counters in one
+    transaction; False when it does not count. Crawlers take no visitor allowance: one platform's fetcher
+    previews every shop's links from a few addresses."""
     day = local_day(_now(), shop.settings.get("timezone", "UTC"))
-    table.apply(_code_stat_op(table, code["code"], day, {"previews": 1}, None))
-    table.apply(aggregates.add_op(table, shop.shop_id, day, {"previews": 1}))
+    deltas: aggregates.Deltas = {"previews": 1}
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            table.transact(
+                [
+                    _preview_mark_op(table, code["code"], day, visitor),
+                    _code_stat_op(table, code["code"], day, deltas, "previews"),
+                    aggregates.add_op(table, shop.shop_id, day, deltas),
+                ]
+            )
+        except ConditionFailed:
+            return False  # fetched by this visitor today already, or the code's previews are at the cap
+        except TransactionConflict:
+            _backoff(attempt)
+            continue
+        return True
+    raise errors.RetryLater("this link is very busy; the preview was not counted")
 
 
 def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, visitor: str) -> bool:
@@ -148,7 +174,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
         try:
             table.transact(
                 [
-                    *claim,
+                    *(("claim", op) for op in claim),
                     table.update_op(
                         customer_key,
                         "ADD shares :one, GSI2SK :w SET first_share_day = if_not_exists(first_share_day, :d), "
@@ -162,7 +188,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
                 ]
             )
         except ConditionFailed as exc:
-            if any(reason == "ConditionalCheckFailed" for reason in exc.reasons[: len(claim)]):
+            if exc.failed("claim"):
                 return False  # shared on this channel today already, or over the daily allowance
             continue  # the advocate's record changed meanwhile (their first share elsewhere): re-read
         except TransactionConflict:
