@@ -1,15 +1,19 @@
 """Bringing reviews from another app (Judge.me and Yotpo CSV exports) and exporting ours as CSV.
 
-Rows stream through: a file of any length is read one row at a time and written in batches of 100
-(BatchGet to skip rows stored before, BatchWrite for the rest), so memory stays flat. Imported
-reviews keep their dates, are published as the source had them, and are marked with their source
-and as not verified by us. A row imported twice is stored once.
+Rows stream through: a file of any length is read one row at a time, in chunks of 100 (a BatchGet
+skips rows stored before), so memory stays flat. Each review is stored by a Put on the condition that
+it is not there yet, in the same transaction as the ADDs to its product's aggregate: a review and its
+counts are written together exactly once, even when two imports of one file run at the same time.
+Imported reviews keep their dates, are published as the source had them, and are marked with their
+source and as not verified by us.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import random
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.store import keys
+from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
     from chalicelib.store.shops import Shop
@@ -49,6 +54,9 @@ FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 REQUIRED = ("body", "rating", "date", "product_id")
+# Actions in one transaction: DynamoDB takes 100, moto and older DynamoDB Local 25.
+TRANSACTION_ACTIONS = 25
+WRITE_ATTEMPTS = 5  # transactions that met another import's writes, tried again without its reviews
 HIDDEN = {"false", "0", "no", "hidden", "unpublished", "not-yet", "spam", "rejected"}
 EXPORT_COLUMNS = (
     "review_id",
@@ -67,6 +75,9 @@ EXPORT_COLUMNS = (
     "reply_at",
     "order_id",
 )
+
+
+Pending = tuple[dict[str, Any], dict[str, Any]]  # (the review's item, the parsed row)
 
 
 @dataclass
@@ -218,7 +229,7 @@ def import_reviews(
     """Import in chunks: read which rows are stored already, write the new ones in batches, then move
     each product's aggregate once per chunk by what was written (so a re-import adds nothing)."""
     report = ImportReport(format=fmt, dry_run=dry_run)
-    pending: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    pending: dict[str, Pending] = {}
     for number, parsed in parse(lines, fmt):
         report.rows += 1
         if isinstance(parsed, str):
@@ -241,25 +252,91 @@ def import_reviews(
     return report
 
 
-def _write_chunk(
-    table: Table, shop: Shop, pending: dict[str, tuple[dict[str, Any], dict[str, Any]]], report: ImportReport
-) -> None:
-    from chalicelib.reviews.submission import product_stats_op
-
+def _write_chunk(table: Table, shop: Shop, pending: dict[str, Pending], report: ImportReport) -> None:
     stored = {
         i["review_id"] for i in table.get_many([keys.review_key(shop.shop_id, rid) for rid in pending], consistent=True)
     }
-    fresh = [(item, parsed) for rid, (item, parsed) in pending.items() if rid not in stored]
+    fresh = [pair for rid, pair in pending.items() if rid not in stored]
     report.duplicates += len(pending) - len(fresh)
-    table.put_many([item for item, _ in fresh])
-    report.imported += len(fresh)
-    ratings: dict[tuple[str, int], int] = {}
-    for _, parsed in fresh:
-        if parsed["published"]:
-            key = (parsed["product_id"], parsed["rating"])
-            ratings[key] = ratings.get(key, 0) + 1
-    for (product_id, rating), count in sorted(ratings.items()):
-        table.apply(product_stats_op(table, shop.shop_id, product_id, rating, count))
+    for group in _transaction_groups(fresh):
+        written = _write_group(table, shop.shop_id, group)
+        report.imported += written
+        report.duplicates += len(group) - written  # stored meanwhile by another import of the same rows
+
+
+@dataclass
+class _Transaction:
+    """Reviews bound for one transaction, and the products whose aggregate it updates."""
+
+    reviews: list[Pending] = field(default_factory=list)
+    products: set[str] = field(default_factory=set)
+    actions: int = 0
+
+    def takes(self, product: str | None, size: int) -> bool:
+        return product not in self.products and self.actions + size + (product is not None) <= TRANSACTION_ACTIONS
+
+    def add(self, product: str | None, reviews: list[Pending]) -> None:
+        self.reviews.extend(reviews)
+        self.actions += len(reviews) + (product is not None)
+        if product is not None:
+            self.products.add(product)
+
+
+def _transaction_groups(fresh: list[Pending]) -> list[list[Pending]]:
+    """Reviews packed into transactions of at most TRANSACTION_ACTIONS actions: one Put per review and one
+    counter update per product and rating. A transaction may touch an item once only, so a product comes
+    with one rating per transaction; its other ratings go in other transactions."""
+    by_counter: dict[tuple[str | None, int], list[Pending]] = {}
+    for pair in fresh:
+        parsed = pair[1]
+        product = parsed["product_id"] if parsed["published"] else None  # hidden reviews count nowhere
+        by_counter.setdefault((product, parsed["rating"]), []).append(pair)
+    transactions: list[_Transaction] = []
+    for (product, _), pairs in by_counter.items():
+        room = TRANSACTION_ACTIONS - (product is not None)
+        for start in range(0, len(pairs), room):
+            piece = pairs[start : start + room]
+            chosen = next((t for t in transactions if t.takes(product, len(piece))), None)
+            if chosen is None:
+                chosen = _Transaction()
+                transactions.append(chosen)
+            chosen.add(product, piece)
+    return [t.reviews for t in transactions]
+
+
+def _write_group(table: Table, shop_id: str, group: list[Pending]) -> int:
+    """Store the reviews not stored yet and add them to their products' aggregates, in one transaction.
+    A review another import stored meanwhile fails its condition (or collides): it is dropped from the
+    group, which is tried again. Returns how many reviews this call stored."""
+    from chalicelib.reviews.submission import product_stats_op
+
+    remaining = list(group)
+    for attempt in range(WRITE_ATTEMPTS):
+        counts: dict[tuple[str, int], int] = {}
+        for _, parsed in remaining:
+            if parsed["published"]:
+                key = (parsed["product_id"], parsed["rating"])
+                counts[key] = counts.get(key, 0) + 1
+        try:
+            table.transact(
+                [
+                    *(table.put_op(item, "attribute_not_exists(PK)") for item, _ in remaining),
+                    *(product_stats_op(table, shop_id, product, rating, n) for (product, rating), n in counts.items()),
+                ]
+            )
+            return len(remaining)
+        except (ConditionFailed, errors.RetryLater):
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
+            stored = {
+                i["review_id"]
+                for i in table.get_many(
+                    [keys.review_key(shop_id, item["review_id"]) for item, _ in remaining], consistent=True
+                )
+            }
+            remaining = [pair for pair in remaining if pair[0]["review_id"] not in stored]
+            if not remaining:
+                return 0
+    raise errors.RetryLater("the import met another import of the same rows; send the file again")
 
 
 def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
