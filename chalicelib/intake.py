@@ -28,6 +28,8 @@ RACE_ATTEMPTS = 8
 # A customer record lists their orders (for erasure and data requests) up to this many, which keeps the item far
 # below DynamoDB's 400 KB; a buyer past it is still counted, and Shopify's redact names every order to erase anyway.
 MAX_REMEMBERED_ORDERS = 1000
+# Refunds kept by id on an order (~100 bytes each); further ones are refused rather than grow the item past 400 KB.
+MAX_REFUNDS_PER_ORDER = 250
 
 
 def iso(value: datetime) -> str:
@@ -99,6 +101,11 @@ def plan_order_event(
         _record_snapshot(plan, snapshot, customer, shop, tz)
 
     new_refunds = {rid: amount for rid, amount in event.refunds.items() if rid not in order["refunds"]}
+    if len(order["refunds"]) + len(new_refunds) > MAX_REFUNDS_PER_ORDER:
+        raise errors.ValidationFailed(
+            f"refunds: an order keeps at most {MAX_REFUNDS_PER_ORDER} refunds",
+            details=[{"field": "refunds", "problem": f"more than {MAX_REFUNDS_PER_ORDER} refunds on one order"}],
+        )
     for refund_id, amount in sorted(new_refunds.items()):
         order["refunds"][refund_id] = {"amount": amount, "at": iso(event.occurred_at)}
         plan.facts.append(f"refund:{refund_id}")

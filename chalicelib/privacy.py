@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 SHOP_REDACT_INDEX = "SHOPREDACT"
 CUSTOMER_REDACT_INDEX = "CUSTREDACT"  # sparse GSI1 partition: customer erasures the due work finishes
 ANONYMOUS = "Anonymous"
+MAX_LISTED_ORDERS = 1000  # orders a data request lists (the owner reads the customer's record for the rest)
 TRANSACT_LIMIT = 100  # actions in one TransactWriteItems
 ORDER_PAGE = 100  # orders read (one BatchGet) and erased (one transaction) at a time
 # A webhook erases inline for this long, then leaves the rest of a customer's orders to the due work:
@@ -189,7 +190,7 @@ def record_data_request(table: Table, shop: Shop, event: DataRequestEvent) -> st
         "type": "data_request",
         "request_id": event.request_id,
         "customer_id": customer_id,
-        "order_ids": event.order_ids or None,
+        "order_ids": event.order_ids[:MAX_LISTED_ORDERS] or None,
         "requested_at": _now(),
     }
     try:

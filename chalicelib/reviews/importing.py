@@ -171,11 +171,11 @@ def parse(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, Any] 
             number,
             {
                 "product_id": value["product_id"],
-                "product_title": value.get("product_handle", ""),
+                "product_title": value.get("product_handle", "")[:300],
                 "rating": rating,
                 "title": value.get("title", ""),
                 "body": value["body"],
-                "author": value.get("author") or "Customer",
+                "author": (value.get("author") or "Customer")[:100],
                 "date": when,
                 "reply": value.get("reply", ""),
                 "published": value.get("published", "true").lower() not in HIDDEN,

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 RACE_ATTEMPTS = 6
+# A customer record lists the reviews erasure anonymises up to this many (~54 KB), far below DynamoDB's 400 KB.
+MAX_REMEMBERED_REVIEWS = 2000
 
 
 @dataclass
@@ -129,7 +131,9 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             "score_sum = if_not_exists(score_sum, :zero) + :w",
             "GSI2PK = :lead",
         ]
-        adds = ["reviews :one", "GSI2SK :w", "review_ids :rid"]
+        adds = ["reviews :one", "GSI2SK :w"]
+        if len(customer.get("review_ids") or ()) < MAX_REMEMBERED_REVIEWS:
+            adds.append("review_ids :rid")
         guards = ["attribute_exists(PK)"]
         if first_review:
             guards.append("attribute_not_exists(first_review_day)")

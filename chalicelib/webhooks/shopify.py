@@ -38,6 +38,7 @@ from chalicelib.webhooks.events import (
     MAX_CODES,
     MAX_ITEMS,
     MAX_LANDING_LENGTH,
+    MAX_REFUNDS,
     MAX_URL_LENGTH,
     CustomerRedactEvent,
     DataRequestEvent,
@@ -128,7 +129,7 @@ class ShopifyOrder(Payload):
     cancelled_at: OptionalInstant = None
     fulfillment_status: str | None = None
     fulfillments: Annotated[list[ShopifyFulfillment], NULL_IS_EMPTY] = Field(default_factory=list)
-    refunds: Annotated[list[ShopifyRefund], NULL_IS_EMPTY] = Field(default_factory=list)
+    refunds: Annotated[list[ShopifyRefund], NULL_IS_EMPTY] = Field(default_factory=list, max_length=MAX_REFUNDS)
     landing_site: str | None = None
     discount_codes: Annotated[list[ShopifyDiscountCode], NULL_IS_EMPTY] = Field(default_factory=list)
     note_attributes: Annotated[list[ShopifyNoteAttribute], NULL_IS_EMPTY] = Field(default_factory=list)

@@ -33,6 +33,7 @@ from chalicelib.webhooks.events import (
     MAX_CODES,
     MAX_ITEMS,
     MAX_LANDING_LENGTH,
+    MAX_REFUNDS,
     MAX_URL_LENGTH,
     Event,
     Ignored,
@@ -101,7 +102,7 @@ class WooOrder(Payload):
     meta_data: Annotated[list[WooMeta], NULL_IS_EMPTY] = Field(default_factory=list)
     line_items: Annotated[list[WooLineItem], NULL_IS_EMPTY] = Field(default_factory=list)
     coupon_lines: Annotated[list[WooCoupon], NULL_IS_EMPTY] = Field(default_factory=list)
-    refunds: Annotated[list[WooRefund], NULL_IS_EMPTY] = Field(default_factory=list)
+    refunds: Annotated[list[WooRefund], NULL_IS_EMPTY] = Field(default_factory=list, max_length=MAX_REFUNDS)
 
     @property
     def created(self) -> datetime:

@@ -283,7 +283,7 @@ def test_a_batch_with_one_oversized_item_writes_nothing(table):
     assert table.get_many([keys.order_key("limits", "0001"), keys.order_key("limits", "0002")]) == []
 
 
-def test_an_order_whose_refunds_would_not_fit_one_record_is_413_and_stores_nothing(api, table):
+def test_an_order_whose_refunds_would_not_fit_one_record_is_refused_and_stores_nothing(api, table):
     # Given a signed Shopify order listing thousands of refunds with the longest ids we accept
     store = ShopifyStore(api)
     order = signers.fixture("shopify_order.json")
@@ -295,11 +295,37 @@ def test_an_order_whose_refunds_would_not_fit_one_record_is_413_and_stores_nothi
     headers = signers.shopify_headers("orders/updated", store.domain, SHOPIFY_SECRET, raw)
     # When it is delivered
     response = api.request("POST", "/webhooks/shopify", raw=raw, headers=headers)
-    # Then the answer is a clear 4xx, and nothing of it was stored or counted
-    assert response.status_code == 413
-    assert response.json["error"]["code"] == "item_too_large"
+    # Then the answer is a clear 4xx naming the refunds, and nothing of it was stored or counted
+    assert response.status_code == 422
+    assert response.json["error"]["details"][0]["field"] == "refunds"
     assert order_item(table, store.shop_id, str(order["id"])) is None
     assert totals(table, store.shop_id) == {}
+
+
+def test_refunds_delivered_a_hundred_at_a_time_stop_at_the_order_cap(api, table):
+    from chalicelib.intake import MAX_REFUNDS_PER_ORDER
+
+    # Given an order that already keeps as many refunds as an order item may hold
+    store = ShopifyStore(api)
+    order = signers.fixture("shopify_order.json")
+    for batch in range(MAX_REFUNDS_PER_ORDER // 100 + 1):
+        first = batch * 100
+        count = min(100, MAX_REFUNDS_PER_ORDER - first)
+        if count <= 0:
+            break
+        order["refunds"] = [
+            {"id": f"{n:064d}", "transactions": [{"kind": "refund", "amount": "0.01"}]}
+            for n in range(first, first + count)
+        ]
+        assert store.send("orders/updated", order).status_code == 200
+    kept = totals(table, store.shop_id)
+    # When one more refund arrives
+    order["refunds"] = [{"id": "9" * 64, "transactions": [{"kind": "refund", "amount": "0.01"}]}]
+    response = store.send("orders/updated", order)
+    # Then it is refused by name and nothing moves
+    assert response.status_code == 422 and response.json["error"]["details"][0]["field"] == "refunds"
+    assert totals(table, store.shop_id) == kept
+    assert kept["refunds"] == MAX_REFUNDS_PER_ORDER
 
 
 # -- Keys: 2048 bytes partition, 1024 bytes sort -------------------------------------------------------------
