@@ -2,14 +2,23 @@
 
 Clicks are counted as they arrive on write-sharded items (a viral link must not make one hot item);
 their owner's click total and the click part of the score are set from those shards here, for the
-codes clicked today or yesterday. Setting (not adding) makes a repeated run harmless.
+codes listed under each day with clicks (ROLLUP#<day>). Setting (not adding) makes a repeated run harmless.
+
+A pass walks one day's codes in key order. A run that stops because its budget is spent leaves a cursor
+(the pass's start and the last code rolled), and the next run goes on after that code instead of starting
+over, so a long list gets through however small each run's budget. Each day gets one stretch of its pass
+per run: the pass in progress first, then the days whose last pass ended longest ago, so no day waits for
+another to be walked twice. A completed pass clears the cursor and the next one starts from the first code,
+which picks up clicks counted after their code was rolled. A day is walked until a pass that began after
+it was over everywhere has completed; then its every click is in and it is left alone.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import scoring
 from chalicelib.budget import Budget
@@ -17,7 +26,62 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from chalicelib.store.table import Table
+
+# A day's codes are listed for as long as its click markers live (from its first click): a day still
+# open after two more days of runs has nothing left to walk.
+DAYS_BACK = keys.MARK_TTL_SECONDS // 86400
+CURSOR_TTL_SECONDS = 7 * 86400
+
+
+@dataclass(frozen=True)
+class DayCursor:
+    """Where the roll-up of one day stands."""
+
+    day: date
+    pass_started: datetime | None = None  # the pass in progress began then; None: the next pass starts afresh
+    last_code: str | None = None  # the last code that pass rolled
+    last_pass_started: datetime | None = None  # the last completed pass began then
+    last_pass_ended: datetime | None = None
+
+    @classmethod
+    def from_item(cls, day: date, item: dict[str, Any] | None) -> DayCursor:
+        item = item or {}
+
+        def moment(name: str) -> datetime | None:
+            return datetime.fromisoformat(item[name]) if item.get(name) else None
+
+        return cls(
+            day=day,
+            pass_started=moment("pass_started"),
+            last_code=item.get("last_code") or None,
+            last_pass_started=moment("last_pass_started"),
+            last_pass_ended=moment("last_pass_ended"),
+        )
+
+    def closed(self, today: date) -> bool:
+        """Over everywhere, and a pass that began after that has completed: every click is rolled."""
+        return (
+            self.day < today - timedelta(days=1)
+            and self.last_pass_started is not None
+            and self.last_pass_started >= over_everywhere(self.day)
+        )
+
+    def waiting_since(self) -> tuple[int, datetime, date]:
+        """Walk order: a pass in progress first, then the day whose last pass ended longest ago (or never)."""
+        if self.pass_started is not None:
+            return (0, self.pass_started, self.day)
+        return (1, self.last_pass_ended or datetime.min.replace(tzinfo=timezone.utc), self.day)
+
+
+def over_everywhere(day: date) -> datetime:
+    """When a shop's local `day` has ended in every time zone, with room for clicks still in flight.
+
+    Shops count clicks on their own day: the last zone (UTC-12) ends it at noon UTC the next day. Once the
+    day is older than yesterday in UTC, twelve more hours have passed."""
+    return datetime.combine(day + timedelta(days=2), time.min, tzinfo=timezone.utc)
 
 
 def code_clicks(table: Table, code: str) -> tuple[int, Decimal]:
@@ -40,24 +104,86 @@ def code_clicks(table: Table, code: str) -> tuple[int, Decimal]:
     return clicks, weight
 
 
-def roll_up_clicks(table: Table, today: date | None = None, budget: Budget | None = None) -> int:
+def roll_up_clicks(table: Table, now: datetime | None = None, budget: Budget | None = None) -> int:
+    """Roll up the codes clicked on each day not yet closed, going on from where the last run stopped.
+
+    Returns how many codes were rolled. `now` is when this run began (naive means UTC)."""
     budget = budget or Budget.unlimited()
-    day = today or datetime.now(timezone.utc).date()
+    moment = now or datetime.now(timezone.utc)
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    today = moment.date()
+    # Days are the shops' own: one either side of UTC's covers every time zone; older days get their last pass.
+    days = [today + timedelta(days=offset) for offset in range(-DAYS_BACK, 2)]
+    cursors = _read_cursors(table, days)
     done = 0
-    # Days are the shops' own: one either side of UTC's covers every time zone.
-    for offset in (-1, 0, 1):
-        partition = f"ROLLUP#{(day + timedelta(days=offset)).isoformat()}"
-        cursor = None
-        while True:
-            entries, cursor = table.query(partition, limit=100, cursor=cursor)
-            for entry in entries:
-                if budget.spent():
-                    return done
-                _roll_up_one(table, entry["shop_id"], entry["customer_id"], entry[keys.SK])
-                done += 1
-            if cursor is None:
-                break
+    for cursor in sorted((c for c in cursors if not c.closed(today)), key=DayCursor.waiting_since):
+        rolled, finished = _roll_up_day(table, cursor, moment, budget)
+        done += rolled
+        if not finished:
+            break
     return done
+
+
+def _read_cursors(table: Table, days: list[date]) -> list[DayCursor]:
+    found = {
+        item[keys.PK]: item for item in table.get_many([keys.rollup_cursor_key(d.isoformat()) for d in days], True)
+    }
+    return [DayCursor.from_item(d, found.get(keys.rollup_cursor_key(d.isoformat())[keys.PK])) for d in days]
+
+
+def _roll_up_day(table: Table, cursor: DayCursor, moment: datetime, budget: Budget) -> tuple[int, bool]:
+    """One stretch of the day's pass: on from its cursor until the end (True) or the budget is spent."""
+    started = cursor.pass_started or moment
+    position = cursor.last_code
+    done = 0
+    finished = False
+    try:
+        for entry in _codes_after(table, cursor.day, cursor.last_code):
+            if budget.spent():
+                break
+            _roll_up_one(table, entry["shop_id"], entry["customer_id"], entry[keys.SK])
+            position = entry[keys.SK]
+            done += 1
+        else:
+            finished = True
+    finally:
+        # Also when a roll-up failed: what was rolled stays rolled. Concurrent runs may repeat work, never
+        # skip it: each write states only what its own run did ("every code up to here rolled since then").
+        if finished:
+            _end_pass(table, cursor.day, started, moment)
+        elif position is not None and position != cursor.last_code:
+            _save_progress(table, cursor.day, started, position, moment)
+    return done, finished
+
+
+def _codes_after(table: Table, day: date, last_code: str | None) -> Iterator[dict[str, Any]]:
+    partition = keys.rollup_partition(day.isoformat())
+    page: dict[str, Any] | None = {keys.PK: partition, keys.SK: last_code} if last_code else None
+    while True:
+        entries, page = table.query(partition, limit=100, cursor=page)
+        yield from entries
+        if page is None:
+            return
+
+
+def _cursor_expiry(moment: datetime) -> int:
+    return int(moment.timestamp()) + CURSOR_TTL_SECONDS
+
+
+def _save_progress(table: Table, day: date, started: datetime, last_code: str, moment: datetime) -> None:
+    table.update(
+        keys.rollup_cursor_key(day.isoformat()),
+        "SET pass_started = :started, last_code = :code, expires_at = :exp",
+        values={":started": started.isoformat(), ":code": last_code, ":exp": _cursor_expiry(moment)},
+    )
+
+
+def _end_pass(table: Table, day: date, started: datetime, moment: datetime) -> None:
+    table.update(
+        keys.rollup_cursor_key(day.isoformat()),
+        "SET last_pass_started = :started, last_pass_ended = :ended, expires_at = :exp REMOVE pass_started, last_code",
+        values={":started": started.isoformat(), ":ended": moment.isoformat(), ":exp": _cursor_expiry(moment)},
+    )
 
 
 def _roll_up_one(table: Table, shop_id: str, customer_id: str, code: str) -> None:

@@ -43,6 +43,10 @@ Access patterns (who asks -> the one call that answers):
  21. Outbound events to deliver, oldest due
      first (transactional outbox)           -> Query GSI1, GSI1PK = OUTBOX#<n>, GSI1SK <= <now iso>; the event
                                                item SHOP#<shop>/OUTEVT#<id> is written in the fact's transaction
+ 24. Where the click roll-up of each day
+     stands (resumed by the next run)       -> BatchGetItem ROLLUPCURSOR#<day>/ROLLUPCURSOR for each day of the
+                                               window; Query ROLLUP#<day> from ExclusiveStartKey = its last
+                                               code; Update the cursor when the run's stretch ends
 """
 
 from __future__ import annotations
@@ -187,3 +191,12 @@ def leader_partition(shop_id: str) -> str:
 
 def rollup_key(day: str, code: str) -> dict[str, str]:
     return {PK: f"ROLLUP#{day}", SK: code}
+
+
+def rollup_partition(day: str) -> str:
+    return f"ROLLUP#{day}"
+
+
+def rollup_cursor_key(day: str) -> dict[str, str]:
+    """One day's roll-up progress: the pass in progress (start, last code rolled) and the last complete one."""
+    return {PK: f"ROLLUPCURSOR#{day}", SK: "ROLLUPCURSOR"}
