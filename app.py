@@ -275,7 +275,14 @@ def run_due_work(event: Any) -> dict[str, Any]:
     from chalicelib.budget import Budget
     from chalicelib.jobs import SAFETY_SECONDS
     from chalicelib.jobs import run_due_work as run
+    from chalicelib.observability import metrics
 
     # Stop taking new items well before this invocation's own timeout; the next run goes on from there.
     seconds = event.context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
-    return run(Budget(seconds)).as_dict()
+    try:
+        return run(Budget(seconds)).as_dict()
+    finally:
+        # No HTTP middleware here: the run's metrics (DueWorkCutShort among them) are flushed by hand.
+        if metrics.metric_set:
+            metrics.flush_metrics()
+            metrics.clear_metrics()

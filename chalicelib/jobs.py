@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.budget import Budget
+from chalicelib.observability import metrics
 
 DueJob = Callable[[Budget], int]
 
@@ -50,4 +51,7 @@ def run_due_work(budget: Budget | None = None) -> DueRun:
     for name, job in _due_jobs().items():
         run.ran[name] = job(budget)
     run.more = budget.cut_short
+    if run.more:
+        # Watched by the DueWorkCutShort alarm: a run now and then is fine, every run for half an hour is not.
+        metrics.add_metric(name="DueWorkCutShort", unit="Count", value=1)
     return run

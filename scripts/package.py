@@ -31,6 +31,14 @@ DB_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:ConditionCheckItem",
 ]
+ALARM_TOPIC = "AlarmTopic"
+# What CloudWatch Logs accepts as a retention (days).
+# fmt: off
+LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+                      3653]
+# fmt: on
+# The app's own metrics, named as Powertools emits them (chalicelib/observability.py).
+APP_METRICS = {"Namespace": "Proofloop", "Dimensions": [{"Name": "service", "Value": "proofloop"}]}
 
 
 def _chalice_package(stage: str, out: Path, merge: Path | None = None) -> dict[str, Any]:
@@ -57,8 +65,81 @@ def _role_policy(role: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _alarm(
+    description: str,
+    metric: dict[str, Any],
+    threshold: int = 1,
+    period: int = 300,
+    periods: int = 1,
+) -> dict[str, Any]:
+    """An alarm on a Sum reaching `threshold` in each of `periods` periods in a row; missing data is fine."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            **metric,
+            "Statistic": "Sum",
+            "Period": period,
+            "EvaluationPeriods": periods,
+            "DatapointsToAlarm": periods,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
+def _alarm_topic() -> dict[str, Any]:
+    """Where alarms go: an SNS topic, mailed to AlarmEmail when one is given.
+
+    Encrypted with its own key: CloudWatch cannot publish to a topic under the AWS-managed alias/aws/sns key,
+    whose policy cannot grant it the key, so alarms would go nowhere without a word."""
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            },
+        ],
+    }
+    return {
+        "AlarmTopicKey": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": "proofloop alarm topic",
+                "EnableKeyRotation": True,
+                "KeyPolicy": key_policy,
+            },
+        },
+        ALARM_TOPIC: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"DisplayName": "proofloop alarms", "KmsMasterKeyId": {"Ref": "AlarmTopicKey"}},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": {"Ref": ALARM_TOPIC}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+        },
+    }
+
+
 def merge_template(base: dict[str, Any]) -> dict[str, Any]:
-    """What we add to Chalice's template: the table, secrets as parameters, alarms, a JSON 404."""
+    """What we add to Chalice's template: the table, secrets as parameters, alarms that notify, log retention,
+    a JSON 404."""
     resources: dict[str, Any] = dict(cloudformation_table(TABLE))
     functions = [name for name, r in base["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
     for name, res in base["Resources"].items():
@@ -80,19 +161,20 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                 }
             }
         }
-        resources[f"{name}ErrorsAlarm"] = {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": f"proofloop {name} raised errors",
+        resources[f"{name}ErrorsAlarm"] = _alarm(
+            f"proofloop {name} raised errors",
+            {
                 "Namespace": "AWS/Lambda",
                 "MetricName": "Errors",
                 "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": name}}],
-                "Statistic": "Sum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-                "TreatMissingData": "notBreaching",
+            },
+        )
+        # The group Lambda would otherwise create on first use, keeping logs forever.
+        resources[f"{name}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{name}}}"},
+                "RetentionInDays": {"Ref": "LogRetentionDays"},
             },
         }
     if "RestAPI" in base["Resources"]:
@@ -107,36 +189,35 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                 },
             },
         }
-        resources["Api5xxAlarm"] = {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmDescription": "proofloop API answered 5xx (storefronts will retry)",
+        resources["Api5xxAlarm"] = _alarm(
+            "proofloop API answered 5xx (storefronts will retry)",
+            {
                 "Namespace": "AWS/ApiGateway",
                 "MetricName": "5XXError",
                 "Dimensions": [{"Name": "ApiName", "Value": "proofloop"}],
-                "Statistic": "Sum",
-                "Period": 300,
-                "EvaluationPeriods": 1,
-                "Threshold": 5,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-                "TreatMissingData": "notBreaching",
             },
-        }
-    resources["TableThrottleAlarm"] = {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmDescription": "proofloop table requests were throttled",
+            threshold=5,
+        )
+    resources["TableThrottleAlarm"] = _alarm(
+        "proofloop table requests were throttled",
+        {
             "Namespace": "AWS/DynamoDB",
             "MetricName": "ThrottledRequests",
             "Dimensions": [{"Name": "TableName", "Value": {"Ref": TABLE}}],
-            "Statistic": "Sum",
-            "Period": 300,
-            "EvaluationPeriods": 1,
-            "Threshold": 1,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "TreatMissingData": "notBreaching",
         },
-    }
+    )
+    # The schedule runs every 10 minutes: three periods in a row is every run for half an hour.
+    resources["DueWorkCutShortAlarm"] = _alarm(
+        "proofloop due work ran out of time with work left in every run for 30 minutes (it is falling behind)",
+        {**APP_METRICS, "MetricName": "DueWorkCutShort"},
+        period=600,
+        periods=3,
+    )
+    resources["OutboundDeliveriesExhaustedAlarm"] = _alarm(
+        "proofloop gave up delivering an outbound event after its last retry (the receiver never took it)",
+        {**APP_METRICS, "MetricName": "OutboundDeliveriesExhausted"},
+    )
+    resources.update(_alarm_topic())
     return {
         "Parameters": {
             "AdminToken": {
@@ -153,9 +234,21 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
             },
             "PublicBaseUrl": {"Type": "String", "Description": "public base of links in emails and share offers"},
             "MailFrom": {"Type": "String", "Description": "verified SES sender address"},
+            "AlarmEmail": {
+                "Type": "String",
+                "Default": "",
+                "Description": "address mailed when an alarm goes off or clears (empty: no e-mail; the topic stays)",
+            },
+            "LogRetentionDays": {
+                "Type": "Number",
+                "Default": 30,
+                "AllowedValues": LOG_RETENTION_DAYS,
+                "Description": "days the functions' logs are kept",
+            },
         },
+        "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": resources,
-        "Outputs": {"TableName": {"Value": {"Ref": TABLE}}},
+        "Outputs": {"TableName": {"Value": {"Ref": TABLE}}, "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}}},
     }
 
 

@@ -1,0 +1,205 @@
+"""Someone hears about failures: the packaged template's alarms notify, and the due work emits what they watch."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.budget import Budget
+from tests.unit.sharing_support import Advocate
+
+
+def _load_package_script() -> Any:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "package.py"
+    spec = importlib.util.spec_from_file_location("package_script", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+merge_template = _load_package_script().merge_template
+
+
+def _function(handler: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {"Runtime": "python3.11", "Handler": handler, "Role": {"Fn::GetAtt": ["DefaultRole", "Arn"]}},
+    }
+
+
+# Chalice's template for this app, in the shape `chalice package` writes it (a scheduled function, the API).
+BASE = {
+    "Resources": {
+        "DefaultRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"Policies": [{"PolicyDocument": {"Statement": [{"Sid": "Logs", "Effect": "Allow"}]}}]},
+        },
+        "RunDueWork": _function("app.run_due_work"),
+        "APIHandler": _function("app.app"),
+        "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {}},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def merged() -> dict[str, Any]:
+    return merge_template(BASE)
+
+
+def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+
+
+def test_every_alarm_notifies_the_alarm_topic_when_it_goes_off_and_when_it_clears(merged):
+    # Given the merged template
+    resources = merged["Resources"]
+    # When its alarms are read
+    alarms = _alarms(merged)
+    # Then there are alarms, and each one names the topic for both transitions
+    assert len(alarms) >= 6
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    for name, alarm in alarms.items():
+        assert {"Ref": "AlarmTopic"} in alarm["Properties"]["AlarmActions"], name
+        assert {"Ref": "AlarmTopic"} in alarm["Properties"]["OKActions"], name
+
+
+def test_the_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(merged):
+    # Given the topic and its key
+    resources = merged["Resources"]
+    topic = resources["AlarmTopic"]["Properties"]
+    # When the key's policy is read
+    key = resources[topic["KmsMasterKeyId"]["Ref"]]
+    grants = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s["Principal"].get("Service")]
+    # Then CloudWatch may encrypt for the topic (it cannot with the AWS-managed alias/aws/sns key)
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    assert grants == [
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+        }
+    ]
+
+
+def test_the_alarm_email_is_subscribed_only_when_one_is_given(merged):
+    # Given the AlarmEmail parameter, empty unless the deployer sets it
+    assert merged["Parameters"]["AlarmEmail"]["Default"] == ""
+    # When the subscription is read
+    subscriptions = [r for r in merged["Resources"].values() if r.get("Type") == "AWS::SNS::Subscription"]
+    # Then there is one, made only under a condition that holds when the address is not empty
+    assert len(subscriptions) == 1
+    [subscription] = subscriptions
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert merged["Conditions"][subscription["Condition"]] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+@pytest.mark.parametrize(
+    ("metric", "periods"),
+    [("DueWorkCutShort", 3), ("OutboundDeliveriesExhausted", 1)],
+)
+def test_the_app_metrics_have_alarms_on_the_names_and_dimension_powertools_emits(merged, metric, periods):
+    # Given the app's metrics, emitted by Powertools with the service as their dimension
+    # When the alarms on the app's namespace are read
+    watching = [a["Properties"] for a in _alarms(merged).values() if a["Properties"].get("MetricName") == metric]
+    # Then one alarm watches the metric, going off for a count of one in each of its periods
+    assert len(watching) == 1
+    [alarm] = watching
+    assert alarm["Namespace"] == "Proofloop"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "proofloop"}]
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == periods
+
+
+def test_every_function_has_its_log_group_with_the_chosen_retention(merged):
+    # Given the functions Chalice declares
+    functions = [name for name, r in BASE["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    groups = [r["Properties"] for r in merged["Resources"].values() if r.get("Type") == "AWS::Logs::LogGroup"]
+    # When their log groups are looked up by name
+    by_name = {g["LogGroupName"]["Fn::Sub"]: g for g in groups}
+    # Then each function's is there, kept for LogRetentionDays (30 unless set, a value CloudWatch accepts)
+    assert sorted(by_name) == sorted(f"/aws/lambda/${{{name}}}" for name in functions)
+    assert all(g["RetentionInDays"] == {"Ref": "LogRetentionDays"} for g in groups)
+    retention = merged["Parameters"]["LogRetentionDays"]
+    assert retention["Default"] == 30 and retention["Default"] in retention["AllowedValues"]
+    assert {1, 7, 30, 90, 365, 3653} <= set(retention["AllowedValues"]) and 2 not in retention["AllowedValues"]
+
+
+@pytest.fixture
+def clicked(api, outbox):
+    """A click waiting for the roll-up, so there is due work."""
+    adv = Advocate(api, outbox)
+    assert adv.click().status_code == 302
+    return adv
+
+
+@pytest.fixture
+def metrics():
+    from chalicelib.observability import metrics
+
+    metrics.clear_metrics()
+    yield metrics
+    metrics.clear_metrics()
+
+
+def test_due_work_cut_short_by_its_budget_emits_the_metric(clicked, table, metrics):
+    from chalicelib.jobs import run_due_work
+
+    # Given due work and a budget already spent
+    # When the due work runs
+    run = run_due_work(Budget(0))
+    # Then it reports work left, and counts one DueWorkCutShort
+    assert run.more is True
+    assert metrics.metric_set["DueWorkCutShort"]["Unit"] == "Count"
+    assert metrics.metric_set["DueWorkCutShort"]["Value"] == [1.0]
+
+
+def test_due_work_that_finishes_emits_no_cut_short(clicked, table, metrics):
+    from chalicelib.jobs import run_due_work
+
+    # Given due work and all the time it needs
+    # When the due work runs
+    run = run_due_work()
+    # Then nothing is counted as cut short
+    assert run.more is False
+    assert "DueWorkCutShort" not in metrics.metric_set
+
+
+def test_the_scheduled_run_flushes_its_metrics(clicked, table, metrics, monkeypatch, capsys):
+    import app
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 5_000  # less than the safety margin: the budget is spent before the first item
+
+    class Event:
+        context = Context()
+
+    # Given metrics published (as in prod) and a scheduled invocation with no time to spare
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    # When the schedule runs the due work
+    assert app.run_due_work.func(Event())["more"] is True
+    # Then the run's metric went out as one EMF record, and nothing is left to pile up
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emitted = [r for r in records if "_aws" in r]
+    assert len(emitted) == 1
+    [record] = emitted
+    assert record["DueWorkCutShort"] == [1.0] and record["service"] == "proofloop"
+    assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Proofloop"
+    assert metrics.metric_set == {}
