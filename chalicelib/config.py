@@ -6,8 +6,18 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-DEV_ADMIN_TOKEN = "dev-admin-token-change-me"  # noqa: S105 - dev default, refused in prod
-DEV_SIGNING_SECRET = "dev-signing-secret-change-me"  # noqa: S105 - dev default, refused in prod
+from chalicelib import errors
+
+# Public, so a local run works out of the box; a deployed function never uses (or accepts) them.
+DEV_ADMIN_TOKEN = "dev-admin-token-change-me"  # noqa: S105 - local-run default only
+DEV_SIGNING_SECRET = "dev-signing-secret-change-me"  # noqa: S105 - local-run default only
+
+
+class NotConfigured(errors.ProofloopError):
+    """A secret this deployment needs is not set: refuse, never fall back to a development value."""
+
+    status = 503
+    code = "not_configured"
 
 
 @dataclass(frozen=True)
@@ -18,18 +28,30 @@ class Settings:
     table_name: str
     region: str
     dynamodb_endpoint: str | None
-    admin_token: str
-    signing_secret: str
+    admin_token: str  # "" when not configured: admin routes answer 503 not_configured
+    signing_secret: str  # "" when not configured: nothing is signed or verified (503 not_configured)
     base_url: str
     outbox: str
     mail_sender: str
     mail_backend: str
     trusted_proxies: tuple[str, ...]
     ddb_max_attempts: int
+    deployed: bool = False  # running as a deployed function (Lambda), whatever the stage
 
     @property
     def is_dev(self) -> bool:
-        return self.stage in ("dev", "local", "test")
+        """A local run (`chalice local`, the dev server, the tests): never a deployed function."""
+        return not self.deployed
+
+    def require_signing_secret(self) -> str:
+        if not self.signing_secret:
+            raise NotConfigured("this service has no signing secret (PROOFLOOP_SIGNING_SECRET); it cannot sign links")
+        return self.signing_secret
+
+    def require_admin_token(self) -> str:
+        if not self.admin_token:
+            raise NotConfigured("this service has no admin token (PROOFLOOP_ADMIN_TOKEN); admin routes are closed")
+        return self.admin_token
 
 
 def _env(name: str, default: str) -> str:
@@ -37,27 +59,45 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def running_deployed() -> bool:
+    """A deployed function, told by what Lambda itself sets: never by `chalice local`, the dev server or tests."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return True
+    # Chalice writes AWS_EXECUTION_ENV itself when the app is created, as "AWS_Lambda aws-chalice/<v>" where
+    # none was set (so in every local run too): only a runtime Chalice did not make up counts
+    # (Lambda's "AWS_Lambda_python3.11").
+    runtime = os.environ.get("AWS_EXECUTION_ENV", "").split(" aws-chalice/", 1)[0].strip()
+    return runtime not in ("", "AWS_Lambda")
+
+
+def _secret(name: str, dev_default: str, *, local_dev: bool) -> str:
+    value = _env(name, dev_default if local_dev else "")
+    # A deployed function given the published development value has, in effect, no secret.
+    return "" if not local_dev and value == dev_default else value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     stage = _env("PROOFLOOP_STAGE", "dev")
+    deployed = running_deployed()
+    local_dev = not deployed and stage != "prod"
     port = _env("PORT", "8000")
     endpoint = os.environ.get("DYNAMODB_ENDPOINT", "").strip() or None
     proxies = tuple(p.strip() for p in _env("PROOFLOOP_TRUSTED_PROXIES", "").split(",") if p.strip())
-    admin_token = _env("PROOFLOOP_ADMIN_TOKEN", DEV_ADMIN_TOKEN if stage != "prod" else "")
-    signing_secret = _env("PROOFLOOP_SIGNING_SECRET", DEV_SIGNING_SECRET if stage != "prod" else "")
     return Settings(
         stage=stage,
         table_name=_env("PROOFLOOP_TABLE", "proofloop"),
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
         dynamodb_endpoint=endpoint,
-        admin_token=admin_token,
-        signing_secret=signing_secret,
+        admin_token=_secret("PROOFLOOP_ADMIN_TOKEN", DEV_ADMIN_TOKEN, local_dev=local_dev),
+        signing_secret=_secret("PROOFLOOP_SIGNING_SECRET", DEV_SIGNING_SECRET, local_dev=local_dev),
         base_url=_env("PROOFLOOP_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         outbox=_env("PROOFLOOP_OUTBOX", "./outbox"),
         mail_sender=_env("PROOFLOOP_MAIL_FROM", "reviews@proofloop.local"),
         mail_backend=_env("PROOFLOOP_MAIL_BACKEND", "outbox"),
         trusted_proxies=proxies,
         ddb_max_attempts=int(_env("PROOFLOOP_DDB_MAX_ATTEMPTS", "3")),
+        deployed=deployed,
     )
 
 

@@ -1,17 +1,18 @@
-"""The owner's dashboard: a signed session cookie, CSRF tokens, and the page's charts as plain SVG data."""
+"""The owner's dashboard: revocable signed sessions, CSRF tokens, and the page's charts as plain SVG data."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, signing
 from chalicelib.config import get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.http import HttpRequest
+    from chalicelib.store.shops import Shop
+    from chalicelib.store.table import Table
 
 COOKIE = "pl_session"
 SESSION_SECONDS = 12 * 3600
@@ -33,36 +34,67 @@ SERIES_COLOURS = {
 }
 
 
-def new_session(shop_id: str) -> tuple[str, str]:
-    """A signed session for one shop, and its Set-Cookie header value."""
-    token = signing.sign("session", {"s": shop_id, "n": secrets.token_urlsafe(12)}, ttl_seconds=SESSION_SECONDS)
+@dataclass(frozen=True)
+class Session:
+    """A signed-in owner: the shop (read once per request, also to check the session is still live)."""
+
+    shop: Shop
+    token: str
+
+    @property
+    def csrf(self) -> str:
+        return csrf_token(self.token)
+
+
+def new_session(shop: Shop) -> tuple[str, str]:
+    """A signed session for one shop, bound to its current session generation, and its Set-Cookie value."""
+    payload = {"s": shop.shop_id, "g": shop.session_generation, "n": secrets.token_urlsafe(12)}
+    token = signing.sign("session", payload, ttl_seconds=SESSION_SECONDS)
     secure = "; Secure" if get_settings().base_url.startswith("https://") else ""
-    cookie = f"{COOKIE}={token}; Path=/shops/{shop_id}; Max-Age={SESSION_SECONDS}; HttpOnly; SameSite=Strict{secure}"
-    return token, cookie
+    path = f"Path=/shops/{shop.shop_id}"
+    return token, f"{COOKIE}={token}; {path}; Max-Age={SESSION_SECONDS}; HttpOnly; SameSite=Strict{secure}"
 
 
 def clear_cookie(shop_id: str) -> str:
     return f"{COOKIE}=; Path=/shops/{shop_id}; Max-Age=0; HttpOnly; SameSite=Strict"
 
 
-def session_for(request: HttpRequest, shop_id: str) -> str | None:
-    """The session token if the request carries a valid, unexpired one for this shop."""
-    token = request.cookie(COOKIE)
+def open_session(table: Table, shop_id: str, token: str | None) -> Session:
+    """The session a cookie carries if it is this shop's, unexpired, and not ended by a sign-out or a new
+    owner key (it was begun in the shop's current session generation); otherwise 401.
+
+    One consistent read of the shop, which the dashboard needs anyway: a sign-out holds at once."""
+    from chalicelib.store.shops import get_shop
+
+    ended = errors.Unauthorized("your session ended; sign in again", code="no_session")
     if not token:
-        return None
+        raise errors.Unauthorized("sign in to the dashboard first", code="no_session")
     try:
-        payload = signing.verify("session", token)
-    except errors.ProofloopError:
-        return None
-    return token if payload.get("s") == shop_id else None
+        payload = signing.verify("session", token, error=errors.Unauthorized)
+    except errors.Unauthorized:
+        raise ended from None
+    if payload.get("s") != shop_id:
+        raise ended
+    shop = get_shop(table, shop_id, consistent=True)
+    if shop is None or payload.get("g") != shop.session_generation:
+        raise ended
+    return Session(shop=shop, token=token)
 
 
-def csrf_token(session: str) -> str:
-    return hmac.new(get_settings().signing_secret.encode(), f"csrf|{session}".encode(), hashlib.sha256).hexdigest()
+def end_session(table: Table, session: Session) -> None:
+    """Sign out: the owner's sessions of this shop end on the server, wherever their cookies were copied."""
+    from chalicelib.store.shops import end_sessions
+
+    end_sessions(table, session.shop.shop_id)
 
 
-def check_csrf(session: str, presented: str | None) -> None:
-    if not presented or not hmac.compare_digest(csrf_token(session).encode(), presented.encode()):
+def csrf_token(session_token: str) -> str:
+    # Its own derived key: knowing a CSRF token tells nothing about any other signed value.
+    return signing.mac("csrf", session_token)
+
+
+def check_csrf(session: Session, presented: str | None) -> None:
+    if not presented or not hmac.compare_digest(session.csrf.encode(), presented.encode()):
         raise errors.Forbidden("the form is stale or was not sent from the dashboard; reload it", code="csrf")
 
 

@@ -12,14 +12,27 @@ _PARAM = re.compile(r"{(\w+)}")
 _ERROR_STATUSES = {
     400: "Malformed request (bad JSON, bad cursor)",
     401: "Missing or invalid credentials or signature",
-    403: "Credentials of another shop, a signed link that does not verify, or a stale dashboard form",
+    403: "Refused: not this caller's to do",
     404: "Unknown shop or resource",
     409: "Conflicts with what is stored",
     410: "The data behind this link was erased at the buyer's request",
     413: "Body too large",
     415: "Unsupported content type",
     422: "Validation failed; details name the field",
-    503: "The database is busy or did not answer; nothing was half-done, deliver again after Retry-After seconds",
+    503: (
+        "The database is busy or did not answer; nothing was half-done, deliver again after Retry-After seconds"
+        " (or, with code not_configured, the service lacks a secret it needs and refuses rather than fall back)"
+    ),
+}
+_REASONS = {
+    "missing": "no credential",
+    "invalid": "a credential that does not verify",
+    "other_shop": "another shop's key",
+    "ended": "a session ended by sign-out, a new owner key or its expiry",
+    "stale_form": "a stale dashboard form (CSRF)",
+    "unknown_shop": "a shop domain we do not know",
+    "stale": "a signature timestamp outside the tolerance",
+    "expired": "an expired link",
 }
 
 
@@ -33,15 +46,19 @@ def _body_model(op: Operation) -> Any:
     return op.body()
 
 
+def _refusals(op: Operation, status: int) -> str:
+    """Why the operation's authorizer answers this status, in words."""
+    reasons = [_REASONS.get(r, r) for r, s in (op.auth.refusals.items() if op.auth else ()) if s == status]
+    return "Refused by the operation's auth: " + "; ".join(reasons) if reasons else _ERROR_STATUSES[status]
+
+
 def _error_statuses(op: Operation) -> list[int]:
     """The error answers an operation can give, from what it declares: auth, body, method."""
     statuses = {400, 404, 503}
     if op.body is not None or op.form or op.raw_body:
         statuses |= {413, 415, 422}
-    if op.auth in ("admin", "owner", "owner-form", "signature", "session"):
-        statuses.add(401)
-    if op.auth in ("owner", "token", "session"):
-        statuses.add(403)  # another shop's key; a signed link that does not verify; a stale dashboard form
+    if op.auth is not None:
+        statuses |= set(op.auth.refusals.values())  # exactly what the registry's authorizer refuses with
     if op.method in ("POST", "PATCH", "PUT"):
         statuses.add(409)
     statuses |= {status for status, kind in op.responses.items() if kind is ErrorBody}
@@ -68,7 +85,7 @@ def _responses(op: Operation) -> dict[str, Any]:
         # A browser (Accept: text/html) or a form post is answered with a readable page instead.
         error_content["text/html"] = {"schema": {"type": "string"}}
     for status in _error_statuses(op):
-        answer: dict[str, Any] = {"description": _ERROR_STATUSES[status], "content": error_content}
+        answer: dict[str, Any] = {"description": _refusals(op, status), "content": error_content}
         if status == 503:
             answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
         out.setdefault(str(status), answer)
@@ -122,8 +139,12 @@ def build_spec(version: str) -> dict[str, Any]:
         }
         if parameters:
             entry["parameters"] = parameters
-        if op.auth in ("admin", "owner"):
-            entry["security"] = [{"bearer": []}]
+        if op.auth is not None:
+            entry["description"] = f"Auth ({op.auth.name}): {op.auth.credential}."
+            # What the registry enforces before the handler runs, and the status of each refusal.
+            entry["x-auth"] = {"kind": op.auth.name, "credential": op.auth.credential, "refusals": op.auth.refusals}
+            if op.auth.security:
+                entry["security"] = [{op.auth.security: []}]
         body = _body_model(op)
         if body is not None:
             content: dict[str, Any] = {}
@@ -147,6 +168,12 @@ def build_spec(version: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The admin token (admin routes) or the shop's owner API key (owner routes)",
+                }
+            },
         },
     }

@@ -35,10 +35,11 @@ def now_iso() -> str:
 
 
 def require_admin(token: str | None) -> None:
-    expected = get_settings().admin_token
+    """The admin token, or 401; a service without one configured refuses everyone (503 not_configured)."""
+    expected = get_settings().require_admin_token()
     if not token:
         raise errors.Unauthorized("send Authorization: Bearer <admin token>")
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+    if not hmac.compare_digest(token.encode(), expected.encode()):
         raise errors.Unauthorized("the admin token is not valid")
 
 
@@ -58,11 +59,11 @@ def create_shop(table: Table, request: ShopCreate) -> tuple[Shop, str]:
     return shop, api_key
 
 
-def authenticate_owner(table: Table, shop_id: str, api_key: str | None) -> Shop:
+def authenticate_owner(table: Table, shop_id: str, api_key: str | None, *, consistent: bool = False) -> Shop:
     """The shop in the path if the key is its owner's: 401 for no or unknown key, 403 for another shop's."""
     if not api_key:
         raise errors.Unauthorized("send Authorization: Bearer <shop API key>")
-    shop, key_owner = shop_store.get_shop_and_key_owner(table, shop_id, hash_api_key(api_key))
+    shop, key_owner = shop_store.get_shop_and_key_owner(table, shop_id, hash_api_key(api_key), consistent=consistent)
     if key_owner is None:
         raise errors.Unauthorized("the API key is not valid")
     if key_owner != shop_id:
@@ -112,6 +113,7 @@ def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
 
 
 def rotate_api_key(table: Table, shop: Shop) -> str:
+    """A new owner key; the old one stops working and every dashboard session it opened ends."""
     api_key = new_api_key()
     updated = replace(shop, api_key_hash=hash_api_key(api_key), version=shop.version + 1)
     shop_store.replace_shop(table, shop, updated)

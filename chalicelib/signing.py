@@ -1,4 +1,7 @@
-"""Compact HMAC-signed tokens: review links, sessions, cursors, unsubscribe links."""
+"""Compact HMAC-signed tokens (review links, sessions, cursors, unsubscribe links) and keyed hashes.
+
+Every use derives its own key from the signing secret, and nothing else reads the secret itself.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +25,9 @@ def _unb64(text: str) -> bytes:
 
 
 def _key(purpose: str) -> bytes:
-    secret = get_settings().signing_secret
-    if not secret:
-        raise RuntimeError("PROOFLOOP_SIGNING_SECRET is not set")
-    # One derived key per purpose: a session can never pass as a review token.
+    # Without a secret nothing is signed or verified (503 not_configured); there is no fallback.
+    secret = get_settings().require_signing_secret()
+    # One derived key per purpose: a session can never pass as a review token, nor a CSRF token as either.
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
@@ -84,6 +86,11 @@ def decode_cursor(scope: str, cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
+def mac(purpose: str, message: str) -> str:
+    """The full HMAC-SHA256 (hex) of a message under the purpose's own key (CSRF tokens)."""
+    return hmac.new(_key(purpose), message.encode(), hashlib.sha256).hexdigest()
+
+
 def keyed_hash(purpose: str, value: str) -> str:
     """A stable keyed hash for values kept only for matching (emails, visitors)."""
-    return hmac.new(_key(purpose), value.encode(), hashlib.sha256).hexdigest()[:40]
+    return mac(purpose, value)[:40]

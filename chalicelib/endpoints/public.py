@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, models, shops
+from chalicelib.endpoints.authorizers import OWNER
 from chalicelib.endpoints.registry import PAGE_LIMIT, operation
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
 from chalicelib.store.table import get_table
@@ -142,7 +143,7 @@ def widget_script(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/import",
     summary="Import reviews from a Judge.me or Yotpo CSV export (text/csv body; dry_run=true to check)",
     tag="moderation",
-    auth="owner",
+    auth=OWNER,
     raw_body="text/csv",
     responses={200: models.ImportResult},
     query={"format": "judgeme or yotpo", "dry_run": "true to report without writing"},
@@ -151,12 +152,10 @@ def widget_script(request: HttpRequest) -> HttpResponse:
         "dry_run": {"type": "string", "enum": ["true", "false"]},
     },
 )
-def import_reviews(request: HttpRequest) -> HttpResponse:
+def import_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.http import MAX_BODY_BYTES, json_response
     from chalicelib.reviews.importing import import_reviews as run_import
 
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     if request.media_type not in ("text/csv", "text/plain", "application/csv"):
         raise errors.UnsupportedMediaType("send the CSV file as text/csv")
     if len(request.body) > MAX_BODY_BYTES:
@@ -166,7 +165,7 @@ def import_reviews(request: HttpRequest) -> HttpResponse:
     except UnicodeDecodeError:
         raise errors.BadRequest("the CSV is not UTF-8", code="invalid_encoding") from None
     dry_run = request.query.get("dry_run", "false").lower() in ("1", "true", "yes")
-    report = run_import(table, shop, text.splitlines(keepends=True), request.query.get("format", ""), dry_run)
+    report = run_import(get_table(), shop, text.splitlines(keepends=True), request.query.get("format", ""), dry_run)
     return json_response(report.as_dict(), headers={"Cache-Control": "no-store"})
 
 
@@ -175,17 +174,15 @@ def import_reviews(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/export.csv",
     summary="Every review of the shop as CSV",
     tag="moderation",
-    auth="owner",
+    auth=OWNER,
     responses={200: "text/csv"},
 )
-def export_reviews(request: HttpRequest) -> HttpResponse:
+def export_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.importing import export_csv
 
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     return HttpResponse(
         status=200,
-        body=export_csv(table, shop.shop_id),
+        body=export_csv(get_table(), shop.shop_id),
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Cache-Control": "no-store",

@@ -1,10 +1,10 @@
-"""The operation registry: each route's handler, auth and models, read by dispatch and OpenAPI."""
+"""The operation registry: each route's handler, auth and models, enforced by dispatch, read by OpenAPI."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, overload
 
 from chalicelib import errors
 from chalicelib.http import HttpRequest, HttpResponse, error_response, json_response
@@ -15,7 +15,40 @@ if TYPE_CHECKING:
 # status -> a model (JSON), a media type, several media types, or "" (no body)
 Responses = dict[int, "type[BaseModel] | str | tuple[str, ...]"]
 
-Handler = Callable[[HttpRequest], HttpResponse]
+P = TypeVar("P")
+
+Handler = Callable[[HttpRequest], HttpResponse]  # a public operation's handler
+# An authenticated operation's handler takes what its authorizer established: the owner's shop, the
+# session, the verified shop of a webhook, the grant of a signed link...
+
+
+@dataclass(frozen=True)
+class Authorizer(Generic[P]):
+    """One kind of credential. The registry runs `authorize` before the handler; it returns what the
+    credential proves (handed to the handler as its second argument) or raises the refusal, with one of
+    the statuses `refusals` declares, by reason, for OpenAPI and the tests that hold it to them."""
+
+    name: str
+    credential: str  # where the credential is, in a few words (OpenAPI shows it)
+    authorize: Callable[[HttpRequest], P]
+    refusals: dict[str, int]  # reason -> status; "missing" and "invalid" at least
+    security: str | None = None  # the OpenAPI security scheme that carries it, when OpenAPI can say so
+    # A refusal answered with a page of its own (the sign-in page) instead of the error's.
+    refused: Callable[[HttpRequest, errors.ProofloopError], HttpResponse] | None = None
+
+
+class OperationSpec(TypedDict, total=False):
+    # The request body's model; a function returning it keeps a heavy model out of the cold start.
+    body: type[BaseModel] | Callable[[], type[BaseModel]] | None
+    form: bool  # the body may come as a form post
+    json_body: bool  # the body may come as JSON (False: a form only)
+    raw_body: str | None  # the media type of a body that is not a model (a CSV file)
+    responses: Responses
+    query: dict[str, str]
+    params: dict[str, dict[str, Any]]  # JSON Schema of a path or query parameter
+    required_query: tuple[str, ...]  # query parameters a request must carry
+    page: bool  # a page people open: errors are HTML for browsers and form posts
+
 
 PAGE_LIMIT: dict[str, dict[str, Any]] = {"limit": {"type": "integer", "minimum": 1, "maximum": 100}}
 
@@ -26,10 +59,9 @@ class Operation:
     method: str
     path: str
     summary: str
-    handler: Handler
+    handler: Callable[..., HttpResponse]  # (request) when public, else (request, what auth established)
     tag: str
-    # "admin" | "owner" (bearer key) | "owner-form" (key in a form) | "session" | "signature" | "token" | None
-    auth: str | None = None
+    auth: Authorizer[Any] | None = None  # None: public, nothing is checked
     # The request body's model; a function returning it keeps a heavy model out of the cold start.
     body: type[BaseModel] | Callable[[], type[BaseModel]] | None = None
     form: bool = False  # the body may come as a form post
@@ -45,24 +77,25 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {}
 
 
+@overload
 def operation(
-    method: str,
-    path: str,
-    *,
-    summary: str,
-    tag: str,
-    auth: str | None = None,
-    body: type[BaseModel] | Callable[[], type[BaseModel]] | None = None,
-    form: bool = False,
-    json_body: bool = True,
-    raw_body: str | None = None,
-    responses: Responses | None = None,
-    query: dict[str, str] | None = None,
-    params: dict[str, dict[str, Any]] | None = None,
-    required_query: tuple[str, ...] = (),
-    page: bool = False,
-) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
+    method: str, path: str, *, summary: str, tag: str, auth: None = None, **spec: Unpack[OperationSpec]
+) -> Callable[[Handler], Handler]: ...
+
+
+@overload
+def operation(
+    method: str, path: str, *, summary: str, tag: str, auth: Authorizer[P], **spec: Unpack[OperationSpec]
+) -> Callable[[Callable[[HttpRequest, P], HttpResponse]], Callable[[HttpRequest, P], HttpResponse]]: ...
+
+
+def operation(
+    method: str, path: str, *, summary: str, tag: str, auth: Authorizer[Any] | None = None, **spec: Any
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Register a handler. With `auth`, its handler takes (request, what the authorizer established):
+    the types tie each handler to its authorizer, and dispatch never runs it unauthorized."""
+
+    def register(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         name = handler.__name__
         if name in OPERATIONS:
             raise RuntimeError(f"operation {name} registered twice")
@@ -74,15 +107,15 @@ def operation(
             handler=handler,
             tag=tag,
             auth=auth,
-            body=body,
-            form=form,
-            json_body=json_body,
-            raw_body=raw_body,
-            responses=responses or {},
-            query=query or {},
-            params=params or {},
-            required_query=required_query,
-            page=page,
+            body=spec.get("body"),
+            form=spec.get("form", False),
+            json_body=spec.get("json_body", True),
+            raw_body=spec.get("raw_body"),
+            responses=spec.get("responses") or {},
+            query=spec.get("query") or {},
+            params=spec.get("params") or {},
+            required_query=spec.get("required_query", ()),
+            page=spec.get("page", False),
         )
         return handler
 
@@ -108,13 +141,27 @@ def _wants_page(request: HttpRequest) -> bool:
     )
 
 
+def _authorized(operation: Operation, request: HttpRequest) -> HttpResponse:
+    """The operation's declared authorizer first; its handler only with what that established."""
+    auth = operation.auth
+    if auth is None:
+        return operation.handler(request)
+    try:
+        established = auth.authorize(request)
+    except (errors.Unauthorized, errors.Forbidden) as refusal:
+        if auth.refused is None:
+            raise
+        return auth.refused(request, refusal)
+    return operation.handler(request, established)
+
+
 def dispatch(name: str, request: HttpRequest) -> HttpResponse:
     """Run one operation; every domain error becomes its JSON answer, nothing leaks a trace."""
     from chalicelib.observability import logger
 
     operation = OPERATIONS[name]
     try:
-        return operation.handler(request)
+        return _authorized(operation, request)
     except errors.ProofloopError as exc:
         if exc.status >= 500:
             logger.warning("answered retryable error", extra={"code": exc.code, "operation": name})
@@ -122,7 +169,7 @@ def dispatch(name: str, request: HttpRequest) -> HttpResponse:
             from chalicelib.web.render import error_page
 
             # A page that could not be shown for a passing reason reloads itself (a GET is safe to repeat).
-            refresh = "" if exc.status == 503 and request.method == "GET" else None
+            refresh = "" if isinstance(exc, errors.RetryLater) and request.method == "GET" else None
             return error_page(
                 exc.status, _PAGE_TITLES.get(exc.status, "Something is not right"), exc.message, refresh=refresh
             )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from chalicelib import errors, models, shops
+from typing import TYPE_CHECKING
+
+from chalicelib import errors, models
+from chalicelib.endpoints.authorizers import OWNER
 from chalicelib.endpoints.registry import PAGE_LIMIT, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
 
 PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": "last day (default: today)"}
 
@@ -15,15 +21,14 @@ PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": 
     "/shops/{shop_id}/report",
     summary="The funnel, rates, daily series and top advocates",
     tag="reports",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.Report},
     query=PERIOD,
 )
-def funnel_report(request: HttpRequest) -> HttpResponse:
+def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reports import build_report, period
 
     table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
     return json_response(build_report(table, shop, first, last), headers={"Cache-Control": "no-store"})
 
@@ -33,15 +38,14 @@ def funnel_report(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/report.csv",
     summary="The same report as CSV: a row per day and totals",
     tag="reports",
-    auth="owner",
+    auth=OWNER,
     responses={200: "text/csv"},
     query=PERIOD,
 )
-def funnel_report_csv(request: HttpRequest) -> HttpResponse:
+def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reports import period, report_csv
 
     table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
     return HttpResponse(
         status=200,
@@ -59,16 +63,15 @@ def funnel_report_csv(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/advocates",
     summary="Customers ranked by advocate score, highest first",
     tag="reports",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.AdvocateList},
     query={"limit": "1-100, default 25", "cursor": "from the last page"},
     params=PAGE_LIMIT,
 )
-def advocate_leaderboard(request: HttpRequest) -> HttpResponse:
+def advocate_leaderboard(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reports import advocates_page
 
     table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     return json_response(
         advocates_page(table, shop, page_limit(request, 25), request.query.get("cursor")),
         headers={"Cache-Control": "no-store"},

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, models, shops
+from chalicelib.endpoints.authorizers import OWNER, REVIEW_LINK, REVIEW_LINK_IN_BODY, UNSUBSCRIBE_LINK
 from chalicelib.endpoints.registry import PAGE_LIMIT, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
+    from chalicelib.endpoints.authorizers import ReviewLink, UnsubscribeLink
     from chalicelib.store.shops import Shop
 
 FORM = "application/x-www-form-urlencoded"
@@ -20,16 +22,16 @@ FORM = "application/x-www-form-urlencoded"
     "/r/{token}",
     summary="The review form for one order (HTML; the link is signed)",
     tag="reviews",
-    auth="token",
+    auth=REVIEW_LINK,
     responses={200: "text/html", 410: models.ErrorBody},
     page=True,
 )
-def review_form(request: HttpRequest) -> HttpResponse:
+def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     from chalicelib.reviews.submission import existing_reviews, load_context
     from chalicelib.web.render import page
 
     table = get_table()
-    ctx = load_context(table, request.path_params["token"])
+    ctx = load_context(table, link.token)
     done = existing_reviews(table, ctx)
     titles = {i["product_id"]: i.get("title", "") for i in ctx.order.get("items", [])}
     products = [{"product_id": p, "title": titles.get(p, ""), "review": done.get(p)} for p in ctx.product_ids]
@@ -44,13 +46,13 @@ def review_form(request: HttpRequest) -> HttpResponse:
     "/reviews",
     summary="Submit a review (JSON, or the form)",
     tag="reviews",
-    auth="token",
+    auth=REVIEW_LINK_IN_BODY,
     body=models.ReviewSubmission,
     form=True,
     responses={201: models.ReviewCreated, 200: models.ReviewCreated, 410: models.ErrorBody},
     page=True,
 )
-def submit_review(request: HttpRequest) -> HttpResponse:
+def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     from chalicelib.reviews.submission import existing_reviews, load_context, share_offer_for
     from chalicelib.reviews.submission import submit_review as submit
 
@@ -60,7 +62,7 @@ def submit_review(request: HttpRequest) -> HttpResponse:
         parse_model(models.ReviewSubmission, data) if is_form else parse_json_body(request, models.ReviewSubmission)
     )
     table = get_table()
-    ctx = load_context(table, submission.token)
+    ctx = load_context(table, link.token)  # the token of this same body, verified before it was parsed
     result = submit(table, ctx, submission)
     review = result["review"]
     share = share_offer_for(table, ctx, review)
@@ -90,12 +92,8 @@ def submit_review(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _unsubscribe_context(token: str) -> tuple[str, str, str]:
-    from chalicelib.reviews.tokens import read_unsubscribe_token
-
-    shop_id, customer_id = read_unsubscribe_token(token)
-    shop = shops.get_shop_or_404(get_table(), shop_id)
-    return shop_id, customer_id, shop.name
+def _shop_name(link: UnsubscribeLink) -> str:
+    return shops.get_shop_or_404(get_table(), link.shop_id).name
 
 
 @operation(
@@ -103,15 +101,14 @@ def _unsubscribe_context(token: str) -> tuple[str, str, str]:
     "/u/{token}",
     summary="Confirm stopping review emails (HTML)",
     tag="reviews",
-    auth="token",
+    auth=UNSUBSCRIBE_LINK,
     responses={200: "text/html"},
     page=True,
 )
-def unsubscribe_page(request: HttpRequest) -> HttpResponse:
+def unsubscribe_page(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     from chalicelib.web.render import page
 
-    _, _, shop_name = _unsubscribe_context(request.path_params["token"])
-    return page("unsubscribe.html", shop_name=shop_name, token=request.path_params["token"], done=False)
+    return page("unsubscribe.html", shop_name=_shop_name(link), token=link.token, done=False)
 
 
 @operation(
@@ -119,22 +116,22 @@ def unsubscribe_page(request: HttpRequest) -> HttpResponse:
     "/u/{token}",
     summary="Stop review emails (one-click, RFC 8058)",
     tag="reviews",
-    auth="token",
+    auth=UNSUBSCRIBE_LINK,
     responses={200: "text/html"},
     page=True,
 )
-def unsubscribe(request: HttpRequest) -> HttpResponse:
+def unsubscribe(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     from chalicelib.store import keys
     from chalicelib.web.render import page
 
-    shop_id, customer_id, shop_name = _unsubscribe_context(request.path_params["token"])
+    shop_name = _shop_name(link)
     get_table().update(
-        keys.customer_key(shop_id, customer_id),
+        keys.customer_key(link.shop_id, link.customer_id),
         "SET unsubscribed = :t, unsubscribed_at = if_not_exists(unsubscribed_at, :now)",
         values={":t": True, ":now": shops.now_iso()},
         condition="attribute_exists(PK)",
     )
-    return page("unsubscribe.html", shop_name=shop_name, token=request.path_params["token"], done=True)
+    return page("unsubscribe.html", shop_name=shop_name, token=link.token, done=True)
 
 
 @operation(
@@ -162,31 +159,22 @@ def asset(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _owner(request: HttpRequest) -> str:
-    return _owner_shop(request).shop_id
-
-
-def _owner_shop(request: HttpRequest) -> Shop:
-    return shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
-
-
 @operation(
     "GET",
     "/shops/{shop_id}/reviews",
     summary="Reviews waiting for the owner (status=pending)",
     tag="moderation",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.ReviewList},
     query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
     params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
 )
-def list_reviews(request: HttpRequest) -> HttpResponse:
+def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.endpoints.reports import page_limit
     from chalicelib.reviews.owner import list_reviews as listing
 
-    shop_id = _owner(request)
-    limit = page_limit(request, 50)
-    result = listing(get_table(), shop_id, request.query.get("status", "pending"), limit, request.query.get("cursor"))
+    status, cursor = request.query.get("status", "pending"), request.query.get("cursor")
+    result = listing(get_table(), shop.shop_id, status, page_limit(request, 50), cursor)
     return json_response(result, headers={"Cache-Control": "no-store"})
 
 
@@ -195,13 +183,13 @@ def list_reviews(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/{review_id}/publish",
     summary="Publish a pending or rejected review",
     tag="moderation",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.ReviewView},
 )
-def publish_review(request: HttpRequest) -> HttpResponse:
+def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import publish
 
-    return json_response(publish(get_table(), _owner_shop(request), request.path_params["review_id"]))
+    return json_response(publish(get_table(), shop, request.path_params["review_id"]))
 
 
 @operation(
@@ -209,13 +197,13 @@ def publish_review(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/{review_id}/reject",
     summary="Reject a review (it is never shown)",
     tag="moderation",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.ReviewView},
 )
-def reject_review(request: HttpRequest) -> HttpResponse:
+def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reject
 
-    return json_response(reject(get_table(), _owner(request), request.path_params["review_id"]))
+    return json_response(reject(get_table(), shop.shop_id, request.path_params["review_id"]))
 
 
 @operation(
@@ -223,13 +211,12 @@ def reject_review(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/{review_id}/reply",
     summary="Reply in public; shown with the review",
     tag="moderation",
-    auth="owner",
+    auth=OWNER,
     body=models.ReplyBody,
     responses={200: models.ReviewView},
 )
-def reply_review(request: HttpRequest) -> HttpResponse:
+def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reply
 
-    shop_id = _owner(request)
     body = parse_json_body(request, models.ReplyBody)
-    return json_response(reply(get_table(), shop_id, request.path_params["review_id"], body.body))
+    return json_response(reply(get_table(), shop.shop_id, request.path_params["review_id"], body.body))

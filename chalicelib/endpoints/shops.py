@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from chalicelib import errors, models, shops
+from chalicelib.endpoints.authorizers import ADMIN, OWNER, Admin
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
 from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
 
 
 @operation(
@@ -15,12 +20,11 @@ from chalicelib.store.table import get_table
     "/shops",
     summary="Create a shop and its owner API key (shown once)",
     tag="shops",
-    auth="admin",
+    auth=ADMIN,
     body=models.ShopCreate,
     responses={201: models.ShopCreated},
 )
-def create_shop(request: HttpRequest) -> HttpResponse:
-    shops.require_admin(request.bearer_token())
+def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
     payload = parse_json_body(request, models.ShopCreate)
     shop, api_key = shops.create_shop(get_table(), payload)
     return json_response(
@@ -33,11 +37,10 @@ def create_shop(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}",
     summary="The shop's profile and settings",
     tag="shops",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.ShopView},
 )
-def get_shop(request: HttpRequest) -> HttpResponse:
-    shop = shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
+def get_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(shops.shop_view(shop), headers={"Cache-Control": "no-store"})
 
 
@@ -46,15 +49,13 @@ def get_shop(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}",
     summary="Change the shop's name, domains, webhook secret or settings",
     tag="shops",
-    auth="owner",
+    auth=OWNER,
     body=models.ShopUpdate,
     responses={200: models.ShopView},
 )
-def update_shop(request: HttpRequest) -> HttpResponse:
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
+def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     change = parse_json_body(request, models.ShopUpdate)
-    updated = shops.update_shop(table, shop, change)
+    updated = shops.update_shop(get_table(), shop, change)
     return json_response(shops.shop_view(updated), headers={"Cache-Control": "no-store"})
 
 
@@ -63,13 +64,11 @@ def update_shop(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/api-key",
     summary="Replace the owner API key; the old one stops working",
     tag="shops",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.ApiKeyRotated},
 )
-def rotate_api_key(request: HttpRequest) -> HttpResponse:
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
-    return json_response({"api_key": shops.rotate_api_key(table, shop)}, headers={"Cache-Control": "no-store"})
+def rotate_api_key(request: HttpRequest, shop: Shop) -> HttpResponse:
+    return json_response({"api_key": shops.rotate_api_key(get_table(), shop)}, headers={"Cache-Control": "no-store"})
 
 
 @operation(
@@ -77,17 +76,17 @@ def rotate_api_key(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/webhook-endpoint",
     summary="Register the owner's receiver of signed events",
     tag="shops",
-    auth="owner",
+    auth=OWNER,
     body=models.WebhookEndpointIn,
     responses={200: models.WebhookEndpointOut},
 )
-def put_webhook_endpoint(request: HttpRequest) -> HttpResponse:
+def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.outbound import register
 
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     body = parse_json_body(request, models.WebhookEndpointIn)
-    return json_response(register(table, shop, body.url, list(body.events)), headers={"Cache-Control": "no-store"})
+    return json_response(
+        register(get_table(), shop, body.url, list(body.events)), headers={"Cache-Control": "no-store"}
+    )
 
 
 @operation(
@@ -95,11 +94,10 @@ def put_webhook_endpoint(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/webhook-endpoint",
     summary="The registered receiver (without its secret)",
     tag="shops",
-    auth="owner",
+    auth=OWNER,
     responses={200: models.WebhookEndpointOut},
 )
-def get_webhook_endpoint(request: HttpRequest) -> HttpResponse:
-    shop = shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
+def get_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     if not shop.outbound:
         raise errors.NotFound("no webhook endpoint is registered", code="no_endpoint")
     return json_response({"url": shop.outbound["url"], "events": shop.outbound["events"], "secret": None})
@@ -110,16 +108,14 @@ def get_webhook_endpoint(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/webhook-endpoint",
     summary="Stop sending events",
     tag="shops",
-    auth="owner",
+    auth=OWNER,
     responses={204: ""},
 )
-def delete_webhook_endpoint(request: HttpRequest) -> HttpResponse:
+def delete_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.outbound import unregister
 
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     if shop.outbound:
-        unregister(table, shop)
+        unregister(get_table(), shop)
     return HttpResponse(status=204)
 
 
@@ -128,15 +124,14 @@ def delete_webhook_endpoint(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/data-requests",
     summary="Customers' data requests received from the storefront",
     tag="privacy",
-    auth="owner",
+    auth=OWNER,
     responses={200: "application/json"},
     query={"cursor": "from the last page"},
 )
-def list_data_requests(request: HttpRequest) -> HttpResponse:
+def list_data_requests(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib import signing
 
     table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
     scope = f"SHOP#{shop.shop_id}"
     items, last = table.query(
         scope,
@@ -159,15 +154,13 @@ def list_data_requests(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/customers/{customer_id}/data",
     summary="Everything stored about one customer, to answer their data request",
     tag="privacy",
-    auth="owner",
+    auth=OWNER,
     responses={200: "application/json"},
 )
-def customer_data(request: HttpRequest) -> HttpResponse:
+def customer_data(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.privacy import customer_data as assemble
 
-    table = get_table()
-    shop = shops.authenticate_owner(table, request.path_params["shop_id"], request.bearer_token())
-    data = assemble(table, shop.shop_id, request.path_params["customer_id"])
+    data = assemble(get_table(), shop.shop_id, request.path_params["customer_id"])
     if data is None:
         raise errors.NotFound("no such customer", code="customer_not_found")
     return json_response(json.loads(json.dumps(data, default=str)), headers={"Cache-Control": "no-store"})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib import models, shops
+from chalicelib import models
+from chalicelib.endpoints.authorizers import ADMIN, Admin
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 
@@ -26,12 +27,11 @@ def openapi_document(request: HttpRequest) -> HttpResponse:
     "/admin/run-due",
     summary="Run due scheduled work now (review requests, reminders)",
     tag="service",
-    auth="admin",
+    auth=ADMIN,
     responses={200: models.RunDueResult},
 )
-def run_due(request: HttpRequest) -> HttpResponse:
+def run_due(request: HttpRequest, admin: Admin) -> HttpResponse:
     from chalicelib.budget import Budget
     from chalicelib.jobs import ROUTE_SECONDS, run_due_work
 
-    shops.require_admin(request.bearer_token())
     return json_response(run_due_work(Budget(ROUTE_SECONDS)).as_dict())

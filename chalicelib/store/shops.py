@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import errors
 from chalicelib.store import keys
-from chalicelib.store.table import ConditionFailed, Table
+from chalicelib.store.table import ConditionFailed, NamedOperation, Operation, Table
 
 
 @dataclass
@@ -22,6 +23,8 @@ class Shop:
     created_at: str
     version: int = 1
     outbound: dict[str, Any] | None = None  # the owner's endpoint: url, events, secret
+    # Dashboard sessions carry the generation they began in; sign-out and key rotation move it on.
+    session_generation: int = 0
 
     @property
     def home(self) -> str:
@@ -41,6 +44,7 @@ class Shop:
             "created_at": self.created_at,
             "version": self.version,
             "outbound": self.outbound,
+            "session_generation": self.session_generation,
         }
 
     @classmethod
@@ -60,6 +64,7 @@ class Shop:
             created_at=item["created_at"],
             version=int(item.get("version", 1)),
             outbound=item.get("outbound"),
+            session_generation=int(item.get("session_generation", 0)),
         )
 
 
@@ -71,33 +76,50 @@ def _domain_item(host: str, shop_id: str) -> dict[str, Any]:
     return {**keys.domain_key(host), "type": "domain", "shop_id": shop_id}
 
 
+def _domain_role(host: str) -> str:
+    return f"domain:{host}"
+
+
 def insert_shop(table: Table, shop: Shop) -> None:
     """Create the shop, its key and its domains together, or nothing (409 on any clash)."""
     absent = "attribute_not_exists(PK)"
-    ops = [table.put_op(shop.to_item(), absent), table.put_op(_api_key_item(shop.api_key_hash, shop.shop_id), absent)]
-    ops += [table.put_op(_domain_item(host, shop.shop_id), absent) for host in shop.domains]
+    ops: list[NamedOperation] = [
+        ("shop", table.put_op(shop.to_item(), absent)),
+        ("api_key", table.put_op(_api_key_item(shop.api_key_hash, shop.shop_id), absent)),
+    ]
+    ops += [(_domain_role(host), table.put_op(_domain_item(host, shop.shop_id), absent)) for host in shop.domains]
     try:
         table.transact(ops)
     except ConditionFailed as exc:
-        reasons = exc.reasons
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        if exc.failed("shop"):
             raise errors.Conflict(f"shop {shop.shop_id!r} already exists", code="shop_exists") from None
-        taken = [
-            host for host, reason in zip(shop.domains, reasons[2:], strict=False) if reason == "ConditionalCheckFailed"
-        ]
+        taken = [host for host in shop.domains if exc.failed(_domain_role(host))]
         raise errors.Conflict(
             f"domain {', '.join(taken) or 'in the list'} already belongs to another shop", code="domain_taken"
         ) from None
 
 
-def get_shop(table: Table, shop_id: str) -> Shop | None:
-    item = table.get(keys.shop_key(shop_id))
+def get_shop(table: Table, shop_id: str, *, consistent: bool = False) -> Shop | None:
+    item = table.get(keys.shop_key(shop_id), consistent=consistent)
     return Shop.from_item(item) if item else None
 
 
-def get_shop_and_key_owner(table: Table, shop_id: str, key_hash: str) -> tuple[Shop | None, str | None]:
+def end_sessions(table: Table, shop_id: str) -> None:
+    """Move the shop's session generation on: every dashboard session begun before ends now."""
+    with suppress(ConditionFailed):  # no shop, no sessions to end (and no stray item made by ADD)
+        table.update(
+            keys.shop_key(shop_id),
+            "ADD session_generation :one",
+            values={":one": 1},
+            condition="attribute_exists(PK)",
+        )
+
+
+def get_shop_and_key_owner(
+    table: Table, shop_id: str, key_hash: str, *, consistent: bool = False
+) -> tuple[Shop | None, str | None]:
     """The shop in the path and the shop the presented key belongs to, in one call."""
-    found = table.get_many([keys.shop_key(shop_id), keys.api_key_key(key_hash)])
+    found = table.get_many([keys.shop_key(shop_id), keys.api_key_key(key_hash)], consistent=consistent)
     shop: Shop | None = None
     owner: str | None = None
     for item in found:
@@ -119,10 +141,12 @@ def replace_shop(table: Table, old: Shop, new: Shop) -> None:
     """Write new (version old+1) over old if nobody changed it meanwhile; move domain and key claims.
 
     An update of the shop's own fields, not a put: attributes other flows keep on the shop item (a
-    pending shop erasure, its index keys) survive an owner's edit.
+    pending shop erasure, its index keys, the session generation a sign-out moved) survive an owner's
+    edit. A new owner key ends every dashboard session begun under the old one.
     """
     absent = "attribute_not_exists(PK)"
-    fields = {k: v for k, v in new.to_item().items() if k not in (keys.PK, keys.SK, "shop_id", "created_at")}
+    kept = (keys.PK, keys.SK, "shop_id", "created_at", "session_generation")
+    fields = {k: v for k, v in new.to_item().items() if k not in kept}
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     values: dict[str, Any] = {f":f{i}": value for i, value in enumerate(fields.values())}
     values[":old"] = old.version
@@ -130,13 +154,19 @@ def replace_shop(table: Table, old: Shop, new: Shop) -> None:
     sets = [f"#f{i} = :f{i}" for i, value in enumerate(fields.values()) if value is not None]
     removes = [f"#f{i}" for i, value in enumerate(fields.values()) if value is None]
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    ops = [
-        table.update_op(
-            keys.shop_key(new.shop_id),
-            expression,
-            names=names,
-            values={k: v for k, v in values.items() if v is not None},
-            condition="#v = :old",
+    if new.api_key_hash != old.api_key_hash:
+        expression += " ADD session_generation :one"
+        values[":one"] = 1
+    ops: list[Operation | NamedOperation] = [
+        (
+            "shop",
+            table.update_op(
+                keys.shop_key(new.shop_id),
+                expression,
+                names=names,
+                values={k: v for k, v in values.items() if v is not None},
+                condition="#v = :old",
+            ),
         )
     ]
     added = [h for h in new.domains if h not in old.domains]
@@ -149,6 +179,6 @@ def replace_shop(table: Table, old: Shop, new: Shop) -> None:
     try:
         table.transact(ops)
     except ConditionFailed as exc:
-        if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+        if exc.failed("shop"):
             raise errors.Conflict("the shop changed meanwhile; read it and try again", code="edit_conflict") from None
         raise errors.Conflict("a new domain already belongs to another shop", code="domain_taken") from None

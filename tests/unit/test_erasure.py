@@ -334,7 +334,7 @@ def test_shopify_customers_redact_erases_the_share_preview_and_the_orders_named(
     strings = [name, label, customer["email"], keyed_hash("email", customer["email"].lower())]
 
     # When Shopify sends customers/redact
-    assert store.send("customers/redact", fixture("shopify_customers_redact.json")).status_code == 200
+    assert store.send("customers/redact", store.privacy_body("shopify_customers_redact.json")).status_code == 200
 
     # Then the preview names nobody, the review is anonymous, and no item holds them
     page = api.request("GET", f"/s/{code}", headers={"User-Agent": CRAWLER}).body.decode()

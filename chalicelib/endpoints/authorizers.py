@@ -1,0 +1,248 @@
+"""Who may call an operation: one authorizer per kind of credential, run by the registry before the handler."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors, shops
+from chalicelib.endpoints.registry import Authorizer
+from chalicelib.http import HttpRequest, HttpResponse, read_form, read_json
+from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.dashboard import Session
+    from chalicelib.reviews.tokens import ReviewGrant
+    from chalicelib.store.shops import Shop
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The operator, proven by the admin token."""
+
+
+@dataclass(frozen=True)
+class ReviewLink:
+    """A verified review link: the token as sent and the order and products it grants."""
+
+    token: str
+    grant: ReviewGrant
+
+
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    """A verified unsubscribe link: the shop and the buyer it speaks for."""
+
+    token: str
+    shop_id: str
+    customer_id: str
+
+
+# --- bearer credentials --------------------------------------------------------------------------------
+def _admin(request: HttpRequest) -> Admin:
+    shops.require_admin(request.bearer_token())
+    return Admin()
+
+
+def _owner(request: HttpRequest) -> Shop:
+    return shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
+
+
+ADMIN = Authorizer(
+    "admin",
+    "Authorization: Bearer <admin token>",
+    _admin,
+    {"missing": 401, "invalid": 401},
+    security="bearer",
+)
+OWNER = Authorizer(
+    "owner",
+    "Authorization: Bearer <the shop's owner API key>",
+    _owner,
+    {"missing": 401, "invalid": 401, "other_shop": 403},
+    security="bearer",
+)
+
+
+# --- the dashboard ------------------------------------------------------------------------------------
+def _sign_in_page(request: HttpRequest, error: str | None) -> HttpResponse:
+    from chalicelib.web.render import page
+
+    return page("signin.html", status=401, shop_id=request.path_params["shop_id"], error=error)
+
+
+def _owner_form(request: HttpRequest) -> Shop:
+    from chalicelib.http import parse_model
+    from chalicelib.models import DashboardSignIn
+
+    form = parse_model(DashboardSignIn, read_form(request))
+    # Read consistently: the session begins in the shop's current generation, even just after a sign-out.
+    key = form.api_key.strip() or None
+    return shops.authenticate_owner(get_table(), request.path_params["shop_id"], key, consistent=True)
+
+
+def _session(request: HttpRequest) -> Session:
+    from chalicelib.dashboard import COOKIE, open_session
+
+    return open_session(get_table(), request.path_params["shop_id"], request.cookie(COOKIE))
+
+
+def _session_form(request: HttpRequest) -> Session:
+    """A form post from the dashboard: the session, and the CSRF token the page put in the form."""
+    from chalicelib.dashboard import check_csrf
+
+    session = _session(request)
+    check_csrf(session, read_form(request).get("csrf") or None)
+    return session
+
+
+OWNER_FORM = Authorizer(
+    "owner-form",
+    "the owner API key in the sign-in form's api_key field",
+    _owner_form,
+    # Every refusal is the sign-in page again: it does not tell a wrong key from another shop's.
+    {"missing": 401, "invalid": 401, "other_shop": 401},
+    refused=lambda request, _: _sign_in_page(request, "That key does not open this shop."),
+)
+SESSION = Authorizer(
+    "session",
+    "the pl_session cookie of a signed-in owner (ended by sign-out and by a new owner key)",
+    _session,
+    {"missing": 401, "invalid": 401, "ended": 401},
+    refused=lambda request, _: _sign_in_page(request, None),
+)
+SESSION_FORM = Authorizer(
+    "session-form",
+    "the pl_session cookie and the page's CSRF token in the form's csrf field",
+    _session_form,
+    {"missing": 401, "invalid": 401, "ended": 401, "stale_form": 403},
+)
+
+
+# --- webhooks: the signature over the raw body, before anything is parsed ------------------------------
+def _shop_in_path(request: HttpRequest) -> Shop:
+    return shops.get_shop_or_404(get_table(), request.path_params["shop_id"])
+
+
+def _shopify_hmac(request: HttpRequest) -> Shop:
+    from chalicelib.store.shops import shop_for_domain
+    from chalicelib.webhooks.signatures import verify_base64_hmac
+
+    domain = request.header("x-shopify-shop-domain").strip().lower()
+    shop = shop_for_domain(get_table(), domain) if domain else None
+    if shop is None:
+        # Without a known shop there is no secret to check the signature with.
+        raise errors.Unauthorized("unknown X-Shopify-Shop-Domain; cannot verify", code="invalid_signature")
+    verify_base64_hmac(shop.webhook_secret, request.body, request.header("x-shopify-hmac-sha256"))
+    return shop
+
+
+_WOOCOMMERCE_PING = re.compile(rb"^webhook_id=\d+$")
+
+
+def _woocommerce_hmac(request: HttpRequest) -> Shop | None:
+    """The shop in the path, its signature verified; None for WooCommerce's unsigned ping of a new webhook,
+    which carries nothing and is only acknowledged."""
+    from chalicelib.webhooks.signatures import verify_base64_hmac
+
+    if _WOOCOMMERCE_PING.match(request.body.strip()):
+        return None
+    shop = _shop_in_path(request)
+    verify_base64_hmac(shop.webhook_secret, request.body, request.header("x-wc-webhook-signature"))
+    return shop
+
+
+def _standard_webhook(request: HttpRequest) -> Shop:
+    from chalicelib.webhooks.signatures import verify_standard
+
+    shop = _shop_in_path(request)
+    verify_standard(
+        shop.webhook_secret,
+        request.body,
+        request.header("webhook-id"),
+        request.header("webhook-timestamp"),
+        request.header("webhook-signature"),
+    )
+    return shop
+
+
+SHOPIFY_HMAC = Authorizer(
+    "shopify-hmac",
+    "X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the raw body under the secret of the shop named by "
+    "X-Shopify-Shop-Domain",
+    _shopify_hmac,
+    {"missing": 401, "invalid": 401, "unknown_shop": 401},
+)
+WOOCOMMERCE_HMAC = Authorizer(
+    "woocommerce-hmac",
+    "X-WC-Webhook-Signature: base64 HMAC-SHA256 of the raw body under the secret of the shop in the path "
+    "(WooCommerce's webhook_id=<n> ping is acknowledged unsigned and stores nothing)",
+    _woocommerce_hmac,
+    {"missing": 401, "invalid": 401},
+)
+STANDARD_WEBHOOK = Authorizer(
+    "standard-webhooks",
+    "webhook-id, webhook-timestamp (5 minutes' tolerance) and webhook-signature (v1,<base64>) per Standard "
+    "Webhooks, under the secret of the shop in the path",
+    _standard_webhook,
+    {"missing": 401, "invalid": 401, "stale": 401},
+)
+
+
+# --- signed links --------------------------------------------------------------------------------------
+def _review_link(token: str) -> ReviewLink:
+    from chalicelib.reviews.tokens import read_review_token
+
+    return ReviewLink(token, read_review_token(token))
+
+
+def _review_link_in_path(request: HttpRequest) -> ReviewLink:
+    return _review_link(request.path_params["token"])
+
+
+def _review_link_in_body(request: HttpRequest) -> ReviewLink:
+    """The token field of the submission (JSON or the form); the rest of the body is the handler's."""
+    data: Any = read_form(request) if request.media_type == "application/x-www-form-urlencoded" else read_json(request)
+    token = data.get("token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token:
+        raise errors.Forbidden("send the review link's token", code="invalid_review")
+    return _review_link(token)
+
+
+def _unsubscribe_link(request: HttpRequest) -> UnsubscribeLink:
+    from chalicelib.reviews.tokens import read_unsubscribe_token
+
+    token = request.path_params["token"]
+    shop_id, customer_id = read_unsubscribe_token(token)
+    return UnsubscribeLink(token, shop_id, customer_id)
+
+
+_LINK_REFUSALS = {"missing": 403, "invalid": 403, "expired": 403}
+REVIEW_LINK = Authorizer("review-link", "the signed review link in the path", _review_link_in_path, _LINK_REFUSALS)
+REVIEW_LINK_IN_BODY = Authorizer(
+    "review-link-in-body",
+    "the signed review link's token in the body's token field",
+    _review_link_in_body,
+    _LINK_REFUSALS,
+)
+UNSUBSCRIBE_LINK = Authorizer(
+    "unsubscribe-link", "the signed unsubscribe link in the path", _unsubscribe_link, _LINK_REFUSALS
+)
+
+AUTHORIZERS: dict[str, Authorizer[Any]] = {
+    a.name: a
+    for a in (
+        ADMIN,
+        OWNER,
+        OWNER_FORM,
+        SESSION,
+        SESSION_FORM,
+        SHOPIFY_HMAC,
+        WOOCOMMERCE_HMAC,
+        STANDARD_WEBHOOK,
+        REVIEW_LINK,
+        REVIEW_LINK_IN_BODY,
+        UNSUBSCRIBE_LINK,
+    )
+}
