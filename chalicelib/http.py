@@ -81,6 +81,25 @@ def error_response(error: errors.ProofloopError) -> HttpResponse:
     return json_response(error.body(), status=error.status, headers=headers)
 
 
+def encodable(value: Any) -> bool:
+    """Every string in a parsed JSON value (keys too) can be written as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def read_json(request: HttpRequest) -> Any:
     """The body as JSON; a wrong media type or broken JSON is a 4xx, never a 500."""
     if len(request.body) > MAX_BODY_BYTES:
@@ -90,9 +109,13 @@ def read_json(request: HttpRequest) -> Any:
     if not request.body.strip():
         raise errors.InvalidJson("request body is empty; send a JSON object")
     try:
-        return json.loads(request.body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        data = json.loads(request.body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise errors.InvalidJson(f"request body is not valid JSON: {exc}") from None
+    if not encodable(data):
+        # "\ud800" is valid JSON but no UTF-8 text: nothing could store or show it.
+        raise errors.InvalidJson("request body has a string with an unpaired surrogate escape")
+    return data
 
 
 def read_form(request: HttpRequest) -> dict[str, str]:

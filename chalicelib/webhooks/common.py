@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from chalicelib import errors
-from chalicelib.http import MAX_BODY_BYTES
+from chalicelib.http import MAX_BODY_BYTES, encodable
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -35,29 +35,10 @@ def json_object(body: bytes) -> dict[str, Any]:
         raise errors.ValidationFailed(
             "webhook body must be a JSON object", details=[{"field": "(body)", "problem": "not a JSON object"}]
         )
-    if not _encodable(data):
+    if not encodable(data):
         # "\ud800" is valid JSON but no UTF-8 text: nothing could store it.
         raise errors.InvalidJson("webhook body has a string with an unpaired surrogate escape")
     return data
-
-
-def _encodable(value: Any) -> bool:
-    """Every string in a parsed JSON value (keys too) can be written as UTF-8."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return False
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
 
 
 def parse_payload(model: type[P], data: Any) -> P:

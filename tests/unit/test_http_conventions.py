@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -36,6 +37,20 @@ def test_oversized_body_is_413(api):
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
+
+
+def test_an_unpaired_surrogate_in_a_json_body_is_broken_json_not_a_500(api):
+    from tests.conftest import ADMIN_TOKEN
+    from tests.factories import shop_body
+
+    # Given a body that is valid JSON but holds "\ud800", which no UTF-8 text can
+    raw = json.dumps(shop_body(name="Caf\u00e9")).replace("Caf\\u00e9", "Caf\\ud800").encode()
+    assert b"\\ud800" in raw
+    # When it is sent to a route that stores what it gets
+    response = api.request("POST", "/shops", token=ADMIN_TOKEN, raw=raw, headers={"Content-Type": "application/json"})
+    # Then it is refused as broken JSON
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_json"
 
 
 def test_unexpected_failure_is_a_json_500_without_a_trace(api, monkeypatch):
