@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.privacy import ANONYMOUS
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -98,7 +97,7 @@ NEUTRAL_REVIEWER = "A customer"
 def reviewer_label(item: dict[str, Any]) -> str:
     """Who the link's preview says rated the product: never a customer whose data was erased."""
     author = str(item.get("author") or "")
-    return NEUTRAL_REVIEWER if item.get("redacted") or author in ("", ANONYMOUS) else author
+    return NEUTRAL_REVIEWER if item.get("redacted") or not author else author
 
 
 def code_needs_erasure(item: dict[str, Any]) -> bool:
