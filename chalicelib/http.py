@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
@@ -100,22 +101,29 @@ def encodable(value: Any) -> bool:
     return True
 
 
-def read_json(request: HttpRequest) -> Any:
-    """The body as JSON; a wrong media type or broken JSON is a 4xx, never a 500."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
-    if request.media_type and request.media_type not in JSON_TYPES:
-        raise errors.UnsupportedMediaType(f"send application/json, not {request.media_type}")
-    if not request.body.strip():
+def decode_json(body: bytes, max_bytes: int, parse_float: Callable[[str], Any] | None = None) -> Any:
+    """Bytes as JSON: too large is 413, broken JSON (or a string no UTF-8 text can hold) is 400."""
+    if len(body) > max_bytes:
+        raise errors.PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
+    if not body.strip():
         raise errors.InvalidJson("request body is empty; send a JSON object")
     try:
-        data = json.loads(request.body)
+        data = json.loads(body, parse_float=parse_float)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise errors.InvalidJson(f"request body is not valid JSON: {exc}") from None
     if not encodable(data):
         # "\ud800" is valid JSON but no UTF-8 text: nothing could store or show it.
         raise errors.InvalidJson("request body has a string with an unpaired surrogate escape")
     return data
+
+
+def read_json(request: HttpRequest) -> Any:
+    """The body as JSON; a wrong media type or broken JSON is a 4xx, never a 500."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if request.media_type and request.media_type not in JSON_TYPES:
+        raise errors.UnsupportedMediaType(f"send application/json, not {request.media_type}")
+    return decode_json(request.body, MAX_BODY_BYTES)
 
 
 def read_form(request: HttpRequest) -> dict[str, str]:

@@ -2,59 +2,45 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from chalicelib import errors
-from chalicelib.http import MAX_BODY_BYTES, encodable
-
-if TYPE_CHECKING:
-    from pydantic import ValidationError
+from chalicelib.http import MAX_BODY_BYTES, decode_json, parse_model, validation_failed
 
 WEBHOOK_MAX_BODY = 2 * MAX_BODY_BYTES  # a large order is larger than any request we take elsewhere
 MAX_ID_LENGTH = 64  # platform ids are integers of at most 20 digits; ours are short strings
 MAX_AMOUNT = Decimal("100000000")
+MAX_NAME_LENGTH = 200
 EARLIEST_YEAR, LATEST_YEAR = 1990, 2200  # any instant outside is not a real order's, and breaks day arithmetic
 
-P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R")
+parse_payload = parse_model  # a platform payload through its typed model: an odd shape is a 422 naming the field
 
 
 def json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, numbers as Decimal; broken JSON is 400, another JSON value 422."""
-    if len(body) > WEBHOOK_MAX_BODY:
-        raise errors.PayloadTooLarge(f"webhook body is larger than {WEBHOOK_MAX_BODY} bytes")
-    try:
-        data = json.loads(body, parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise errors.InvalidJson(f"webhook body is not valid JSON: {exc}") from None
+    data = decode_json(body, WEBHOOK_MAX_BODY, parse_float=Decimal)
     if not isinstance(data, dict):
         raise errors.ValidationFailed(
             "webhook body must be a JSON object", details=[{"field": "(body)", "problem": "not a JSON object"}]
         )
-    if not encodable(data):
-        # "\ud800" is valid JSON but no UTF-8 text: nothing could store it.
-        raise errors.InvalidJson("webhook body has a string with an unpaired surrogate escape")
     return data
 
 
-def parse_payload(model: type[P], data: Any) -> P:
-    """A platform payload through its typed model: any shape the platform never sends is a 422 naming the field."""
+def translating(events: Callable[[], R]) -> R:
+    """Build the normalized events from a parsed payload. The payload models are at least as strict as the
+    event models, so this never fails; if they ever drift apart, the answer is still a 422, never a 500."""
     from pydantic import ValidationError
 
     try:
-        return model.model_validate(data)
+        return events()
     except ValidationError as exc:
-        raise _validation_failed(exc) from None
-
-
-def _validation_failed(exc: ValidationError) -> errors.ValidationFailed:
-    from chalicelib.http import validation_failed
-
-    return validation_failed(exc)
+        raise validation_failed(exc) from None
 
 
 class Payload(BaseModel):
@@ -70,17 +56,26 @@ def _platform_id(value: Any) -> str:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("an id is not negative")
-        return str(value)
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value >= 0:
-        return str(int(value))
-    if isinstance(value, str):
+        text = str(value)
+    elif isinstance(value, Decimal):
+        # Only a whole number of few digits: int() of 1E+1000000 alone would take half a minute.
+        if (
+            not value.is_finite()
+            or value < 0
+            or value.adjusted() >= MAX_ID_LENGTH
+            or value != value.to_integral_value()
+        ):
+            raise ValueError("an id is a whole number or a string")
+        text = str(int(value))
+    elif isinstance(value, str):
         text = value.strip()
-        if not text:
-            raise ValueError("an id is required")
-        if len(text) > MAX_ID_LENGTH:
-            raise ValueError(f"an id is at most {MAX_ID_LENGTH} characters")
-        return text
-    raise ValueError("an id is a number or a string")
+    else:
+        raise ValueError("an id is a number or a string")
+    if not text:
+        raise ValueError("an id is required")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValueError(f"an id is at most {MAX_ID_LENGTH} characters")
+    return text
 
 
 def _optional_id(value: Any) -> str | None:
@@ -166,11 +161,12 @@ OptionalInstant = Annotated[datetime | None, BeforeValidator(_blank_is_none), Af
 NULL_IS_EMPTY = BeforeValidator(_none_is_empty)  # a list the platform may also send as null
 Title = Annotated[str, _text(300)]
 PersonName = Annotated[str, _text(100)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Email = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_usable_email)]
 
 
 def full_name(*parts: str | None) -> str | None:
-    return " ".join(p for p in parts if p) or None
+    return " ".join(p for p in parts if p)[:MAX_NAME_LENGTH].strip() or None
 
 
 def guest_customer_id(email: str | None, order_id: str) -> str:

@@ -23,7 +23,7 @@ class Item(BaseModel):
     product_id: str = Field(min_length=1, max_length=64)
     title: str = Field(default="", max_length=300)
     quantity: int = Field(default=1, ge=0, le=100_000)
-    price: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("10000000"))
+    price: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("100000000"))
     url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     image_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
 

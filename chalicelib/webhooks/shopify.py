@@ -19,6 +19,7 @@ from pydantic import Field
 from chalicelib import errors
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
+    Currency,
     Email,
     Instant,
     Money,
@@ -32,6 +33,7 @@ from chalicelib.webhooks.common import (
     full_name,
     guest_customer_id,
     parse_payload,
+    translating,
 )
 from chalicelib.webhooks.events import (
     MAX_CODE_LENGTH,
@@ -54,7 +56,6 @@ from chalicelib.webhooks.events import (
 ORDER_TOPICS = {"orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "orders/updated"}
 PRODUCT_TOPICS = {"products/create", "products/update"}
 REFERRAL_NOTE_NAMES = ("ref", "referral", "proofloop")
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class ShopifyCustomer(Payload):
@@ -105,7 +106,7 @@ class ShopifyRefund(Payload):
             (
                 t.amount
                 for t in self.transactions
-                if t.amount is not None and t.kind == "refund" and (t.status or "success") == "success"
+                if t.amount is not None and t.kind == "refund" and t.status == "success"
             ),
             start=Decimal(0),
         )
@@ -222,7 +223,7 @@ def _snapshot(order: ShopifyOrder, home: str) -> OrderSnapshot:
 
 def _fulfilled_at(order: ShopifyOrder) -> datetime | None:
     """When the body says the order was fulfilled: its successful fulfilments, or its fulfilment status."""
-    done = [f.created_at for f in order.fulfillments if f.created_at and (f.status or "success") == "success"]
+    done = [f.created_at for f in order.fulfillments if f.created_at and f.status == "success"]
     if done:
         return max(done)
     if order.fulfillment_status == "fulfilled":
@@ -272,7 +273,8 @@ def to_events(topic: str, body: dict[str, Any], home: str, sender_domain: str = 
         raise errors.BadRequest("X-Shopify-Topic is missing", code="missing_topic")
     sender_domain = sender_domain.strip().lower()
     if topic in ORDER_TOPICS:
-        event = _order_event(parse_payload(ShopifyOrder, body), home)
+        order = parse_payload(ShopifyOrder, body)
+        event = translating(lambda: _order_event(order, home))
         if topic == "orders/cancelled" and event.cancelled_at is None:
             return Ignored(reason="orders/cancelled without cancelled_at: the body does not say it was cancelled")
         if topic == "orders/fulfilled" and event.fulfilled_at is None:
@@ -283,9 +285,14 @@ def to_events(topic: str, body: dict[str, Any], home: str, sender_domain: str = 
         amount = refund.amount()
         if amount <= 0:
             return Ignored(reason="the refund moved no money: no successful refund transaction")
-        return [OrderEvent(order_id=refund.order_id, occurred_at=refund.created_at, refunds={refund.id: amount})]
+        return [
+            translating(
+                lambda: OrderEvent(order_id=refund.order_id, occurred_at=refund.created_at, refunds={refund.id: amount})
+            )
+        ]
     if topic in PRODUCT_TOPICS:
-        return [_product_event(parse_payload(ShopifyProduct, body), home)]
+        product = parse_payload(ShopifyProduct, body)
+        return [translating(lambda: _product_event(product, home))]
     if topic == "customers/redact":
         redact = parse_payload(ShopifyCustomersRedact, body)
         if other := _for_this_shop(redact, sender_domain):

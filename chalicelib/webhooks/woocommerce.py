@@ -16,6 +16,7 @@ from chalicelib import errors
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
     Amount,
+    Currency,
     Email,
     Money,
     OptionalId,
@@ -27,6 +28,7 @@ from chalicelib.webhooks.common import (
     full_name,
     guest_customer_id,
     parse_payload,
+    translating,
 )
 from chalicelib.webhooks.events import (
     MAX_CODE_LENGTH,
@@ -50,7 +52,6 @@ ORDER_TOPICS = {"order.created", "order.updated", "order.restored"}
 PRODUCT_TOPICS = {"product.created", "product.updated"}
 LANDING_META_KEYS = ("_wc_order_attribution_session_entry", "_landing_page", "landing_page", "_proofloop_landing")
 REF_META_KEYS = ("ref", "_ref", "proofloop_ref", "_proofloop_ref", "referral")
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class WooBilling(Payload):
@@ -196,7 +197,9 @@ def to_events(topic: str, body: dict[str, Any]) -> list[Event] | Ignored:
     """The normalized events one WooCommerce delivery stands for."""
     topic = topic.strip().lower()
     if topic in ORDER_TOPICS:
-        return [_order_event(parse_payload(WooOrder, body))]
+        order = parse_payload(WooOrder, body)
+        return [translating(lambda: _order_event(order))]
     if topic in PRODUCT_TOPICS:
-        return [_product_event(parse_payload(WooProduct, body))]
+        product = parse_payload(WooProduct, body)
+        return [translating(lambda: _product_event(product))]
     return Ignored(reason=f"topic {topic or '(none)'} is not used")

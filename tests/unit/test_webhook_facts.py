@@ -72,9 +72,10 @@ def test_order_body_under_the_fulfilled_topic_asks_for_no_review(store, table):
     assert "request_status" not in order_item(table, store.shop_id, ORDER_ID)
 
 
-def test_a_cancelled_or_failed_fulfilment_is_not_a_fulfilment(store, table):
+@pytest.mark.parametrize("status", ["cancelled", "failure", "open", None])
+def test_a_fulfilment_that_does_not_say_it_succeeded_is_not_a_fulfilment(store, table, status):
     order = fixture("shopify_order.json")
-    order["fulfillments"] = [{"id": 1, "status": "cancelled", "created_at": "2026-11-04T09:00:00-05:00"}]
+    order["fulfillments"] = [{"id": 1, "status": status, "created_at": "2026-11-04T09:00:00-05:00"}]
     assert_ignored_and_unchanged(store, table, "orders/fulfilled", order)
 
 
@@ -103,9 +104,10 @@ def test_refund_that_moved_no_money_is_ignored(store, table):
     store.send("orders/create", fixture("shopify_order.json"))
     restock_only = {**fixture("shopify_refund.json"), "transactions": []}
     assert_ignored_and_unchanged(store, table, "refunds/create", restock_only)
-    failed = fixture("shopify_refund.json")
-    failed["transactions"][0]["status"] = "failure"
-    assert_ignored_and_unchanged(store, table, "refunds/create", failed)
+    for status in ("failure", None):
+        unsure = fixture("shopify_refund.json")
+        unsure["transactions"][0]["status"] = status
+        assert_ignored_and_unchanged(store, table, "refunds/create", unsure)
     assert "refunds" not in totals(table, store.shop_id)
 
 

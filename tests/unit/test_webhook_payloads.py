@@ -41,6 +41,8 @@ def refused_naming(response: Any, field: str) -> None:
         ("orders/create", "shopify_order.json", {"id": {"value": 1}}, "id"),
         ("orders/create", "shopify_order.json", {"id": "9" * 100}, "id"),
         ("orders/create", "shopify_order.json", {"id": -5}, "id"),
+        ("orders/create", "shopify_order.json", {"id": 10**70}, "id"),
+        ("orders/create", "shopify_order.json", {"line_items": [{"product_id": 10**70}]}, "line_items.0.product_id"),
         ("orders/create", "shopify_order.json", {"currency": 840}, "currency"),
         ("orders/create", "shopify_order.json", {"currency": ["USD"]}, "currency"),
         ("orders/create", "shopify_order.json", {"total_price": "lots"}, "total_price"),
@@ -204,6 +206,37 @@ def test_an_unpaired_surrogate_is_refused_as_broken_json(store, table):
     )
     assert response.status_code == 400 and response.json["error"]["code"] == "invalid_json"
     assert everything(table) == before
+
+
+def test_an_id_written_as_a_huge_exponent_is_refused_at_once(store, table):
+    import time
+
+    from tests.signers import shopify_headers
+    from tests.unit.webhook_support import SHOPIFY_SECRET
+
+    # Given a body whose id is 1E+1000000: a few bytes that int() would spend half a minute on
+    raw = fixture_bytes("shopify_order.json").replace(b'"id": 5839274650112', b'"id": 1E+1000000', 1)
+    assert b"1E+1000000" in raw
+    started = time.monotonic()
+    response = store.api.request(
+        "POST",
+        "/webhooks/shopify",
+        raw=raw,
+        headers=shopify_headers("orders/create", store.domain, SHOPIFY_SECRET, raw),
+    )
+    # Then it is a 422 naming the id, answered at once
+    refused_naming(response, "id")
+    assert time.monotonic() - started < 2
+
+
+def test_long_names_and_large_prices_within_the_bounds_are_stored(store, table):
+    from tests.unit.webhook_support import order_item
+
+    order = fixture("shopify_order.json")
+    order["customer"].update(first_name="A" * 150, last_name="B" * 150)
+    order["line_items"][0]["price"] = "50000000"
+    assert store.send("orders/create", order).status_code == 200
+    assert order_item(table, store.shop_id, "5839274650112")["items"][0]["price"] == Decimal("50000000")
 
 
 def fixture_bytes(name: str) -> bytes:
