@@ -166,7 +166,7 @@ def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -
     table.update(
         keys.customer_key(shop_id, customer_id),
         "SET GSI1PK = :idx, GSI1SK = :sk, redacted = :t, redacted_at = if_not_exists(redacted_at, :now), "
-        "#ty = :ty, shop_id = :s, customer_id = :c ADD erase_orders :left",
+        "#ty = :ty, shop_id = :s, customer_id = :c, erase_orders = :left",
         names={"#ty": "type"},
         values={
             ":idx": CUSTOMER_REDACT_INDEX,
@@ -280,14 +280,26 @@ def _finish_customer_redactions(table: Table, budget: Budget) -> int:
             return done
 
 
+def redact_request(table: Table, shop_id: str, redact: CustomerRedactEvent) -> str:
+    """Erase everyone the request names: the customer by id, the same buyer's guest record (orders placed
+    without an account are kept under an id derived from the email), and whoever placed the orders it lists."""
+    from chalicelib.webhooks.common import guest_customer_id
+
+    named = {redact.customer_id, guest_customer_id(redact.email, "") if redact.email else None} - {None}
+    if redact.order_ids:
+        orders = table.get_many([keys.order_key(shop_id, o) for o in redact.order_ids], consistent=True)
+        named |= {str(o["customer_id"]) for o in orders if o.get("type") == "order" and o.get("customer_id")}
+    if not named:
+        return "ignored"
+    budget = Budget(INLINE_SECONDS)
+    for customer_id in sorted(c for c in named if c):
+        redact_customer(table, shop_id, customer_id, redact.order_ids, budget=budget)
+    return "applied"
+
+
 def apply_privacy_event(table: Table, shop: Shop, event: Event) -> str:
     if event.kind == "customer_redact":
-        redact: CustomerRedactEvent = event
-        customer_id = _customer_id(redact.customer_id, redact.email)
-        if customer_id is None:
-            return "ignored"
-        redact_customer(table, shop.shop_id, customer_id, redact.order_ids, budget=Budget(INLINE_SECONDS))
-        return "applied"
+        return redact_request(table, shop.shop_id, event)
     if event.kind == "data_request":
         return record_data_request(table, shop, event)
     if event.kind == "shop_redact":

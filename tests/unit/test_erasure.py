@@ -344,6 +344,35 @@ def test_shopify_customers_redact_erases_the_share_preview_and_the_orders_named(
     assert leaks(table, strings) == []
 
 
+def test_a_guest_buyer_is_erased_too_when_shopify_names_their_account(api, table):
+    # Given a buyer who checked out as a guest (kept under an id derived from the email), with a happy review
+    store = ShopifyStore(api)
+    order = fixture("shopify_order.json")
+    order["customer"] = None
+    order["fulfillment_status"] = "fulfilled"
+    order["billing_address"] = {"first_name": "Ana", "last_name": "Lima"}
+    assert store.send("orders/fulfilled", order).status_code == 200
+    product_id = str(order["line_items"][0]["product_id"])
+    review = {
+        "token": review_token(store.shop_id, str(order["id"]), [product_id]),
+        "product_id": product_id,
+        "rating": 5,
+        "title": "Great pack",
+        "body": "Carried it up three peaks this autumn.",
+    }
+    assert api.request("POST", "/reviews", review).status_code == 201
+    email = order["email"]
+    assert leaks(table, [keyed_hash("email", email.lower())])  # the guest's record holds the matching hash
+
+    # When Shopify's customers/redact names the account id the buyer has since, their email and the order
+    assert store.send("customers/redact", store.privacy_body("shopify_customers_redact.json")).status_code == 200
+
+    # Then the guest record, its reviews and the order are erased as well
+    assert leaks(table, [email, keyed_hash("email", email.lower())]) == []
+    listing = api.request("GET", f"/shops/{store.shop_id}/products/{product_id}/reviews").json
+    assert [r["author"] for r in listing["reviews"]] == ["Anonymous"]
+
+
 def label_in(api: Any, code: str, customer: dict[str, Any]) -> bool:
     page = api.request("GET", f"/s/{code}", headers={"User-Agent": CRAWLER}).body.decode()
     return f"{customer['first_name']} {customer['last_name'][0]}. rated" in page
