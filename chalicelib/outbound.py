@@ -90,8 +90,8 @@ class Destination:
     scheme: str
     host: str
     port: int
-    target: str  # path and query
-    address: str
+    target: str  # path and query, ASCII
+    addresses: tuple[str, ...]  # every address the name resolved to, each checked; dialled in turn
 
 
 def resolve_addresses(host: str, port: int) -> list[str]:
@@ -162,10 +162,14 @@ def resolve_destination(url: str, allow_loopback: bool, resolve: Resolver | None
             raise errors.ValidationFailed("url must be https", code="invalid_url")
         if not all(is_public(a) for a in addresses):
             raise errors.ValidationFailed("url must point at a public address", code="invalid_url")
+    from urllib.parse import quote
+
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return Destination(parts.scheme, host, port, target, str(addresses[0]))
+    # A path in any script is sent percent-encoded; escapes already there are kept.
+    target = quote(target, safe="/?=&%:@!$'()*+,;~-._")
+    return Destination(parts.scheme, host, port, target, tuple(str(a) for a in addresses))
 
 
 def check_url(url: str, allow_loopback: bool, resolve: Resolver | None = None) -> str:
@@ -208,12 +212,20 @@ def _pinned_connection_class() -> Callable[[Destination, float], http.client.HTT
 
         def __init__(self, destination: Destination, timeout: float) -> None:
             super().__init__(destination.host, destination.port, timeout=timeout)
-            self.address = destination.address
+            self.addresses = destination.addresses
             self.tls = ssl.create_default_context() if destination.scheme == "https" else None
             self.default_port = 443 if self.tls else 80  # no ":443" in the Host header
 
         def connect(self) -> None:
-            sock = socket.create_connection((self.address, self.port), self.timeout)
+            failure: OSError | None = None
+            for address in self.addresses:  # one dead address must not fail a delivery the others can take
+                try:
+                    sock = socket.create_connection((address, self.port), self.timeout)
+                    break
+                except OSError as exc:
+                    failure = exc
+            else:
+                raise failure or OSError("no address to connect to")
             self.sock = self.tls.wrap_socket(sock, server_hostname=self.host) if self.tls else sock
 
     return PinnedConnection
@@ -241,7 +253,7 @@ def _post(destination: Destination, secret: str, event_id: str, body: bytes) -> 
             },
         )
         return int(connection.getresponse().status)  # the body is not read: only the status matters
-    except (OSError, http.client.HTTPException):
+    except (OSError, http.client.HTTPException, ValueError):  # ValueError: a header or URL http.client refuses
         return 0
     finally:
         connection.close()

@@ -283,6 +283,28 @@ def test_the_connection_goes_to_the_address_resolved_once(api, shop, table, dns,
     assert other.requests == []
 
 
+def test_a_dead_address_of_the_name_falls_to_the_next_checked_one(api, shop, table, dns, dialled, servers):
+    # Given a name whose first address has nothing listening and whose second is the receiver
+    receiver = servers()
+    dns.answer("hooks.example", ["127.0.0.3", "127.0.0.1"])
+    assert put_endpoint(api, shop, f"http://hooks.example:{receiver.port}/h").status_code == 200
+    publish_event(table, shop["shop_id"])
+    # When the event is delivered
+    assert deliver_due(table, resolve=dns) == 1
+    # Then both checked addresses were tried in turn, and the receiver got it
+    assert dialled == ["127.0.0.3", "127.0.0.1"] and len(receiver.requests) == 1
+
+
+def test_a_path_in_any_script_is_sent_percent_encoded_not_a_crash(api, shop, table, servers):
+    # Given an endpoint whose path is not ASCII
+    receiver = servers()
+    assert put_endpoint(api, shop, f"http://127.0.0.1:{receiver.port}/hooks/bestellungen-\u00fc").status_code == 200
+    publish_event(table, shop["shop_id"])
+    # When the event is delivered, it arrives at the percent-encoded path
+    assert deliver_due(table) == 1
+    assert receiver.requests[0]["path"] == "/hooks/bestellungen-%C3%BC"
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(api, shop, table, dns, servers):
     # Given a receiver that answers 302 towards another (internal) server
     inside = servers()
