@@ -13,13 +13,6 @@ DEV_ADMIN_TOKEN = "dev-admin-token-change-me"  # noqa: S105 - local-run default 
 DEV_SIGNING_SECRET = "dev-signing-secret-change-me"  # noqa: S105 - local-run default only
 
 
-class NotConfigured(errors.ProofloopError):
-    """A secret this deployment needs is not set: refuse, never fall back to a development value."""
-
-    status = 503
-    code = "not_configured"
-
-
 @dataclass(frozen=True)
 class Settings:
     """Typed view of the environment; read lazily, cached, resettable in tests."""
@@ -45,12 +38,16 @@ class Settings:
 
     def require_signing_secret(self) -> str:
         if not self.signing_secret:
-            raise NotConfigured("this service has no signing secret (PROOFLOOP_SIGNING_SECRET); it cannot sign links")
+            raise errors.NotConfigured(
+                "this service has no signing secret (PROOFLOOP_SIGNING_SECRET); it cannot sign links"
+            )
         return self.signing_secret
 
     def require_admin_token(self) -> str:
         if not self.admin_token:
-            raise NotConfigured("this service has no admin token (PROOFLOOP_ADMIN_TOKEN); admin routes are closed")
+            raise errors.NotConfigured(
+                "this service has no admin token (PROOFLOOP_ADMIN_TOKEN); admin routes are closed"
+            )
         return self.admin_token
 
 

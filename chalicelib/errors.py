@@ -85,6 +85,13 @@ class TooManyRequests(ProofloopError):
     code = "too_many_requests"
 
 
+class NotConfigured(ProofloopError):
+    """A secret this deployment needs is not set: refuse, never fall back to a development value."""
+
+    status = 503
+    code = "not_configured"
+
+
 class RetryLater(ProofloopError):
     """A dependency failed after its retries: the caller should deliver again."""
 

@@ -339,6 +339,9 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
 
 
 def _referral_events(table: Table, shop: Shop, plan: OrderPlan) -> list[dict[str, Any]]:
+    events = [("referral.confirmed", "referred"), ("referral.reversed", "referral_reversed")]
+    if not any(fact in plan.facts for _, fact in events):
+        return []  # most orders: nothing to tell the owner, and the outbound module stays unloaded
     from chalicelib.outbound import event_op
 
     referral = plan.order.get("referral") or {}
@@ -349,7 +352,6 @@ def _referral_events(table: Table, shop: Shop, plan: OrderPlan) -> list[dict[str
         "currency": plan.order.get("currency"),
         "revenue": referral.get("revenue"),
     }
-    events = [("referral.confirmed", "referred"), ("referral.reversed", "referral_reversed")]
     ops = [event_op(table, shop, name, data) for name, fact in events if fact in plan.facts]
     return [op for op in ops if op]
 
@@ -467,8 +469,6 @@ def apply_product_event(table: Table, shop: Shop, event: ProductEvent) -> str:
 
 
 def apply_events(table: Table, shop: Shop, events: list[Event]) -> list[str]:
-    from chalicelib import privacy
-
     outcomes = []
     for event in events:
         if event.kind == "order":
@@ -476,5 +476,7 @@ def apply_events(table: Table, shop: Shop, events: list[Event]) -> list[str]:
         elif event.kind == "product":
             outcomes.append(apply_product_event(table, shop, event))
         else:
+            from chalicelib import privacy
+
             outcomes.append(privacy.apply_privacy_event(table, shop, event))
     return outcomes

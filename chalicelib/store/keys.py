@@ -190,7 +190,7 @@ def leader_partition(shop_id: str) -> str:
 
 
 def rollup_key(day: str, code: str) -> dict[str, str]:
-    return {PK: f"ROLLUP#{day}", SK: code}
+    return {PK: rollup_partition(day), SK: code}
 
 
 def rollup_partition(day: str) -> str:

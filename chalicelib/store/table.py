@@ -154,7 +154,9 @@ def _log_refusal(code: str, **facts: Any) -> None:
 
 
 def _invalid(message: str) -> errors.ProofloopError:
-    """A request DynamoDB refused as invalid: the same request fails again, so the answer is a 4xx.
+    """A request DynamoDB refused as invalid. Over a size limit, the input was too large: a 4xx. Anything
+    else (overlapping paths, two actions on one item, a bad expression) is a fault of ours, not the
+    sender's: a 5xx that the API alarm sees, logged by the caller.
 
     DynamoDB names the limit only in its message, so this reads the message (and nothing else does).
     """
@@ -165,13 +167,14 @@ def _invalid(message: str) -> errors.ProofloopError:
         )
     if "key" in lowered and ("size" in lowered or "2048" in lowered or "1024" in lowered):
         return errors.ValidationFailed("an identifier is too long to be stored", code="key_too_long")
-    return errors.ValidationFailed("the database refused this record as invalid", code="invalid_item")
+    return errors.RetryLater("the database refused this request; it has been logged")
 
 
 def _cancelled(exc: Exception, reasons: list[dict[str, Any]], roles: list[str | None]) -> Exception:
     """What a cancelled transaction means, from every item's reason (the order decides mixed cases).
 
-    1. A ValidationError anywhere: the request is invalid and fails again however often it is sent (4xx).
+    1. A ValidationError anywhere: the request is invalid and fails again however often it is sent: a 4xx
+       when an input was over a size limit, else a logged 5xx (our fault, see _invalid).
     2. Throughput (throttling, capacity, request rate) anywhere: RetryLater, even beside a failed condition.
     3. A TransactionConflict: TransactionConflict, or RetryLater when a condition failed too.
     4. A failed condition, with every other item's reason "None": ConditionFailed, and only then.

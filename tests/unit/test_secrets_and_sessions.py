@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib import errors, signing
-from chalicelib.config import DEV_ADMIN_TOKEN, DEV_SIGNING_SECRET, NotConfigured, get_settings, reset_settings
+from chalicelib.config import DEV_ADMIN_TOKEN, DEV_SIGNING_SECRET, get_settings, reset_settings
+from chalicelib.errors import NotConfigured
 from chalicelib.store import keys
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
