@@ -66,10 +66,10 @@ OWNER = Authorizer(
 
 
 # --- the dashboard ------------------------------------------------------------------------------------
-def _sign_in_page(request: HttpRequest, error: str | None) -> HttpResponse:
+def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) -> HttpResponse:
     from chalicelib.web.render import page
 
-    return page("signin.html", status=401, shop_id=request.path_params["shop_id"], error=error)
+    return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error)
 
 
 def _owner_form(request: HttpRequest) -> Shop:
@@ -109,8 +109,9 @@ SESSION = Authorizer(
     "session",
     "the pl_session cookie of a signed-in owner (ended by sign-out and by a new owner key)",
     _session,
-    {"missing": 401, "invalid": 401, "ended": 401},
-    refused=lambda request, _: _sign_in_page(request, None),
+    # Without a live session the dashboard's address shows the sign-in form: a page the owner asked for (200).
+    {"missing": 200, "invalid": 200, "ended": 200},
+    refused=lambda request, _: _sign_in_page(request, None, status=200),
 )
 SESSION_FORM = Authorizer(
     "session-form",

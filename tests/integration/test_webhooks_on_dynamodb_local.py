@@ -52,7 +52,7 @@ def test_one_order_replayed_repeated_and_raced_counts_once(live, shopify_shop, d
 
 def test_concurrent_different_facts_all_land_exactly_once(live, shopify_shop, db):
     fulfilled = fixture("shopify_order.json")
-    fulfilled["fulfillments"] = [{"id": 1, "created_at": "2026-11-04T09:00:00-05:00"}]
+    fulfilled["fulfillments"] = [{"id": 1, "status": "success", "created_at": "2026-11-04T09:00:00-05:00"}]
     deliveries = [
         ("orders/create", fixture("shopify_order.json")),
         ("orders/fulfilled", fulfilled),
