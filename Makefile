@@ -24,8 +24,10 @@ $(STAMPS)/node: package.json package-lock.json
 system-deps:
 	@bash scripts/system-deps.sh
 
-run: $(STAMPS)/venv
-	$(BIN)/python -m localdev.server
+# DynamoDB Local keeps its data in .data/ between runs; `make run RESET=1` starts empty.
+run: $(STAMPS)/venv $(STAMPS)/node
+	@bash scripts/system-deps.sh java
+	$(BIN)/python -m localdev.server $(if $(RESET),--reset)
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check .

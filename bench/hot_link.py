@@ -19,20 +19,76 @@ CLICKS = 1000
 CHROME = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36"
 
 
+def viral_link(url: str, admin_token: str, shop_id: str, outbox: Path) -> tuple[dict[str, str], str]:
+    """A shop whose buyer left a happy review: the shop and the buyer's share code, made through the API."""
+    import requests
+
+    from chalicelib.reviews.tokens import review_token
+    from localdev import simulate
+
+    shop = simulate.start_shop(url, admin_token, shop_id)
+    sim = simulate.Simulator(url, shop["shop_id"], shop["webhook_secret"], shop["api_key"], outbox, seed=1, quiet=True)
+    sim.deliver(
+        "order.created",
+        {
+            "order_id": "v-1",
+            "customer_id": "viral-adv",
+            "email": "v@example.net",
+            "name": "Vi Ral",
+            "currency": "USD",
+            "total": "10.00",
+            "items": [{"product_id": "p-1", "title": "Mug", "quantity": 1, "price": "10"}],
+        },
+        sim.now,
+    )
+    offer = requests.post(
+        f"{url}/reviews",
+        timeout=10,
+        json={
+            "token": review_token(shop["shop_id"], "v-1", ["p-1"]),
+            "product_id": "p-1",
+            "rating": 5,
+            "title": "",
+            "body": "Best mug.",
+        },
+    ).json()["share"]
+    return shop, str(offer["code"])
+
+
+def click_storm(url: str, code: str, clicks: int, workers: int) -> tuple[list[int], float]:
+    """`clicks` distinct visitors (one address each) follow one link through `workers` concurrent clients."""
+    import requests
+
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
+
+    def click(n: int) -> int:
+        ip = f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"
+        return session.get(
+            f"{url}/s/{code}?via=whatsapp",
+            allow_redirects=False,
+            timeout=30,
+            headers={"User-Agent": CHROME, "X-Forwarded-For": ip},
+        ).status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        statuses = list(pool.map(click, range(clicks)))
+    return statuses, time.perf_counter() - started
+
+
 def measure(clicks: int = CLICKS, workers: int = 48) -> dict[str, object]:
     import boto3
     import requests
 
     from chalicelib.config import reset_settings
-    from chalicelib.reviews.tokens import review_token
     from chalicelib.store import keys
     from chalicelib.store.table import Table
-    from localdev import simulate
     from localdev.dynamodb import DynamoDBLocal
     from localdev.live import LiveServer
 
     os.environ.setdefault("PROOFLOOP_SIGNING_SECRET", "bench-signing-secret-0123456789abcdef")
-    reset_settings()  # the review link below is signed here, with the secret the server gets
+    reset_settings()  # the review link is signed here, with the secret the server gets
     database = DynamoDBLocal().start()
     server = LiveServer(
         database.endpoint,
@@ -43,51 +99,8 @@ def measure(clicks: int = CLICKS, workers: int = 48) -> dict[str, object]:
         },
     )
     try:
-        shop = simulate.start_shop(server.url, "bench-admin", "viral-shop")
-        sim = simulate.Simulator(
-            server.url, shop["shop_id"], shop["webhook_secret"], shop["api_key"], server.outbox, seed=1, quiet=True
-        )
-        sim.deliver(
-            "order.created",
-            {
-                "order_id": "v-1",
-                "customer_id": "viral-adv",
-                "email": "v@example.net",
-                "name": "Vi Ral",
-                "currency": "USD",
-                "total": "10.00",
-                "items": [{"product_id": "p-1", "title": "Mug", "quantity": 1, "price": "10"}],
-            },
-            sim.now,
-        )
-        offer = requests.post(
-            f"{server.url}/reviews",
-            timeout=10,
-            json={
-                "token": review_token(shop["shop_id"], "v-1", ["p-1"]),
-                "product_id": "p-1",
-                "rating": 5,
-                "title": "",
-                "body": "Best mug.",
-            },
-        ).json()["share"]
-        code = offer["code"]
-        session = requests.Session()
-        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
-
-        def click(n: int) -> int:
-            ip = f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"
-            return session.get(
-                f"{server.url}/s/{code}?via=whatsapp",
-                allow_redirects=False,
-                timeout=30,
-                headers={"User-Agent": CHROME, "X-Forwarded-For": ip},
-            ).status_code
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            statuses = list(pool.map(click, range(clicks)))
-        elapsed = time.perf_counter() - started
+        shop, code = viral_link(server.url, "bench-admin", "viral-shop", server.outbox)
+        statuses, elapsed = click_storm(server.url, code, clicks, workers)
         table = Table(
             boto3.client(
                 "dynamodb",
@@ -102,7 +115,7 @@ def measure(clicks: int = CLICKS, workers: int = 48) -> dict[str, object]:
         for shard in range(keys.CODE_SHARDS):
             items, _ = table.query(keys.code_stat_partition(code, shard), limit=10)
             shards.append(int(sum(i.get("clicks", 0) for i in items)))
-        report = session.get(
+        report = requests.get(
             f"{server.url}/shops/{shop['shop_id']}/report",
             timeout=10,
             headers={"Authorization": f"Bearer {shop['api_key']}"},

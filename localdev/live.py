@@ -20,7 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 class LiveServer:
     """`python -m localdev.server` against a given DynamoDB endpoint, as `make run` starts it."""
 
-    def __init__(self, dynamodb_endpoint: str | None, seed: bool = False, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        dynamodb_endpoint: str | None,
+        seed: bool = False,
+        extra_env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+        extra_args: list[str] | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.outbox = ROOT / "test-artifacts" / f"outbox-{self.port}"
@@ -36,6 +43,11 @@ class LiveServer:
         else:
             env.pop("DYNAMODB_ENDPOINT", None)
         args = [sys.executable, "-m", "localdev.server", "--port", str(self.port), "--due-interval", "3600"]
+        if data_dir is not None:
+            args += ["--data-dir", str(data_dir)]
+        elif not dynamodb_endpoint:
+            args.append("--in-memory")  # as `make run` starts it, but a test keeps nothing in .data/
+        args += extra_args or []
         if not seed:
             args.append("--no-seed")
         self.log_path = ROOT / "test-artifacts" / f"server-{self.port}.log"
@@ -82,6 +94,28 @@ class LiveServer:
         return self.session.request(
             method, self.url + path, data=data, headers=sent, timeout=30, allow_redirects=False, **kwargs
         )
+
+    def resident_mib(self) -> float:
+        """Resident memory of the server and every process it started (the embedded DynamoDB Local)."""
+        total = 0
+        pids = [self.process.pid]
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            pids += [int(c) for c in children]
+        return total / 1024
+
+    def children(self) -> list[int]:
+        pid = self.process.pid
+        try:
+            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
 
     def stop(self) -> None:
         if self.process.poll() is None:

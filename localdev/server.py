@@ -1,9 +1,10 @@
-"""`make run`: embedded DynamoDB, the table, a demo store, `chalice local`, and the due-work loop."""
+"""`make run`: DynamoDB Local (data kept in .data/), the table, a demo store, `chalice local`, the due work."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -57,21 +58,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--stage", default="dev")
-    parser.add_argument("--no-seed", action="store_true", help="start with an empty table")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo store")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("PROOFLOOP_DATA_DIR") or ROOT / ".data"),
+        help="where the embedded DynamoDB Local keeps its data between runs (default .data/)",
+    )
+    parser.add_argument("--in-memory", action="store_true", help="keep nothing: the embedded database lives in memory")
+    parser.add_argument("--reset", action="store_true", help="delete the kept data first and start empty")
     parser.add_argument("--due-interval", type=float, default=float(os.environ.get("PROOFLOOP_DUE_INTERVAL", "60")))
     args = parser.parse_args(argv)
 
     from chalicelib.config import DEV_ADMIN_TOKEN
-    from localdev.dynamodb import MotoServer, use_local_credentials
+    from localdev.dynamodb import DynamoDBLocal, use_local_credentials
 
     os.environ["PORT"] = str(args.port)
-    embedded: MotoServer | None = None
+    embedded: DynamoDBLocal | None = None
     if not os.environ.get("DYNAMODB_ENDPOINT"):
         use_local_credentials()
-        embedded = MotoServer(avoid=args.port).start()  # never the API's own port, picked by our caller
+        data_dir = None if args.in_memory else args.data_dir
+        if data_dir is not None and args.reset and data_dir.exists():
+            shutil.rmtree(data_dir)
+        where = f"data in {data_dir}" if data_dir else "in memory"
+        print(f"Starting DynamoDB Local ({where})...", flush=True)
+        # Never the API's own port, picked by our caller.
+        embedded = DynamoDBLocal(data_dir=data_dir, avoid=args.port).start()
         os.environ["DYNAMODB_ENDPOINT"] = embedded.endpoint
     os.environ.setdefault("PROOFLOOP_ADMIN_TOKEN", DEV_ADMIN_TOKEN)
 
+    def _stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)  # a clean stop from the first moment: every process started ends
+    try:
+        return _serve_until_stopped(args, embedded)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if embedded:
+            embedded.stop()
+        print("proofloop stopped.", flush=True)
+
+
+def _serve_until_stopped(args: argparse.Namespace, embedded: Any) -> int:
     config = _load_stage(args.stage)
 
     from chalicelib.config import get_settings
@@ -85,22 +115,33 @@ def main(argv: list[str] | None = None) -> int:
     server = _serve(config, args.host, args.port)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
-
-    base = f"http://{args.host}:{args.port}"
-    if demo and fresh:
-        print("Playing a month of demo activity through the API (orders, reviews, shares, clicks)...", flush=True)
-        differences = seed.play_demo_activity(base, demo)
-        if differences:
-            print("demo data differs from its plan:\n  " + "\n  ".join(differences), flush=True)
-
     stop = threading.Event()
-    worker = threading.Thread(target=_due_loop, args=(stop, args.due_interval), daemon=True)
-    worker.start()
+    try:
+        base = f"http://{args.host}:{args.port}"
+        if demo and fresh:
+            print("Playing a month of demo activity through the API (orders, reviews, shares, clicks)...", flush=True)
+            differences = seed.play_demo_activity(base, demo)
+            if differences:
+                print("demo data differs from its plan:\n  " + "\n  ".join(differences), flush=True)
+        worker = threading.Thread(target=_due_loop, args=(stop, args.due_interval), daemon=True)
+        worker.start()
+        _print_welcome(base, settings, embedded, demo)
+        while serving.is_alive():
+            serving.join(timeout=0.5)
+        return 0
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server.server_close()
 
+
+def _print_welcome(base: str, settings: Any, embedded: Any, demo: dict[str, Any] | None) -> None:
     print(f"\nproofloop is running on {base}", flush=True)
     print(f"  health        {base}/health")
     print(f"  API document  {base}/openapi.json")
     print(f"  DynamoDB      {settings.dynamodb_endpoint}  (table {settings.table_name})")
+    if embedded and embedded.data_dir:
+        print(f"  data kept in  {embedded.data_dir}  (`make run RESET=1` starts empty)")
     print(f"  admin token   {settings.admin_token}  (set PROOFLOOP_ADMIN_TOKEN to change)")
     print(f"  outbox        {Path(settings.outbox).resolve()}")
     if demo:
@@ -109,24 +150,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  report        curl -H 'Authorization: Bearer {demo['api_key']}' {base}/shops/{shop}/report")
         print(f"  dashboard     {base}/shops/{shop}/dashboard  (sign in with the owner API key)")
     print("Press Ctrl-C to stop.\n", flush=True)
-
-    def _stop(*_: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        while serving.is_alive():
-            serving.join(timeout=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server.server_close()
-        if embedded:
-            embedded.stop()
-        print("proofloop stopped.", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Java 17 (DynamoDB Local) and Chromium (browser tests) from Debian's packages.
-# As root, installs what is missing; otherwise names the exact command and fails.
+# Java 17 (DynamoDB Local) and Chromium (browser tests) from Debian's packages; `system-deps.sh java`
+# for Java alone (what `make run` needs). As root, installs what is missing; otherwise names the exact
+# command and fails.
 set -euo pipefail
+wanted="${1:-all}"
 missing=()
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
-test -x /usr/bin/chromium || missing+=(chromium)
+if [ "$wanted" = "all" ]; then
+  test -x /usr/bin/chromium || missing+=(chromium)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chalicelib.reviews.tokens import review_token
-from localdev.dynamodb import MotoServer, free_port
+from localdev.dynamodb import DynamoDBLocal, free_port
 from localdev.faulty_dynamodb import FaultyDynamoDB
 from localdev.live import LiveServer
 from tests import signers
@@ -25,7 +25,7 @@ CHROME_ON_ANDROID = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, 
 
 @pytest.fixture(scope="module")
 def flaky() -> Iterator[tuple[LiveServer, FaultyDynamoDB]]:
-    database = MotoServer().start()
+    database = DynamoDBLocal().start()
     proxy = FaultyDynamoDB(database.endpoint, operations=frozenset({"TransactWriteItems"}), kinds=("throttle",))
     proxy.start()
     server = LiveServer(proxy.endpoint)
