@@ -20,5 +20,7 @@ def test_demo_store_report_shows_every_funnel_stage():
         assert funnel["shares"]["total"] > 0 and funnel["clicks"]["total"] > 0
         assert funnel["referred_revenue"]["USD"] > 0
         assert report["top_advocates"][0]["stage"] == "advocate"
+        # Light enough for a laptop: the server and its DynamoDB Local, after seeding the month
+        assert server.resident_mib() < 700
     finally:
         server.stop()

@@ -15,7 +15,7 @@ def test_report_matches_the_simulated_ground_truth_exactly(live):
         shop["api_key"],
         live.outbox,
         seed=11,
-        concurrency=6,
+        concurrency=8,
         quiet=True,
     )
     simulator.admin_token = ADMIN_TOKEN
