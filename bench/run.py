@@ -22,6 +22,8 @@ def main() -> int:
     print()
     print("\n".join(cost.report(cost.estimate(results))))
     print()
+    print("\n".join(cost.curve(results)))
+    print()
     print("\n".join(import_csv.report(import_csv.measure())))
     print()
     print("\n".join(hot_link.report(hot_link.measure())))
