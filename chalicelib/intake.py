@@ -10,12 +10,12 @@ reordered or concurrent delivery can never count twice and a failure leaves noth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from chalicelib import errors
+from chalicelib.clock import iso, local_day, parse
 from chalicelib.store import aggregates, keys
 from chalicelib.store.table import ConditionFailed
 
@@ -30,16 +30,6 @@ RACE_ATTEMPTS = 8
 MAX_REMEMBERED_ORDERS = 1000
 # Refunds kept by id on an order (~100 bytes each); further ones are refused rather than grow the item past 400 KB.
 MAX_REFUNDS_PER_ORDER = 250
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def local_day(value: datetime | str, tz: str) -> str:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d")
 
 
 @dataclass
@@ -88,7 +78,7 @@ def plan_order_event(
     referral_code is the code chosen to credit (when this event makes the order known) and
     advocate its owner's customer record, or the record of the advocate already credited.
     """
-    tz = shop.settings.get("timezone", "UTC")
+    tz = shop.timezone
     order: dict[str, Any] = dict(current) if current else _blank_order(shop, event.order_id)
     order["refunds"] = dict(order.get("refunds", {}))
     if order.get("referral"):
@@ -234,7 +224,7 @@ def _referral_weight(order: dict[str, Any], revenue: Decimal, with_order: bool) 
     """The advocate-score weight of a referral, dated at the order so a reversal removes it exactly."""
     from chalicelib import scoring
 
-    at = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00"))
+    at = parse(order["created_at"])
     weight = scoring.weight_at("referred_revenue", at, revenue)
     return weight + scoring.weight_at("referred_order", at) if with_order else weight
 
@@ -282,7 +272,7 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
             order.pop(keys.GSI1SK, None)
         return
     if status is None and order.get("known") and order.get("fulfilled_at") and order.get("email"):
-        fulfilled = datetime.fromisoformat(order["fulfilled_at"].replace("Z", "+00:00"))
+        fulfilled = parse(order["fulfilled_at"])
         due = iso(fulfilled + timedelta(days=int(shop.settings.get("review_delay_days", 7))))
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
@@ -422,7 +412,7 @@ def _choose_referral(
     return choose_referral(
         codes,
         shop_id=shop.shop_id,
-        order_day=local_day(snapshot.created_at, shop.settings.get("timezone", "UTC")),
+        order_day=local_day(snapshot.created_at, shop.timezone),
         window_days=int(shop.settings.get("attribution_window_days", 30)),
         model=str(shop.settings.get("attribution_model", "last_click")),
         buyer_id=snapshot.customer_id,

@@ -20,11 +20,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.budget import Budget
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -53,7 +53,7 @@ NOT_PUBLIC = tuple(
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(value)
 
 
 def wants(shop: Shop, event_type: str) -> bool:
@@ -64,7 +64,7 @@ def event_op(table: Table, shop: Shop, event_type: str, data: dict[str, Any]) ->
     """The Put of one outbound event, for the fact's own transaction; None if the owner did not ask."""
     if not wants(shop, event_type):
         return None
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     event_id = f"msg_{uuid.uuid4().hex}"
     item = {
         **keys.outbound_event_key(shop.shop_id, event_id),
@@ -272,7 +272,7 @@ def deliver_due(
     from chalicelib.store.shops import Shop
 
     budget = budget or Budget.unlimited()
-    moment = now or datetime.now(timezone.utc)
+    moment = now or clock.now()
     cutoff = _iso(moment)
     delivered = 0
     shops: dict[str, Shop | None] = {}

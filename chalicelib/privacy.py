@@ -10,7 +10,6 @@ ratings and review text only, never a name or an email, so waiting events need n
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.budget import Budget
@@ -42,9 +41,9 @@ def _customer_id(customer_id: str | None, email: str | None) -> str | None:
 
 
 def _now() -> str:
-    from datetime import datetime
+    from chalicelib import clock
 
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso()
 
 
 def _order_erasure_op(table: Table, shop_id: str, order_id: str) -> dict[str, Any]:

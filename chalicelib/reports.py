@@ -10,12 +10,11 @@ who reached the stage in it; counts of things (orders, reviews, shares, clicks) 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from chalicelib import errors, scoring, signing
+from chalicelib import clock, errors, scoring, signing
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
 
@@ -46,7 +45,7 @@ CHANNEL_CLICKS = (*CHANNELS, "link")
 
 def period(shop: Shop, start: str | None, end: str | None) -> tuple[date, date]:
     """The report's days in the shop's time zone; the last 30 days by default."""
-    today = datetime.now(ZoneInfo(shop.settings.get("timezone", "UTC"))).date()
+    today = date.fromisoformat(clock.today(shop.timezone))
     try:
         last = date.fromisoformat(end) if end else today
         first = date.fromisoformat(start) if start else last - timedelta(days=29)
@@ -93,7 +92,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
         "shop_id": shop.shop_id,
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "timezone": shop.settings.get("timezone", "UTC"),
+        "timezone": shop.timezone,
         "funnel": funnel,
         "rates": scoring.funnel_rates(funnel),
         "series": series,
@@ -124,7 +123,7 @@ def advocates_page(table: Table, shop: Shop, limit: int, cursor: str | None) -> 
     items, last = table.query(
         scope, index=keys.GSI2, limit=limit, newest_first=True, cursor=signing.decode_cursor(scope, cursor)
     )
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     return {"advocates": [advocate_view(i, now) for i in items], "cursor": signing.encode_cursor(scope, last)}
 
 

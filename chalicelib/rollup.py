@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import scoring
+from chalicelib import clock, scoring
 from chalicelib.budget import Budget
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -109,7 +109,7 @@ def roll_up_clicks(table: Table, now: datetime | None = None, budget: Budget | N
 
     Returns how many codes were rolled. `now` is when this run began (naive means UTC)."""
     budget = budget or Budget.unlimited()
-    moment = now or datetime.now(timezone.utc)
+    moment = now or clock.now()
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     today = moment.date()
     # Days are the shops' own: one either side of UTC's covers every time zone; older days get their last pass.

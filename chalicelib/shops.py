@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
@@ -31,7 +30,9 @@ def hash_api_key(api_key: str) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from chalicelib import clock
+
+    return clock.iso()
 
 
 def require_admin(token: str | None) -> None:

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -190,7 +190,7 @@ def _item(shop_id: str, fmt: str, review: dict[str, Any]) -> dict[str, Any]:
         ).encode()
     ).hexdigest()
     rid = "im_" + digest[:24]
-    stamp = review["date"].astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = clock.stamp(review["date"])
     when = stamp[:19] + "Z"
     item = {
         **keys.review_key(shop_id, rid),

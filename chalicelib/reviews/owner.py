@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, signing
@@ -57,7 +56,9 @@ def _get(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from chalicelib import clock
+
+    return clock.iso()
 
 
 def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:

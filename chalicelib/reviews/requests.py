@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import clock
 from chalicelib.budget import Budget
-from chalicelib.intake import local_day
+from chalicelib.clock import local_day
 from chalicelib.store import aggregates, keys
 from chalicelib.store.shops import Shop
 from chalicelib.store.table import ConditionFailed
@@ -20,7 +21,7 @@ PAGE = 100
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(value)
 
 
 def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
@@ -75,7 +76,7 @@ def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: 
         values.update({":next": next_due, ":gpk": reminder_keys[keys.GSI1PK], ":gsk": reminder_keys[keys.GSI1SK]})
     else:
         expression += " REMOVE GSI1PK, GSI1SK"
-    day = local_day(now, shop.settings.get("timezone", "UTC"))
+    day = local_day(now, shop.timezone)
     try:
         table.transact(
             [
@@ -97,7 +98,7 @@ def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: 
 def _release(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool) -> None:
     """Undo a claim whose email could not be sent, so the next run tries again."""
     restored = keys.due_keys(order["shop_id"], order["order_id"], order["request_due_at"])
-    day = local_day(now, shop.settings.get("timezone", "UTC"))
+    day = local_day(now, shop.timezone)
     with suppress(ConditionFailed):
         table.transact(
             [
@@ -134,7 +135,7 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
     from chalicelib.mail import get_mailer
 
     budget = budget or Budget.unlimited()
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     cutoff = _iso(moment)
     sent = 0
     shops: dict[str, Shop | None] = {}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, scoring
-from chalicelib.intake import local_day
+from chalicelib import clock, errors, scoring
+from chalicelib.clock import local_day
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys
@@ -33,10 +32,6 @@ class ReviewContext:
     customer: dict[str, Any] | None
     product_ids: tuple[str, ...]
     token: str
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def author_label(name: str | None) -> str:
@@ -89,9 +84,9 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
     title = next((i.get("title", "") for i in order.get("items", []) if i["product_id"] == submission.product_id), "")
     for _ in range(RACE_ATTEMPTS):
         customer = table.get(keys.customer_key(shop.shop_id, order["customer_id"]), consistent=True) or {}
-        now_dt = datetime.now(UTC)
-        now = now_dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        day = local_day(now, shop.settings.get("timezone", "UTC"))
+        now_dt = clock.now()
+        now = clock.iso(now_dt)
+        day = local_day(now, shop.timezone)
         review = {
             **keys.review_key(shop.shop_id, rid),
             "type": "review",

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -62,7 +61,7 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
             "shop_id": shop.shop_id,
             "customer_id": customer["customer_id"],
             "email_hash": customer.get("email_hash"),
-            "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": clock.iso(),
             **preview,
         }
         try:

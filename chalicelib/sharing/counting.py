@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, scoring
-from chalicelib.intake import local_day
+from chalicelib import clock, errors, scoring
+from chalicelib.clock import local_day
 from chalicelib.store import aggregates, keys
 from chalicelib.store.table import ConditionFailed, TransactionConflict
 
@@ -30,7 +30,7 @@ CONFLICT_ATTEMPTS = 5  # transactions that collided on a hot shard, drawn again 
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _claim_ops(table: Table, kind: str, code: str, channel: str, day: str, visitor: str) -> list[dict[str, Any]]:
@@ -94,7 +94,7 @@ def _note_click_day(table: Table, shop: Shop, code: dict[str, Any], day: str) ->
 
 def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, visitor: str) -> bool:
     """Count one click of a share link; False when it does not count (a repeat, or over a cap)."""
-    day = local_day(_now(), shop.settings.get("timezone", "UTC"))
+    day = local_day(_now(), shop.timezone)
     _note_click_day(table, shop, code, day)
     deltas: aggregates.Deltas = {"clicks": 1, f"clicks_{channel}": 1}
     for attempt in range(CONFLICT_ATTEMPTS):
@@ -128,7 +128,7 @@ def record_preview(table: Table, shop: Shop, code: dict[str, Any], visitor: str)
     code and day, within the code's daily cap (CODE_DAILY_CAP, as clicks), marker and counters in one
     transaction; False when it does not count. Crawlers take no visitor allowance: one platform's fetcher
     previews every shop's links from a few addresses."""
-    day = local_day(_now(), shop.settings.get("timezone", "UTC"))
+    day = local_day(_now(), shop.timezone)
     deltas: aggregates.Deltas = {"previews": 1}
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
@@ -155,7 +155,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
     are one transaction: all or nothing, so a retry after any failure counts the share once."""
     from chalicelib.outbound import event_op
 
-    day = local_day(_now(), shop.settings.get("timezone", "UTC"))
+    day = local_day(_now(), shop.timezone)
     customer_key = keys.customer_key(shop.shop_id, code["customer_id"])
     for attempt in range(CONFLICT_ATTEMPTS):
         customer = table.get(customer_key, consistent=True)

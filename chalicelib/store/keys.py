@@ -127,9 +127,9 @@ def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
 
 def sort_stamp() -> str:
     """A UTC time to the microsecond, so listings keep the order things happened in within a second."""
-    from datetime import datetime, timezone
+    from chalicelib import clock
 
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return clock.stamp()
 
 
 def published_keys(shop_id: str, product_id: str, rid: str, stamp: str | None = None) -> dict[str, str]:

@@ -30,6 +30,13 @@ class Shop:
     def home(self) -> str:
         return self.domains[0]
 
+    @property
+    def timezone(self) -> str:
+        """The IANA zone the shop's days are counted in."""
+        from chalicelib.clock import DEFAULT_TIMEZONE
+
+        return str(self.settings.get("timezone") or DEFAULT_TIMEZONE)
+
     def to_item(self) -> dict[str, Any]:
         return {
             **keys.shop_key(self.shop_id),

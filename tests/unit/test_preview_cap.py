@@ -36,7 +36,7 @@ def served_a_preview(response) -> bool:
 
 
 def today(table, adv) -> str:
-    from chalicelib.intake import local_day
+    from chalicelib.clock import local_day
     from chalicelib.store.shops import Shop
 
     shop = Shop.from_item(table.get(keys.shop_key(adv.shop.shop_id)))
