@@ -42,7 +42,7 @@ unit: $(STAMPS)/venv
 integration: $(STAMPS)/venv $(STAMPS)/node system-deps
 	$(BIN)/pytest tests/integration
 
-browser: $(STAMPS)/venv system-deps
+browser: $(STAMPS)/venv $(STAMPS)/node system-deps
 	$(BIN)/pytest tests/browser
 
 package: $(STAMPS)/venv

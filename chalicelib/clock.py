@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -10,11 +10,30 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "UTC"
+# How far the clock runs from real time: zero except while a replay (the demo month `make run` seeds)
+# plays events on the days they happened. Nothing in the deployed service sets it.
+_offset = timedelta(0)
 
 
 def now() -> datetime:
     """The current moment, aware and in UTC: every module asks here, so a test (or a replay) sets time once."""
-    return datetime.now(UTC)
+    moment = datetime.now(UTC)
+    return moment + _offset if _offset else moment
+
+
+def epoch() -> int:
+    """Now in whole seconds since 1970: what expiry stamps (`exp`, DynamoDB TTL) are written in."""
+    return int(now().timestamp())
+
+
+def run_from(moment: datetime | None) -> None:
+    """Run the clock on from `moment` (it keeps ticking from there); None brings back real time.
+
+    For a replay in one local process: every thread reads the same clock, so the server it drives
+    counts each event on the day it is played at.
+    """
+    global _offset
+    _offset = timedelta(0) if moment is None else moment - datetime.now(UTC)
 
 
 def iso(value: datetime | None = None) -> str:

@@ -78,7 +78,7 @@ def event_op(table: Table, shop: Shop, event_type: str, data: dict[str, Any]) ->
         ),
         "attempts": 0,
         "created_at": _iso(now),
-        "expires_at": int(time.time()) + KEEP_SECONDS,
+        "expires_at": clock.epoch() + KEEP_SECONDS,
     }
     return table.put_op(item)
 
@@ -237,7 +237,7 @@ def _post(destination: Destination, secret: str, event_id: str, body: bytes) -> 
 
     from chalicelib.webhooks.signatures import standard_signature
 
-    stamp = str(int(time.time()))
+    stamp = str(int(time.time()))  # the receiver checks it against its own clock: real time, always
     connection = _pinned_connection_class()(destination, TIMEOUT_SECONDS)
     try:
         connection.request(

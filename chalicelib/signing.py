@@ -9,10 +9,9 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.config import get_settings
 
 
@@ -34,7 +33,7 @@ def _key(purpose: str) -> bytes:
 def sign(purpose: str, payload: dict[str, Any], ttl_seconds: int | None = None) -> str:
     body = dict(payload)
     if ttl_seconds is not None:
-        body["exp"] = int(time.time()) + ttl_seconds
+        body["exp"] = clock.epoch() + ttl_seconds
     raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     mac = hmac.new(_key(purpose), raw, hashlib.sha256).digest()
     return f"{_b64(raw)}.{_b64(mac)}"
@@ -54,7 +53,7 @@ def verify(purpose: str, token: str, *, error: type[errors.ProofloopError] = err
     if not isinstance(payload, dict):
         raise error(f"invalid {purpose} token", code=f"invalid_{purpose}")
     exp = payload.get("exp")
-    if exp is not None and int(exp) < int(time.time()):
+    if exp is not None and int(exp) < clock.epoch():
         raise error(f"the {purpose} token has expired", code=f"expired_{purpose}")
     return payload
 

@@ -1,4 +1,4 @@
-"""The demo store `make run` starts with: a shop, then a month of activity played through the API."""
+"""The demo store `make run` starts with: a shop, then its last month played through the API day by day."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 
 DEMO_SHOP_ID = "demo-store"
 DEMO_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"proofloop-demo-store-secret!").decode()
+DEMO_TIMEZONE = "America/Denver"
 
 
 def create_demo_shop() -> tuple[dict[str, Any], bool]:
     """Create the demo shop, or give the existing one a fresh owner key; (details, created now)."""
     from chalicelib import errors, shops
-    from chalicelib.models import ShopCreate
+    from chalicelib.models import ShopCreate, ShopSettings
     from chalicelib.store.table import get_table
 
     table = get_table()
@@ -23,6 +24,7 @@ def create_demo_shop() -> tuple[dict[str, Any], bool]:
         platform="generic",
         domains=["shop.example.com", "www.shop.example.com"],
         webhook_secret=DEMO_WEBHOOK_SECRET,
+        settings=ShopSettings(review_delay_days=3, reminder_after_days=4, timezone=DEMO_TIMEZONE),
     )
     try:
         _, api_key = shops.create_shop(table, request)
@@ -33,21 +35,16 @@ def create_demo_shop() -> tuple[dict[str, Any], bool]:
     return {"shop_id": DEMO_SHOP_ID, "api_key": api_key, "webhook_secret": DEMO_WEBHOOK_SECRET}, created
 
 
-def play_demo_activity(base_url: str, demo: dict[str, Any], customers: int = 36) -> list[str]:
-    """Orders, reviews, shares, clicks and referred orders through the real HTTP API (the simulator)."""
+def play_demo_month(base_url: str, demo: dict[str, Any]) -> tuple[list[str], dict[str, int]]:
+    """The last 30 days of the store, each event through the HTTP API on its own day (localdev.demo_month).
+
+    Runs in the process that serves `base_url`: it runs that process's clock from each event's moment.
+    Returns the differences between what was played and the shop's report, and the month in figures.
+    """
     from chalicelib.config import get_settings
-    from localdev.simulate import Simulator
+    from localdev.demo_month import DemoMonth
 
     settings = get_settings()
-    simulator = Simulator(
-        base_url,
-        demo["shop_id"],
-        demo["webhook_secret"],
-        demo["api_key"],
-        Path(settings.outbox),
-        seed=2026,
-        concurrency=1,
-        quiet=True,
-    )
-    simulator.admin_token = settings.admin_token
-    return simulator.run(customers)
+    month = DemoMonth(base_url, demo, Path(settings.outbox), settings.admin_token, DEMO_TIMEZONE)
+    differences = month.play()
+    return differences, month.summary()

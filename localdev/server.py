@@ -119,8 +119,9 @@ def _serve_until_stopped(args: argparse.Namespace, embedded: Any) -> int:
     try:
         base = f"http://{args.host}:{args.port}"
         if demo and fresh:
-            print("Playing a month of demo activity through the API (orders, reviews, shares, clicks)...", flush=True)
-            differences = seed.play_demo_activity(base, demo)
+            print("Playing the demo store's last 30 days through the API, each event on its own day...", flush=True)
+            differences, figures = seed.play_demo_month(base, demo)
+            print("  " + ", ".join(f"{n.replace('_', ' ')} {v}" for n, v in figures.items()), flush=True)
             if differences:
                 print("demo data differs from its plan:\n  " + "\n  ".join(differences), flush=True)
         worker = threading.Thread(target=_due_loop, args=(stop, args.due_interval), daemon=True)

@@ -11,7 +11,7 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, signing
+from chalicelib import clock, errors, signing
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -165,7 +165,6 @@ def ratings_summary(table: Table, shop: Shop, product_ids: list[str]) -> dict[st
 
 def vote(table: Table, shop_id: str, review_id: str, helpful: bool, visitor: str) -> dict[str, Any]:
     """One helpful/not-helpful vote per visitor per review."""
-    import time
 
     review = table.get(keys.review_key(shop_id, review_id))
     if review is None or review.get("status") != "published":
@@ -178,7 +177,7 @@ def vote(table: Table, shop_id: str, review_id: str, helpful: bool, visitor: str
                     {
                         keys.PK: f"VOTE#{shop_id}#{review_id}#{visitor}",
                         keys.SK: "VOTE",
-                        "expires_at": int(time.time()) + 365 * 86400,
+                        "expires_at": clock.epoch() + 365 * 86400,
                     },
                     "attribute_not_exists(PK)",
                 ),

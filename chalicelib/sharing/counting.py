@@ -35,7 +35,7 @@ def _now() -> datetime:
 
 def _claim_ops(table: Table, kind: str, code: str, channel: str, day: str, visitor: str) -> list[dict[str, Any]]:
     """The visitor's marker for this (kind, code, channel, day), and one unit of their daily allowance."""
-    expires = int(time.time()) + keys.MARK_TTL_SECONDS
+    expires = clock.epoch() + keys.MARK_TTL_SECONDS
     return [
         table.put_op(
             {**keys.mark_key(kind, code, day, visitor, channel), "expires_at": expires}, "attribute_not_exists(PK)"
@@ -85,7 +85,7 @@ def _note_click_day(table: Table, shop: Shop, code: dict[str, Any], day: str) ->
             **keys.rollup_key(day, code["code"]),
             "shop_id": shop.shop_id,
             "customer_id": code["customer_id"],
-            "expires_at": int(time.time()) + keys.MARK_TTL_SECONDS,
+            "expires_at": clock.epoch() + keys.MARK_TTL_SECONDS,
         }
     )
     # Last: the day on the code is what says both writes are done.
@@ -117,7 +117,7 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
 
 def _preview_mark_op(table: Table, code: str, day: str, visitor: str) -> dict[str, Any]:
     """The crawler's marker for this code and day; a second fetch finds it and is not counted."""
-    expires = int(time.time()) + keys.MARK_TTL_SECONDS
+    expires = clock.epoch() + keys.MARK_TTL_SECONDS
     return table.put_op(
         {**keys.mark_key("preview", code, day, visitor), "expires_at": expires}, "attribute_not_exists(PK)"
     )

@@ -12,7 +12,9 @@ import pytest
 from localdev.live import LiveServer
 
 CHROMIUM = os.environ.get("PROOFLOOP_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # from package.json, installed by `npm ci`
 # Chromium's background services try the network at start; this machine allows loopback only.
 FLAGS = [
     "--no-sandbox",
@@ -40,7 +42,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    # bypass_csp lets the accessibility check inject axe-core; the pages' own scripts are what they are.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)  # a phone
     page = context.new_page()
     page.console_errors = []
     page.dialogs = []
@@ -52,7 +55,8 @@ def page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def live() -> Iterator[LiveServer]:
-    server = LiveServer(None)  # the server's own embedded DynamoDB, as `make run` starts it
+    # As `make run` starts it: its own embedded DynamoDB, and the demo store's month seeded.
+    server = LiveServer(None, seed=True)
     yield server
     server.stop()
 
@@ -62,3 +66,13 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """What the axe-core engine finds on the page as it stands (WCAG 2.1 A and AA rules and best practices)."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not at {AXE}: run `npm ci` (make test does it)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    found = result["violations"]
+    return [f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes']][:3]}" for v in found]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
 from chalicelib.reviews.tokens import review_token
 from localdev.simulate import Simulator, start_shop
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import accessibility_violations, screenshot
 from tests.conftest import ADMIN_TOKEN
 
 XSS = '<img src=x onerror="alert(1)">Leaky lid'
@@ -94,3 +95,28 @@ def test_wrong_key_is_refused_on_the_page(page, live, store):
     page.get_by_label("Owner API key").fill("plk_not-a-key")
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").inner_text() == "That key does not open this shop."
+
+
+def test_demo_store_chart_shows_a_month_of_activity(page, live):
+    # make run's demo store, seeded day by day: its dashboard opens on the last 30 days
+    key = re.search(r"owner API key (plk_[A-Za-z0-9_-]+)", live.log()).group(1)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live.url}/shops/demo-store/dashboard")
+    page.get_by_label("Owner API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Trail & Summit Outfitters"
+    height = float(page.locator("svg.series line.axis").get_attribute("y1"))
+    active = {}
+    for line in page.locator("svg.series polyline").all():
+        points = [tuple(map(float, p.split(","))) for p in line.get_attribute("points").split()]
+        assert len(points) == 30
+        active[line.get_attribute("stroke")] = sum(1 for _, y in points if y < height)
+    # Orders nearly every day; reviews, shares and clicks on many days, not one spike on the last.
+    days = sorted(active.values(), reverse=True)
+    assert days[0] >= 25 and days[3] >= 10, active
+    assert page.locator("article.pending").count() >= 3  # unhappy reviews wait for the owner
+    path = screenshot(page, "dashboard-demo-month")
+    assert path.stat().st_size > 10_000
+    assert accessibility_violations(page) == []
+    assert page.console_errors == []

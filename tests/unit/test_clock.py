@@ -41,3 +41,19 @@ def test_every_module_reads_the_one_clock(monkeypatch):
     assert now_iso() == "2030-01-02T03:04:05Z"
     assert sort_stamp() == "2030-01-02T03:04:05.000000Z"
     assert clock.today("Asia/Tokyo") == "2030-01-02"
+
+
+def test_a_replay_runs_the_clock_from_a_moment_and_brings_real_time_back():
+    # Given the clock run from a day last month (what the demo seed does before each event)
+    moment = datetime(2026, 10, 3, 15, 0, tzinfo=UTC)
+    try:
+        clock.run_from(moment)
+        # Then the domain's now, expiry stamps and day follow it, and it keeps ticking from there
+        first = clock.now()
+        assert timedelta(0) <= first - moment < timedelta(seconds=5)
+        assert clock.epoch() - int(moment.timestamp()) < 5
+        assert clock.today("America/Denver") == "2026-10-03"
+        assert clock.now() >= first
+    finally:
+        clock.run_from(None)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)

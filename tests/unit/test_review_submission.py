@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from chalicelib import signing
+from chalicelib import clock, signing
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from tests.unit.review_support import ReviewShop
@@ -118,7 +118,7 @@ def test_forged_altered_expired_and_cross_order_links_store_nothing(shop, token,
         assert 400 <= response.status_code < 500, (bad, response.status_code)
         assert shop.api.request("GET", f"/r/{bad}").status_code in (403, 404)
     expired = review_token(shop.shop_id, "o-1", ["p-mug"], days=1)
-    monkeypatch.setattr(time, "time", lambda: 10**10)
+    monkeypatch.setattr(clock, "now", lambda: datetime.fromtimestamp(10**10, UTC))
     assert review(shop.api, expired).status_code == 403
     monkeypatch.undo()
     assert totals(table, shop.shop_id).get("reviews") is None

@@ -324,13 +324,14 @@ def test_the_configured_admin_token_opens_admin_routes_in_a_local_run(api):
 
 
 def test_an_expired_session_is_refused(api, table, monkeypatch):
-    import time
+    from datetime import timedelta
 
+    from chalicelib import clock
     from chalicelib.dashboard import open_session
 
     body, key = api.create_shop()
     token = _sign_in(api, body["shop_id"], key).split("=", 1)[1]
-    later = time.time() + 13 * 3600
-    monkeypatch.setattr(time, "time", lambda: later)
+    later = clock.now() + timedelta(hours=13)
+    monkeypatch.setattr(clock, "now", lambda: later)
     with pytest.raises(errors.Unauthorized):
         open_session(table, body["shop_id"], token)
