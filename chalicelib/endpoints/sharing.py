@@ -21,14 +21,17 @@ REDIRECT_HEADERS = {
 
 
 def _load(code: str) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
-    """The code, its shop and the product it points at: two reads."""
+    """The code, and its shop and the product it points at: one read, and a second only when this container
+    has not read the shop and product lately (they rarely change; see store/recent.py)."""
     from chalicelib.sharing.codes import get_code
     from chalicelib.store import keys
     from chalicelib.store.shops import Shop
 
     table = get_table()
     item = get_code(table, code)
-    found = table.get_many([keys.shop_key(item["shop_id"]), keys.product_key(item["shop_id"], item["product_id"])])
+    found = table.get_many_recent(
+        [keys.shop_key(item["shop_id"]), keys.product_key(item["shop_id"], item["product_id"])]
+    )
     shop_item = next((i for i in found if i.get("type") == "shop"), None)
     if shop_item is None or shop_item.get("redact_requested_at"):
         raise errors.NotFound("no such share link", code="unknown_code")

@@ -74,28 +74,32 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
 
 
-def _note_click_day(table: Table, shop: Shop, code: dict[str, Any], day: str) -> None:
-    """A browser followed the link today: note the day on the code (attribution checks its window there)
-    and list the code for today's roll-up of clicks into its advocate's score. Both writes are idempotent
-    and are skipped once the code shows the day, so they come before the count and survive its retry."""
+def _click_day_ops(table: Table, shop: Shop, code: dict[str, Any], day: str) -> list[dict[str, Any]]:
+    """On a code's first counted click of a day: note the day on the code (attribution checks its window
+    there) and list the code for the day's roll-up of clicks into its advocate's score. They ride in the
+    click's own transaction, so a day is noted exactly when a click of it counted, with no extra round
+    trip; the code read for this click says whether the day is already there."""
     if day in code.get("click_days", ()):
-        return
-    table.put(
-        {
-            **keys.rollup_key(day, code["code"]),
-            "shop_id": shop.shop_id,
-            "customer_id": code["customer_id"],
-            "expires_at": clock.epoch() + keys.MARK_TTL_SECONDS,
-        }
-    )
-    # Last: the day on the code is what says both writes are done.
-    table.update(keys.code_key(code["code"]), "ADD click_days :d", values={":d": {day}})
+        return []
+    return [
+        table.put_op(
+            {
+                **keys.rollup_key(day, code["code"]),
+                "shop_id": shop.shop_id,
+                "customer_id": code["customer_id"],
+                "expires_at": clock.epoch() + keys.MARK_TTL_SECONDS,
+            }
+        ),
+        table.update_op(keys.code_key(code["code"]), "ADD click_days :d", values={":d": {day}}),
+    ]
 
 
 def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, visitor: str) -> bool:
-    """Count one click of a share link; False when it does not count (a repeat, or over a cap)."""
+    """Count one click of a share link; False when it does not count (a repeat, or over a cap).
+
+    One round trip: marker, allowance, counters and (on the code's first click of the day) its day,
+    in one transaction."""
     day = local_day(_now(), shop.timezone)
-    _note_click_day(table, shop, code, day)
     deltas: aggregates.Deltas = {"clicks": 1, f"clicks_{channel}": 1}
     for attempt in range(CONFLICT_ATTEMPTS):
         try:
@@ -104,12 +108,17 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
                     *_claim_ops(table, "click", code["code"], "", day, visitor),
                     _code_stat_op(table, code["code"], day, deltas, "clicks"),
                     aggregates.add_op(table, shop.shop_id, day, deltas),
+                    *_click_day_ops(table, shop, code, day),
                 ]
             )
         except ConditionFailed:
             return False  # a repeat by this visitor today, over their allowance, or over the code's cap
         except TransactionConflict:
             _backoff(attempt)
+            if day not in code.get("click_days", ()):
+                # The day's first clicks collide on the code item: once one has noted the day, the others
+                # see it and leave the code out.
+                code = table.get(keys.code_key(code["code"]), consistent=True) or code
             continue
         return True
     raise errors.RetryLater("this link is very busy; try again")

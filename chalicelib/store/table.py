@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from chalicelib import errors
 from chalicelib.config import get_settings
 from chalicelib.store import keys
+from chalicelib.store.recent import RecentItems
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -246,6 +247,8 @@ class Table:
 
     client: Any
     name: str
+    # What this container read lately of items that rarely change (get_many_recent); writes forget theirs.
+    recent: RecentItems = field(default_factory=RecentItems, compare=False, repr=False)
 
     def get(self, key: dict[str, str], consistent: bool = False) -> dict[str, Any] | None:
         if _over_long_key(key):
@@ -283,8 +286,35 @@ class Table:
                 return found
         raise errors.RetryLater("the database is busy; try again")
 
+    def get_many_recent(self, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """Like get_many, for items that rarely change (a shop, a product page): what this container read
+        less than `recent.TTL_SECONDS` ago is answered without a call. The items are shared: read them only."""
+        found: list[dict[str, Any]] = []
+        missing: list[dict[str, str]] = []
+        for key in key_list:
+            known, item = self.recent.fresh((key[keys.PK], key[keys.SK]))
+            if not known:
+                missing.append(key)
+            elif item is not None:
+                found.append(item)
+        if missing:
+            fetched = {(i[keys.PK], i[keys.SK]): i for i in self.get_many(missing)}
+            for key in missing:
+                pair = (key[keys.PK], key[keys.SK])
+                self.recent.keep(pair, fetched.get(pair))
+            found += fetched.values()
+        return found
+
+    def _forget(self, operation: dict[str, Any]) -> None:
+        """A write through this container: its item is no longer what was read lately."""
+        ((kind, params),) = operation.items()
+        key = params.get("Item") if kind == "Put" else params.get("Key")
+        if key and keys.PK in key and keys.SK in key:
+            self.recent.forget((key[keys.PK].get("S", ""), key[keys.SK].get("S", "")))
+
     def apply(self, operation: dict[str, Any]) -> None:
         """Run one op built by put_op/update_op/delete_op on its own, outside a transaction."""
+        self._forget(operation)
         ((kind, params),) = operation.items()
         call = {"Put": self.client.put_item, "Update": self.client.update_item, "Delete": self.client.delete_item}[kind]
         try:
@@ -310,7 +340,9 @@ class Table:
         condition: str | None = None,
         return_new: bool = False,
     ) -> dict[str, Any] | None:
-        kwargs = self.update_op(key, expression, names, values, condition)["Update"]
+        operation = self.update_op(key, expression, names, values, condition)
+        self._forget(operation)
+        kwargs = operation["Update"]
         if return_new:
             kwargs["ReturnValues"] = "ALL_NEW"
         try:
@@ -327,7 +359,10 @@ class Table:
         """BatchWriteItem in groups of 25, following UnprocessedItems until every item is written.
 
         Every item is checked against DynamoDB's key and size limits before the first request."""
-        requests = [self.put_op(i)["Put"]["Item"] for i in items]
+        operations = [self.put_op(i) for i in items]
+        for operation in operations:
+            self._forget(operation)
+        requests = [operation["Put"]["Item"] for operation in operations]
         for start in range(0, len(requests), 25):
             request: dict[str, Any] = {self.name: [{"PutRequest": {"Item": i}} for i in requests[start : start + 25]]}
             for _ in range(8):
@@ -353,6 +388,7 @@ class Table:
             role, op = entry if isinstance(entry, tuple) else (None, entry)
             roles.append(role)
             items.append(op)
+            self._forget(op)
         if not items:
             return
         try:

@@ -1,0 +1,91 @@
+"""A counted click waits on two database round trips: its code, then one transaction.
+
+The shop and the product page rarely change, so a warm container keeps what it read of them for a
+bounded time (store/recent.py); a write through the container forgets its item at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from chalicelib.store import keys
+from chalicelib.store.recent import RecentItems
+from chalicelib.store.table import get_client
+from tests.unit.sharing_support import Advocate
+from tests.unit.webhook_support import totals
+
+
+@contextmanager
+def calls(client: Any) -> Iterator[list[str]]:
+    """Every DynamoDB request sent meanwhile, in order (our code sends them one after another)."""
+    sent: list[str] = []
+
+    def note(model: Any, **_: Any) -> None:
+        sent.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb", note)
+    try:
+        yield sent
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", note)
+
+
+@pytest.fixture
+def adv(api, outbox):
+    return Advocate(api, outbox)
+
+
+def test_a_days_first_click_and_the_next_each_wait_on_two_round_trips(adv, table):
+    table.recent.clear()
+    adv.click(ip="198.51.100.1")  # a container that read the shop and product once
+    with calls(get_client()) as first:
+        assert adv.click(ip="198.51.100.2").status_code == 302
+    assert first == ["GetItem", "TransactWriteItems"]
+
+    # On a code's first click of a day, the day rides in the click's one transaction
+    item = table.get(keys.code_key(adv.code))
+    table.update(keys.code_key(adv.code), "REMOVE click_days")
+    with calls(get_client()) as day_first:
+        assert adv.click(ip="198.51.100.3").status_code == 302
+    assert day_first == ["GetItem", "TransactWriteItems"]
+    assert table.get(keys.code_key(adv.code))["click_days"] == item["click_days"]
+    assert totals(table, adv.shop.shop_id)["clicks"] == 3
+
+
+def test_a_cold_container_reads_the_shop_and_product_once(adv, table):
+    table.recent.clear()
+    with calls(get_client()) as cold:
+        adv.click(ip="198.51.100.4")
+    assert cold == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+
+
+def test_a_shop_change_through_this_container_is_seen_by_the_next_click(adv, table, api):
+    adv.click(ip="198.51.100.5")
+    # The owner moves the shop to a new home domain: the next click goes there, not to the kept one
+    shop = adv.shop
+    response = api.request(
+        "PATCH",
+        f"/shops/{shop.shop_id}",
+        {"domains": ["new-home.example.com"]},
+        headers={"Authorization": f"Bearer {shop.api_key}"},
+    )
+    assert response.status_code == 200, response.body
+    assert adv.click(ip="198.51.100.6").headers["Location"].startswith("https://new-home.example.com/")
+
+
+def test_recent_items_are_kept_for_their_time_then_read_again():
+    now = [100.0]
+    recent = RecentItems(ttl=60, clock=lambda: now[0])
+    recent.keep(("SHOP#s", "SHOP"), {"name": "A"})
+    recent.keep(("SHOP#s", "PRODUCT#p"), None)  # absent: kept as absent
+    assert recent.fresh(("SHOP#s", "SHOP")) == (True, {"name": "A"})
+    assert recent.fresh(("SHOP#s", "PRODUCT#p")) == (True, None)
+    now[0] += 61
+    assert recent.fresh(("SHOP#s", "SHOP")) == (False, None)
+    recent.keep(("SHOP#s", "SHOP"), {"name": "B"})
+    recent.forget(("SHOP#s", "SHOP"))
+    assert recent.fresh(("SHOP#s", "SHOP")) == (False, None)
