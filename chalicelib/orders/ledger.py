@@ -64,8 +64,8 @@ def referral_for(
         codes,
         shop_id=shop.shop_id,
         order_day=local_day(snapshot.created_at, shop.timezone),
-        window_days=int(shop.settings.get("attribution_window_days", 30)),
-        model=str(shop.settings.get("attribution_model", "last_click")),
+        window_days=shop.settings.attribution_window_days,
+        model=shop.settings.attribution_model,
         buyer_id=snapshot.customer_id,
         buyer_email_hash=keyed_hash("email", snapshot.email.strip().lower()) if snapshot.email else None,
     )

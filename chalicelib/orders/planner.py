@@ -234,7 +234,7 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
         return
     if status is None and order.get("known") and order.get("fulfilled_at") and order.get("email"):
         fulfilled = parse(order["fulfilled_at"])
-        due = iso(fulfilled + timedelta(days=int(shop.settings.get("review_delay_days", 7))))
+        due = iso(fulfilled + timedelta(days=shop.settings.review_delay_days))
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
         order.update(keys.due_keys(order["shop_id"], order["order_id"], due))
