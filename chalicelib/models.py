@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.store import shop_settings
+from chalicelib.store.shop_settings import DEFAULTS, AttributionModel
+
 SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _HOST = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
@@ -32,14 +35,23 @@ class Health(BaseModel):
     version: str
 
 
+# What an owner may send; the shop keeps it as a shop_settings.ShopSettings, which declares the defaults.
 class ShopSettings(Strict):
-    review_delay_days: int = Field(7, ge=0, le=365, description="days after fulfilment before the review request")
-    reminder_after_days: int = Field(7, ge=0, le=90, description="days before the one reminder; 0 sends none")
-    happy_threshold: int = Field(4, ge=1, le=5, description="lowest rating that earns a share offer")
-    auto_publish: bool = Field(True, description="publish reviews that pass moderation without the owner")
-    attribution_window_days: int = Field(30, ge=1, le=365)
-    attribution_model: Literal["last_click", "first_click"] = "last_click"
-    timezone: str = Field("UTC", description="IANA time zone of the shop's reports")
+    review_delay_days: int = Field(
+        DEFAULTS.review_delay_days, ge=0, le=365, description="days after fulfilment before the review request"
+    )
+    reminder_after_days: int = Field(
+        DEFAULTS.reminder_after_days, ge=0, le=90, description="days before the one reminder; 0 sends none"
+    )
+    happy_threshold: int = Field(
+        DEFAULTS.happy_threshold, ge=1, le=5, description="lowest rating that earns a share offer"
+    )
+    auto_publish: bool = Field(
+        DEFAULTS.auto_publish, description="publish reviews that pass moderation without the owner"
+    )
+    attribution_window_days: int = Field(DEFAULTS.attribution_window_days, ge=1, le=365)
+    attribution_model: AttributionModel = DEFAULTS.attribution_model
+    timezone: str = Field(DEFAULTS.timezone, description="IANA time zone of the shop's reports")
 
     @field_validator("timezone")
     @classmethod
@@ -51,6 +63,10 @@ class ShopSettings(Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    def stored(self) -> shop_settings.ShopSettings:
+        """The record the shop keeps."""
+        return shop_settings.ShopSettings(**self.model_dump())
 
 
 def _clean_domains(values: list[str]) -> list[str]:

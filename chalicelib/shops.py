@@ -52,7 +52,7 @@ def create_shop(table: Table, request: ShopCreate) -> tuple[Shop, str]:
         platform=request.platform,
         domains=request.domains,
         webhook_secret=request.webhook_secret,
-        settings=request.settings.model_dump(),
+        settings=request.settings.stored(),
         api_key_hash=hash_api_key(api_key),
         created_at=now_iso(),
     )
@@ -82,14 +82,12 @@ def get_shop_or_404(table: Table, shop_id: str) -> Shop:
 
 
 def shop_view(shop: Shop) -> dict[str, Any]:
-    from chalicelib.models import ShopSettings
-
     return {
         "shop_id": shop.shop_id,
         "name": shop.name,
         "platform": shop.platform,
         "domains": shop.domains,
-        "settings": ShopSettings.model_validate(shop.settings).model_dump(),
+        "settings": shop.settings.to_map(),
         "created_at": shop.created_at,
     }
 
@@ -100,7 +98,7 @@ def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
 
     settings = shop.settings
     if change.settings is not None:
-        settings = parse_model(ShopSettings, {**shop.settings, **change.settings}).model_dump()
+        settings = parse_model(ShopSettings, {**shop.settings.to_map(), **change.settings}).stored()
     updated = replace(
         shop,
         name=change.name or shop.name,

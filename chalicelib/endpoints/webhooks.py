@@ -20,8 +20,8 @@ _RESPONSES: Responses = {200: models.WebhookResult}
 
 
 def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
-    from chalicelib.intake import apply_events
     from chalicelib.observability import logger, metrics
+    from chalicelib.orders.intake import apply_events
 
     if not isinstance(result, list):
         return json_response({"status": "ignored", "reason": result.reason, "outcomes": []})

@@ -160,7 +160,7 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                     _retire(table, order, "reviewed")
                     continue
                 reminder = order["request_status"] == "sent"
-                gap = int(shop.settings.get("reminder_after_days", 7))
+                gap = shop.settings.reminder_after_days
                 next_due = _iso(moment + timedelta(days=gap)) if not reminder and gap > 0 else None
                 if not _claim(table, shop, order, cutoff, reminder, next_due):
                     continue  # another run took it, or it changed meanwhile

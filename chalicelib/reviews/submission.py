@@ -71,13 +71,13 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
     if submission.product_id not in ctx.product_ids:
         raise errors.Forbidden("this review link does not cover that product", code="product_not_in_order")
     shop, order = ctx.shop, ctx.order
-    threshold = int(shop.settings.get("happy_threshold", 4))
+    threshold = shop.settings.happy_threshold
     verdict = moderate(
         submission.title,
         submission.body,
         submission.rating,
         happy_threshold=threshold,
-        auto_publish=bool(shop.settings.get("auto_publish", True)),
+        auto_publish=shop.settings.auto_publish,
     )
     happy = submission.rating >= threshold
     rid = keys.review_id(shop.shop_id, order["order_id"], submission.product_id)
@@ -202,7 +202,7 @@ def share_offer_for(table: Table, ctx: ReviewContext, review: dict[str, Any]) ->
     """A happy reviewer's share offer (their own code, made on their first happy review); else None."""
     from chalicelib.sharing.codes import ensure_share_code, share_offer
 
-    if int(review["rating"]) < int(ctx.shop.settings.get("happy_threshold", 4)):
+    if int(review["rating"]) < ctx.shop.settings.happy_threshold:
         return None
     customer = table.get(keys.customer_key(ctx.shop.shop_id, ctx.order["customer_id"]), consistent=True)
     if customer is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib import errors
 from chalicelib.store import keys
+from chalicelib.store.shop_settings import ShopSettings
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation, Table
 
 
@@ -18,7 +19,7 @@ class Shop:
     platform: str
     domains: list[str]
     webhook_secret: str
-    settings: dict[str, Any]
+    settings: ShopSettings
     api_key_hash: str
     created_at: str
     version: int = 1
@@ -33,9 +34,7 @@ class Shop:
     @property
     def timezone(self) -> str:
         """The IANA zone the shop's days are counted in."""
-        from chalicelib.clock import DEFAULT_TIMEZONE
-
-        return str(self.settings.get("timezone") or DEFAULT_TIMEZONE)
+        return self.settings.timezone
 
     def to_item(self) -> dict[str, Any]:
         return {
@@ -46,7 +45,7 @@ class Shop:
             "platform": self.platform,
             "domains": self.domains,
             "webhook_secret": self.webhook_secret,
-            "settings": self.settings,
+            "settings": self.settings.to_map(),
             "api_key_hash": self.api_key_hash,
             "created_at": self.created_at,
             "version": self.version,
@@ -56,17 +55,13 @@ class Shop:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Shop:
-        settings = {
-            k: (int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool) else v)
-            for k, v in item.get("settings", {}).items()
-        }
         return cls(
             shop_id=item["shop_id"],
             name=item["name"],
             platform=item["platform"],
             domains=list(item["domains"]),
             webhook_secret=item["webhook_secret"],
-            settings=settings,
+            settings=ShopSettings.from_map(item.get("settings")),
             api_key_hash=item["api_key_hash"],
             created_at=item["created_at"],
             version=int(item.get("version", 1)),

@@ -13,7 +13,7 @@ MAX_ITEMS = 80  # lines kept of an order (each ~0.5 KB at most)
 MAX_CODES = 20  # discount codes and note attributes that may name a referrer
 MAX_CODE_LENGTH = 64  # our share codes are 12 characters; longer codes cannot be ours
 MAX_URL_LENGTH = 2000
-MAX_REFUNDS = 100  # refunds one delivery may list (an order keeps at most intake.MAX_REFUNDS_PER_ORDER)
+MAX_REFUNDS = 100  # refunds one delivery may list (an order keeps at most orders.planner.MAX_REFUNDS_PER_ORDER)
 MAX_LANDING_LENGTH = 4000  # a landing URL carries the ref code among tracking parameters
 
 

@@ -305,7 +305,7 @@ def test_an_order_whose_refunds_would_not_fit_one_record_is_refused_and_stores_n
 
 
 def test_refunds_delivered_a_hundred_at_a_time_stop_at_the_order_cap(api, table):
-    from chalicelib.intake import MAX_REFUNDS_PER_ORDER
+    from chalicelib.orders.planner import MAX_REFUNDS_PER_ORDER
 
     # Given an order that already keeps as many refunds as an order item may hold
     store = ShopifyStore(api)

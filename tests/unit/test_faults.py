@@ -47,16 +47,16 @@ def test_persistent_failure_answers_503_so_the_storefront_retries(store, table, 
 
 def test_a_delivery_that_loses_a_race_re_reads_and_counts_once(store, table, monkeypatch):
     # Given another delivery of the same order lands between our read and our write
-    from chalicelib import intake
+    from chalicelib.orders import writer
 
-    real_plan = intake.plan_order_event
+    real_plan = writer.plan_order_event
     raced = {"done": False}
 
     def plan_then_race(current, customer, event, shop, *referral):
         plan = real_plan(current, customer, event, shop, *referral)
         if not raced["done"]:
             raced["done"] = True
-            intake.apply_order_event(intake_table(), shop, event)  # the competitor wins
+            writer.apply_order_event(intake_table(), shop, event)  # the competitor wins
         return plan
 
     def intake_table():
@@ -64,7 +64,7 @@ def test_a_delivery_that_loses_a_race_re_reads_and_counts_once(store, table, mon
 
         return get_table()
 
-    monkeypatch.setattr(intake, "plan_order_event", plan_then_race)
+    monkeypatch.setattr(writer, "plan_order_event", plan_then_race)
     # When ours tries to write its now-stale plan
     response = store.send("orders/create", fixture("shopify_order.json"))
     # Then its conditional write fails, it re-reads, finds nothing new, and nothing is doubled

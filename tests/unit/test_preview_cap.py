@@ -40,7 +40,7 @@ def today(table, adv) -> str:
     from chalicelib.store.shops import Shop
 
     shop = Shop.from_item(table.get(keys.shop_key(adv.shop.shop_id)))
-    return local_day(datetime.now(timezone.utc), shop.settings.get("timezone", "UTC"))
+    return local_day(datetime.now(timezone.utc), shop.timezone)
 
 
 def fill_code_shards(table, code: str, day: str, previews: int) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from decimal import Decimal
+
+from chalicelib import models
 from chalicelib.shops import hash_api_key
 from chalicelib.store import keys
+from chalicelib.store.shop_settings import DEFAULTS
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
@@ -160,6 +165,35 @@ def test_invalid_settings_change_is_422_and_changes_nothing(api):
     assert response.json["error"]["details"][0]["field"] == "happy_threshold"
     shop = api.request("GET", f"/shops/{body['shop_id']}", token=api_key).json
     assert shop["settings"]["happy_threshold"] == 4
+
+
+def test_an_older_shop_item_reads_with_defaults_for_missing_settings_and_numbers_as_stored(api, table):
+    # Given a shop item written before some settings existed, its numbers as DynamoDB gives them back
+    body, api_key = api.create_shop()
+    table.update(
+        keys.shop_key(body["shop_id"]),
+        "SET settings = :s",
+        values={":s": {"happy_threshold": Decimal(5), "timezone": ""}},
+    )
+    # When the shop is read, and one setting is changed
+    from chalicelib.store.shops import get_shop
+
+    shop = get_shop(table, body["shop_id"])
+    changed = api.request("PATCH", f"/shops/{body['shop_id']}", {"settings": {"review_delay_days": 2}}, token=api_key)
+    # Then what was stored is kept, typed, every other setting is its default, and the whole map is written back
+    assert shop.settings.happy_threshold == 5 and type(shop.settings.happy_threshold) is int
+    assert shop.settings.review_delay_days == 7 and shop.timezone == "UTC"
+    assert changed.json["settings"] == {
+        **models.ShopSettings().model_dump(),
+        "happy_threshold": 5,
+        "review_delay_days": 2,
+    }
+    assert table.get(keys.shop_key(body["shop_id"]))["settings"] == changed.json["settings"]
+
+
+def test_the_api_settings_model_and_the_stored_record_name_the_same_settings_and_defaults():
+    assert models.ShopSettings().stored() == DEFAULTS
+    assert list(models.ShopSettings.model_fields) == [f.name for f in fields(DEFAULTS)]
 
 
 def test_changing_domains_moves_the_domain_claims(api, table):

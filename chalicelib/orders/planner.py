@@ -1,11 +1,4 @@
-"""Applies normalized events exactly once: facts are recorded on the order, counters move with them.
-
-Deduplication is on what the body says, not on delivery ids: an order is a set of facts (known,
-fulfilled, cancelled, refund <id>), each recorded once on its item. Applying an event computes the
-facts it adds; none means a duplicate (answered 200, nothing written). New facts are written in one
-transaction conditioned on the order's version, with their counter updates, so a repeated,
-reordered or concurrent delivery can never count twice and a failure leaves nothing half-written.
-"""
+"""The order planner: what one event adds to an order and which counters each new fact moves. Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -16,15 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.clock import iso, local_day, parse
+from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
-from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
     from chalicelib.store.shops import Shop
-    from chalicelib.store.table import Table
-    from chalicelib.webhooks.events import Event, OrderEvent, ProductEvent
+    from chalicelib.webhooks.events import OrderEvent
 
-RACE_ATTEMPTS = 8
 # A customer record lists their orders (for erasure and data requests) up to this many, which keeps the item far
 # below DynamoDB's 400 KB; a buyer past it is still counted, and Shopify's redact names every order to erase anyway.
 MAX_REMEMBERED_ORDERS = 1000
@@ -84,7 +75,7 @@ def plan_order_event(
     if order.get("referral"):
         order["referral"] = dict(order["referral"])
     plan = OrderPlan(order=order)
-    credit = _AdvocateCredit()
+    credit = AdvocateCredit()
     snapshot = event.snapshot
 
     if snapshot is not None and not order["known"]:
@@ -129,7 +120,7 @@ def plan_order_event(
         _reverse_referral(plan, credit, local_day(event.occurred_at, tz))
 
     if credit.touched and advocate is not None:
-        plan.advocate_update = credit.update_for(advocate, plan)
+        plan.advocate_update = credit.update_for(advocate, plan.order["referral"], plan.counters)
     _schedule_review_request(order, shop)
     if plan.facts:
         order["version"] = int(order.get("version", 0)) + 1
@@ -167,37 +158,7 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
     plan.facts.append("known")
 
 
-@dataclass
-class _AdvocateCredit:
-    """How one plan changes the advocate's record: orders, revenue, and referrals still standing."""
-
-    orders: int = 0
-    revenue: Decimal = Decimal(0)
-    active: int = 0
-    score: Decimal = Decimal(0)
-    touched: bool = False
-
-    def update_for(self, advocate: dict[str, Any], plan: OrderPlan) -> dict[str, Any]:
-        old = int(advocate.get("active_referrals", 0))
-        new = old + self.active
-        referral = plan.order["referral"]
-        update: dict[str, Any] = {
-            "customer_id": advocate["customer_id"],
-            "orders": self.orders,
-            "revenue": self.revenue,
-            "active": self.active,
-            "old_active": old,
-            "score": self.score,
-        }
-        if old <= 0 < new:
-            update["advocate_day"] = referral["day"]
-            aggregates.merge(plan.counters, referral["day"], {"advocates": 1})
-        elif new <= 0 < old and advocate.get("advocate_day"):
-            aggregates.merge(plan.counters, str(advocate["advocate_day"]), {"advocates": -1})
-        return update
-
-
-def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: _AdvocateCredit, new_customer: bool) -> None:
+def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: AdvocateCredit, new_customer: bool) -> None:
     order = plan.order
     day = order["counted_day"]
     order["referral"] = {
@@ -229,7 +190,7 @@ def _referral_weight(order: dict[str, Any], revenue: Decimal, with_order: bool) 
     return weight + scoring.weight_at("referred_order", at) if with_order else weight
 
 
-def _reduce_referral(plan: OrderPlan, amount: Decimal, credit: _AdvocateCredit) -> None:
+def _reduce_referral(plan: OrderPlan, amount: Decimal, credit: AdvocateCredit) -> None:
     """A partial refund lowers the revenue credited to the advocate, on the day it was credited."""
     referral = plan.order.get("referral")
     if not referral or referral.get("reversed"):
@@ -244,7 +205,7 @@ def _reduce_referral(plan: OrderPlan, amount: Decimal, credit: _AdvocateCredit) 
     credit.touched = True
 
 
-def _reverse_referral(plan: OrderPlan, credit: _AdvocateCredit, today: str) -> None:
+def _reverse_referral(plan: OrderPlan, credit: AdvocateCredit, today: str) -> None:
     """A cancellation or full refund takes the whole credit back, on the day it was given."""
     referral = plan.order["referral"]
     remaining = Decimal(referral["revenue"])
@@ -273,7 +234,7 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
         return
     if status is None and order.get("known") and order.get("fulfilled_at") and order.get("email"):
         fulfilled = parse(order["fulfilled_at"])
-        due = iso(fulfilled + timedelta(days=int(shop.settings.get("review_delay_days", 7))))
+        due = iso(fulfilled + timedelta(days=shop.settings.review_delay_days))
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
         order.update(keys.due_keys(order["shop_id"], order["order_id"], due))
@@ -294,179 +255,3 @@ def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:
         "orders": 1,
         "order_ids": {snapshot.order_id},
     }
-
-
-def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int) -> list[dict[str, Any]]:
-    if previous_version:
-        order_op = table.put_op(plan.order, "#v = :v", names={"#v": "version"}, values={":v": previous_version})
-    else:
-        order_op = table.put_op(plan.order, "attribute_not_exists(PK)")
-    ops = [order_op]
-    if plan.new_customer is not None:
-        ops.append(table.put_op(plan.new_customer, "attribute_not_exists(PK)"))
-    elif plan.customer_update is not None:
-        update = plan.customer_update
-        values: dict[str, Any] = {":one": 1, ":name": update["name"] or ""}
-        adds = "ADD orders :one"
-        if update["remember"]:
-            adds += ", order_ids :ids"
-            values[":ids"] = {update["order_id"]}
-        ops.append(
-            table.update_op(
-                keys.customer_key(shop.shop_id, plan.order["customer_id"]),
-                adds + " SET #n = if_not_exists(#n, :name)",
-                names={"#n": "name"},
-                values=values,
-                condition="attribute_exists(PK)",
-            )
-        )
-    if plan.advocate_update is not None:
-        ops.append(_advocate_op(table, shop, plan.advocate_update))
-    ops += _referral_events(table, shop, plan)
-    for day, deltas in sorted(plan.counters.items()):
-        ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
-    return ops
-
-
-def _referral_events(table: Table, shop: Shop, plan: OrderPlan) -> list[dict[str, Any]]:
-    events = [("referral.confirmed", "referred"), ("referral.reversed", "referral_reversed")]
-    if not any(fact in plan.facts for _, fact in events):
-        return []  # most orders: nothing to tell the owner, and the outbound module stays unloaded
-    from chalicelib.outbound import event_op
-
-    referral = plan.order.get("referral") or {}
-    data = {
-        "order_id": plan.order["order_id"],
-        "code": referral.get("code"),
-        "advocate_id": referral.get("advocate_id"),
-        "currency": plan.order.get("currency"),
-        "revenue": referral.get("revenue"),
-    }
-    ops = [event_op(table, shop, name, data) for name, fact in events if fact in plan.facts]
-    return [op for op in ops if op]
-
-
-def _advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:
-    """Move the advocate's counters, guarded on the standing-referral count the plan was made from."""
-    expression = (
-        "ADD referred_orders :o, referred_revenue :r, active_referrals :a, GSI2SK :w "
-        "SET score_sum = if_not_exists(score_sum, :zero) + :w"
-    )
-    values: dict[str, Any] = {
-        ":o": update["orders"],
-        ":r": update["revenue"],
-        ":a": update["active"],
-        ":w": update["score"],
-        ":zero": 0,
-    }
-    if "advocate_day" in update:
-        expression += ", advocate_day = :d"
-        values[":d"] = update["advocate_day"]
-    if update["old_active"]:
-        condition = "attribute_exists(PK) AND active_referrals = :old"
-        values[":old"] = update["old_active"]
-    else:
-        condition = "attribute_exists(PK) AND (attribute_not_exists(active_referrals) OR active_referrals = :zero)"
-        values[":zero"] = 0
-    return table.update_op(
-        keys.customer_key(shop.shop_id, update["customer_id"]), expression, values=values, condition=condition
-    )
-
-
-def apply_order_event(table: Table, shop: Shop, event: OrderEvent) -> str:
-    """Record the event's new facts once; 'applied' or 'duplicate'."""
-    from chalicelib.sharing.attribution import named_codes
-
-    snapshot = event.snapshot
-    codes = named_codes(snapshot.landing_url, snapshot.codes) if snapshot else []
-    order_key = keys.order_key(shop.shop_id, event.order_id)
-    wanted = [order_key]
-    if snapshot:
-        wanted.append(keys.customer_key(shop.shop_id, snapshot.customer_id))
-    wanted += [keys.code_key(c) for c in codes]
-    for _ in range(RACE_ATTEMPTS):
-        found = table.get_many(wanted, consistent=True)
-        current = next((i for i in found if i.get("type") == "order"), None)
-        customer = next((i for i in found if i.get("type") == "customer"), None)
-        chosen = _choose_referral(shop, current, snapshot, [i for i in found if i.get("type") == "code"])
-        advocate = _advocate(table, shop, current, chosen)
-        plan = plan_order_event(current, customer, event, shop, chosen, advocate)
-        if not plan.changed:
-            return "duplicate"
-        try:
-            table.transact(_operations(table, shop, plan, int(current["version"]) if current else 0))
-        except ConditionFailed:
-            continue  # another delivery of this order (or of the advocate's) won the race: read again, re-plan
-        return "applied"
-    raise errors.RetryLater("this order is being updated by other deliveries; deliver again")
-
-
-def _choose_referral(
-    shop: Shop, current: dict[str, Any] | None, snapshot: Any, codes: list[dict[str, Any]]
-) -> dict[str, Any] | None:
-    from chalicelib.sharing.attribution import choose_referral
-    from chalicelib.signing import keyed_hash
-
-    if not codes or snapshot is None or (current and current.get("known")):
-        return None
-    return choose_referral(
-        codes,
-        shop_id=shop.shop_id,
-        order_day=local_day(snapshot.created_at, shop.timezone),
-        window_days=int(shop.settings.get("attribution_window_days", 30)),
-        model=str(shop.settings.get("attribution_model", "last_click")),
-        buyer_id=snapshot.customer_id,
-        buyer_email_hash=keyed_hash("email", snapshot.email.strip().lower()) if snapshot.email else None,
-    )
-
-
-def _advocate(
-    table: Table, shop: Shop, current: dict[str, Any] | None, chosen: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """The record of the advocate this event may credit or debit: one more read, only for referred orders."""
-    referral = (current or {}).get("referral")
-    advocate_id = chosen["customer_id"] if chosen else (referral or {}).get("advocate_id")
-    if not advocate_id:
-        return None
-    return table.get(keys.customer_key(shop.shop_id, advocate_id), consistent=True)
-
-
-def apply_product_event(table: Table, shop: Shop, event: ProductEvent) -> str:
-    """Keep the newest product page and picture; links only ever point at the shop's own domains."""
-    from urllib.parse import urlsplit
-
-    def on_shop(url: str | None) -> str | None:
-        if not url:
-            return None
-        parts = urlsplit(url)
-        return url if parts.scheme in ("http", "https") and (parts.netloc or "").lower() in shop.domains else None
-
-    image = event.image_url if event.image_url and event.image_url.startswith("https://") else None
-    item = {
-        **keys.product_key(shop.shop_id, event.product_id),
-        "type": "product",
-        "product_id": event.product_id,
-        "title": event.title,
-        "url": on_shop(event.url),
-        "image_url": image,
-        "updated_at": iso(event.updated_at),
-    }
-    try:
-        table.put(item, "attribute_not_exists(PK) OR updated_at < :u", values={":u": item["updated_at"]})
-    except ConditionFailed:
-        return "stale"
-    return "applied"
-
-
-def apply_events(table: Table, shop: Shop, events: list[Event]) -> list[str]:
-    outcomes = []
-    for event in events:
-        if event.kind == "order":
-            outcomes.append(apply_order_event(table, shop, event))
-        elif event.kind == "product":
-            outcomes.append(apply_product_event(table, shop, event))
-        else:
-            from chalicelib import privacy
-
-            outcomes.append(privacy.apply_privacy_event(table, shop, event))
-    return outcomes

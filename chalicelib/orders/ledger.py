@@ -1,0 +1,128 @@
+"""The referral ledger: which code an order credits, and how a referral moves its advocate's record.
+
+A referred order credits its advocate's record (orders, revenue, referrals still standing, score)
+in the same transaction as the order; a partial refund lowers that credit and a cancellation or
+full refund takes it back. The owner hears of each confirmed and reversed referral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.clock import local_day
+from chalicelib.store import aggregates, keys
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
+    from chalicelib.store.table import Table
+
+
+@dataclass
+class AdvocateCredit:
+    """How one plan changes the advocate's record: orders, revenue, and referrals still standing."""
+
+    orders: int = 0
+    revenue: Decimal = Decimal(0)
+    active: int = 0
+    score: Decimal = Decimal(0)
+    touched: bool = False
+
+    def update_for(
+        self, advocate: dict[str, Any], referral: dict[str, Any], counters: dict[str, aggregates.Deltas]
+    ) -> dict[str, Any]:
+        """The advocate's update for the order's referral; becoming or ceasing to be an advocate moves `counters`."""
+        old = int(advocate.get("active_referrals", 0))
+        new = old + self.active
+        update: dict[str, Any] = {
+            "customer_id": advocate["customer_id"],
+            "orders": self.orders,
+            "revenue": self.revenue,
+            "active": self.active,
+            "old_active": old,
+            "score": self.score,
+        }
+        if old <= 0 < new:
+            update["advocate_day"] = referral["day"]
+            aggregates.merge(counters, referral["day"], {"advocates": 1})
+        elif new <= 0 < old and advocate.get("advocate_day"):
+            aggregates.merge(counters, str(advocate["advocate_day"]), {"advocates": -1})
+        return update
+
+
+def referral_for(
+    shop: Shop, current: dict[str, Any] | None, snapshot: Any, codes: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The code an order that is not yet known credits, among the code items it names; None for no referral."""
+    from chalicelib.sharing.attribution import choose_referral
+    from chalicelib.signing import keyed_hash
+
+    if not codes or snapshot is None or (current and current.get("known")):
+        return None
+    return choose_referral(
+        codes,
+        shop_id=shop.shop_id,
+        order_day=local_day(snapshot.created_at, shop.timezone),
+        window_days=shop.settings.attribution_window_days,
+        model=shop.settings.attribution_model,
+        buyer_id=snapshot.customer_id,
+        buyer_email_hash=keyed_hash("email", snapshot.email.strip().lower()) if snapshot.email else None,
+    )
+
+
+def advocate_for(
+    table: Table, shop: Shop, current: dict[str, Any] | None, chosen: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The record of the advocate this event may credit or debit: one more read, only for referred orders."""
+    referral = (current or {}).get("referral")
+    advocate_id = chosen["customer_id"] if chosen else (referral or {}).get("advocate_id")
+    if not advocate_id:
+        return None
+    return table.get(keys.customer_key(shop.shop_id, advocate_id), consistent=True)
+
+
+def advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:
+    """Move the advocate's counters, guarded on the standing-referral count the plan was made from."""
+    expression = (
+        "ADD referred_orders :o, referred_revenue :r, active_referrals :a, GSI2SK :w "
+        "SET score_sum = if_not_exists(score_sum, :zero) + :w"
+    )
+    values: dict[str, Any] = {
+        ":o": update["orders"],
+        ":r": update["revenue"],
+        ":a": update["active"],
+        ":w": update["score"],
+        ":zero": 0,
+    }
+    if "advocate_day" in update:
+        expression += ", advocate_day = :d"
+        values[":d"] = update["advocate_day"]
+    if update["old_active"]:
+        condition = "attribute_exists(PK) AND active_referrals = :old"
+        values[":old"] = update["old_active"]
+    else:
+        condition = "attribute_exists(PK) AND (attribute_not_exists(active_referrals) OR active_referrals = :zero)"
+        values[":zero"] = 0
+    return table.update_op(
+        keys.customer_key(shop.shop_id, update["customer_id"]), expression, values=values, condition=condition
+    )
+
+
+def referral_event_ops(table: Table, shop: Shop, order: dict[str, Any], facts: list[str]) -> list[dict[str, Any]]:
+    """The owner's referral.confirmed / referral.reversed events for the facts a plan adds, if they subscribe."""
+    events = [("referral.confirmed", "referred"), ("referral.reversed", "referral_reversed")]
+    if not any(fact in facts for _, fact in events):
+        return []  # most orders: nothing to tell the owner, and the outbound module stays unloaded
+    from chalicelib.outbound import event_op
+
+    referral = order.get("referral") or {}
+    data = {
+        "order_id": order["order_id"],
+        "code": referral.get("code"),
+        "advocate_id": referral.get("advocate_id"),
+        "currency": order.get("currency"),
+        "revenue": referral.get("revenue"),
+    }
+    ops = [event_op(table, shop, name, data) for name, fact in events if fact in facts]
+    return [op for op in ops if op]

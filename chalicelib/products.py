@@ -1,0 +1,41 @@
+"""Product events: each product's newest title, page and picture, the links kept to the shop's own domains."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.clock import iso
+from chalicelib.store import keys
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.store.shops import Shop
+    from chalicelib.store.table import Table
+    from chalicelib.webhooks.events import ProductEvent
+
+
+def apply_product_event(table: Table, shop: Shop, event: ProductEvent) -> str:
+    """Keep the newest product page and picture; links only ever point at the shop's own domains."""
+    from urllib.parse import urlsplit
+
+    def on_shop(url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        return url if parts.scheme in ("http", "https") and (parts.netloc or "").lower() in shop.domains else None
+
+    image = event.image_url if event.image_url and event.image_url.startswith("https://") else None
+    item = {
+        **keys.product_key(shop.shop_id, event.product_id),
+        "type": "product",
+        "product_id": event.product_id,
+        "title": event.title,
+        "url": on_shop(event.url),
+        "image_url": image,
+        "updated_at": iso(event.updated_at),
+    }
+    try:
+        table.put(item, "attribute_not_exists(PK) OR updated_at < :u", values={":u": item["updated_at"]})
+    except ConditionFailed:
+        return "stale"
+    return "applied"
