@@ -55,11 +55,6 @@ class NotFound(ProofloopError):
     code = "not_found"
 
 
-class MethodNotAllowed(ProofloopError):
-    status = 405
-    code = "method_not_allowed"
-
-
 class Conflict(ProofloopError):
     status = 409
     code = "conflict"
@@ -78,11 +73,6 @@ class PayloadTooLarge(ProofloopError):
 class UnsupportedMediaType(ProofloopError):
     status = 415
     code = "unsupported_media_type"
-
-
-class TooManyRequests(ProofloopError):
-    status = 429
-    code = "too_many_requests"
 
 
 class NotConfigured(ProofloopError):

@@ -17,7 +17,6 @@ M = TypeVar("M", bound="BaseModel")
 
 MAX_BODY_BYTES = 256 * 1024
 JSON_TYPES = ("application/json",)
-FORM_TYPES = ("application/x-www-form-urlencoded",)
 
 
 @dataclass(frozen=True)

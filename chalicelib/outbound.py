@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 # (host, port) -> the addresses it resolves to; tests pass their own instead of asking DNS.
 Resolver = Callable[[str, int], Iterable[str]]
 
-EVENT_TYPES = ("review.published", "share.recorded", "referral.confirmed", "referral.reversed")
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
 KEEP_SECONDS = 7 * 86400

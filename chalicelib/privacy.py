@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
     from chalicelib.webhooks.events import CustomerRedactEvent, DataRequestEvent, Event
 
-SHOP_REDACT_INDEX = "SHOPREDACT"
-CUSTOMER_REDACT_INDEX = "CUSTREDACT"  # sparse GSI1 partition: customer erasures the due work finishes
 ANONYMOUS = "Anonymous"
 MAX_LISTED_ORDERS = 1000  # orders a data request lists (the owner reads the customer's record for the rest)
 TRANSACT_LIMIT = 100  # actions in one TransactWriteItems
@@ -162,14 +160,15 @@ def redact_customer(
 def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -> None:
     from chalicelib.observability import logger
 
+    erasure = keys.customer_erasure_keys(shop_id, customer_id)
     table.update(
         keys.customer_key(shop_id, customer_id),
         "SET GSI1PK = :idx, GSI1SK = :sk, redacted = :t, redacted_at = if_not_exists(redacted_at, :now), "
         "#ty = :ty, shop_id = :s, customer_id = :c, erase_orders = :left",
         names={"#ty": "type"},
         values={
-            ":idx": CUSTOMER_REDACT_INDEX,
-            ":sk": f"{shop_id}#{customer_id}",
+            ":idx": erasure[keys.GSI1PK],
+            ":sk": erasure[keys.GSI1SK],
             ":t": True,
             ":now": _now(),
             ":ty": "customer",
@@ -184,8 +183,7 @@ def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -
 def record_data_request(table: Table, shop: Shop, event: DataRequestEvent) -> str:
     customer_id = _customer_id(event.customer_id, event.email)
     item = {
-        keys.PK: f"SHOP#{shop.shop_id}",
-        keys.SK: f"DATAREQ#{event.request_id}",
+        **keys.data_request_key(shop.shop_id, event.request_id),
         "type": "data_request",
         "request_id": event.request_id,
         "customer_id": customer_id,
@@ -228,11 +226,12 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
 
 def request_shop_redaction(table: Table, shop: Shop) -> str:
     """Mark the shop for erasure; the due work erases it page by page (slow work leaves the request)."""
+    erasure = keys.shop_erasure_keys(shop.shop_id)
     try:
         table.update(
             keys.shop_key(shop.shop_id),
             "SET GSI1PK = :idx, GSI1SK = :sid, redact_requested_at = :now",
-            values={":idx": SHOP_REDACT_INDEX, ":sid": shop.shop_id, ":now": _now()},
+            values={":idx": erasure[keys.GSI1PK], ":sid": erasure[keys.GSI1SK], ":now": _now()},
             condition="attribute_not_exists(redact_requested_at)",
         )
     except ConditionFailed:
@@ -245,12 +244,14 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
     that asked, a bounded number per run."""
     budget = budget or Budget.unlimited()
     done = _finish_customer_redactions(table, budget)
-    shops, _ = table.query(SHOP_REDACT_INDEX, index=keys.GSI1, limit=10)
+    shops, _ = table.query(keys.SHOP_ERASURE_PARTITION, index=keys.GSI1, limit=10)
     for shop in shops:
         shop_id = shop["shop_id"]
         cursor = None
         while done < max_customers:
-            page, cursor = table.query(f"SHOP#{shop_id}", sk_prefix="CUST#", limit=100, cursor=cursor)
+            page, cursor = table.query(
+                keys.shop_partition(shop_id), sk_prefix=keys.CUSTOMER_PREFIX, limit=100, cursor=cursor
+            )
             for customer in page:
                 if not customer.get("redacted"):
                     if budget.spent():
@@ -269,7 +270,7 @@ def _finish_customer_redactions(table: Table, budget: Budget) -> int:
     done = 0
     cursor = None
     while True:
-        waiting, cursor = table.query(CUSTOMER_REDACT_INDEX, index=keys.GSI1, limit=50, cursor=cursor)
+        waiting, cursor = table.query(keys.CUSTOMER_ERASURE_PARTITION, index=keys.GSI1, limit=50, cursor=cursor)
         for customer in waiting:
             if budget.spent():
                 return done

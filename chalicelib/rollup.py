@@ -95,7 +95,7 @@ def code_clicks(table: Table, code: str) -> tuple[int, Decimal]:
             for item in items:
                 count = int(item.get("clicks", 0))
                 if count:
-                    day = date.fromisoformat(item[keys.SK][len("DAY#") :])
+                    day = date.fromisoformat(keys.day_of_sort_key(item[keys.SK]))
                     noon = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
                     clicks += count
                     weight += scoring.weight_at("click", noon, count)

@@ -9,6 +9,7 @@ from chalicelib import errors, models, shops
 from chalicelib.endpoints.authorizers import ADMIN, OWNER, Admin
 from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
+from chalicelib.store import keys
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
@@ -132,10 +133,10 @@ def list_data_requests(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib import signing
 
     table = get_table()
-    scope = f"SHOP#{shop.shop_id}"
+    scope = keys.shop_partition(shop.shop_id)
     items, last = table.query(
         scope,
-        sk_prefix="DATAREQ#",
+        sk_prefix=keys.DATA_REQUEST_PREFIX,
         limit=50,
         cursor=signing.decode_cursor(f"{scope}#datareq", request.query.get("cursor")),
     )

@@ -343,7 +343,9 @@ def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
     yield list(EXPORT_COLUMNS)
     cursor = None
     while True:
-        items, cursor = table.query(f"SHOP#{shop_id}", sk_prefix="REVIEW#", limit=500, cursor=cursor)
+        items, cursor = table.query(
+            keys.shop_partition(shop_id), sk_prefix=keys.REVIEW_PREFIX, limit=500, cursor=cursor
+        )
         for item in items:
             reply = item.get("reply") or {}
             values = {

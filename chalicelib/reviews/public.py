@@ -102,12 +102,12 @@ def product_reviews(
 ) -> dict[str, Any]:
     if sort not in SORTS:
         raise errors.BadRequest(f"sort is one of {', '.join(SORTS)}", code="invalid_sort")
-    scope = f"PRODREV#{shop.shop_id}#{product_id}"
-    found = table.get_many(
-        [keys.product_stats_key(shop.shop_id, product_id), keys.product_key(shop.shop_id, product_id)]
-    )
-    stats = next((i for i in found if i[keys.SK].startswith("PRODSTATS#")), None)
-    product = next((i for i in found if i[keys.SK].startswith("PRODUCT#")), None)
+    scope = keys.published_partition(shop.shop_id, product_id)
+    stats_key = keys.product_stats_key(shop.shop_id, product_id)
+    product_key = keys.product_key(shop.shop_id, product_id)
+    found = {i[keys.SK]: i for i in table.get_many([stats_key, product_key])}
+    stats = found.get(stats_key[keys.SK])
+    product = found.get(product_key[keys.SK])
     if sort == "newest":
         items, last = table.query(
             scope, index=keys.GSI1, limit=limit, newest_first=True, cursor=signing.decode_cursor(scope, cursor)
@@ -173,23 +173,30 @@ def vote(table: Table, shop_id: str, review_id: str, helpful: bool, visitor: str
     try:
         table.transact(
             [
-                table.put_op(
-                    {
-                        keys.PK: f"VOTE#{shop_id}#{review_id}#{visitor}",
-                        keys.SK: "VOTE",
-                        "expires_at": clock.epoch() + 365 * 86400,
-                    },
-                    "attribute_not_exists(PK)",
+                (
+                    "vote",
+                    table.put_op(
+                        {
+                            **keys.vote_key(shop_id, review_id, visitor),
+                            keys.TTL_ATTRIBUTE: clock.epoch() + keys.VOTE_TTL_SECONDS,
+                        },
+                        "attribute_not_exists(PK)",
+                    ),
                 ),
-                table.update_op(
-                    keys.review_key(shop_id, review_id),
-                    f"ADD {field} :one",
-                    values={":one": 1},
-                    condition="attribute_exists(PK)",
+                (
+                    "review",
+                    table.update_op(
+                        keys.review_key(shop_id, review_id),
+                        f"ADD {field} :one",
+                        values={":one": 1},
+                        condition="attribute_exists(PK)",
+                    ),
                 ),
             ]
         )
-    except ConditionFailed:
-        raise errors.Conflict("you voted on this review already", code="already_voted") from None
+    except ConditionFailed as exc:
+        if exc.failed("vote"):
+            raise errors.Conflict("you voted on this review already", code="already_voted") from None
+        raise errors.NotFound("no such published review", code="review_not_found") from None
     review[field] = int(review.get(field, 0)) + 1
     return public_view(review)

@@ -39,12 +39,12 @@ def read_days(table: Table, shop_id: str, first_day: str, last_day: str) -> dict
         while True:
             items, cursor = table.query(
                 keys.aggregate_partition(shop_id, shard),
-                sk_between=(f"DAY#{first_day}", f"DAY#{last_day}"),
+                sk_between=(keys.day_sort_key(first_day), keys.day_sort_key(last_day)),
                 limit=400,
                 cursor=cursor,
             )
             for item in items:
-                day = item["SK"][len("DAY#") :]
+                day = keys.day_of_sort_key(item[keys.SK])
                 bucket = totals.setdefault(day, {})
                 for name, value in item.items():
                     if name not in (keys.PK, keys.SK) and isinstance(value, Decimal):

@@ -31,22 +31,41 @@ Access patterns (who asks -> the one call that answers):
  17. Share code -> advocate (every /s/ and
      /share/ request; codes are global)     -> GetItem CODE#<code>/CODE; created with Put if not exists
  18. Count a share or click once per visitor
-     and day                                -> TransactWriteItems: Put MARK#<kind>#<code>#<day>#<visitor> if
-                                               not exists (TTL 3 days), Update VISIT#<visitor>#<day> (cap),
+     and day                                -> TransactWriteItems: Put MARK#<kind>#<code>#<channel>#<day>#
+                                               <visitor> if not exists (TTL 3 days), Update VISIT#<visitor>#<day> (cap),
                                                Update CODESTAT#<code>#<n>/DAY#<day> (sharded, cap), AGG shard
  19. A code's counters                      -> Query CODESTAT#<code>#<n> for each shard n
  20. An order's referral candidates         -> BatchGetItem CODE#<code> for each code the order names
+ 21. Outbound events to deliver, oldest due
+     first (transactional outbox)           -> Query GSI1, GSI1PK = OUTBOX#<n>, GSI1SK <= <now iso>; the event
+                                               item SHOP#<shop>/OUTEVT#<id> is written in the fact's transaction
  22. A shop's advocates, highest score first -> Query ByScore, GSI2PK = LEADER#<shop>, descending (sparse:
                                                customers join on their first review)
  23. Click totals into the leaderboard      -> Query ROLLUP#<day> (codes clicked that day), Query each code's
                                                CODESTAT shards, Update CUST click_score and GSI2SK
- 21. Outbound events to deliver, oldest due
-     first (transactional outbox)           -> Query GSI1, GSI1PK = OUTBOX#<n>, GSI1SK <= <now iso>; the event
-                                               item SHOP#<shop>/OUTEVT#<id> is written in the fact's transaction
  24. Where the click roll-up of each day
      stands (resumed by the next run)       -> BatchGetItem ROLLUPCURSOR#<day>/ROLLUPCURSOR for each day of the
                                                window; Query ROLLUP#<day> from ExclusiveStartKey = its last
                                                code; Update the cursor when the run's stretch ends
+ 25. A helpful vote, once per visitor and
+     review (public product pages)          -> TransactWriteItems: Put VOTE#<shop>#<review>#<visitor>/VOTE if
+                                               not exists (TTL a year), Update REVIEW ADD helpful_yes|helpful_no
+                                               if the review exists
+ 26. Record a customer's data request, once
+     per request id (privacy webhooks)      -> Put SHOP#<shop>/DATAREQ#<request> if not exists
+ 27. A shop's data requests (owner route)   -> Query SHOP#<shop>, SK begins_with DATAREQ#, paged by cursor
+ 28. Erase a whole shop (privacy webhook,
+     then the due work page by page)        -> Update SHOP#<shop>/SHOP SET GSI1PK = SHOPREDACT, GSI1SK = <shop>
+                                               if not requested before; the due work Queries GSI1,
+                                               GSI1PK = SHOPREDACT, then Query SHOP#<shop>, SK begins_with
+                                               CUST#, page by page; REMOVE the GSI1 keys when the last page
+                                               is done (sparse: only shops waiting for erasure)
+ 29. Customer erasures a webhook left part
+     done (its time ran out)                -> Update SHOP#<shop>/CUST#<cust> SET GSI1PK = CUSTREDACT,
+                                               GSI1SK = <shop>#<cust>, erase_orders = the orders left; the
+                                               due work Queries GSI1, GSI1PK = CUSTREDACT, and REMOVEs the
+                                               GSI1 keys once the customer is erased (sparse)
+ 30. Export a shop's reviews (owner route)  -> Query SHOP#<shop>, SK begins_with REVIEW#, page by page
 """
 
 from __future__ import annotations
@@ -61,9 +80,24 @@ GSI2PK = "GSI2PK"
 GSI2SK = "GSI2SK"
 TTL_ATTRIBUTE = "expires_at"
 
+# Sort key prefixes inside a shop's partition (SHOP#<shop>), for the queries that list one kind of item.
+CUSTOMER_PREFIX = "CUST#"
+REVIEW_PREFIX = "REVIEW#"
+DATA_REQUEST_PREFIX = "DATAREQ#"
+DAY_PREFIX = "DAY#"  # the sort key of every per-day counter item (AGG shards, CODESTAT shards)
+
+# Sparse GSI1 partitions of the erasure work (patterns 28 and 29).
+SHOP_ERASURE_PARTITION = "SHOPREDACT"
+CUSTOMER_ERASURE_PARTITION = "CUSTREDACT"
+
+
+def shop_partition(shop_id: str) -> str:
+    """The partition holding a shop and everything that is the shop's own (orders, customers, reviews...)."""
+    return f"SHOP#{shop_id}"
+
 
 def shop_key(shop_id: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: "SHOP"}
+    return {PK: shop_partition(shop_id), SK: "SHOP"}
 
 
 def api_key_key(key_hash: str) -> dict[str, str]:
@@ -79,19 +113,31 @@ DUE_SHARDS = 4
 
 
 def order_key(shop_id: str, order_id: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: f"ORDER#{order_id}"}
+    return {PK: shop_partition(shop_id), SK: f"ORDER#{order_id}"}
 
 
 def customer_key(shop_id: str, customer_id: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: f"CUST#{customer_id}"}
+    return {PK: shop_partition(shop_id), SK: f"{CUSTOMER_PREFIX}{customer_id}"}
 
 
 def product_key(shop_id: str, product_id: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: f"PRODUCT#{product_id}"}
+    return {PK: shop_partition(shop_id), SK: f"PRODUCT#{product_id}"}
+
+
+def day_sort_key(day: str) -> str:
+    """The sort key of a per-day counter item, and either end of a report's SK BETWEEN."""
+    return f"{DAY_PREFIX}{day}"
+
+
+def day_of_sort_key(sort_key: str) -> str:
+    """The day (yyyy-mm-dd) a per-day counter item counts, read back from its sort key."""
+    if not sort_key.startswith(DAY_PREFIX):
+        raise ValueError(f"not a per-day counter's sort key: {sort_key!r}")
+    return sort_key[len(DAY_PREFIX) :]
 
 
 def aggregate_key(shop_id: str, day: str, shard: int) -> dict[str, str]:
-    return {PK: f"AGG#{shop_id}#{shard}", SK: f"DAY#{day}"}
+    return {PK: aggregate_partition(shop_id, shard), SK: day_sort_key(day)}
 
 
 def aggregate_partition(shop_id: str, shard: int) -> str:
@@ -118,11 +164,11 @@ def review_id(shop_id: str, order_id: str, product_id: str) -> str:
 
 
 def review_key(shop_id: str, rid: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: f"REVIEW#{rid}"}
+    return {PK: shop_partition(shop_id), SK: f"{REVIEW_PREFIX}{rid}"}
 
 
 def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: f"PRODSTATS#{product_id}"}
+    return {PK: shop_partition(shop_id), SK: f"PRODSTATS#{product_id}"}
 
 
 def sort_stamp() -> str:
@@ -132,8 +178,13 @@ def sort_stamp() -> str:
     return clock.stamp()
 
 
+def published_partition(shop_id: str, product_id: str) -> str:
+    """The GSI1 partition of a product's published reviews (pattern 13)."""
+    return f"PRODREV#{shop_id}#{product_id}"
+
+
 def published_keys(shop_id: str, product_id: str, rid: str, stamp: str | None = None) -> dict[str, str]:
-    return {GSI1PK: f"PRODREV#{shop_id}#{product_id}", GSI1SK: f"{stamp or sort_stamp()}#{rid}"}
+    return {GSI1PK: published_partition(shop_id, product_id), GSI1SK: f"{stamp or sort_stamp()}#{rid}"}
 
 
 def pending_keys(shop_id: str, rid: str) -> dict[str, str]:
@@ -142,6 +193,28 @@ def pending_keys(shop_id: str, rid: str) -> dict[str, str]:
 
 def pending_partition(shop_id: str) -> str:
     return f"PENDING#{shop_id}"
+
+
+VOTE_TTL_SECONDS = 365 * 86400
+
+
+def vote_key(shop_id: str, rid: str, visitor: str) -> dict[str, str]:
+    """A visitor's helpful vote on a review: its existence is what makes a second vote a repeat."""
+    return {PK: f"VOTE#{shop_id}#{rid}#{visitor}", SK: "VOTE"}
+
+
+def data_request_key(shop_id: str, request_id: str) -> dict[str, str]:
+    return {PK: shop_partition(shop_id), SK: f"{DATA_REQUEST_PREFIX}{request_id}"}
+
+
+def shop_erasure_keys(shop_id: str) -> dict[str, str]:
+    """GSI1 keys that put a shop on the erasure index until the due work has erased its customers."""
+    return {GSI1PK: SHOP_ERASURE_PARTITION, GSI1SK: shop_id}
+
+
+def customer_erasure_keys(shop_id: str, customer_id: str) -> dict[str, str]:
+    """GSI1 keys that put a customer on the erasure index while orders of theirs are left to erase."""
+    return {GSI1PK: CUSTOMER_ERASURE_PARTITION, GSI1SK: f"{shop_id}#{customer_id}"}
 
 
 CODE_SHARDS = 8
@@ -161,7 +234,7 @@ def visit_key(visitor: str, day: str) -> dict[str, str]:
 
 
 def code_stat_key(code: str, shard: int, day: str) -> dict[str, str]:
-    return {PK: code_stat_partition(code, shard), SK: f"DAY#{day}"}
+    return {PK: code_stat_partition(code, shard), SK: day_sort_key(day)}
 
 
 def code_stat_partition(code: str, shard: int) -> str:
@@ -172,7 +245,7 @@ OUTBOX_SHARDS = 2
 
 
 def outbound_event_key(shop_id: str, event_id: str) -> dict[str, str]:
-    return {PK: f"SHOP#{shop_id}", SK: f"OUTEVT#{event_id}"}
+    return {PK: shop_partition(shop_id), SK: f"OUTEVT#{event_id}"}
 
 
 def outbox_keys(event_id: str, due_at: str) -> dict[str, str]:

@@ -105,6 +105,24 @@ def test_helpful_votes_once_per_visitor_and_the_helpful_sort(shop):
     assert [r["rating"] for r in listing(shop, "?sort=rating").json["reviews"]] == [5, 4]
 
 
+def test_a_vote_on_a_review_gone_meanwhile_is_404_not_a_repeat(shop, monkeypatch):
+    """The vote's transaction says which operation failed: the review's, not the visitor's earlier vote."""
+    from chalicelib import errors
+    from chalicelib.reviews.public import vote
+    from chalicelib.store import keys
+    from chalicelib.store.table import get_table
+
+    table = get_table()
+    review_id = listing(shop).json["reviews"][0]["review_id"]
+    read_before = table.get(keys.review_key(shop.shop_id, review_id))
+    table.delete(keys.review_key(shop.shop_id, review_id))
+    monkeypatch.setattr(table, "get", lambda key, consistent=False: read_before)
+    with pytest.raises(errors.NotFound):
+        vote(table, shop.shop_id, review_id, True, "a-visitor")
+    monkeypatch.undo()
+    assert table.get(keys.vote_key(shop.shop_id, review_id, "a-visitor")) is None  # nothing half-written
+
+
 def test_pages_with_a_cursor_in_every_sort(shop):
     for sort in ("newest", "helpful", "rating"):
         first = listing(shop, f"?sort={sort}&limit=1").json
