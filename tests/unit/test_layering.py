@@ -1,0 +1,158 @@
+"""The house's floors, read from the source: no module imports one of a floor above it, and no cycle.
+
+Every import counts, at module level or inside a function (a function-local import still runs, and
+still ties the two modules); only imports under `if TYPE_CHECKING:` do not, since they never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PACKAGE = ROOT / "chalicelib"
+
+# Lowest first. A module may import its own floor and the floors below.
+FLOORS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "base: values and plumbing every floor uses",
+        (
+            "chalicelib.clock",
+            "chalicelib.errors",
+            "chalicelib.budget",
+            "chalicelib.observability",
+            "chalicelib.scoring",
+            "chalicelib.config",
+            "chalicelib.signing",
+            "chalicelib.http",
+        ),
+    ),
+    ("store: the table, mail and page rendering", ("chalicelib.store", "chalicelib.mail", "chalicelib.web")),
+    ("domain", ("chalicelib",)),  # everything not named on another floor
+    ("endpoints: the HTTP face", ("chalicelib.endpoints",)),
+    ("the API document, built from every endpoint", ("chalicelib.openapi",)),
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def floor_of(module: str) -> int:
+    best, best_len = -1, -1
+    for number, (_, prefixes) in enumerate(FLOORS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+                best, best_len = number, len(prefix)
+    return best
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(module: str, path: Path) -> set[str]:
+    """The chalicelib modules this one imports (anywhere but under TYPE_CHECKING)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def resolve(name: str) -> str | None:
+        while name and name not in MODULES:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(filter(None, (resolve(a.name) for a in node.names)))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join([*base, node.module] if node.module else base)
+            else:
+                source = node.module or ""
+            for alias in node.names:
+                target = resolve(f"{source}.{alias.name}") or resolve(source)
+                if target:
+                    found.add(target)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    found.discard(module)
+    return {m for m in found if m.startswith("chalicelib")}
+
+
+GRAPH = {m: imports_of(m, p) for m, p in MODULES.items()}
+
+
+def test_every_module_has_a_floor():
+    assert all(floor_of(m) >= 0 for m in MODULES)
+
+
+def test_no_module_imports_one_on_a_floor_above():
+    upward = [
+        f"{m} ({FLOORS[floor_of(m)][0]}) imports {t} ({FLOORS[floor_of(t)][0]})"
+        for m, targets in sorted(GRAPH.items())
+        for t in sorted(targets)
+        if floor_of(t) > floor_of(m) and t != "chalicelib"
+    ]
+    assert upward == []
+
+
+def test_the_store_imports_no_domain_module():
+    store = {m: t for m, t in GRAPH.items() if m.startswith("chalicelib.store")}
+    assert {m: sorted(x for x in t if floor_of(x) >= floor_of("chalicelib.orders")) for m, t in store.items()} == {
+        m: [] for m in store
+    }
+
+
+def test_no_import_cycle():
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in GRAPH[v]:
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in GRAPH:
+        if module not in index:
+            connect(module)
+    assert cycles == []
+
+
+def test_the_check_sees_function_local_imports():
+    # Guard the guard: the reader finds an import made inside a function body
+    assert "chalicelib.openapi" not in GRAPH["chalicelib.endpoints.registry"]
+    assert any(
+        "chalicelib.sharing.counting" in targets for m, targets in GRAPH.items() if m == "chalicelib.endpoints.sharing"
+    )
