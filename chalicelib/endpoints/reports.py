@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import errors, models
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import OWNER
-from chalicelib.endpoints.registry import PAGE_LIMIT, operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
@@ -22,7 +22,7 @@ PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": 
     summary="The funnel, rates, daily series and top advocates",
     tag="reports",
     auth=OWNER,
-    responses={200: models.Report},
+    responses={200: model("Report")},
     query=PERIOD,
 )
 def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
@@ -64,7 +64,7 @@ def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Customers ranked by advocate score, highest first",
     tag="reports",
     auth=OWNER,
-    responses={200: models.AdvocateList},
+    responses={200: model("AdvocateList")},
     query={"limit": "1-100, default 25", "cursor": "from the last page"},
     params=PAGE_LIMIT,
 )
