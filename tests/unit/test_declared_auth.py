@@ -21,8 +21,8 @@ from chalicelib.config import DEV_ADMIN_TOKEN
 from chalicelib.dashboard import COOKIE, csrf_token
 from chalicelib.endpoints.authorizers import AUTHORIZERS
 from chalicelib.endpoints.registry import Authorizer, Operation
-from chalicelib.router import load_all
 from chalicelib.reviews.tokens import review_token, unsubscribe_token
+from chalicelib.router import load_all
 from tests import signers
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
