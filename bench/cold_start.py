@@ -1,14 +1,18 @@
 """Cold start: `import app` and the first request of the hot routes, as multiples of the floor.
 
 Each sample is a fresh interpreter; floors and app runs are interleaved so machine noise hits both
-alike, and the medians are compared. Peak memory is the child's max RSS from wait4().
+alike, and the medians are compared. Peak memory is the child's max RSS from wait4(). Our own modules
+are compiled from source in every sample (PYTHONDONTWRITEBYTECODE), as in a Lambda package that ships
+no .pyc files; the installed libraries, boto3 included, load from their .pyc files.
 
 - `import app` plus its DynamoDB client, against `import boto3` plus one client.
 - The first request of `GET /s/{code}` (a friend's click) and of `POST /webhooks/shopify`: the
   Lambda handler (`app.app`) called once with an API Gateway proxy event, against `import boto3`, one
   client and one call attempt. Both sides point at a closed loopback port with retries off, so each
   makes exactly one DynamoDB call attempt, refused at once: the figure is the route's own cost, not
-  the network's. The click then answers a browser its 503 retry page (the database did not answer).
+  the network's. The click, from a browser, loads what a click that succeeds loads (but
+  chalicelib.signing, used after the first read), then answers the 503 page that retries by itself,
+  which loads the template engine: a click that succeeds answers a redirect and renders no page.
   The webhook carries a shop domain but no valid signature: the authorizer's read of the shop is the
   call attempt, and it answers 503 the same way. A signed webhook of a known shop would go on to parse
   its payload (chalicelib/webhooks/, pydantic) and apply it; those imports come after the database
@@ -216,12 +220,18 @@ def measure(runs: int = 15) -> dict[str, Any]:
     return figures
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.0f} ms"
+def _figure(label: str, seconds: float, mib: float) -> str:
+    return f"{label:<58} {seconds * 1000:5.0f} ms  {mib:6.1f} MiB"
 
 
-def _verdict(ratio: float, goal: float) -> str:
-    return "ok" if ratio <= goal else "OVER"
+def _ratios(time_ratio: float, memory_ratio: float) -> list[str]:
+    def verdict(ratio: float, goal: float) -> str:
+        return "ok" if ratio <= goal else "OVER"
+
+    return [
+        f"  time ratio   {time_ratio:.2f}x (goal <= {GOAL_TIME}x) {verdict(time_ratio, GOAL_TIME)}",
+        f"  memory ratio {memory_ratio:.2f}x (goal <= {GOAL_MEMORY}x) {verdict(memory_ratio, GOAL_MEMORY)}",
+    ]
 
 
 def _wrapped(names: list[str], width: int = 100) -> list[str]:
@@ -235,29 +245,20 @@ def _wrapped(names: list[str], width: int = 100) -> list[str]:
 
 
 def report(figures: dict[str, Any]) -> list[str]:
+    f = figures
     lines = [
-        f"cold start floor (boto3 + DynamoDB client)  {_ms(figures['floor_s'])}  {figures['floor_mib']:6.1f} MiB",
-        f"cold start import app + clients             {_ms(figures['app_s'])}  {figures['app_mib']:6.1f} MiB",
-        f"  time ratio   {figures['time_ratio']:.2f}x (goal <= {GOAL_TIME}x) "
-        f"{_verdict(figures['time_ratio'], GOAL_TIME)}",
-        f"  memory ratio {figures['memory_ratio']:.2f}x (goal <= {GOAL_MEMORY}x) "
-        f"{_verdict(figures['memory_ratio'], GOAL_MEMORY)}",
-        f"first request floor (boto3 + client + one call attempt)  "
-        f"{_ms(figures['floor_call_s'])}  {figures['floor_call_mib']:6.1f} MiB",
+        _figure("cold start floor (boto3 + DynamoDB client)", f["floor_s"], f["floor_mib"]),
+        _figure("cold start import app + clients", f["app_s"], f["app_mib"]),
+        *_ratios(f["time_ratio"], f["memory_ratio"]),
+        _figure("first request floor (boto3 + client + one call attempt)", f["floor_call_s"], f["floor_call_mib"]),
     ]
-    titles = {"click": "GET /s/{code} (a click)", "webhook": "POST /webhooks/shopify"}
+    titles = {"click": "GET /s/{code}, a browser's click", "webhook": "POST /webhooks/shopify"}
     for name, title in titles.items():
-        time_ratio, memory_ratio = figures[f"{name}_time_ratio"], figures[f"{name}_memory_ratio"]
-        lines += [
-            f"first request {title:<40}  {_ms(figures[f'{name}_s'])}  {figures[f'{name}_mib']:6.1f} MiB",
-            f"  time ratio   {time_ratio:.2f}x (goal <= {GOAL_TIME}x) {_verdict(time_ratio, GOAL_TIME)}",
-            f"  memory ratio {memory_ratio:.2f}x (goal <= {GOAL_MEMORY}x) {_verdict(memory_ratio, GOAL_MEMORY)}",
-        ]
-    lines.append(f"  (medians of {figures['runs']} interleaved fresh interpreters; one refused call attempt each side)")
-    clicked = figures["click_modules"]
-    lines.append(f"chalicelib modules the first click imports ({len(clicked)}):")
-    lines += _wrapped(clicked)
-    return lines
+        lines.append(_figure(f"first request {title}", f[f"{name}_s"], f[f"{name}_mib"]))
+        lines += _ratios(f[f"{name}_time_ratio"], f[f"{name}_memory_ratio"])
+    lines.append(f"  (medians of {f['runs']} interleaved fresh interpreters; one refused call attempt on each side)")
+    lines.append(f"chalicelib modules the first click imports ({len(f['click_modules'])}):")
+    return lines + _wrapped(f["click_modules"])
 
 
 if __name__ == "__main__":
