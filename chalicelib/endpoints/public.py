@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, shops
 from chalicelib.endpoints.authorizers import OWNER
-from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
 from chalicelib.store.table import get_table
 
@@ -43,8 +43,6 @@ def cached_json(request: HttpRequest, payload: Any, extra: dict[str, str]) -> Ht
 
 
 def _limit(request: HttpRequest) -> int:
-    from chalicelib.endpoints.reports import page_limit
-
     return page_limit(request, 10)
 
 

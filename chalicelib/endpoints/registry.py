@@ -78,6 +78,17 @@ class OperationSpec(TypedDict, total=False):
 PAGE_LIMIT: dict[str, dict[str, Any]] = {"limit": {"type": "integer", "minimum": 1, "maximum": 100}}
 
 
+def page_limit(request: HttpRequest, default: int) -> int:
+    """The `limit` query parameter PAGE_LIMIT declares."""
+    try:
+        limit = int(request.query.get("limit", str(default)))
+    except ValueError:
+        raise errors.BadRequest("limit must be a number", code="invalid_limit") from None
+    if not 1 <= limit <= 100:
+        raise errors.BadRequest("limit must be between 1 and 100", code="invalid_limit")
+    return limit
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str

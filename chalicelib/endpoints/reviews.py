@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, shops
 from chalicelib.endpoints.authorizers import OWNER, REVIEW_LINK, REVIEW_LINK_IN_BODY, UNSUBSCRIBE_LINK
-from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.store.table import get_table
 
@@ -169,7 +169,6 @@ def asset(request: HttpRequest) -> HttpResponse:
     params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
 )
 def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.endpoints.reports import page_limit
     from chalicelib.reviews.owner import list_reviews as listing
 
     status, cursor = request.query.get("status", "pending"), request.query.get("cursor")
