@@ -1,12 +1,22 @@
-"""OpenAPI 3.1 document built from the operation registry and its pydantic models."""
+"""OpenAPI 3.1 document built from the operation registry and its pydantic models, and the route serving it.
+
+It needs every operation, so it imports every endpoint module (found in the package, so a new one is
+never missed) and every model: it sits above the endpoints, and no endpoint imports it. A request for
+any other route never loads it (chalicelib/router.py).
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.endpoints.registry import OPERATIONS, Operation
+from chalicelib.endpoints.registry import OPERATIONS, ModelRef, Operation, operation
+from chalicelib.endpoints.system import VERSION
+from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.models import ErrorBody
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 _PARAM = re.compile(r"{(\w+)}")
 _ERROR_STATUSES = {
@@ -36,14 +46,32 @@ _REASONS = {
 }
 
 
+def all_operations() -> dict[str, Operation]:
+    """Every operation: every module of chalicelib.endpoints imported (each declares its own), and this one's."""
+    import pkgutil
+    from importlib import import_module
+
+    from chalicelib import endpoints
+
+    for module in pkgutil.iter_modules(endpoints.__path__):
+        import_module(f"{endpoints.__name__}.{module.name}")
+    return OPERATIONS
+
+
+def _model(kind: type[BaseModel] | ModelRef) -> type[BaseModel]:
+    return kind.resolve() if isinstance(kind, ModelRef) else kind
+
+
+def _is_error_body(kind: Any) -> bool:
+    return not isinstance(kind, (str, tuple)) and _model(kind) is ErrorBody
+
+
 def _ref(model: Any) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _body_model(op: Operation) -> Any:
-    if op.body is None or isinstance(op.body, type):
-        return op.body
-    return op.body()
+def _body_model(op: Operation) -> type[BaseModel] | None:
+    return None if op.body is None else _model(op.body)
 
 
 def _refusals(op: Operation, status: int) -> str:
@@ -61,14 +89,14 @@ def _error_statuses(op: Operation) -> list[int]:
         statuses |= set(op.auth.refusals.values())  # exactly what the registry's authorizer refuses with
     if op.method in ("POST", "PATCH", "PUT"):
         statuses.add(409)
-    statuses |= {status for status, kind in op.responses.items() if kind is ErrorBody}
+    statuses |= {status for status, kind in op.responses.items() if _is_error_body(kind)}
     return sorted(statuses)
 
 
 def _responses(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for status, kind in op.responses.items():
-        if kind is ErrorBody:
+        if _is_error_body(kind):
             continue
         if isinstance(kind, (str, tuple)):
             media_types = (kind,) if isinstance(kind, str) else kind
@@ -76,10 +104,11 @@ def _responses(op: Operation) -> dict[str, Any]:
             if any(media_types):
                 out[str(status)]["content"] = {media: {"schema": {}} for media in media_types}
         else:
-            content: dict[str, Any] = {"application/json": {"schema": _ref(kind)}}
+            model = _model(kind)
+            content: dict[str, Any] = {"application/json": {"schema": _ref(model)}}
             if op.page and op.form:
                 content["text/html"] = {"schema": {"type": "string"}}  # the page a form post is answered with
-            out[str(status)] = {"description": kind.__doc__ or "OK", "content": content}
+            out[str(status)] = {"description": model.__doc__ or "OK", "content": content}
     error_content: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     if op.page:
         # A browser (Accept: text/html) or a form post is answered with a readable page instead.
@@ -95,14 +124,17 @@ def _responses(op: Operation) -> dict[str, Any]:
 def build_spec(version: str) -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema
 
+    # In path order, whichever requests loaded which modules first: the same document from every instance.
+    operations = sorted(all_operations().values(), key=lambda o: (o.path, o.method))
     models: dict[str, Any] = {ErrorBody.__name__: ErrorBody}
-    for op in OPERATIONS.values():
+    for op in operations:
         body = _body_model(op)
         if body is not None:
             models[body.__name__] = body
         for kind in op.responses.values():
             if not isinstance(kind, (str, tuple)):
-                models[kind.__name__] = kind
+                found = _model(kind)
+                models[found.__name__] = found
     inline, schema = models_json_schema(
         [(m, "validation") for m in models.values()], ref_template="#/components/schemas/{model}"
     )
@@ -111,7 +143,7 @@ def build_spec(version: str) -> dict[str, Any]:
         # pydantic writes a root model's schema in place; give it its name so every body is a $ref.
         components.setdefault(model.__name__, model_schema)
     paths: dict[str, dict[str, Any]] = {}
-    for op in sorted(OPERATIONS.values(), key=lambda o: (o.path, o.method)):
+    for op in operations:
         parameters: list[dict[str, Any]] = [
             {
                 "name": name,
@@ -177,3 +209,8 @@ def build_spec(version: str) -> dict[str, Any]:
             },
         },
     }
+
+
+@operation("GET", "/openapi.json", summary="This API, as OpenAPI 3", tag="service", responses={200: "application/json"})
+def openapi_document(request: HttpRequest) -> HttpResponse:
+    return json_response(build_spec(VERSION), headers={"Cache-Control": "public, max-age=300"})

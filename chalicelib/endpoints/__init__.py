@@ -1,8 +1,5 @@
-"""HTTP endpoints, framework-neutral: parse, authorize, call the domain, shape the answer."""
+"""HTTP endpoints, framework-neutral: parse, authorize, call the domain, shape the answer.
 
-from __future__ import annotations
-
-from chalicelib.endpoints import dashboard, public, reports, reviews, sharing, shops, system, webhooks  # noqa: F401 - registers
-from chalicelib.endpoints.registry import OPERATIONS, dispatch
-
-__all__ = ["OPERATIONS", "dispatch"]
+Each module declares its operations in the registry (registry.py) when it is imported, and nothing
+imports them all on a request: chalicelib/router.py imports the one module a request needs.
+"""

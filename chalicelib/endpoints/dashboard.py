@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import errors, models
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import OWNER_FORM, SESSION, SESSION_FORM
-from chalicelib.endpoints.registry import operation
+from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
@@ -68,7 +68,7 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     summary="Sign in with the owner API key (form)",
     tag="dashboard",
     auth=OWNER_FORM,
-    body=models.DashboardSignIn,
+    body=model("DashboardSignIn"),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -87,7 +87,7 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Sign out (form, CSRF-checked): the session ends on the server too",
     tag="dashboard",
     auth=SESSION_FORM,
-    body=models.DashboardForm,
+    body=model("DashboardForm"),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -106,7 +106,7 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     summary="Publish, reject or reply to a review from the dashboard (form, CSRF-checked)",
     tag="dashboard",
     auth=SESSION_FORM,
-    body=models.DashboardForm,
+    body=model("DashboardForm"),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -114,9 +114,10 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     page=True,
 )
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.models import DashboardForm
     from chalicelib.reviews import owner
 
-    form = parse_model(models.DashboardForm, read_form(request))
+    form = parse_model(DashboardForm, read_form(request))
     action, review_id = request.path_params["action"], request.path_params["review_id"]
     table, shop = get_table(), session.shop
     if action == "publish":

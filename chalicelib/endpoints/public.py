@@ -6,9 +6,9 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, models, shops
+from chalicelib import errors, shops
 from chalicelib.endpoints.authorizers import OWNER
-from chalicelib.endpoints.registry import PAGE_LIMIT, operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
 from chalicelib.store.table import get_table
 
@@ -43,8 +43,6 @@ def cached_json(request: HttpRequest, payload: Any, extra: dict[str, str]) -> Ht
 
 
 def _limit(request: HttpRequest) -> int:
-    from chalicelib.endpoints.reports import page_limit
-
     return page_limit(request, 10)
 
 
@@ -53,7 +51,7 @@ def _limit(request: HttpRequest) -> int:
     "/shops/{shop_id}/products/{product_id}/reviews",
     summary="Published reviews of a product, its rating and schema.org JSON-LD (public, cacheable)",
     tag="public",
-    responses={200: models.ProductReviews, 304: ""},
+    responses={200: model("ProductReviews"), 304: ""},
     query={"sort": "newest (default), helpful or rating", "limit": "1-100, default 10", "cursor": "from the last page"},
     params={"sort": {"type": "string", "enum": ["newest", "helpful", "rating"]}, **PAGE_LIMIT},
 )
@@ -78,7 +76,7 @@ def product_reviews(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/ratings",
     summary="Rating summaries of several products (listing pages)",
     tag="public",
-    responses={200: models.RatingsSummary, 304: ""},
+    responses={200: model("RatingsSummary"), 304: ""},
     query={"products": "comma-separated product ids, at most 100"},
     params={"products": {"type": "string", "minLength": 1}},
     required_query=("products",),
@@ -99,17 +97,18 @@ def ratings_summary(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/{review_id}/votes",
     summary="Mark a review helpful or not (once)",
     tag="public",
-    body=models.VoteIn,
-    responses={200: models.PublicReview},
+    body=model("VoteIn"),
+    responses={200: model("PublicReview")},
 )
 def vote_review(request: HttpRequest) -> HttpResponse:
     from chalicelib.endpoints.sharing import _visitor
     from chalicelib.http import json_response
+    from chalicelib.models import VoteIn
     from chalicelib.reviews.public import vote
 
     table = get_table()
     shop = shops.get_shop_or_404(table, request.path_params["shop_id"])
-    body = parse_json_body(request, models.VoteIn)
+    body = parse_json_body(request, VoteIn)
     result = vote(table, shop.shop_id, request.path_params["review_id"], body.helpful, _visitor(request))
     return json_response(result, headers={"Cache-Control": "no-store", **_cors(shop, request)})
 
@@ -145,7 +144,7 @@ def widget_script(request: HttpRequest) -> HttpResponse:
     tag="moderation",
     auth=OWNER,
     raw_body="text/csv",
-    responses={200: models.ImportResult},
+    responses={200: model("ImportResult")},
     query={"format": "judgeme or yotpo", "dry_run": "true to report without writing"},
     params={
         "format": {"type": "string", "enum": ["judgeme", "yotpo"]},

@@ -1,4 +1,9 @@
-"""The operation registry: each route's handler, auth and models, enforced by dispatch, read by OpenAPI."""
+"""The operation registry: each route's handler, auth and models, enforced by `run`, read by OpenAPI.
+
+An endpoint module declares its operations here when it is imported; chalicelib/router.py imports the
+one module a request needs, and OpenAPI (chalicelib/openapi.py) imports them all. Nothing here imports
+an endpoint module.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,29 @@ from chalicelib.http import HttpRequest, HttpResponse, error_response, json_resp
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A pydantic model named, not imported: declaring an operation's models costs a request nothing
+    (chalicelib.models alone takes about 100 ms to import); OpenAPI resolves them."""
+
+    name: str
+    module: str = "chalicelib.models"
+
+    def resolve(self) -> type[BaseModel]:
+        from importlib import import_module
+
+        resolved: type[BaseModel] = getattr(import_module(self.module), self.name)
+        return resolved
+
+
+def model(name: str, module: str = "chalicelib.models") -> ModelRef:
+    """The model `name` of `module` (chalicelib.models unless said), for a declaration."""
+    return ModelRef(name, module)
+
+
 # status -> a model (JSON), a media type, several media types, or "" (no body)
-Responses = dict[int, "type[BaseModel] | str | tuple[str, ...]"]
+Responses = dict[int, "type[BaseModel] | ModelRef | str | tuple[str, ...]"]
 
 P = TypeVar("P")
 
@@ -38,8 +64,7 @@ class Authorizer(Generic[P]):
 
 
 class OperationSpec(TypedDict, total=False):
-    # The request body's model; a function returning it keeps a heavy model out of the cold start.
-    body: type[BaseModel] | Callable[[], type[BaseModel]] | None
+    body: type[BaseModel] | ModelRef | None  # the request body's model; named (model()) keeps it out of requests
     form: bool  # the body may come as a form post
     json_body: bool  # the body may come as JSON (False: a form only)
     raw_body: str | None  # the media type of a body that is not a model (a CSV file)
@@ -53,6 +78,17 @@ class OperationSpec(TypedDict, total=False):
 PAGE_LIMIT: dict[str, dict[str, Any]] = {"limit": {"type": "integer", "minimum": 1, "maximum": 100}}
 
 
+def page_limit(request: HttpRequest, default: int) -> int:
+    """The `limit` query parameter PAGE_LIMIT declares."""
+    try:
+        limit = int(request.query.get("limit", str(default)))
+    except ValueError:
+        raise errors.BadRequest("limit must be a number", code="invalid_limit") from None
+    if not 1 <= limit <= 100:
+        raise errors.BadRequest("limit must be between 1 and 100", code="invalid_limit")
+    return limit
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str
@@ -62,8 +98,7 @@ class Operation:
     handler: Callable[..., HttpResponse]  # (request) when public, else (request, what auth established)
     tag: str
     auth: Authorizer[Any] | None = None  # None: public, nothing is checked
-    # The request body's model; a function returning it keeps a heavy model out of the cold start.
-    body: type[BaseModel] | Callable[[], type[BaseModel]] | None = None
+    body: type[BaseModel] | ModelRef | None = None  # the request body's model; named (model()) keeps it out of requests
     form: bool = False  # the body may come as a form post
     json_body: bool = True  # the body may come as JSON (False: a form only)
     raw_body: str | None = None  # the media type of a body that is not a model (a CSV file)
@@ -155,11 +190,11 @@ def _authorized(operation: Operation, request: HttpRequest) -> HttpResponse:
     return operation.handler(request, established)
 
 
-def dispatch(name: str, request: HttpRequest) -> HttpResponse:
+def run(operation: Operation, request: HttpRequest) -> HttpResponse:
     """Run one operation; every domain error becomes its JSON answer, nothing leaks a trace."""
     from chalicelib.observability import logger
 
-    operation = OPERATIONS[name]
+    name = operation.name
     try:
         return _authorized(operation, request)
     except errors.ProofloopError as exc:

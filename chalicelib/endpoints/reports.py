@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import errors, models
 from chalicelib.endpoints.authorizers import OWNER
-from chalicelib.endpoints.registry import PAGE_LIMIT, operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
@@ -22,7 +21,7 @@ PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": 
     summary="The funnel, rates, daily series and top advocates",
     tag="reports",
     auth=OWNER,
-    responses={200: models.Report},
+    responses={200: model("Report")},
     query=PERIOD,
 )
 def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
@@ -64,7 +63,7 @@ def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Customers ranked by advocate score, highest first",
     tag="reports",
     auth=OWNER,
-    responses={200: models.AdvocateList},
+    responses={200: model("AdvocateList")},
     query={"limit": "1-100, default 25", "cursor": "from the last page"},
     params=PAGE_LIMIT,
 )
@@ -76,13 +75,3 @@ def advocate_leaderboard(request: HttpRequest, shop: Shop) -> HttpResponse:
         advocates_page(table, shop, page_limit(request, 25), request.query.get("cursor")),
         headers={"Cache-Control": "no-store"},
     )
-
-
-def page_limit(request: HttpRequest, default: int) -> int:
-    try:
-        limit = int(request.query.get("limit", str(default)))
-    except ValueError:
-        raise errors.BadRequest("limit must be a number", code="invalid_limit") from None
-    if not 1 <= limit <= 100:
-        raise errors.BadRequest("limit must be between 1 and 100", code="invalid_limit")
-    return limit

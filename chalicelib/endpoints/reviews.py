@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, models, shops
+from chalicelib import errors, shops
 from chalicelib.endpoints.authorizers import OWNER, REVIEW_LINK, REVIEW_LINK_IN_BODY, UNSUBSCRIBE_LINK
-from chalicelib.endpoints.registry import PAGE_LIMIT, operation
+from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.store.table import get_table
 
@@ -23,7 +23,7 @@ FORM = "application/x-www-form-urlencoded"
     summary="The review form for one order (HTML; the link is signed)",
     tag="reviews",
     auth=REVIEW_LINK,
-    responses={200: "text/html", 410: models.ErrorBody},
+    responses={200: "text/html", 410: model("ErrorBody")},
     page=True,
 )
 def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
@@ -47,20 +47,19 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     summary="Submit a review (JSON, or the form)",
     tag="reviews",
     auth=REVIEW_LINK_IN_BODY,
-    body=models.ReviewSubmission,
+    body=model("ReviewSubmission"),
     form=True,
-    responses={201: models.ReviewCreated, 200: models.ReviewCreated, 410: models.ErrorBody},
+    responses={201: model("ReviewCreated"), 200: model("ReviewCreated"), 410: model("ErrorBody")},
     page=True,
 )
 def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
+    from chalicelib.models import ReviewSubmission
     from chalicelib.reviews.submission import existing_reviews, load_context, share_offer_for
     from chalicelib.reviews.submission import submit_review as submit
 
     is_form = request.media_type == FORM
     data: Any = read_form(request) if is_form else None
-    submission = (
-        parse_model(models.ReviewSubmission, data) if is_form else parse_json_body(request, models.ReviewSubmission)
-    )
+    submission = parse_model(ReviewSubmission, data) if is_form else parse_json_body(request, ReviewSubmission)
     table = get_table()
     ctx = load_context(table, link.token)  # the token of this same body, verified before it was parsed
     result = submit(table, ctx, submission)
@@ -165,12 +164,11 @@ def asset(request: HttpRequest) -> HttpResponse:
     summary="Reviews waiting for the owner (status=pending)",
     tag="moderation",
     auth=OWNER,
-    responses={200: models.ReviewList},
+    responses={200: model("ReviewList")},
     query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
     params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
 )
 def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.endpoints.reports import page_limit
     from chalicelib.reviews.owner import list_reviews as listing
 
     status, cursor = request.query.get("status", "pending"), request.query.get("cursor")
@@ -184,7 +182,7 @@ def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Publish a pending or rejected review",
     tag="moderation",
     auth=OWNER,
-    responses={200: models.ReviewView},
+    responses={200: model("ReviewView")},
 )
 def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import publish
@@ -198,7 +196,7 @@ def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Reject a review (it is never shown)",
     tag="moderation",
     auth=OWNER,
-    responses={200: models.ReviewView},
+    responses={200: model("ReviewView")},
 )
 def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reject
@@ -212,11 +210,12 @@ def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Reply in public; shown with the review",
     tag="moderation",
     auth=OWNER,
-    body=models.ReplyBody,
-    responses={200: models.ReviewView},
+    body=model("ReplyBody"),
+    responses={200: model("ReviewView")},
 )
 def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.models import ReplyBody
     from chalicelib.reviews.owner import reply
 
-    body = parse_json_body(request, models.ReplyBody)
+    body = parse_json_body(request, ReplyBody)
     return json_response(reply(get_table(), shop.shop_id, request.path_params["review_id"], body.body))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from chalicelib import errors, models, shops
+from chalicelib import errors, shops
 from chalicelib.endpoints.authorizers import ADMIN, OWNER, Admin
-from chalicelib.endpoints.registry import operation
+from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
 from chalicelib.store import keys
 from chalicelib.store.table import get_table
@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     summary="Create a shop and its owner API key (shown once)",
     tag="shops",
     auth=ADMIN,
-    body=models.ShopCreate,
-    responses={201: models.ShopCreated},
+    body=model("ShopCreate"),
+    responses={201: model("ShopCreated")},
 )
 def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
-    payload = parse_json_body(request, models.ShopCreate)
+    from chalicelib.models import ShopCreate
+
+    payload = parse_json_body(request, ShopCreate)
     shop, api_key = shops.create_shop(get_table(), payload)
     return json_response(
         {"shop_id": shop.shop_id, "api_key": api_key}, status=201, headers={"Cache-Control": "no-store"}
@@ -39,7 +41,7 @@ def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
     summary="The shop's profile and settings",
     tag="shops",
     auth=OWNER,
-    responses={200: models.ShopView},
+    responses={200: model("ShopView")},
 )
 def get_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(shops.shop_view(shop), headers={"Cache-Control": "no-store"})
@@ -51,11 +53,13 @@ def get_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Change the shop's name, domains, webhook secret or settings",
     tag="shops",
     auth=OWNER,
-    body=models.ShopUpdate,
-    responses={200: models.ShopView},
+    body=model("ShopUpdate"),
+    responses={200: model("ShopView")},
 )
 def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
-    change = parse_json_body(request, models.ShopUpdate)
+    from chalicelib.models import ShopUpdate
+
+    change = parse_json_body(request, ShopUpdate)
     updated = shops.update_shop(get_table(), shop, change)
     return json_response(shops.shop_view(updated), headers={"Cache-Control": "no-store"})
 
@@ -66,7 +70,7 @@ def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Replace the owner API key; the old one stops working",
     tag="shops",
     auth=OWNER,
-    responses={200: models.ApiKeyRotated},
+    responses={200: model("ApiKeyRotated")},
 )
 def rotate_api_key(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response({"api_key": shops.rotate_api_key(get_table(), shop)}, headers={"Cache-Control": "no-store"})
@@ -78,13 +82,14 @@ def rotate_api_key(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Register the owner's receiver of signed events",
     tag="shops",
     auth=OWNER,
-    body=models.WebhookEndpointIn,
-    responses={200: models.WebhookEndpointOut},
+    body=model("WebhookEndpointIn"),
+    responses={200: model("WebhookEndpointOut")},
 )
 def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.models import WebhookEndpointIn
     from chalicelib.outbound import register
 
-    body = parse_json_body(request, models.WebhookEndpointIn)
+    body = parse_json_body(request, WebhookEndpointIn)
     return json_response(
         register(get_table(), shop, body.url, list(body.events)), headers={"Cache-Control": "no-store"}
     )
@@ -96,7 +101,7 @@ def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="The registered receiver (without its secret)",
     tag="shops",
     auth=OWNER,
-    responses={200: models.WebhookEndpointOut},
+    responses={200: model("WebhookEndpointOut")},
 )
 def get_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     if not shop.outbound:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import models
 from chalicelib.endpoints.authorizers import SHOPIFY_HMAC, STANDARD_WEBHOOK, WOOCOMMERCE_HMAC
-from chalicelib.endpoints.registry import Responses, operation
+from chalicelib.endpoints.registry import Responses, model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from chalicelib.store.shops import Shop
     from chalicelib.webhooks.events import Event, Ignored
 
-_RESPONSES: Responses = {200: models.WebhookResult}
+_RESPONSES: Responses = {200: model("WebhookResult")}
 
 
 def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
@@ -30,12 +27,6 @@ def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
     metrics.add_metric(name="WebhookEvents", unit="Count", value=len(outcomes))
     status = "accepted" if any(o == "applied" for o in outcomes) else "duplicate"
     return json_response({"status": status, "outcomes": outcomes})
-
-
-def _generic_body() -> type[BaseModel]:
-    from chalicelib.webhooks.standard import GenericWebhookBody
-
-    return GenericWebhookBody
 
 
 # Each handler runs only after its authorizer verified the signature over the raw body, and gets the shop
@@ -85,7 +76,7 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
     summary="Normalized order events signed per Standard Webhooks",
     tag="webhooks",
     auth=STANDARD_WEBHOOK,
-    body=_generic_body,
+    body=model("GenericWebhookBody", "chalicelib.webhooks.standard"),
     responses=_RESPONSES,
 )
 def generic_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:

@@ -19,16 +19,17 @@ import pytest
 from chalicelib import signing
 from chalicelib.config import DEV_ADMIN_TOKEN
 from chalicelib.dashboard import COOKIE, csrf_token
-from chalicelib.endpoints import OPERATIONS
 from chalicelib.endpoints.authorizers import AUTHORIZERS
 from chalicelib.endpoints.registry import Authorizer, Operation
 from chalicelib.reviews.tokens import review_token, unsubscribe_token
+from chalicelib.router import load_all
 from tests import signers
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 from tests.unit.review_support import ReviewShop
 
 FORM = "application/x-www-form-urlencoded"
+OPERATIONS = load_all()  # the registry, every operation in it (requests load only their own)
 
 # Operations anyone may call: a new operation is either here, on purpose, or declares an authorizer.
 PUBLIC = {

@@ -57,11 +57,12 @@ def test_unexpected_failure_is_a_json_500_without_a_trace(api, monkeypatch):
     from dataclasses import replace
 
     from chalicelib.endpoints.registry import OPERATIONS
+    from chalicelib.router import load
 
     def explode(request):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setitem(OPERATIONS, "health", replace(OPERATIONS["health"], handler=explode))
+    monkeypatch.setitem(OPERATIONS, "health", replace(load("health"), handler=explode))
     response = api.request("GET", "/health")
     assert response.status_code == 500
     assert response.json["error"]["code"] == "internal_error"

@@ -1,0 +1,297 @@
+"""A request loads the module that declares its operation and what that uses, nothing else (cold start).
+
+The import checks run the Lambda handler (`app.app`) in a fresh interpreter and read its sys.modules.
+The test first makes the same request on moto and records DynamoDB's answers; the child's client is
+handed them back by botocore's before-call hook, so the child runs the whole route, answer included,
+without a database and without importing moto. The table of which module declares which operation
+(chalicelib/router.py) is checked against a full import of every endpoint module, and the import
+graph of chalicelib against cycles, so neither can drift.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from chalicelib.router import ROUTES, load_all
+from tests import signers
+from tests.unit.sharing_support import CHROME, Advocate
+from tests.unit.webhook_support import SHOPIFY_SECRET, ShopifyStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What no route but its own may load: the owner API's models, OpenAPI, and pydantic itself (every
+# pydantic-heavy module imports it), unless the route parses a payload.
+OWNER_API = ("chalicelib.models", "chalicelib.openapi")
+
+CHILD = """
+import json, sys
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+given = json.loads(sys.stdin.read())
+answers = given["answers"]
+
+
+def answer(model, **_):
+    name, status, parsed = answers.pop(0)
+    assert name == model.name, f"the route called {model.name}; the recorded request called {name}"
+    return AWSResponse("https://dynamodb.replay", status, {}, None), parsed
+
+
+if given["replay"]:
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register_first("before-call.dynamodb", answer)
+
+
+class Context:
+    function_name = "proofloop"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:proofloop"
+    aws_request_id = "test"
+
+    def get_remaining_time_in_millis(self):
+        return 29000
+
+
+import app
+
+response = app.app(given["event"], Context())
+print(json.dumps({"status": response["statusCode"], "body": response["body"][:500], "unanswered": len(answers),
+                  "modules": sorted(sys.modules)}))
+"""
+
+
+def _event(method: str, path: str, resource: str, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
+    """An API Gateway proxy event, as Lambda hands it to the handler."""
+    names = re.findall(r"{(\w+)}", resource)
+    values = re.fullmatch(re.sub(r"{\w+}", "([^/]+)", resource), path)
+    assert values is not None, (path, resource)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": dict(zip(names, values.groups(), strict=True)) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "requestId": "test-request",
+            "identity": {"sourceIp": "198.51.100.7"},
+        },
+        "body": body.decode() if body else None,
+        "isBase64Encoded": False,
+    }
+
+
+@contextmanager
+def _recorded(table: Any) -> Iterator[list[tuple[str, int, Any]]]:
+    """DynamoDB's answers to the calls made inside the block, in order."""
+    answers: list[tuple[str, int, Any]] = []
+
+    def record(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+        answers.append((model.name, http_response.status_code, parsed))
+
+    table.client.meta.events.register("after-call.dynamodb", record)
+    try:
+        yield answers
+    finally:
+        table.client.meta.events.unregister("after-call.dynamodb", record)
+
+
+def _first_request(event: dict[str, Any], answers: list[Any] | None, **env: str) -> dict[str, Any]:
+    """The Lambda handler's first request in a fresh interpreter: its answer and every module it loaded."""
+    given = {"event": event, "answers": answers or [], "replay": answers is not None}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        input=json.dumps(given, default=str),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "CRITICAL", **env},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _endpoint_modules(modules: list[str]) -> set[str]:
+    return {m for m in modules if m.startswith("chalicelib.endpoints.")}
+
+
+def _loaded(found: dict[str, Any], names: tuple[str, ...]) -> set[str]:
+    return set(names) & set(found["modules"])
+
+
+def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
+    # Given a share code, and DynamoDB's answers to a friend's first click on it
+    advocate = Advocate(api, outbox)
+    headers = {"User-Agent": CHROME, "X-Forwarded-For": "198.51.100.7"}
+    with _recorded(table) as answers:
+        assert advocate.click().status_code == 302
+    # When a fresh instance serves that click
+    found = _first_request(_event("GET", f"/s/{advocate.code}", "/s/{code}", headers), answers)
+    # Then it redirected, through the whole route, having loaded only the sharing endpoints
+    assert found["status"] == 302 and found["unanswered"] == 0, found["body"]
+    assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
+    assert _loaded(found, (*OWNER_API, "pydantic")) == set()
+
+
+def test_a_click_during_an_outage_answers_its_retry_page_without_loading_a_model(table):
+    # Given a database that refuses the connection (a closed port, one attempt)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    headers = {"User-Agent": CHROME, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    event = _event("GET", "/s/pl-abcdefghj", "/s/{code}", headers)
+    # When a fresh instance serves a click
+    found = _first_request(event, None, DYNAMODB_ENDPOINT=closed, PROOFLOOP_DDB_MAX_ATTEMPTS="0")
+    # Then the browser gets the page that retries, and nothing of the owner's API was loaded for it
+    assert found["status"] == 503 and "Please try again" in found["body"]
+    assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
+    assert _loaded(found, (*OWNER_API, "pydantic")) == set()
+
+
+def test_a_shopify_webhook_loads_its_payload_models_and_nothing_of_the_owner_api(table, api):
+    # Given a Shopify store, and DynamoDB's answers to a signed order delivery
+    store = ShopifyStore(api)
+    raw = json.dumps(signers.fixture("shopify_order.json")).encode()
+    headers = signers.shopify_headers("orders/create", store.domain, SHOPIFY_SECRET, raw)
+    with _recorded(table) as answers:
+        response = api.request("POST", "/webhooks/shopify", raw=raw, headers=headers)
+        assert response.status_code == 200 and response.json["status"] == "accepted", response.body
+    # When a fresh instance serves that delivery
+    found = _first_request(_event("POST", "/webhooks/shopify", "/webhooks/shopify", headers, raw), answers)
+    # Then it was verified, parsed and applied, with the webhook endpoints and Shopify's payload models only
+    assert found["status"] == 200 and found["unanswered"] == 0, found["body"]
+    assert json.loads(found["body"])["status"] == "accepted"
+    assert _endpoint_modules(found["modules"]) == {
+        "chalicelib.endpoints.registry",
+        "chalicelib.endpoints.authorizers",
+        "chalicelib.endpoints.webhooks",
+    }
+    assert _loaded(found, ("chalicelib.webhooks.shopify",)) == {"chalicelib.webhooks.shopify"}  # models it uses
+    assert _loaded(found, OWNER_API) == set()
+
+
+# --- the route table against what the modules declare --------------------------------------------------
+def test_the_route_table_names_the_module_that_declares_each_operation():
+    from chalicelib.openapi import all_operations
+
+    # Every endpoint module imported (as OpenAPI does): each operation is declared where the table says
+    declared = {name: op.handler.__module__ for name, op in all_operations().items()}
+    assert declared == ROUTES
+    assert load_all().keys() == declared.keys()
+
+
+def test_every_view_of_the_app_calls_an_operation_of_the_table():
+    import app
+
+    called = set()
+    for methods in app.app.routes.values():
+        for entry in methods.values():
+            found = re.findall(r'_call\("(\w+)"\)', inspect.getsource(entry.view_function))
+            assert len(found) == 1, entry.view_function
+            called.add(found[0])
+    assert called == set(ROUTES)
+
+
+# --- the layers ----------------------------------------------------------------------------------------
+def _module_names() -> dict[str, Path]:
+    names = {"app": ROOT / "app.py"}
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return names
+
+
+def _imports_graph() -> dict[str, set[str]]:
+    """Which module imports which: every import statement (in functions and TYPE_CHECKING blocks too),
+    with the packages each import runs, and the imports the router and OpenAPI make by name."""
+    names = _module_names()
+    graph: dict[str, set[str]] = {name: set() for name in names}
+
+    def add(source: str, target: str) -> None:
+        parts = target.split(".")
+        for i in range(1, len(parts) + 1):
+            ancestor = ".".join(parts[:i])
+            if ancestor in names and ancestor != source:
+                graph[source].add(ancestor)
+
+    for name, path in names.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    add(name, alias.name)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                add(name, node.module)
+                for alias in node.names:
+                    if f"{node.module}.{alias.name}" in names:
+                        add(name, f"{node.module}.{alias.name}")
+    for module in ROUTES.values():
+        add("chalicelib.router", module)
+    for name in names:
+        if name.startswith("chalicelib.endpoints."):
+            add("chalicelib.openapi", name)
+    from chalicelib.endpoints.registry import ModelRef
+
+    for op in load_all().values():
+        for kind in [op.body, *op.responses.values()]:
+            if isinstance(kind, ModelRef):
+                add("chalicelib.openapi", kind.module)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (found := visit(target)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_imports_of_the_service_form_layers_without_a_cycle():
+    graph = _imports_graph()
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_only_the_app_uses_the_router_and_only_the_router_imports_openapi():
+    graph = _imports_graph()
+
+    def importers(target: str) -> set[str]:
+        return {module for module, targets in graph.items() if target in targets}
+
+    assert importers("chalicelib.router") == {"app"}
+    assert importers("chalicelib.openapi") == {"chalicelib.router"}
+    assert importers("app") == set()
