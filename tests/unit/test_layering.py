@@ -30,7 +30,8 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("store: the table, mail and page rendering", ("chalicelib.store", "chalicelib.mail", "chalicelib.web")),
     ("domain", ("chalicelib",)),  # everything not named on another floor
     ("endpoints: the HTTP face", ("chalicelib.endpoints",)),
-    ("the API document, built from every endpoint", ("chalicelib.openapi",)),
+    ("the API document, built from every endpoint, and its route", ("chalicelib.openapi",)),
+    ("the router: which module declares each operation (app.py's one door)", ("chalicelib.router",)),
 ]
 
 
