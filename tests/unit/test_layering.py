@@ -93,7 +93,23 @@ def imports_of(module: str, path: Path) -> set[str]:
     return {m for m in found if m.startswith("chalicelib")}
 
 
-GRAPH = {m: imports_of(m, p) for m, p in MODULES.items()}
+def _graph() -> dict[str, set[str]]:
+    """Every module's imports, with those made by name: the router imports each operation's module on
+    first use, and OpenAPI every endpoint module and every model an operation names."""
+    from chalicelib.endpoints.registry import ModelRef
+    from chalicelib.router import ROUTES, load_all
+
+    graph = {m: imports_of(m, p) for m, p in MODULES.items()}
+    graph["chalicelib.router"] |= set(ROUTES.values())
+    graph["chalicelib.openapi"] |= {m for m in MODULES if m.startswith("chalicelib.endpoints.")}
+    for op in load_all().values():
+        for kind in [op.body, *op.responses.values()]:
+            if isinstance(kind, ModelRef):
+                graph["chalicelib.openapi"].add(kind.module)
+    return graph
+
+
+GRAPH = _graph()
 
 
 def test_every_module_has_a_floor():
@@ -157,3 +173,13 @@ def test_the_check_sees_function_local_imports():
     assert any(
         "chalicelib.sharing.counting" in targets for m, targets in GRAPH.items() if m == "chalicelib.endpoints.sharing"
     )
+
+
+def test_only_the_app_uses_the_router_and_only_the_router_imports_openapi():
+    def importers(target: str) -> set[str]:
+        return {m for m, targets in GRAPH.items() if target in targets}
+
+    assert importers("chalicelib.router") == set()  # app.py alone (outside chalicelib) asks it
+    assert importers("chalicelib.openapi") == {"chalicelib.router"}
+    app = imports_of("app", ROOT / "app.py")
+    assert "chalicelib.router" in app and not any(m.startswith("chalicelib.endpoints") for m in app)

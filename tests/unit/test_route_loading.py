@@ -10,7 +10,6 @@ graph of chalicelib against cycles, so neither can drift.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import json
 import os
@@ -211,87 +210,3 @@ def test_every_view_of_the_app_calls_an_operation_of_the_table():
             assert len(found) == 1, entry.view_function
             called.add(found[0])
     assert called == set(ROUTES)
-
-
-# --- the layers ----------------------------------------------------------------------------------------
-def _module_names() -> dict[str, Path]:
-    names = {"app": ROOT / "app.py"}
-    for path in (ROOT / "chalicelib").rglob("*.py"):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return names
-
-
-def _imports_graph() -> dict[str, set[str]]:
-    """Which module imports which: every import statement (in functions and TYPE_CHECKING blocks too),
-    with the packages each import runs, and the imports the router and OpenAPI make by name."""
-    names = _module_names()
-    graph: dict[str, set[str]] = {name: set() for name in names}
-
-    def add(source: str, target: str) -> None:
-        parts = target.split(".")
-        for i in range(1, len(parts) + 1):
-            ancestor = ".".join(parts[:i])
-            if ancestor in names and ancestor != source:
-                graph[source].add(ancestor)
-
-    for name, path in names.items():
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    add(name, alias.name)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                add(name, node.module)
-                for alias in node.names:
-                    if f"{node.module}.{alias.name}" in names:
-                        add(name, f"{node.module}.{alias.name}")
-    for module in ROUTES.values():
-        add("chalicelib.router", module)
-    for name in names:
-        if name.startswith("chalicelib.endpoints."):
-            add("chalicelib.openapi", name)
-    from chalicelib.endpoints.registry import ModelRef
-
-    for op in load_all().values():
-        for kind in [op.body, *op.responses.values()]:
-            if isinstance(kind, ModelRef):
-                add("chalicelib.openapi", kind.module)
-    return graph
-
-
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for target in sorted(graph[node]):
-            if state.get(target) == 1:
-                return [*path[path.index(target) :], target]
-            if target not in state and (found := visit(target)):
-                return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (found := visit(node)):
-            return found
-    return None
-
-
-def test_the_imports_of_the_service_form_layers_without_a_cycle():
-    graph = _imports_graph()
-    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
-
-
-def test_only_the_app_uses_the_router_and_only_the_router_imports_openapi():
-    graph = _imports_graph()
-
-    def importers(target: str) -> set[str]:
-        return {module for module, targets in graph.items() if target in targets}
-
-    assert importers("chalicelib.router") == {"app"}
-    assert importers("chalicelib.openapi") == {"chalicelib.router"}
-    assert importers("app") == set()
