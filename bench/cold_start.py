@@ -2,8 +2,9 @@
 
 Each sample is a fresh interpreter; floors and app runs are interleaved so machine noise hits both
 alike, and the medians are compared. Peak memory is the child's max RSS from wait4(). Our own modules
-are compiled from source in every sample (PYTHONDONTWRITEBYTECODE), as in a Lambda package that ships
-no .pyc files; the installed libraries, boto3 included, load from their .pyc files.
+are compiled from source in every sample (PYTHONDONTWRITEBYTECODE); the installed libraries, boto3
+included, load from their .pyc files. `measure_deployed` runs the hot routes from the deployment
+package instead, which ships every module's bytecode (scripts/package.py), as Lambda would load it.
 
 - `import app` plus its DynamoDB client, against `import boto3` plus one client.
 - The first request of `GET /s/{code}` (a friend's click) and of `POST /webhooks/shopify`: the
@@ -171,9 +172,9 @@ def programs(endpoint: str) -> dict[str, str]:
     return {"floor": FLOOR, "app": APP, "floor_call": floor_call, **routes}
 
 
-def _sample(code: str, env: dict[str, str]) -> tuple[float, float]:
+def _sample(code: str, env: dict[str, str], cwd: Path = ROOT) -> tuple[float, float]:
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=cwd, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
@@ -181,10 +182,10 @@ def _sample(code: str, env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024.0  # MiB
 
 
-def _check(code: str, env: dict[str, str]) -> dict[str, Any]:
+def _check(code: str, env: dict[str, str], cwd: Path = ROOT) -> dict[str, Any]:
     """Run a program once, untimed, counting its DynamoDB call attempts and the modules it imported."""
     done = subprocess.run(
-        [sys.executable, "-c", CHECK_BEFORE + code + CHECK_AFTER], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", CHECK_BEFORE + code + CHECK_AFTER], cwd=cwd, env=env, capture_output=True, text=True
     )
     if done.returncode != 0:
         raise RuntimeError(f"sample failed: {done.stderr[-2000:]}")
@@ -220,6 +221,61 @@ def measure(runs: int = 15) -> dict[str, Any]:
     return figures
 
 
+def measure_deployed(runs: int = 15) -> dict[str, Any]:
+    """The hot routes' first request from the deployment package `make package` builds, unpacked as
+    Lambda unpacks it: its libraries and our modules load from the bytecode it ships (scripts/package.py),
+    boto3 from the runtime's (here the environment's) own. The floor runs from the same folder."""
+    import tempfile
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "package.py"), "--stage", "prod"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    endpoint = _closed_port()
+    env = _env(endpoint)
+    codes = {name: code for name, code in programs(endpoint).items() if name == "floor_call" or name in ROUTES}
+    with tempfile.TemporaryDirectory() as tmp:
+        task = Path(tmp) / "task"
+        with zipfile.ZipFile(ROOT / "dist" / "prod" / "deployment.zip") as archive:
+            archive.extractall(task)
+        compiled = sum(1 for _ in task.rglob("*.pyc"))
+        for name, code in codes.items():
+            found = _check(code, env, task)
+            if found["attempts"] != 1:
+                raise RuntimeError(f"{name} made {found['attempts']} DynamoDB call attempts, not one")
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
+        for _ in range(runs):
+            for name, code in codes.items():
+                samples[name].append(_sample(code, env, task))
+    figures: dict[str, Any] = {"runs": runs, "compiled": compiled}
+    for name, s in samples.items():
+        figures[f"{name}_s"] = statistics.median(t for t, _ in s)
+        figures[f"{name}_mib"] = statistics.median(m for _, m in s)
+    for name in ROUTES:
+        figures[f"{name}_time_ratio"] = figures[f"{name}_s"] / figures["floor_call_s"]
+        figures[f"{name}_memory_ratio"] = figures[f"{name}_mib"] / figures["floor_call_mib"]
+    return figures
+
+
+def report_deployed(figures: dict[str, Any]) -> list[str]:
+    f = figures
+    lines = [
+        f"from the deployment package, unpacked as Lambda unpacks it ({f['compiled']} precompiled modules shipped):",
+        _figure("  first request floor (boto3 + client + one call attempt)", f["floor_call_s"], f["floor_call_mib"]),
+    ]
+    for name, title in TITLES.items():
+        lines.append(_figure(f"  first request {title}", f[f"{name}_s"], f[f"{name}_mib"]))
+        lines += _ratios(f[f"{name}_time_ratio"], f[f"{name}_memory_ratio"])
+    lines.append(f"  (medians of {f['runs']} interleaved fresh interpreters)")
+    return lines
+
+
+TITLES = {"click": "GET /s/{code}, a browser's click", "webhook": "POST /webhooks/shopify"}
+
+
 def _figure(label: str, seconds: float, mib: float) -> str:
     return f"{label:<58} {seconds * 1000:5.0f} ms  {mib:6.1f} MiB"
 
@@ -252,8 +308,7 @@ def report(figures: dict[str, Any]) -> list[str]:
         *_ratios(f["time_ratio"], f["memory_ratio"]),
         _figure("first request floor (boto3 + client + one call attempt)", f["floor_call_s"], f["floor_call_mib"]),
     ]
-    titles = {"click": "GET /s/{code}, a browser's click", "webhook": "POST /webhooks/shopify"}
-    for name, title in titles.items():
+    for name, title in TITLES.items():
         lines.append(_figure(f"first request {title}", f[f"{name}_s"], f[f"{name}_mib"]))
         lines += _ratios(f[f"{name}_time_ratio"], f[f"{name}_memory_ratio"])
     lines.append(f"  (medians of {f['runs']} interleaved fresh interpreters; one refused call attempt on each side)")
@@ -264,3 +319,4 @@ def report(figures: dict[str, Any]) -> list[str]:
 if __name__ == "__main__":
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     print("\n".join(report(measure(runs))))
+    print("\n".join(report_deployed(measure_deployed(runs))))

@@ -13,6 +13,7 @@ from localdev import load
 
 def main() -> int:
     print("\n".join(cold_start.report(cold_start.measure())))
+    print("\n".join(cold_start.report_deployed(cold_start.measure_deployed())))
     print("\n".join(package_size.report(package_size.measure())))
     print()
     results = ddb_calls.run()

@@ -252,6 +252,43 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def precompile(package: Path, runtime: str) -> int:
+    """Add every module's bytecode to the deployment package; returns how many .pyc files were added.
+
+    Lambda unpacks the package on a read-only file system, so Python cannot keep the bytecode it compiles:
+    without these files every cold start compiles each module it imports (ours, Chalice, Powertools,
+    pydantic, jinja2) from source. They are unchecked-hash .pyc files (PEP 552), used as they are: a zip
+    keeps modification times to two seconds, which a timestamp check would take for a changed source.
+    Bytecode is per Python version: built only when this interpreter is the function's runtime."""
+    import compileall
+    import py_compile
+    import zipfile
+
+    if runtime != f"python{sys.version_info.major}.{sys.version_info.minor}":
+        print(f"not precompiling: the functions run {runtime}, this is Python {sys.version.split()[0]}")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        with zipfile.ZipFile(package) as archive:
+            entries = [(info, archive.read(info)) for info in archive.infolist()]
+            archive.extractall(tree)
+        compileall.compile_dir(
+            tree, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+        )
+        compiled = sorted(p for p in tree.rglob("*.pyc") if p.parent.name == "__pycache__")
+        rebuilt = Path(tmp) / "deployment.zip"
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info, data in entries:
+                archive.writestr(info, data)
+            for path in compiled:
+                info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=(2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+        rebuilt.replace(package)
+    return len(compiled)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stage", default="prod")
@@ -264,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     merge = merge_template(base)
     merge_path = out / "merge-template.json"
     merge_path.write_text(json.dumps(merge, indent=2) + "\n")
-    _chalice_package(args.stage, out, merge_path)
+    template = _chalice_package(args.stage, out, merge_path)
+    runtime = template["Resources"]["APIHandler"]["Properties"]["Runtime"]
+    precompile(out / "deployment.zip", runtime)
     table_only = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Resources": cloudformation_table(TABLE, f"proofloop-{args.stage}"),
