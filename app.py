@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from chalice import Chalice, Rate, Response
@@ -286,3 +287,9 @@ def run_due_work(event: Any) -> dict[str, Any]:
         if metrics.metric_set:
             metrics.flush_metrics()
             metrics.clear_metrics()
+
+
+# What is loaded by now lives as long as the container. Frozen, the collector no longer walks it on
+# each full collection, and the first request, which imports its own modules, does not pay one over
+# all of it (`make bench`: about 0.15x of the floor off a first click).
+gc.freeze()
