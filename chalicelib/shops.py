@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.config import get_settings
-from chalicelib.store import shops as shop_store
-from chalicelib.store.shops import Shop
+from chalicelib.store import shop_records as shop_store
+from chalicelib.store.shop_records import Shop
 
 if TYPE_CHECKING:
     from chalicelib.models import ShopCreate, ShopUpdate

@@ -14,7 +14,7 @@ from chalicelib.store.table import get_table
 if TYPE_CHECKING:
     from chalicelib.dashboard import Session
     from chalicelib.reviews.tokens import ReviewGrant
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _shop_in_path(request: HttpRequest) -> Shop:
 
 
 def _shopify_hmac(request: HttpRequest) -> Shop:
-    from chalicelib.store.shops import shop_for_domain
+    from chalicelib.store.shop_records import shop_for_domain
     from chalicelib.webhooks.signatures import verify_base64_hmac
 
     domain = request.header("x-shopify-shop-domain").strip().lower()

@@ -12,7 +12,7 @@ from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.dashboard import Session
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 ACTIONS = ("publish", "reject", "reply")
 

@@ -13,7 +13,7 @@ from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 CACHE = "public, max-age=60, stale-while-revalidate=300"
 

@@ -12,7 +12,7 @@ from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.endpoints.authorizers import ReviewLink, UnsubscribeLink
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 FORM = "application/x-www-form-urlencoded"
 

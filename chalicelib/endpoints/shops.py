@@ -13,7 +13,7 @@ from chalicelib.store import keys
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 
 @operation(

@@ -11,7 +11,7 @@ from chalicelib.clock import local_day
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys
-from chalicelib.store.shops import Shop
+from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
 if TYPE_CHECKING:
