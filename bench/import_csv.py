@@ -47,7 +47,7 @@ def _run_one(rows: int, dry_run: bool) -> float:
     from chalicelib.config import get_settings
     from chalicelib.models import ShopCreate
     from chalicelib.reviews.importing import import_reviews
-    from chalicelib.shops import create_shop
+    from chalicelib.shops.service import create_shop
     from chalicelib.store.schema import create_table
     from chalicelib.store.table import get_client, get_table
 

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.registry import Authorizer
 from chalicelib.http import HttpRequest, HttpResponse, read_form, read_json
+from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:

@@ -6,10 +6,11 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import OWNER
 from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
+from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import OWNER, REVIEW_LINK, REVIEW_LINK_IN_BODY, UNSUBSCRIBE_LINK
 from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
+from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import ADMIN, OWNER, Admin
 from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
+from chalicelib.shops import service as shops
 from chalicelib.store import keys
 from chalicelib.store.table import get_table
 

@@ -6,7 +6,7 @@ from dataclasses import fields
 from decimal import Decimal
 
 from chalicelib import models
-from chalicelib.shops import hash_api_key
+from chalicelib.shops.service import hash_api_key
 from chalicelib.store import keys
 from chalicelib.store.shop_settings import DEFAULTS
 from tests.conftest import ADMIN_TOKEN
