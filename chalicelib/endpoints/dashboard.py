@@ -41,7 +41,7 @@ def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
 )
 def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib import dashboard as dash
-    from chalicelib.reports import advocates_page, build_report, period
+    from chalicelib.reports.service import advocates_page, build_report, period
     from chalicelib.reviews.owner import list_reviews
     from chalicelib.web.render import page
 

@@ -25,7 +25,7 @@ PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": 
     query=PERIOD,
 )
 def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports import build_report, period
+    from chalicelib.reports.service import build_report, period
 
     table = get_table()
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
@@ -42,7 +42,7 @@ def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
     query=PERIOD,
 )
 def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports import period, report_csv
+    from chalicelib.reports.service import period, report_csv
 
     table = get_table()
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
@@ -68,7 +68,7 @@ def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
     params=PAGE_LIMIT,
 )
 def advocate_leaderboard(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports import advocates_page
+    from chalicelib.reports.service import advocates_page
 
     table = get_table()
     return json_response(

@@ -1,0 +1,1 @@
+"""The owner's reports: the funnel, its CSV and the advocate leaderboard, read from aggregates (service.py)."""
