@@ -13,7 +13,7 @@ from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard import Session
+    from chalicelib.dashboard.service import Session
     from chalicelib.reviews.tokens import ReviewGrant
     from chalicelib.store.shop_records import Shop
 
@@ -84,14 +84,14 @@ def _owner_form(request: HttpRequest) -> Shop:
 
 
 def _session(request: HttpRequest) -> Session:
-    from chalicelib.dashboard import COOKIE, open_session
+    from chalicelib.dashboard.service import COOKIE, open_session
 
     return open_session(get_table(), request.path_params["shop_id"], request.cookie(COOKIE))
 
 
 def _session_form(request: HttpRequest) -> Session:
     """A form post from the dashboard: the session, and the CSRF token the page put in the form."""
-    from chalicelib.dashboard import check_csrf
+    from chalicelib.dashboard.service import check_csrf
 
     session = _session(request)
     check_csrf(session, read_form(request).get("csrf") or None)

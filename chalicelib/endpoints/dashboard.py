@@ -11,7 +11,7 @@ from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard import Session
+    from chalicelib.dashboard.service import Session
     from chalicelib.store.shop_records import Shop
 
 ACTIONS = ("publish", "reject", "reply")
@@ -40,7 +40,7 @@ def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
     page=True,
 )
 def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib import dashboard as dash
+    from chalicelib.dashboard import service as dash
     from chalicelib.reports.service import advocates_page, build_report, period
     from chalicelib.reviews.owner import list_reviews
     from chalicelib.web.render import page
@@ -75,7 +75,7 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     page=True,
 )
 def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.dashboard import new_session
+    from chalicelib.dashboard.service import new_session
 
     _, cookie = new_session(shop)
     return _back(shop.shop_id, cookie)
@@ -94,7 +94,7 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     page=True,
 )
 def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard import clear_cookie, end_session
+    from chalicelib.dashboard.service import clear_cookie, end_session
 
     end_session(get_table(), session)
     return _back(session.shop.shop_id, clear_cookie(session.shop.shop_id))

@@ -1,0 +1,1 @@
+"""The owner's dashboard: sessions, CSRF tokens and the page's chart data (service.py)."""
