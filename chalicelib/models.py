@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from chalicelib.model_base import Strict
 from chalicelib.store import shop_settings
 from chalicelib.store.shop_settings import DEFAULTS, AttributionModel
 
@@ -14,25 +15,6 @@ SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _HOST = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="snake_case error code")
-    message: str
-    details: list[dict[str, str]] | None = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-    version: str
 
 
 # What an owner may send; the shop keeps it as a shop_settings.ShopSettings, which declares the defaults.
@@ -137,13 +119,6 @@ class ShopUpdate(Strict):
 
 class ApiKeyRotated(BaseModel):
     api_key: str
-
-
-class RunDueResult(BaseModel):
-    """How many items each due job handled; `more` means the run's time ran out with work left."""
-
-    ran: dict[str, int]
-    more: bool = Field(description="true when the time budget ran out first; run again for the rest")
 
 
 class WebhookResult(BaseModel):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 FORM = "application/x-www-form-urlencoded"
+ANSWERS = "chalicelib.endpoints.answers"  # the service's own answers, named (registry.model)
 
 
 @operation(
@@ -24,7 +25,7 @@ FORM = "application/x-www-form-urlencoded"
     summary="The review form for one order (HTML; the link is signed)",
     tag="reviews",
     auth=REVIEW_LINK,
-    responses={200: "text/html", 410: model("ErrorBody")},
+    responses={200: "text/html", 410: model("ErrorBody", ANSWERS)},
     page=True,
 )
 def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
@@ -50,7 +51,7 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     auth=REVIEW_LINK_IN_BODY,
     body=model("ReviewSubmission"),
     form=True,
-    responses={201: model("ReviewCreated"), 200: model("ReviewCreated"), 410: model("ErrorBody")},
+    responses={201: model("ReviewCreated"), 200: model("ReviewCreated"), 410: model("ErrorBody", ANSWERS)},
     page=True,
 )
 def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
