@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 FORM = "application/x-www-form-urlencoded"
-ANSWERS = "chalicelib.endpoints.answers"  # the service's own answers, named (registry.model)
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.reviews.models"
+ANSWERS = "chalicelib.endpoints.answers"
 
 
 @operation(
@@ -49,13 +51,17 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     summary="Submit a review (JSON, or the form)",
     tag="reviews",
     auth=REVIEW_LINK_IN_BODY,
-    body=model("ReviewSubmission"),
+    body=model("ReviewSubmission", MODELS),
     form=True,
-    responses={201: model("ReviewCreated"), 200: model("ReviewCreated"), 410: model("ErrorBody", ANSWERS)},
+    responses={
+        201: model("ReviewCreated", MODELS),
+        200: model("ReviewCreated", MODELS),
+        410: model("ErrorBody", ANSWERS),
+    },
     page=True,
 )
 def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
-    from chalicelib.models import ReviewSubmission
+    from chalicelib.reviews.models import ReviewSubmission
     from chalicelib.reviews.submission import existing_reviews, load_context, share_offer_for
     from chalicelib.reviews.submission import submit_review as submit
 
@@ -166,7 +172,7 @@ def asset(request: HttpRequest) -> HttpResponse:
     summary="Reviews waiting for the owner (status=pending)",
     tag="moderation",
     auth=OWNER,
-    responses={200: model("ReviewList")},
+    responses={200: model("ReviewList", MODELS)},
     query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
     params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
 )
@@ -184,7 +190,7 @@ def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Publish a pending or rejected review",
     tag="moderation",
     auth=OWNER,
-    responses={200: model("ReviewView")},
+    responses={200: model("ReviewView", MODELS)},
 )
 def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import publish
@@ -198,7 +204,7 @@ def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Reject a review (it is never shown)",
     tag="moderation",
     auth=OWNER,
-    responses={200: model("ReviewView")},
+    responses={200: model("ReviewView", MODELS)},
 )
 def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reject
@@ -212,11 +218,11 @@ def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Reply in public; shown with the review",
     tag="moderation",
     auth=OWNER,
-    body=model("ReplyBody"),
-    responses={200: model("ReviewView")},
+    body=model("ReplyBody", MODELS),
+    responses={200: model("ReviewView", MODELS)},
 )
 def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.models import ReplyBody
+    from chalicelib.reviews.models import ReplyBody
     from chalicelib.reviews.owner import reply
 
     body = parse_json_body(request, ReplyBody)

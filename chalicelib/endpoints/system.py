@@ -7,7 +7,8 @@ from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 
 VERSION = "0.1.0"
-ANSWERS = "chalicelib.endpoints.answers"  # the models these operations name (registry.model)
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+ANSWERS = "chalicelib.endpoints.answers"
 
 
 @operation(

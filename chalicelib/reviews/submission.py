@@ -15,7 +15,7 @@ from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
 if TYPE_CHECKING:
-    from chalicelib.models import ReviewSubmission
+    from chalicelib.reviews.models import ReviewSubmission
     from chalicelib.store.table import Table
 
 RACE_ATTEMPTS = 6
