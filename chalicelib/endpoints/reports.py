@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": "last day (default: today)"}
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.reports.models"
 
 
 @operation(
@@ -21,7 +23,7 @@ PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": 
     summary="The funnel, rates, daily series and top advocates",
     tag="reports",
     auth=OWNER,
-    responses={200: model("Report")},
+    responses={200: model("Report", MODELS)},
     query=PERIOD,
 )
 def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
@@ -63,7 +65,7 @@ def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Customers ranked by advocate score, highest first",
     tag="reports",
     auth=OWNER,
-    responses={200: model("AdvocateList")},
+    responses={200: model("AdvocateList", MODELS)},
     query={"limit": "1-100, default 25", "cursor": "from the last page"},
     params=PAGE_LIMIT,
 )
