@@ -121,27 +121,6 @@ class ApiKeyRotated(BaseModel):
     api_key: str
 
 
-class WebhookResult(BaseModel):
-    """The delivery was verified; `outcomes` says what each event in it did."""
-
-    status: Literal["accepted", "duplicate", "ignored"]
-    reason: str | None = None
-    outcomes: list[str]
-
-
-class DashboardSignIn(BaseModel):
-    """The dashboard's sign-in form."""
-
-    api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
-
-
-class DashboardForm(BaseModel):
-    """A dashboard form: the session's CSRF token, and the text of a reply."""
-
-    csrf: str = Field("", description="the token the dashboard page put in the form")
-    body: str = Field("", description="the reply, 1 to 2000 characters (the reply action only)")
-
-
 class WebhookEndpointIn(Strict):
     url: str = Field(min_length=8, max_length=2000, description="https URL of the owner's receiver")
     events: list[Literal["review.published", "share.recorded", "referral.confirmed", "referral.reversed"]] = Field(

@@ -74,8 +74,8 @@ def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) ->
 
 
 def _owner_form(request: HttpRequest) -> Shop:
+    from chalicelib.dashboard.models import DashboardSignIn
     from chalicelib.http import parse_model
-    from chalicelib.models import DashboardSignIn
 
     form = parse_model(DashboardSignIn, read_form(request))
     # Read consistently: the session begins in the shop's current generation, even just after a sign-out.

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 ACTIONS = ("publish", "reject", "reply")
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.dashboard.models"
 
 
 def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
@@ -68,7 +70,7 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     summary="Sign in with the owner API key (form)",
     tag="dashboard",
     auth=OWNER_FORM,
-    body=model("DashboardSignIn"),
+    body=model("DashboardSignIn", MODELS),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -87,7 +89,7 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Sign out (form, CSRF-checked): the session ends on the server too",
     tag="dashboard",
     auth=SESSION_FORM,
-    body=model("DashboardForm"),
+    body=model("DashboardForm", MODELS),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -106,7 +108,7 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     summary="Publish, reject or reply to a review from the dashboard (form, CSRF-checked)",
     tag="dashboard",
     auth=SESSION_FORM,
-    body=model("DashboardForm"),
+    body=model("DashboardForm", MODELS),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -114,7 +116,7 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     page=True,
 )
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.models import DashboardForm
+    from chalicelib.dashboard.models import DashboardForm
     from chalicelib.reviews import owner
 
     form = parse_model(DashboardForm, read_form(request))

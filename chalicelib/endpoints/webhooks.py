@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
     from chalicelib.webhooks.events import Event, Ignored
 
-_RESPONSES: Responses = {200: model("WebhookResult")}
+# The model these operations answer with (registry.model): imported by OpenAPI, not by a delivery.
+_RESPONSES: Responses = {200: model("WebhookResult", "chalicelib.webhooks.models")}
 
 
 def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
