@@ -241,8 +241,8 @@ def test_a_session_is_refused_after_the_owner_key_is_rotated(api):
 
 
 def test_an_owner_edit_racing_a_sign_out_does_not_bring_its_sessions_back(api, table):
-    from chalicelib.models import ShopUpdate
     from chalicelib.shops import service as shops
+    from chalicelib.shops.models import ShopUpdate
     from chalicelib.store.shop_records import end_sessions, get_shop
 
     # Given an edit that read the shop before a sign-out ended its sessions

@@ -1,4 +1,5 @@
-"""Request and response models: they validate input and generate /openapi.json."""
+"""What the API takes and answers about shops: creation, the profile and its settings, the owner key, the
+owner's webhook endpoint. Like every capability's models.py, they validate input and generate /openapi.json."""
 
 from __future__ import annotations
 
