@@ -45,9 +45,9 @@ def _write(path: Path, rows: int) -> None:
 def _run_one(rows: int, dry_run: bool) -> float:
     """In this process: import a file of `rows` rows into a fresh table on DYNAMODB_ENDPOINT; rows per second."""
     from chalicelib.config import get_settings
-    from chalicelib.models import ShopCreate
     from chalicelib.reviews.importing import import_reviews
-    from chalicelib.shops import create_shop
+    from chalicelib.shops.models import ShopCreate
+    from chalicelib.shops.service import create_shop
     from chalicelib.store.schema import create_table
     from chalicelib.store.table import get_client, get_table
 

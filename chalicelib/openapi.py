@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.endpoints.answers import ErrorBody
 from chalicelib.endpoints.registry import OPERATIONS, ModelRef, Operation, operation
 from chalicelib.endpoints.system import VERSION
 from chalicelib.http import HttpRequest, HttpResponse, json_response
-from chalicelib.models import ErrorBody
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -32,7 +32,7 @@ from chalicelib.store.table import ConditionFailed
 if TYPE_CHECKING:
     import http.client
 
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 # (host, port) -> the addresses it resolves to; tests pass their own instead of asking DNS.
@@ -181,7 +181,7 @@ def register(table: Table, shop: Shop, url: str, events: list[str], resolve: Res
     from dataclasses import replace
 
     from chalicelib.config import get_settings
-    from chalicelib.store.shops import replace_shop
+    from chalicelib.store.shop_records import replace_shop
 
     check_url(url, allow_loopback=get_settings().is_dev, resolve=resolve)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -193,7 +193,7 @@ def register(table: Table, shop: Shop, url: str, events: list[str], resolve: Res
 def unregister(table: Table, shop: Shop) -> None:
     from dataclasses import replace
 
-    from chalicelib.store.shops import replace_shop
+    from chalicelib.store.shop_records import replace_shop
 
     replace_shop(table, shop, replace(shop, outbound=None, version=shop.version + 1))
 
@@ -268,7 +268,7 @@ def deliver_due(
     """Deliver every due event once; failures come back later with backoff. Returns deliveries made."""
     from chalicelib.config import get_settings
     from chalicelib.observability import logger, metrics
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
     budget = budget or Budget.unlimited()
     moment = now or clock.now()

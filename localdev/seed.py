@@ -13,8 +13,9 @@ DEMO_TIMEZONE = "America/Denver"
 
 def create_demo_shop() -> tuple[dict[str, Any], bool]:
     """Create the demo shop, or give the existing one a fresh owner key; (details, created now)."""
-    from chalicelib import errors, shops
-    from chalicelib.models import ShopCreate, ShopSettings
+    from chalicelib import errors
+    from chalicelib.shops import service as shops
+    from chalicelib.shops.models import ShopCreate, ShopSettings
     from chalicelib.store.table import get_table
 
     table = get_table()

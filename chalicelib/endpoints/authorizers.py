@@ -6,15 +6,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.registry import Authorizer
 from chalicelib.http import HttpRequest, HttpResponse, read_form, read_json
+from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard import Session
+    from chalicelib.dashboard.service import Session
     from chalicelib.reviews.tokens import ReviewGrant
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) ->
 
 
 def _owner_form(request: HttpRequest) -> Shop:
+    from chalicelib.dashboard.models import DashboardSignIn
     from chalicelib.http import parse_model
-    from chalicelib.models import DashboardSignIn
 
     form = parse_model(DashboardSignIn, read_form(request))
     # Read consistently: the session begins in the shop's current generation, even just after a sign-out.
@@ -83,14 +84,14 @@ def _owner_form(request: HttpRequest) -> Shop:
 
 
 def _session(request: HttpRequest) -> Session:
-    from chalicelib.dashboard import COOKIE, open_session
+    from chalicelib.dashboard.service import COOKIE, open_session
 
     return open_session(get_table(), request.path_params["shop_id"], request.cookie(COOKIE))
 
 
 def _session_form(request: HttpRequest) -> Session:
     """A form post from the dashboard: the session, and the CSRF token the page put in the form."""
-    from chalicelib.dashboard import check_csrf
+    from chalicelib.dashboard.service import check_csrf
 
     session = _session(request)
     check_csrf(session, read_form(request).get("csrf") or None)
@@ -127,7 +128,7 @@ def _shop_in_path(request: HttpRequest) -> Shop:
 
 
 def _shopify_hmac(request: HttpRequest) -> Shop:
-    from chalicelib.store.shops import shop_for_domain
+    from chalicelib.store.shop_records import shop_for_domain
     from chalicelib.webhooks.signatures import verify_base64_hmac
 
     domain = request.header("x-shopify-shop-domain").strip().lower()

@@ -11,10 +11,12 @@ from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard import Session
-    from chalicelib.store.shops import Shop
+    from chalicelib.dashboard.service import Session
+    from chalicelib.store.shop_records import Shop
 
 ACTIONS = ("publish", "reject", "reply")
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.dashboard.models"
 
 
 def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
@@ -40,8 +42,8 @@ def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
     page=True,
 )
 def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib import dashboard as dash
-    from chalicelib.reports import advocates_page, build_report, period
+    from chalicelib.dashboard import service as dash
+    from chalicelib.reports.service import advocates_page, build_report, period
     from chalicelib.reviews.owner import list_reviews
     from chalicelib.web.render import page
 
@@ -68,14 +70,14 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     summary="Sign in with the owner API key (form)",
     tag="dashboard",
     auth=OWNER_FORM,
-    body=model("DashboardSignIn"),
+    body=model("DashboardSignIn", MODELS),
     form=True,
     json_body=False,
     responses={303: ""},
     page=True,
 )
 def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.dashboard import new_session
+    from chalicelib.dashboard.service import new_session
 
     _, cookie = new_session(shop)
     return _back(shop.shop_id, cookie)
@@ -87,14 +89,14 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Sign out (form, CSRF-checked): the session ends on the server too",
     tag="dashboard",
     auth=SESSION_FORM,
-    body=model("DashboardForm"),
+    body=model("DashboardForm", MODELS),
     form=True,
     json_body=False,
     responses={303: ""},
     page=True,
 )
 def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard import clear_cookie, end_session
+    from chalicelib.dashboard.service import clear_cookie, end_session
 
     end_session(get_table(), session)
     return _back(session.shop.shop_id, clear_cookie(session.shop.shop_id))
@@ -106,7 +108,7 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     summary="Publish, reject or reply to a review from the dashboard (form, CSRF-checked)",
     tag="dashboard",
     auth=SESSION_FORM,
-    body=model("DashboardForm"),
+    body=model("DashboardForm", MODELS),
     form=True,
     json_body=False,
     responses={303: ""},
@@ -114,7 +116,7 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     page=True,
 )
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.models import DashboardForm
+    from chalicelib.dashboard.models import DashboardForm
     from chalicelib.reviews import owner
 
     form = parse_model(DashboardForm, read_form(request))

@@ -6,16 +6,19 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import OWNER
 from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
+from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 CACHE = "public, max-age=60, stale-while-revalidate=300"
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.reviews.models"
 
 
 def _cors(shop: Shop, request: HttpRequest) -> dict[str, str]:
@@ -51,7 +54,7 @@ def _limit(request: HttpRequest) -> int:
     "/shops/{shop_id}/products/{product_id}/reviews",
     summary="Published reviews of a product, its rating and schema.org JSON-LD (public, cacheable)",
     tag="public",
-    responses={200: model("ProductReviews"), 304: ""},
+    responses={200: model("ProductReviews", MODELS), 304: ""},
     query={"sort": "newest (default), helpful or rating", "limit": "1-100, default 10", "cursor": "from the last page"},
     params={"sort": {"type": "string", "enum": ["newest", "helpful", "rating"]}, **PAGE_LIMIT},
 )
@@ -76,7 +79,7 @@ def product_reviews(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/ratings",
     summary="Rating summaries of several products (listing pages)",
     tag="public",
-    responses={200: model("RatingsSummary"), 304: ""},
+    responses={200: model("RatingsSummary", MODELS), 304: ""},
     query={"products": "comma-separated product ids, at most 100"},
     params={"products": {"type": "string", "minLength": 1}},
     required_query=("products",),
@@ -97,13 +100,13 @@ def ratings_summary(request: HttpRequest) -> HttpResponse:
     "/shops/{shop_id}/reviews/{review_id}/votes",
     summary="Mark a review helpful or not (once)",
     tag="public",
-    body=model("VoteIn"),
-    responses={200: model("PublicReview")},
+    body=model("VoteIn", MODELS),
+    responses={200: model("PublicReview", MODELS)},
 )
 def vote_review(request: HttpRequest) -> HttpResponse:
     from chalicelib.endpoints.sharing import _visitor
     from chalicelib.http import json_response
-    from chalicelib.models import VoteIn
+    from chalicelib.reviews.models import VoteIn
     from chalicelib.reviews.public import vote
 
     table = get_table()
@@ -144,7 +147,7 @@ def widget_script(request: HttpRequest) -> HttpResponse:
     tag="moderation",
     auth=OWNER,
     raw_body="text/csv",
-    responses={200: model("ImportResult")},
+    responses={200: model("ImportResult", MODELS)},
     query={"format": "judgeme or yotpo", "dry_run": "true to report without writing"},
     params={
         "format": {"type": "string", "enum": ["judgeme", "yotpo"]},

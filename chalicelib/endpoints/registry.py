@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ModelRef:
     """A pydantic model named, not imported: declaring an operation's models costs a request nothing
-    (chalicelib.models alone takes about 100 ms to import); OpenAPI resolves them."""
+    (a module of models, pydantic with it, takes over 100 ms to import); OpenAPI resolves them."""
 
     name: str
-    module: str = "chalicelib.models"
+    module: str  # the capability's models module (chalicelib.shops.models...) that defines it
 
     def resolve(self) -> type[BaseModel]:
         from importlib import import_module
@@ -33,8 +33,8 @@ class ModelRef:
         return resolved
 
 
-def model(name: str, module: str = "chalicelib.models") -> ModelRef:
-    """The model `name` of `module` (chalicelib.models unless said), for a declaration."""
+def model(name: str, module: str) -> ModelRef:
+    """The model `name` of `module`, for a declaration: each capability keeps its models beside it."""
     return ModelRef(name, module)
 
 

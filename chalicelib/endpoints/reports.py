@@ -10,9 +10,11 @@ from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": "last day (default: today)"}
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.reports.models"
 
 
 @operation(
@@ -21,11 +23,11 @@ PERIOD = {"from": "first day, YYYY-MM-DD (default: 29 days before `to`)", "to": 
     summary="The funnel, rates, daily series and top advocates",
     tag="reports",
     auth=OWNER,
-    responses={200: model("Report")},
+    responses={200: model("Report", MODELS)},
     query=PERIOD,
 )
 def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports import build_report, period
+    from chalicelib.reports.service import build_report, period
 
     table = get_table()
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
@@ -42,7 +44,7 @@ def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
     query=PERIOD,
 )
 def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports import period, report_csv
+    from chalicelib.reports.service import period, report_csv
 
     table = get_table()
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
@@ -63,12 +65,12 @@ def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Customers ranked by advocate score, highest first",
     tag="reports",
     auth=OWNER,
-    responses={200: model("AdvocateList")},
+    responses={200: model("AdvocateList", MODELS)},
     query={"limit": "1-100, default 25", "cursor": "from the last page"},
     params=PAGE_LIMIT,
 )
 def advocate_leaderboard(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports import advocates_page
+    from chalicelib.reports.service import advocates_page
 
     table = get_table()
     return json_response(

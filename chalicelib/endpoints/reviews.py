@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import OWNER, REVIEW_LINK, REVIEW_LINK_IN_BODY, UNSUBSCRIBE_LINK
 from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
+from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.endpoints.authorizers import ReviewLink, UnsubscribeLink
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 FORM = "application/x-www-form-urlencoded"
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.reviews.models"
+ANSWERS = "chalicelib.endpoints.answers"
 
 
 @operation(
@@ -23,7 +27,7 @@ FORM = "application/x-www-form-urlencoded"
     summary="The review form for one order (HTML; the link is signed)",
     tag="reviews",
     auth=REVIEW_LINK,
-    responses={200: "text/html", 410: model("ErrorBody")},
+    responses={200: "text/html", 410: model("ErrorBody", ANSWERS)},
     page=True,
 )
 def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
@@ -47,13 +51,17 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     summary="Submit a review (JSON, or the form)",
     tag="reviews",
     auth=REVIEW_LINK_IN_BODY,
-    body=model("ReviewSubmission"),
+    body=model("ReviewSubmission", MODELS),
     form=True,
-    responses={201: model("ReviewCreated"), 200: model("ReviewCreated"), 410: model("ErrorBody")},
+    responses={
+        201: model("ReviewCreated", MODELS),
+        200: model("ReviewCreated", MODELS),
+        410: model("ErrorBody", ANSWERS),
+    },
     page=True,
 )
 def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
-    from chalicelib.models import ReviewSubmission
+    from chalicelib.reviews.models import ReviewSubmission
     from chalicelib.reviews.submission import existing_reviews, load_context, share_offer_for
     from chalicelib.reviews.submission import submit_review as submit
 
@@ -164,7 +172,7 @@ def asset(request: HttpRequest) -> HttpResponse:
     summary="Reviews waiting for the owner (status=pending)",
     tag="moderation",
     auth=OWNER,
-    responses={200: model("ReviewList")},
+    responses={200: model("ReviewList", MODELS)},
     query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
     params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
 )
@@ -182,7 +190,7 @@ def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Publish a pending or rejected review",
     tag="moderation",
     auth=OWNER,
-    responses={200: model("ReviewView")},
+    responses={200: model("ReviewView", MODELS)},
 )
 def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import publish
@@ -196,7 +204,7 @@ def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Reject a review (it is never shown)",
     tag="moderation",
     auth=OWNER,
-    responses={200: model("ReviewView")},
+    responses={200: model("ReviewView", MODELS)},
 )
 def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reject
@@ -210,11 +218,11 @@ def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Reply in public; shown with the review",
     tag="moderation",
     auth=OWNER,
-    body=model("ReplyBody"),
-    responses={200: model("ReviewView")},
+    body=model("ReplyBody", MODELS),
+    responses={200: model("ReviewView", MODELS)},
 )
 def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.models import ReplyBody
+    from chalicelib.reviews.models import ReplyBody
     from chalicelib.reviews.owner import reply
 
     body = parse_json_body(request, ReplyBody)

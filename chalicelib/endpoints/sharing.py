@@ -11,7 +11,7 @@ from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
 REDIRECT_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -25,7 +25,7 @@ def _load(code: str) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
     has not read the shop and product lately (they rarely change; see store/recent.py)."""
     from chalicelib.sharing.codes import get_code
     from chalicelib.store import keys
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
     table = get_table()
     item = get_code(table, code)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from chalicelib import errors, shops
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import ADMIN, OWNER, Admin
 from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
+from chalicelib.shops import service as shops
 from chalicelib.store import keys
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
+
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+MODELS = "chalicelib.shops.models"
 
 
 @operation(
@@ -22,11 +26,11 @@ if TYPE_CHECKING:
     summary="Create a shop and its owner API key (shown once)",
     tag="shops",
     auth=ADMIN,
-    body=model("ShopCreate"),
-    responses={201: model("ShopCreated")},
+    body=model("ShopCreate", MODELS),
+    responses={201: model("ShopCreated", MODELS)},
 )
 def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
-    from chalicelib.models import ShopCreate
+    from chalicelib.shops.models import ShopCreate
 
     payload = parse_json_body(request, ShopCreate)
     shop, api_key = shops.create_shop(get_table(), payload)
@@ -41,7 +45,7 @@ def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
     summary="The shop's profile and settings",
     tag="shops",
     auth=OWNER,
-    responses={200: model("ShopView")},
+    responses={200: model("ShopView", MODELS)},
 )
 def get_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(shops.shop_view(shop), headers={"Cache-Control": "no-store"})
@@ -53,11 +57,11 @@ def get_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Change the shop's name, domains, webhook secret or settings",
     tag="shops",
     auth=OWNER,
-    body=model("ShopUpdate"),
-    responses={200: model("ShopView")},
+    body=model("ShopUpdate", MODELS),
+    responses={200: model("ShopView", MODELS)},
 )
 def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.models import ShopUpdate
+    from chalicelib.shops.models import ShopUpdate
 
     change = parse_json_body(request, ShopUpdate)
     updated = shops.update_shop(get_table(), shop, change)
@@ -70,7 +74,7 @@ def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Replace the owner API key; the old one stops working",
     tag="shops",
     auth=OWNER,
-    responses={200: model("ApiKeyRotated")},
+    responses={200: model("ApiKeyRotated", MODELS)},
 )
 def rotate_api_key(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response({"api_key": shops.rotate_api_key(get_table(), shop)}, headers={"Cache-Control": "no-store"})
@@ -82,12 +86,12 @@ def rotate_api_key(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="Register the owner's receiver of signed events",
     tag="shops",
     auth=OWNER,
-    body=model("WebhookEndpointIn"),
-    responses={200: model("WebhookEndpointOut")},
+    body=model("WebhookEndpointIn", MODELS),
+    responses={200: model("WebhookEndpointOut", MODELS)},
 )
 def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.models import WebhookEndpointIn
     from chalicelib.outbound import register
+    from chalicelib.shops.models import WebhookEndpointIn
 
     body = parse_json_body(request, WebhookEndpointIn)
     return json_response(
@@ -101,7 +105,7 @@ def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     summary="The registered receiver (without its secret)",
     tag="shops",
     auth=OWNER,
-    responses={200: model("WebhookEndpointOut")},
+    responses={200: model("WebhookEndpointOut", MODELS)},
 )
 def get_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     if not shop.outbound:

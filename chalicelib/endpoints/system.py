@@ -7,9 +7,13 @@ from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 
 VERSION = "0.1.0"
+# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
+ANSWERS = "chalicelib.endpoints.answers"
 
 
-@operation("GET", "/health", summary="Liveness: the service answers", tag="service", responses={200: model("Health")})
+@operation(
+    "GET", "/health", summary="Liveness: the service answers", tag="service", responses={200: model("Health", ANSWERS)}
+)
 def health(request: HttpRequest) -> HttpResponse:
     return json_response({"status": "ok", "version": VERSION}, headers={"Cache-Control": "no-store"})
 
@@ -20,7 +24,7 @@ def health(request: HttpRequest) -> HttpResponse:
     summary="Run due scheduled work now (review requests, reminders)",
     tag="service",
     auth=ADMIN,
-    responses={200: model("RunDueResult")},
+    responses={200: model("RunDueResult", ANSWERS)},
 )
 def run_due(request: HttpRequest, admin: Admin) -> HttpResponse:
     from chalicelib.budget import Budget

@@ -10,10 +10,11 @@ from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.webhooks.events import Event, Ignored
 
-_RESPONSES: Responses = {200: model("WebhookResult")}
+# The model these operations answer with (registry.model): imported by OpenAPI, not by a delivery.
+_RESPONSES: Responses = {200: model("WebhookResult", "chalicelib.webhooks.models")}
 
 
 def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:

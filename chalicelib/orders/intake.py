@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chalicelib.orders.writer import apply_order_event
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
     from chalicelib.webhooks.events import Event
 

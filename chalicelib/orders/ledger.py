@@ -15,7 +15,7 @@ from chalicelib.clock import local_day
 from chalicelib.store import aggregates, keys
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 

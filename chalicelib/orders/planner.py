@@ -13,7 +13,7 @@ from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.webhooks.events import OrderEvent
 
 # A customer record lists their orders (for erasure and data requests) up to this many, which keeps the item far

@@ -11,7 +11,7 @@ from chalicelib.store import aggregates, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
     from chalicelib.webhooks.events import OrderEvent
 

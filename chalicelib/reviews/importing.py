@@ -25,7 +25,7 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 FORMATS: dict[str, dict[str, tuple[str, ...]]] = {

@@ -11,7 +11,7 @@ from chalicelib import clock
 from chalicelib.budget import Budget
 from chalicelib.clock import local_day
 from chalicelib.store import aggregates, keys
-from chalicelib.store.shops import Shop
+from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:

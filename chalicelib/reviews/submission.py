@@ -11,11 +11,11 @@ from chalicelib.clock import local_day
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys
-from chalicelib.store.shops import Shop
+from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
 if TYPE_CHECKING:
-    from chalicelib.models import ReviewSubmission
+    from chalicelib.reviews.models import ReviewSubmission
     from chalicelib.store.table import Table
 
 RACE_ATTEMPTS = 6

@@ -11,7 +11,7 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes

@@ -21,7 +21,7 @@ from chalicelib.store import aggregates, keys
 from chalicelib.store.table import ConditionFailed, TransactionConflict
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 VISITOR_DAILY_CAP = 30  # counted clicks and shares by one visitor across all links in a day

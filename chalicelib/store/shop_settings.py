@@ -1,6 +1,6 @@
 """A shop's settings as its item stores them: one typed record, every default declared here and only here.
 
-The API model (chalicelib/models.py ShopSettings) validates changes and takes its defaults from DEFAULTS;
+The API model (chalicelib/shops/models.py ShopSettings) validates changes and takes its defaults from DEFAULTS;
 what the code reads is this record, on Shop.settings. No pydantic here: the click route loads it.
 """
 

@@ -35,7 +35,7 @@ def test_every_module_reads_the_one_clock(monkeypatch):
     moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     monkeypatch.setattr(clock, "now", lambda: moment)
     # Then what the domain stores and counts by follows it
-    from chalicelib.shops import now_iso
+    from chalicelib.shops.service import now_iso
     from chalicelib.store.keys import sort_stamp
 
     assert now_iso() == "2030-01-02T03:04:05Z"

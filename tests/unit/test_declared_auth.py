@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib import signing
 from chalicelib.config import DEV_ADMIN_TOKEN
-from chalicelib.dashboard import COOKIE, csrf_token
+from chalicelib.dashboard.service import COOKIE, csrf_token
 from chalicelib.endpoints.authorizers import AUTHORIZERS
 from chalicelib.endpoints.registry import Authorizer, Operation
 from chalicelib.reviews.tokens import review_token, unsubscribe_token

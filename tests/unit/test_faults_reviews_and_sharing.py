@@ -125,8 +125,8 @@ def test_a_double_tapped_review_is_answered_twice_and_counted_once(buyer, table)
 
 def test_a_twin_submission_winning_the_race_is_not_doubled(buyer, table, monkeypatch):
     # Given the same review lands from another tab between our read of the buyer and our write
-    from chalicelib.models import ReviewSubmission
     from chalicelib.reviews import submission
+    from chalicelib.reviews.models import ReviewSubmission
 
     real_weight = submission.scoring.weight_at
     raced = {"done": False}

@@ -24,7 +24,7 @@ CHUNK = 25  # rows per chunk: small files still cross chunks (moto copies the ta
 
 @pytest.fixture
 def shops(api, table) -> Callable[[], Any]:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
     def make() -> Any:
         body, _ = api.create_shop()

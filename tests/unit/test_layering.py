@@ -12,6 +12,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = ROOT / "chalicelib"
 
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+# The API's pydantic models: each capability's models.py, their shared base, the service's own answers.
+API_MODELS = ("chalicelib.model_base", "chalicelib.endpoints.answers", *(m for m in MODULES if m.endswith(".models")))
+
 # Lowest first. A module may import its own floor and the floors below.
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     (
@@ -28,19 +39,12 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("store: the table, mail and page rendering", ("chalicelib.store", "chalicelib.mail", "chalicelib.web")),
+    ("API models: what each operation takes and answers, nothing of the domain", API_MODELS),
     ("domain", ("chalicelib",)),  # everything not named on another floor
     ("endpoints: the HTTP face", ("chalicelib.endpoints",)),
     ("the API document, built from every endpoint, and its route", ("chalicelib.openapi",)),
     ("the router: which module declares each operation (app.py's one door)", ("chalicelib.router",)),
 ]
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
 def floor_of(module: str) -> int:
@@ -114,6 +118,7 @@ GRAPH = _graph()
 
 def test_every_module_has_a_floor():
     assert all(floor_of(m) >= 0 for m in MODULES)
+    assert set(API_MODELS) <= set(MODULES)  # the models floor names modules that exist
 
 
 def test_no_module_imports_one_on_a_floor_above():

@@ -178,7 +178,7 @@ def put_endpoint(api, shop, url):
 
 def publish_event(table, shop_id: str) -> str:
     """An outbound event in the outbox, as a published review would write it."""
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
     shop = Shop.from_item(table.get(keys.shop_key(shop_id)))
     op = event_op(table, shop, "review.published", {"review_id": "r-1", "rating": 5})

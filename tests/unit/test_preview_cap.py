@@ -37,7 +37,7 @@ def served_a_preview(response) -> bool:
 
 def today(table, adv) -> str:
     from chalicelib.clock import local_day
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
 
     shop = Shop.from_item(table.get(keys.shop_key(adv.shop.shop_id)))
     return local_day(datetime.now(timezone.utc), shop.timezone)

@@ -241,9 +241,9 @@ def test_a_session_is_refused_after_the_owner_key_is_rotated(api):
 
 
 def test_an_owner_edit_racing_a_sign_out_does_not_bring_its_sessions_back(api, table):
-    from chalicelib import shops
-    from chalicelib.models import ShopUpdate
-    from chalicelib.store.shops import end_sessions, get_shop
+    from chalicelib.shops import service as shops
+    from chalicelib.shops.models import ShopUpdate
+    from chalicelib.store.shop_records import end_sessions, get_shop
 
     # Given an edit that read the shop before a sign-out ended its sessions
     body, _ = api.create_shop()
@@ -288,7 +288,7 @@ def test_a_dashboard_request_reads_the_shop_once(api, table, monkeypatch):
 
 # --- a derived key for every use -----------------------------------------------------------------------
 def test_the_csrf_token_is_not_an_hmac_under_the_raw_signing_secret(api):
-    from chalicelib.dashboard import csrf_token
+    from chalicelib.dashboard.service import csrf_token
 
     body, key = api.create_shop()
     cookie = _sign_in(api, body["shop_id"], key)
@@ -327,7 +327,7 @@ def test_an_expired_session_is_refused(api, table, monkeypatch):
     from datetime import timedelta
 
     from chalicelib import clock
-    from chalicelib.dashboard import open_session
+    from chalicelib.dashboard.service import open_session
 
     body, key = api.create_shop()
     token = _sign_in(api, body["shop_id"], key).split("=", 1)[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import fields
 from decimal import Decimal
 
-from chalicelib import models
-from chalicelib.shops import hash_api_key
+from chalicelib.shops import models
+from chalicelib.shops.service import hash_api_key
 from chalicelib.store import keys
 from chalicelib.store.shop_settings import DEFAULTS
 from tests.conftest import ADMIN_TOKEN
@@ -176,7 +176,7 @@ def test_an_older_shop_item_reads_with_defaults_for_missing_settings_and_numbers
         values={":s": {"happy_threshold": Decimal(5), "timezone": ""}},
     )
     # When the shop is read, and one setting is changed
-    from chalicelib.store.shops import get_shop
+    from chalicelib.store.shop_records import get_shop
 
     shop = get_shop(table, body["shop_id"])
     changed = api.request("PATCH", f"/shops/{body['shop_id']}", {"settings": {"review_delay_days": 2}}, token=api_key)

@@ -1,12 +1,14 @@
-"""Request and response models: they validate input and generate /openapi.json."""
+"""What the API takes and answers about shops: creation, the profile and its settings, the owner key, the
+owner's webhook endpoint. Like every capability's models.py, they validate input and generate /openapi.json."""
 
 from __future__ import annotations
 
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from chalicelib.model_base import Strict
 from chalicelib.store import shop_settings
 from chalicelib.store.shop_settings import DEFAULTS, AttributionModel
 
@@ -14,25 +16,6 @@ SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _HOST = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="snake_case error code")
-    message: str
-    details: list[dict[str, str]] | None = None
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-    version: str
 
 
 # What an owner may send; the shop keeps it as a shop_settings.ShopSettings, which declares the defaults.
@@ -139,88 +122,6 @@ class ApiKeyRotated(BaseModel):
     api_key: str
 
 
-class RunDueResult(BaseModel):
-    """How many items each due job handled; `more` means the run's time ran out with work left."""
-
-    ran: dict[str, int]
-    more: bool = Field(description="true when the time budget ran out first; run again for the rest")
-
-
-class WebhookResult(BaseModel):
-    """The delivery was verified; `outcomes` says what each event in it did."""
-
-    status: Literal["accepted", "duplicate", "ignored"]
-    reason: str | None = None
-    outcomes: list[str]
-
-
-class ReviewSubmission(Strict):
-    token: str = Field(min_length=10, max_length=4000, description="the signed review link's token")
-    product_id: str = Field(min_length=1, max_length=64)
-    rating: int = Field(ge=1, le=5)
-    title: str = Field("", max_length=150)
-    body: str = Field(min_length=1, max_length=5000)
-
-
-class DashboardSignIn(BaseModel):
-    """The dashboard's sign-in form."""
-
-    api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
-
-
-class DashboardForm(BaseModel):
-    """A dashboard form: the session's CSRF token, and the text of a reply."""
-
-    csrf: str = Field("", description="the token the dashboard page put in the form")
-    body: str = Field("", description="the reply, 1 to 2000 characters (the reply action only)")
-
-
-class ShareOffer(BaseModel):
-    code: str
-    link: str
-    channels: dict[str, str]
-
-
-class ReviewCreated(BaseModel):
-    """The review was stored; a happy review comes with the reviewer's share offer."""
-
-    review_id: str
-    status: Literal["published", "pending"]
-    share: ShareOffer | None
-
-
-class Reply(BaseModel):
-    body: str
-    at: str
-
-
-class ReviewView(BaseModel):
-    review_id: str
-    product_id: str
-    product_title: str | None = None
-    author: str
-    rating: int
-    title: str
-    body: str
-    status: str
-    verified: bool
-    source: str
-    created_at: str
-    published_at: str | None = None
-    reply: Reply | None = None
-    moderation: list[str] | None = None
-    order_id: str | None = None
-
-
-class ReviewList(BaseModel):
-    reviews: list[ReviewView]
-    cursor: str | None
-
-
-class ReplyBody(Strict):
-    body: str = Field(min_length=1, max_length=2000)
-
-
 class WebhookEndpointIn(Strict):
     url: str = Field(min_length=8, max_length=2000, description="https URL of the owner's receiver")
     events: list[Literal["review.published", "share.recorded", "referral.confirmed", "referral.reversed"]] = Field(
@@ -234,97 +135,3 @@ class WebhookEndpointOut(BaseModel):
     url: str
     events: list[str]
     secret: str | None = None
-
-
-class Advocate(BaseModel):
-    customer: str
-    name: str | None
-    stage: Literal["customer", "reviewer", "promoter", "sharer", "influencer", "advocate"]
-    score: float = Field(ge=0, le=100)
-    reviews: int
-    shares: int
-    clicks: int
-    referred_orders: int
-    referred_revenue: float
-    code: str | None = None
-
-
-class AdvocateList(BaseModel):
-    advocates: list[Advocate]
-    cursor: str | None
-
-
-class Report(BaseModel):
-    """The funnel for a period: counts, rates (null for a zero denominator), a daily series, top advocates."""
-
-    shop_id: str
-    from_: str = Field(alias="from")
-    to: str
-    timezone: str
-    funnel: dict[str, object]
-    rates: dict[str, float | None]
-    series: list[dict[str, object]]
-    top_advocates: list[Advocate]
-    score_model: dict[str, object]
-
-
-class PublicReply(BaseModel):
-    body: str
-    at: str
-
-
-class PublicReview(BaseModel):
-    review_id: str
-    product_id: str
-    author: str
-    rating: int = Field(ge=1, le=5)
-    title: str
-    body: str
-    verified: bool
-    source: str
-    published_at: str | None
-    helpful: int
-    not_helpful: int
-    reply: PublicReply | None
-
-
-class RatingAggregate(BaseModel):
-    count: int
-    average: float | None
-    distribution: dict[str, int]
-
-
-class ProductReviews(BaseModel):
-    """Published reviews with the product's aggregate and a schema.org Product JSON-LD block."""
-
-    shop_id: str
-    product_id: str
-    aggregate: RatingAggregate
-    reviews: list[PublicReview]
-    cursor: str | None
-    json_ld: dict[str, object]
-
-
-class RatingsSummary(BaseModel):
-    shop_id: str
-    products: dict[str, RatingAggregate]
-
-
-class VoteIn(Strict):
-    helpful: bool
-
-
-class ImportRejection(BaseModel):
-    row: int
-    reason: str
-
-
-class ImportResult(BaseModel):
-    """What an import did (or, with dry_run, would do), and every row it refused with the reason."""
-
-    format: str
-    dry_run: bool
-    rows: int
-    imported: int
-    duplicates: int
-    rejected: list[ImportRejection]

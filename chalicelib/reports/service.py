@@ -19,7 +19,7 @@ from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 MAX_DAYS = 366

@@ -11,7 +11,7 @@ from chalicelib import errors, signing
 from chalicelib.config import get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.store.shops import Shop
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 COOKIE = "pl_session"
@@ -64,7 +64,7 @@ def open_session(table: Table, shop_id: str, token: str | None) -> Session:
     owner key (it was begun in the shop's current session generation); otherwise 401.
 
     One consistent read of the shop, which the dashboard needs anyway: a sign-out holds at once."""
-    from chalicelib.store.shops import get_shop
+    from chalicelib.store.shop_records import get_shop
 
     ended = errors.Unauthorized("your session ended; sign in again", code="no_session")
     if not token:
@@ -83,7 +83,7 @@ def open_session(table: Table, shop_id: str, token: str | None) -> Session:
 
 def end_session(table: Table, session: Session) -> None:
     """Sign out: the owner's sessions of this shop end on the server, wherever their cookies were copied."""
-    from chalicelib.store.shops import end_sessions
+    from chalicelib.store.shop_records import end_sessions
 
     end_sessions(table, session.shop.shop_id)
 

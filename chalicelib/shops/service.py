@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.config import get_settings
-from chalicelib.store import shops as shop_store
-from chalicelib.store.shops import Shop
+from chalicelib.store import shop_records as shop_store
+from chalicelib.store.shop_records import Shop
 
 if TYPE_CHECKING:
-    from chalicelib.models import ShopCreate, ShopUpdate
+    from chalicelib.shops.models import ShopCreate, ShopUpdate
     from chalicelib.store.table import Table
 
 API_KEY_PREFIX = "plk_"
@@ -94,7 +94,7 @@ def shop_view(shop: Shop) -> dict[str, Any]:
 
 def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
     from chalicelib.http import parse_model
-    from chalicelib.models import ShopSettings
+    from chalicelib.shops.models import ShopSettings
 
     settings = shop.settings
     if change.settings is not None:

@@ -1,0 +1,14 @@
+"""What the API's models share: the base of every body a caller sends.
+
+Each capability keeps its request and response models beside it (shops/models.py, reviews/models.py...);
+the service's own answers are chalicelib/endpoints/answers.py.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+# A body a caller sends: unknown fields are refused, text is stripped.
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

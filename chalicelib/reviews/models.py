@@ -1,0 +1,121 @@
+"""What the API takes and answers about reviews: submission, the owner's list and actions, the public
+listing with its aggregates and votes, and an import's result."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from chalicelib.model_base import Strict
+from chalicelib.sharing.models import ShareOffer
+
+
+class ReviewSubmission(Strict):
+    token: str = Field(min_length=10, max_length=4000, description="the signed review link's token")
+    product_id: str = Field(min_length=1, max_length=64)
+    rating: int = Field(ge=1, le=5)
+    title: str = Field("", max_length=150)
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class ReviewCreated(BaseModel):
+    """The review was stored; a happy review comes with the reviewer's share offer."""
+
+    review_id: str
+    status: Literal["published", "pending"]
+    share: ShareOffer | None
+
+
+class Reply(BaseModel):
+    body: str
+    at: str
+
+
+class ReviewView(BaseModel):
+    review_id: str
+    product_id: str
+    product_title: str | None = None
+    author: str
+    rating: int
+    title: str
+    body: str
+    status: str
+    verified: bool
+    source: str
+    created_at: str
+    published_at: str | None = None
+    reply: Reply | None = None
+    moderation: list[str] | None = None
+    order_id: str | None = None
+
+
+class ReviewList(BaseModel):
+    reviews: list[ReviewView]
+    cursor: str | None
+
+
+class ReplyBody(Strict):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class PublicReply(BaseModel):
+    body: str
+    at: str
+
+
+class PublicReview(BaseModel):
+    review_id: str
+    product_id: str
+    author: str
+    rating: int = Field(ge=1, le=5)
+    title: str
+    body: str
+    verified: bool
+    source: str
+    published_at: str | None
+    helpful: int
+    not_helpful: int
+    reply: PublicReply | None
+
+
+class RatingAggregate(BaseModel):
+    count: int
+    average: float | None
+    distribution: dict[str, int]
+
+
+class ProductReviews(BaseModel):
+    """Published reviews with the product's aggregate and a schema.org Product JSON-LD block."""
+
+    shop_id: str
+    product_id: str
+    aggregate: RatingAggregate
+    reviews: list[PublicReview]
+    cursor: str | None
+    json_ld: dict[str, object]
+
+
+class RatingsSummary(BaseModel):
+    shop_id: str
+    products: dict[str, RatingAggregate]
+
+
+class VoteIn(Strict):
+    helpful: bool
+
+
+class ImportRejection(BaseModel):
+    row: int
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """What an import did (or, with dry_run, would do), and every row it refused with the reason."""
+
+    format: str
+    dry_run: bool
+    rows: int
+    imported: int
+    duplicates: int
+    rejected: list[ImportRejection]
