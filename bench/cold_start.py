@@ -34,6 +34,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from localdev.lambda_events import proxy_event  # noqa: E402
+
 GOAL_TIME, GOAL_MEMORY = 1.35, 1.5
 
 FLOOR = "import boto3; boto3.client('dynamodb', region_name='us-east-1')"
@@ -89,40 +93,11 @@ BROWSER = {
 }
 
 
-def _event(
-    method: str, resource: str, path: str, params: dict[str, str] | None, headers: dict[str, str], body: str | None
-) -> dict[str, Any]:
-    """An API Gateway (REST, proxy integration) event, as Lambda hands it to the handler."""
-    headers = {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "X-Forwarded-For": "203.0.113.9", **headers}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": params,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/prod{path}",
-            "stage": "prod",
-            "requestId": "bench-request",
-            "identity": {"sourceIp": "203.0.113.9", "userAgent": headers.get("User-Agent", "")},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-CLICK_EVENT = _event("GET", "/s/{code}", f"/s/{CODE}", {"code": CODE}, BROWSER, None)
-WEBHOOK_EVENT = _event(
+CLICK_EVENT = proxy_event("GET", "/s/{code}", f"/s/{CODE}", BROWSER, request_id="bench-request")
+WEBHOOK_EVENT = proxy_event(
     "POST",
     "/webhooks/shopify",
     "/webhooks/shopify",
-    None,
     {
         "Content-Type": "application/json",
         "User-Agent": "Shopify-Captain-Hook",
@@ -132,6 +107,7 @@ WEBHOOK_EVENT = _event(
         "X-Shopify-Webhook-Id": "bench-webhook",
     },
     json.dumps({"id": 1, "line_items": []}),
+    request_id="bench-request",
 )
 ROUTES = {"click": (CLICK_EVENT, 503), "webhook": (WEBHOOK_EVENT, 503)}
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.router import ROUTES, load_all
+from localdev.lambda_events import proxy_event
 from tests import signers
 from tests.unit.sharing_support import CHROME, Advocate
 from tests.unit.webhook_support import SHOPIFY_SECRET, ShopifyStore
@@ -81,30 +82,7 @@ print(json.dumps({"status": response["statusCode"], "body": response["body"][:50
 
 
 def _event(method: str, path: str, resource: str, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
-    """An API Gateway proxy event, as Lambda hands it to the handler."""
-    names = re.findall(r"{(\w+)}", resource)
-    values = re.fullmatch(re.sub(r"{\w+}", "([^/]+)", resource), path)
-    assert values is not None, (path, resource)
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": dict(zip(names, values.groups(), strict=True)) or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": path,
-            "requestId": "test-request",
-            "identity": {"sourceIp": "198.51.100.7"},
-        },
-        "body": body.decode() if body else None,
-        "isBase64Encoded": False,
-    }
+    return proxy_event(method, resource, path, headers, body or None, source_ip="198.51.100.7")
 
 
 @contextmanager
