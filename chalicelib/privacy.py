@@ -31,7 +31,7 @@ INLINE_SECONDS = 2.0
 
 
 def _customer_id(customer_id: str | None, email: str | None) -> str | None:
-    from chalicelib.webhooks.common import guest_customer_id
+    from chalicelib.signing import guest_customer_id
 
     if customer_id:
         return customer_id
@@ -283,7 +283,7 @@ def _finish_customer_redactions(table: Table, budget: Budget) -> int:
 def redact_request(table: Table, shop_id: str, redact: CustomerRedactEvent) -> str:
     """Erase everyone the request names: the customer by id, the same buyer's guest record (orders placed
     without an account are kept under an id derived from the email), and whoever placed the orders it lists."""
-    from chalicelib.webhooks.common import guest_customer_id
+    from chalicelib.signing import guest_customer_id
 
     named = {redact.customer_id, guest_customer_id(redact.email, "") if redact.email else None} - {None}
     if redact.order_ids:

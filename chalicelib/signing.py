@@ -93,3 +93,16 @@ def mac(purpose: str, message: str) -> str:
 def keyed_hash(purpose: str, value: str) -> str:
     """A stable keyed hash for values kept only for matching (emails, visitors)."""
     return mac(purpose, value)[:40]
+
+
+def email_hash(email: str | None) -> str | None:
+    """The buyer's email as kept for matching (self-referrals, the same person under two records)."""
+    return keyed_hash("email", email.strip().lower()) if email else None
+
+
+def guest_customer_id(email: str | None, order_id: str) -> str:
+    """A stable id for a buyer without an account, from their email under its own key (not the email's
+    matching hash, so erasing that hash leaves no trace of it in the id), or the order itself."""
+    if email:
+        return "guest-" + keyed_hash("guest-id", email.strip().lower())[:24]
+    return f"guest-order-{order_id}"

@@ -56,7 +56,7 @@ def referral_for(
 ) -> dict[str, Any] | None:
     """The code an order that is not yet known credits, among the code items it names; None for no referral."""
     from chalicelib.sharing.attribution import choose_referral
-    from chalicelib.signing import keyed_hash
+    from chalicelib.signing import email_hash
 
     if not codes or snapshot is None or (current and current.get("known")):
         return None
@@ -67,7 +67,7 @@ def referral_for(
         window_days=shop.settings.attribution_window_days,
         model=shop.settings.attribution_model,
         buyer_id=snapshot.customer_id,
-        buyer_email_hash=keyed_hash("email", snapshot.email.strip().lower()) if snapshot.email else None,
+        buyer_email_hash=email_hash(snapshot.email),
     )
 
 

@@ -241,7 +241,7 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
 
 
 def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:
-    from chalicelib.signing import keyed_hash
+    from chalicelib.signing import email_hash
 
     return {
         **keys.customer_key(shop_id, snapshot.customer_id),
@@ -249,7 +249,7 @@ def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:
         "shop_id": shop_id,
         "customer_id": snapshot.customer_id,
         "name": snapshot.name,
-        "email_hash": keyed_hash("email", snapshot.email.strip().lower()) if snapshot.email else None,
+        "email_hash": email_hash(snapshot.email),
         "first_day": day,
         "first_order_at": iso(snapshot.created_at),
         "orders": 1,

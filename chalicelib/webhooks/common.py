@@ -167,13 +167,3 @@ Email = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_u
 
 def full_name(*parts: str | None) -> str | None:
     return " ".join(p for p in parts if p)[:MAX_NAME_LENGTH].strip() or None
-
-
-def guest_customer_id(email: str | None, order_id: str) -> str:
-    """A stable id for a buyer without an account, from their email under its own key (not the email's
-    matching hash, so erasing that hash leaves no trace of it in the id), or the order itself."""
-    from chalicelib.signing import keyed_hash
-
-    if email:
-        return "guest-" + keyed_hash("guest-id", email.strip().lower())[:24]
-    return f"guest-order-{order_id}"

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from chalicelib import errors
+from chalicelib.signing import guest_customer_id
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
     Currency,
@@ -31,7 +32,6 @@ from chalicelib.webhooks.common import (
     PlatformId,
     Title,
     full_name,
-    guest_customer_id,
     parse_payload,
     translating,
 )

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from chalicelib.webhooks.common import MAX_AMOUNT, Instant, OptionalInstant, guest_customer_id
+from chalicelib.signing import guest_customer_id
+from chalicelib.webhooks.common import MAX_AMOUNT, Instant, OptionalInstant
 from chalicelib.webhooks.events import (
     MAX_CODE_LENGTH,
     MAX_CODES,

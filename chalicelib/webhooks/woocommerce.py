@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from chalicelib import errors
+from chalicelib.signing import guest_customer_id
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
     Amount,
@@ -26,7 +27,6 @@ from chalicelib.webhooks.common import (
     PlatformId,
     Title,
     full_name,
-    guest_customer_id,
     parse_payload,
     translating,
 )
