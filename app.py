@@ -145,6 +145,16 @@ def review_form(token: str) -> Response:
     return _call("review_form")
 
 
+@app.route("/r/{token}/later", methods=["GET"])
+def postpone_page(token: str) -> Response:
+    return _call("postpone_page")
+
+
+@app.route("/r/{token}/later", methods=["POST"], content_types=ANY)
+def postpone_request(token: str) -> Response:
+    return _call("postpone_request")
+
+
 @app.route("/reviews", methods=["POST"], content_types=ANY)
 def submit_review() -> Response:
     return _call("submit_review")

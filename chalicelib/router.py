@@ -37,6 +37,8 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
     "chalicelib.endpoints.webhooks": ("shopify_webhook", "woocommerce_webhook", "generic_webhook"),
     "chalicelib.endpoints.reviews": (
         "review_form",
+        "postpone_page",
+        "postpone_request",
         "submit_review",
         "unsubscribe_page",
         "unsubscribe",

@@ -99,6 +99,51 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     )
 
 
+def _postponed(link: ReviewLink, act: bool) -> HttpResponse:
+    from chalicelib.clock import local_day
+    from chalicelib.reviews import requests
+    from chalicelib.web.render import page
+
+    table = get_table()
+    shop = shops.get_shop_or_404(table, link.grant.shop_id)
+    answer = requests.postpone if act else requests.postponement
+    where = answer(table, shop.shop_id, link.grant.order_id)
+    return page(
+        "postpone.html",
+        shop_name=shop.name,
+        token=link.token,
+        state=where.state,
+        next_day=local_day(where.next_at, shop.timezone) if where.next_at else None,
+        days=requests.POSTPONE_DAYS,
+    )
+
+
+@operation(
+    "GET",
+    "/r/{token}/later",
+    summary="Not arrived yet? The page that offers to ask again in a week (HTML; changes nothing)",
+    tag="reviews",
+    auth=REVIEW_LINK,
+    responses={200: "text/html"},
+    page=True,
+)
+def postpone_page(request: HttpRequest, link: ReviewLink) -> HttpResponse:
+    return _postponed(link, act=False)
+
+
+@operation(
+    "POST",
+    "/r/{token}/later",
+    summary="Ask again in a week, once: the parcel has not arrived (HTML)",
+    tag="reviews",
+    auth=REVIEW_LINK,
+    responses={200: "text/html"},
+    page=True,
+)
+def postpone_request(request: HttpRequest, link: ReviewLink) -> HttpResponse:
+    return _postponed(link, act=True)
+
+
 def _shop_name(link: UnsubscribeLink) -> str:
     return shops.get_shop_or_404(get_table(), link.shop_id).name
 

@@ -68,7 +68,8 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
         # WooCommerce pings a new webhook with a form body; acknowledging it stores nothing.
         return json_response({"status": "ignored", "reason": "ping", "outcomes": []})
     body = json_object(request.body)
-    return _answer(shop, woocommerce.to_events(request.header("x-wc-webhook-topic"), body))
+    topic = request.header("x-wc-webhook-topic")
+    return _answer(shop, woocommerce.to_events(topic, body, shop.settings.delivered_status))
 
 
 @operation(

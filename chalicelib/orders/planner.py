@@ -96,10 +96,16 @@ def plan_order_event(
         plan.facts.append("cancelled")
         aggregates.merge(plan.counters, local_day(event.cancelled_at, tz), {"cancelled_orders": 1})
 
-    if event.fulfilled_at is not None and not order.get("fulfilled_at"):
-        order["fulfilled_at"] = iso(event.fulfilled_at)
+    # A delivered order was fulfilled, whether or not its fulfilment was reported first.
+    fulfilled_at = event.fulfilled_at or event.delivered_at
+    if fulfilled_at is not None and not order.get("fulfilled_at"):
+        order["fulfilled_at"] = iso(fulfilled_at)
         plan.facts.append("fulfilled")
-        aggregates.merge(plan.counters, local_day(event.fulfilled_at, tz), {"fulfilled_orders": 1})
+        aggregates.merge(plan.counters, local_day(fulfilled_at, tz), {"fulfilled_orders": 1})
+
+    if event.delivered_at is not None and not order.get("delivered_at"):
+        order["delivered_at"] = iso(event.delivered_at)
+        plan.facts.append("delivered")
 
     became_known = "known" in plan.facts
     if became_known and referral_code is not None and advocate is not None and not order.get("cancelled_at"):
@@ -223,8 +229,28 @@ def _reverse_referral(plan: OrderPlan, credit: AdvocateCredit, today: str) -> No
     plan.facts.append("referral_reversed")
 
 
+def _review_due(order: dict[str, Any], shop: Shop) -> tuple[str, str] | None:
+    """When to ask this buyer, and what the shop's delay counted from; None while nothing says it shipped.
+
+    With review_after=delivery the delay counts from the delivery the platform reported, or, until one
+    is reported, from a delivery assumed delivery_fallback_days after the fulfilment."""
+    settings = shop.settings
+    delay = timedelta(days=settings.review_delay_days)
+    if settings.review_after == "delivery":
+        if order.get("delivered_at"):
+            return iso(parse(order["delivered_at"]) + delay), "delivery"
+        if order.get("fulfilled_at"):
+            assumed = parse(order["fulfilled_at"]) + timedelta(days=settings.delivery_fallback_days)
+            return iso(assumed + delay), "assumed_delivery"
+        return None
+    if order.get("fulfilled_at"):
+        return iso(parse(order["fulfilled_at"]) + delay), "fulfillment"
+    return None
+
+
 def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
-    """Every fulfilled buyer is asked alike after the shop's delay; a reversed order is not asked."""
+    """Every shipped buyer is asked alike after the shop's delay; a reversed order is not asked. A request
+    still waiting on an assumed delivery moves to the delivery once the platform reports it."""
     status = order.get("request_status")
     if _reversed(order):
         if status == "scheduled":
@@ -232,11 +258,19 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
             order.pop(keys.GSI1PK, None)
             order.pop(keys.GSI1SK, None)
         return
-    if status is None and order.get("known") and order.get("fulfilled_at") and order.get("email"):
-        fulfilled = parse(order["fulfilled_at"])
-        due = iso(fulfilled + timedelta(days=shop.settings.review_delay_days))
+    if not (order.get("known") and order.get("email")):
+        return
+    timing = _review_due(order, shop)
+    if timing is None:
+        return
+    due, basis = timing
+    waiting_on_assumption = (
+        status == "scheduled" and order.get("request_basis") == "assumed_delivery" and basis == "delivery"
+    )
+    if status is None or (waiting_on_assumption and not order.get("postponed_at")):
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
+        order["request_basis"] = basis
         order.update(keys.due_keys(order["shop_id"], order["order_id"], due))
 
 

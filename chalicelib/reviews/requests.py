@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
@@ -186,3 +187,69 @@ def _customers(table: Table, orders: list[dict[str, Any]]) -> dict[tuple[str, st
     wanted = {(o["shop_id"], o["customer_id"]) for o in orders if o.get("customer_id")}
     found = table.get_many([keys.customer_key(s, c) for s, c in sorted(wanted)])
     return {(c["shop_id"], c["customer_id"]): c for c in found}
+
+
+POSTPONE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Postponement:
+    """What a buyer's "Not arrived yet?" came to: the state of their request, and when they are asked next."""
+
+    state: str  # "can" be postponed, "postponed" now, "already" postponed once, "reviewed", "nothing" to ask
+    next_at: str | None = None
+
+
+def postponement(table: Table, shop_id: str, order_id: str) -> Postponement:
+    """Where the buyer's request stands, without changing it (what the page shows before the button)."""
+    return _where(_order_for_postponing(table, shop_id, order_id))
+
+
+def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
+    """The parcel has not arrived: ask again in a week, once. Sent requests are followed by one more email
+    then (a reminder); a request not sent yet waits at least that long. A second postponement changes nothing."""
+    order = _order_for_postponing(table, shop_id, order_id)
+    where = _where(order)
+    if where.state != "can":
+        return where
+    now = clock.now()
+    due = max(_iso(now + timedelta(days=POSTPONE_DAYS)), str(order.get("request_due_at") or ""))
+    status = order["request_status"]
+    due_keys = keys.due_keys(shop_id, order_id, due)
+    try:
+        table.update(
+            keys.order_key(shop_id, order_id),
+            "SET request_status = :next, request_due_at = :due, postponed_at = :now, GSI1PK = :gpk, GSI1SK = :gsk",
+            values={
+                ":next": "scheduled" if status == "scheduled" else "sent",
+                ":was": status,
+                ":due": due,
+                ":now": _iso(now),
+                ":gpk": due_keys[keys.GSI1PK],
+                ":gsk": due_keys[keys.GSI1SK],
+            },
+            condition="request_status = :was AND attribute_not_exists(postponed_at) "
+            "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
+        )
+    except ConditionFailed:
+        return postponement(table, shop_id, order_id)  # it changed meanwhile: say where it stands now
+    return Postponement("postponed", due)
+
+
+def _where(order: dict[str, Any]) -> Postponement:
+    if order.get("reviewed_at"):
+        return Postponement("reviewed")
+    if order.get("postponed_at"):
+        return Postponement("already", order.get("request_due_at"))
+    if order.get("request_status") not in ("scheduled", "sent", "reminded"):
+        return Postponement("nothing")
+    return Postponement("can", order.get("request_due_at"))
+
+
+def _order_for_postponing(table: Table, shop_id: str, order_id: str) -> dict[str, Any]:
+    from chalicelib import errors
+
+    order = table.get(keys.order_key(shop_id, order_id), consistent=True)
+    if order is None or order.get("redacted"):
+        raise errors.NotFound("no such order", code="order_not_found")
+    return order

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from chalicelib.model_base import Strict
 from chalicelib.store import shop_settings
-from chalicelib.store.shop_settings import DEFAULTS, AttributionModel
+from chalicelib.store.shop_settings import DEFAULTS, AttributionModel, ReviewAfter
 
 SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _HOST = re.compile(
@@ -35,6 +35,23 @@ class ShopSettings(Strict):
     attribution_window_days: int = Field(DEFAULTS.attribution_window_days, ge=1, le=365)
     attribution_model: AttributionModel = DEFAULTS.attribution_model
     timezone: str = Field(DEFAULTS.timezone, description="IANA time zone of the shop's reports")
+    review_after: ReviewAfter = Field(
+        DEFAULTS.review_after,
+        description="count review_delay_days from the fulfilment, or from the delivery the platform reports",
+    )
+    delivery_fallback_days: int = Field(
+        DEFAULTS.delivery_fallback_days,
+        ge=0,
+        le=90,
+        description="with review_after=delivery: the delivery assumed this many days after fulfilment when none "
+        "is reported",
+    )
+    delivered_status: str = Field(
+        DEFAULTS.delivered_status,
+        max_length=40,
+        pattern=r"^[a-z0-9_-]*$",
+        description="the WooCommerce order status that means delivered (empty: none)",
+    )
 
     @field_validator("timezone")
     @classmethod

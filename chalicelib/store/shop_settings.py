@@ -13,6 +13,7 @@ from typing import Any, Literal
 from chalicelib.clock import DEFAULT_TIMEZONE
 
 AttributionModel = Literal["last_click", "first_click"]
+ReviewAfter = Literal["fulfillment", "delivery"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class ShopSettings:
     attribution_window_days: int = 30
     attribution_model: AttributionModel = "last_click"
     timezone: str = DEFAULT_TIMEZONE
+    review_after: ReviewAfter = "fulfillment"
+    delivery_fallback_days: int = 10
+    delivered_status: str = "delivered"
 
     @classmethod
     def from_map(cls, stored: Mapping[str, Any] | None) -> ShopSettings:
@@ -34,7 +38,7 @@ class ShopSettings:
         kept: dict[str, Any] = {}
         for name, default in asdict(DEFAULTS).items():
             value = (stored or {}).get(name)
-            if value is not None and value != "":
+            if value is not None and (value != "" or name in EMPTY_MEANS_NONE):
                 kept[name] = type(default)(value)
         return replace(DEFAULTS, **kept)
 
@@ -44,3 +48,5 @@ class ShopSettings:
 
 
 DEFAULTS = ShopSettings()
+# Settings whose empty value is a choice ("no such status"), not a gap an older item left.
+EMPTY_MEANS_NONE = frozenset({"delivered_status"})

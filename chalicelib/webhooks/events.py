@@ -58,13 +58,14 @@ class OrderSnapshot(BaseModel):
 
 
 class OrderEvent(BaseModel):
-    """Something happened to one order: it became known, was fulfilled, cancelled or refunded."""
+    """Something happened to one order: it became known, was fulfilled, delivered, cancelled or refunded."""
 
     kind: Literal["order"] = "order"
     order_id: str
     occurred_at: datetime
     snapshot: OrderSnapshot | None = None
     fulfilled_at: datetime | None = None
+    delivered_at: datetime | None = None  # the carrier delivered it (what review_after=delivery waits for)
     cancelled_at: datetime | None = None
     refunds: dict[str, Decimal] = Field(default_factory=dict, description="refund id -> amount")
 

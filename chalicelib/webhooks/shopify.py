@@ -55,6 +55,7 @@ from chalicelib.webhooks.events import (
 
 ORDER_TOPICS = {"orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "orders/updated"}
 PRODUCT_TOPICS = {"products/create", "products/update"}
+DELIVERED = "delivered"  # a fulfilment event's status, or a fulfilment's shipment_status, once it arrived
 REFERRAL_NOTE_NAMES = ("ref", "referral", "proofloop")
 
 
@@ -84,7 +85,18 @@ class ShopifyLineItem(Payload):
 
 class ShopifyFulfillment(Payload):
     status: str | None = None
+    shipment_status: str | None = None  # the carrier's last word: "delivered" when it arrived
     created_at: OptionalInstant = None
+    updated_at: OptionalInstant = None
+
+
+class ShopifyFulfillmentEvent(Payload):
+    """`fulfillment_events/create`: a tracking event of one fulfilment (in transit, out for delivery, delivered)."""
+
+    order_id: PlatformId
+    status: str = Field(min_length=1, max_length=64)
+    happened_at: OptionalInstant = None
+    created_at: Instant
 
 
 class ShopifyTransaction(Payload):
@@ -231,12 +243,23 @@ def _fulfilled_at(order: ShopifyOrder) -> datetime | None:
     return None
 
 
+def _delivered_at(order: ShopifyOrder) -> datetime | None:
+    """When the body says the carrier delivered it: a successful fulfilment whose shipment status is delivered."""
+    done = [
+        f.updated_at or f.created_at or order.changed_at
+        for f in order.fulfillments
+        if f.status == "success" and (f.shipment_status or "").lower() == DELIVERED
+    ]
+    return max(done) if done else None
+
+
 def _order_event(order: ShopifyOrder, home: str) -> OrderEvent:
     return OrderEvent(
         order_id=order.id,
         occurred_at=order.changed_at,
         snapshot=_snapshot(order, home),
         fulfilled_at=_fulfilled_at(order),
+        delivered_at=_delivered_at(order),
         cancelled_at=order.cancelled_at,
         refunds={r.id: amount for r in order.refunds if (amount := r.amount()) > 0},
     )
@@ -288,6 +311,16 @@ def to_events(topic: str, body: dict[str, Any], home: str, sender_domain: str = 
         return [
             translating(
                 lambda: OrderEvent(order_id=refund.order_id, occurred_at=refund.created_at, refunds={refund.id: amount})
+            )
+        ]
+    if topic == "fulfillment_events/create":
+        tracking = parse_payload(ShopifyFulfillmentEvent, body)
+        if tracking.status.strip().lower() != DELIVERED:
+            return Ignored(reason=f"fulfilment event {tracking.status!r}: only a delivery is used")
+        delivered = tracking.happened_at or tracking.created_at
+        return [
+            translating(
+                lambda: OrderEvent(order_id=tracking.order_id, occurred_at=tracking.created_at, delivered_at=delivered)
             )
         ]
     if topic in PRODUCT_TOPICS:

@@ -52,15 +52,17 @@ class GenericRedactData(BaseModel):
 class GenericEnvelope(BaseModel):
     """The body of a generic webhook: `{"type", "timestamp", "data"}`."""
 
-    type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled", "customer.redact"]
+    type: Literal[
+        "order.created", "order.fulfilled", "order.delivered", "order.refunded", "order.cancelled", "customer.redact"
+    ]
     timestamp: Instant
     data: dict[str, Any]
 
 
 class GenericOrderEvent(BaseModel):
-    """An order became known, was fulfilled, refunded or cancelled."""
+    """An order became known, was fulfilled, delivered, refunded or cancelled."""
 
-    type: Literal["order.created", "order.fulfilled", "order.refunded", "order.cancelled"]
+    type: Literal["order.created", "order.fulfilled", "order.delivered", "order.refunded", "order.cancelled"]
     timestamp: Instant
     data: GenericOrderData
 
@@ -110,7 +112,8 @@ def to_events(body: dict[str, Any]) -> list[Event]:
             order_id=data.order_id,
             occurred_at=envelope.timestamp,
             snapshot=snapshot,
-            fulfilled_at=envelope.timestamp if envelope.type == "order.fulfilled" else None,
+            fulfilled_at=envelope.timestamp if envelope.type in ("order.fulfilled", "order.delivered") else None,
+            delivered_at=envelope.timestamp if envelope.type == "order.delivered" else None,
             cancelled_at=envelope.timestamp if envelope.type == "order.cancelled" else None,
             refunds=refunds,
         )

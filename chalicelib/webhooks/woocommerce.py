@@ -1,6 +1,7 @@
 """WooCommerce webhooks (REST API v3 payloads): typed models of orders and products, and their facts.
 
-An order's facts come from its body: `completed` status fulfils it, `cancelled` cancels it, refunds
+An order's facts come from its body: `completed` status fulfils it, the shop's delivered status (a
+shipping plugin's, named in its settings) delivers it, `cancelled` cancels it, refunds
 are the body's refund entries (or the whole total when the status is `refunded` and it lists none).
 """
 
@@ -160,9 +161,10 @@ def _snapshot(order: WooOrder) -> OrderSnapshot:
     )
 
 
-def _order_event(order: WooOrder) -> OrderEvent:
+def _order_event(order: WooOrder, delivered_status: str) -> OrderEvent:
     snapshot = _snapshot(order)
     status = order.status.lower()
+    delivered = bool(delivered_status) and status == delivered_status.lower()
     refunds = {r.id: abs(r.total) for r in order.refunds if r.total}
     if status == REFUNDED and not refunds:
         refunds = {f"status-refunded-{snapshot.order_id}": snapshot.total}
@@ -170,7 +172,8 @@ def _order_event(order: WooOrder) -> OrderEvent:
         order_id=snapshot.order_id,
         occurred_at=order.modified,
         snapshot=snapshot,
-        fulfilled_at=(order.completed or order.modified) if status == FULFILLED else None,
+        fulfilled_at=(order.completed or order.modified) if status == FULFILLED or delivered else None,
+        delivered_at=order.modified if delivered else None,
         cancelled_at=order.modified if status == CANCELLED else None,
         refunds=refunds,
     )
@@ -193,12 +196,13 @@ def _product_event(product: WooProduct) -> ProductEvent:
     )
 
 
-def to_events(topic: str, body: dict[str, Any]) -> list[Event] | Ignored:
-    """The normalized events one WooCommerce delivery stands for."""
+def to_events(topic: str, body: dict[str, Any], delivered_status: str = "") -> list[Event] | Ignored:
+    """The normalized events one WooCommerce delivery stands for. WooCommerce has no delivered status of its
+    own: the shop names the one its shipping plugin sets (settings.delivered_status)."""
     topic = topic.strip().lower()
     if topic in ORDER_TOPICS:
         order = parse_payload(WooOrder, body)
-        return [translating(lambda: _order_event(order))]
+        return [translating(lambda: _order_event(order, delivered_status))]
     if topic in PRODUCT_TOPICS:
         product = parse_payload(WooProduct, body)
         return [translating(lambda: _product_event(product))]

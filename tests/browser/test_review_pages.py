@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests import signers
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import accessibility_violations, screenshot
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
@@ -88,3 +88,20 @@ def test_an_altered_link_shows_a_clear_error_page(page, review_link):
     response = page.goto(review_link[:-3] + "AAA")
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "This link is not valid"
+
+
+def test_not_arrived_yet_asks_before_it_postpones(page, review_link):
+    # The emailed "Not arrived yet?" link: opening it (as a mail scanner would) only shows a button
+    page.goto(review_link + "/later")
+    assert page.get_by_role("heading", level=1).inner_text() == "Has your order not arrived yet?"
+    assert accessibility_violations(page) == []
+    page.get_by_role("button", name="Ask me in 7 days").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "We will ask again later"
+    assert "will ask about your order again on" in page.get_by_role("status").inner_text()
+    assert accessibility_violations(page) == []
+    screenshot(page, "postpone-done")
+    # Sent again (a reload, a second tap): still once
+    page.goto(review_link + "/later")
+    assert "You asked us to wait already" in page.locator("p.lead").inner_text()
+    assert page.console_errors == []

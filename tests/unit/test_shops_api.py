@@ -40,6 +40,9 @@ def test_settings_default_when_left_out(api):
         "attribution_window_days": 30,
         "attribution_model": "last_click",
         "timezone": "UTC",
+        "review_after": "fulfillment",
+        "delivery_fallback_days": 10,
+        "delivered_status": "delivered",
     }
     assert "webhook_secret" not in shop
 
