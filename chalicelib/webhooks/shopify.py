@@ -3,8 +3,9 @@
 The signature says the shop sent the body; only the body says what happened. X-Shopify-Topic is the
 sender's claim: `orders/cancelled` cancels only a body with `cancelled_at`, `orders/fulfilled` fulfils
 only a body with a successful fulfilment (or `fulfillment_status: fulfilled`), `refunds/create` refunds
-only the money its transactions moved, and privacy topics act only on a body of their own shape for
-the shop that sent it. A topic whose body does not state its fact is acknowledged and ignored.
+only the money its transactions moved, `fulfillment_events/create` delivers only with status `delivered`,
+and privacy topics act only on a body of their own shape for the shop that sent it. A topic whose body
+does not state its fact is acknowledged and ignored.
 """
 
 from __future__ import annotations
