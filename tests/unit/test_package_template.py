@@ -203,3 +203,38 @@ def test_the_scheduled_run_flushes_its_metrics(clicked, table, metrics, monkeypa
     assert record["DueWorkCutShort"] == [1.0] and record["service"] == "proofloop"
     assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Proofloop"
     assert metrics.metric_set == {}
+
+
+def test_the_package_ships_bytecode_used_as_is(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    precompile = _load_package_script().precompile
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "import lib.answer\nVALUE = lib.answer.VALUE\n")
+        archive.writestr("lib/__init__.py", "")
+        archive.writestr("lib/answer.py", "VALUE = 42\n")
+        archive.writestr("lib/notes.txt", "not python")
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    # Given the package, when its bytecode is added
+    assert precompile(package, runtime) == 3
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+        tag = sys.implementation.cache_tag
+        pyc = archive.read(f"lib/__pycache__/answer.{tag}.pyc")
+        assert archive.testzip() is None and len(names) == len(set(names))
+    # Then every module has its unchecked-hash .pyc (PEP 552 flags: hash-based, source not checked)
+    assert int.from_bytes(pyc[4:8], "little") == 0b01
+    assert {f"__pycache__/app.{tag}.pyc", f"lib/__pycache__/__init__.{tag}.pyc"} <= set(names)
+    # And an interpreter that cannot write bytecode (Lambda's read-only folder) runs from it
+    task = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(task)
+    (task / "lib" / "answer.py").write_text("VALUE = 0\n")  # a source that changed is not checked: as shipped
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", "import app; print(app.VALUE)"], cwd=task, capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "42"
+    # A runtime other than this interpreter gets no bytecode (it would not load)
+    assert precompile(package, "python3.9") == 0
