@@ -270,10 +270,22 @@ def precompile(package: Path, runtime: str) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         with zipfile.ZipFile(package) as archive:
-            entries = [(info, archive.read(info)) for info in archive.infolist()]
-            archive.extractall(tree)
+            # Bytecode a working copy left beside its sources is replaced, never shipped twice.
+            kept = [
+                info
+                for info in archive.infolist()
+                if not info.filename.endswith(".pyc") and "__pycache__/" not in info.filename
+            ]
+            entries = [(info, archive.read(info)) for info in kept]
+            for info in kept:
+                archive.extract(info, tree)
         compileall.compile_dir(
-            tree, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+            tree,
+            quiet=2,
+            workers=0,
+            stripdir=str(tree),  # tracebacks name the package's own paths, not this build's folder
+            prependdir="/var/task",
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
         )
         compiled = sorted(p for p in tree.rglob("*.pyc") if p.parent.name == "__pycache__")
         rebuilt = Path(tmp) / "deployment.zip"
@@ -282,7 +294,7 @@ def precompile(package: Path, runtime: str) -> int:
                 archive.writestr(info, data)
             for path in compiled:
                 info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=(2020, 1, 1, 0, 0, 0))
-                info.external_attr = 0o644 << 16
+                info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
         rebuilt.replace(package)

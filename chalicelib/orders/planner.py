@@ -39,7 +39,8 @@ class OrderPlan:
         return bool(self.facts)
 
 
-def _reversed(order: dict[str, Any]) -> bool:
+def reversed_order(order: dict[str, Any]) -> bool:
+    """Cancelled, or refunded in full: nobody is asked about it and no referral stands on it."""
     refunded = sum((Decimal(r["amount"]) for r in order.get("refunds", {}).values()), Decimal(0))
     return bool(order.get("cancelled_at")) or (order.get("known", False) and refunded >= Decimal(order["total"]) > 0)
 
@@ -96,12 +97,10 @@ def plan_order_event(
         plan.facts.append("cancelled")
         aggregates.merge(plan.counters, local_day(event.cancelled_at, tz), {"cancelled_orders": 1})
 
-    # A delivered order was fulfilled, whether or not its fulfilment was reported first.
-    fulfilled_at = event.fulfilled_at or event.delivered_at
-    if fulfilled_at is not None and not order.get("fulfilled_at"):
-        order["fulfilled_at"] = iso(fulfilled_at)
+    if event.fulfilled_at is not None and not order.get("fulfilled_at"):
+        order["fulfilled_at"] = iso(event.fulfilled_at)
         plan.facts.append("fulfilled")
-        aggregates.merge(plan.counters, local_day(fulfilled_at, tz), {"fulfilled_orders": 1})
+        aggregates.merge(plan.counters, local_day(event.fulfilled_at, tz), {"fulfilled_orders": 1})
 
     if event.delivered_at is not None and not order.get("delivered_at"):
         order["delivered_at"] = iso(event.delivered_at)
@@ -122,7 +121,7 @@ def plan_order_event(
             _reduce_referral(plan, amount, credit)
 
     referral = order.get("referral")
-    if referral and not referral.get("reversed") and _reversed(order):
+    if referral and not referral.get("reversed") and reversed_order(order):
         _reverse_referral(plan, credit, local_day(event.occurred_at, tz))
 
     if credit.touched and advocate is not None:
@@ -243,8 +242,9 @@ def _review_due(order: dict[str, Any], shop: Shop) -> tuple[str, str] | None:
             assumed = parse(order["fulfilled_at"]) + timedelta(days=settings.delivery_fallback_days)
             return iso(assumed + delay), "assumed_delivery"
         return None
-    if order.get("fulfilled_at"):
-        return iso(parse(order["fulfilled_at"]) + delay), "fulfillment"
+    shipped = order.get("fulfilled_at") or order.get("delivered_at")  # a delivery says it shipped
+    if shipped:
+        return iso(parse(shipped) + delay), "fulfillment"
     return None
 
 
@@ -252,8 +252,8 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
     """Every shipped buyer is asked alike after the shop's delay; a reversed order is not asked. A request
     still waiting on an assumed delivery moves to the delivery once the platform reports it."""
     status = order.get("request_status")
-    if _reversed(order):
-        if status == "scheduled":
+    if reversed_order(order):
+        if status == "scheduled" or (status == "sent" and order.get(keys.GSI1PK)):  # a request or its reminder
             order["request_status"] = "cancelled"
             order.pop(keys.GSI1PK, None)
             order.pop(keys.GSI1SK, None)

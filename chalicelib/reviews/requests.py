@@ -69,8 +69,11 @@ def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: 
         ":due": order["request_due_at"],
         ":now": now,
         ":status": "reminded" if reminder else "sent",
+        ":one": 1,
     }
-    expression = "SET request_status = :status, " + ("reminded_at = :now" if reminder else "sent_at = :now")
+    # The version moves on: an order event planned from the item as it was must re-plan, not write it back.
+    stamp = "reminded_at = :now" if reminder else "sent_at = :now"
+    expression = "ADD version :one SET request_status = :status, " + stamp
     if next_due:
         reminder_keys = keys.due_keys(order["shop_id"], order["order_id"], next_due)
         expression += ", request_due_at = :next, GSI1PK = :gpk, GSI1SK = :gsk"
@@ -105,8 +108,9 @@ def _release(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder
             [
                 table.update_op(
                     keys.order_key(order["shop_id"], order["order_id"]),
-                    "SET request_status = :was, request_due_at = :due, GSI1PK = :gpk, GSI1SK = :gsk",
+                    "ADD version :one SET request_status = :was, request_due_at = :due, GSI1PK = :gpk, GSI1SK = :gsk",
                     values={
+                        ":one": 1,
                         ":was": "sent" if reminder else "scheduled",
                         ":due": order["request_due_at"],
                         ":gpk": restored[keys.GSI1PK],
@@ -125,8 +129,8 @@ def _retire(table: Table, order: dict[str, Any], status: str) -> None:
     with suppress(ConditionFailed):  # it changed meanwhile: the next run sees the new state
         table.update(
             keys.order_key(order["shop_id"], order["order_id"]),
-            "SET request_status = :s REMOVE GSI1PK, GSI1SK",
-            values={":s": status, ":due": order["request_due_at"]},
+            "ADD version :one SET request_status = :s REMOVE GSI1PK, GSI1SK",
+            values={":s": status, ":due": order["request_due_at"], ":one": 1},
             condition="request_due_at = :due",
         )
 
@@ -206,8 +210,8 @@ def postponement(table: Table, shop_id: str, order_id: str) -> Postponement:
 
 
 def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
-    """The parcel has not arrived: ask again in a week, once. Sent requests are followed by one more email
-    then (a reminder); a request not sent yet waits at least that long. A second postponement changes nothing."""
+    """The parcel has not arrived: the next planned email (the request, or its one reminder) waits a week
+    from now, or until it was due if that is later; once. A second postponement changes nothing."""
     order = _order_for_postponing(table, shop_id, order_id)
     where = _where(order)
     if where.state != "can":
@@ -219,9 +223,11 @@ def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
     try:
         table.update(
             keys.order_key(shop_id, order_id),
+            "ADD version :one "
             "SET request_status = :next, request_due_at = :due, postponed_at = :now, GSI1PK = :gpk, GSI1SK = :gsk",
             values={
-                ":next": "scheduled" if status == "scheduled" else "sent",
+                ":one": 1,
+                ":next": status,
                 ":was": status,
                 ":due": due,
                 ":now": _iso(now),
@@ -229,7 +235,8 @@ def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
                 ":gsk": due_keys[keys.GSI1SK],
             },
             condition="request_status = :was AND attribute_not_exists(postponed_at) "
-            "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
+            "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted) "
+            "AND attribute_not_exists(cancelled_at)",
         )
     except ConditionFailed:
         return postponement(table, shop_id, order_id)  # it changed meanwhile: say where it stands now
@@ -237,12 +244,19 @@ def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
 
 
 def _where(order: dict[str, Any]) -> Postponement:
+    """A postponement moves the next email planned for this order: the first request while it is scheduled,
+    or the one reminder while it is still to come. Nothing else is planned for a reviewed, cancelled or
+    refunded order, nor after the reminder (or a request the shop sends no reminder for)."""
+    from chalicelib.orders.planner import reversed_order
+
     if order.get("reviewed_at"):
         return Postponement("reviewed")
+    status = order.get("request_status")
+    planned = status == "scheduled" or (status == "sent" and bool(order.get(keys.GSI1PK)))
+    if reversed_order(order) or not planned:
+        return Postponement("nothing")
     if order.get("postponed_at"):
         return Postponement("already", order.get("request_due_at"))
-    if order.get("request_status") not in ("scheduled", "sent", "reminded"):
-        return Postponement("nothing")
     return Postponement("can", order.get("request_due_at"))
 
 

@@ -296,13 +296,14 @@ class Table:
             if not known:
                 missing.append(key)
             elif item is not None:
-                found.append(item)
+                found.append(dict(item))  # the caller's own copy: what is kept stays as it was read
         if missing:
-            fetched = {(i[keys.PK], i[keys.SK]): i for i in self.get_many(missing)}
+            # Consistent: what a write through this container just changed is what is kept for the next minute.
+            fetched = {(i[keys.PK], i[keys.SK]): i for i in self.get_many(missing, consistent=True)}
             for key in missing:
                 pair = (key[keys.PK], key[keys.SK])
                 self.recent.keep(pair, fetched.get(pair))
-            found += fetched.values()
+            found += (dict(i) for i in fetched.values())
         return found
 
     def _forget(self, operation: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from chalicelib import clock
 from chalicelib.reviews.tokens import review_token
 from tests import signers
 from tests.unit.review_support import ReviewShop, text_part
-from tests.unit.webhook_support import ShopifyStore, WooStore, order_item
+from tests.unit.webhook_support import ShopifyStore, WooStore, order_item, totals
 
 FULFILLED = "2026-11-06T10:00:00Z"
 SENT = datetime(2026, 11, 14, 8, 0, tzinfo=UTC)
@@ -210,3 +210,58 @@ def test_a_forged_postpone_link_is_refused(sent, api, table):
     response = api.request("POST", "/r/eyJzIjoieCJ9.AAAA/later", raw=b"", headers={"Content-Type": FORM})
     assert 400 <= response.status_code < 500
     assert order_item(table, sent.shop_id, "o-1") == before
+
+
+# --- nothing asked twice, nothing asked of a reversed order ----------------------------------------------
+def postpone_at(api, shop, moment, monkeypatch):
+    token = review_token(shop.shop_id, "o-1", ["p-mug", "p-cap"])
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    return api.request("POST", f"/r/{token}/later", raw=b"", headers={"Content-Type": FORM})
+
+
+def test_after_the_one_reminder_there_is_nothing_to_postpone(sent, api, table, monkeypatch):
+    assert sent.run_due(SENT + timedelta(days=5)) == 1  # the one reminder
+    before = order_item(table, sent.shop_id, "o-1")
+    answer = postpone_at(api, sent, SENT + timedelta(days=6), monkeypatch)
+    assert "no more review emails planned" in answer.body.decode()
+    assert order_item(table, sent.shop_id, "o-1") == before
+    assert sent.run_due(SENT + timedelta(days=30)) == 0 and len(sent.emails()) == 2
+
+
+def test_a_shop_without_reminders_sends_none_after_a_postponement(api, table, outbox, monkeypatch):
+    shop = ReviewShop(api, outbox, reminder_after_days=0)
+    shop.fulfilled_order()
+    assert shop.run_due(SENT) == 1
+    answer = postpone_at(api, shop, SENT + timedelta(days=1), monkeypatch)
+    assert "no more review emails planned" in answer.body.decode()
+    assert shop.run_due(SENT + timedelta(days=30)) == 0
+
+
+def test_a_cancelled_order_is_not_asked_again(sent, api, table, monkeypatch):
+    sent.deliver("order.cancelled", "o-1", timestamp="2026-11-15T10:00:00Z")
+    answer = postpone_at(api, sent, SENT + timedelta(days=2), monkeypatch)
+    assert "no more review emails planned" in answer.body.decode()
+    assert sent.run_due(SENT + timedelta(days=30)) == 0 and len(sent.emails()) == 1
+
+
+def test_a_delivery_planned_before_the_request_went_out_does_not_send_it_again(api, table, outbox, monkeypatch):
+    from chalicelib.orders import writer
+
+    shop = ReviewShop(api, outbox, review_after="delivery", review_delay_days=3, delivery_fallback_days=1)
+    shop.deliver("order.created", "o-1")
+    shop.deliver("order.fulfilled", "o-1", timestamp=FULFILLED)
+    planned = writer.plan_order_event
+    raced: list[int] = []
+
+    def due_run_between_read_and_write(*args, **kwargs):
+        plan = planned(*args, **kwargs)
+        if not raced:
+            raced.append(shop.run_due(SENT))  # the request goes out while the delivery is being applied
+        return plan
+
+    monkeypatch.setattr(writer, "plan_order_event", due_run_between_read_and_write)
+    shop.deliver("order.delivered", "o-1", timestamp="2026-11-08T15:30:00Z")
+    assert raced == [1]
+    assert order_item(table, shop.shop_id, "o-1")["request_status"] == "sent"  # re-planned, not written back
+    assert shop.run_due(SENT + timedelta(days=1)) == 0
+    assert totals(table, shop.shop_id)["review_requests"] == 1

@@ -217,6 +217,7 @@ def test_the_package_ships_bytecode_used_as_is(tmp_path):
         archive.writestr("lib/__init__.py", "")
         archive.writestr("lib/answer.py", "VALUE = 42\n")
         archive.writestr("lib/notes.txt", "not python")
+        archive.writestr("lib/__pycache__/answer.cpython-311.pyc", b"stale bytecode a working copy left")
     runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
     # Given the package, when its bytecode is added
     assert precompile(package, runtime) == 3
