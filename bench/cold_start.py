@@ -169,31 +169,37 @@ def _check(code: str, env: dict[str, str], cwd: Path = ROOT) -> dict[str, Any]:
     return found
 
 
-def measure(runs: int = 15) -> dict[str, Any]:
-    endpoint = _closed_port()
-    env = _env(endpoint)
-    codes = programs(endpoint)
-    checks = {name: _check(codes[name], env) for name in ("floor_call", *ROUTES)}  # also warms the file cache
+def _interleaved(codes: dict[str, str], env: dict[str, str], cwd: Path, runs: int) -> dict[str, Any]:
+    """Each program checked once (one call attempt each, which also warms the file cache), then sampled
+    `runs` times interleaved: medians of time and peak memory, and each route's ratios to the call floor."""
+    checks = {name: _check(code, env, cwd) for name, code in codes.items() if name == "floor_call" or name in ROUTES}
     for name, found in checks.items():
         if found["attempts"] != 1:
             raise RuntimeError(f"{name} made {found['attempts']} DynamoDB call attempts, not one")
-    for name in ("floor", "app"):
-        _sample(codes[name], env)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
     for _ in range(runs):
         for name, code in codes.items():
-            samples[name].append(_sample(code, env))
-    figures: dict[str, Any] = {}
+            samples[name].append(_sample(code, env, cwd))
+    figures: dict[str, Any] = {"runs": runs}
     for name, s in samples.items():
         figures[f"{name}_s"] = statistics.median(t for t, _ in s)
         figures[f"{name}_mib"] = statistics.median(m for _, m in s)
-    figures["time_ratio"] = figures["app_s"] / figures["floor_s"]
-    figures["memory_ratio"] = figures["app_mib"] / figures["floor_mib"]
     for name in ROUTES:
         figures[f"{name}_time_ratio"] = figures[f"{name}_s"] / figures["floor_call_s"]
         figures[f"{name}_memory_ratio"] = figures[f"{name}_mib"] / figures["floor_call_mib"]
         figures[f"{name}_modules"] = checks[name]["modules"]
-    figures["runs"] = runs
+    return figures
+
+
+def measure(runs: int = 15) -> dict[str, Any]:
+    endpoint = _closed_port()
+    env = _env(endpoint)
+    codes = programs(endpoint)
+    for name in ("floor", "app"):
+        _sample(codes[name], env)  # warm the file cache for the programs the check does not run
+    figures = _interleaved(codes, env, ROOT, runs)
+    figures["time_ratio"] = figures["app_s"] / figures["floor_s"]
+    figures["memory_ratio"] = figures["app_mib"] / figures["floor_mib"]
     return figures
 
 
@@ -217,23 +223,7 @@ def measure_deployed(runs: int = 15) -> dict[str, Any]:
         task = Path(tmp) / "task"
         with zipfile.ZipFile(ROOT / "dist" / "prod" / "deployment.zip") as archive:
             archive.extractall(task)
-        compiled = sum(1 for _ in task.rglob("*.pyc"))
-        for name, code in codes.items():
-            found = _check(code, env, task)
-            if found["attempts"] != 1:
-                raise RuntimeError(f"{name} made {found['attempts']} DynamoDB call attempts, not one")
-        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in codes}
-        for _ in range(runs):
-            for name, code in codes.items():
-                samples[name].append(_sample(code, env, task))
-    figures: dict[str, Any] = {"runs": runs, "compiled": compiled}
-    for name, s in samples.items():
-        figures[f"{name}_s"] = statistics.median(t for t, _ in s)
-        figures[f"{name}_mib"] = statistics.median(m for _, m in s)
-    for name in ROUTES:
-        figures[f"{name}_time_ratio"] = figures[f"{name}_s"] / figures["floor_call_s"]
-        figures[f"{name}_memory_ratio"] = figures[f"{name}_mib"] / figures["floor_call_mib"]
-    return figures
+        return {**_interleaved(codes, env, task, runs), "compiled": sum(1 for _ in task.rglob("*.pyc"))}
 
 
 def report_deployed(figures: dict[str, Any]) -> list[str]:
