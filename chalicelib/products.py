@@ -1,4 +1,5 @@
-"""Product events: each product's newest title, page and picture, the links kept to the shop's own domains."""
+"""Product events: each product's newest title, page, picture and identifiers (SKU, GTIN, MPN, brand), the
+links kept to the shop's own domains."""
 
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ def apply_product_event(table: Table, shop: Shop, event: ProductEvent) -> str:
         "url": on_shop(event.url),
         "image_url": image,
         "updated_at": iso(event.updated_at),
+        # What Google's product review feed identifies the product by (chalicelib/feeds/google.py).
+        "skus": event.skus,
+        "gtins": event.gtins,
+        "mpns": event.mpns,
+        "brand": event.brand,
     }
     try:
         table.put(item, "attribute_not_exists(PK) OR updated_at < :u", values={":u": item["updated_at"]})

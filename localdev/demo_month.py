@@ -44,6 +44,18 @@ REPLIES = {
 }
 
 
+# What Google's product review feed identifies the demo products by: SKUs, GTINs from the in-store range
+# (200...: never a real product's), the brand.
+DEMO_PRODUCT_IDS = {
+    p: {"sku": p.removeprefix("p-").upper() + "-01", "gtin": gtin, "brand": "Trail & Summit"}
+    for (p, _, _), gtin in zip(
+        PRODUCTS,
+        ["2000000000015", "2000000000022", "2000000000039", "2000000000046", "2000000000053"],
+        strict=True,
+    )
+}
+
+
 @dataclass(order=True)
 class Step:
     at: datetime
@@ -170,6 +182,7 @@ class DemoMonth:
                 "price": price,
                 "url": f"https://{self.sim.domain}/products/{p}",
                 "image_url": f"https://{self.sim.domain}/images/{p}.jpg",
+                **DEMO_PRODUCT_IDS[p],
             }
             for p, t, price in rng.sample(PRODUCTS, rng.choices([1, 2], weights=[3, 1])[0])
         ]

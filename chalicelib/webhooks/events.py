@@ -15,6 +15,33 @@ MAX_CODE_LENGTH = 64  # our share codes are 12 characters; longer codes cannot b
 MAX_URL_LENGTH = 2000
 MAX_REFUNDS = 100  # refunds one delivery may list (an order keeps at most orders.planner.MAX_REFUNDS_PER_ORDER)
 MAX_LANDING_LENGTH = 4000  # a landing URL carries the ref code among tracking parameters
+MAX_PRODUCT_CODES = 20  # SKUs, GTINs or MPNs kept per product (one per variant, the first variants)
+MAX_PRODUCT_CODE_LENGTH = 70  # what Google's feeds take for an SKU or an MPN
+
+
+def product_codes(values: list[str | None]) -> list[str]:
+    """Distinct non-empty codes, in their first order, at most MAX_PRODUCT_CODES of sane length."""
+    kept: list[str] = []
+    for value in values:
+        code = (value or "").strip()
+        if code and len(code) <= MAX_PRODUCT_CODE_LENGTH and code not in kept and code.isprintable():
+            kept.append(code)
+    return kept[:MAX_PRODUCT_CODES]
+
+
+def gtin(value: str | None) -> str | None:
+    """A GTIN (8, 12, 13 or 14 digits, spaces and hyphens dropped) whose check digit is right, or None:
+    a barcode field holds anything an owner typed, and Google refuses a product with a wrong GTIN."""
+    digits = "".join(c for c in (value or "") if c not in " -")
+    if len(digits) not in (8, 12, 13, 14) or not digits.isdigit():
+        return None
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return digits if (10 - total % 10) % 10 == check else None
+
+
+def gtins(values: list[str | None]) -> list[str]:
+    return product_codes([gtin(v) for v in values])
 
 
 class Item(BaseModel):
@@ -26,6 +53,15 @@ class Item(BaseModel):
     price: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("100000000"))
     url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     image_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    # What identifies the product in Google's product review feed (generic senders name them per item).
+    sku: str | None = Field(default=None, max_length=MAX_PRODUCT_CODE_LENGTH)
+    gtin: str | None = Field(default=None, max_length=MAX_PRODUCT_CODE_LENGTH)
+    mpn: str | None = Field(default=None, max_length=MAX_PRODUCT_CODE_LENGTH)
+    brand: str | None = Field(default=None, max_length=MAX_PRODUCT_CODE_LENGTH)
+
+    @property
+    def identified(self) -> bool:
+        return any((self.url, self.image_url, self.sku, self.gtin, self.mpn, self.brand))
 
 
 class OrderSnapshot(BaseModel):
@@ -77,6 +113,10 @@ class ProductEvent(BaseModel):
     url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     image_url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
     updated_at: datetime
+    skus: list[str] = Field(default_factory=list, max_length=MAX_PRODUCT_CODES)
+    gtins: list[str] = Field(default_factory=list, max_length=MAX_PRODUCT_CODES)
+    mpns: list[str] = Field(default_factory=list, max_length=MAX_PRODUCT_CODES)
+    brand: str | None = Field(default=None, max_length=MAX_PRODUCT_CODE_LENGTH)
 
 
 class CustomerRedactEvent(BaseModel):

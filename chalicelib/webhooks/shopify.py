@@ -41,6 +41,7 @@ from chalicelib.webhooks.events import (
     MAX_CODES,
     MAX_ITEMS,
     MAX_LANDING_LENGTH,
+    MAX_PRODUCT_CODE_LENGTH,
     MAX_REFUNDS,
     MAX_URL_LENGTH,
     CustomerRedactEvent,
@@ -52,6 +53,8 @@ from chalicelib.webhooks.events import (
     OrderSnapshot,
     ProductEvent,
     ShopRedactEvent,
+    gtins,
+    product_codes,
 )
 
 ORDER_TOPICS = {"orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled", "orders/updated"}
@@ -158,10 +161,17 @@ class ShopifyImage(Payload):
     src: str | None = None
 
 
+class ShopifyVariant(Payload):
+    sku: str | None = Field(default=None, max_length=255)
+    barcode: str | None = Field(default=None, max_length=255)  # the GTIN (UPC, EAN, ISBN) when the owner set one
+
+
 class ShopifyProduct(Payload):
     id: PlatformId
     title: Title  # every product has one; a body without it is not a product
     handle: str | None = Field(default=None, max_length=255)
+    vendor: str | None = Field(default=None, max_length=255)  # the brand, as Shopify's own Google feed reads it
+    variants: Annotated[list[ShopifyVariant], NULL_IS_EMPTY] = Field(default_factory=list, max_length=2048)
     image: ShopifyImage | None = None
     images: Annotated[list[ShopifyImage], NULL_IS_EMPTY] = Field(default_factory=list)
     created_at: OptionalInstant = None
@@ -281,7 +291,15 @@ def _product_event(product: ShopifyProduct, home: str) -> ProductEvent:
         url=f"https://{home}/products/{quote(handle, safe='-_.~')}" if handle else None,
         image_url=src if src and len(src) <= MAX_URL_LENGTH else None,
         updated_at=changed,
+        skus=product_codes([v.sku for v in product.variants]),
+        gtins=gtins([v.barcode for v in product.variants]),
+        brand=_brand(product.vendor),
     )
+
+
+def _brand(text: str | None) -> str | None:
+    brand = (text or "").strip()
+    return brand if brand and len(brand) <= MAX_PRODUCT_CODE_LENGTH else None
 
 
 def _for_this_shop(request: ShopifyPrivacyRequest, sender_domain: str) -> Ignored | None:

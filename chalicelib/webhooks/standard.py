@@ -20,6 +20,8 @@ from chalicelib.webhooks.events import (
     OrderEvent,
     OrderSnapshot,
     ProductEvent,
+    gtins,
+    product_codes,
 )
 
 
@@ -120,9 +122,17 @@ def to_events(body: dict[str, Any]) -> list[Event]:
     ]
     events += [
         ProductEvent(
-            product_id=i.product_id, title=i.title, url=i.url, image_url=i.image_url, updated_at=envelope.timestamp
+            product_id=i.product_id,
+            title=i.title,
+            url=i.url,
+            image_url=i.image_url,
+            updated_at=envelope.timestamp,
+            skus=product_codes([i.sku]),
+            gtins=gtins([i.gtin]),
+            mpns=product_codes([i.mpn]),
+            brand=(i.brand or "").strip() or None,
         )
         for i in data.items
-        if i.url or i.image_url
+        if i.identified
     ]
     return events

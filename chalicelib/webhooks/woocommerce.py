@@ -36,6 +36,7 @@ from chalicelib.webhooks.events import (
     MAX_CODES,
     MAX_ITEMS,
     MAX_LANDING_LENGTH,
+    MAX_PRODUCT_CODE_LENGTH,
     MAX_REFUNDS,
     MAX_URL_LENGTH,
     Event,
@@ -44,6 +45,8 @@ from chalicelib.webhooks.events import (
     OrderEvent,
     OrderSnapshot,
     ProductEvent,
+    gtins,
+    product_codes,
 )
 
 FULFILLED = "completed"
@@ -129,11 +132,26 @@ class WooImage(Payload):
     src: str | None = None
 
 
+class WooBrand(Payload):
+    name: str | None = Field(default=None, max_length=255)
+
+
+# Where WooCommerce and the common product-feed plugins keep a product's GTIN and MPN in its meta_data
+# (WooCommerce itself has `global_unique_id` since 9.2, and its own brands since 9.6).
+GTIN_META_KEYS = ("_global_unique_id", "_wpm_gtin_code", "hwp_product_gtin", "_gtin", "gtin")
+MPN_META_KEYS = ("_mpn", "mpn", "hwp_product_mpn")
+BRAND_META_KEYS = ("_brand", "brand")
+
+
 class WooProduct(Payload):
     id: PlatformId
     name: Title  # every product has one; a body without it is not a product
     permalink: str | None = None
     images: Annotated[list[WooImage], NULL_IS_EMPTY] = Field(default_factory=list)
+    sku: str | None = Field(default=None, max_length=255)
+    global_unique_id: str | None = Field(default=None, max_length=255)
+    brands: Annotated[list[WooBrand], NULL_IS_EMPTY] = Field(default_factory=list, max_length=100)
+    meta_data: Annotated[list[WooMeta], NULL_IS_EMPTY] = Field(default_factory=list)
     date_modified: OptionalInstant = None
     date_modified_gmt: OptionalInstant = None
 
@@ -187,12 +205,24 @@ def _product_event(product: WooProduct) -> ProductEvent:
         )
     image = next((i.src for i in product.images if i.src), None)
     permalink = product.permalink or None
+    meta = {m.key: text for m in product.meta_data if m.key and (text := m.text)}
     return ProductEvent(
         product_id=product.id,
         title=product.name,
         url=permalink if permalink and len(permalink) <= MAX_URL_LENGTH else None,
         image_url=image if image and len(image) <= MAX_URL_LENGTH else None,
         updated_at=changed,
+        skus=product_codes([product.sku]),
+        gtins=gtins([product.global_unique_id, *(meta.get(k) for k in GTIN_META_KEYS)]),
+        mpns=product_codes([meta.get(k) for k in MPN_META_KEYS]),
+        brand=next(
+            (
+                brand.strip()
+                for brand in [*(b.name for b in product.brands), *(meta.get(k) for k in BRAND_META_KEYS)]
+                if brand and brand.strip() and len(brand.strip()) <= MAX_PRODUCT_CODE_LENGTH
+            ),
+            None,
+        ),
     )
 
 
