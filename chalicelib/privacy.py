@@ -13,6 +13,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.budget import Budget
+from chalicelib.reviews import ANONYMOUS
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
     from chalicelib.webhooks.events import CustomerRedactEvent, DataRequestEvent, Event
 
-ANONYMOUS = "Anonymous"
 MAX_LISTED_ORDERS = 1000  # orders a data request lists (the owner reads the customer's record for the rest)
 TRANSACT_LIMIT = 100  # actions in one TransactWriteItems
 ORDER_PAGE = 100  # orders read (one BatchGet) and erased (one transaction) at a time

@@ -17,6 +17,7 @@ class ReviewSubmission(Strict):
     rating: int = Field(ge=1, le=5)
     title: str = Field("", max_length=150)
     body: str = Field(min_length=1, max_length=5000)
+    anonymous: bool = Field(False, description="publish it as Anonymous, without the buyer's name")
 
 
 class ReviewCreated(BaseModel):

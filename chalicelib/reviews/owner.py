@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors, signing
+from chalicelib import clock, errors, signing
 from chalicelib.reviews.submission import product_stats_op
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -56,8 +56,6 @@ def _get(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
 
 
 def _now() -> str:
-    from chalicelib import clock
-
     return clock.iso()
 
 
@@ -88,6 +86,8 @@ def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
                 ),
                 product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), +1),
                 *published_event(table, shop, {**review, "published_at": now}),
+                # Published again: Google's feed no longer lists it among the deleted reviews.
+                table.delete_op(keys.feed_gone_key(shop_id, review_id)),
             ]
         )
     except ConditionFailed:
@@ -110,6 +110,15 @@ def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
     ]
     if review["status"] == "published":
         ops.append(product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
+        # Google's product review feed had it: the feed now tells Google it is gone.
+        gone = {
+            **keys.feed_gone_key(shop_id, review_id),
+            "type": "feed_gone",
+            "review_id": review_id,
+            "at": _now(),
+            keys.TTL_ATTRIBUTE: clock.epoch() + keys.FEED_GONE_TTL_SECONDS,
+        }
+        ops.append(table.put_op(gone))
     try:
         table.transact(ops)
     except ConditionFailed:

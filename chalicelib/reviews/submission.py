@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring
 from chalicelib.clock import local_day
+from chalicelib.reviews import ANONYMOUS
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys
@@ -96,7 +97,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             "product_id": submission.product_id,
             "product_title": title,
             "customer_id": order["customer_id"],
-            "author": author_label(order.get("name")),
+            "author": ANONYMOUS if submission.anonymous else author_label(order.get("name")),
+            "anonymous": submission.anonymous,
             "rating": submission.rating,
             "title": submission.title,
             "body": submission.body,
@@ -185,6 +187,7 @@ def _same_review(stored: dict[str, Any], submission: ReviewSubmission) -> bool:
         int(stored.get("rating", 0)) == submission.rating
         and stored.get("title", "") == submission.title
         and stored.get("body", "") == submission.body
+        and bool(stored.get("anonymous")) == submission.anonymous
     )
 
 

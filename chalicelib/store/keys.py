@@ -66,6 +66,13 @@ Access patterns (who asks -> the one call that answers):
                                                due work Queries GSI1, GSI1PK = CUSTREDACT, and REMOVEs the
                                                GSI1 keys once the customer is erased (sparse)
  30. Export a shop's reviews (owner route)  -> Query SHOP#<shop>, SK begins_with REVIEW#, page by page
+ 31. Google's product review feed and its
+     report (owner key or the secret URL)   -> Query SHOP#<shop>, SK begins_with REVIEW#, page by page (the
+                                               published ones written out as read), BatchGetItem
+                                               SHOP#<shop>/PRODUCT#<product> for the page's new products
+ 32. Reviews the feed has to retract        -> Put SHOP#<shop>/FEEDGONE#<review> when a published review is
+                                               rejected (TTL 30 days), Delete it when it is published again;
+                                               the feed Queries SHOP#<shop>, SK begins_with FEEDGONE#
 """
 
 from __future__ import annotations
@@ -84,6 +91,7 @@ TTL_ATTRIBUTE = "expires_at"
 CUSTOMER_PREFIX = "CUST#"
 REVIEW_PREFIX = "REVIEW#"
 DATA_REQUEST_PREFIX = "DATAREQ#"
+FEED_GONE_PREFIX = "FEEDGONE#"
 DAY_PREFIX = "DAY#"  # the sort key of every per-day counter item (AGG shards, CODESTAT shards)
 
 # Sparse GSI1 partitions of the erasure work (patterns 28 and 29).
@@ -165,6 +173,14 @@ def review_id(shop_id: str, order_id: str, product_id: str) -> str:
 
 def review_key(shop_id: str, rid: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: f"{REVIEW_PREFIX}{rid}"}
+
+
+FEED_GONE_TTL_SECONDS = 30 * 86400  # Merchant Center fetches daily; a month of fetches may fail and still learn
+
+
+def feed_gone_key(shop_id: str, rid: str) -> dict[str, str]:
+    """A review the product review feed lists as deleted: published once, no longer."""
+    return {PK: shop_partition(shop_id), SK: f"{FEED_GONE_PREFIX}{rid}"}
 
 
 def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
