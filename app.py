@@ -259,6 +259,32 @@ def advocate_leaderboard(shop_id: str) -> Response:
     return _call("advocate_leaderboard")
 
 
+# --- feeds ------------------------------------------------------------------
+@app.route("/shops/{shop_id}/feeds/google-product-reviews.xml", methods=["GET"])
+def google_review_feed(shop_id: str) -> Response:
+    return _call("google_review_feed")
+
+
+@app.route("/feeds/{token}/google-product-reviews.xml", methods=["GET"])
+def google_review_feed_by_url(token: str) -> Response:
+    return _call("google_review_feed_by_url")
+
+
+@app.route("/shops/{shop_id}/feeds/google-product-reviews", methods=["GET"])
+def google_review_feed_report(shop_id: str) -> Response:
+    return _call("google_review_feed_report")
+
+
+@app.route("/shops/{shop_id}/feeds/google-product-reviews/url", methods=["POST"], content_types=ANY)
+def issue_feed_url(shop_id: str) -> Response:
+    return _call("issue_feed_url")
+
+
+@app.route("/shops/{shop_id}/feeds/google-product-reviews/url", methods=["DELETE"])
+def revoke_feed_url(shop_id: str) -> Response:
+    return _call("revoke_feed_url")
+
+
 # --- dashboard --------------------------------------------------------------
 @app.route("/shops/{shop_id}/dashboard", methods=["GET"])
 def dashboard(shop_id: str) -> Response:

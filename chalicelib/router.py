@@ -58,6 +58,13 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
     ),
     "chalicelib.endpoints.sharing": ("follow_share_link", "head_share_link", "share_to_channel"),
     "chalicelib.endpoints.reports": ("funnel_report", "funnel_report_csv", "advocate_leaderboard"),
+    "chalicelib.endpoints.feeds": (
+        "google_review_feed",
+        "google_review_feed_by_url",
+        "google_review_feed_report",
+        "issue_feed_url",
+        "revoke_feed_url",
+    ),
     "chalicelib.endpoints.dashboard": ("dashboard", "dashboard_sign_in", "dashboard_sign_out", "dashboard_moderate"),
 }
 

@@ -220,6 +220,12 @@ def _unsubscribe_link(request: HttpRequest) -> UnsubscribeLink:
     return UnsubscribeLink(token, shop_id, customer_id)
 
 
+def _feed_link(request: HttpRequest) -> Shop:
+    from chalicelib.feeds.access import shop_for_token
+
+    return shop_for_token(get_table(), request.path_params["token"])
+
+
 _LINK_REFUSALS = {"missing": 403, "invalid": 403, "expired": 403}
 REVIEW_LINK = Authorizer("review-link", "the signed review link in the path", _review_link_in_path, _LINK_REFUSALS)
 REVIEW_LINK_IN_BODY = Authorizer(
@@ -230,6 +236,12 @@ REVIEW_LINK_IN_BODY = Authorizer(
 )
 UNSUBSCRIBE_LINK = Authorizer(
     "unsubscribe-link", "the signed unsubscribe link in the path", _unsubscribe_link, _LINK_REFUSALS
+)
+FEED_LINK = Authorizer(
+    "feed-link",
+    "the feed's secret URL (its token in the path), as the owner's console shows it",
+    _feed_link,
+    {"missing": 403, "invalid": 403, "revoked": 403},
 )
 
 AUTHORIZERS: dict[str, Authorizer[Any]] = {
@@ -246,5 +258,6 @@ AUTHORIZERS: dict[str, Authorizer[Any]] = {
         REVIEW_LINK,
         REVIEW_LINK_IN_BODY,
         UNSUBSCRIBE_LINK,
+        FEED_LINK,
     )
 }

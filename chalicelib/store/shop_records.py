@@ -26,6 +26,8 @@ class Shop:
     outbound: dict[str, Any] | None = None  # the owner's endpoint: url, events, secret
     # Dashboard sessions carry the generation they began in; sign-out and key rotation move it on.
     session_generation: int = 0
+    # The secret of the product review feed's URL (chalicelib/feeds/access.py); None: no secret URL works.
+    feed_key: str | None = None
 
     @property
     def home(self) -> str:
@@ -51,6 +53,7 @@ class Shop:
             "version": self.version,
             "outbound": self.outbound,
             "session_generation": self.session_generation,
+            "feed_key": self.feed_key,
         }
 
     @classmethod
@@ -67,6 +70,7 @@ class Shop:
             version=int(item.get("version", 1)),
             outbound=item.get("outbound"),
             session_generation=int(item.get("session_generation", 0)),
+            feed_key=item.get("feed_key"),
         )
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from lxml import etree
 
 from localdev.live import LiveServer
 from localdev.simulate import CHANNELS, FUNNEL_COUNTS
+
+GOOGLE_SCHEMA = Path(__file__).parents[1] / "fixtures" / "google" / "product_reviews.xsd"
 
 
 def test_demo_store_month_has_activity_on_its_own_days_and_a_restart_keeps_it(tmp_path):
@@ -48,6 +53,31 @@ def test_demo_store_month_has_activity_on_its_own_days_and_a_restart_keeps_it(tm
             page = server.request("GET", f"/shops/demo-store/products/{product}/reviews?limit=50").json()
             replies += sum(1 for r in page["reviews"] if r.get("reply"))
         assert replies > 0
+
+        # Google's product review feed: every published review, valid against Google's schema, low ratings
+        # too, read by Merchant Center at its secret URL without the owner key
+        feed_report = server.request("GET", "/shops/demo-store/feeds/google-product-reviews", token=key).json()
+        published = sum(
+            server.request("GET", f"/shops/demo-store/products/{p}/reviews?limit=1").json()["aggregate"]["count"]
+            for p in products
+        )
+        assert feed_report["reviews_in_feed"] == published >= 40 and feed_report["reviews_left_out"] == 0
+        assert feed_report["ratings"]["1"] + feed_report["ratings"]["2"] > 0
+        issued = server.request("POST", "/shops/demo-store/feeds/google-product-reviews/url", token=key).json()
+        fetched = server.session.get(issued["feed_url"], timeout=30)
+        assert fetched.status_code == 200 and fetched.headers["Content-Type"].startswith("application/xml")
+        document = etree.fromstring(fetched.content)
+        schema = etree.XMLSchema(etree.parse(str(GOOGLE_SCHEMA)))
+        assert schema.validate(document), schema.error_log
+        reviews = document.findall("reviews/review")
+        assert len(reviews) == published
+        assert {r.findtext("products/product/product_ids/gtins/gtin") for r in reviews} == {
+            "2000000000015",
+            "2000000000022",
+            "2000000000039",
+            "2000000000046",
+            "2000000000053",
+        }
 
         # Light enough for a laptop: the server and its DynamoDB Local, after seeding the month
         assert server.resident_mib() < 700

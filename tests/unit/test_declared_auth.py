@@ -267,6 +267,16 @@ def _unsubscribe_link(world: World, op: Operation) -> list[Attempt]:
     ]
 
 
+def _feed_link(world: World, op: Operation) -> list[Attempt]:
+    old = signing.sign("feed", {"s": world.shop_id, "k": "a-key-issued-before"})  # the shop has none now
+    return [
+        Attempt("missing", token="not-a-signed-link"),
+        Attempt("invalid", token=unsubscribe_token(world.shop_id, "c-1")),  # signed, for another purpose
+        Attempt("invalid", token=_altered(old, b"a-key", b"b-key")),
+        Attempt("revoked", token=old),
+    ]
+
+
 RECIPES: dict[str, Callable[[World, Operation], list[Attempt]]] = {
     "admin": _admin,
     "owner": _owner,
@@ -279,6 +289,7 @@ RECIPES: dict[str, Callable[[World, Operation], list[Attempt]]] = {
     "review-link": _review_link,
     "review-link-in-body": _review_link_in_body,
     "unsubscribe-link": _unsubscribe_link,
+    "feed-link": _feed_link,
 }
 
 AUTHENTICATED = sorted(name for name, op in OPERATIONS.items() if op.auth is not None)

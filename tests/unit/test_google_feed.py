@@ -1,0 +1,369 @@
+"""Google's product review feed: valid against Google's schema, every published review (low ratings too),
+who wrote it or that they are anonymous, how it was collected, the products' identifiers, the deleted
+reviews; its secret URL, its report, and the product identifiers each platform's webhook carries."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from chalicelib.reviews.tokens import review_token
+from tests import signers
+from tests.unit.review_support import ReviewShop
+
+SCHEMA = Path(__file__).parents[1] / "fixtures" / "google" / "product_reviews.xsd"
+JUDGEME = Path(__file__).parents[1] / "fixtures" / "judgeme_export.csv"
+
+
+@lru_cache(maxsize=1)
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def valid(xml: bytes) -> etree._Element:
+    """The feed parsed, after Google's schema accepted it (a refusal fails with the schema's own words)."""
+    document = etree.fromstring(xml)
+    if not schema().validate(document):
+        raise AssertionError("\n".join(str(e) for e in schema().error_log))
+    return document
+
+
+def mug_items(shop_id: str, **mug: Any) -> list[dict[str, Any]]:
+    page = f"https://{shop_id}.example.com/products/trail-mug"
+    return [
+        {
+            "product_id": "p-mug",
+            "title": "Trail Mug",
+            "quantity": 1,
+            "price": "29.50",
+            "url": page,
+            "sku": "MUG-01",
+            "gtin": "4006381333931",
+            "mpn": "TM-350",
+            "brand": "Summit Goods",
+            **mug,
+        }
+    ]
+
+
+def review(shop: ReviewShop, order_id: str, rating: int, body: str, title: str = "", **more: Any) -> dict[str, Any]:
+    response = shop.api.request(
+        "POST",
+        "/reviews",
+        {
+            "token": review_token(shop.shop_id, order_id, ["p-mug"]),
+            "product_id": "p-mug",
+            "rating": rating,
+            "title": title,
+            "body": body,
+            **more,
+        },
+    )
+    assert response.status_code == 201, response.body
+    return response.json
+
+
+def feed(shop: ReviewShop) -> etree._Element:
+    response = shop.owner("GET", "/feeds/google-product-reviews.xml")
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Type"].startswith("application/xml")
+    return valid(response.body)
+
+
+def reviews_in(document: etree._Element) -> dict[str, etree._Element]:
+    return {r.findtext("review_id"): r for r in document.iterfind("reviews/review")}
+
+
+@pytest.fixture
+def shop(api, outbox):
+    shop = ReviewShop(api, outbox)
+    for n, customer in enumerate(["c-ana", "c-ben", "c-cy"]):
+        shop.fulfilled_order(f"o-{n}", customer, items=mug_items(shop.shop_id))
+    return shop
+
+
+def test_every_published_review_goes_in_low_ratings_too_and_the_feed_is_valid(shop):
+    happy = review(shop, "o-0", 5, "Keeps coffee hot all morning.", "Great mug")
+    unhappy = review(shop, "o-1", 1, "The lid cracked on day two.")
+    assert unhappy["status"] == "pending"
+    assert shop.owner("POST", f"/reviews/{unhappy['review_id']}/publish").status_code == 200
+    review(shop, "o-2", 3, "Fine, but heavy.")  # a 3 waits for the owner: not published, not in the feed
+
+    document = feed(shop)
+    assert document.findtext("version") == "2.2"
+    assert document.findtext("publisher/name") == "Trail & Summit Outfitters"
+    found = reviews_in(document)
+    assert set(found) == {happy["review_id"], unhappy["review_id"]}
+    low = found[unhappy["review_id"]]
+    assert low.find("ratings/overall").text == "1"
+    assert low.find("ratings/overall").attrib == {"min": "1", "max": "5"}
+    assert low.findtext("content") == "The lid cracked on day two."
+    assert low.find("title") is None  # no empty title: the schema wants text in one
+    high = found[happy["review_id"]]
+    assert high.findtext("title") == "Great mug"
+    assert high.findtext("reviewer/name") == "Mia C."
+    assert high.find("reviewer/name").get("is_anonymous") is None
+    assert high.findtext("collection_method") == "post_fulfillment"
+    assert high.findtext("transaction_id") == "o-0"
+    assert high.findtext("review_timestamp").endswith("Z")
+    page = f"https://{shop.shop_id}.example.com/products/trail-mug"
+    assert high.findtext("review_url") == page and high.find("review_url").get("type") == "group"
+    product = high.find("products/product")
+    assert product.findtext("product_name") == "Trail Mug"
+    assert product.findtext("product_url") == page
+    assert product.findtext("product_ids/gtins/gtin") == "4006381333931"
+    assert product.findtext("product_ids/mpns/mpn") == "TM-350"
+    assert product.findtext("product_ids/skus/sku") == "MUG-01"
+    assert product.findtext("product_ids/brands/brand") == "Summit Goods"
+    assert document.find("deleted_reviews") is None
+
+
+def test_an_erased_reviewer_is_anonymous_and_the_review_stays(shop):
+    written = review(shop, "o-0", 5, "Keeps coffee hot all morning.")
+    shop.deliver("customer.redact", "o-0", "c-ana")
+    entry = reviews_in(feed(shop))[written["review_id"]]
+    assert entry.findtext("reviewer/name") == "Anonymous"
+    assert entry.find("reviewer/name").get("is_anonymous") == "true"
+    assert entry.findtext("content") == "Keeps coffee hot all morning."
+
+
+def test_a_buyer_who_asks_not_to_be_named_is_anonymous_everywhere(shop):
+    written = review(shop, "o-0", 5, "Keeps coffee hot all morning.", anonymous=True)
+    entry = reviews_in(feed(shop))[written["review_id"]]
+    assert entry.findtext("reviewer/name") == "Anonymous"
+    assert entry.find("reviewer/name").get("is_anonymous") == "true"
+    listed = shop.api.request("GET", f"/shops/{shop.shop_id}/products/p-mug/reviews").json
+    assert [r["author"] for r in listed["reviews"]] == ["Anonymous"]
+    assert listed["json_ld"]["review"][0]["author"]["name"] == "Anonymous"
+
+
+def test_a_rejected_review_is_listed_as_deleted_until_it_is_published_again(shop):
+    written = review(shop, "o-0", 5, "Keeps coffee hot all morning.")
+    rid = written["review_id"]
+    assert shop.owner("POST", f"/reviews/{rid}/reject").status_code == 200
+    document = feed(shop)
+    assert rid not in reviews_in(document)
+    assert [e.text for e in document.iterfind("deleted_reviews/review_id")] == [rid]
+    assert document.find("reviews") is None  # no review left: no empty <reviews>, which the schema refuses
+
+    assert shop.owner("POST", f"/reviews/{rid}/publish").status_code == 200
+    document = feed(shop)
+    assert rid in reviews_in(document) and document.find("deleted_reviews") is None
+
+
+def test_imported_reviews_are_unsolicited_without_a_transaction(api, outbox):
+    shop = ReviewShop(api, outbox)
+    product = json.loads((Path(__file__).parents[1] / "fixtures" / "shopify_product.json").read_text())
+    # The imported reviews name this product: its page comes from a generic order naming its url.
+    shop.fulfilled_order(
+        "o-1",
+        "c-1",
+        items=[
+            {
+                "product_id": str(product["id"]),
+                "title": product["title"],
+                "url": f"https://{shop.shop_id}.example.com/products/{product['handle']}",
+            }
+        ],
+    )
+    imported = api.request(
+        "POST",
+        f"/shops/{shop.shop_id}/reviews/import?format=judgeme",
+        token=shop.api_key,
+        raw=JUDGEME.read_bytes(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 200 and imported.json["imported"] >= 2, imported.body
+    found = list(reviews_in(feed(shop)).values())
+    listed = api.request("GET", f"/shops/{shop.shop_id}/products/{product['id']}/reviews?limit=100").json
+    assert len(found) == listed["aggregate"]["count"] >= 2  # every published import (the spam one is not)
+    assert {r.findtext("collection_method") for r in found} == {"unsolicited"}
+    assert all(r.find("transaction_id") is None for r in found)
+    assert {r.findtext("ratings/overall") for r in found} >= {"5", "3"}
+
+
+def test_text_that_xml_cannot_carry_is_escaped_or_dropped(shop):
+    hostile = 'Tags <script>alert("x")</script> & a bell \x07 and a form feed \x0c stay text.'
+    written = review(shop, "o-0", 5, hostile, "<b>bold</b> & co")
+    entry = reviews_in(feed(shop))[written["review_id"]]
+    assert entry.findtext("content") == 'Tags <script>alert("x")</script> & a bell  and a form feed  stay text.'
+    assert entry.findtext("title") == "<b>bold</b> & co"
+
+
+def test_the_report_names_what_google_would_refuse_and_why(api, outbox, table):
+    from chalicelib.store import keys
+
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order("o-1", "c-1", items=mug_items(shop.shop_id))
+    shop.fulfilled_order(
+        "o-2", "c-2", items=[{"product_id": "p-cap", "title": "Summit Cap", "quantity": 1, "price": "19.00"}]
+    )
+    good = review(shop, "o-1", 5, "Keeps coffee hot.")
+    response = api.request(
+        "POST",
+        "/reviews",
+        {"token": review_token(shop.shop_id, "o-2", ["p-cap"]), "product_id": "p-cap", "rating": 5, "body": "Warm."},
+    )
+    no_page = response.json
+    # An imported review with nothing but blanks: Google wants text.
+    blank = {
+        **keys.review_key(shop.shop_id, "im_blank"),
+        "type": "review",
+        "review_id": "im_blank",
+        "shop_id": shop.shop_id,
+        "product_id": "p-mug",
+        "author": "Dee",
+        "rating": 4,
+        "title": "",
+        "body": "  \x07 ",
+        "status": "published",
+        "imported": True,
+        "created_at": "2026-11-01T10:00:00Z",
+    }
+    table.put(blank)
+
+    report = shop.owner("GET", "/feeds/google-product-reviews").json
+    assert report["reviews_in_feed"] == 1 and report["reviews_left_out"] == 2
+    assert report["reasons"] == {"no_product_url": 1, "empty_content": 1}
+    assert {(r["review_id"], r["reason"]) for r in report["left_out"]} == {
+        (no_page["review_id"], "no_product_url"),
+        ("im_blank", "empty_content"),
+    }
+    assert report["meets_minimum"] is False and report["minimum_reviews"] == 50
+    assert report["ratings"]["5"] == 1
+    by_product = {p["product_id"]: p for p in report["products"]}
+    assert by_product["p-mug"]["in_feed"] == 1 and by_product["p-mug"]["left_out"] == 1
+    assert by_product["p-cap"] == {
+        "product_id": "p-cap",
+        "name": "Summit Cap",
+        "product_url": None,
+        "in_feed": 0,
+        "left_out": 1,
+    }
+    assert set(reviews_in(feed(shop))) == {good["review_id"]}
+
+    # The shop moves to a new domain: its old product pages are no longer its own.
+    moved = shop.owner("PATCH", "", {"domains": ["new-home.example.com"]})
+    assert moved.status_code == 200, moved.body
+    report = shop.owner("GET", "/feeds/google-product-reviews").json
+    assert report["reasons"] == {"no_product_url": 1, "foreign_domain": 2}  # the page is checked first
+    assert report["reviews_in_feed"] == 0
+    valid(shop.owner("GET", "/feeds/google-product-reviews.xml").body)
+
+
+def test_the_secret_url_reads_the_feed_until_it_is_rotated_or_revoked(shop):
+    review(shop, "o-0", 5, "Keeps coffee hot all morning.")
+    assert shop.owner("GET", "/feeds/google-product-reviews").json["feed_url"] is None
+    issued = shop.owner("POST", "/feeds/google-product-reviews/url")
+    assert issued.status_code == 201
+    url = issued.json["feed_url"]
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    fetched = shop.api.request("GET", f"/{path}")  # no owner key: the URL is the credential
+    assert fetched.status_code == 200
+    assert valid(fetched.body).findtext("publisher/name") == "Trail & Summit Outfitters"
+    assert shop.owner("GET", "/feeds/google-product-reviews").json["feed_url"] == url  # shown again, same
+
+    rotated = shop.owner("POST", "/feeds/google-product-reviews/url").json["feed_url"]
+    assert rotated != url
+    refused = shop.api.request("GET", f"/{path}")
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "revoked_feed"
+    new_path = rotated.split("://", 1)[1].split("/", 1)[1]
+    assert shop.api.request("GET", f"/{new_path}").status_code == 200
+
+    assert shop.owner("DELETE", "/feeds/google-product-reviews/url").json == {"feed_url": None}
+    assert shop.api.request("GET", f"/{new_path}").status_code == 403
+    forged = shop.api.request("GET", "/feeds/not-a-token/google-product-reviews.xml")
+    assert forged.status_code == 403 and forged.json["error"]["code"] == "invalid_feed"
+
+
+def test_the_feed_is_the_owners_alone(shop, api):
+    other = ReviewShop(api, shop.outbox)
+    assert api.request("GET", f"/shops/{shop.shop_id}/feeds/google-product-reviews.xml").status_code == 401
+    response = api.request("GET", f"/shops/{shop.shop_id}/feeds/google-product-reviews.xml", token=other.api_key)
+    assert response.status_code == 403
+
+
+def test_an_empty_shop_has_a_valid_feed(api, outbox):
+    shop = ReviewShop(api, outbox)
+    document = feed(shop)
+    assert document.find("reviews") is None and document.find("deleted_reviews") is None
+
+
+# --- the product identifiers each platform carries --------------------------------------------------
+def product_item(table, shop_id: str, product_id: str) -> dict[str, Any]:
+    from chalicelib.store import keys
+
+    return table.get(keys.product_key(shop_id, product_id))
+
+
+def test_a_shopify_product_names_its_skus_barcodes_and_vendor(api, table):
+    body, _ = api.create_shop(platform="shopify", domains=["trail-summit.myshopify.com"])
+    product = json.loads((Path(__file__).parents[1] / "fixtures" / "shopify_product.json").read_text())
+    product["variants"] = [
+        {"id": 1, "sku": "ATB-28-SLT", "barcode": "0012345678905"},
+        {"id": 2, "sku": "ATB-28-RED", "barcode": "not a barcode"},
+        {"id": 3, "sku": "ATB-28-SLT", "barcode": "4006381333932"},  # a wrong check digit: Google refuses it
+        {"id": 4, "sku": None, "barcode": None},
+    ]
+    raw = json.dumps(product).encode()
+    response = api.request(
+        "POST",
+        "/webhooks/shopify",
+        raw=raw,
+        headers=signers.shopify_headers("products/update", "trail-summit.myshopify.com", body["webhook_secret"], raw),
+    )
+    assert response.status_code == 200, response.body
+    item = product_item(table, body["shop_id"], str(product["id"]))
+    assert item["skus"] == ["ATB-28-SLT", "ATB-28-RED"]
+    assert item["gtins"] == ["0012345678905"]
+    assert item["brand"] == "Trail & Summit"
+
+
+def test_a_woocommerce_product_names_its_sku_gtin_mpn_and_brand(api, table):
+    body, _ = api.create_shop(platform="woocommerce")
+    product = {
+        "id": 77,
+        "name": "Summit Cap",
+        "permalink": f"https://{body['domains'][0]}/product/summit-cap/",
+        "sku": "CAP-9",
+        "global_unique_id": "9780306406157",
+        "brands": [{"id": 3, "name": "Summit Goods", "slug": "summit-goods"}],
+        "meta_data": [{"id": 1, "key": "_mpn", "value": "SC-2026"}, {"id": 2, "key": "_gtin", "value": 12345}],
+        "date_modified_gmt": "2026-11-01T10:00:00",
+    }
+    raw = json.dumps(product).encode()
+    response = api.request(
+        "POST",
+        f"/webhooks/woocommerce/{body['shop_id']}",
+        raw=raw,
+        headers=signers.woocommerce_headers("product.updated", body["webhook_secret"], raw),
+    )
+    assert response.status_code == 200, response.body
+    item = product_item(table, body["shop_id"], "77")
+    assert item["skus"] == ["CAP-9"] and item["gtins"] == ["9780306406157"]
+    assert item["mpns"] == ["SC-2026"] and item["brand"] == "Summit Goods"
+
+
+def test_product_codes_are_bounded_and_gtins_checked():
+    from chalicelib.webhooks.events import MAX_PRODUCT_CODES, gtin, product_codes
+
+    assert gtin("4006381333931") == "4006381333931"
+    assert gtin("4006-3813 33931") == "4006381333931"
+    assert gtin("96385074") == "96385074"  # GTIN-8
+    assert gtin("4006381333932") is None and gtin("12345") is None and gtin("abcdefghijklm") is None
+    assert product_codes([f"S{n}" for n in range(50)]) == [f"S{n}" for n in range(MAX_PRODUCT_CODES)]
+    assert product_codes(["", None, "  ", "x" * 71, "A\x00B", "ok"]) == ["ok"]
+
+
+def test_the_feed_is_written_in_flat_memory_whatever_the_number_of_reviews():
+    from bench.feed_memory import measure_one
+
+    # Both larger than the spool keeps in memory (1 MiB): what grows with the reviews goes to the file.
+    small, large = measure_one(2_000), measure_one(20_000)
+    assert large["feed_bytes"] > 9 * small["feed_bytes"]
+    assert large["peak_bytes"] < 1.25 * small["peak_bytes"], (small, large)
