@@ -67,3 +67,8 @@ def accepted_language(header: str) -> Language | None:
         if language is not None and weight > 0:
             ranked.append((-weight, position, language))
     return min(ranked)[2] if ranked else None
+
+
+def buyer_language(*choices: str | None) -> Language:
+    """The first of `choices` we write in (the order's language, then the shop's), else the default."""
+    return next((language for choice in choices for language in LANGUAGES if choice == language), DEFAULT_LANGUAGE)
