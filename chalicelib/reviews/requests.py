@@ -66,9 +66,9 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["X-Proofloop-Order"] = f"{shop.shop_id}/{order['order_id']}"
-    message["Content-Language"] = language
     message.set_content(render("email_request.txt", language=language, **context))
     message.add_alternative(render("email_request.html", language=language, **context), subtype="html")
+    message["Content-Language"] = language  # after the content: setting it clears Content-* headers
     return message
 
 
