@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,7 +60,9 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
         if reminder
         else translate(language, "How is your order from %(shop)s?", shop=shop.name)
     )
-    message["Subject"] = " ".join(subject.split())  # no header injection through a shop name
+    # No header injection through a shop name: every run of white space is one space, but the no-break spaces
+    # French puts before "?" and ":".
+    message["Subject"] = " ".join(re.split(r"[^\S\u00a0]+", subject.strip()))
     message["From"] = formataddr((" ".join(shop.name.split()), settings.mail_sender))
     message["To"] = order["email"]
     message["Message-ID"] = make_msgid(domain=settings.mail_sender.split("@")[-1])

@@ -99,11 +99,15 @@ def test_a_french_order_gets_a_french_email(api, outbox):
     [message] = shop.emails()
     # Then subject, HTML and text are French, and the email says so
     assert message["Content-Language"] == "fr"
-    assert subject(message) == f"Que pensez-vous de votre commande chez {SHOP} ?"
+    assert subject(message) == f"Que pensez-vous de votre commande chez {SHOP}\u00a0?"  # French spacing: no break
     html, text = html_part(message), text_part(message)
     assert '<html lang="fr">' in html and "Bonjour Mia," in html and "Donner mon avis</a>" in html
     assert "Nous espérons que votre commande chez Trail &amp; Summit Outfitters vous plaît." in html
-    assert text.startswith("Bonjour Mia,") and "Donner mon avis : http" in text and "Pas encore arrivée ?" in text
+    assert (
+        text.startswith("Bonjour Mia,")
+        and "Donner mon avis\u00a0: http" in text
+        and "Pas encore arrivée\u00a0?" in text
+    )
     assert "Write a review" not in html + text
 
 
@@ -113,8 +117,8 @@ def test_the_french_reminder_is_french_too(api, outbox):
     shop.run_due()
     assert shop.run_due(LATER + timedelta(days=8)) == 1
     reminder = shop.emails()[-1]
-    assert subject(reminder) == f"Rappel : que pensez-vous de votre commande chez {SHOP} ?"
-    assert "Petit rappel : nous espérons" in text_part(reminder)
+    assert subject(reminder) == f"Rappel\u00a0: que pensez-vous de votre commande chez {SHOP}\u00a0?"
+    assert "Petit rappel\u00a0: nous espérons" in text_part(reminder)
 
 
 @pytest.mark.parametrize("locale", ["it-IT", "klingon", "<script>", ""])
@@ -160,7 +164,7 @@ def test_the_shops_own_subject_and_intro_for_a_language_replace_ours(api, outbox
     # The reminder, which the shop did not write, is ours in French
     shop.run_due(LATER + timedelta(days=8))
     reminders = [m for m in shop.emails() if m["Content-Language"] == "fr"][1:]
-    assert [subject(m) for m in reminders] == [f"Rappel : que pensez-vous de votre commande chez {SHOP} ?"]
+    assert [subject(m) for m in reminders] == [f"Rappel\u00a0: que pensez-vous de votre commande chez {SHOP}\u00a0?"]
 
 
 # --- pages --------------------------------------------------------------------------------------------------
@@ -180,7 +184,7 @@ def test_a_french_order_gets_a_french_review_form(api, outbox):
     # Then the form is French and says so
     assert page.status_code == 200 and page.headers["Content-Language"] == "fr"
     assert '<html lang="fr">' in body
-    assert "Qu'en avez-vous pensé, Mia ?" in body
+    assert "Qu'en avez-vous pensé, Mia\u00a0?" in body
     assert "Votre note" in body and "Envoyer mon avis" in body and "5 étoiles sur 5" in body
     assert "1 étoile sur 5" in body and "Send review" not in body
 
@@ -193,12 +197,14 @@ def test_the_thank_you_page_and_a_reviewed_item_speak_french_with_a_french_date(
     )
     assert thanks.status_code == 201 and thanks.headers["Content-Language"] == "fr"
     assert (
-        "Merci pour votre avis !" in thanks.body.decode()
+        "Merci pour votre avis\u00a0!" in thanks.body.decode()
         and "Partagez votre avis avec vos amis" in thanks.body.decode()
     )
     # The form again: the reviewed item says when, as French writes a day
     body = api.request("GET", f"/r/{token}", headers=HTML).body.decode()
-    assert "Merci, vous avez donné votre avis le " in body and " 2026 : 5 étoiles sur 5, « Super »." in body
+    assert (
+        "Merci, vous avez donné votre avis le " in body and " 2026\u00a0: 5 étoiles sur 5, «\u00a0Super\u00a0»." in body
+    )
 
 
 def test_the_postpone_page_is_french_with_a_french_date(api, outbox):
