@@ -16,18 +16,16 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def _language(buyer: dict[str, Any] | None, shop: Shop) -> str:
-    """The buyer's language (their order's, or the customer's latest), else the shop's."""
-    from chalicelib.web.languages import buyer_language
-
-    return buyer_language((buyer or {}).get("language"), shop.settings.language)
-
-
 # The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
 MODELS = "chalicelib.reviews.models"
 ANSWERS = "chalicelib.endpoints.answers"
+
+
+def _language(buyers: str | None, shop: Shop) -> str:
+    """The language of a buyer's page: theirs (as their order names it), else the shop's."""
+    from chalicelib.web.languages import buyer_language
+
+    return buyer_language(buyers, shop.settings.language)
 
 
 @operation(
@@ -51,7 +49,7 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     first_name = (ctx.order.get("name") or "").split(" ")[0]
     return page(
         "review_form.html",
-        language=_language(ctx.order, ctx.shop),
+        language=_language(ctx.order.get("language"), ctx.shop),
         shop_name=ctx.shop.name,
         customer_name=first_name,
         products=products,
@@ -95,7 +93,7 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     from chalicelib.web.render import PAGE_CSP, page
 
     reviewed = existing_reviews(table, ctx)
-    language = _language(ctx.order, ctx.shop)
+    language = _language(ctx.order.get("language"), ctx.shop)
     csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
     return page(
         "thanks.html",
@@ -126,7 +124,7 @@ def _postponed(link: ReviewLink, act: bool) -> HttpResponse:
     where = answer(table, shop.shop_id, link.grant.order_id)
     return page(
         "postpone.html",
-        language=_language({"language": where.language}, shop),
+        language=_language(where.language, shop),
         shop_name=shop.name,
         token=link.token,
         state=where.state,
@@ -167,7 +165,8 @@ def _unsubscribing(link: UnsubscribeLink) -> tuple[str, str]:
 
     table = get_table()
     shop = shops.get_shop_or_404(table, link.shop_id)
-    return shop.name, _language(table.get(keys.customer_key(link.shop_id, link.customer_id)), shop)
+    customer = table.get(keys.customer_key(link.shop_id, link.customer_id)) or {}
+    return shop.name, _language(customer.get("language"), shop)
 
 
 @operation(

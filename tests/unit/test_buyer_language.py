@@ -7,6 +7,7 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -14,6 +15,7 @@ from chalicelib.webhooks import shopify, standard, woocommerce
 from chalicelib.webhooks.events import OrderEvent
 from tests import signers
 from tests.unit.review_support import LATER, ReviewShop, html_part, review_token, text_part
+from tests.unit.sharing_support import CHROME
 from tests.unit.webhook_support import ShopifyStore, order_item
 
 SHOP = "Trail & Summit Outfitters"
@@ -205,6 +207,21 @@ def test_the_thank_you_page_and_a_reviewed_item_speak_french_with_a_french_date(
     assert (
         "Merci, vous avez donné votre avis le " in body and " 2026\u00a0: 5 étoiles sur 5, «\u00a0Super\u00a0»." in body
     )
+
+
+def test_a_french_advocates_share_pages_and_prefilled_post_are_french(api, outbox):
+    # Given a French buyer's happy review and its share offer
+    _, token = french_buyer(api, outbox)
+    review = {"token": token, "product_id": "p-mug", "rating": 5, "title": "", "body": "Très beau mug."}
+    share = api.request("POST", "/reviews", review).json["share"]
+    path = share["channels"]["copy"].split("8000", 1)[1]
+    # When they open the copy-link page, and share to X
+    page = api.request("GET", path, headers={**HTML, "User-Agent": CHROME})
+    post = api.request("GET", path.replace("/copy", "/x"), headers={"User-Agent": CHROME})
+    # Then both speak French
+    assert page.headers["Content-Language"] == "fr" and "Votre lien de partage" in page.body.decode()
+    text = parse_qs(urlsplit(post.headers["Location"]).query)["text"][0]
+    assert text == "J'ai donné ★★★★★ à Trail Mug\u00a0: «\u00a0Très beau mug.\u00a0»"
 
 
 def test_the_postpone_page_is_french_with_a_french_date(api, outbox):
