@@ -41,7 +41,7 @@ def pytest_sessionstart(session) -> None:
     spec.loader.exec_module(catalogs)
     stale = [
         language
-        for language in catalogs.TRANSLATED
+        for language in catalogs.LANGUAGES
         if not catalogs.catalog_path(language, "mo").exists()
         or catalogs.catalog_path(language, "mo").stat().st_mtime < catalogs.catalog_path(language).stat().st_mtime
     ]

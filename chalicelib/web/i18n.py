@@ -15,7 +15,7 @@ from chalicelib.web.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
-SOURCE_LANGUAGE = "en"  # the msgids are English: English needs no catalog
+SOURCE_LANGUAGE = "en"  # the language the messages are written in, in the templates and the code
 
 
 def N_(message: str) -> str:
@@ -29,10 +29,8 @@ def supported(language: str | None) -> str:
 
 @lru_cache(maxsize=len(LANGUAGES))
 def translations(language: str) -> gettext.NullTranslations:
-    """The compiled catalog of one of our languages (English: the messages as written)."""
+    """The compiled catalog of one of our languages."""
     language = supported(language)
-    if language == SOURCE_LANGUAGE:
-        return gettext.NullTranslations()
     # No fallback: a package without its compiled catalogs must fail loudly, not speak English to everyone.
     return gettext.translation(DOMAIN, localedir=str(LOCALES), languages=[language])
 
