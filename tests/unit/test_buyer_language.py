@@ -244,6 +244,19 @@ def test_the_unsubscribe_page_is_in_the_customers_language(api, outbox):
     )
 
 
+def test_a_customers_latest_order_names_their_language(api, outbox, table):
+    # Given a customer who ordered in French, then in Spanish (and then once naming no language)
+    shop = ReviewShop(api, outbox)
+    shop.deliver("order.created", "o-1", locale="fr")
+    shop.deliver("order.created", "o-2", locale="es")
+    shop.deliver("order.created", "o-3")
+    # Then each order keeps its own, and the customer the latest one named
+    from chalicelib.store import keys
+
+    assert [order_item(table, shop.shop_id, o).get("language") for o in ("o-1", "o-2", "o-3")] == ["fr", "es", None]
+    assert table.get(keys.customer_key(shop.shop_id, "c-1"))["language"] == "es"
+
+
 def test_a_broken_link_answers_in_the_browsers_language(api):
     page = api.request("GET", "/r/not-a-token", headers={**HTML, "Accept-Language": "de-CH, de;q=0.9, en;q=0.5"})
     body = page.body.decode()
