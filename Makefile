@@ -7,7 +7,7 @@ STAMPS := .stamps
 STAGE ?= prod
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps clean
+.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps catalogs clean
 
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
@@ -20,12 +20,22 @@ $(STAMPS)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The compiled message catalogs (.mo) are build output: made from the committed .po files when they change.
+CATALOGS := $(wildcard chalicelib/locales/*/LC_MESSAGES/messages.po)
+$(STAMPS)/catalogs: $(STAMPS)/venv $(CATALOGS) scripts/catalogs.py
+	$(BIN)/python scripts/catalogs.py compile
+	@touch $@
+
+# After changing a message in a template or the code: refresh messages.pot and every language's .po.
+catalogs: $(STAMPS)/venv
+	$(BIN)/python scripts/catalogs.py extract
+
 # Java (DynamoDB Local) and Chromium (browser tier) come from Debian's packages.
 system-deps:
 	@bash scripts/system-deps.sh
 
 # DynamoDB Local keeps its data in .data/ between runs; `make run RESET=1` starts empty.
-run: $(STAMPS)/venv $(STAMPS)/node
+run: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs
 	@bash scripts/system-deps.sh java
 	$(BIN)/python -m localdev.server $(if $(RESET),--reset)
 
@@ -36,32 +46,33 @@ lint: $(STAMPS)/venv
 typecheck: $(STAMPS)/venv
 	$(BIN)/mypy chalicelib
 
-unit: $(STAMPS)/venv
+unit: $(STAMPS)/venv $(STAMPS)/catalogs
 	$(BIN)/pytest tests/unit
 
-integration: $(STAMPS)/venv $(STAMPS)/node system-deps
+integration: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
 	$(BIN)/pytest tests/integration
 
-browser: $(STAMPS)/venv $(STAMPS)/node system-deps
+browser: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
 	$(BIN)/pytest tests/browser
 
-package: $(STAMPS)/venv
+package: $(STAMPS)/venv $(STAMPS)/catalogs
 	$(BIN)/python scripts/package.py --stage $(STAGE)
 
-package-lint: $(STAMPS)/venv
+package-lint: $(STAMPS)/venv $(STAMPS)/catalogs
 	$(BIN)/python scripts/package.py --stage dev
 	$(BIN)/python scripts/package.py --stage prod
 	$(BIN)/cfn-lint dist/dev/sam.json dist/dev/table.json dist/prod/sam.json dist/prod/table.json
 
-test: $(STAMPS)/venv $(STAMPS)/node system-deps lint typecheck package-lint
+test: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps lint typecheck package-lint
 	$(BIN)/pytest tests
 
-bench: $(STAMPS)/venv $(STAMPS)/node system-deps
+bench: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
 	$(BIN)/python bench/run.py
 
 # The bounded load test on loopback (DynamoDB Local + the API server); e.g. make load ARGS="--faults 0.1"
-load: $(STAMPS)/venv $(STAMPS)/node system-deps
+load: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
 	$(BIN)/python -m localdev.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules dist .pytest_cache .mypy_cache .ruff_cache
+	rm -f chalicelib/locales/*/LC_MESSAGES/*.mo

@@ -1,4 +1,5 @@
-"""`make package`: `chalice package` with a merged template that adds the table, alarms and secrets.
+"""`make package`: `chalice package` with a merged template that adds the table, alarms and secrets; the
+package carries the compiled message catalogs and only our languages' share of Babel's locale data.
 
 Writes dist/<stage>/sam.json (SAM/CloudFormation), dist/<stage>/deployment.zip and
 dist/<stage>/merge-template.json (what was merged), and dist/<stage>/table.json (the table alone,
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chalicelib.store.schema import cloudformation_table  # noqa: E402
+from chalicelib.web.languages import LANGUAGES  # noqa: E402
 
 TABLE = "ProofloopTable"
 DB_ACTIONS = [
@@ -39,6 +41,10 @@ LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # fmt: on
 # The app's own metrics, named as Powertools emits them (chalicelib/observability.py).
 APP_METRICS = {"Namespace": "Proofloop", "Dimensions": [{"Name": "service", "Value": "proofloop"}]}
+# Babel ships the CLDR data of every locale (about 1,100 files, 30 MB); we format for our languages only, and a
+# language's data is read together with its parent, root.
+LOCALE_DATA = "babel/locale-data/"
+KEPT_LOCALE_DATA = frozenset(f"{LOCALE_DATA}{name}.dat" for name in ("root", *LANGUAGES))
 
 
 def _chalice_package(stage: str, out: Path, merge: Path | None = None) -> dict[str, Any]:
@@ -252,6 +258,33 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _compile_catalogs() -> None:
+    """The .mo files the pages and emails read: build output, compiled from the committed .po catalogs."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "catalogs.py"), "compile"], cwd=ROOT, check=True)
+
+
+def prune_locale_data(package: Path) -> tuple[int, int]:
+    """Drop the locale data of every locale but ours (and root) from Babel in the package; returns how many
+    files were dropped and how many bytes the package lost."""
+    import zipfile
+
+    before = package.stat().st_size
+    with zipfile.ZipFile(package) as archive:
+        infos = archive.infolist()
+        dropped = [i for i in infos if i.filename.startswith(LOCALE_DATA) and i.filename not in KEPT_LOCALE_DATA]
+        if not dropped:
+            return 0, 0
+        gone = {i.filename for i in dropped}
+        entries = [(info, archive.read(info)) for info in infos if info.filename not in gone]
+    with tempfile.TemporaryDirectory() as tmp:
+        rebuilt = Path(tmp) / "deployment.zip"
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info, data in entries:
+                archive.writestr(info, data)
+        rebuilt.replace(package)
+    return len(dropped), before - package.stat().st_size
+
+
 def precompile(package: Path, runtime: str) -> int:
     """Add every module's bytecode to the deployment package; returns how many .pyc files were added.
 
@@ -308,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out) / args.stage
     out.mkdir(parents=True, exist_ok=True)
+    _compile_catalogs()
     with tempfile.TemporaryDirectory() as tmp:
         base = _chalice_package(args.stage, Path(tmp) / "base")
     merge = merge_template(base)
@@ -315,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     merge_path.write_text(json.dumps(merge, indent=2) + "\n")
     template = _chalice_package(args.stage, out, merge_path)
     runtime = template["Resources"]["APIHandler"]["Properties"]["Runtime"]
+    dropped, saved = prune_locale_data(out / "deployment.zip")
+    print(f"dropped the locale data of {dropped} locales we do not write in ({saved / 1e6:.1f} MB)")
     precompile(out / "deployment.zip", runtime)
     table_only = {
         "AWSTemplateFormatVersion": "2010-09-09",

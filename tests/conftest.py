@@ -26,3 +26,24 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 ADMIN_TOKEN = os.environ["PROOFLOOP_ADMIN_TOKEN"]
+
+
+def pytest_sessionstart(session) -> None:
+    """The compiled message catalogs the pages and emails read are build output (`make` compiles them); a bare
+    pytest run on a fresh clone compiles any that are missing or older than their .po."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "catalogs.py"
+    spec = importlib.util.spec_from_file_location("proofloop_catalogs", script)
+    assert spec and spec.loader
+    catalogs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(catalogs)
+    stale = [
+        language
+        for language in catalogs.LANGUAGES
+        if not catalogs.catalog_path(language, "mo").exists()
+        or catalogs.catalog_path(language, "mo").stat().st_mtime < catalogs.catalog_path(language).stat().st_mtime
+    ]
+    if stale:
+        catalogs.compile_catalogs()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, over
 
 from chalicelib import errors
 from chalicelib.http import HttpRequest, HttpResponse, error_response, json_response
+from chalicelib.web.i18n import N_
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -158,14 +159,44 @@ def operation(
 
 
 _PAGE_TITLES = {
-    401: "Please sign in",
-    403: "This link is not valid",
-    404: "Not found",
-    409: "Already done",
-    410: "No longer here",
-    422: "Please check your answers",
-    503: "Please try again",
+    401: N_("Please sign in"),
+    403: N_("This link is not valid"),
+    404: N_("Not found"),
+    409: N_("Already done"),
+    410: N_("No longer here"),
+    422: N_("Please check your answers"),
+    503: N_("Please try again"),
 }
+_PAGE_TITLE = N_("Something is not right")
+# What a buyer is told, in their language, of the errors their links and forms can meet; any other error's page
+# shows its own (English) message.
+_PAGE_MESSAGES = {
+    "invalid_review": N_("This review link is incomplete or was changed. Please open it again from your email."),
+    "invalid_unsubscribe": N_(
+        "This unsubscribe link is incomplete or was changed. Please open it again from your email."
+    ),
+    "order_not_found": N_("We could not find the order of this link."),
+    "order_redacted": N_("The details of this order were erased at your request."),
+    "product_not_in_order": N_("This item is not part of the order of your link."),
+    "unknown_code": N_("This share link does not exist."),
+    "validation_failed": N_("Something in the form is missing or too long. Please go back and check it."),
+    "retry_later": N_("We could not do this just now. Please try again in a moment."),
+}
+
+
+def _error_page(request: HttpRequest, exc: errors.ProofloopError, refresh: str | None) -> HttpResponse:
+    """The error as a page in the reader's language: their browser's, since a link that failed may name no
+    order to take the buyer's from."""
+    from chalicelib.web.i18n import translate
+    from chalicelib.web.languages import accepted_language as browser_language
+    from chalicelib.web.languages import buyer_language
+    from chalicelib.web.render import error_page
+
+    language = buyer_language(browser_language(request.header("accept-language")))
+    title = translate(language, _PAGE_TITLES.get(exc.status, _PAGE_TITLE))
+    explained = _PAGE_MESSAGES.get(exc.code)
+    message = translate(language, explained) if explained else exc.message
+    return error_page(exc.status, title, message, refresh=refresh, language=language)
 
 
 def _wants_page(request: HttpRequest) -> bool:
@@ -201,13 +232,9 @@ def run(operation: Operation, request: HttpRequest) -> HttpResponse:
         if exc.status >= 500:
             logger.warning("answered retryable error", extra={"code": exc.code, "operation": name})
         if operation.page and _wants_page(request):
-            from chalicelib.web.render import error_page
-
             # A page that could not be shown for a passing reason reloads itself (a GET is safe to repeat).
             refresh = "" if isinstance(exc, errors.RetryLater) and request.method == "GET" else None
-            return error_page(
-                exc.status, _PAGE_TITLES.get(exc.status, "Something is not right"), exc.message, refresh=refresh
-            )
+            return _error_page(request, exc, refresh)
         return error_response(exc)
     except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON 500
         logger.exception("unhandled error", extra={"operation": name})

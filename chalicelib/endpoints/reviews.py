@@ -21,6 +21,13 @@ MODELS = "chalicelib.reviews.models"
 ANSWERS = "chalicelib.endpoints.answers"
 
 
+def _language(buyers: str | None, shop: Shop) -> str:
+    """The language of a buyer's page: theirs (as their order names it), else the shop's."""
+    from chalicelib.web.languages import buyer_language
+
+    return buyer_language(buyers, shop.settings.language)
+
+
 @operation(
     "GET",
     "/r/{token}",
@@ -41,7 +48,12 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     products = [{"product_id": p, "title": titles.get(p, ""), "review": done.get(p)} for p in ctx.product_ids]
     first_name = (ctx.order.get("name") or "").split(" ")[0]
     return page(
-        "review_form.html", shop_name=ctx.shop.name, customer_name=first_name, products=products, token=ctx.token
+        "review_form.html",
+        language=_language(ctx.order.get("language"), ctx.shop),
+        shop_name=ctx.shop.name,
+        customer_name=first_name,
+        products=products,
+        token=ctx.token,
     )
 
 
@@ -81,18 +93,20 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     from chalicelib.web.render import PAGE_CSP, page
 
     reviewed = existing_reviews(table, ctx)
+    language = _language(ctx.order.get("language"), ctx.shop)
     csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
     return page(
         "thanks.html",
         csp=csp,
         status=status,
+        language=language,
         shop_name=ctx.shop.name,
         review_status=review["status"],
         rating=submission.rating,
         title=submission.title,
         body=submission.body,
         share=share,
-        share_text=share_text(review.get("product_title", ""), submission.rating, submission.body),
+        share_text=share_text(review.get("product_title", ""), submission.rating, submission.body, language),
         channel_names=CHANNEL_NAMES,
         token=ctx.token,
         more_to_review=len(reviewed) < len(ctx.product_ids),
@@ -110,6 +124,7 @@ def _postponed(link: ReviewLink, act: bool) -> HttpResponse:
     where = answer(table, shop.shop_id, link.grant.order_id)
     return page(
         "postpone.html",
+        language=_language(where.language, shop),
         shop_name=shop.name,
         token=link.token,
         state=where.state,
@@ -144,8 +159,14 @@ def postpone_request(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     return _postponed(link, act=True)
 
 
-def _shop_name(link: UnsubscribeLink) -> str:
-    return shops.get_shop_or_404(get_table(), link.shop_id).name
+def _unsubscribing(link: UnsubscribeLink) -> tuple[str, str]:
+    """The shop's name, and the language of the page: the customer's latest order's, else the shop's."""
+    from chalicelib.store import keys
+
+    table = get_table()
+    shop = shops.get_shop_or_404(table, link.shop_id)
+    customer = table.get(keys.customer_key(link.shop_id, link.customer_id)) or {}
+    return shop.name, _language(customer.get("language"), shop)
 
 
 @operation(
@@ -160,7 +181,8 @@ def _shop_name(link: UnsubscribeLink) -> str:
 def unsubscribe_page(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     from chalicelib.web.render import page
 
-    return page("unsubscribe.html", shop_name=_shop_name(link), token=link.token, done=False)
+    shop_name, language = _unsubscribing(link)
+    return page("unsubscribe.html", language=language, shop_name=shop_name, token=link.token, done=False)
 
 
 @operation(
@@ -176,14 +198,14 @@ def unsubscribe(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     from chalicelib.store import keys
     from chalicelib.web.render import page
 
-    shop_name = _shop_name(link)
+    shop_name, language = _unsubscribing(link)
     get_table().update(
         keys.customer_key(link.shop_id, link.customer_id),
         "SET unsubscribed = :t, unsubscribed_at = if_not_exists(unsubscribed_at, :now)",
         values={":t": True, ":now": shops.now_iso()},
         condition="attribute_exists(PK)",
     )
-    return page("unsubscribe.html", shop_name=shop_name, token=link.token, done=True)
+    return page("unsubscribe.html", language=language, shop_name=shop_name, token=link.token, done=True)
 
 
 @operation(

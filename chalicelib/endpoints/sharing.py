@@ -20,22 +20,27 @@ REDIRECT_HEADERS = {
 }
 
 
-def _load(code: str) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
+def _load(code: str, advocate: bool = False) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
     """The code, and its shop and the product it points at: one read, and a second only when this container
-    has not read the shop and product lately (they rarely change; see store/recent.py)."""
+    has not read the shop and product lately (they rarely change; see store/recent.py). With `advocate`, the
+    code's item gains the language of the advocate (their customer item's) for what they are shown."""
     from chalicelib.sharing.codes import get_code
     from chalicelib.store import keys
     from chalicelib.store.shop_records import Shop
 
     table = get_table()
     item = get_code(table, code)
-    found = table.get_many_recent(
-        [keys.shop_key(item["shop_id"]), keys.product_key(item["shop_id"], item["product_id"])]
-    )
+    wanted = [keys.shop_key(item["shop_id"]), keys.product_key(item["shop_id"], item["product_id"])]
+    if advocate:
+        wanted.append(keys.customer_key(item["shop_id"], item["customer_id"]))
+    found = table.get_many_recent(wanted)
     shop_item = next((i for i in found if i.get("type") == "shop"), None)
     if shop_item is None or shop_item.get("redact_requested_at"):
         raise errors.NotFound("no such share link", code="unknown_code")
     product = next((i for i in found if i.get("type") == "product"), None)
+    customer = next((i for i in found if i.get("type") == "customer"), None)
+    if customer and customer.get("language"):
+        item = {**item, "language": customer["language"]}
     return item, Shop.from_item(shop_item), product
 
 
@@ -169,15 +174,18 @@ def share_to_channel(request: HttpRequest) -> HttpResponse:
     channel = request.path_params["channel"]
     if channel not in CHANNELS:
         raise errors.NotFound(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}", code="unknown_channel")
-    code, shop, product = _load(request.path_params["code"])
+    from chalicelib.web.languages import buyer_language
+
+    code, shop, product = _load(request.path_params["code"], advocate=True)
+    language = buyer_language(code.get("language"), shop.settings.language)
     link = f"{get_settings().base_url}/s/{code['code']}?via={channel}"
-    text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""))
+    text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""), language)
     image = product.get("image_url") if product else None
     if agent_kind(request.header("user-agent")) == "browser":
         try:
             record_share(get_table(), shop, code, channel, _visitor(request))
         except errors.RetryLater as exc:
-            onward = None if channel == "copy" else intent_url(channel, link, text, image)
+            onward = None if channel == "copy" else intent_url(channel, link, text, image, language)
             retry = _retry_page(request, exc, onward, "Share anyway")
             if retry:
                 return retry
@@ -185,5 +193,5 @@ def share_to_channel(request: HttpRequest) -> HttpResponse:
         from chalicelib.web.render import PAGE_CSP, page
 
         csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
-        return page("copy_link.html", csp=csp, link=link, shop_name=shop.name)
-    return _redirect(intent_url(channel, link, text, image))
+        return page("copy_link.html", csp=csp, language=language, link=link, shop_name=shop.name)
+    return _redirect(intent_url(channel, link, text, image, language))

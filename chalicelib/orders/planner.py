@@ -152,13 +152,20 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
         ],
         counted_day=day,
     )
+    if snapshot.language:
+        order["language"] = snapshot.language
     deltas: aggregates.Deltas = {"orders": 1, f"revenue_{currency}": snapshot.total}
     if customer is None:
         deltas["customers"] = 1
         plan.new_customer = _new_customer(shop.shop_id, snapshot, day)
     else:
         remembered = len(customer.get("order_ids") or ()) < MAX_REMEMBERED_ORDERS
-        plan.customer_update = {"order_id": snapshot.order_id, "name": snapshot.name, "remember": remembered}
+        plan.customer_update = {
+            "order_id": snapshot.order_id,
+            "name": snapshot.name,
+            "remember": remembered,
+            "language": snapshot.language,  # their latest order's, for the unsubscribe page
+        }
     aggregates.merge(plan.counters, day, deltas)
     plan.facts.append("known")
 
@@ -288,4 +295,5 @@ def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:
         "first_order_at": iso(snapshot.created_at),
         "orders": 1,
         "order_ids": {snapshot.order_id},
+        **({"language": snapshot.language} if snapshot.language else {}),  # the unsubscribe page's
     }

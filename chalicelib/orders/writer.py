@@ -33,11 +33,15 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         if update["remember"]:
             adds += ", order_ids :ids"
             values[":ids"] = {update["order_id"]}
+        sets = " SET #n = if_not_exists(#n, :name)"
+        if update.get("language"):
+            sets += ", #lang = :lang"
+            values[":lang"] = update["language"]
         ops.append(
             table.update_op(
                 keys.customer_key(shop.shop_id, plan.order["customer_id"]),
-                adds + " SET #n = if_not_exists(#n, :name)",
-                names={"#n": "name"},
+                adds + sets,
+                names={"#n": "name", **({"#lang": "language"} if update.get("language") else {})},
                 values=values,
                 condition="attribute_exists(PK)",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,15 +27,20 @@ def _iso(value: datetime) -> str:
 
 
 def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
-    """The request email: the same for every buyer, with a signed review link and one-click unsubscribe."""
+    """The request email: the same for every buyer (in their language, else the shop's), with a signed review
+    link and one-click unsubscribe. The shop's own subject and intro for that language replace ours."""
     from email.policy import SMTP
     from email.utils import formataddr, make_msgid
 
     from chalicelib.config import get_settings
     from chalicelib.reviews.tokens import review_token, unsubscribe_token
+    from chalicelib.web.i18n import translate
+    from chalicelib.web.languages import buyer_language
     from chalicelib.web.render import render
 
     settings = get_settings()
+    language = buyer_language(order.get("language"), shop.settings.language)
+    kind = "reminder" if reminder else "request"
     items = order.get("items") or []
     token = review_token(shop.shop_id, order["order_id"], [i["product_id"] for i in items])
     unsubscribe = f"{settings.base_url}/u/{unsubscribe_token(shop.shop_id, order['customer_id'])}"
@@ -45,19 +51,27 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
         "review_url": f"{settings.base_url}/r/{token}",
         "unsubscribe_url": unsubscribe,
         "reminder": reminder,
+        "intro": shop.settings.email_text(language, f"{kind}_intro"),
     }
     # Long header lines (the unsubscribe URL) must stay plain, not folded into encoded words.
     message = EmailMessage(policy=SMTP.clone(max_line_length=998))
-    subject = f"{'Reminder: ' if reminder else ''}How is your order from {shop.name}?"
-    message["Subject"] = " ".join(subject.split())  # no header injection through a shop name
+    subject = shop.settings.email_text(language, f"{kind}_subject") or (
+        translate(language, "Reminder: how is your order from %(shop)s?", shop=shop.name)
+        if reminder
+        else translate(language, "How is your order from %(shop)s?", shop=shop.name)
+    )
+    # No header injection through a shop name: every run of white space is one space, but the no-break spaces
+    # French puts before "?" and ":".
+    message["Subject"] = " ".join(re.split(r"[^\S\u00a0]+", subject.strip()))
     message["From"] = formataddr((" ".join(shop.name.split()), settings.mail_sender))
     message["To"] = order["email"]
     message["Message-ID"] = make_msgid(domain=settings.mail_sender.split("@")[-1])
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["X-Proofloop-Order"] = f"{shop.shop_id}/{order['order_id']}"
-    message.set_content(render("email_request.txt", **context))
-    message.add_alternative(render("email_request.html", **context), subtype="html")
+    message.set_content(render("email_request.txt", language=language, **context))
+    message.add_alternative(render("email_request.html", language=language, **context), subtype="html")
+    message["Content-Language"] = language  # after the content: setting it clears Content-* headers
     return message
 
 
@@ -202,6 +216,7 @@ class Postponement:
 
     state: str  # "can" be postponed, "postponed" now, "already" postponed once, "reviewed", "nothing" to ask
     next_at: str | None = None
+    language: str | None = None  # the buyer's, as their order names it
 
 
 def postponement(table: Table, shop_id: str, order_id: str) -> Postponement:
@@ -240,7 +255,7 @@ def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
         )
     except ConditionFailed:
         return postponement(table, shop_id, order_id)  # it changed meanwhile: say where it stands now
-    return Postponement("postponed", due)
+    return Postponement("postponed", due, order.get("language"))
 
 
 def _where(order: dict[str, Any]) -> Postponement:
@@ -249,15 +264,16 @@ def _where(order: dict[str, Any]) -> Postponement:
     refunded order, nor after the reminder (or a request the shop sends no reminder for)."""
     from chalicelib.orders.planner import reversed_order
 
+    language = order.get("language")
     if order.get("reviewed_at"):
-        return Postponement("reviewed")
+        return Postponement("reviewed", language=language)
     status = order.get("request_status")
     planned = status == "scheduled" or (status == "sent" and bool(order.get(keys.GSI1PK)))
     if reversed_order(order) or not planned:
-        return Postponement("nothing")
+        return Postponement("nothing", language=language)
     if order.get("postponed_at"):
-        return Postponement("already", order.get("request_due_at"))
-    return Postponement("can", order.get("request_due_at"))
+        return Postponement("already", order.get("request_due_at"), language)
+    return Postponement("can", order.get("request_due_at"), language)
 
 
 def _order_for_postponing(table: Table, shop_id: str, order_id: str) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from chalicelib.web.i18n import N_
+
 CHANNELS = ("facebook", "x", "whatsapp", "linkedin", "pinterest", "email", "sms", "copy")
 CHANNEL_NAMES = {
     "facebook": "Facebook",
@@ -11,22 +13,28 @@ CHANNEL_NAMES = {
     "whatsapp": "WhatsApp",
     "linkedin": "LinkedIn",
     "pinterest": "Pinterest",
-    "email": "Email",
-    "sms": "Text message",
-    "copy": "Copy link",
+    "email": N_("Email"),
+    "sms": N_("Text message"),
+    "copy": N_("Copy link"),
 }
 
 
-def share_text(product_title: str, rating: int, quote_text: str) -> str:
+def share_text(product_title: str, rating: int, quote_text: str, language: str = "en") -> str:
+    """What the advocate's post says, in their language: the stars they gave and an excerpt of their review."""
+    from chalicelib.web.i18n import translate
+
     stars = "★" * rating
     excerpt = " ".join(quote_text.split())
     if len(excerpt) > 160:
         excerpt = excerpt[:157].rstrip() + "..."
-    subject = f" {product_title}" if product_title else " this"
-    return f"I gave{subject} {stars}: \u201c{excerpt}\u201d"
+    if product_title:
+        return translate(
+            language, "I gave %(product)s %(stars)s: “%(quote)s”", product=product_title, stars=stars, quote=excerpt
+        )
+    return translate(language, "I gave this %(stars)s: “%(quote)s”", stars=stars, quote=excerpt)
 
 
-def intent_url(channel: str, link: str, text: str, image_url: str | None = None) -> str:
+def intent_url(channel: str, link: str, text: str, image_url: str | None = None, language: str = "en") -> str:
     """The network's own share intent, carrying our share link and the prefilled text."""
     if channel == "facebook":
         return "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": link})
@@ -42,7 +50,10 @@ def intent_url(channel: str, link: str, text: str, image_url: str | None = None)
             params["media"] = image_url
         return "https://www.pinterest.com/pin/create/button/?" + urlencode(params)
     if channel == "email":
-        return "mailto:?subject=" + quote("You might like this") + "&body=" + quote(f"{text}\n\n{link}")
+        from chalicelib.web.i18n import translate
+
+        subject = translate(language, "You might like this")
+        return "mailto:?subject=" + quote(subject) + "&body=" + quote(f"{text}\n\n{link}")
     if channel == "sms":
         return "sms:?&body=" + quote(f"{text} {link}")
     raise ValueError(f"unknown channel {channel}")

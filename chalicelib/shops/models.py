@@ -11,6 +11,34 @@ from pydantic import BaseModel, Field, field_validator
 from chalicelib.model_base import Strict
 from chalicelib.store import shop_settings
 from chalicelib.store.shop_settings import DEFAULTS, AttributionModel, ReviewAfter
+from chalicelib.web.languages import Language
+
+MAX_SUBJECT_LENGTH = 150
+MAX_INTRO_LENGTH = 600
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _plain_line(value: str) -> str:
+    """One line of plain text: shown escaped, so markup is harmless, but no line breaks or control characters
+    (a subject is a mail header)."""
+    if _CONTROL.search(value):
+        raise ValueError("one line of text: no line breaks or control characters")
+    return value
+
+
+class EmailTexts(Strict):
+    """The shop's own words for its emails in one language; empty keeps ours. Plain text, shown escaped."""
+
+    request_subject: str = Field("", max_length=MAX_SUBJECT_LENGTH, description="subject of the review request")
+    request_intro: str = Field("", max_length=MAX_INTRO_LENGTH, description="first paragraph of the request")
+    reminder_subject: str = Field("", max_length=MAX_SUBJECT_LENGTH, description="subject of the reminder")
+    reminder_intro: str = Field("", max_length=MAX_INTRO_LENGTH, description="first paragraph of the reminder")
+
+    @field_validator("request_subject", "request_intro", "reminder_subject", "reminder_intro")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        return _plain_line(value)
+
 
 SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _HOST = re.compile(
@@ -51,6 +79,15 @@ class ShopSettings(Strict):
         max_length=40,
         pattern=r"^[a-z0-9_-]*$",
         description="the WooCommerce order status that means delivered (empty: none)",
+    )
+    language: Language = Field(
+        DEFAULTS.language, description="the language of emails and pages for a buyer whose order names none of ours"
+    )
+    email_texts: dict[Language, EmailTexts] = Field(
+        default_factory=dict,
+        max_length=5,
+        description="per language (en, es, fr, de, pt): the shop's own subject and intro of the request and reminder "
+        "emails; a text left empty is ours. Sent whole: it replaces the stored map",
     )
 
     @field_validator("timezone")

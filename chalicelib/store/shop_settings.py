@@ -7,13 +7,16 @@ what the code reads is this record, on Shop.settings. No pydantic here: the clic
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from chalicelib.clock import DEFAULT_TIMEZONE
+from chalicelib.web.languages import DEFAULT_LANGUAGE, Language
 
 AttributionModel = Literal["last_click", "first_click"]
 ReviewAfter = Literal["fulfillment", "delivery"]
+# The texts of its emails a shop may write itself, per language; an empty or missing one is ours.
+EMAIL_TEXTS = ("request_subject", "request_intro", "reminder_subject", "reminder_intro")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,12 @@ class ShopSettings:
     review_after: ReviewAfter = "fulfillment"
     delivery_fallback_days: int = 10
     delivered_status: str = "delivered"
+    language: Language = DEFAULT_LANGUAGE  # a buyer's whose order names none of ours
+    email_texts: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> EMAIL_TEXTS -> text
+
+    def email_text(self, language: str, name: str) -> str:
+        """The shop's own text of its emails in this language, or "" to write ours."""
+        return (self.email_texts.get(language) or {}).get(name) or ""
 
     @classmethod
     def from_map(cls, stored: Mapping[str, Any] | None) -> ShopSettings:

@@ -1,4 +1,5 @@
-"""Rendering pages safely: every value is escaped, every page sends a Content-Security-Policy."""
+"""Rendering pages safely, in the reader's language: every value is escaped, every page sends a
+Content-Security-Policy and says its language (`<html lang>`, Content-Language)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.http import HttpResponse
+from chalicelib.web.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -21,31 +23,57 @@ PAGE_CSP = (
 )
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
+# How templates are read, here and by the catalog extraction (tests/unit/test_catalogs.py, scripts/catalogs.py).
+I18N_EXTENSION = "jinja2.ext.i18n"
+I18N_TRIMMED = True  # a {% trans %} block's line breaks and indentation are not part of its message
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def environment(language: str = DEFAULT_LANGUAGE) -> Environment:
+    """The templates in one language: `{% trans %}` and `_()` read its catalog, `day` and `number` format for it."""
+    from functools import partial
+
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(
+    from chalicelib.web.i18n import format_day, format_number, translations
+
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=[I18N_EXTENSION],
+    )
+    env.policies["ext.i18n.trimmed"] = I18N_TRIMMED
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["day"] = partial(format_day, language=language)
+    env.filters["number"] = partial(format_number, language=language)
+    return env
+
+
+def render(template: str, language: str = DEFAULT_LANGUAGE, **context: Any) -> str:
+    from chalicelib.config import get_settings
+    from chalicelib.web.i18n import supported
+
+    language = supported(language)
+    return (
+        environment(language).get_template(template).render(base_url=get_settings().base_url, lang=language, **context)
     )
 
 
-def render(template: str, **context: Any) -> str:
-    from chalicelib.config import get_settings
+def page(
+    template: str, status: int = 200, csp: str = PAGE_CSP, language: str = DEFAULT_LANGUAGE, **context: Any
+) -> HttpResponse:
+    from chalicelib.web.i18n import supported
 
-    return environment().get_template(template).render(base_url=get_settings().base_url, **context)
-
-
-def page(template: str, status: int = 200, csp: str = PAGE_CSP, **context: Any) -> HttpResponse:
+    language = supported(language)
     return HttpResponse(
         status=status,
-        body=render(template, **context),
+        body=render(template, language=language, **context),
         headers={
             "Content-Type": "text/html; charset=utf-8",
+            "Content-Language": language,
             "Content-Security-Policy": csp,
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
@@ -66,6 +94,7 @@ def error_page(
     refresh: str | None = None,
     continue_url: str | None = None,
     continue_label: str = "",
+    language: str = DEFAULT_LANGUAGE,
 ) -> HttpResponse:
     """An error page; a 503 asks for a retry (Retry-After) and, given `refresh`, retries by itself."""
     from chalicelib.http import RETRY_AFTER_SECONDS
@@ -73,6 +102,7 @@ def error_page(
     response = page(
         "error.html",
         status=status,
+        language=language,
         title=title,
         message=message,
         refresh=refresh,

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from chalicelib import errors
 from chalicelib.http import MAX_BODY_BYTES, decode_json, parse_model, validation_failed
+from chalicelib.web.languages import MAX_TAG_LENGTH, Language, language_of
 
 WEBHOOK_MAX_BODY = 2 * MAX_BODY_BYTES  # a large order is larger than any request we take elsewhere
 MAX_ID_LENGTH = 64  # platform ids are integers of at most 20 digits; ours are short strings
@@ -163,6 +164,13 @@ Title = Annotated[str, _text(300)]
 PersonName = Annotated[str, _text(100)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Email = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_usable_email)]
+# A locale tag (`fr`, `fr-CA`, `pt_BR`) as one of our languages; an unknown or malformed one is None, never refused:
+# the buyer is then written to in the shop's language.
+BuyerLanguage = Annotated[
+    Language | None,
+    BeforeValidator(language_of),
+    WithJsonSchema({"type": ["string", "null"], "maxLength": MAX_TAG_LENGTH, "examples": ["fr", "fr-CA", "pt_BR"]}),
+]
 
 
 def full_name(*parts: str | None) -> str | None:

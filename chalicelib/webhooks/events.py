@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.web.languages import Language
+
 # Bounds that keep an order's item far below DynamoDB's 400 KB whatever a storefront sends.
 MAX_ITEMS = 80  # lines kept of an order (each ~0.5 KB at most)
 MAX_CODES = 20  # discount codes and note attributes that may name a referrer
@@ -81,6 +83,7 @@ class OrderSnapshot(BaseModel):
         default_factory=list, max_length=MAX_CODES, description="discount codes and note attributes naming a referrer"
     )
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
+    language: Language | None = Field(default=None, description="the buyer's language, when the order names ours")
 
     @field_validator("email")
     @classmethod

@@ -21,6 +21,7 @@ from chalicelib import errors
 from chalicelib.signing import guest_customer_id
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
+    BuyerLanguage,
     Currency,
     Email,
     Instant,
@@ -151,6 +152,7 @@ class ShopifyOrder(Payload):
     discount_codes: Annotated[list[ShopifyDiscountCode], NULL_IS_EMPTY] = Field(default_factory=list)
     note_attributes: Annotated[list[ShopifyNoteAttribute], NULL_IS_EMPTY] = Field(default_factory=list)
     line_items: Annotated[list[ShopifyLineItem], NULL_IS_EMPTY] = Field(default_factory=list)
+    customer_locale: BuyerLanguage = None  # the storefront language the buyer checked out in
 
     @property
     def changed_at(self) -> datetime:
@@ -241,6 +243,7 @@ def _snapshot(order: ShopifyOrder, home: str) -> OrderSnapshot:
             for line in order.line_items[:MAX_ITEMS]
             if line.product_id is not None
         ],
+        language=order.customer_locale,
     )
 
 

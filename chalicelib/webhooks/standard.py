@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from chalicelib.signing import guest_customer_id
-from chalicelib.webhooks.common import MAX_AMOUNT, Instant, OptionalInstant
+from chalicelib.webhooks.common import MAX_AMOUNT, BuyerLanguage, Instant, OptionalInstant
 from chalicelib.webhooks.events import (
     MAX_CODE_LENGTH,
     MAX_CODES,
@@ -42,6 +42,11 @@ class GenericOrderData(BaseModel):
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
     amount: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT, description="refunded amount (order.refunded)")
     refund_id: str | None = Field(default=None, max_length=128)
+    locale: BuyerLanguage = Field(
+        default=None,
+        description="the buyer's locale (fr, fr-CA, pt_BR); emails and pages use its language when it is en, es, fr, "
+        "de or pt, else the shop's",
+    )
 
 
 class GenericRedactData(BaseModel):
@@ -101,6 +106,7 @@ def to_events(body: dict[str, Any]) -> list[Event]:
             landing_url=data.landing_url,
             codes=data.discount_codes,
             items=data.items,
+            language=data.locale,
         )
     except ValidationError as exc:
         raise validation_failed(exc) from None

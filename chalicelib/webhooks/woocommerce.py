@@ -11,10 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from chalicelib import errors
 from chalicelib.signing import guest_customer_id
+from chalicelib.web.languages import Language, country_language, language_of
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
     Amount,
@@ -55,13 +56,26 @@ REFUNDED = "refunded"
 ORDER_TOPICS = {"order.created", "order.updated", "order.restored"}
 PRODUCT_TOPICS = {"product.created", "product.updated"}
 LANDING_META_KEYS = ("_wc_order_attribution_session_entry", "_landing_page", "landing_page", "_proofloop_landing")
+# Where multilingual plugins (WPML, Polylang) and others keep the language the buyer ordered in.
+LANGUAGE_META_KEYS = ("wpml_language", "_wpml_language", "pll_language", "locale")
 REF_META_KEYS = ("ref", "_ref", "proofloop_ref", "_proofloop_ref", "referral")
+
+
+def _country_code(value: Any) -> str | None:
+    """An ISO 3166 alpha-2 code, or None: a country field is free text in some shops, and never refuses an order."""
+    if not isinstance(value, str) or len(value.strip()) != 2 or not value.strip().isalpha():
+        return None
+    return value.strip().upper()
+
+
+CountryCode = Annotated[str | None, BeforeValidator(_country_code)]
 
 
 class WooBilling(Payload):
     email: Email = None
     first_name: PersonName = ""
     last_name: PersonName = ""
+    country: CountryCode = None
 
 
 class WooMeta(Payload):
@@ -156,6 +170,12 @@ class WooProduct(Payload):
     date_modified_gmt: OptionalInstant = None
 
 
+def _language(billing: WooBilling, meta: dict[str, str]) -> Language | None:
+    """The buyer's language: what a multilingual plugin noted on the order, else their billing country's."""
+    noted = (language_of(meta.get(key)) for key in LANGUAGE_META_KEYS)
+    return next((language for language in noted if language), None) or country_language(billing.country)
+
+
 def _snapshot(order: WooOrder) -> OrderSnapshot:
     billing = order.billing or WooBilling()
     meta = {m.key: text for m in order.meta_data if m.key and (text := m.text)}
@@ -176,6 +196,7 @@ def _snapshot(order: WooOrder) -> OrderSnapshot:
             for line in order.line_items[:MAX_ITEMS]
             if line.product_id is not None
         ],
+        language=_language(billing, meta),
     )
 
 

@@ -56,7 +56,7 @@ def test_thank_you_page_offers_share_buttons_and_the_copy_page_copies(page, live
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
     page.goto(f"{live.url}/r/{review_token(happy['shop_id'], 's-2', ['p-lamp'])}")
     form = page.locator("form").first
-    form.locator("label[title='5 of 5']").click()
+    form.locator("label[title='5 stars out of 5']").click()
     form.get_by_label("Your review").fill("Bright & light <b>really</b>.")
     form.get_by_role("button", name="Send review").click()
     page.wait_for_load_state()

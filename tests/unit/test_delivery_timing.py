@@ -180,7 +180,7 @@ def test_a_prefetched_link_changes_nothing_and_the_button_postpones_once(sent, a
     moment = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
     monkeypatch.setattr(clock, "now", lambda: moment)
     done = api.request("POST", f"/r/{token}/later", raw=b"", headers={"Content-Type": FORM})
-    assert done.status_code == 200 and "2026-11-23" in done.body.decode()
+    assert done.status_code == 200 and "November 23, 2026" in done.body.decode()  # the day, as English writes it
     after = order_item(table, sent.shop_id, "o-1")
     assert after["request_status"] == "sent" and after["request_due_at"] == "2026-11-23T09:00:00Z"
     assert after["postponed_at"] == "2026-11-16T09:00:00Z"

@@ -239,3 +239,74 @@ def test_the_package_ships_bytecode_used_as_is(tmp_path):
     assert done.stdout.strip() == "42"
     # A runtime other than this interpreter gets no bytecode (it would not load)
     assert precompile(package, "python3.9") == 0
+
+
+def test_the_package_keeps_babels_locale_data_of_our_languages_only_and_formats_with_it(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    import babel
+
+    from chalicelib.web.languages import LANGUAGES
+
+    script = _load_package_script()
+    installed = Path(babel.__file__).parent
+    package = tmp_path / "deployment.zip"
+    # Given a package with Babel's code and the locale data of ours, their regional variants and others
+    shipped = {*LANGUAGES, "root", "fr_CA", "pt_PT", "it", "ja", "zh_Hant"}
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "")
+        for path in installed.rglob("*"):
+            relative = path.relative_to(installed.parent).as_posix()
+            if (
+                path.is_file()
+                and "__pycache__" not in relative
+                and (not relative.startswith(script.LOCALE_DATA) or path.stem in shipped)
+            ):
+                archive.write(path, relative)
+    # When it is pruned
+    dropped, saved = script.prune_locale_data(package)
+    # Then only the data of our languages and root is left, and nothing else went
+    with zipfile.ZipFile(package) as archive:
+        names = archive.namelist()
+    kept = {Path(n).stem for n in names if n.startswith(script.LOCALE_DATA)}
+    assert kept == {*LANGUAGES, "root"} and dropped == len(shipped) - len(kept) and saved > 0
+    assert "app.py" in names and "babel/global.dat" in names and "babel/dates.py" in names
+    # And Babel, run from the pruned package alone, formats a day and a number in each language
+    task = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(task)
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import babel, datetime; from babel.dates import format_date; "
+        "from babel.numbers import format_decimal; assert babel.__file__.startswith(sys.argv[1]); "
+        "print('|'.join(format_date(datetime.date(2026, 11, 23), format='long', locale=l) + ' ' + "
+        "format_decimal(1234.5, locale=l) for l in sys.argv[2:]))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(task), *LANGUAGES], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().split("|") == [
+        "November 23, 2026 1,234.5",
+        "23 de noviembre de 2026 1.234,5",
+        "23 novembre 2026 1\u202f234,5",
+        "23. November 2026 1.234,5",
+        "23 de novembro de 2026 1.234,5",
+    ]
+
+
+def test_the_built_package_carries_the_compiled_catalogs_and_pruned_locale_data():
+    """Checked on a package `make package` built, when there is one (CI's `make test` builds it first)."""
+    import zipfile
+
+    from chalicelib.web.languages import LANGUAGES
+
+    built = sorted(Path(__file__).resolve().parents[2].glob("dist/*/deployment.zip"))
+    if not built:
+        pytest.skip("no package built here (make package)")
+    script = _load_package_script()
+    for package in built:
+        with zipfile.ZipFile(package) as archive:
+            names = set(archive.namelist())
+        data = {n for n in names if n.startswith(script.LOCALE_DATA)}
+        assert data == set(script.KEPT_LOCALE_DATA), package
+        compiled = {f"chalicelib/locales/{language}/LC_MESSAGES/messages.mo" for language in LANGUAGES}
+        assert compiled <= names, package

@@ -29,6 +29,7 @@ from tests.unit.sharing_support import CHROME, Advocate
 from tests.unit.webhook_support import SHOPIFY_SECRET, ShopifyStore
 
 ROOT = Path(__file__).resolve().parents[2]
+FORM = "application/x-www-form-urlencoded"
 
 # The API's models: each capability's models.py, their shared base, and the service's own answers.
 API_MODELS = (
@@ -41,6 +42,8 @@ API_MODELS = (
 # What no route but its own may load: the owner API's models, OpenAPI, and pydantic itself (every
 # pydantic-heavy module imports it), unless the route parses a payload.
 OWNER_API = (*API_MODELS, "chalicelib.openapi")
+# Babel (its locale data is large): only what formats a day or a number for a buyer loads it.
+BABEL = ("babel", "babel.core", "babel.dates", "babel.numbers", "babel.localedata")
 
 CHILD = """
 import json, sys
@@ -136,7 +139,7 @@ def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
     # Then it redirected, through the whole route, having loaded only the sharing endpoints
     assert found["status"] == 302 and found["unanswered"] == 0, found["body"]
     assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
-    assert _loaded(found, (*OWNER_API, "pydantic")) == set()
+    assert _loaded(found, (*OWNER_API, "pydantic", *BABEL)) == set()
 
 
 def test_a_click_during_an_outage_answers_its_retry_page_without_loading_a_model(table):
@@ -151,7 +154,7 @@ def test_a_click_during_an_outage_answers_its_retry_page_without_loading_a_model
     # Then the browser gets the page that retries, and nothing of the owner's API was loaded for it
     assert found["status"] == 503 and "Please try again" in found["body"]
     assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
-    assert _loaded(found, (*OWNER_API, "pydantic")) == set()
+    assert _loaded(found, (*OWNER_API, "pydantic", *BABEL)) == set()
 
 
 def test_a_shopify_webhook_loads_its_payload_models_and_nothing_of_the_owner_api(table, api):
@@ -173,7 +176,26 @@ def test_a_shopify_webhook_loads_its_payload_models_and_nothing_of_the_owner_api
         "chalicelib.endpoints.webhooks",
     }
     assert _loaded(found, ("chalicelib.webhooks.shopify",)) == {"chalicelib.webhooks.shopify"}  # models it uses
-    assert _loaded(found, OWNER_API) == set()
+    assert _loaded(found, (*OWNER_API, *BABEL)) == set()  # the buyer's language is read with plain code
+
+
+def test_a_french_buyers_postpone_page_loads_babel_for_its_date(table, api, outbox):
+    # Given a French buyer's request, sent, and DynamoDB's answers to their "Not arrived yet?" page
+    from tests.unit.review_support import ReviewShop, review_token
+
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order(locale="fr")
+    shop.run_due()
+    token = review_token(shop.emails()[0])
+    headers = {"Accept": "text/html"}
+    with _recorded(table) as answers:
+        assert api.request("POST", f"/r/{token}/later", headers={"Content-Type": FORM}, raw=b"").status_code == 200
+    # When a fresh instance serves it
+    event = _event("POST", f"/r/{token}/later", "/r/{token}/later", {**headers, "Content-Type": FORM}, b"")
+    found = _first_request(event, answers)
+    # Then the page is French, with its day formatted by Babel: the one route kind that needs it loads it
+    assert found["status"] == 200 and found["unanswered"] == 0, found["body"]
+    assert "babel.dates" in found["modules"]
 
 
 # --- the route table against what the modules declare --------------------------------------------------

@@ -43,6 +43,8 @@ def test_settings_default_when_left_out(api):
         "review_after": "fulfillment",
         "delivery_fallback_days": 10,
         "delivered_status": "delivered",
+        "language": "en",
+        "email_texts": {},
     }
     assert "webhook_secret" not in shop
 

@@ -7,7 +7,7 @@
   button.addEventListener("click", function () {
     var field = document.getElementById(button.getAttribute("data-copy-target"));
     field.select();
-    var done = function () { status.textContent = "Copied."; };
+    var done = function () { status.textContent = button.getAttribute("data-copied") || "Copied."; };
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
     } else {
