@@ -160,6 +160,16 @@ def submit_review() -> Response:
     return _call("submit_review")
 
 
+@app.route("/r/{token}/photos", methods=["POST"], content_types=ANY)
+def request_photo_upload(token: str) -> Response:
+    return _call("request_photo_upload")
+
+
+@app.route("/r/{token}/photos", methods=["GET"])
+def review_photo_states(token: str) -> Response:
+    return _call("review_photo_states")
+
+
 @app.route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Response:
     return _call("unsubscribe_page")
@@ -241,6 +251,16 @@ def reject_review(shop_id: str, review_id: str) -> Response:
 @app.route("/shops/{shop_id}/reviews/{review_id}/reply", methods=["POST"], content_types=ANY)
 def reply_review(shop_id: str, review_id: str) -> Response:
     return _call("reply_review")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/photos/{photo_id}/hide", methods=["POST"], content_types=ANY)
+def hide_photo(shop_id: str, review_id: str, photo_id: str) -> Response:
+    return _call("hide_photo")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/photos/{photo_id}/show", methods=["POST"], content_types=ANY)
+def show_photo(shop_id: str, review_id: str, photo_id: str) -> Response:
+    return _call("show_photo")
 
 
 # --- reports ----------------------------------------------------------------

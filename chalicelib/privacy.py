@@ -136,7 +136,7 @@ def redact_customer(
         | set((customer or {}).get("erase_orders") or ())
     )
     operations = _profile_operations(table, shop_id, customer_id, customer)
-    changed = 0
+    changed = _erase_photos(table, shop_id, customer, order_ids)
     for start in range(0, max(len(order_ids), 1), ORDER_PAGE):
         page = order_ids[start : start + ORDER_PAGE]
         if start and budget.spent():
@@ -155,6 +155,27 @@ def redact_customer(
         table.update(keys.customer_key(shop_id, customer_id), "REMOVE GSI1PK, GSI1SK, erase_orders")
         changed += 1
     return changed
+
+
+def _review_ids(table: Table, shop_id: str, customer: dict[str, Any] | None, order_ids: list[str]) -> set[str]:
+    """Every review the customer wrote or could have uploaded photos for: one per line of each order."""
+    found = set((customer or {}).get("review_ids") or ())
+    orders = table.get_many([keys.order_key(shop_id, o) for o in order_ids], consistent=True) if order_ids else []
+    for order in orders:
+        for line in order.get("items") or []:
+            found.add(keys.review_id(shop_id, order["order_id"], str(line.get("product_id", ""))))
+    return found
+
+
+def _erase_photos(table: Table, shop_id: str, customer: dict[str, Any] | None, order_ids: list[str]) -> int:
+    """The customer's photos (uploaded, processed, attached or not) and their share card, from storage too."""
+    from chalicelib.photos.service import erase_customer_photos
+
+    review_ids = _review_ids(table, shop_id, customer, order_ids)
+    code = table.get(keys.code_key(str(customer["share_code"]))) if customer and customer.get("share_code") else None
+    if not review_ids and code is None:
+        return 0
+    return erase_customer_photos(table, shop_id, review_ids, code)
 
 
 def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -> None:
@@ -221,7 +242,14 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
             clean(r) for r in sorted(theirs, key=lambda r: r.get("review_id", "")) if r.get("type") == "review"
         ],
         "share_code": clean(code) if code else None,
+        "photos": _photos_of(table, shop_id, customer, order_ids),
     }
+
+
+def _photos_of(table: Table, shop_id: str, customer: dict[str, Any], order_ids: list[str]) -> list[dict[str, Any]]:
+    from chalicelib.photos.service import customer_photos
+
+    return customer_photos(table, shop_id, _review_ids(table, shop_id, customer, order_ids))
 
 
 def request_shop_redaction(table: Table, shop: Shop) -> str:

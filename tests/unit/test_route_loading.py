@@ -41,6 +41,8 @@ API_MODELS = (
 # What no route but its own may load: the owner API's models, OpenAPI, and pydantic itself (every
 # pydantic-heavy module imports it), unless the route parses a payload.
 OWNER_API = (*API_MODELS, "chalicelib.openapi")
+# Pillow and the modules that use it: loaded where photos are processed and cards drawn, never on a hot route.
+IMAGING = ("PIL", "PIL.Image", "chalicelib.photos.imaging", "chalicelib.photos.cards")
 
 CHILD = """
 import json, sys
@@ -136,7 +138,7 @@ def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
     # Then it redirected, through the whole route, having loaded only the sharing endpoints
     assert found["status"] == 302 and found["unanswered"] == 0, found["body"]
     assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
-    assert _loaded(found, (*OWNER_API, "pydantic")) == set()
+    assert _loaded(found, (*OWNER_API, "pydantic", *IMAGING)) == set()
 
 
 def test_a_click_during_an_outage_answers_its_retry_page_without_loading_a_model(table):
@@ -173,7 +175,25 @@ def test_a_shopify_webhook_loads_its_payload_models_and_nothing_of_the_owner_api
         "chalicelib.endpoints.webhooks",
     }
     assert _loaded(found, ("chalicelib.webhooks.shopify",)) == {"chalicelib.webhooks.shopify"}  # models it uses
-    assert _loaded(found, OWNER_API) == set()
+    assert _loaded(found, (*OWNER_API, *IMAGING)) == set()
+
+
+def test_the_review_form_loads_no_image_library(table, api, outbox):
+    from chalicelib.reviews.tokens import review_token
+    from tests.unit.review_support import ReviewShop
+
+    # Given a buyer's review link, and DynamoDB's answers to opening it
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    token = review_token(shop.shop_id, "o-1", ["p-mug", "p-cap"])
+    headers = {"Accept": "text/html"}
+    with _recorded(table) as answers:
+        assert api.request("GET", f"/r/{token}", headers=headers).status_code == 200
+    # When a fresh instance serves the form
+    found = _first_request(_event("GET", f"/r/{token}", "/r/{token}", headers), answers)
+    # Then it showed the form (with its photo picker) and never loaded Pillow or the photo pipeline
+    assert found["status"] == 200 and found["unanswered"] == 0, found["body"]
+    assert _loaded(found, IMAGING) == set()
 
 
 # --- the route table against what the modules declare --------------------------------------------------
