@@ -1,4 +1,5 @@
-"""`make package`: `chalice package` with a merged template that adds the table, alarms and secrets.
+"""`make package`: `chalice package` with a merged template that adds the table, the photo bucket, alarms and
+secrets.
 
 Writes dist/<stage>/sam.json (SAM/CloudFormation), dist/<stage>/deployment.zip and
 dist/<stage>/merge-template.json (what was merged), and dist/<stage>/table.json (the table alone,
@@ -32,6 +33,13 @@ DB_ACTIONS = [
     "dynamodb:ConditionCheckItem",
 ]
 ALARM_TOPIC = "AlarmTopic"
+PHOTO_BUCKET = "PhotoBucket"
+# The functions read, write and delete photo objects; ListBucket makes a missing object a 404 (an upload not
+# arrived yet), not a 403.
+PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+# The due work decodes photos (up to 40 megapixels) and draws share cards: `make bench` measures a 12 MP photo
+# at about 0.3 GB of peak memory, so it gets twice that, and more CPU with it (Lambda's CPU follows memory).
+DUE_WORK_MEMORY_MB = 1024
 # What CloudWatch Logs accepts as a retention (days).
 # fmt: off
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
@@ -55,13 +63,93 @@ def _role_policy(role: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
     table_arn = {"Fn::GetAtt": [TABLE, "Arn"]}
     index_arn = {"Fn::Sub": "${ProofloopTable.Arn}/index/*"}
     db = {"Sid": "ProofloopTable", "Effect": "Allow", "Action": DB_ACTIONS, "Resource": [table_arn, index_arn]}
-    others = [s for s in statements if s.get("Sid") != "ProofloopTable"]
+    photos = {
+        "Sid": "PhotoObjects",
+        "Effect": "Allow",
+        "Action": PHOTO_OBJECT_ACTIONS,
+        "Resource": {"Fn::Sub": f"${{{PHOTO_BUCKET}.Arn}}/*"},
+    }
+    listing = {
+        "Sid": "PhotoBucketList",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": {"Fn::GetAtt": [PHOTO_BUCKET, "Arn"]},
+    }
+    ours = {"ProofloopTable", "PhotoObjects", "PhotoBucketList"}
+    others = [s for s in statements if s.get("Sid") not in ours]
+    document = {"Version": "2012-10-17", "Statement": [db, photos, listing, *others]}
+    return {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": document}]}}
+
+
+def _photo_bucket() -> dict[str, Any]:
+    """Private photos: encrypted, never public, CORS for the review form's origin only, originals gone in a day.
+
+    Uploads land under uploads/ through presigned POSTs; the due work re-encodes them under photos/ and
+    deletes the original, so the lifecycle rule only ever finds uploads that were never processed or attached.
+    Reads are presigned GETs, or go through a CloudFront distribution given as MediaBaseUrl."""
     return {
-        "Properties": {
-            "Policies": [
-                {"PolicyName": f"{role}Policy", "PolicyDocument": {"Version": "2012-10-17", "Statement": [db, *others]}}
-            ]
-        }
+        PHOTO_BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {
+                            "AllowedOrigins": [{"Ref": "FormOrigin"}],
+                            "AllowedMethods": ["POST", "GET"],
+                            "AllowedHeaders": ["*"],
+                            "MaxAge": 3600,
+                        }
+                    ]
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "UnprocessedUploadsExpire",
+                            "Status": "Enabled",
+                            "Prefix": "uploads/",
+                            "ExpirationInDays": 1,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+            },
+        },
+        "PhotoBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": PHOTO_BUCKET},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": [PHOTO_BUCKET, "Arn"]},
+                                {"Fn::Sub": f"${{{PHOTO_BUCKET}.Arn}}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -141,6 +229,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     """What we add to Chalice's template: the table, secrets as parameters, alarms that notify, log retention,
     a JSON 404."""
     resources: dict[str, Any] = dict(cloudformation_table(TABLE))
+    resources.update(_photo_bucket())
     functions = [name for name, r in base["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
     for name, res in base["Resources"].items():
         if res["Type"] == "AWS::IAM::Role":
@@ -157,10 +246,14 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                         "PROOFLOOP_BASE_URL": {"Ref": "PublicBaseUrl"},
                         "PROOFLOOP_MAIL_FROM": {"Ref": "MailFrom"},
                         "PROOFLOOP_MAIL_BACKEND": "ses",
+                        "PROOFLOOP_PHOTO_BUCKET": {"Ref": PHOTO_BUCKET},
+                        "PROOFLOOP_MEDIA_BASE_URL": {"Ref": "MediaBaseUrl"},
                     }
                 }
             }
         }
+        if base["Resources"][name]["Properties"].get("Handler") == "app.run_due_work":
+            resources[name]["Properties"]["MemorySize"] = DUE_WORK_MEMORY_MB  # photos are processed there
         resources[f"{name}ErrorsAlarm"] = _alarm(
             f"proofloop {name} raised errors",
             {
@@ -234,6 +327,16 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
             },
             "PublicBaseUrl": {"Type": "String", "Description": "public base of links in emails and share offers"},
             "MailFrom": {"Type": "String", "Description": "verified SES sender address"},
+            "FormOrigin": {
+                "Type": "String",
+                "AllowedPattern": "^https?://[^/]+$",
+                "Description": "origin of the review form (scheme and host of PublicBaseUrl): may post photos",
+            },
+            "MediaBaseUrl": {
+                "Type": "String",
+                "Default": "",
+                "Description": "a CloudFront URL in front of the photo bucket (empty: photos are presigned URLs)",
+            },
             "AlarmEmail": {
                 "Type": "String",
                 "Default": "",
@@ -248,7 +351,11 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": resources,
-        "Outputs": {"TableName": {"Value": {"Ref": TABLE}}, "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}}},
+        "Outputs": {
+            "TableName": {"Value": {"Ref": TABLE}},
+            "PhotoBucketName": {"Value": {"Ref": PHOTO_BUCKET}},
+            "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
+        },
     }
 
 

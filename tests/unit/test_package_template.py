@@ -239,3 +239,36 @@ def test_the_package_ships_bytecode_used_as_is(tmp_path):
     assert done.stdout.strip() == "42"
     # A runtime other than this interpreter gets no bytecode (it would not load)
     assert precompile(package, "python3.9") == 0
+
+
+def test_the_photo_bucket_is_private_encrypted_and_forgets_unprocessed_uploads(merged):
+    bucket = merged["Resources"]["PhotoBucket"]
+    props = bucket["Properties"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (cors,) = props["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedOrigins"] == [{"Ref": "FormOrigin"}] and "POST" in cors["AllowedMethods"]
+    (expiry,) = props["LifecycleConfiguration"]["Rules"]
+    assert expiry["Prefix"] == "uploads/" and expiry["ExpirationInDays"] == 1 and expiry["Status"] == "Enabled"
+    (deny,) = merged["Resources"]["PhotoBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_functions_may_touch_the_photo_bucket_and_nothing_else_of_s3(merged):
+    statements = merged["Resources"]["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    s3 = [s for s in statements if any(str(a).startswith("s3:") for a in s.get("Action", []))]
+    assert {s["Sid"] for s in s3} == {"PhotoObjects", "PhotoBucketList"}
+    objects = next(s for s in s3 if s["Sid"] == "PhotoObjects")
+    assert objects["Resource"] == {"Fn::Sub": "${PhotoBucket.Arn}/*"} and "s3:*" not in objects["Action"]
+    listing = next(s for s in s3 if s["Sid"] == "PhotoBucketList")
+    assert listing["Resource"] == {"Fn::GetAtt": ["PhotoBucket", "Arn"]}
+    for name in ("RunDueWork", "APIHandler"):
+        env = merged["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert env["PROOFLOOP_PHOTO_BUCKET"] == {"Ref": "PhotoBucket"}
+
+
+def test_the_due_work_that_processes_photos_gets_the_memory_the_bench_measured(merged):
+    assert merged["Resources"]["RunDueWork"]["Properties"]["MemorySize"] == 1024
+    assert "MemorySize" not in merged["Resources"]["APIHandler"]["Properties"]
