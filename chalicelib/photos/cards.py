@@ -78,7 +78,7 @@ def render_card(rating: int, quote: str, shop_name: str, photo: bytes | None = N
         y += 52
     draw.text((x, HEIGHT - 70), shop_name[:40], font=ImageFont.load_default(size=30), fill=MUTED)
     out = io.BytesIO()
-    card.save(out, "PNG", optimize=True)
+    card.save(out, "PNG", compress_level=6)
     return out.getvalue()
 
 
