@@ -67,6 +67,13 @@ def request_upload(
     photo_id = new_photo_id()
     now = clock.iso()
     key = upload_key(shop_id, rid, photo_id)
+    # The buyer's record names the reviews they uploaded photos for: erasure and data requests start there.
+    table.update(
+        keys.customer_key(shop_id, order["customer_id"]),
+        "ADD photo_reviews :r",
+        values={":r": {rid}},
+        condition="attribute_exists(PK)",
+    )
     table.put(
         {
             **keys.photo_key(shop_id, rid, photo_id),
@@ -352,10 +359,13 @@ def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code
     from chalicelib.photos.cards import delete_card
 
     storage = _storage()
-    erased = sum(delete_review_photos(table, shop_id, rid, storage) for rid in sorted(review_ids))
+    erased = 0
     for rid in sorted(review_ids):
-        with contextlib.suppress(ConditionFailed):  # no such review, or no photos on it
-            table.update(keys.review_key(shop_id, rid), "REMOVE photo_ids", condition="attribute_exists(photo_ids)")
+        removed = delete_review_photos(table, shop_id, rid, storage)
+        if removed:
+            erased += removed
+            with contextlib.suppress(ConditionFailed):  # not reviewed, or its review named none of them
+                table.update(keys.review_key(shop_id, rid), "REMOVE photo_ids", condition="attribute_exists(photo_ids)")
     if code is not None and code.get("card_key"):
         delete_card(table, code, storage)
         erased += 1
