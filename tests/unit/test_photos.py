@@ -307,3 +307,36 @@ def test_the_data_export_lists_photos_and_erasure_deletes_them_and_the_card(shop
     assert "photo_ids" not in review and "card_key" not in table.get(keys.code_key(code))
     listing = shop.api.request("GET", f"/shops/{shop.shop_id}/products/p-mug/reviews").json
     assert listing["reviews"][0]["photos"] == []
+
+
+def test_the_console_shows_a_pending_reviews_photos_and_hides_one(shop, token, storage, table):
+    import re
+    from urllib.parse import urlencode
+
+    # Given a pending review with a processed photo, and the owner signed in to the console
+    photo_id = upload(shop.api, storage, token, photo_files.jpeg())
+    rid = submit(shop.api, token, [photo_id], rating=2).json["review_id"]
+    process(table)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    signed = shop.api.request(
+        "POST",
+        f"/shops/{shop.shop_id}/dashboard/session",
+        raw=urlencode({"api_key": shop.api_key}).encode(),
+        headers=form,
+    )
+    header = signed.headers["Set-Cookie"]
+    cookie = (header[0] if isinstance(header, list) else header).split(";")[0]
+    # When the console opens
+    page = shop.api.request("GET", f"/shops/{shop.shop_id}/dashboard", headers={"Cookie": cookie})
+    html = page.body.decode()
+    # Then the queue shows the photo's thumbnail, which its CSP lets load, and a button to hide it
+    assert 'alt="Photo 1"' in html and "Hide photo 1" in html
+    assert f"https://{BUCKET}.s3.amazonaws.com" in page.headers["Content-Security-Policy"]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+    hide = urlencode({"csrf": csrf, "photo_id": photo_id}).encode()
+    path = f"/shops/{shop.shop_id}/dashboard/reviews/{rid}/hide-photo"
+    assert shop.api.request("POST", path, raw=hide, headers={**form, "Cookie": cookie}).status_code == 303
+    # And the photo is hidden; the console offers to show it again
+    assert table.get(keys.photo_key(shop.shop_id, rid, photo_id))["hidden"] is True
+    html = shop.api.request("GET", f"/shops/{shop.shop_id}/dashboard", headers={"Cookie": cookie}).body.decode()
+    assert "Show photo 1" in html
