@@ -44,7 +44,7 @@ def _star(cx: float, cy: float, outer: float) -> list[tuple[float, float]]:
 
 
 def render_card(rating: int, quote: str, shop_name: str, photo: bytes | None = None) -> bytes:
-    """The card as PNG bytes. `photo` is a processed display JPEG (our own re-encoding, never an upload)."""
+    """The card as PNG bytes. `photo` is a display JPEG of our own re-encoding, never bytes from outside."""
     from PIL import Image, ImageDraw, ImageFont, ImageOps
 
     card = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
@@ -95,6 +95,24 @@ def _first_photo(table: Table, storage: Storage, review: dict[str, Any]) -> byte
     return None
 
 
+PRODUCT_PICTURE_BYTES = 10 * 1024 * 1024
+
+
+def _product_picture(table: Table, code: dict[str, Any]) -> bytes | None:
+    """The product's own picture (from the shop's product webhooks), fetched as an outbound delivery is
+    (public addresses only, no redirects), checked and re-encoded; None when there is none to use."""
+    from chalicelib.config import get_settings
+    from chalicelib.outbound import fetch_public
+    from chalicelib.photos.imaging import reencoded_picture
+
+    product = table.get(keys.product_key(code["shop_id"], code.get("product_id", "")))
+    url = (product or {}).get("image_url")
+    if not url:
+        return None
+    data = fetch_public(str(url), PRODUCT_PICTURE_BYTES, allow_loopback=get_settings().is_dev)
+    return reencoded_picture(data) if data else None
+
+
 def build_card(table: Table, storage: Storage, code: dict[str, Any]) -> str | None:
     """Build (or delete) the card of one code's review; returns its storage key, None when it has none."""
     from chalicelib.store.shop_records import Shop
@@ -108,7 +126,8 @@ def build_card(table: Table, storage: Storage, code: dict[str, Any]) -> str | No
         return None
     name = Shop.from_item(shop).name
     quote = str(review.get("title") or review.get("body") or "")[:160]
-    png = render_card(int(review["rating"]), quote, name, _first_photo(table, storage, review))
+    picture = _first_photo(table, storage, review) or _product_picture(table, code)
+    png = render_card(int(review["rating"]), quote, name, picture)
     key = f"{CARD_PREFIX}{code['shop_id']}/{code['code']}/{hashlib.sha256(png).hexdigest()[:16]}.png"
     if key != code.get("card_key"):
         storage.put(key, png, "image/png")

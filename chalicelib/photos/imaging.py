@@ -116,3 +116,19 @@ def process(data: bytes, declared_type: str) -> ProcessedPhoto:
     image = check(data, declared_type)
     upright = _rgb(ImageOps.exif_transpose(image) or image)
     return ProcessedPhoto(display=_encode(upright, DISPLAY_SIDE), thumbnail=_encode(upright, THUMBNAIL_SIDE))
+
+
+def reencoded_picture(data: bytes) -> bytes | None:
+    """Any JPEG, PNG or WebP (a product's picture from the shop's site), checked and re-encoded as a display
+    JPEG like a buyer's photo; None when it is not one we take."""
+    try:
+        found = _open(data).format or ""
+    except PhotoRefused:
+        return None
+    declared = next((kind for kind, name in FORMATS.items() if name == found), None)
+    if declared is None:
+        return None
+    try:
+        return process(data, declared).display.data
+    except PhotoRefused:
+        return None

@@ -340,3 +340,51 @@ def test_the_console_shows_a_pending_reviews_photos_and_hides_one(shop, token, s
     assert table.get(keys.photo_key(shop.shop_id, rid, photo_id))["hidden"] is True
     html = shop.api.request("GET", f"/shops/{shop.shop_id}/dashboard", headers={"Cookie": cookie}).body.decode()
     assert "Show photo 1" in html
+
+
+def test_without_a_buyer_photo_the_card_shows_the_products_own_picture(api, outbox, storage, table):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from chalicelib.photos.cards import PANEL, build_due_cards
+
+    picture = photo_files.png(800, 800)
+
+    class ProductPage(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(picture)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ProductPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # Given a product whose picture is on the shop's site (here on loopback, which a local run may fetch)
+        shop = ReviewShop(api, outbox)
+        shop.fulfilled_order()
+        url = f"http://127.0.0.1:{server.server_address[1]}/mug.png"
+        table.put(
+            {**keys.product_key(shop.shop_id, "p-mug"), "type": "product", "product_id": "p-mug", "image_url": url}
+        )
+        token = review_token(shop.shop_id, "o-1", ["p-mug", "p-cap"])
+        # When a happy review without photos gets its card
+        code = submit(shop.api, token, []).json["share"]["code"]
+        assert build_due_cards(table) == 1
+    finally:
+        server.shutdown()
+    # Then the card's left part is the product's picture, not the plain panel with the shop's name
+    card = storage.read(table.get(keys.code_key(code))["card_key"])
+    with Image.open(io.BytesIO(card)) as image:
+        left = image.convert("RGB").getpixel((300, 315))
+    assert left != PANEL and abs(left[2] - 160) < 12 and abs(left[0] - 30) < 12
+
+
+def test_a_product_picture_is_never_fetched_from_a_private_address():
+    from chalicelib.outbound import fetch_public
+
+    assert fetch_public("https://10.0.0.8/mug.png", 1000) is None
+    assert fetch_public("http://169.254.169.254/latest/meta-data/", 1000, allow_loopback=True) is None
