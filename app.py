@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 from chalice import Chalice, Rate, Response
@@ -317,6 +318,16 @@ def run_due_work(event: Any) -> dict[str, Any]:
         if metrics.metric_set:
             metrics.flush_metrics()
             metrics.clear_metrics()
+
+
+# S3 tells this queue of every upload (the packaged template wires the bucket to it): photos are processed
+# within seconds. `chalice local` never fires it; the due work processes whatever it finds waiting.
+@app.on_sqs_message(queue=os.environ.get("PROOFLOOP_UPLOAD_QUEUE", "proofloop-photo-uploads"), batch_size=1)
+def process_uploads(event: Any) -> dict[str, int]:
+    from chalicelib.photos.service import process_uploaded
+    from chalicelib.store.table import get_table
+
+    return {"processed": sum(process_uploaded(get_table(), record.body) for record in event)}
 
 
 # What is loaded by now lives as long as the container. Frozen, the collector no longer walks it on

@@ -34,6 +34,7 @@ DB_ACTIONS = [
 ]
 ALARM_TOPIC = "AlarmTopic"
 PHOTO_BUCKET = "PhotoBucket"
+UPLOAD_QUEUE = "PhotoUploadQueue"  # S3 tells it of each upload; the process_uploads function reads it
 # The functions read, write and delete photo objects; ListBucket makes a missing object a 404 (an upload not
 # arrived yet), not a 403.
 PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
@@ -76,10 +77,64 @@ def _role_policy(role: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
         "Action": ["s3:ListBucket"],
         "Resource": {"Fn::GetAtt": [PHOTO_BUCKET, "Arn"]},
     }
-    ours = {"ProofloopTable", "PhotoObjects", "PhotoBucketList"}
+    queue = {
+        "Sid": "PhotoUploadQueue",
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+        "Resource": {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]},
+    }
+    ours = {"ProofloopTable", "PhotoObjects", "PhotoBucketList", "PhotoUploadQueue"}
     others = [s for s in statements if s.get("Sid") not in ours]
-    document = {"Version": "2012-10-17", "Statement": [db, photos, listing, *others]}
+    document = {"Version": "2012-10-17", "Statement": [db, photos, listing, queue, *others]}
     return {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": document}]}}
+
+
+def _upload_queue(name: str) -> dict[str, Any]:
+    """The queue S3 notifies of each upload (named as app.py's handler names it), and S3's right to send.
+
+    The policy names the account, not the bucket: the bucket's notification refers to the queue, so a
+    condition on the bucket's ARN would make a cycle."""
+    return {
+        UPLOAD_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": name,
+                "SqsManagedSseEnabled": True,
+                "VisibilityTimeout": 120,  # six times the function's timeout, as Lambda asks of an event source
+                "MessageRetentionPeriod": 86400,  # the due work processes whatever a lost message left behind
+            },
+        },
+        "PhotoUploadQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": UPLOAD_QUEUE}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "S3Notifies",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "s3.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def _upload_queue_name(base: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(function, event, queue name) of the function Chalice made for the uploads queue, if there is one."""
+    for name, res in base["Resources"].items():
+        for event_name, event in (res.get("Properties", {}).get("Events") or {}).items():
+            queue = event.get("Properties", {}).get("Queue", {})
+            arn = queue.get("Fn::Sub", "") if isinstance(queue, dict) else str(queue)
+            if event.get("Type") == "SQS" and "photo-uploads" in arn:
+                return name, event_name, arn.rsplit(":", 1)[-1]
+    return None
 
 
 def _photo_bucket() -> dict[str, Any]:
@@ -91,6 +146,7 @@ def _photo_bucket() -> dict[str, Any]:
     return {
         PHOTO_BUCKET: {
             "Type": "AWS::S3::Bucket",
+            "DependsOn": "PhotoUploadQueuePolicy",  # S3 checks it may send before it saves the notification
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
             "Properties": {
@@ -113,6 +169,15 @@ def _photo_bucket() -> dict[str, Any]:
                             "AllowedMethods": ["POST", "GET"],
                             "AllowedHeaders": ["*"],
                             "MaxAge": 3600,
+                        }
+                    ]
+                },
+                "NotificationConfiguration": {
+                    "QueueConfigurations": [
+                        {
+                            "Event": "s3:ObjectCreated:*",
+                            "Queue": {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]},
+                            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "uploads/"}]}},
                         }
                     ]
                 },
@@ -231,6 +296,8 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     a JSON 404."""
     resources: dict[str, Any] = dict(cloudformation_table(TABLE))
     resources.update(_photo_bucket())
+    uploads = _upload_queue_name(base)
+    resources.update(_upload_queue(uploads[2] if uploads else "proofloop-photo-uploads"))
     functions = [name for name, r in base["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
     for name, res in base["Resources"].items():
         if res["Type"] == "AWS::IAM::Role":
@@ -253,7 +320,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                 }
             }
         }
-        if base["Resources"][name]["Properties"].get("Handler") == "app.run_due_work":
+        if base["Resources"][name]["Properties"].get("Handler") in ("app.run_due_work", "app.process_uploads"):
             resources[name]["Properties"]["MemorySize"] = DUE_WORK_MEMORY_MB  # photos are processed there
         resources[f"{name}ErrorsAlarm"] = _alarm(
             f"proofloop {name} raised errors",
@@ -271,6 +338,12 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                 "RetentionInDays": {"Ref": "LogRetentionDays"},
             },
         }
+    if uploads:
+        function, event, _ = uploads
+        # The queue by reference, so that CloudFormation creates it before the function's event source.
+        queue_arn = {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]}
+        events = {event: {"Properties": {"Queue": queue_arn}}}
+        resources[function]["Properties"]["Events"] = events
     if "RestAPI" in base["Resources"]:
         resources["NotFoundResponse"] = {
             "Type": "AWS::ApiGateway::GatewayResponse",
@@ -355,6 +428,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         "Outputs": {
             "TableName": {"Value": {"Ref": TABLE}},
             "PhotoBucketName": {"Value": {"Ref": PHOTO_BUCKET}},
+            "PhotoUploadQueueUrl": {"Value": {"Ref": UPLOAD_QUEUE}},
             "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
         },
     }

@@ -170,15 +170,3 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
             storage.delete([old])
         done += 1
     return done
-
-
-def delete_card(table: Table, code: dict[str, Any], storage: Storage | None = None) -> None:
-    """Erasure: the card's object goes, and the code forgets it."""
-    if not code.get("card_key"):
-        return
-    if storage is None:
-        from chalicelib.storage.s3 import get_storage
-
-        storage = get_storage()
-    storage.delete([code["card_key"]])
-    table.update(keys.code_key(code["code"]), "REMOVE card_key", condition="attribute_exists(PK)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.model_base import Strict
 
@@ -53,3 +53,29 @@ class PublicPhoto(BaseModel):
     thumbnail_url: str
     width: int
     height: int
+
+
+class _Lenient(BaseModel):
+    """An AWS notification: only the fields read are typed; AWS adds others over time."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class S3Object(_Lenient):
+    key: str = Field(min_length=1, max_length=1024)
+    size: int | None = None
+
+
+class S3Entity(_Lenient):
+    object: S3Object
+
+
+class S3Record(_Lenient):
+    eventName: str  # S3's own field name
+    s3: S3Entity
+
+
+class S3Notification(_Lenient):
+    """What S3 sends to the uploads queue when an object is created (a configuration test has no Records)."""
+
+    Records: list[S3Record] = []  # S3's own field name

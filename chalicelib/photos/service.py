@@ -342,6 +342,40 @@ def process_due_photos(table: Table, budget: Budget | None = None, storage: Stor
     return done
 
 
+def process_uploaded(table: Table, message: str, storage: Storage | None = None) -> int:
+    """An object-created notification of the uploads queue: process the uploads it names at once.
+
+    The due work would find them too; this only makes "processing" last seconds, not a schedule's interval.
+    A message that is not a notification of ours is logged and dropped (a retry would not make it one)."""
+    from urllib.parse import unquote_plus
+
+    from pydantic import ValidationError
+
+    from chalicelib.photos.models import S3Notification
+
+    try:
+        notification = S3Notification.model_validate_json(message)
+    except ValidationError:
+        from chalicelib.observability import logger
+
+        logger.warning("not an S3 notification; dropped")
+        return 0
+    done = 0
+    now = clock.iso()
+    for record in notification.Records:
+        key = unquote_plus(record.s3.object.key)
+        parts = key.split("/")
+        if not record.eventName.startswith("ObjectCreated") or len(parts) != 4 or f"{parts[0]}/" != UPLOAD_PREFIX:
+            continue
+        _, shop_id, rid, photo_id = parts
+        item = table.get(keys.photo_key(shop_id, rid, photo_id), consistent=True)
+        if item is None or item.get("status") != "uploading" or item.get("upload_key") != key:
+            continue  # processed already (by the due work or a repeated message), or not one of ours
+        if process_photo(table, storage or _storage(), item, now) != "waiting":
+            done += 1
+    return done
+
+
 def delete_review_photos(table: Table, shop_id: str, rid: str, storage: Storage | None = None) -> int:
     """Erase every photo of a review: its objects (original, display, thumbnail) and its items."""
     items = review_photos(table, shop_id, rid)
@@ -356,8 +390,6 @@ def delete_review_photos(table: Table, shop_id: str, rid: str, storage: Storage 
 
 def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code: dict[str, Any] | None) -> int:
     """Erasure: every photo of these reviews (attached or not) and the share card go, objects and items."""
-    from chalicelib.photos.cards import delete_card
-
     storage = _storage()
     erased = 0
     for rid in sorted(review_ids):
@@ -367,7 +399,8 @@ def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code
             with contextlib.suppress(ConditionFailed):  # not reviewed, or its review named none of them
                 table.update(keys.review_key(shop_id, rid), "REMOVE photo_ids", condition="attribute_exists(photo_ids)")
     if code is not None and code.get("card_key"):
-        delete_card(table, code, storage)
+        storage.delete([code["card_key"]])
+        table.update(keys.code_key(code["code"]), "REMOVE card_key", condition="attribute_exists(PK)")
         erased += 1
     return erased
 

@@ -51,6 +51,32 @@ def merged() -> dict[str, Any]:
     return merge_template(BASE)
 
 
+# The same app with the uploads queue's function, as `chalice package` writes it for app.process_uploads.
+UPLOADS_FUNCTION = {
+    "Type": "AWS::Serverless::Function",
+    "Properties": {
+        **_function("app.process_uploads")["Properties"],
+        "Events": {
+            "ProcessUploadsSqsEventSource": {
+                "Type": "SQS",
+                "Properties": {
+                    "Queue": {
+                        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
+                        "proofloop-photo-uploads-prod"
+                    },
+                    "BatchSize": 1,
+                },
+            }
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def with_uploads() -> dict[str, Any]:
+    return merge_template({"Resources": {**BASE["Resources"], "ProcessUploads": UPLOADS_FUNCTION}})
+
+
 def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in template["Resources"].items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
 
@@ -272,3 +298,23 @@ def test_the_functions_may_touch_the_photo_bucket_and_nothing_else_of_s3(merged)
 def test_the_due_work_that_processes_photos_gets_the_memory_the_bench_measured(merged):
     assert merged["Resources"]["RunDueWork"]["Properties"]["MemorySize"] == 1024
     assert "MemorySize" not in merged["Resources"]["APIHandler"]["Properties"]
+
+
+def test_s3_tells_the_uploads_queue_of_each_upload_and_its_function_reads_it(with_uploads):
+    resources = with_uploads["Resources"]
+    queue = resources["PhotoUploadQueue"]["Properties"]
+    assert queue["QueueName"] == "proofloop-photo-uploads-prod" and queue["SqsManagedSseEnabled"] is True
+    (notify,) = resources["PhotoBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert notify["Event"] == "s3:ObjectCreated:*" and notify["Queue"] == {"Fn::GetAtt": ["PhotoUploadQueue", "Arn"]}
+    assert notify["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert resources["PhotoBucket"]["DependsOn"] == "PhotoUploadQueuePolicy"
+    (send,) = resources["PhotoUploadQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert send["Principal"] == {"Service": "s3.amazonaws.com"} and send["Action"] == "sqs:SendMessage"
+    (source,) = resources["ProcessUploads"]["Properties"]["Events"].values()
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["PhotoUploadQueue", "Arn"]}
+    statements = resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    reads = next(s for s in statements if s["Sid"] == "PhotoUploadQueue")
+    assert reads["Resource"] == {"Fn::GetAtt": ["PhotoUploadQueue", "Arn"]} and "sqs:ReceiveMessage" in reads["Action"]
+    assert resources["ProcessUploads"]["Properties"]["MemorySize"] == 1024  # it processes photos too
+    env = resources["ProcessUploads"]["Properties"]["Environment"]["Variables"]
+    assert env["PROOFLOOP_PHOTO_BUCKET"] == {"Ref": "PhotoBucket"}

@@ -388,3 +388,29 @@ def test_a_product_picture_is_never_fetched_from_a_private_address():
 
     assert fetch_public("https://10.0.0.8/mug.png", 1000) is None
     assert fetch_public("http://169.254.169.254/latest/meta-data/", 1000, allow_loopback=True) is None
+
+
+def test_the_uploads_queue_processes_a_photo_as_soon_as_s3_stores_it(shop, token, storage, table):
+    from chalice.test import Client
+
+    import app
+
+    # Given a photo stored by its presigned POST, and S3's object-created notification of it
+    photo_id = upload(shop.api, storage, token, photo_files.jpeg())
+    rid = keys.review_id(shop.shop_id, "o-1", "p-mug")
+    key = table.get(keys.photo_key(shop.shop_id, rid, photo_id))["upload_key"]
+    created = {"eventName": "ObjectCreated:Post", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}
+    notification = json.dumps({"Records": [created]})
+    test_event = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET})
+    with Client(app.app) as client:
+        # When the queue's function receives it (and, later, the same message again, and S3's test message)
+        event = client.events.generate_sqs_event(message_bodies=[notification], queue_name="uploads")
+        first = client.lambda_.invoke("process_uploads", event).payload
+        again = client.lambda_.invoke("process_uploads", event).payload
+        tested = client.lambda_.invoke(
+            "process_uploads", client.events.generate_sqs_event(message_bodies=[test_event], queue_name="uploads")
+        ).payload
+    # Then the photo is ready at once, once
+    assert (first, again, tested) == ({"processed": 1}, {"processed": 0}, {"processed": 0})
+    assert states(shop.api, token)[photo_id]["status"] == "ready"
+    assert process(table) == 0  # nothing left for the due work
