@@ -97,3 +97,36 @@ def test_refused_files_are_reported_to_the_buyer(live, new_shop):
     states = {p["photo_id"]: p for p in live.request("GET", f"/r/{token}/photos").json()["photos"]}
     assert {pid: states[pid]["reason_code"] for pid in sent} == sent
     assert all(states[pid]["status"] == "refused" and states[pid]["reason"] for pid in sent)
+
+
+def test_an_oversized_file_and_another_orders_link_are_refused(live, new_shop):
+    shop, _ = new_shop()
+    deliver(live, shop, "order.created", "ph-3", customer_id="ph-limits")
+    deliver(live, shop, "order.created", "ph-4", customer_id="ph-limits")
+    token = review_token(shop["shop_id"], "ph-3", ["p-100"])
+    other = review_token(shop["shop_id"], "ph-4", ["p-100"])
+    # A declared size over 10 MB is refused before anything is signed
+    asked = live.request(
+        "POST", f"/r/{token}/photos", {"product_id": "p-100", "content_type": "image/jpeg", "size": 10 * 2**20 + 1}
+    )
+    assert asked.status_code == 422 and asked.json()["error"]["code"] == "validation_failed"
+    # A file that is larger than it was declared (S3 holds the POST to its range; this server does not) is
+    # refused when it is processed
+    big = live.request(
+        "POST", f"/r/{token}/photos", {"product_id": "p-100", "content_type": "image/jpeg", "size": 5000}
+    )
+    upload = big.json()["upload"]
+    data = photo_files.jpeg() + b"\0" * (10 * 2**20)
+    assert requests.post(upload["url"], data=upload["fields"], files={"file": ("big.jpg", data)}, timeout=30).ok
+    # And a photo of this order cannot be attached to another order's review
+    mine = post_photo(live, token, photo_files.jpeg())
+    run_due(live)
+    states = {p["photo_id"]: p for p in live.request("GET", f"/r/{token}/photos").json()["photos"]}
+    assert states[big.json()["photo_id"]]["reason_code"] == "too_large"
+    assert states[mine]["status"] == "ready"
+    stolen = live.request(
+        "POST",
+        "/reviews",
+        {"token": other, "product_id": "p-100", "rating": 5, "title": "", "body": "Mine now.", "photo_ids": [mine]},
+    )
+    assert stolen.status_code == 422 and stolen.json()["error"]["code"] == "photo_not_found"
