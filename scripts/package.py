@@ -339,11 +339,8 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
             },
         }
     if uploads:
-        function, event, _ = uploads
-        # The queue by reference, so that CloudFormation creates it before the function's event source.
-        queue_arn = {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]}
-        events = {event: {"Properties": {"Queue": queue_arn}}}
-        resources[function]["Properties"]["Events"] = events
+        # Chalice names the queue by its ARN, a string: the queue must exist before the function's event source.
+        resources[uploads[0]]["DependsOn"] = [UPLOAD_QUEUE]
     if "RestAPI" in base["Resources"]:
         resources["NotFoundResponse"] = {
             "Type": "AWS::ApiGateway::GatewayResponse",
