@@ -39,7 +39,7 @@ UPLOAD_QUEUE = "PhotoUploadQueue"  # S3 tells it of each upload; the process_upl
 # arrived yet), not a 403.
 PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 # The due work decodes photos (up to 40 megapixels) and draws share cards. `make bench` measures a 12 MP photo
-# at ~190 MiB for the whole process (+165 MiB over its start) in ~0.8 s: the 40 MP bound scales to ~0.6 GB, so
+# at ~190 MiB for the whole process (+165 MiB over its start) in ~0.5 s: the 40 MP bound scales to ~0.6 GB, so
 # 1 GB, which also buys the CPU that halves the time (Lambda's CPU follows memory). The API stays at 512 MB.
 DUE_WORK_MEMORY_MB = 1024
 # What CloudWatch Logs accepts as a retention (days).
