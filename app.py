@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 from chalice import Chalice, Rate, Response
@@ -160,6 +161,16 @@ def submit_review() -> Response:
     return _call("submit_review")
 
 
+@app.route("/r/{token}/photos", methods=["POST"], content_types=ANY)
+def request_photo_upload(token: str) -> Response:
+    return _call("request_photo_upload")
+
+
+@app.route("/r/{token}/photos", methods=["GET"])
+def review_photo_states(token: str) -> Response:
+    return _call("review_photo_states")
+
+
 @app.route("/u/{token}", methods=["GET"])
 def unsubscribe_page(token: str) -> Response:
     return _call("unsubscribe_page")
@@ -243,6 +254,16 @@ def reply_review(shop_id: str, review_id: str) -> Response:
     return _call("reply_review")
 
 
+@app.route("/shops/{shop_id}/reviews/{review_id}/photos/{photo_id}/hide", methods=["POST"], content_types=ANY)
+def hide_photo(shop_id: str, review_id: str, photo_id: str) -> Response:
+    return _call("hide_photo")
+
+
+@app.route("/shops/{shop_id}/reviews/{review_id}/photos/{photo_id}/show", methods=["POST"], content_types=ANY)
+def show_photo(shop_id: str, review_id: str, photo_id: str) -> Response:
+    return _call("show_photo")
+
+
 # --- reports ----------------------------------------------------------------
 @app.route("/shops/{shop_id}/report", methods=["GET"])
 def funnel_report(shop_id: str) -> Response:
@@ -323,6 +344,16 @@ def run_due_work(event: Any) -> dict[str, Any]:
         if metrics.metric_set:
             metrics.flush_metrics()
             metrics.clear_metrics()
+
+
+# S3 tells this queue of every upload (the packaged template wires the bucket to it): photos are processed
+# within seconds. `chalice local` never fires it; the due work processes whatever it finds waiting.
+@app.on_sqs_message(queue=os.environ.get("PROOFLOOP_UPLOAD_QUEUE", "proofloop-photo-uploads"), batch_size=1)
+def process_uploads(event: Any) -> dict[str, int]:
+    from chalicelib.photos.service import process_uploaded
+    from chalicelib.store.table import get_table
+
+    return {"processed": sum(process_uploaded(get_table(), record.body) for record in event)}
 
 
 # What is loaded by now lives as long as the container. Frozen, the collector no longer walks it on

@@ -82,7 +82,8 @@ boto3.DEFAULT_SESSION.events.register("before-send.dynamodb", lambda **kwargs: A
 """
 CHECK_AFTER = """
 import json, sys
-print(json.dumps({"attempts": len(ATTEMPTS), "modules": sorted(m for m in sys.modules if m.startswith("chalicelib"))}))
+print(json.dumps({"attempts": len(ATTEMPTS), "modules": sorted(m for m in sys.modules if m.startswith("chalicelib")),
+                  "pillow": "PIL" in sys.modules}))
 """
 
 CODE = "pl-abcdefghj"  # a well-formed share code: the route reads it from the database
@@ -188,6 +189,7 @@ def _interleaved(codes: dict[str, str], env: dict[str, str], cwd: Path, runs: in
         figures[f"{name}_time_ratio"] = figures[f"{name}_s"] / figures["floor_call_s"]
         figures[f"{name}_memory_ratio"] = figures[f"{name}_mib"] / figures["floor_call_mib"]
         figures[f"{name}_modules"] = checks[name]["modules"]
+        figures[f"{name}_pillow"] = checks[name]["pillow"]
     return figures
 
 
@@ -278,6 +280,8 @@ def report(figures: dict[str, Any]) -> list[str]:
         lines.append(_figure(f"first request {title}", f[f"{name}_s"], f[f"{name}_mib"]))
         lines += _ratios(f[f"{name}_time_ratio"], f[f"{name}_memory_ratio"])
     lines.append(f"  (medians of {f['runs']} interleaved fresh interpreters; one refused call attempt on each side)")
+    for name, title in TITLES.items():
+        lines.append(f"Pillow loaded by the first request {title}: {'YES' if f[f'{name}_pillow'] else 'no'}")
     lines.append(f"chalicelib modules the first click imports ({len(f['click_modules'])}):")
     return lines + _wrapped(f["click_modules"])
 

@@ -7,7 +7,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import cold_start, cost, ddb_calls, feed_memory, handler_time, hot_link, import_csv, package_size
+from bench import (
+    cold_start,
+    cost,
+    ddb_calls,
+    feed_memory,
+    handler_time,
+    hot_link,
+    import_csv,
+    package_size,
+    photos,
+)
 from localdev import load
 
 
@@ -30,6 +40,8 @@ def main() -> int:
     print("\n".join(hot_link.report(hot_link.measure())))
     print()
     print("\n".join(feed_memory.report(feed_memory.measure())))
+    print()
+    print("\n".join(photos.report(photos.measure())))
     print()
     print("\n".join(load.report(load.measure(customers=300, clients=16))))
     print()

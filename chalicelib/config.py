@@ -29,6 +29,9 @@ class Settings:
     mail_backend: str
     trusted_proxies: tuple[str, ...]
     ddb_max_attempts: int
+    photo_bucket: str = "proofloop-photos"
+    s3_endpoint: str | None = None  # None: real S3
+    media_base_url: str = ""  # a CDN (CloudFront) in front of the bucket; "": presigned URLs
     deployed: bool = False  # running as a deployed function (Lambda), whatever the stage
 
     @property
@@ -94,6 +97,9 @@ def get_settings() -> Settings:
         mail_backend=_env("PROOFLOOP_MAIL_BACKEND", "outbox"),
         trusted_proxies=proxies,
         ddb_max_attempts=int(_env("PROOFLOOP_DDB_MAX_ATTEMPTS", "3")),
+        photo_bucket=_env("PROOFLOOP_PHOTO_BUCKET", "proofloop-photos"),
+        s3_endpoint=_env("PROOFLOOP_S3_ENDPOINT", _env("S3_ENDPOINT", "")) or None,
+        media_base_url=_env("PROOFLOOP_MEDIA_BASE_URL", "").rstrip("/"),
         deployed=deployed,
     )
 

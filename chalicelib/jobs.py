@@ -31,6 +31,8 @@ class DueRun:
 def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
     from chalicelib.outbound import deliver_due
+    from chalicelib.photos.cards import build_due_cards
+    from chalicelib.photos.service import process_due_photos
     from chalicelib.privacy import run_shop_redactions
     from chalicelib.reviews.requests import send_due
     from chalicelib.rollup import roll_up_clicks
@@ -41,6 +43,8 @@ def _due_jobs() -> dict[str, DueJob]:
         "shop_redactions": lambda budget: run_shop_redactions(get_table(), budget=budget),
         "outbound_events": lambda budget: deliver_due(get_table(), budget=budget),
         "click_rollup": lambda budget: roll_up_clicks(get_table(), budget=budget),
+        "photos": lambda budget: process_due_photos(get_table(), budget=budget),
+        "share_cards": lambda budget: build_due_cards(get_table(), budget=budget),
     }
 
 

@@ -230,6 +230,29 @@ def _pinned_connection_class() -> Callable[[Destination, float], http.client.HTT
     return PinnedConnection
 
 
+def fetch_public(url: str, max_bytes: int, allow_loopback: bool = False) -> bytes | None:
+    """GET a public URL once (no redirects), as a delivery posts: the address checked and pinned, a short
+    timeout, at most `max_bytes` read. None when the URL is not allowed, fails or answers anything but 200."""
+    import http.client
+
+    try:
+        destination = resolve_destination(url, allow_loopback)
+    except errors.ValidationFailed:
+        return None
+    connection = _pinned_connection_class()(destination, TIMEOUT_SECONDS)
+    try:
+        connection.request("GET", destination.target, headers={"User-Agent": "proofloop-cards/1"})
+        response = connection.getresponse()
+        if response.status != 200:
+            return None
+        body = response.read(max_bytes + 1)
+        return body if len(body) <= max_bytes else None
+    except (OSError, http.client.HTTPException, ValueError):
+        return None
+    finally:
+        connection.close()
+
+
 def _post(destination: Destination, secret: str, event_id: str, body: bytes) -> int:
     """POST once to the pinned address; the status (a 3xx too: redirects are not followed), 0 if none."""
     import http.client

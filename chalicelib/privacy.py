@@ -78,12 +78,14 @@ def _write(table: Table, operations: list[dict[str, Any]]) -> None:
 
 def _profile_operations(
     table: Table, shop_id: str, customer_id: str, customer: dict[str, Any] | None
-) -> list[dict[str, Any]]:
-    """What anyone can see first: the customer's record, the author of their reviews, their share link."""
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """What anyone can see first: the customer's record, the author of their reviews, their share link
+    (returned too: its card goes with their photos)."""
     from chalicelib.sharing.codes import code_erasure_op, code_needs_erasure
 
     if customer is None:
-        return []
+        return [], None
+    their_code = None
     ops = []
     if not customer.get("redacted") or "name" in customer or "email_hash" in customer:
         ops.append(
@@ -109,9 +111,11 @@ def _profile_operations(
                     condition="attribute_exists(PK)",
                 )
             )
-        elif item.get("type") == "code" and item.get("customer_id") == customer_id and code_needs_erasure(item):
-            ops.append(code_erasure_op(table, item["code"]))
-    return ops
+        elif item.get("type") == "code" and item.get("customer_id") == customer_id:
+            their_code = item
+            if code_needs_erasure(item):
+                ops.append(code_erasure_op(table, item["code"]))
+    return ops, their_code
 
 
 def redact_customer(
@@ -135,8 +139,8 @@ def redact_customer(
         | set((customer or {}).get("order_ids") or ())
         | set((customer or {}).get("erase_orders") or ())
     )
-    operations = _profile_operations(table, shop_id, customer_id, customer)
-    changed = 0
+    operations, code = _profile_operations(table, shop_id, customer_id, customer)
+    changed = _erase_photos(table, shop_id, customer, code)
     for start in range(0, max(len(order_ids), 1), ORDER_PAGE):
         page = order_ids[start : start + ORDER_PAGE]
         if start and budget.spent():
@@ -155,6 +159,21 @@ def redact_customer(
         table.update(keys.customer_key(shop_id, customer_id), "REMOVE GSI1PK, GSI1SK, erase_orders")
         changed += 1
     return changed
+
+
+def _photo_reviews(customer: dict[str, Any] | None) -> set[str]:
+    """The reviews the customer uploaded photos for (their record keeps the ids): nothing to read without."""
+    return {str(r) for r in (customer or {}).get("photo_reviews") or ()}
+
+
+def _erase_photos(table: Table, shop_id: str, customer: dict[str, Any] | None, code: dict[str, Any] | None) -> int:
+    """The customer's photos (uploaded, processed, attached or not) and their share card, from storage too."""
+    review_ids = _photo_reviews(customer)
+    if not review_ids and not (code and code.get("card_key")):
+        return 0
+    from chalicelib.photos.service import erase_customer_photos
+
+    return erase_customer_photos(table, shop_id, review_ids, code)
 
 
 def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -> None:
@@ -221,7 +240,17 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
             clean(r) for r in sorted(theirs, key=lambda r: r.get("review_id", "")) if r.get("type") == "review"
         ],
         "share_code": clean(code) if code else None,
+        "photos": _photos_of(table, shop_id, customer),
     }
+
+
+def _photos_of(table: Table, shop_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    review_ids = _photo_reviews(customer)
+    if not review_ids:
+        return []
+    from chalicelib.photos.service import customer_photos
+
+    return customer_photos(table, shop_id, review_ids)
 
 
 def request_shop_redaction(table: Table, shop: Shop) -> str:

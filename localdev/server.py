@@ -1,4 +1,5 @@
-"""`make run`: DynamoDB Local (data kept in .data/), the table, a demo store, `chalice local`, the due work."""
+"""`make run`: DynamoDB Local (data kept in .data/), an S3 endpoint on loopback with the photo bucket, the
+table, a demo store, `chalice local`, the due work."""
 
 from __future__ import annotations
 
@@ -86,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         embedded = DynamoDBLocal(data_dir=data_dir, avoid=args.port).start()
         os.environ["DYNAMODB_ENDPOINT"] = embedded.endpoint
     os.environ.setdefault("PROOFLOOP_ADMIN_TOKEN", DEV_ADMIN_TOKEN)
+    local_s3 = None
+    if not (os.environ.get("PROOFLOOP_S3_ENDPOINT") or os.environ.get("S3_ENDPOINT")):
+        from localdev.s3 import LocalS3
+
+        local_s3 = LocalS3(avoid=args.port).start()  # photos: presigned uploads and reads on loopback
+        os.environ["PROOFLOOP_S3_ENDPOINT"] = local_s3.endpoint
 
     def _stop(*_: Any) -> None:
         raise KeyboardInterrupt
@@ -98,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if embedded:
             embedded.stop()
+        if local_s3:
+            local_s3.stop()
         print("proofloop stopped.", flush=True)
 
 
@@ -111,6 +120,7 @@ def _serve_until_stopped(args: argparse.Namespace, embedded: Any) -> int:
 
     settings = get_settings()
     create_table(get_client(), settings.table_name)
+    _create_bucket(settings, f"http://{args.host}:{args.port}")
     demo, fresh = (None, False) if args.no_seed else seed.create_demo_shop()
     server = _serve(config, args.host, args.port)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
@@ -136,11 +146,20 @@ def _serve_until_stopped(args: argparse.Namespace, embedded: Any) -> int:
         server.server.server_close()
 
 
+def _create_bucket(settings: Any, origin: str) -> None:
+    """The photo bucket on the S3 endpoint, with CORS for the pages' own origin (and the base URL's)."""
+    from chalicelib.storage.s3 import ensure_bucket, get_s3_client
+
+    origins = sorted({origin, settings.base_url, origin.replace("127.0.0.1", "localhost")})
+    ensure_bucket(get_s3_client(), settings.photo_bucket, origins)
+
+
 def _print_welcome(base: str, settings: Any, embedded: Any, demo: dict[str, Any] | None) -> None:
     print(f"\nproofloop is running on {base}", flush=True)
     print(f"  health        {base}/health")
     print(f"  API document  {base}/openapi.json")
     print(f"  DynamoDB      {settings.dynamodb_endpoint}  (table {settings.table_name})")
+    print(f"  S3 (photos)   {settings.s3_endpoint}  (bucket {settings.photo_bucket})")
     if embedded and embedded.data_dir:
         print(f"  data kept in  {embedded.data_dir}  (`make run RESET=1` starts empty)")
     print(f"  admin token   {settings.admin_token}  (set PROOFLOOP_ADMIN_TOKEN to change)")

@@ -105,7 +105,8 @@ def update_catalogs() -> None:
     for language in LANGUAGES:
         path = catalog_path(language)
         catalog = read(path) if path.exists() else Catalog(locale=language, project="proofloop", fuzzy=False)
-        catalog.update(template, no_fuzzy_matching=True)
+        # A fresh copy each: update() adopts the template's new messages themselves, and English fills them in.
+        catalog.update(read(TEMPLATE), no_fuzzy_matching=True)
         catalog.obsolete.clear()
         _plain_header(catalog, language)
         if language == SOURCE_LANGUAGE:  # the messages as written, until someone edits the English copy here

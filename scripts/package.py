@@ -1,5 +1,5 @@
-"""`make package`: `chalice package` with a merged template that adds the table, alarms and secrets; the
-package carries the compiled message catalogs and only our languages' share of Babel's locale data.
+"""`make package`: `chalice package` with a merged template that adds the table, the photo bucket, alarms and
+secrets; the package carries the compiled message catalogs and only our languages' share of Babel's locale data.
 
 Writes dist/<stage>/sam.json (SAM/CloudFormation), dist/<stage>/deployment.zip and
 dist/<stage>/merge-template.json (what was merged), and dist/<stage>/table.json (the table alone,
@@ -34,6 +34,15 @@ DB_ACTIONS = [
     "dynamodb:ConditionCheckItem",
 ]
 ALARM_TOPIC = "AlarmTopic"
+PHOTO_BUCKET = "PhotoBucket"
+UPLOAD_QUEUE = "PhotoUploadQueue"  # S3 tells it of each upload; the process_uploads function reads it
+# The functions read, write and delete photo objects; ListBucket makes a missing object a 404 (an upload not
+# arrived yet), not a 403.
+PHOTO_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+# The due work decodes photos (up to 40 megapixels) and draws share cards. `make bench` measures a 12 MP photo
+# at ~190 MiB for the whole process (+165 MiB over its start) in ~0.5 s: the 40 MP bound scales to ~0.6 GB, so
+# 1 GB, which also buys the CPU that halves the time (Lambda's CPU follows memory). The API stays at 512 MB.
+DUE_WORK_MEMORY_MB = 1024
 # What CloudWatch Logs accepts as a retention (days).
 # fmt: off
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
@@ -61,13 +70,166 @@ def _role_policy(role: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
     table_arn = {"Fn::GetAtt": [TABLE, "Arn"]}
     index_arn = {"Fn::Sub": "${ProofloopTable.Arn}/index/*"}
     db = {"Sid": "ProofloopTable", "Effect": "Allow", "Action": DB_ACTIONS, "Resource": [table_arn, index_arn]}
-    others = [s for s in statements if s.get("Sid") != "ProofloopTable"]
+    photos = {
+        "Sid": "PhotoObjects",
+        "Effect": "Allow",
+        "Action": PHOTO_OBJECT_ACTIONS,
+        "Resource": {"Fn::Sub": f"${{{PHOTO_BUCKET}.Arn}}/*"},
+    }
+    listing = {
+        "Sid": "PhotoBucketList",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": {"Fn::GetAtt": [PHOTO_BUCKET, "Arn"]},
+    }
+    queue = {
+        "Sid": "PhotoUploadQueue",
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+        "Resource": {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]},
+    }
+    ours = {"ProofloopTable", "PhotoObjects", "PhotoBucketList", "PhotoUploadQueue"}
+    others = [s for s in statements if s.get("Sid") not in ours]
+    document = {"Version": "2012-10-17", "Statement": [db, photos, listing, queue, *others]}
+    return {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": document}]}}
+
+
+def _upload_queue(name: str) -> dict[str, Any]:
+    """The queue S3 notifies of each upload (named as app.py's handler names it), and S3's right to send.
+
+    The policy names the account, not the bucket: the bucket's notification refers to the queue, so a
+    condition on the bucket's ARN would make a cycle."""
     return {
-        "Properties": {
-            "Policies": [
-                {"PolicyName": f"{role}Policy", "PolicyDocument": {"Version": "2012-10-17", "Statement": [db, *others]}}
-            ]
-        }
+        UPLOAD_QUEUE: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": name,
+                "SqsManagedSseEnabled": True,
+                "VisibilityTimeout": 120,  # six times the function's timeout, as Lambda asks of an event source
+                "MessageRetentionPeriod": 86400,  # the due work processes whatever a lost message left behind
+            },
+        },
+        "PhotoUploadQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": UPLOAD_QUEUE}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "S3Notifies",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "s3.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def _upload_queue_name(base: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(function, event, queue name) of the function Chalice made for the uploads queue, if there is one."""
+    for name, res in base["Resources"].items():
+        for event_name, event in (res.get("Properties", {}).get("Events") or {}).items():
+            queue = event.get("Properties", {}).get("Queue", {})
+            arn = queue.get("Fn::Sub", "") if isinstance(queue, dict) else str(queue)
+            if event.get("Type") == "SQS" and "photo-uploads" in arn:
+                return name, event_name, arn.rsplit(":", 1)[-1]
+    return None
+
+
+def _photo_bucket() -> dict[str, Any]:
+    """Private photos: encrypted, never public, CORS for the review form's origin only, originals gone in a day.
+
+    Uploads land under uploads/ through presigned POSTs; the due work re-encodes them under photos/ and
+    deletes the original, so the lifecycle rule only ever finds uploads that were never processed or attached.
+    Reads are presigned GETs, or go through a CloudFront distribution given as MediaBaseUrl."""
+    return {
+        PHOTO_BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            "DependsOn": "PhotoUploadQueuePolicy",  # S3 checks it may send before it saves the notification
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {
+                            "AllowedOrigins": [{"Ref": "FormOrigin"}],
+                            "AllowedMethods": ["POST", "GET"],
+                            "AllowedHeaders": ["*"],
+                            "MaxAge": 3600,
+                        }
+                    ]
+                },
+                "NotificationConfiguration": {
+                    "QueueConfigurations": [
+                        {
+                            "Event": "s3:ObjectCreated:*",
+                            "Queue": {"Fn::GetAtt": [UPLOAD_QUEUE, "Arn"]},
+                            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "uploads/"}]}},
+                        }
+                    ]
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "UnprocessedUploadsExpire",
+                            "Status": "Enabled",
+                            "Prefix": "uploads/",
+                            "ExpirationInDays": 1,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        },
+                        {
+                            # A large review feed is stored for the redirect that answers its fetch; the next
+                            # fetch writes it again (chalicelib/feeds/delivery.py).
+                            "Id": "StoredFeedsExpire",
+                            "Status": "Enabled",
+                            "Prefix": "feeds/",
+                            "ExpirationInDays": 2,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        },
+                    ]
+                },
+            },
+        },
+        "PhotoBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": PHOTO_BUCKET},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [
+                                {"Fn::GetAtt": [PHOTO_BUCKET, "Arn"]},
+                                {"Fn::Sub": f"${{{PHOTO_BUCKET}.Arn}}/*"},
+                            ],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
     }
 
 
@@ -147,6 +309,9 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     """What we add to Chalice's template: the table, secrets as parameters, alarms that notify, log retention,
     a JSON 404."""
     resources: dict[str, Any] = dict(cloudformation_table(TABLE))
+    resources.update(_photo_bucket())
+    uploads = _upload_queue_name(base)
+    resources.update(_upload_queue(uploads[2] if uploads else "proofloop-photo-uploads"))
     functions = [name for name, r in base["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
     for name, res in base["Resources"].items():
         if res["Type"] == "AWS::IAM::Role":
@@ -163,10 +328,14 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                         "PROOFLOOP_BASE_URL": {"Ref": "PublicBaseUrl"},
                         "PROOFLOOP_MAIL_FROM": {"Ref": "MailFrom"},
                         "PROOFLOOP_MAIL_BACKEND": "ses",
+                        "PROOFLOOP_PHOTO_BUCKET": {"Ref": PHOTO_BUCKET},
+                        "PROOFLOOP_MEDIA_BASE_URL": {"Ref": "MediaBaseUrl"},
                     }
                 }
             }
         }
+        if base["Resources"][name]["Properties"].get("Handler") in ("app.run_due_work", "app.process_uploads"):
+            resources[name]["Properties"]["MemorySize"] = DUE_WORK_MEMORY_MB  # photos are processed there
         resources[f"{name}ErrorsAlarm"] = _alarm(
             f"proofloop {name} raised errors",
             {
@@ -183,6 +352,9 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
                 "RetentionInDays": {"Ref": "LogRetentionDays"},
             },
         }
+    if uploads:
+        # Chalice names the queue by its ARN, a string: the queue must exist before the function's event source.
+        resources[uploads[0]]["DependsOn"] = [UPLOAD_QUEUE]
     if "RestAPI" in base["Resources"]:
         resources["NotFoundResponse"] = {
             "Type": "AWS::ApiGateway::GatewayResponse",
@@ -240,6 +412,16 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
             },
             "PublicBaseUrl": {"Type": "String", "Description": "public base of links in emails and share offers"},
             "MailFrom": {"Type": "String", "Description": "verified SES sender address"},
+            "FormOrigin": {
+                "Type": "String",
+                "AllowedPattern": "^https?://[^/]+$",
+                "Description": "origin of the review form (scheme and host of PublicBaseUrl): may post photos",
+            },
+            "MediaBaseUrl": {
+                "Type": "String",
+                "Default": "",
+                "Description": "a CloudFront URL in front of the photo bucket (empty: photos are presigned URLs)",
+            },
             "AlarmEmail": {
                 "Type": "String",
                 "Default": "",
@@ -254,7 +436,12 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": resources,
-        "Outputs": {"TableName": {"Value": {"Ref": TABLE}}, "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}}},
+        "Outputs": {
+            "TableName": {"Value": {"Ref": TABLE}},
+            "PhotoBucketName": {"Value": {"Ref": PHOTO_BUCKET}},
+            "PhotoUploadQueueUrl": {"Value": {"Ref": UPLOAD_QUEUE}},
+            "AlarmTopicArn": {"Value": {"Ref": ALARM_TOPIC}},
+        },
     }
 
 

@@ -14,6 +14,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "PROOFLOOP_STAGE": "dev",
         "PROOFLOOP_TABLE": "proofloop-dev",
+        "PROOFLOOP_PHOTO_BUCKET": "proofloop-photos-dev",
         "PROOFLOOP_ADMIN_TOKEN": "test-admin-token",
         "PROOFLOOP_SIGNING_SECRET": "test-signing-secret-0123456789abcdef",
         "PROOFLOOP_BASE_URL": "http://127.0.0.1:8000",

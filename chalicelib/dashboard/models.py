@@ -16,3 +16,4 @@ class DashboardForm(BaseModel):
 
     csrf: str = Field("", description="the token the dashboard page put in the form")
     body: str = Field("", description="the reply, 1 to 2000 characters (the reply action only)")
+    photo_id: str = Field("", max_length=64, description="the photo to hide or show (those actions only)")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.dashboard.service import Session
     from chalicelib.store.shop_records import Shop
 
-ACTIONS = ("publish", "reject", "reply")
+ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 # The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
 MODELS = "chalicelib.dashboard.models"
 
@@ -50,8 +50,13 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     table, shop = get_table(), session.shop
     first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
     report = build_report(table, shop, first, last)
+    from chalicelib.storage.s3 import page_sources
+    from chalicelib.web.render import PAGE_CSP
+
+    images, _ = page_sources()  # the pending reviews' photos
     return page(
         "dashboard.html",
+        csp=PAGE_CSP.replace("img-src 'self' https: data:", f"img-src 'self' https: data: {images}"),
         shop_id=shop.shop_id,
         shop_name=shop.name,
         csrf=session.csrf,
@@ -131,6 +136,10 @@ def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
         if not body or len(body) > 2000:
             raise errors.ValidationFailed("a reply is 1 to 2000 characters")
         owner.reply(table, shop.shop_id, review_id, body)
+    elif action in ("hide-photo", "show-photo"):
+        from chalicelib.photos.service import set_hidden
+
+        set_hidden(table, shop.shop_id, review_id, form.photo_id, action == "hide-photo")
     else:
         raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     return _back(shop.shop_id)

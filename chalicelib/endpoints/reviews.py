@@ -28,6 +28,17 @@ def _language(buyers: str | None, shop: Shop) -> str:
     return buyer_language(buyers, shop.settings.language)
 
 
+def _photo_page_csp() -> str:
+    """Our pages' policy, plus our scripts, the photos' origin (img-src) and storage's (the uploads' POST)."""
+    from chalicelib.storage.s3 import page_sources
+    from chalicelib.web.render import PAGE_CSP
+
+    images, uploads = page_sources()
+    return PAGE_CSP.replace(
+        "default-src 'none';", f"default-src 'none'; script-src 'self'; connect-src 'self' {uploads};"
+    ).replace("img-src 'self' https: data:", f"img-src 'self' https: data: {images}")
+
+
 @operation(
     "GET",
     "/r/{token}",
@@ -45,16 +56,28 @@ def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     ctx = load_context(table, link.token)
     done = existing_reviews(table, ctx)
     titles = {i["product_id"]: i.get("title", "") for i in ctx.order.get("items", [])}
-    products = [{"product_id": p, "title": titles.get(p, ""), "review": done.get(p)} for p in ctx.product_ids]
+    products = [
+        {"product_id": p, "title": titles.get(p, ""), "review": done.get(p), "photos": _photos_of(table, done.get(p))}
+        for p in ctx.product_ids
+    ]
     first_name = (ctx.order.get("name") or "").split(" ")[0]
     return page(
         "review_form.html",
         language=_language(ctx.order.get("language"), ctx.shop),
+        csp=_photo_page_csp(),
         shop_name=ctx.shop.name,
         customer_name=first_name,
         products=products,
         token=ctx.token,
     )
+
+
+def _photos_of(table: Any, review: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not review or not review.get("photo_ids"):
+        return []
+    from chalicelib.photos.service import states_of
+
+    return states_of(table, review["shop_id"], review["review_id"], list(review["photo_ids"]))
 
 
 @operation(
@@ -79,22 +102,29 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
 
     is_form = request.media_type == FORM
     data: Any = read_form(request) if is_form else None
+    if is_form and "photo_ids" in data:  # the form sends the uploaded photos' ids as one field, comma-separated
+        data["photo_ids"] = [p for p in data["photo_ids"].split(",") if p]
     submission = parse_model(ReviewSubmission, data) if is_form else parse_json_body(request, ReviewSubmission)
     table = get_table()
     ctx = load_context(table, link.token)  # the token of this same body, verified before it was parsed
     result = submit(table, ctx, submission)
     review = result["review"]
     share = share_offer_for(table, ctx, review)
-    answer = {"review_id": review["review_id"], "status": review["status"], "share": share}
+    photos: list[dict[str, Any]] = []
+    if review.get("photo_ids"):
+        from chalicelib.photos.service import states_of
+
+        photos = states_of(table, ctx.shop.shop_id, review["review_id"], list(review["photo_ids"]))
+    answer = {"review_id": review["review_id"], "status": review["status"], "share": share, "photos": photos}
     status = 200 if result["replayed"] else 201
     if not is_form:
         return json_response(answer, status=status, headers={"Cache-Control": "no-store"})
     from chalicelib.sharing.channels import CHANNEL_NAMES, share_text
-    from chalicelib.web.render import PAGE_CSP, page
+    from chalicelib.web.render import page
 
     reviewed = existing_reviews(table, ctx)
     language = _language(ctx.order.get("language"), ctx.shop)
-    csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
+    csp = _photo_page_csp()
     return page(
         "thanks.html",
         csp=csp,
@@ -110,6 +140,7 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
         channel_names=CHANNEL_NAMES,
         token=ctx.token,
         more_to_review=len(reviewed) < len(ctx.product_ids),
+        photos=photos,
     )
 
 

@@ -142,8 +142,14 @@ def _preview_page(
     if code.get("quote_title") and code.get("quote"):
         description = f"{code['quote_title']}: {code['quote']}"
     image = product.get("image_url") if product else None
+    card = bool(code.get("card_key"))
+    if card:
+        from chalicelib.storage.s3 import get_storage
+
+        image = get_storage().public_url(code["card_key"])  # the review's own 1200x630 card
     response = page(
         "preview.html",
+        card=card,
         title=title,
         description=description[:300],
         image=image,

@@ -5,7 +5,7 @@ carry reviews from non-buyers or point at another domain, so every published rev
 rating, and a review Google would refuse is left out by name and reason (the report says which and why):
 a product without a page on the shop's own domains, a review without text.
 
-Memory stays flat however many reviews a shop has: reviews are read a page at a time (access pattern 31),
+Memory stays flat however many reviews a shop has: reviews are read a page at a time (access pattern 35),
 each page's products once (a bounded cache), and the XML goes out in small pieces as it is made.
 """
 
@@ -74,6 +74,11 @@ def entries(table: Table, shop: Shop) -> Iterator[Entry]:
             keys.shop_partition(shop.shop_id), sk_prefix=keys.REVIEW_PREFIX, limit=PAGE, cursor=cursor
         )
         published = [i for i in items if i.get("status") == "published"]
+        if any(i.get("photo_ids") for i in published):
+            from chalicelib.photos.service import display_photos
+
+            photos = display_photos(table, published)
+            published = [{**i, "photos": photos.get(i["review_id"], [])} for i in published]
         wanted = {i["product_id"] for i in published} - products.keys()
         if wanted:
             found = {
@@ -96,7 +101,7 @@ def entries(table: Table, shop: Shop) -> Iterator[Entry]:
 
 
 def deleted_review_ids(table: Table, shop_id: str) -> Iterator[str]:
-    """Reviews published once and rejected since (kept for a month: access pattern 32)."""
+    """Reviews published once and rejected since (kept for a month: access pattern 36)."""
     cursor = None
     while True:
         items, cursor = table.query(

@@ -3,11 +3,12 @@ listing with its aggregates and votes, and an import's result."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from chalicelib.model_base import Strict
+from chalicelib.photos.models import PhotoState, PublicPhoto
 from chalicelib.sharing.models import ShareOffer
 
 
@@ -18,6 +19,9 @@ class ReviewSubmission(Strict):
     title: str = Field("", max_length=150)
     body: str = Field(min_length=1, max_length=5000)
     anonymous: bool = Field(False, description="publish it as Anonymous, without the buyer's name")
+    photo_ids: list[Annotated[str, Field(pattern=r"^ph_[0-9a-f]{20}$")]] = Field(
+        default_factory=list, max_length=5, description="photos uploaded with POST /r/{token}/photos"
+    )
 
 
 class ReviewCreated(BaseModel):
@@ -26,6 +30,7 @@ class ReviewCreated(BaseModel):
     review_id: str
     status: Literal["published", "pending"]
     share: ShareOffer | None
+    photos: list[PhotoState] = []
 
 
 class Reply(BaseModel):
@@ -49,6 +54,7 @@ class ReviewView(BaseModel):
     reply: Reply | None = None
     moderation: list[str] | None = None
     order_id: str | None = None
+    photos: list[PhotoState] = []
 
 
 class ReviewList(BaseModel):
@@ -78,6 +84,7 @@ class PublicReview(BaseModel):
     helpful: int
     not_helpful: int
     reply: PublicReply | None
+    photos: list[PublicPhoto] = []
 
 
 class RatingAggregate(BaseModel):

@@ -32,9 +32,14 @@ PUBLIC_FIELDS = (
 )
 
 
-def review_view(item: dict[str, Any]) -> dict[str, Any]:
+def review_view(item: dict[str, Any], table: Table | None = None) -> dict[str, Any]:
+    """The owner's view of a review; with the table, its photos too (each one's state and whether hidden)."""
     view = {k: item.get(k) for k in PUBLIC_FIELDS if k in item}
     view["rating"] = int(item["rating"])
+    if table is not None and item.get("photo_ids"):
+        from chalicelib.photos.service import owner_photos
+
+        view["photos"] = owner_photos(table, item)
     return view
 
 
@@ -45,7 +50,7 @@ def list_reviews(table: Table, shop_id: str, status: str, limit: int, cursor: st
         )
     scope = keys.pending_partition(shop_id)
     items, last = table.query(scope, index=keys.GSI1, limit=limit, cursor=signing.decode_cursor(scope, cursor))
-    return {"reviews": [review_view(i) for i in items], "cursor": signing.encode_cursor(scope, last)}
+    return {"reviews": [review_view(i, table) for i in items], "cursor": signing.encode_cursor(scope, last)}
 
 
 def _get(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
@@ -123,6 +128,9 @@ def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
         table.transact(ops)
     except ConditionFailed:
         raise errors.Conflict("the review changed meanwhile; reload it", code="edit_conflict") from None
+    from chalicelib.photos.service import mark_card_due
+
+    mark_card_due(table, shop_id, review.get("customer_id", ""), review_id)  # its share card is deleted
     return review_view({**review, "status": "rejected"})
 
 

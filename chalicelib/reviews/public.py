@@ -32,7 +32,7 @@ def wilson_lower_bound(positive: int, total: int, z: float = 1.96) -> float:
     )
 
 
-def public_view(item: dict[str, Any]) -> dict[str, Any]:
+def public_view(item: dict[str, Any], photos: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     reply = item.get("reply")
     return {
         "review_id": item["review_id"],
@@ -47,6 +47,7 @@ def public_view(item: dict[str, Any]) -> dict[str, Any]:
         "helpful": int(item.get("helpful_yes", 0)),
         "not_helpful": int(item.get("helpful_no", 0)),
         "reply": {"body": reply["body"], "at": reply["at"]} if reply else None,
+        "photos": photos or [],
     }
 
 
@@ -88,12 +89,14 @@ def json_ld(
                 "name": r["title"] or None,
                 "reviewBody": r["body"],
                 "reviewRating": {"@type": "Rating", "ratingValue": r["rating"], "bestRating": 5, "worstRating": 1},
+                "image": [p["url"] for p in r.get("photos") or []] or None,
             }
             for r in reviews
         ]
         for review in block["review"]:
-            if review["name"] is None:
-                del review["name"]
+            for optional in ("name", "image"):
+                if review[optional] is None:
+                    del review[optional]
     return block
 
 
@@ -115,7 +118,8 @@ def product_reviews(
         next_cursor = signing.encode_cursor(scope, last)
     else:
         items, next_cursor = _ranked(table, scope, sort, limit, cursor)
-    reviews = [public_view(i) for i in items]
+    photos = _photos(table, items)
+    reviews = [public_view(i, photos.get(i["review_id"])) for i in items]
     agg = aggregate(stats)
     name = (product or {}).get("title") or next((i.get("product_title") for i in items if i.get("product_title")), "")
     return {
@@ -126,6 +130,15 @@ def product_reviews(
         "cursor": next_cursor,
         "json_ld": json_ld(product_id, str(name or ""), agg, reviews, (product or {}).get("url")),
     }
+
+
+def _photos(table: Table, items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The page's published photos by review; nothing is read when no review on it has any."""
+    if not any(i.get("photo_ids") for i in items):
+        return {}
+    from chalicelib.photos.service import display_photos
+
+    return display_photos(table, items)
 
 
 def _ranked(

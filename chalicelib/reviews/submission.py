@@ -83,6 +83,11 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
     happy = submission.rating >= threshold
     rid = keys.review_id(shop.shop_id, order["order_id"], submission.product_id)
     title = next((i.get("title", "") for i in order.get("items", []) if i["product_id"] == submission.product_id), "")
+    photo_ids = list(submission.photo_ids)
+    if photo_ids:
+        from chalicelib.photos.service import photos_to_attach
+
+        photos_to_attach(table, shop.shop_id, rid, photo_ids)  # each one this review's own, none refused
     for _ in range(RACE_ATTEMPTS):
         customer = table.get(keys.customer_key(shop.shop_id, order["customer_id"]), consistent=True) or {}
         now_dt = clock.now()
@@ -108,6 +113,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             "source": "proofloop",
             "created_at": now,
         }
+        if photo_ids:
+            review["photo_ids"] = photo_ids
         if verdict.status == "published":
             review["published_at"] = now
             review.update(keys.published_keys(shop.shop_id, submission.product_id, rid))
@@ -162,6 +169,10 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             ),
             aggregates.add_op(table, shop.shop_id, day, counters),
         ]
+        if photo_ids:
+            from chalicelib.photos.service import attach_ops
+
+            ops += [("photo", op) for op in attach_ops(table, shop.shop_id, rid, photo_ids)]
         if verdict.status == "published":
             ops.append(product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
             ops += published_event(table, shop, review)
@@ -177,6 +188,10 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
                 raise errors.Conflict(
                     "this item of the order has been reviewed already", code="review_exists"
                 ) from None
+            if exc.failed("photo"):
+                raise errors.ValidationFailed(
+                    "a photo was refused meanwhile; look at it again", code="photo_refused"
+                ) from None
             continue  # the buyer's record changed meanwhile (another review of theirs): re-read
         return {"review": review, "happy": happy, "replayed": False}
     raise errors.RetryLater("the review could not be saved; try again")
@@ -188,6 +203,7 @@ def _same_review(stored: dict[str, Any], submission: ReviewSubmission) -> bool:
         and stored.get("title", "") == submission.title
         and stored.get("body", "") == submission.body
         and bool(stored.get("anonymous")) == submission.anonymous
+        and list(stored.get("photo_ids") or []) == list(submission.photo_ids)
     )
 
 

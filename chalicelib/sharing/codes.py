@@ -45,16 +45,23 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
     preview = _preview(review)
     code = customer.get("share_code")
     if code:
+        # The preview changed: its share card is built again by the due work (keys.card_due_keys).
+        due = keys.card_due_keys(code)
         table.update(
             keys.code_key(code),
-            "SET " + ", ".join(f"{k} = :{k}" for k in preview),
-            values={f":{k}": v for k, v in preview.items()},
+            "SET " + ", ".join(f"{k} = :{k}" for k in preview) + ", GSI1PK = :due_pk, GSI1SK = :due_sk",
+            values={
+                **{f":{k}": v for k, v in preview.items()},
+                ":due_pk": due[keys.GSI1PK],
+                ":due_sk": due[keys.GSI1SK],
+            },
             condition="attribute_exists(PK)",
         )
         return str(code)
     for _ in range(5):
         code = new_code()
         item = {
+            **keys.card_due_keys(code),
             **keys.code_key(code),
             "type": "code",
             "code": code,

@@ -66,11 +66,22 @@ Access patterns (who asks -> the one call that answers):
                                                due work Queries GSI1, GSI1PK = CUSTREDACT, and REMOVEs the
                                                GSI1 keys once the customer is erased (sparse)
  30. Export a shop's reviews (owner route)  -> Query SHOP#<shop>, SK begins_with REVIEW#, page by page
- 31. Google's product review feed and its
+ 31. A photo of one review (upload, attach,
+     hide; the id is random)                -> Put SHOP#<shop>/PHOTO#<review>#<photo> if not exists; the
+                                               submission BatchGets the ones it attaches
+ 32. A review's photos (the upload cap, the
+     public listing, moderation, erasure)   -> Query SHOP#<shop>, SK begins_with PHOTO#<review>#; a listing
+                                               BatchGets only the photos its reviews name (photo_ids)
+ 33. Uploads waiting to be processed        -> Query GSI1, GSI1PK = PHOTODUE, GSI1SK <= <now iso> (sparse:
+                                               REMOVEd once the photo is processed, refused or expired)
+ 34. Share cards to (re)build or delete      -> Update CODE#<code>/CODE SET GSI1PK = CARDDUE, GSI1SK = <stamp>
+                                               when its review or photo changes; the due work Queries GSI1,
+                                               GSI1PK = CARDDUE and REMOVEs the keys if unchanged since read
+ 35. Google's product review feed and its
      report (owner key or the secret URL)   -> Query SHOP#<shop>, SK begins_with REVIEW#, page by page (the
                                                published ones written out as read), BatchGetItem
                                                SHOP#<shop>/PRODUCT#<product> for the page's new products
- 32. Reviews the feed has to retract        -> Put SHOP#<shop>/FEEDGONE#<review> when a published review is
+ 36. Reviews the feed has to retract        -> Put SHOP#<shop>/FEEDGONE#<review> when a published review is
                                                rejected (TTL 30 days), Delete it when it is published again;
                                                the feed Queries SHOP#<shop>, SK begins_with FEEDGONE#
 """
@@ -93,6 +104,8 @@ REVIEW_PREFIX = "REVIEW#"
 DATA_REQUEST_PREFIX = "DATAREQ#"
 FEED_GONE_PREFIX = "FEEDGONE#"
 DAY_PREFIX = "DAY#"  # the sort key of every per-day counter item (AGG shards, CODESTAT shards)
+
+PHOTO_PREFIX = "PHOTO#"
 
 # Sparse GSI1 partitions of the erasure work (patterns 28 and 29).
 SHOP_ERASURE_PARTITION = "SHOPREDACT"
@@ -289,3 +302,25 @@ def rollup_partition(day: str) -> str:
 def rollup_cursor_key(day: str) -> dict[str, str]:
     """One day's roll-up progress: the pass in progress (start, last code rolled) and the last complete one."""
     return {PK: f"ROLLUPCURSOR#{day}", SK: "ROLLUPCURSOR"}
+
+
+# Sparse GSI1 partitions of the photo pipeline (patterns 33 and 34).
+PHOTO_DUE_PARTITION = "PHOTODUE"
+CARD_DUE_PARTITION = "CARDDUE"
+
+
+def photo_key(shop_id: str, rid: str, photo_id: str) -> dict[str, str]:
+    return {PK: shop_partition(shop_id), SK: f"{review_photos_prefix(rid)}{photo_id}"}
+
+
+def review_photos_prefix(rid: str) -> str:
+    """The sort-key prefix of one review's photos (pattern 32)."""
+    return f"{PHOTO_PREFIX}{rid}#"
+
+
+def photo_due_keys(created_at: str, shop_id: str, rid: str, photo_id: str) -> dict[str, str]:
+    return {GSI1PK: PHOTO_DUE_PARTITION, GSI1SK: f"{created_at}#{shop_id}#{rid}#{photo_id}"}
+
+
+def card_due_keys(code: str) -> dict[str, str]:
+    return {GSI1PK: CARD_DUE_PARTITION, GSI1SK: f"{sort_stamp()}#{code}"}

@@ -1,4 +1,4 @@
-"""Integration tier: the real server process on the official DynamoDB Local."""
+"""Integration tier: the real server process on the official DynamoDB Local and an S3 endpoint on loopback."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from localdev.dynamodb import DynamoDBLocal
 from localdev.live import LiveServer
+from localdev.s3 import LocalS3
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
@@ -21,8 +22,16 @@ def dynamodb_local() -> Iterator[DynamoDBLocal]:
 
 
 @pytest.fixture(scope="session")
-def live(dynamodb_local: DynamoDBLocal) -> Iterator[LiveServer]:
-    server = LiveServer(dynamodb_local.endpoint)
+def s3_local() -> Iterator[LocalS3]:
+    """moto's S3 server on loopback: the server process creates its photo bucket there at start."""
+    server = LocalS3().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live(dynamodb_local: DynamoDBLocal, s3_local: LocalS3) -> Iterator[LiveServer]:
+    server = LiveServer(dynamodb_local.endpoint, extra_env={"PROOFLOOP_S3_ENDPOINT": s3_local.endpoint})
     yield server
     server.stop()
 

@@ -97,11 +97,14 @@ def _toml(value: Any) -> str:
 def _config(store: dict[str, Any], token: str, path: Path) -> Path:
     """Schemathesis' configuration: the bearer token, the shop, and real identifiers per operation."""
     real = {
-        "review_ids": ("path.review_id", ["publish_review", "reject_review", "reply_review", "vote_review"]),
+        "review_ids": (
+            "path.review_id",
+            ["publish_review", "reject_review", "reply_review", "vote_review", "hide_photo", "show_photo"],
+        ),
         "codes": ("path.code", ["follow_share_link", "head_share_link", "share_to_channel"]),
         "customers": ("path.customer_id", ["customer_data"]),
         "products": ("path.product_id", ["product_reviews"]),
-        "review_tokens": ("path.token", ["review_form"]),
+        "review_tokens": ("path.token", ["review_form", "request_photo_upload", "review_photo_states"]),
         "unsubscribe_tokens": ("path.token", ["unsubscribe_page", "unsubscribe"]),
         "assets": ("path.name", ["asset"]),
         "csrf": ("body.csrf", ["dashboard_sign_out"]),

@@ -17,7 +17,7 @@ from tests.factories import shop_body
 
 @pytest.fixture
 def table() -> Iterator[Any]:
-    """A fresh moto table for one test."""
+    """A fresh moto table for one test, and the photo bucket on moto's S3."""
     with mock_aws():
         reset_settings()
         reset_table()
@@ -26,8 +26,13 @@ def table() -> Iterator[Any]:
         from chalicelib.store.table import get_client, get_table
 
         create_table(get_client(), get_settings().table_name)
+        from chalicelib.storage.s3 import ensure_bucket, get_s3_client, reset_storage
+
+        reset_storage()
+        ensure_bucket(get_s3_client(), get_settings().photo_bucket, [get_settings().base_url])  # moto's S3
         yield get_table()
         reset_table()
+        reset_storage()
         reset_settings()
 
 

@@ -367,3 +367,52 @@ def test_the_feed_is_written_in_flat_memory_whatever_the_number_of_reviews():
     small, large = measure_one(2_000), measure_one(20_000)
     assert large["feed_bytes"] > 9 * small["feed_bytes"]
     assert large["peak_bytes"] < 1.25 * small["peak_bytes"], (small, large)
+
+
+# --- photos, and a feed larger than a Lambda answer ---------------------------------------------------
+def test_published_photos_are_the_reviewers_images_and_hidden_ones_are_not(shop, table):
+    from chalicelib.storage.s3 import get_storage
+    from tests import photo_files
+    from tests.unit.test_photos import process, upload
+
+    storage = get_storage()
+    token = review_token(shop.shop_id, "o-0", ["p-mug"])
+    first = upload(shop.api, storage, token, photo_files.jpeg())
+    second = upload(shop.api, storage, token, photo_files.jpeg(color=(20, 90, 200)))
+    assert process(table) == 2
+    written = review(shop, "o-0", 5, "Keeps coffee hot all morning.", photo_ids=[first, second])
+    entry = reviews_in(feed(shop))[written["review_id"]]
+    urls = [u.text for u in entry.iterfind("reviewer_images/reviewer_image/url")]
+    listed = shop.api.request("GET", f"/shops/{shop.shop_id}/products/p-mug/reviews").json["reviews"][0]
+    assert len(urls) == 2 and [u.split("?")[0] for u in urls] == [p["url"].split("?")[0] for p in listed["photos"]]
+
+    hidden = shop.owner("POST", f"/reviews/{written['review_id']}/photos/{first}/hide")
+    assert hidden.status_code == 200, hidden.body
+    entry = reviews_in(feed(shop))[written["review_id"]]
+    assert len(entry.findall("reviewer_images/reviewer_image")) == 1
+
+
+def test_a_feed_larger_than_a_lambda_answer_is_stored_and_redirected_to(shop, table, monkeypatch):
+    from urllib.parse import urlsplit
+
+    from chalicelib.feeds import delivery
+    from chalicelib.storage.s3 import get_storage
+
+    for n in range(3):
+        review(shop, f"o-{n}", 5, f"Review {n}: keeps coffee hot all morning. " * 40)
+    inline = shop.owner("GET", "/feeds/google-product-reviews.xml")
+    assert inline.status_code == 200
+    # Given a limit the feed outgrows (the real one is 5 MB, under Lambda's 6 MB answer)
+    monkeypatch.setattr(delivery, "INLINE_LIMIT", len(inline.body) - 1)
+    monkeypatch.setattr(delivery, "SPOOL_IN_MEMORY", 1024)  # and spilled to a file on the way
+    # When the feed is fetched
+    response = shop.owner("GET", "/feeds/google-product-reviews.xml")
+    # Then the answer is a redirect to a short-lived read of the stored feed, which is the same feed
+    assert response.status_code == 303 and response.body in (b"", "")
+    location = urlsplit(response.headers["Location"])
+    assert "Expires=" in location.query or "X-Amz-Expires=3600" in location.query
+    key = f"feeds/{shop.shop_id}/google-product-reviews.xml"
+    assert location.path.endswith(key)
+    stored = get_storage().read(key)
+    assert stored == inline.body
+    valid(stored)

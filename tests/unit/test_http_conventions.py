@@ -128,7 +128,7 @@ def test_openapi_dashboard_forms_are_form_bodies_without_bearer_auth(spec):
     moderate = spec["paths"]["/shops/{shop_id}/dashboard/reviews/{review_id}/{action}"]["post"]
     assert {"401", "403"} <= set(moderate["responses"])  # no session; a stale CSRF token
     action = next(p for p in moderate["parameters"] if p["name"] == "action")
-    assert action["schema"]["enum"] == ["publish", "reject", "reply"]
+    assert action["schema"]["enum"] == ["publish", "reject", "reply", "hide-photo", "show-photo"]
 
 
 def test_openapi_parameters_carry_their_constraints(spec):

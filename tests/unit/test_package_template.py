@@ -51,6 +51,32 @@ def merged() -> dict[str, Any]:
     return merge_template(BASE)
 
 
+# The same app with the uploads queue's function, as `chalice package` writes it for app.process_uploads.
+UPLOADS_FUNCTION = {
+    "Type": "AWS::Serverless::Function",
+    "Properties": {
+        **_function("app.process_uploads")["Properties"],
+        "Events": {
+            "ProcessUploadsSqsEventSource": {
+                "Type": "SQS",
+                "Properties": {
+                    "Queue": {
+                        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"
+                        "proofloop-photo-uploads-prod"
+                    },
+                    "BatchSize": 1,
+                },
+            }
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def with_uploads() -> dict[str, Any]:
+    return merge_template({"Resources": {**BASE["Resources"], "ProcessUploads": UPLOADS_FUNCTION}})
+
+
 def _alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in template["Resources"].items() if r.get("Type") == "AWS::CloudWatch::Alarm"}
 
@@ -310,3 +336,56 @@ def test_the_built_package_carries_the_compiled_catalogs_and_pruned_locale_data(
         assert data == set(script.KEPT_LOCALE_DATA), package
         compiled = {f"chalicelib/locales/{language}/LC_MESSAGES/messages.mo" for language in LANGUAGES}
         assert compiled <= names, package
+
+
+def test_the_photo_bucket_is_private_encrypted_and_forgets_unprocessed_uploads(merged):
+    bucket = merged["Resources"]["PhotoBucket"]
+    props = bucket["Properties"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (cors,) = props["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedOrigins"] == [{"Ref": "FormOrigin"}] and "POST" in cors["AllowedMethods"]
+    (expiry,) = props["LifecycleConfiguration"]["Rules"]
+    assert expiry["Prefix"] == "uploads/" and expiry["ExpirationInDays"] == 1 and expiry["Status"] == "Enabled"
+    (deny,) = merged["Resources"]["PhotoBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_functions_may_touch_the_photo_bucket_and_nothing_else_of_s3(merged):
+    statements = merged["Resources"]["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    s3 = [s for s in statements if any(str(a).startswith("s3:") for a in s.get("Action", []))]
+    assert {s["Sid"] for s in s3} == {"PhotoObjects", "PhotoBucketList"}
+    objects = next(s for s in s3 if s["Sid"] == "PhotoObjects")
+    assert objects["Resource"] == {"Fn::Sub": "${PhotoBucket.Arn}/*"} and "s3:*" not in objects["Action"]
+    listing = next(s for s in s3 if s["Sid"] == "PhotoBucketList")
+    assert listing["Resource"] == {"Fn::GetAtt": ["PhotoBucket", "Arn"]}
+    for name in ("RunDueWork", "APIHandler"):
+        env = merged["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert env["PROOFLOOP_PHOTO_BUCKET"] == {"Ref": "PhotoBucket"}
+
+
+def test_the_due_work_that_processes_photos_gets_the_memory_the_bench_measured(merged):
+    assert merged["Resources"]["RunDueWork"]["Properties"]["MemorySize"] == 1024
+    assert "MemorySize" not in merged["Resources"]["APIHandler"]["Properties"]
+
+
+def test_s3_tells_the_uploads_queue_of_each_upload_and_its_function_reads_it(with_uploads):
+    resources = with_uploads["Resources"]
+    queue = resources["PhotoUploadQueue"]["Properties"]
+    assert queue["QueueName"] == "proofloop-photo-uploads-prod" and queue["SqsManagedSseEnabled"] is True
+    (notify,) = resources["PhotoBucket"]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert notify["Event"] == "s3:ObjectCreated:*" and notify["Queue"] == {"Fn::GetAtt": ["PhotoUploadQueue", "Arn"]}
+    assert notify["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert resources["PhotoBucket"]["DependsOn"] == "PhotoUploadQueuePolicy"
+    (send,) = resources["PhotoUploadQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert send["Principal"] == {"Service": "s3.amazonaws.com"} and send["Action"] == "sqs:SendMessage"
+    assert resources["ProcessUploads"]["DependsOn"] == ["PhotoUploadQueue"]  # its event source names the queue
+    assert "Events" not in resources["ProcessUploads"]["Properties"]  # Chalice's event source, left as it made it
+    statements = resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    reads = next(s for s in statements if s["Sid"] == "PhotoUploadQueue")
+    assert reads["Resource"] == {"Fn::GetAtt": ["PhotoUploadQueue", "Arn"]} and "sqs:ReceiveMessage" in reads["Action"]
+    assert resources["ProcessUploads"]["Properties"]["MemorySize"] == 1024  # it processes photos too
+    env = resources["ProcessUploads"]["Properties"]["Environment"]["Variables"]
+    assert env["PROOFLOOP_PHOTO_BUCKET"] == {"Ref": "PhotoBucket"}

@@ -127,4 +127,11 @@ def test_run_due_route_runs_the_job_for_the_admin(shop):
     assert shop.api.request("POST", "/admin/run-due").status_code == 401
     response = shop.api.request("POST", "/admin/run-due", token=ADMIN_TOKEN)
     assert response.status_code == 200
-    assert set(response.json["ran"]) == {"review_emails", "shop_redactions", "outbound_events", "click_rollup"}
+    assert set(response.json["ran"]) == {
+        "review_emails",
+        "shop_redactions",
+        "outbound_events",
+        "click_rollup",
+        "photos",
+        "share_cards",
+    }

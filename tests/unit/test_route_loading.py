@@ -44,6 +44,8 @@ API_MODELS = (
 OWNER_API = (*API_MODELS, "chalicelib.openapi")
 # Babel (its locale data is large): only what formats a day or a number for a buyer loads it.
 BABEL = ("babel", "babel.core", "babel.dates", "babel.numbers", "babel.localedata")
+# Pillow and the modules that use it: loaded where photos are processed and cards drawn, never on a hot route.
+IMAGING = ("PIL", "PIL.Image", "chalicelib.photos.imaging", "chalicelib.photos.cards")
 
 CHILD = """
 import json, sys
@@ -139,7 +141,7 @@ def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
     # Then it redirected, through the whole route, having loaded only the sharing endpoints
     assert found["status"] == 302 and found["unanswered"] == 0, found["body"]
     assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
-    assert _loaded(found, (*OWNER_API, "pydantic", *BABEL)) == set()
+    assert _loaded(found, (*OWNER_API, "pydantic", *BABEL, *IMAGING)) == set()
 
 
 def test_a_click_during_an_outage_answers_its_retry_page_without_loading_a_model(table):
@@ -177,6 +179,7 @@ def test_a_shopify_webhook_loads_its_payload_models_and_nothing_of_the_owner_api
     }
     assert _loaded(found, ("chalicelib.webhooks.shopify",)) == {"chalicelib.webhooks.shopify"}  # models it uses
     assert _loaded(found, (*OWNER_API, *BABEL)) == set()  # the buyer's language is read with plain code
+    assert _loaded(found, IMAGING) == set()
 
 
 def test_a_french_buyers_postpone_page_loads_babel_for_its_date(table, api, outbox):
@@ -196,6 +199,25 @@ def test_a_french_buyers_postpone_page_loads_babel_for_its_date(table, api, outb
     # Then the page is French, with its day formatted by Babel: the one route kind that needs it loads it
     assert found["status"] == 200 and found["unanswered"] == 0, found["body"]
     assert "babel.dates" in found["modules"]
+    assert _loaded(found, (*OWNER_API, *IMAGING)) == set()
+
+
+def test_the_review_form_loads_no_image_library(table, api, outbox):
+    from chalicelib.reviews.tokens import review_token
+    from tests.unit.review_support import ReviewShop
+
+    # Given a buyer's review link, and DynamoDB's answers to opening it
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    token = review_token(shop.shop_id, "o-1", ["p-mug", "p-cap"])
+    headers = {"Accept": "text/html"}
+    with _recorded(table) as answers:
+        assert api.request("GET", f"/r/{token}", headers=headers).status_code == 200
+    # When a fresh instance serves the form
+    found = _first_request(_event("GET", f"/r/{token}", "/r/{token}", headers), answers)
+    # Then it showed the form (with its photo picker) and never loaded Pillow or the photo pipeline
+    assert found["status"] == 200 and found["unanswered"] == 0, found["body"]
+    assert _loaded(found, IMAGING) == set()
 
 
 # --- the route table against what the modules declare --------------------------------------------------

@@ -20,6 +20,14 @@
     ".plw-title{font-weight:700;margin:.2rem 0}",
     ".plw-badge{font-size:.75em;border:1px solid var(--proofloop-accent,#1a7f37);color:var(--proofloop-accent,#1a7f37);border-radius:999px;padding:0 .45em;margin-left:.4em}",
     ".plw-reply{margin:.5rem 0 0 1rem;padding-left:.75rem;border-left:3px solid var(--proofloop-border,#dde3ea)}",
+    ".plw-photos{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;margin:.4rem 0;padding:0}",
+    ".plw-thumb{padding:0;border:1px solid var(--proofloop-border,#dde3ea);border-radius:6px;background:none;cursor:zoom-in;line-height:0}",
+    ".plw-thumb img{border-radius:5px;display:block}",
+    ".plw-viewer{border:0;padding:0;max-width:min(96vw,1600px);background:#111}",
+    ".plw-viewer::backdrop{background:rgba(0,0,0,.75)}",
+    ".plw-viewer img{display:block;max-width:96vw;max-height:85vh;width:auto;height:auto}",
+    ".plw-viewer-bar{display:flex;justify-content:space-between;gap:.5rem;padding:.4rem;background:#111}",
+    ".plw-viewer-bar button{font:inherit;color:#fff;background:transparent;border:1px solid #888;border-radius:6px;padding:.3rem .7rem;cursor:pointer}",
     ".plw-more{font:inherit;margin-top:.5rem;padding:.4rem .9rem;border:1px solid var(--proofloop-accent,#1f6feb);background:transparent;color:var(--proofloop-accent,#1f6feb);border-radius:6px;cursor:pointer}"
   ].join("");
 
@@ -47,6 +55,7 @@
     li.appendChild(head);
     if (item.title) { li.appendChild(el("p", "plw-title", item.title)); }
     li.appendChild(el("p", null, item.body));
+    if (item.photos && item.photos.length) { li.appendChild(photos(item)); }
     var by = el("p", "plw-muted", item.author + (item.published_at ? " \u00b7 " + item.published_at.slice(0, 10) : ""));
     if (item.verified) { by.appendChild(el("span", "plw-badge", "Verified buyer")); }
     li.appendChild(by);
@@ -57,6 +66,70 @@
       li.appendChild(reply);
     }
     return li;
+  }
+
+  var THUMB = 96; // thumbnails' height in CSS pixels; their width follows each photo's own shape
+
+  function photos(item) {
+    var strip = el("ul", "plw-photos");
+    strip.setAttribute("aria-label", "Photos from " + item.author);
+    item.photos.forEach(function (photo, index) {
+      var li = el("li");
+      var button = el("button", "plw-thumb");
+      button.type = "button";
+      button.setAttribute("aria-label", "View photo " + (index + 1) + " of " + item.photos.length + " from " + item.author);
+      var img = document.createElement("img");
+      img.src = photo.thumbnail_url;
+      img.alt = "";
+      img.loading = "lazy";
+      img.decoding = "async";
+      img.height = THUMB;
+      img.width = Math.round(THUMB * photo.width / photo.height);
+      button.appendChild(img);
+      button.addEventListener("click", function () { view(item, index, button); });
+      li.appendChild(button);
+      strip.appendChild(li);
+    });
+    return strip;
+  }
+
+  // A modal <dialog>: focus moves in and comes back, Escape closes it, the arrow keys and buttons page through.
+  function view(item, index, opener) {
+    var dialog = el("dialog", "plw-viewer");
+    dialog.setAttribute("aria-label", "Photos from " + item.author);
+    var img = document.createElement("img");
+    var bar = el("div", "plw-viewer-bar");
+    var prev = el("button", null, "Previous");
+    var next = el("button", null, "Next");
+    var close = el("button", null, "Close");
+    [prev, next, close].forEach(function (b) { b.type = "button"; });
+    function show(i) {
+      index = (i + item.photos.length) % item.photos.length;
+      var photo = item.photos[index];
+      img.src = photo.url;
+      img.width = photo.width;
+      img.height = photo.height;
+      img.alt = "Photo " + (index + 1) + " of " + item.photos.length + " from " + item.author;
+    }
+    prev.addEventListener("click", function () { show(index - 1); });
+    next.addEventListener("click", function () { show(index + 1); });
+    close.addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowLeft") { show(index - 1); }
+      if (event.key === "ArrowRight") { show(index + 1); }
+    });
+    dialog.addEventListener("close", function () {
+      dialog.parentNode.removeChild(dialog);
+      opener.focus();
+    });
+    if (item.photos.length > 1) { bar.appendChild(prev); bar.appendChild(next); }
+    bar.appendChild(close);
+    dialog.appendChild(img);
+    dialog.appendChild(bar);
+    document.body.appendChild(dialog);
+    show(index);
+    dialog.showModal();
+    close.focus();
   }
 
   function render(container, data, list) {
