@@ -347,8 +347,11 @@ def test_the_photo_bucket_is_private_encrypted_and_forgets_unprocessed_uploads(m
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     (cors,) = props["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedOrigins"] == [{"Ref": "FormOrigin"}] and "POST" in cors["AllowedMethods"]
-    (expiry,) = props["LifecycleConfiguration"]["Rules"]
-    assert expiry["Prefix"] == "uploads/" and expiry["ExpirationInDays"] == 1 and expiry["Status"] == "Enabled"
+    rules = {r["Prefix"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert set(rules) == {"uploads/", "feeds/"}
+    expiry = rules["uploads/"]
+    assert expiry["ExpirationInDays"] == 1 and expiry["Status"] == "Enabled"
+    assert rules["feeds/"]["ExpirationInDays"] == 2 and rules["feeds/"]["Status"] == "Enabled"  # large review feeds
     (deny,) = merged["Resources"]["PhotoBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
