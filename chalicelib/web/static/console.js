@@ -68,6 +68,9 @@
         var next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: hits.length - 1 }[event.key];
         if (next === undefined || !hits[next]) { return; }
         event.preventDefault();
+        // One tab stop for the whole chart: the day last focused keeps it.
+        hit.setAttribute("tabindex", "-1");
+        hits[next].setAttribute("tabindex", "0");
         hits[next].focus();
       });
     });
