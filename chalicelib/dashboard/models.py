@@ -9,6 +9,7 @@ class DashboardSignIn(BaseModel):
     """The dashboard's sign-in form."""
 
     api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
+    section: str = Field("", description="the console section to go on to once signed in (default the overview)")
 
 
 class DashboardForm(BaseModel):

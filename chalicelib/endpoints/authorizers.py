@@ -93,7 +93,9 @@ ADMIN_FORM = Authorizer(
 def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) -> HttpResponse:
     from chalicelib.web.render import page
 
-    return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error)
+    # Signed in, the owner goes on to the section they asked for.
+    section = request.path_params.get("section", "")
+    return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error, section=section)
 
 
 def _owner_form(request: HttpRequest) -> Shop:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
+from chalicelib.dashboard.console import SECTIONS
 from chalicelib.endpoints.authorizers import OWNER_FORM, SESSION, SESSION_FORM
 from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 ACTIONS = ("publish", "reject", "reply")
-SECTION_NAMES = ("overview", "connect", "settings")  # chalicelib.dashboard.console.SECTIONS, without its import
 # The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
 MODELS = "chalicelib.dashboard.models"
 
@@ -33,7 +33,6 @@ def _back(shop_id: str, cookie: str | None = None, section: str = "", query: str
 
 def _console_page(template: str, session: Session, section: str, status: int = 200, **context: Any) -> HttpResponse:
     """A section of the console: its nav, the session's CSRF token, and the console's own script."""
-    from chalicelib.dashboard.console import SECTIONS
     from chalicelib.web.render import PAGE_CSP, page
 
     csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
@@ -143,8 +142,8 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     "the sign-in page",
     tag="dashboard",
     auth=SESSION,
-    responses={200: "text/html", 404: "text/html"},
-    params={"section": {"type": "string", "enum": list(SECTION_NAMES)}},
+    responses={200: "text/html"},
+    params={"section": {"type": "string", "enum": list(SECTIONS)}},
     query={"from": "YYYY-MM-DD (overview)", "to": "YYYY-MM-DD (overview)", "saved": "1 after a save (settings)"},
     page=True,
 )
@@ -157,7 +156,7 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
         return _connect(session, notice=notices.get(request.query.get("done", "")))
     if section == "settings":
         return _settings(session, saved=request.query.get("saved") == "1")
-    raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTION_NAMES)}", code="no_section")
+    raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
 
 
 @operation(
@@ -170,7 +169,7 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     body=model("SettingsForm", MODELS),
     form=True,
     json_body=False,
-    responses={303: "", 422: "text/html"},
+    responses={303: ""},
     page=True,
 )
 def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpResponse:
@@ -194,7 +193,7 @@ def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpRespo
     body=model("WebhookSecretForm", MODELS),
     form=True,
     json_body=False,
-    responses={303: "", 422: "text/html"},
+    responses={303: ""},
     page=True,
 )
 def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResponse:
@@ -217,7 +216,7 @@ def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResp
     body=model("DashboardForm", MODELS),
     form=True,
     json_body=False,
-    responses={303: "", 409: "text/html"},
+    responses={303: ""},
     page=True,
 )
 def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse:
@@ -261,7 +260,8 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.dashboard.service import new_session
 
     _, cookie = new_session(shop)
-    return _back(shop.shop_id, cookie)
+    section = read_form(request).get("section", "")
+    return _back(shop.shop_id, cookie, section=section if section in SECTIONS else "")
 
 
 @operation(

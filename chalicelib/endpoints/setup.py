@@ -35,7 +35,7 @@ def setup_page(request: HttpRequest) -> HttpResponse:
     body=model("SetupForm", MODELS),
     form=True,
     json_body=False,
-    responses={201: "text/html", 409: "text/html", 422: "text/html"},
+    responses={201: "text/html"},
     page=True,
 )
 def setup(request: HttpRequest, admin: Admin) -> HttpResponse:

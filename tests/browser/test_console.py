@@ -31,9 +31,7 @@ def sign_in(page: Any, url: str, shop_id: str, key: str, section: str = "overvie
     page.goto(f"{url}/shops/{shop_id}/dashboard/{section}")
     page.get_by_label("Owner API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    if section != "overview":
-        page.goto(f"{url}/shops/{shop_id}/dashboard/{section}")
+    page.wait_for_url(f"**/shops/{shop_id}/dashboard/{section}")  # signed in, on to the section asked for
 
 
 @pytest.fixture(scope="module")

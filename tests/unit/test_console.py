@@ -291,3 +291,23 @@ def test_setup_bad_input_is_an_inline_error(api, field, value):
     assert f'id="{field}-error"' in html
     assert 'name="admin_token"' in html  # the form again, nothing created
     assert _setup(api).status_code == 201
+
+
+def test_patch_checks_a_whsec_secret_as_creation_and_the_connect_page_do(owner):
+    response = owner.api.request(
+        "PATCH", f"/shops/{owner.shop_id}", {"webhook_secret": "whsec_not base64!!!!!"}, token=owner.key
+    )
+    assert response.status_code == 422 and response.json["error"]["details"][0]["field"] == "webhook_secret"
+    page = owner.post("webhook-secret", {"webhook_secret": "whsec_not base64!!!!!"})
+    assert page.status_code == 422 and "must be base64" in page.body.decode()
+
+
+def test_signing_in_from_a_section_goes_on_to_it(api, owner):
+    page = api.request("GET", f"/shops/{owner.shop_id}/dashboard/connect", headers=HTML).body.decode()
+    assert '<input type="hidden" name="section" value="connect">' in page
+    form = urlencode({"api_key": owner.key, "section": "connect"}).encode()
+    response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=form, headers=FORM)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/dashboard/connect")
+    elsewhere = urlencode({"api_key": owner.key, "section": "https://evil.example"}).encode()
+    response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=elsewhere, headers=FORM)
+    assert response.headers["Location"].endswith(f"/shops/{owner.shop_id}/dashboard")
