@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,7 +153,7 @@ def _shop_in_path(request: HttpRequest) -> Shop:
     return shops.get_shop_or_404(get_table(), request.path_params["shop_id"])
 
 
-def _verified(shop: Shop, platform: str, topic: str, verify: Any) -> Shop:
+def _verified(shop: Shop, platform: str, topic: str, verify: Callable[[], None]) -> Shop:
     """Run the signature check; a refusal is counted on the shop's health panel (bounded per topic and hour)."""
     try:
         verify()
