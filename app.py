@@ -312,6 +312,27 @@ def dashboard(shop_id: str) -> Response:
     return _call("dashboard")
 
 
+# Sections are GET /dashboard/{section}; each form posts under /dashboard/forms/, a path no section takes.
+@app.route("/shops/{shop_id}/dashboard/{section}", methods=["GET"])
+def dashboard_section(shop_id: str, section: str) -> Response:
+    return _call("dashboard_section")
+
+
+@app.route("/shops/{shop_id}/dashboard/forms/settings", methods=["POST"], content_types=ANY)
+def dashboard_save_settings(shop_id: str) -> Response:
+    return _call("dashboard_save_settings")
+
+
+@app.route("/shops/{shop_id}/dashboard/forms/webhook-secret", methods=["POST"], content_types=ANY)
+def dashboard_webhook_secret(shop_id: str) -> Response:
+    return _call("dashboard_webhook_secret")
+
+
+@app.route("/shops/{shop_id}/dashboard/forms/test-event", methods=["POST"], content_types=ANY)
+def dashboard_test_event(shop_id: str) -> Response:
+    return _call("dashboard_test_event")
+
+
 @app.route("/shops/{shop_id}/dashboard/session", methods=["POST"], content_types=ANY)
 def dashboard_sign_in(shop_id: str) -> Response:
     return _call("dashboard_sign_in")
@@ -325,6 +346,17 @@ def dashboard_sign_out(shop_id: str) -> Response:
 @app.route("/shops/{shop_id}/dashboard/reviews/{review_id}/{action}", methods=["POST"], content_types=ANY)
 def dashboard_moderate(shop_id: str, review_id: str, action: str) -> Response:
     return _call("dashboard_moderate")
+
+
+# --- first run ----------------------------------------------------------------
+@app.route("/setup", methods=["GET"])
+def setup_page() -> Response:
+    return _call("setup_page")
+
+
+@app.route("/setup", methods=["POST"], content_types=ANY)
+def setup() -> Response:
+    return _call("setup")
 
 
 # --- scheduled work ----------------------------------------------------------

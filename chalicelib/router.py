@@ -66,7 +66,17 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "issue_feed_url",
         "revoke_feed_url",
     ),
-    "chalicelib.endpoints.dashboard": ("dashboard", "dashboard_sign_in", "dashboard_sign_out", "dashboard_moderate"),
+    "chalicelib.endpoints.dashboard": (
+        "dashboard",
+        "dashboard_section",
+        "dashboard_save_settings",
+        "dashboard_webhook_secret",
+        "dashboard_test_event",
+        "dashboard_sign_in",
+        "dashboard_sign_out",
+        "dashboard_moderate",
+    ),
+    "chalicelib.endpoints.setup": ("setup_page", "setup"),
 }
 
 # operation name -> the module that declares it

@@ -9,6 +9,7 @@ class DashboardSignIn(BaseModel):
     """The dashboard's sign-in form."""
 
     api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
+    section: str = Field("", description="the console section to go on to once signed in (default the overview)")
 
 
 class DashboardForm(BaseModel):
@@ -17,3 +18,42 @@ class DashboardForm(BaseModel):
     csrf: str = Field("", description="the token the dashboard page put in the form")
     body: str = Field("", description="the reply, 1 to 2000 characters (the reply action only)")
     photo_id: str = Field("", max_length=64, description="the photo to hide or show (those actions only)")
+
+
+class SetupForm(BaseModel):
+    """The first-run form: the admin token and the shop to create (its webhook secret is generated)."""
+
+    admin_token: str = Field("", description="the instance's admin token (PROOFLOOP_ADMIN_TOKEN)")
+    shop_id: str = Field("", description="lower-case letters, digits and dashes; part of every console address")
+    name: str = Field("", description="the shop's name")
+    platform: str = Field("", description="shopify, woocommerce or generic")
+    domains: str = Field(
+        "", description="the storefront's hosts, separated by spaces, commas or lines; the first is home"
+    )
+    timezone: str = Field("UTC", description="IANA time zone in which reports count days")
+
+
+class SettingsForm(BaseModel):
+    """The console's settings form: the profile and every shop setting, as a form sends them (text)."""
+
+    csrf: str = Field("", description="the token the console page put in the form")
+    name: str = ""
+    domains: str = Field("", description="hosts separated by spaces, commas or lines")
+    review_delay_days: str = ""
+    reminder_after_days: str = ""
+    happy_threshold: str = ""
+    auto_publish: str = Field("", description="present (any value) when checked")
+    attribution_window_days: str = ""
+    attribution_model: str = ""
+    timezone: str = ""
+    review_after: str = ""
+    delivery_fallback_days: str = ""
+    delivered_status: str = ""
+    language: str = ""
+
+
+class WebhookSecretForm(BaseModel):
+    """The connect page's form that sets the secret the storefront signs its webhooks with."""
+
+    csrf: str = Field("", description="the token the console page put in the form")
+    webhook_secret: str = Field("", description="the signing secret, as the storefront's admin shows it")

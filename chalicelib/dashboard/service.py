@@ -1,4 +1,4 @@
-"""The owner's dashboard: revocable signed sessions, CSRF tokens, and the page's charts as plain SVG data."""
+"""The owner's console: revocable signed sessions, CSRF tokens, the funnel's bars and promoter figures."""
 
 from __future__ import annotations
 
@@ -25,13 +25,6 @@ FUNNEL_STAGES = (
     ("referred_orders", "Referred orders"),
     ("advocates", "Advocates"),
 )
-SERIES_COLOURS = {
-    "orders": "#1f6feb",
-    "reviews": "#8250df",
-    "shares": "#bf8700",
-    "clicks": "#1a7f37",
-    "referred_orders": "#cf222e",
-}
 
 
 @dataclass(frozen=True)
@@ -114,29 +107,10 @@ def funnel_bars(funnel: dict[str, Any]) -> list[dict[str, Any]]:
                 "value": value,
                 "width": round(100 * value / widest, 1),
                 "conversion": None if not previous else round(100 * value / previous, 1),
+                "previous": values[index - 1][0] if index else None,
             }
         )
     return bars
-
-
-def series_lines(series: list[dict[str, Any]], width: int = 640, height: int = 180) -> dict[str, Any]:
-    """Polyline points for each daily series, scaled to the chart."""
-    top = max((row[name] for row in series for name in SERIES_COLOURS), default=0) or 1
-    step = width / max(len(series) - 1, 1)
-    lines = []
-    for name, colour in SERIES_COLOURS.items():
-        points = " ".join(
-            f"{round(i * step, 1)},{round(height - height * row[name] / top, 1)}" for i, row in enumerate(series)
-        )
-        lines.append({"key": name, "name": name.replace("_", " "), "colour": colour, "points": points})
-    return {
-        "width": width,
-        "height": height,
-        "top": top,
-        "lines": lines,
-        "first": series[0]["date"] if series else "",
-        "last": series[-1]["date"] if series else "",
-    }
 
 
 def promoter_figures(funnel: dict[str, Any]) -> dict[str, float | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,11 +67,36 @@ OWNER = Authorizer(
 )
 
 
+# --- first run: the admin token in the set-up form ----------------------------------------------------
+def _admin_form(request: HttpRequest) -> Admin:
+    token = read_form(request).get("admin_token", "").strip()
+    shops.require_admin(token or None)  # the same check as POST /shops
+    return Admin()
+
+
+def _setup_refused(request: HttpRequest, refusal: errors.ProofloopError) -> HttpResponse:
+    from chalicelib.dashboard.console import setup_form
+
+    kept = {k: v for k, v in read_form(request).items() if k != "admin_token"}
+    return setup_form(get_table(), 401, kept, {"admin_token": refusal.message})
+
+
+ADMIN_FORM = Authorizer(
+    "admin-form",
+    "the admin token in the set-up form's admin_token field",
+    _admin_form,
+    {"missing": 401, "invalid": 401},
+    refused=_setup_refused,
+)
+
+
 # --- the dashboard ------------------------------------------------------------------------------------
 def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) -> HttpResponse:
     from chalicelib.web.render import page
 
-    return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error)
+    # Signed in, the owner goes on to the section they asked for.
+    section = request.path_params.get("section", "")
+    return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error, section=section)
 
 
 def _owner_form(request: HttpRequest) -> Shop:
@@ -127,6 +153,18 @@ def _shop_in_path(request: HttpRequest) -> Shop:
     return shops.get_shop_or_404(get_table(), request.path_params["shop_id"])
 
 
+def _verified(shop: Shop, platform: str, topic: str, verify: Callable[[], None]) -> Shop:
+    """Run the signature check; a refusal is counted on the shop's health panel (bounded per topic and hour)."""
+    try:
+        verify()
+    except errors.Unauthorized as refusal:
+        from chalicelib.deliveries import record_refused
+
+        record_refused(get_table(), shop.shop_id, platform, topic, "signature", refusal.message)
+        raise
+    return shop
+
+
 def _shopify_hmac(request: HttpRequest) -> Shop:
     from chalicelib.store.shop_records import shop_for_domain
     from chalicelib.webhooks.signatures import verify_base64_hmac
@@ -136,8 +174,13 @@ def _shopify_hmac(request: HttpRequest) -> Shop:
     if shop is None:
         # Without a known shop there is no secret to check the signature with.
         raise errors.Unauthorized("unknown X-Shopify-Shop-Domain; cannot verify", code="invalid_signature")
-    verify_base64_hmac(shop.webhook_secret, request.body, request.header("x-shopify-hmac-sha256"))
-    return shop
+    signature = request.header("x-shopify-hmac-sha256")
+    return _verified(
+        shop,
+        "shopify",
+        request.header("x-shopify-topic"),
+        lambda: verify_base64_hmac(shop.webhook_secret, request.body, signature),
+    )
 
 
 _WOOCOMMERCE_PING = re.compile(rb"^webhook_id=\d+$")
@@ -151,22 +194,32 @@ def _woocommerce_hmac(request: HttpRequest) -> Shop | None:
     if _WOOCOMMERCE_PING.match(request.body.strip()):
         return None
     shop = _shop_in_path(request)
-    verify_base64_hmac(shop.webhook_secret, request.body, request.header("x-wc-webhook-signature"))
-    return shop
+    signature = request.header("x-wc-webhook-signature")
+    return _verified(
+        shop,
+        "woocommerce",
+        request.header("x-wc-webhook-topic"),
+        lambda: verify_base64_hmac(shop.webhook_secret, request.body, signature),
+    )
 
 
 def _standard_webhook(request: HttpRequest) -> Shop:
+    from chalicelib.deliveries import generic_type
     from chalicelib.webhooks.signatures import verify_standard
 
     shop = _shop_in_path(request)
-    verify_standard(
-        shop.webhook_secret,
-        request.body,
-        request.header("webhook-id"),
-        request.header("webhook-timestamp"),
-        request.header("webhook-signature"),
+    return _verified(
+        shop,
+        "generic",
+        generic_type(request.body),
+        lambda: verify_standard(
+            shop.webhook_secret,
+            request.body,
+            request.header("webhook-id"),
+            request.header("webhook-timestamp"),
+            request.header("webhook-signature"),
+        ),
     )
-    return shop
 
 
 SHOPIFY_HMAC = Authorizer(
@@ -248,6 +301,7 @@ AUTHORIZERS: dict[str, Authorizer[Any]] = {
     a.name: a
     for a in (
         ADMIN,
+        ADMIN_FORM,
         OWNER,
         OWNER_FORM,
         SESSION,

@@ -1,10 +1,12 @@
-"""The owner's dashboard page: sign in with the API key into a session cookie, read, moderate, sign out."""
+"""The owner's console: sign in with the API key into a session cookie; the overview, connect and settings
+sections and their forms (each CSRF-checked); moderation; sign out."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
+from chalicelib.dashboard.console import SECTIONS
 from chalicelib.endpoints.authorizers import OWNER_FORM, SESSION, SESSION_FORM
 from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
@@ -19,22 +21,114 @@ ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 MODELS = "chalicelib.dashboard.models"
 
 
-def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
+def _back(shop_id: str, cookie: str | None = None, section: str = "", query: str = "") -> HttpResponse:
     from chalicelib.config import get_settings
 
-    response = HttpResponse(
-        status=303,
-        headers={"Location": f"{get_settings().base_url}/shops/{shop_id}/dashboard", "Cache-Control": "no-store"},
-    )
+    where = f"{get_settings().base_url}/shops/{shop_id}/dashboard" + (f"/{section}" if section else "") + query
+    response = HttpResponse(status=303, headers={"Location": where, "Cache-Control": "no-store"})
     if cookie:
         response.cookies.append(cookie)
     return response
 
 
+def _console_page(template: str, session: Session, section: str, status: int = 200, **context: Any) -> HttpResponse:
+    """A section of the console: its nav, the session's CSRF token, and the console's own script."""
+    from chalicelib.storage.s3 import page_sources
+    from chalicelib.web.render import PAGE_CSP, page
+
+    images, _ = page_sources()  # the reviews' photos, where storage serves them
+    csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';").replace(
+        "img-src 'self' https: data:", f"img-src 'self' https: data: {images}"
+    )
+    shop = session.shop
+    return page(
+        template,
+        status=status,
+        csp=csp,
+        shop_id=shop.shop_id,
+        shop_name=shop.name,
+        csrf=session.csrf,
+        sections=SECTIONS,
+        section=section,
+        **context,
+    )
+
+
+def _overview(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.dashboard import charts
+    from chalicelib.dashboard import service as dash
+    from chalicelib.reports.service import advocates_page, build_report, period
+    from chalicelib.reviews.owner import list_reviews
+
+    table, shop = get_table(), session.shop
+    first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
+    report = build_report(table, shop, first, last)
+    return _console_page(
+        "dashboard.html",
+        session,
+        "overview",
+        report=report,
+        timezone=shop.settings.timezone,
+        bars=dash.funnel_bars(report["funnel"]),
+        chart=charts.series_chart(report["series"]),
+        channels=charts.channel_chart(report["funnel"]),
+        promoters=dash.promoter_figures(report["funnel"]),
+        advocates=advocates_page(table, shop, 20, None)["advocates"],
+        pending=list_reviews(table, shop.shop_id, "pending", 50, None)["reviews"],
+    )
+
+
+def _connect(
+    session: Session, notice: str | None = None, secret_error: str | None = None, status: int = 200
+) -> HttpResponse:
+    from chalicelib.config import get_settings
+    from chalicelib.dashboard.console import webhook_address
+    from chalicelib.deliveries import TOPICS, health
+
+    shop = session.shop
+    names = {"shopify": "Shopify", "woocommerce": "WooCommerce", "generic": "your sender"}
+    return _console_page(
+        "connect.html",
+        session,
+        "connect",
+        status=status,
+        platform=shop.platform,
+        platform_name=names.get(shop.platform, shop.platform),
+        webhook_url=webhook_address(get_settings().base_url, shop),
+        topics=[t for t in TOPICS[shop.platform] if t != "webhook.test"],
+        # Shopify chooses its secret and shows it in its admin; WooCommerce and generic senders take ours.
+        show_secret=shop.platform != "shopify",
+        current_secret=shop.webhook_secret if shop.platform != "shopify" else "",
+        health=health(get_table(), shop.platform, shop.shop_id),
+        notice=notice,
+        secret_error=secret_error,
+    )
+
+
+def _settings(
+    session: Session,
+    values: dict[str, Any] | None = None,
+    errors_by_field: dict[str, str] | None = None,
+    saved: bool = False,
+) -> HttpResponse:
+    from chalicelib.dashboard.console import SETTING_FIELDS, settings_values
+
+    return _console_page(
+        "settings.html",
+        session,
+        "settings",
+        status=422 if errors_by_field else 200,
+        fields=SETTING_FIELDS,
+        values=values or settings_values(session.shop),
+        errors=errors_by_field or {},
+        saved=saved,
+    )
+
+
 @operation(
     "GET",
     "/shops/{shop_id}/dashboard",
-    summary="The owner's dashboard (HTML; without a live session, the sign-in page, 401)",
+    summary="The owner's console, its overview (HTML; without a live session, the sign-in page)",
     tag="dashboard",
     auth=SESSION,
     responses={200: "text/html"},
@@ -42,31 +136,116 @@ def _back(shop_id: str, cookie: str | None = None) -> HttpResponse:
     page=True,
 )
 def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard import service as dash
-    from chalicelib.reports.service import advocates_page, build_report, period
-    from chalicelib.reviews.owner import list_reviews
-    from chalicelib.web.render import page
+    return _overview(request, session)
 
-    table, shop = get_table(), session.shop
-    first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
-    report = build_report(table, shop, first, last)
-    from chalicelib.storage.s3 import page_sources
-    from chalicelib.web.render import PAGE_CSP
 
-    images, _ = page_sources()  # the pending reviews' photos
-    return page(
-        "dashboard.html",
-        csp=PAGE_CSP.replace("img-src 'self' https: data:", f"img-src 'self' https: data: {images}"),
-        shop_id=shop.shop_id,
-        shop_name=shop.name,
-        csrf=session.csrf,
-        report=report,
-        bars=dash.funnel_bars(report["funnel"]),
-        lines=dash.series_lines(report["series"]),
-        promoters=dash.promoter_figures(report["funnel"]),
-        advocates=advocates_page(table, shop, 20, None)["advocates"],
-        pending=list_reviews(table, shop.shop_id, "pending", 50, None)["reviews"],
+@operation(
+    "GET",
+    "/shops/{shop_id}/dashboard/{section}",
+    summary="A section of the owner's console (HTML): overview, connect or settings; without a live session, "
+    "the sign-in page",
+    tag="dashboard",
+    auth=SESSION,
+    responses={200: "text/html"},
+    params={"section": {"type": "string", "enum": list(SECTIONS)}},
+    query={"from": "YYYY-MM-DD (overview)", "to": "YYYY-MM-DD (overview)", "saved": "1 after a save (settings)"},
+    page=True,
+)
+def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
+    section = request.path_params["section"]
+    if section == "overview":
+        return _overview(request, session)
+    if section == "connect":
+        notices = {"accepted": "The test event was signed, received and accepted.", "saved": "Secret saved."}
+        return _connect(session, notice=notices.get(request.query.get("done", "")))
+    if section == "settings":
+        return _settings(session, saved=request.query.get("saved") == "1")
+    raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/dashboard/forms/settings",
+    summary="Save the shop's profile and settings from the console (form, CSRF-checked); bad input is the form "
+    "again with each error beside its field (422)",
+    tag="dashboard",
+    auth=SESSION_FORM,
+    body=model("SettingsForm", MODELS),
+    form=True,
+    json_body=False,
+    responses={303: ""},
+    page=True,
+)
+def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.dashboard.console import save_settings
+    from chalicelib.dashboard.models import SettingsForm
+
+    form = parse_model(SettingsForm, read_form(request))
+    updated, problems = save_settings(get_table(), session.shop, form)
+    if updated is None:
+        return _settings(session, values=form.model_dump(), errors_by_field=problems)
+    return _back(session.shop.shop_id, section="settings", query="?saved=1")
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/dashboard/forms/webhook-secret",
+    summary="Set the secret the storefront signs its webhooks with (form, CSRF-checked); bad input is the page "
+    "again with the error beside the field (422)",
+    tag="dashboard",
+    auth=SESSION_FORM,
+    body=model("WebhookSecretForm", MODELS),
+    form=True,
+    json_body=False,
+    responses={303: ""},
+    page=True,
+)
+def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.dashboard.console import save_webhook_secret
+    from chalicelib.dashboard.models import WebhookSecretForm
+
+    form = parse_model(WebhookSecretForm, read_form(request))
+    updated, problem = save_webhook_secret(get_table(), session.shop, form.webhook_secret)
+    if updated is None:
+        return _connect(session, secret_error=problem, status=422)
+    return _back(session.shop.shop_id, section="connect", query="?done=saved")
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/dashboard/forms/test-event",
+    summary="Send a signed webhook.test event through the generic webhook's own door (form, CSRF-checked)",
+    tag="dashboard",
+    auth=SESSION_FORM,
+    body=model("DashboardForm", MODELS),
+    form=True,
+    json_body=False,
+    responses={303: ""},
+    page=True,
+)
+def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.dashboard.console import send_test_event
+    from chalicelib.endpoints import webhooks
+    from chalicelib.endpoints.registry import OPERATIONS, run
+
+    shop = session.shop
+    if shop.platform != "generic":
+        raise errors.Conflict(f"{shop.platform} sends its own deliveries; test events are for generic senders")
+    body, headers = send_test_event(shop)
+    delivery = HttpRequest(
+        method="POST",
+        path=f"/webhooks/generic/{shop.shop_id}",
+        path_params={"shop_id": shop.shop_id},
+        headers=headers,
+        body=body,
+        source_ip=request.source_ip,
+        request_id=request.request_id,
     )
+    # The signature is checked, the body parsed and the delivery recorded exactly as a sender's would be.
+    answer = run(OPERATIONS[webhooks.generic_webhook.__name__], delivery)
+    if answer.status != 200:
+        return _connect(session, notice=f"The test event was refused ({answer.status}): see the health table.")
+    return _back(shop.shop_id, section="connect", query="?done=accepted")
 
 
 @operation(
@@ -85,7 +264,8 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.dashboard.service import new_session
 
     _, cookie = new_session(shop)
-    return _back(shop.shop_id, cookie)
+    section = read_form(request).get("section", "")
+    return _back(shop.shop_id, cookie, section=section if section in SECTIONS else "")
 
 
 @operation(

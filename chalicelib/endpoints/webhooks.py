@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from chalicelib import errors
 from chalicelib.endpoints.authorizers import SHOPIFY_HMAC, STANDARD_WEBHOOK, WOOCOMMERCE_HMAC
 from chalicelib.endpoints.registry import Responses, model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
@@ -17,7 +19,22 @@ if TYPE_CHECKING:
 _RESPONSES: Responses = {200: model("WebhookResult", "chalicelib.webhooks.models")}
 
 
-def _answer(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
+def _answer(shop: Shop, platform: str, topic: str, translate: Callable[[], list[Event] | Ignored]) -> HttpResponse:
+    """Translate the verified body and apply it; the delivery's outcome goes on the shop's health panel
+    (one UpdateItem: accepted, or refused for its body)."""
+    from chalicelib.deliveries import record_accepted, record_refused
+
+    try:
+        result = translate()
+    except (errors.ValidationFailed, errors.BadRequest, errors.PayloadTooLarge) as refusal:
+        record_refused(get_table(), shop.shop_id, platform, topic, "body", refusal.message)
+        raise
+    response = _apply(shop, result)
+    record_accepted(get_table(), shop.shop_id, platform, topic)
+    return response
+
+
+def _apply(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
     from chalicelib.observability import logger, metrics
     from chalicelib.orders.intake import apply_events
 
@@ -45,10 +62,14 @@ def shopify_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.webhooks import shopify
     from chalicelib.webhooks.common import json_object
 
-    body = json_object(request.body)
     # The domain that named this shop, whose secret verified the body: a privacy request naming another is ignored.
-    sender = request.header("x-shopify-shop-domain")
-    return _answer(shop, shopify.to_events(request.header("x-shopify-topic"), body, shop.home, sender_domain=sender))
+    sender, topic = request.header("x-shopify-shop-domain"), request.header("x-shopify-topic")
+    return _answer(
+        shop,
+        "shopify",
+        topic,
+        lambda: shopify.to_events(topic, json_object(request.body), shop.home, sender_domain=sender),
+    )
 
 
 @operation(
@@ -67,9 +88,13 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
     if shop is None:
         # WooCommerce pings a new webhook with a form body; acknowledging it stores nothing.
         return json_response({"status": "ignored", "reason": "ping", "outcomes": []})
-    body = json_object(request.body)
     topic = request.header("x-wc-webhook-topic")
-    return _answer(shop, woocommerce.to_events(topic, body, shop.settings.delivered_status))
+    return _answer(
+        shop,
+        "woocommerce",
+        topic,
+        lambda: woocommerce.to_events(topic, json_object(request.body), shop.settings.delivered_status),
+    )
 
 
 @operation(
@@ -82,7 +107,8 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
     responses=_RESPONSES,
 )
 def generic_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.deliveries import generic_type
     from chalicelib.webhooks import standard
     from chalicelib.webhooks.common import json_object
 
-    return _answer(shop, standard.to_events(json_object(request.body)))
+    return _answer(shop, "generic", generic_type(request.body), lambda: standard.to_events(json_object(request.body)))

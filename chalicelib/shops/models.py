@@ -117,6 +117,18 @@ def _clean_domains(values: list[str]) -> list[str]:
     return cleaned
 
 
+def _standard_secret_shape(value: str) -> str:
+    if value.startswith("whsec_"):
+        import base64
+        import binascii
+
+        try:
+            base64.b64decode(value[len("whsec_") :], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("a whsec_ secret must be base64 after the prefix") from None
+    return value
+
+
 class ShopCreate(Strict):
     shop_id: str = Field(pattern=SHOP_ID_PATTERN, description="lower-case letters, digits and dashes")
     name: str = Field(min_length=1, max_length=120)
@@ -135,15 +147,7 @@ class ShopCreate(Strict):
     @field_validator("webhook_secret")
     @classmethod
     def _generic_secret_shape(cls, value: str) -> str:
-        if value.startswith("whsec_"):
-            import base64
-            import binascii
-
-            try:
-                base64.b64decode(value[len("whsec_") :], validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("a whsec_ secret must be base64 after the prefix") from None
-        return value
+        return _standard_secret_shape(value)
 
 
 class ShopCreated(BaseModel):
@@ -170,6 +174,11 @@ class ShopUpdate(Strict):
     @classmethod
     def _valid_domains(cls, values: list[str] | None) -> list[str] | None:
         return None if values is None else _clean_domains(values)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _generic_secret_shape(cls, value: str | None) -> str | None:
+        return None if value is None else _standard_secret_shape(value)
 
 
 class ApiKeyRotated(BaseModel):

@@ -44,7 +44,8 @@ def require_admin(token: str | None) -> None:
         raise errors.Unauthorized("the admin token is not valid")
 
 
-def create_shop(table: Table, request: ShopCreate) -> tuple[Shop, str]:
+def create_shop(table: Table, request: ShopCreate, *, first: bool = False) -> tuple[Shop, str]:
+    """The shop and its owner key (shown once); `first`: only while the instance has no shop (409 after)."""
     api_key = new_api_key()
     shop = Shop(
         shop_id=request.shop_id,
@@ -56,7 +57,7 @@ def create_shop(table: Table, request: ShopCreate) -> tuple[Shop, str]:
         api_key_hash=hash_api_key(api_key),
         created_at=now_iso(),
     )
-    shop_store.insert_shop(table, shop)
+    shop_store.insert_shop(table, shop, first=first)
     return shop, api_key
 
 

@@ -84,6 +84,18 @@ Access patterns (who asks -> the one call that answers):
  36. Reviews the feed has to retract        -> Put SHOP#<shop>/FEEDGONE#<review> when a published review is
                                                rejected (TTL 30 days), Delete it when it is published again;
                                                the feed Queries SHOP#<shop>, SK begins_with FEEDGONE#
+ 33. Webhook delivery health, written on
+     every delivery to a shop that exists   -> one UpdateItem: an accepted (or ignored, or duplicate)
+     (topics bounded to the platform's own     delivery SETs last_received/last_accepted on
+     list plus "other")                        SHOP#<shop>/DELIVERY#<platform>#<topic>; a refused one ADDs
+                                               its kind's counter on SHOP#<shop>/DELIVERY#<platform>#<topic>#
+                                               <yyyy-mm-ddThh> and SETs its last reason (TTL 26 hours): at
+                                               most 25 live items per shop and topic, whoever sends
+ 34. The console's health panel             -> Query SHOP#<shop>, SK begins_with DELIVERY#
+ 35. Whether the instance has a shop yet
+     (/setup works only until it has)       -> GetItem INSTANCE/INSTANCE; every shop creation ADDs its
+                                               `shops` count in the creation's transaction, and /setup's
+                                               creation is also conditioned on the item being absent
 """
 
 from __future__ import annotations
@@ -110,6 +122,30 @@ PHOTO_PREFIX = "PHOTO#"
 # Sparse GSI1 partitions of the erasure work (patterns 28 and 29).
 SHOP_ERASURE_PARTITION = "SHOPREDACT"
 CUSTOMER_ERASURE_PARTITION = "CUSTREDACT"
+
+
+DELIVERY_PREFIX = "DELIVERY#"  # webhook delivery health (patterns 33 and 34)
+DELIVERY_REFUSAL_TTL_SECONDS = 26 * 3600  # a refusal counts for 24 hours, and a little longer for the clock
+
+
+def delivery_key(shop_id: str, platform: str, topic: str) -> dict[str, str]:
+    """The last delivery received and accepted of one platform's topic for a shop."""
+    return {PK: shop_partition(shop_id), SK: f"{DELIVERY_PREFIX}{platform}#{topic}"}
+
+
+def delivery_refusals_key(shop_id: str, platform: str, topic: str, hour: str) -> dict[str, str]:
+    """Refused deliveries of one topic in one hour (yyyy-mm-ddThh): counters and the last reason."""
+    return {PK: shop_partition(shop_id), SK: f"{DELIVERY_PREFIX}{platform}#{topic}#{hour}"}
+
+
+def delivery_sort_key_parts(sort_key: str) -> list[str]:
+    """platform, topic (and the hour of a refusals item) read back from a delivery item's sort key."""
+    return sort_key[len(DELIVERY_PREFIX) :].split("#")
+
+
+def instance_key() -> dict[str, str]:
+    """The instance's own item: how many shops were ever created here (pattern 35)."""
+    return {PK: "INSTANCE", SK: "INSTANCE"}
 
 
 def shop_partition(shop_id: str) -> str:

@@ -86,23 +86,37 @@ def _domain_role(host: str) -> str:
     return f"domain:{host}"
 
 
-def insert_shop(table: Table, shop: Shop) -> None:
-    """Create the shop, its key and its domains together, or nothing (409 on any clash)."""
+def insert_shop(table: Table, shop: Shop, *, first: bool = False) -> None:
+    """Create the shop, its key and its domains together, or nothing (409 on any clash). Every creation
+    counts itself on the instance's item; `first` (the set-up page) only while that item does not exist."""
     absent = "attribute_not_exists(PK)"
     ops: list[NamedOperation] = [
         ("shop", table.put_op(shop.to_item(), absent)),
         ("api_key", table.put_op(_api_key_item(shop.api_key_hash, shop.shop_id), absent)),
+        (
+            "instance",
+            table.update_op(
+                keys.instance_key(), "ADD shops :one", values={":one": 1}, condition=absent if first else None
+            ),
+        ),
     ]
     ops += [(_domain_role(host), table.put_op(_domain_item(host, shop.shop_id), absent)) for host in shop.domains]
     try:
         table.transact(ops)
     except ConditionFailed as exc:
+        if exc.failed("instance"):
+            raise errors.Conflict("this instance already has a shop; sign in to it", code="already_set_up") from None
         if exc.failed("shop"):
             raise errors.Conflict(f"shop {shop.shop_id!r} already exists", code="shop_exists") from None
         taken = [host for host in shop.domains if exc.failed(_domain_role(host))]
         raise errors.Conflict(
             f"domain {', '.join(taken) or 'in the list'} already belongs to another shop", code="domain_taken"
         ) from None
+
+
+def instance_has_shop(table: Table) -> bool:
+    """Whether a shop was ever created on this instance (the set-up page works only until one is)."""
+    return table.get(keys.instance_key(), consistent=True) is not None
 
 
 def get_shop(table: Table, shop_id: str, *, consistent: bool = False) -> Shop | None:

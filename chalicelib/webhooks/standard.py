@@ -16,6 +16,7 @@ from chalicelib.webhooks.events import (
     MAX_LANDING_LENGTH,
     CustomerRedactEvent,
     Event,
+    Ignored,
     Item,
     OrderEvent,
     OrderSnapshot,
@@ -60,7 +61,13 @@ class GenericEnvelope(BaseModel):
     """The body of a generic webhook: `{"type", "timestamp", "data"}`."""
 
     type: Literal[
-        "order.created", "order.fulfilled", "order.delivered", "order.refunded", "order.cancelled", "customer.redact"
+        "order.created",
+        "order.fulfilled",
+        "order.delivered",
+        "order.refunded",
+        "order.cancelled",
+        "customer.redact",
+        "webhook.test",
     ]
     timestamp: Instant
     data: dict[str, Any]
@@ -82,15 +89,25 @@ class GenericRedactEvent(BaseModel):
     data: GenericRedactData
 
 
-class GenericWebhookBody(RootModel[GenericOrderEvent | GenericRedactEvent]):
+class GenericTestEvent(BaseModel):
+    """A signed test delivery (the console sends one): acknowledged, and it changes nothing but the health panel."""
+
+    type: Literal["webhook.test"]
+    timestamp: Instant
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class GenericWebhookBody(RootModel[GenericOrderEvent | GenericRedactEvent | GenericTestEvent]):
     """The body of a generic webhook, as OpenAPI describes it (GenericEnvelope reads it in two steps)."""
 
 
-def to_events(body: dict[str, Any]) -> list[Event]:
+def to_events(body: dict[str, Any]) -> list[Event] | Ignored:
     from chalicelib.http import validation_failed
 
     try:
         envelope = GenericEnvelope.model_validate(body)
+        if envelope.type == "webhook.test":
+            return Ignored(reason="test event: signature and body accepted")
         if envelope.type == "customer.redact":
             redact = GenericRedactData.model_validate(envelope.data)
             return [CustomerRedactEvent(customer_id=redact.customer_id, email=redact.email)]

@@ -21,7 +21,8 @@ BOUNDED = settings(
 
 
 def shop_items(db: Any, shop_id: str) -> list[dict[str, Any]]:
-    """Everything a delivery to this shop can write: its own partition and its day-counter shards (raw items)."""
+    """Everything a delivery to this shop can write: its own partition and its day-counter shards (raw items),
+    but the console's note of the delivery (its health panel, which every delivery updates, refused or not)."""
     items: list[dict[str, Any]] = []
     for partition in [f"SHOP#{shop_id}", *(keys.aggregate_partition(shop_id, n) for n in range(keys.AGG_SHARDS))]:
         kwargs: dict[str, Any] = {
@@ -32,7 +33,7 @@ def shop_items(db: Any, shop_id: str) -> list[dict[str, Any]]:
         }
         while True:
             page = db.client.query(**kwargs)
-            items += page["Items"]
+            items += [i for i in page["Items"] if not i["SK"]["S"].startswith(keys.DELIVERY_PREFIX)]
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -23,12 +23,13 @@ def store(api):
 
 
 def everything(table: Any) -> list[dict[str, Any]]:
-    """Every item of the table (a test-only Scan), to prove a delivery changed nothing."""
+    """Every item of the table (a test-only Scan), to prove a delivery changed nothing: nothing but the
+    console's record that a delivery came (its health panel, which every delivery updates)."""
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table.name}
     while True:
         page = table.client.scan(**kwargs)
-        items += page["Items"]
+        items += [i for i in page["Items"] if not i["SK"]["S"].startswith("DELIVERY#")]
         if "LastEvaluatedKey" not in page:
             return sorted(items, key=lambda i: (i["PK"]["S"], i["SK"]["S"]))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
