@@ -46,15 +46,12 @@ def shop_for_token(table: Table, token: str) -> Shop:
 
 def issue(table: Table, shop: Shop) -> Shop:
     """A new feed key: a new secret URL, and the one issued before stops working."""
-    updated = replace(shop, feed_key=secrets.token_urlsafe(18), version=shop.version + 1)
-    shop_records.replace_shop(table, shop, updated)
-    return updated
+    key = secrets.token_urlsafe(18)
+    version = shop_records.set_feed_key(table, shop.shop_id, key)
+    return replace(shop, feed_key=key, version=version)
 
 
 def revoke(table: Table, shop: Shop) -> Shop:
     """No secret URL works until a new one is issued (the owner key still reads the feed)."""
-    if shop.feed_key is None:
-        return shop
-    updated = replace(shop, feed_key=None, version=shop.version + 1)
-    shop_records.replace_shop(table, shop, updated)
-    return updated
+    version = shop_records.set_feed_key(table, shop.shop_id, None)
+    return replace(shop, feed_key=None, version=version)

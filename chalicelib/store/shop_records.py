@@ -135,6 +135,25 @@ def end_sessions(table: Table, shop_id: str) -> None:
         )
 
 
+def set_feed_key(table: Table, shop_id: str, feed_key: str | None) -> int:
+    """Set (or, with None, remove) the shop's feed key on its own: no read of the shop to write back, so a
+    change of anything else meanwhile cannot refuse it. The version moves, so an edit planned from the shop
+    as it was (replace_shop) is refused rather than writing the old key back. Returns the new version."""
+    action = "SET feed_key = :k" if feed_key else "REMOVE feed_key"
+    values: dict[str, Any] = {":one": 1, **({":k": feed_key} if feed_key else {})}
+    try:
+        item = table.update(
+            keys.shop_key(shop_id),
+            f"{action} ADD version :one",
+            values=values,
+            condition="attribute_exists(PK)",
+            return_new=True,
+        )
+    except ConditionFailed:
+        raise errors.NotFound(f"shop {shop_id!r} does not exist", code="shop_not_found") from None
+    return int((item or {}).get("version", 0))
+
+
 def get_shop_and_key_owner(
     table: Table, shop_id: str, key_hash: str, *, consistent: bool = False
 ) -> tuple[Shop | None, str | None]:

@@ -65,6 +65,7 @@ SETTINGS = {
     "review_after": "delivery",
     "delivery_fallback_days": "8",
     "delivered_status": "delivered",
+    "language": "es",
 }
 
 
@@ -135,6 +136,8 @@ def test_settings_are_saved_through_the_same_code_as_patch(owner):
         "review_after": "delivery",
         "delivery_fallback_days": 8,
         "delivered_status": "delivered",
+        "language": "es",
+        "email_texts": {},  # the shop's own email texts are not on this form, and stay as they were
     }
     page = owner.get("settings?saved=1").body.decode()
     assert "Saved." in page and 'value="Europe/Madrid"' in page

@@ -416,3 +416,16 @@ def test_a_feed_larger_than_a_lambda_answer_is_stored_and_redirected_to(shop, ta
     stored = get_storage().read(key)
     assert stored == inline.body
     valid(stored)
+
+
+def test_the_feed_url_and_the_shops_other_edits_leave_each_other_alone(shop):
+    assert shop.owner("PATCH", "", {"name": "Trail & Summit"}).status_code == 200
+    url = shop.owner("POST", "/feeds/google-product-reviews/url").json["feed_url"]
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    # An edit after the URL was issued keeps it; issuing after an edit is not refused as a stale edit
+    assert shop.owner("PATCH", "", {"settings": {"review_delay_days": 5}}).status_code == 200
+    assert shop.api.request("GET", path).status_code == 200
+    assert shop.owner("DELETE", "/feeds/google-product-reviews/url").status_code == 200
+    assert shop.owner("DELETE", "/feeds/google-product-reviews/url").status_code == 200  # twice is fine
+    assert shop.owner("PATCH", "", {"name": "Trail & Summit Outfitters"}).status_code == 200
+    assert shop.api.request("GET", path).status_code == 403
