@@ -57,7 +57,7 @@ def test_two_photos_attached_on_the_form_appear_in_the_widget_once_published(pag
     attached = form.locator(".photo-list .photo-ready")
     attached.nth(1).wait_for(timeout=15000)
     assert attached.all_inner_texts() == ["summit.jpg: attached", "camp.png: attached"]
-    form.locator("label[title='5 of 5']").click()
+    form.locator("label[title='5 stars out of 5']").click()
     form.get_by_label("Your review").fill("Carried it to the summit; both pockets fit a phone.")
     screenshot(page, "review-form-photos")
     form.get_by_role("button", name="Send review").click()

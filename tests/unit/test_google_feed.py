@@ -429,3 +429,21 @@ def test_the_feed_url_and_the_shops_other_edits_leave_each_other_alone(shop):
     assert shop.owner("DELETE", "/feeds/google-product-reviews/url").status_code == 200  # twice is fine
     assert shop.owner("PATCH", "", {"name": "Trail & Summit Outfitters"}).status_code == 200
     assert shop.api.request("GET", path).status_code == 403
+
+
+def test_the_forms_anonymous_choice_reaches_the_review(shop):
+    from urllib.parse import urlencode
+
+    token = review_token(shop.shop_id, "o-1", ["p-mug"])
+    form = shop.api.request("GET", f"/r/{token}", headers={"Accept": "text/html"}).body.decode()
+    assert 'name="anonymous"' in form and "Publish without my name" in form
+    body = {"token": token, "product_id": "p-mug", "rating": "5", "title": "", "body": "Warm.", "anonymous": "true"}
+    sent = shop.api.request(
+        "POST",
+        "/reviews",
+        raw=urlencode(body).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"},
+    )
+    assert sent.status_code == 201, sent.body[:300]
+    listed = shop.api.request("GET", f"/shops/{shop.shop_id}/products/p-mug/reviews").json
+    assert [r["author"] for r in listed["reviews"]] == ["Anonymous"]
