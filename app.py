@@ -333,6 +333,16 @@ def dashboard_test_event(shop_id: str) -> Response:
     return _call("dashboard_test_event")
 
 
+@app.route("/shops/{shop_id}/dashboard/forms/feed-url", methods=["POST"], content_types=ANY)
+def dashboard_issue_feed_url(shop_id: str) -> Response:
+    return _call("dashboard_issue_feed_url")
+
+
+@app.route("/shops/{shop_id}/dashboard/forms/feed-url-revoke", methods=["POST"], content_types=ANY)
+def dashboard_revoke_feed_url(shop_id: str) -> Response:
+    return _call("dashboard_revoke_feed_url")
+
+
 @app.route("/shops/{shop_id}/dashboard/session", methods=["POST"], content_types=ANY)
 def dashboard_sign_in(shop_id: str) -> Response:
     return _call("dashboard_sign_in")

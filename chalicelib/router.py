@@ -72,6 +72,8 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "dashboard_save_settings",
         "dashboard_webhook_secret",
         "dashboard_test_event",
+        "dashboard_issue_feed_url",
+        "dashboard_revoke_feed_url",
         "dashboard_sign_in",
         "dashboard_sign_out",
         "dashboard_moderate",

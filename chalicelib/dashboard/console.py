@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 # The sections that exist, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
-SECTIONS: dict[str, str] = {"overview": "Overview", "connect": "Connect", "settings": "Settings"}
+SECTIONS: dict[str, str] = {
+    "overview": "Overview",
+    "connect": "Connect",
+    "settings": "Settings",
+    "feed": "Google feed",
+}
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
 SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = (

@@ -125,6 +125,15 @@ def _settings(
     )
 
 
+def _feed(session: Session, notice: str | None = None) -> HttpResponse:
+    from chalicelib.feeds.access import feed_url
+    from chalicelib.feeds.google import REASONS, report
+
+    shop = session.shop
+    answer = {**report(get_table(), shop), "feed_url": feed_url(shop)}
+    return _console_page("feed.html", session, "feed", report=answer, reasons=REASONS, notice=notice)
+
+
 @operation(
     "GET",
     "/shops/{shop_id}/dashboard",
@@ -160,6 +169,9 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
         return _connect(session, notice=notices.get(request.query.get("done", "")))
     if section == "settings":
         return _settings(session, saved=request.query.get("saved") == "1")
+    if section == "feed":
+        notices = {"issued": "A new feed URL is on; the one before no longer works.", "off": "The feed URL is off."}
+        return _feed(session, notice=notices.get(request.query.get("done", "")))
     raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
 
 
@@ -246,6 +258,44 @@ def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse
     if answer.status != 200:
         return _connect(session, notice=f"The test event was refused ({answer.status}): see the health table.")
     return _back(shop.shop_id, section="connect", query="?done=accepted")
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/dashboard/forms/feed-url",
+    summary="Issue a new secret URL of Google's product review feed (form, CSRF-checked); the old one stops",
+    tag="dashboard",
+    auth=SESSION_FORM,
+    body=model("DashboardForm", MODELS),
+    form=True,
+    json_body=False,
+    responses={303: ""},
+    page=True,
+)
+def dashboard_issue_feed_url(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.feeds.access import issue
+
+    issue(get_table(), session.shop)
+    return _back(session.shop.shop_id, section="feed", query="?done=issued")
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/dashboard/forms/feed-url-revoke",
+    summary="Turn the feed's secret URL off (form, CSRF-checked)",
+    tag="dashboard",
+    auth=SESSION_FORM,
+    body=model("DashboardForm", MODELS),
+    form=True,
+    json_body=False,
+    responses={303: ""},
+    page=True,
+)
+def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.feeds.access import revoke
+
+    revoke(get_table(), session.shop)
+    return _back(session.shop.shop_id, section="feed", query="?done=off")
 
 
 @operation(

@@ -17,7 +17,7 @@ from tests import signers
 from tests.browser.conftest import accessibility_violations, screenshot
 from tests.conftest import ADMIN_TOKEN
 
-SECTIONS = ("overview", "connect", "settings")
+SECTIONS = ("overview", "connect", "settings", "feed")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -229,3 +229,24 @@ def test_the_console_is_usable_with_the_keyboard(page, live):
     page.get_by_label("Name").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "domains"
+
+
+def test_the_feed_section_issues_the_url_merchant_center_fetches(page, live):
+    key = re.search(r"owner API key (plk_[A-Za-z0-9_-]+)", live.log()).group(1)
+    page.set_viewport_size(PHONE)
+    sign_in(page, live.url, "demo-store", key)
+    page.goto(f"{live.url}/shops/demo-store/dashboard/feed")
+    status = page.locator("#feed-title").locator("xpath=..")
+    assert "left out" not in status.inner_text()  # the demo products all have pages on the shop's domain
+    if page.get_by_role("button", name="Turn the URL off").count():  # an earlier test may have made one
+        page.get_by_role("button", name="Turn the URL off").click()
+    page.get_by_role("button", name="Make the feed URL").click()
+    assert "A new feed URL is on" in page.locator(".notice").inner_text()
+    url = page.locator("#feed-url").input_value()
+    fetched = page.request.get(url)
+    assert fetched.status == 200 and fetched.headers["content-type"].startswith("application/xml")
+    assert b"<review_id>" in fetched.body()
+    page.get_by_role("button", name="Turn the URL off").click()
+    assert page.request.get(url).status == 403
+    assert accessibility_violations(page) == []
+    assert page.console_errors == []

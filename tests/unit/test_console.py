@@ -74,13 +74,13 @@ def owner(api):
     return Owner(api)
 
 
-@pytest.mark.parametrize("section", ["overview", "connect", "settings"])
+@pytest.mark.parametrize("section", ["overview", "connect", "settings", "feed"])
 def test_every_section_is_a_page_with_the_nav_and_a_script_of_its_own(owner, section):
     response = owner.get(section)
     html = response.body.decode()
     assert response.status_code == 200, html[:500]
     nav = re.search(r'<nav class="console-nav".*?</nav>', html, re.S).group(0)
-    assert re.findall(r"/dashboard/(\w+)\"", nav) == ["overview", "connect", "settings"]
+    assert re.findall(r"/dashboard/(\w+)\"", nav) == ["overview", "connect", "settings", "feed"]
     assert f'/dashboard/{section}" aria-current="page"' in nav
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -314,3 +314,18 @@ def test_signing_in_from_a_section_goes_on_to_it(api, owner):
     elsewhere = urlencode({"api_key": owner.key, "section": "https://evil.example"}).encode()
     response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=elsewhere, headers=FORM)
     assert response.headers["Location"].endswith(f"/shops/{owner.shop_id}/dashboard")
+
+
+def test_the_feed_section_reports_the_feed_and_issues_and_revokes_its_url(owner):
+    page = owner.get("feed").body.decode()
+    assert "Your feed holds <strong>0</strong> reviews" in page and "50 to go" in page
+    assert "Make the feed URL" in page and 'id="feed-url"' not in page
+    assert owner.post("feed-url", {}, csrf="stale").status_code == 403
+    issued = owner.post("feed-url", {})
+    assert issued.status_code == 303 and issued.headers["Location"].endswith("/dashboard/feed?done=issued")
+    url = owner.api.request("GET", f"/shops/{owner.shop_id}/feeds/google-product-reviews", token=owner.key).json
+    page = owner.get("feed?done=issued").body.decode()
+    assert url["feed_url"] and f'value="{url["feed_url"]}"' in page and "A new feed URL is on" in page
+    assert owner.post("feed-url-revoke", {}).status_code == 303
+    after = owner.api.request("GET", f"/shops/{owner.shop_id}/feeds/google-product-reviews", token=owner.key).json
+    assert after["feed_url"] is None
