@@ -383,6 +383,24 @@ def test_without_a_buyer_photo_the_card_shows_the_products_own_picture(api, outb
     assert left != PANEL and abs(left[2] - 160) < 12 and abs(left[0] - 30) < 12
 
 
+def test_a_local_run_never_looks_beyond_loopback_for_a_product_picture(table, monkeypatch):
+    from chalicelib import outbound
+    from chalicelib.photos import cards
+
+    asked: list[str] = []
+    monkeypatch.setattr(outbound, "resolve_destination", lambda url, loopback=False: asked.append(url))
+    table.put(
+        {
+            **keys.product_key("s", "p"),
+            "type": "product",
+            "product_id": "p",
+            "image_url": "https://shop.example.com/p.jpg",
+        }
+    )
+    assert cards._product_picture(table, {"shop_id": "s", "product_id": "p"}) is None
+    assert asked == []  # no name was even looked up
+
+
 def test_a_product_picture_is_never_fetched_from_a_private_address():
     from chalicelib.outbound import fetch_public
 
