@@ -1,8 +1,9 @@
-"""The owner's console: sign in with the API key into a session cookie; the overview, connect and settings
-sections and their forms (each CSRF-checked); moderation; sign out."""
+"""The owner's console: sign in with the API key into a session cookie; the overview, connect, settings and
+feed sections and their forms (each CSRF-checked); moderation; sign out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.dashboard.service import Session
     from chalicelib.store.shop_records import Shop
 
+FormHandler = Callable[[HttpRequest, "Session"], HttpResponse]
 ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 # The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
 MODELS = "chalicelib.dashboard.models"
@@ -29,6 +31,24 @@ def _back(shop_id: str, cookie: str | None = None, section: str = "", query: str
     if cookie:
         response.cookies.append(cookie)
     return response
+
+
+def _console_form(name: str, summary: str, body: str = "DashboardForm") -> Callable[[FormHandler], FormHandler]:
+    """A console form's operation: POST /shops/{shop_id}/dashboard/forms/<name>, a form only, CSRF-checked by
+    the session's authorizer, answered with a redirect (or the page again with the errors beside the fields).
+    Under /forms/ because a fixed segment beside {section} would shadow a section in API Gateway."""
+    return operation(
+        "POST",
+        f"/shops/{{shop_id}}/dashboard/forms/{name}",
+        summary=summary,
+        tag="dashboard",
+        auth=SESSION_FORM,
+        body=model(body, MODELS),
+        form=True,
+        json_body=False,
+        responses={303: ""},
+        page=True,
+    )
 
 
 def _console_page(template: str, session: Session, section: str, status: int = 200, **context: Any) -> HttpResponse:
@@ -175,18 +195,11 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/forms/settings",
-    summary="Save the shop's profile and settings from the console (form, CSRF-checked); bad input is the form "
+@_console_form(
+    "settings",
+    "Save the shop's profile and settings from the console (form, CSRF-checked); bad input is the form "
     "again with each error beside its field (422)",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("SettingsForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
+    body="SettingsForm",
 )
 def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.console import save_settings
@@ -199,18 +212,11 @@ def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpRespo
     return _back(session.shop.shop_id, section="settings", query="?saved=1")
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/forms/webhook-secret",
-    summary="Set the secret the storefront signs its webhooks with (form, CSRF-checked); bad input is the page "
+@_console_form(
+    "webhook-secret",
+    "Set the secret the storefront signs its webhooks with (form, CSRF-checked); bad input is the page "
     "again with the error beside the field (422)",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("WebhookSecretForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
+    body="WebhookSecretForm",
 )
 def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.console import save_webhook_secret
@@ -223,17 +229,9 @@ def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResp
     return _back(session.shop.shop_id, section="connect", query="?done=saved")
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/forms/test-event",
-    summary="Send a signed webhook.test event through the generic webhook's own door (form, CSRF-checked)",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("DashboardForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
+@_console_form(
+    "test-event",
+    "Send a signed webhook.test event through the generic webhook's own door (form, CSRF-checked)",
 )
 def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.console import send_test_event
@@ -260,17 +258,9 @@ def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse
     return _back(shop.shop_id, section="connect", query="?done=accepted")
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/forms/feed-url",
-    summary="Issue a new secret URL of Google's product review feed (form, CSRF-checked); the old one stops",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("DashboardForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
+@_console_form(
+    "feed-url",
+    "Issue a new secret URL of Google's product review feed (form, CSRF-checked); the old one stops",
 )
 def dashboard_issue_feed_url(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.feeds.access import issue
@@ -279,17 +269,9 @@ def dashboard_issue_feed_url(request: HttpRequest, session: Session) -> HttpResp
     return _back(session.shop.shop_id, section="feed", query="?done=issued")
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/forms/feed-url-revoke",
-    summary="Turn the feed's secret URL off (form, CSRF-checked)",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("DashboardForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
+@_console_form(
+    "feed-url-revoke",
+    "Turn the feed's secret URL off (form, CSRF-checked)",
 )
 def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.feeds.access import revoke

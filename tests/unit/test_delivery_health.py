@@ -134,3 +134,12 @@ def test_a_failing_health_write_never_fails_the_delivery(store, table, monkeypat
     monkeypatch.setattr(deliveries, "record_accepted", broken)
     response = store.send("orders/create", signers.fixture("shopify_order.json"))
     assert response.status_code == 200 and response.json["status"] == "accepted"
+
+
+def test_the_generic_topics_of_the_health_panel_are_the_events_the_generic_webhook_takes():
+    from typing import get_args
+
+    from chalicelib.deliveries import TOPICS
+    from chalicelib.webhooks.standard import GenericEnvelope
+
+    assert set(TOPICS["generic"]) == set(get_args(GenericEnvelope.model_fields["type"].annotation))
