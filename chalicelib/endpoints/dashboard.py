@@ -54,12 +54,10 @@ def _console_form(name: str, summary: str, body: str = "DashboardForm") -> Calla
 def _console_page(template: str, session: Session, section: str, status: int = 200, **context: Any) -> HttpResponse:
     """A section of the console: its nav, the session's CSRF token, and the console's own script."""
     from chalicelib.storage.s3 import page_sources
-    from chalicelib.web.render import PAGE_CSP, page
+    from chalicelib.web.render import page, page_csp
 
     images, _ = page_sources()  # the reviews' photos, where storage serves them
-    csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';").replace(
-        "img-src 'self' https: data:", f"img-src 'self' https: data: {images}"
-    )
+    csp = page_csp(scripts=True, images=images)
     shop = session.shop
     return page(
         template,

@@ -31,12 +31,10 @@ def _language(buyers: str | None, shop: Shop) -> str:
 def _photo_page_csp() -> str:
     """Our pages' policy, plus our scripts, the photos' origin (img-src) and storage's (the uploads' POST)."""
     from chalicelib.storage.s3 import page_sources
-    from chalicelib.web.render import PAGE_CSP
+    from chalicelib.web.render import page_csp
 
     images, uploads = page_sources()
-    return PAGE_CSP.replace(
-        "default-src 'none';", f"default-src 'none'; script-src 'self'; connect-src 'self' {uploads};"
-    ).replace("img-src 'self' https: data:", f"img-src 'self' https: data: {images}")
+    return page_csp(scripts=True, images=images, connect=uploads)
 
 
 @operation(

@@ -42,16 +42,20 @@ def setup(request: HttpRequest, admin: Admin) -> HttpResponse:
     from chalicelib.dashboard.console import create_first_shop, setup_form
     from chalicelib.dashboard.models import SetupForm
     from chalicelib.dashboard.service import new_session
-    from chalicelib.web.render import page
+    from chalicelib.web.render import page, page_csp
 
     form = parse_model(SetupForm, read_form(request))
     shop, api_key, problems = create_first_shop(get_table(), form)
     if shop is None:
         return setup_form(get_table(), 422, form.model_dump(exclude={"admin_token"}), problems)
     _, cookie = new_session(shop)
-    response = page("setup_done.html", status=201, shop_id=shop.shop_id, shop_name=shop.name, api_key=api_key)
-    response.headers["Content-Security-Policy"] = response.headers["Content-Security-Policy"].replace(
-        "default-src 'none';", "default-src 'none'; script-src 'self';"
+    response = page(
+        "setup_done.html",
+        status=201,
+        csp=page_csp(scripts=True),
+        shop_id=shop.shop_id,
+        shop_name=shop.name,
+        api_key=api_key,
     )
     response.cookies.append(cookie)
     return response

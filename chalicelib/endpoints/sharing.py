@@ -196,8 +196,7 @@ def share_to_channel(request: HttpRequest) -> HttpResponse:
             if retry:
                 return retry
     if channel == "copy":
-        from chalicelib.web.render import PAGE_CSP, page
+        from chalicelib.web.render import page, page_csp
 
-        csp = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
-        return page("copy_link.html", csp=csp, language=language, link=link, shop_name=shop.name)
+        return page("copy_link.html", csp=page_csp(scripts=True), language=language, link=link, shop_name=shop.name)
     return _redirect(intent_url(channel, link, text, image, language))

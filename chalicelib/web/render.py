@@ -23,6 +23,14 @@ PAGE_CSP = (
 )
 
 
+def page_csp(scripts: bool = False, images: str = "", connect: str = "") -> str:
+    """PAGE_CSP widened for one page: our own scripts, more image origins (the photos' storage), and where
+    its script may send requests (the uploads' POST)."""
+    extra = (" script-src 'self';" if scripts else "") + (f" connect-src 'self' {connect};" if connect else "")
+    csp = PAGE_CSP.replace("default-src 'none';", f"default-src 'none';{extra}")
+    return csp.replace("img-src 'self' https: data:", f"img-src 'self' https: data: {images}") if images else csp
+
+
 # How templates are read, here and by the catalog extraction (tests/unit/test_catalogs.py, scripts/catalogs.py).
 I18N_EXTENSION = "jinja2.ext.i18n"
 I18N_TRIMMED = True  # a {% trans %} block's line breaks and indentation are not part of its message
