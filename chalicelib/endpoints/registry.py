@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, over
 
 from chalicelib import errors
 from chalicelib.http import HttpRequest, HttpResponse, error_response, json_response
-from chalicelib.web.i18n import N_
+from chalicelib.web import N_
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from chalicelib.web.i18n import N_
+from chalicelib.web import N_
 
 CHANNELS = ("facebook", "x", "whatsapp", "linkedin", "pinterest", "email", "sms", "copy")
 CHANNEL_NAMES = {

@@ -18,10 +18,6 @@ DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"  # the language the messages are written in, in the templates and the code
 
 
-def N_(message: str) -> str:
-    return message
-
-
 def supported(language: str | None) -> str:
     """`language` when we write in it, else the default."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
