@@ -353,7 +353,7 @@ def dashboard_sign_out(shop_id: str) -> Response:
     return _call("dashboard_sign_out")
 
 
-@app.route("/shops/{shop_id}/dashboard/reviews/{review_id}/{action}", methods=["POST"], content_types=ANY)
+@app.route("/shops/{shop_id}/dashboard/forms/reviews/{review_id}/{action}", methods=["POST"], content_types=ANY)
 def dashboard_moderate(shop_id: str, review_id: str, action: str) -> Response:
     return _call("dashboard_moderate")
 

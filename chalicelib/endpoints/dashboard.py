@@ -3,12 +3,12 @@ feed sections and their forms (each CSRF-checked); moderation; sign out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.dashboard.console import SECTIONS
+from chalicelib.dashboard.console import SECTION_MODULES, SECTIONS
 from chalicelib.endpoints.authorizers import OWNER_FORM, SESSION, SESSION_FORM
+from chalicelib.endpoints.console import MODELS, back, console_form, console_page
 from chalicelib.endpoints.registry import model, operation
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
@@ -17,59 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.dashboard.service import Session
     from chalicelib.store.shop_records import Shop
 
-FormHandler = Callable[[HttpRequest, "Session"], HttpResponse]
 ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
-# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
-MODELS = "chalicelib.dashboard.models"
-
-
-def _back(shop_id: str, cookie: str | None = None, section: str = "", query: str = "") -> HttpResponse:
-    from chalicelib.config import get_settings
-
-    where = f"{get_settings().base_url}/shops/{shop_id}/dashboard" + (f"/{section}" if section else "") + query
-    response = HttpResponse(status=303, headers={"Location": where, "Cache-Control": "no-store"})
-    if cookie:
-        response.cookies.append(cookie)
-    return response
-
-
-def _console_form(name: str, summary: str, body: str = "DashboardForm") -> Callable[[FormHandler], FormHandler]:
-    """A console form's operation: POST /shops/{shop_id}/dashboard/forms/<name>, a form only, CSRF-checked by
-    the session's authorizer, answered with a redirect (or the page again with the errors beside the fields).
-    Under /forms/ because a fixed segment beside {section} would shadow a section in API Gateway."""
-    return operation(
-        "POST",
-        f"/shops/{{shop_id}}/dashboard/forms/{name}",
-        summary=summary,
-        tag="dashboard",
-        auth=SESSION_FORM,
-        body=model(body, MODELS),
-        form=True,
-        json_body=False,
-        responses={303: ""},
-        page=True,
-    )
-
-
-def _console_page(template: str, session: Session, section: str, status: int = 200, **context: Any) -> HttpResponse:
-    """A section of the console: its nav, the session's CSRF token, and the console's own script."""
-    from chalicelib.storage.s3 import page_sources
-    from chalicelib.web.render import page, page_csp
-
-    images, _ = page_sources()  # the reviews' photos, where storage serves them
-    csp = page_csp(scripts=True, images=images)
-    shop = session.shop
-    return page(
-        template,
-        status=status,
-        csp=csp,
-        shop_id=shop.shop_id,
-        shop_name=shop.name,
-        csrf=session.csrf,
-        sections=SECTIONS,
-        section=section,
-        **context,
-    )
 
 
 def _overview(request: HttpRequest, session: Session) -> HttpResponse:
@@ -81,7 +29,7 @@ def _overview(request: HttpRequest, session: Session) -> HttpResponse:
     table, shop = get_table(), session.shop
     first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
     report = build_report(table, shop, first, last)
-    return _console_page(
+    return console_page(
         "dashboard.html",
         session,
         "overview",
@@ -105,7 +53,7 @@ def _connect(
 
     shop = session.shop
     names = {"shopify": "Shopify", "woocommerce": "WooCommerce", "generic": "your sender"}
-    return _console_page(
+    return console_page(
         "connect.html",
         session,
         "connect",
@@ -131,7 +79,7 @@ def _settings(
 ) -> HttpResponse:
     from chalicelib.dashboard.console import SETTING_FIELDS, settings_values
 
-    return _console_page(
+    return console_page(
         "settings.html",
         session,
         "settings",
@@ -149,7 +97,7 @@ def _feed(session: Session, notice: str | None = None) -> HttpResponse:
 
     shop = session.shop
     answer = {**report(get_table(), shop), "feed_url": feed_url(shop)}
-    return _console_page("feed.html", session, "feed", report=answer, reasons=REASONS, notice=notice)
+    return console_page("feed.html", session, "feed", report=answer, reasons=REASONS, notice=notice)
 
 
 @operation(
@@ -169,8 +117,7 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
 @operation(
     "GET",
     "/shops/{shop_id}/dashboard/{section}",
-    summary="A section of the owner's console (HTML): overview, connect or settings; without a live session, "
-    "the sign-in page",
+    summary="A section of the owner's console (HTML); without a live session, the sign-in page",
     tag="dashboard",
     auth=SESSION,
     responses={200: "text/html"},
@@ -190,10 +137,14 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     if section == "feed":
         notices = {"issued": "A new feed URL is on; the one before no longer works.", "off": "The feed URL is off."}
         return _feed(session, notice=notices.get(request.query.get("done", "")))
+    if section in SECTION_MODULES:
+        from importlib import import_module
+
+        return import_module(SECTION_MODULES[section]).section_page(request, session)  # type: ignore[no-any-return]
     raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
 
 
-@_console_form(
+@console_form(
     "settings",
     "Save the shop's profile and settings from the console (form, CSRF-checked); bad input is the form "
     "again with each error beside its field (422)",
@@ -207,10 +158,10 @@ def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpRespo
     updated, problems = save_settings(get_table(), session.shop, form)
     if updated is None:
         return _settings(session, values=form.model_dump(), errors_by_field=problems)
-    return _back(session.shop.shop_id, section="settings", query="?saved=1")
+    return back(session.shop.shop_id, section="settings", query="?saved=1")
 
 
-@_console_form(
+@console_form(
     "webhook-secret",
     "Set the secret the storefront signs its webhooks with (form, CSRF-checked); bad input is the page "
     "again with the error beside the field (422)",
@@ -224,10 +175,10 @@ def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResp
     updated, problem = save_webhook_secret(get_table(), session.shop, form.webhook_secret)
     if updated is None:
         return _connect(session, secret_error=problem, status=422)
-    return _back(session.shop.shop_id, section="connect", query="?done=saved")
+    return back(session.shop.shop_id, section="connect", query="?done=saved")
 
 
-@_console_form(
+@console_form(
     "test-event",
     "Send a signed webhook.test event through the generic webhook's own door (form, CSRF-checked)",
 )
@@ -253,10 +204,10 @@ def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse
     answer = run(OPERATIONS[webhooks.generic_webhook.__name__], delivery)
     if answer.status != 200:
         return _connect(session, notice=f"The test event was refused ({answer.status}): see the health table.")
-    return _back(shop.shop_id, section="connect", query="?done=accepted")
+    return back(shop.shop_id, section="connect", query="?done=accepted")
 
 
-@_console_form(
+@console_form(
     "feed-url",
     "Issue a new secret URL of Google's product review feed (form, CSRF-checked); the old one stops",
 )
@@ -264,10 +215,10 @@ def dashboard_issue_feed_url(request: HttpRequest, session: Session) -> HttpResp
     from chalicelib.feeds.access import issue
 
     issue(get_table(), session.shop)
-    return _back(session.shop.shop_id, section="feed", query="?done=issued")
+    return back(session.shop.shop_id, section="feed", query="?done=issued")
 
 
-@_console_form(
+@console_form(
     "feed-url-revoke",
     "Turn the feed's secret URL off (form, CSRF-checked)",
 )
@@ -275,7 +226,7 @@ def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpRes
     from chalicelib.feeds.access import revoke
 
     revoke(get_table(), session.shop)
-    return _back(session.shop.shop_id, section="feed", query="?done=off")
+    return back(session.shop.shop_id, section="feed", query="?done=off")
 
 
 @operation(
@@ -295,7 +246,7 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
 
     _, cookie = new_session(shop)
     section = read_form(request).get("section", "")
-    return _back(shop.shop_id, cookie, section=section if section in SECTIONS else "")
+    return back(shop.shop_id, cookie, section=section if section in SECTIONS else "")
 
 
 @operation(
@@ -314,21 +265,13 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.service import clear_cookie, end_session
 
     end_session(get_table(), session)
-    return _back(session.shop.shop_id, clear_cookie(session.shop.shop_id))
+    return back(session.shop.shop_id, clear_cookie(session.shop.shop_id))
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/reviews/{review_id}/{action}",
-    summary="Publish, reject or reply to a review from the dashboard (form, CSRF-checked)",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("DashboardForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
+@console_form(
+    "reviews/{review_id}/{action}",
+    "Publish, reject or reply to a review, or hide or show one of its photos, from the console (form, CSRF-checked)",
     params={"action": {"type": "string", "enum": list(ACTIONS)}},
-    page=True,
 )
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.models import DashboardForm
@@ -352,4 +295,4 @@ def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
         set_hidden(table, shop.shop_id, review_id, form.photo_id, action == "hide-photo")
     else:
         raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    return _back(shop.shop_id)
+    return back(shop.shop_id)

@@ -86,7 +86,7 @@ def test_moderation_forms_need_the_csrf_token(adv):
     cookie = cookie_of(sign_in(adv))
     html = adv.api.request("GET", f"/shops/{adv.shop.shop_id}/dashboard", headers={"Cookie": cookie}).body.decode()
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
-    path = f"/shops/{adv.shop.shop_id}/dashboard/reviews/{pending}/publish"
+    path = f"/shops/{adv.shop.shop_id}/dashboard/forms/reviews/{pending}/publish"
     forged = adv.api.request("POST", path, raw=b"csrf=0000", headers={**FORM, "Cookie": cookie})
     assert forged.status_code == 403
     not_ascii = adv.api.request("POST", path, raw="csrf=ç€".encode(), headers={**FORM, "Cookie": cookie})

@@ -125,7 +125,7 @@ def test_openapi_dashboard_forms_are_form_bodies_without_bearer_auth(spec):
     sign_in = spec["paths"]["/shops/{shop_id}/dashboard/session"]["post"]
     assert set(sign_in["requestBody"]["content"]) == {"application/x-www-form-urlencoded"}
     assert "security" not in sign_in and "401" in sign_in["responses"]
-    moderate = spec["paths"]["/shops/{shop_id}/dashboard/reviews/{review_id}/{action}"]["post"]
+    moderate = spec["paths"]["/shops/{shop_id}/dashboard/forms/reviews/{review_id}/{action}"]["post"]
     assert {"401", "403"} <= set(moderate["responses"])  # no session; a stale CSRF token
     action = next(p for p in moderate["parameters"] if p["name"] == "action")
     assert action["schema"]["enum"] == ["publish", "reject", "reply", "hide-photo", "show-photo"]

@@ -334,7 +334,7 @@ def test_the_console_shows_a_pending_reviews_photos_and_hides_one(shop, token, s
     assert f"https://{BUCKET}.s3.amazonaws.com" in page.headers["Content-Security-Policy"]
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
     hide = urlencode({"csrf": csrf, "photo_id": photo_id}).encode()
-    path = f"/shops/{shop.shop_id}/dashboard/reviews/{rid}/hide-photo"
+    path = f"/shops/{shop.shop_id}/dashboard/forms/reviews/{rid}/hide-photo"
     assert shop.api.request("POST", path, raw=hide, headers={**form, "Cookie": cookie}).status_code == 303
     # And the photo is hidden; the console offers to show it again
     assert table.get(keys.photo_key(shop.shop_id, rid, photo_id))["hidden"] is True

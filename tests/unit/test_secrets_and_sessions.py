@@ -204,7 +204,7 @@ def test_a_session_cookie_copied_before_sign_out_is_refused_after_it(api):
     assert signed_out(page)
     forged_post = api.request(
         "POST",
-        f"/shops/{shop_id}/dashboard/reviews/rv_x/reject",
+        f"/shops/{shop_id}/dashboard/forms/reviews/rv_x/reject",
         raw=f"csrf={signing.mac('csrf', copied.split('=', 1)[1])}".encode(),
         headers={**FORM, "Cookie": copied},
     )
