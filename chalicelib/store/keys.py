@@ -84,15 +84,15 @@ Access patterns (who asks -> the one call that answers):
  36. Reviews the feed has to retract        -> Put SHOP#<shop>/FEEDGONE#<review> when a published review is
                                                rejected (TTL 30 days), Delete it when it is published again;
                                                the feed Queries SHOP#<shop>, SK begins_with FEEDGONE#
- 33. Webhook delivery health, written on
+ 37. Webhook delivery health, written on
      every delivery to a shop that exists   -> one UpdateItem: an accepted (or ignored, or duplicate)
      (topics bounded to the platform's own     delivery SETs last_received/last_accepted on
      list plus "other")                        SHOP#<shop>/DELIVERY#<platform>#<topic>; a refused one ADDs
                                                its kind's counter on SHOP#<shop>/DELIVERY#<platform>#<topic>#
                                                <yyyy-mm-ddThh> and SETs its last reason (TTL 26 hours): at
                                                most 25 live items per shop and topic, whoever sends
- 34. The console's health panel             -> Query SHOP#<shop>, SK begins_with DELIVERY#
- 35. Whether the instance has a shop yet
+ 38. The console's health panel             -> Query SHOP#<shop>, SK begins_with DELIVERY#
+ 39. Whether the instance has a shop yet
      (/setup works only until it has)       -> GetItem INSTANCE/INSTANCE; every shop creation ADDs its
                                                `shops` count in the creation's transaction, and /setup's
                                                creation is also conditioned on the item being absent
@@ -124,7 +124,7 @@ SHOP_ERASURE_PARTITION = "SHOPREDACT"
 CUSTOMER_ERASURE_PARTITION = "CUSTREDACT"
 
 
-DELIVERY_PREFIX = "DELIVERY#"  # webhook delivery health (patterns 33 and 34)
+DELIVERY_PREFIX = "DELIVERY#"  # webhook delivery health (patterns 37 and 38)
 DELIVERY_REFUSAL_TTL_SECONDS = 26 * 3600  # a refusal counts for 24 hours, and a little longer for the clock
 
 
@@ -144,7 +144,7 @@ def delivery_sort_key_parts(sort_key: str) -> list[str]:
 
 
 def instance_key() -> dict[str, str]:
-    """The instance's own item: how many shops were ever created here (pattern 35)."""
+    """The instance's own item: how many shops were ever created here (pattern 39)."""
     return {PK: "INSTANCE", SK: "INSTANCE"}
 
 
