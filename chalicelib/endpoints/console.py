@@ -35,19 +35,20 @@ def back(shop_id: str, cookie: str | None = None, section: str = "", query: str 
 
 
 def console_form(
-    name: str, summary: str, body: str = "DashboardForm", **spec: Any
+    name: str, summary: str, body: str = "DashboardForm", models: str = MODELS, **spec: Any
 ) -> Callable[[FormHandler], FormHandler]:
     """A console form's operation: POST /shops/{shop_id}/dashboard/forms/<name>, a form only, CSRF-checked by
     the session's authorizer, answered with a redirect (or the page again with the errors beside the fields).
     Under /forms/ because a fixed segment beside {section} would shadow a section in API Gateway.
-    `name` may carry path parameters (`reviews/{review_id}/{action}`), declared in `params`."""
+    `name` may carry path parameters (`reviews/{review_id}/{action}`), declared in `params`; `body` names the
+    form's model in the module `models` (a section keeps its own)."""
     return operation(
         "POST",
         f"/shops/{{shop_id}}/dashboard/forms/{name}",
         summary=summary,
         tag="dashboard",
         auth=SESSION_FORM,
-        body=model(body, MODELS),
+        body=model(body, models),
         form=True,
         json_body=False,
         responses={303: ""},
