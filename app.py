@@ -318,6 +318,12 @@ def dashboard_section(shop_id: str, section: str) -> Response:
     return _call("dashboard_section")
 
 
+# A section's own pages (a customer, an import) are GET /dashboard/{section}/{item}, dispatched by its module.
+@app.route("/shops/{shop_id}/dashboard/{section}/{item}", methods=["GET"])
+def dashboard_item(shop_id: str, section: str, item: str) -> Response:
+    return _call("dashboard_item")
+
+
 @app.route("/shops/{shop_id}/dashboard/forms/settings", methods=["POST"], content_types=ANY)
 def dashboard_save_settings(shop_id: str) -> Response:
     return _call("dashboard_save_settings")

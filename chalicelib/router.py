@@ -69,6 +69,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
     "chalicelib.endpoints.dashboard": (
         "dashboard",
         "dashboard_section",
+        "dashboard_item",
         "dashboard_save_settings",
         "dashboard_webhook_secret",
         "dashboard_test_event",

@@ -2,8 +2,9 @@
 its forms' declaration (POST under /dashboard/forms/, CSRF-checked) and the redirect that ends a form.
 
 Each section beyond the first four lives in its own endpoint module (`SECTION_MODULES` in
-chalicelib/dashboard/console.py), which defines `section_page(request, session)` and declares its forms with
-`console_form`; GET /shops/{shop_id}/dashboard/{section} imports only that module."""
+chalicelib/dashboard/console.py), which defines `section_page(request, session)`, perhaps `item_page(request,
+session)` for the pages below it (GET /shops/{shop_id}/dashboard/{section}/{item}), and declares its forms with
+`console_form`; a section's request imports only that module."""
 
 from __future__ import annotations
 

@@ -144,6 +144,27 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
 
 
+@operation(
+    "GET",
+    "/shops/{shop_id}/dashboard/{section}/{item}",
+    summary="One thing inside a section of the owner's console (HTML): a customer, an import, a preview; "
+    "without a live session, the sign-in page",
+    tag="dashboard",
+    auth=SESSION,
+    responses={200: "text/html"},
+    params={"section": {"type": "string", "enum": list(SECTION_MODULES)}, "item": {"type": "string"}},
+    page=True,
+)
+def dashboard_item(request: HttpRequest, session: Session) -> HttpResponse:
+    from importlib import import_module
+
+    section = request.path_params["section"]
+    found = import_module(SECTION_MODULES[section]) if section in SECTION_MODULES else None
+    if found is None or not hasattr(found, "item_page"):
+        raise errors.NotFound(f"console section {section!r} has no pages below it", code="no_section")
+    return found.item_page(request, session)  # type: ignore[no-any-return]
+
+
 @console_form(
     "settings",
     "Save the shop's profile and settings from the console (form, CSRF-checked); bad input is the form "

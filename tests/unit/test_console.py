@@ -92,6 +92,12 @@ def test_an_unknown_section_is_not_found(owner):
     assert response.status_code == 404 and "no console section" in response.body.decode()
 
 
+@pytest.mark.parametrize("path", ["widgets/x", "settings/x", "overview/anything"])
+def test_a_page_below_a_section_without_pages_is_not_found(owner, path):
+    response = owner.get(path)
+    assert response.status_code == 404 and "no pages below it" in response.body.decode()
+
+
 def test_a_section_without_a_session_is_the_sign_in_page(api, owner):
     response = api.request("GET", f"/shops/{owner.shop_id}/dashboard/settings", headers=HTML)
     assert response.status_code == 200 and 'name="api_key"' in response.body.decode()
