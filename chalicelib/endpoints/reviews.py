@@ -224,16 +224,21 @@ def unsubscribe_page(request: HttpRequest, link: UnsubscribeLink) -> HttpRespons
     page=True,
 )
 def unsubscribe(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
+    from contextlib import suppress
+
     from chalicelib.store import keys
+    from chalicelib.store.table import ConditionFailed
     from chalicelib.web.render import page
 
     shop_name, language = _unsubscribing(link)
-    get_table().update(
-        keys.customer_key(link.shop_id, link.customer_id),
-        "SET unsubscribed = :t, unsubscribed_at = if_not_exists(unsubscribed_at, :now)",
-        values={":t": True, ":now": shops.now_iso()},
-        condition="attribute_exists(PK)",
-    )
+    # A customer erased since the email (or never kept) is sent nothing: there is nothing to store.
+    with suppress(ConditionFailed):
+        get_table().update(
+            keys.customer_key(link.shop_id, link.customer_id),
+            "SET unsubscribed = :t, unsubscribed_at = if_not_exists(unsubscribed_at, :now)",
+            values={":t": True, ":now": shops.now_iso()},
+            condition="attribute_exists(PK)",
+        )
     return page("unsubscribe.html", language=language, shop_name=shop_name, token=link.token, done=True)
 
 

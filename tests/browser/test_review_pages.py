@@ -53,12 +53,14 @@ def test_buyer_reviews_from_the_emailed_link(page, review_link):
     first.get_by_label("Title").fill("Carried it up Mount Elbert")
     first.get_by_label("Your review").fill("Comfortable with 10 kg, and the hip belt pockets fit a phone.")
     screenshot(page, "review-form")
+    assert accessibility_violations(page) == [], "the review form"
     first.get_by_role("button", name="Send review").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Thank you for your review!"
     assert "Carried it up Mount Elbert" in page.content()
     assert page.console_errors == []
     screenshot(page, "review-thanks")
+    assert accessibility_violations(page) == [], "the thank-you page"
     page.get_by_role("link", name="Review your other items").click()
     assert "you reviewed this" in page.locator("section").first.inner_text()
 

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from chalicelib.reviews.tokens import review_token, unsubscribe_token
 from tests import signers
+from tests.browser.conftest import accessibility_violations, screenshot
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
@@ -63,8 +64,10 @@ def test_thank_you_page_offers_share_buttons_and_the_copy_page_copies(page, live
     buttons = page.locator(".channels a")
     assert buttons.count() == 8 and "WhatsApp" in buttons.all_inner_texts()
     assert page.console_errors == []
+    assert accessibility_violations(page) == [], "the thank-you page with its share offer"
     page.get_by_role("link", name="Copy link").click()
     page.wait_for_load_state()
+    assert accessibility_violations(page) == [], "the copy-link page"
     link = page.get_by_label("Link").input_value()
     assert "/s/pl-" in link and link.endswith("?via=copy")
     page.get_by_role("button", name="Copy link").click()
@@ -74,13 +77,14 @@ def test_thank_you_page_offers_share_buttons_and_the_copy_page_copies(page, live
 
 
 def test_link_preview_page_shows_the_review_to_a_crawler(browser, live, happy):
-    context = browser.new_context(user_agent=CRAWLER)
+    context = browser.new_context(user_agent=CRAWLER, bypass_csp=True)  # bypass: axe is injected below
     page = context.new_page()
     response = page.goto(f"{live.url}/s/{happy['code']}")
     assert response.status == 200
     assert "rated Camp Lantern" in page.get_by_role("heading", level=1).inner_text()
     assert page.locator('meta[property="og:image"]').get_attribute("content") == "https://cdn.example.com/l.jpg"
     assert page.locator('meta[property="og:description"]').get_attribute("content").startswith("Bright")
+    assert accessibility_violations(page) == [], "the share link's preview page"
     context.close()
 
 
@@ -93,3 +97,13 @@ def test_unsubscribe_page_confirms_without_javascript(browser, live, happy):
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "You are unsubscribed"
     context.close()
+
+
+def test_the_unsubscribe_pages_pass_the_accessibility_check(page, live, happy):
+    page.goto(f"{live.url}/u/{unsubscribe_token(happy['shop_id'], 'sharer-2')}")
+    assert accessibility_violations(page) == [], "the unsubscribe page"
+    screenshot(page, "unsubscribe")
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "You are unsubscribed"
+    assert accessibility_violations(page) == [], "the unsubscribed page"

@@ -86,6 +86,19 @@ def test_unsubscribed_buyer_gets_nothing_more(shop):
     assert len(shop.emails()) == 1
 
 
+def test_an_unsubscribe_link_of_a_customer_no_longer_stored_confirms_and_stores_nothing(shop, table):
+    from chalicelib.reviews.tokens import unsubscribe_token
+
+    # A link from an old email whose customer was since erased (or never kept): nothing will be sent to them.
+    path = f"/u/{unsubscribe_token(shop.shop_id, 'c-gone')}"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for _ in range(2):
+        response = shop.api.request("POST", path, raw=b"List-Unsubscribe=One-Click", headers=form)
+        assert response.status_code == 200, response.body
+        assert "You are unsubscribed" in response.body.decode()
+    assert table.get(keys.customer_key(shop.shop_id, "c-gone")) is None
+
+
 def test_redacted_buyer_gets_no_request(shop):
     import json
 
