@@ -41,6 +41,7 @@ CHUNK_ROWS = 500  # rows per chunk: an import chunk is about 20 transactions, we
 STEP_SECONDS = 4.0  # a poll runs chunks for this long, then answers (one chunk at least)
 LEASE_SECONDS = 120  # a claim lasts this long; a worker that died lets the next poll go on after it
 SHOWN_REJECTIONS = 200  # rejected rows listed with their reason (all are counted)
+MAX_COLUMNS, MAX_HEADER_BYTES = 200, 20_000  # an export's header has a few dozen columns at most
 REASON_CHARS = 200
 JOB_DAYS = 30  # a job's record is kept this long (TTL)
 DUE_PAGE = 10
@@ -244,6 +245,8 @@ def _check_chunk(table: Table, storage: Storage, shop_id: str, job: dict[str, An
         header = next(csv.reader(lines), None)
         if not header or not any(h.strip() for h in header):
             raise FileRefused("the file is empty")
+        if len(header) > MAX_COLUMNS or lines.consumed > MAX_HEADER_BYTES:  # it is kept on the job's item
+            raise FileRefused("the first row is no review export's header (it is far too long)")
         fmt = job["format_asked"] if job["format_asked"] != "auto" else detect_format(header)
         if fmt is None:
             columns = ", ".join(h.strip() for h in header[:6])

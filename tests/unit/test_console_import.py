@@ -231,10 +231,11 @@ def test_a_field_spanning_lines_is_one_row_and_chunks_end_between_rows(owner, st
         ("title,body\n".encode("utf-16-le"), "auto", "not UTF-8 text (a NUL byte at byte 2)"),
         (b'{"reviews": [1, 2, 3]}\n', "auto", "neither a Judge.me nor a Yotpo export"),
         (b"\n\n", "auto", "the file is empty"),
+        (b"a," * 30_000 + b"\n", "auto", "no review export's header"),
         (HEADER.encode() + b'T1,"open\n' + b"x,y\n" * 40000, "auto", "not a readable CSV: field larger than"),
         ((FIXTURES / "yotpo_export.csv").read_bytes(), "judgeme", "no column for body, rating, date, product_id"),
     ],
-    ids=["latin-1", "png", "utf-16", "json", "empty", "runaway-quote", "wrong-format"],
+    ids=["latin-1", "png", "utf-16", "json", "empty", "huge-header", "runaway-quote", "wrong-format"],
 )
 def test_a_file_that_is_not_a_utf8_csv_export_is_refused_with_its_reason(owner, storage, table, data, fmt, reason):
     # Given a file that is no Judge.me or Yotpo CSV in UTF-8 (or not the format chosen)
