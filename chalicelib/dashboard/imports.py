@@ -16,7 +16,7 @@ import csv
 import io
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import suppress
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,7 @@ class _Lines:
     def __init__(self, pieces: Iterable[bytes], start: int) -> None:
         self.consumed = start
         self._file_start = start == 0
+        self._pieces = pieces
         self._lines = self._split(pieces)
 
     def __iter__(self) -> Iterator[str]:
@@ -124,7 +125,20 @@ class _Lines:
     def __next__(self) -> str:
         return next(self._lines)
 
-    def _split(self, pieces: Iterable[bytes]) -> Iterator[str]:
+    def __enter__(self) -> _Lines:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading: the stream (an open connection to storage) is let go now, not when collected."""
+        self._lines.close()
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+    def _split(self, pieces: Iterable[bytes]) -> Generator[str]:
         buffer = bytearray()
         for piece in pieces:
             buffer += piece
@@ -236,9 +250,13 @@ def _stopped(status: str, reason: str) -> dict[str, Any]:
 
 def _check_chunk(table: Table, storage: Storage, shop_id: str, job: dict[str, Any]) -> dict[str, Any]:
     """The dry run of the next CHUNK_ROWS rows: what the chunk changes in the job."""
+    with _open(storage, job, int(job["position"])) as lines:
+        return _check_rows(table, shop_id, job, lines)
+
+
+def _check_rows(table: Table, shop_id: str, job: dict[str, Any], lines: _Lines) -> dict[str, Any]:
     from chalicelib.reviews.importing import detect_format, imported_review_id, parse
 
-    lines = _open(storage, job, int(job["position"]))
     changes: dict[str, Any] = {}
     header = job.get("header")
     if header is None:  # the first chunk reads the header and settles the layout
@@ -294,16 +312,16 @@ def _import_chunk(table: Table, storage: Storage, shop: Shop, job: dict[str, Any
 
     index = int(job["chunk"])
     boundaries = [int(b) for b in job["boundaries"]]
-    lines = _open(storage, job, boundaries[index], boundaries[index + 1])
-    report = import_reviews(
-        table,
-        shop,
-        chain([_header_line(job["header"])], lines),
-        job["format"],
-        dry_run=False,
-        chunk=CHUNK_ROWS + 1,  # the whole chunk in one write: repeats inside it are found before anything is stored
-        mark=f"{job['job_id']}#{index}",
-    )
+    with _open(storage, job, boundaries[index], boundaries[index + 1]) as lines:
+        report = import_reviews(
+            table,
+            shop,
+            chain([_header_line(job["header"])], lines),
+            job["format"],
+            dry_run=False,
+            chunk=CHUNK_ROWS + 1,  # the chunk in one write: repeats inside it are found before anything is stored
+            mark=f"{job['job_id']}#{index}",
+        )
     changes: dict[str, Any] = {
         "chunk": index + 1,
         "rows_done": int(job["rows_done"]) + report.rows,

@@ -124,8 +124,7 @@ class Storage:
             if _error_code(exc) in ("412", "PreconditionFailed"):
                 raise errors.Conflict("the file was replaced since it was read", code="object_changed") from exc
             raise errors.RetryLater("the file store did not answer; try again") from exc
-        pieces: Iterator[bytes] = body.iter_chunks(piece_bytes)
-        return pieces
+        return _pieces(body, piece_bytes)
 
     def read(self, key: str) -> bytes | None:
         try:
@@ -176,6 +175,14 @@ def page_sources() -> tuple[str, str]:
         uploads = f"https://{bucket}.s3.amazonaws.com https://{bucket}.s3.{region}.amazonaws.com"
     images = _origin(settings.media_base_url) if settings.media_base_url else uploads
     return images, uploads
+
+
+def _pieces(body: Any, piece_bytes: int) -> Iterator[bytes]:
+    """An object's body piece by piece; closed (its connection let go) when the reader stops, read or not."""
+    try:
+        yield from body.iter_chunks(piece_bytes)
+    finally:
+        body.close()
 
 
 def _error_code(exc: Exception) -> str:
