@@ -419,6 +419,19 @@ def test_cancelling_stops_the_import_deletes_the_file_and_keeps_what_was_stored(
     assert again.status_code == 409 and "nothing to cancel" in again.body.decode()
 
 
+def test_a_file_written_again_after_its_check_is_not_imported(owner, storage, table):
+    # Given a checked import whose file is then replaced (the page's form posted again to the same key)
+    job_id = upload(owner, storage, (FIXTURES / "judgeme_export.csv").read_bytes())
+    view(owner, job_id)
+    act(owner, job_id, "commit")
+    key = imports.upload_key(owner.shop_id, job_id)
+    storage.client.put_object(Bucket=BUCKET, Key=key, Body=generated(3).encode(), ContentType="text/csv")
+    # When the import runs, it stops rather than read rows at offsets of another file
+    seen = view(owner, job_id)
+    assert seen["status"] == "failed" and "replaced after it was checked" in seen["refusal"]
+    assert stored_reviews(table, owner.shop_id) == []
+
+
 def test_confirming_twice_is_one_import(owner, storage, table):
     job_id = upload(owner, storage, (FIXTURES / "judgeme_export.csv").read_bytes())
     view(owner, job_id)
@@ -634,3 +647,30 @@ def test_a_format_is_detected_from_the_header_alone():
     yotpo = (FIXTURES / "yotpo_export.csv").read_text().splitlines()[0].split(",")
     assert detect_format(judgeme) == "judgeme" and detect_format(yotpo) == "yotpo"
     assert detect_format(["name", "email"]) is None
+
+
+def test_a_chunk_lets_go_of_its_stream_when_it_stops_reading():
+    closed: list[bool] = []
+
+    def pieces():
+        try:
+            yield b"a,b\n"
+            yield b"c,d\n"
+        finally:
+            closed.append(True)  # what the storage stream does: its connection goes back
+
+    with imports._Lines(pieces(), 0) as lines:
+        assert next(lines) == "a,b\n"
+    assert closed == [True]
+
+
+def test_a_stored_objects_stream_reads_a_range_and_refuses_one_written_again(storage):
+    from chalicelib import errors
+
+    storage.put("imports/s/x.csv", b"0123456789", "text/csv")
+    etag = storage.head("imports/s/x.csv").etag
+    assert b"".join(storage.stream("imports/s/x.csv", 2, 5, if_match=etag)) == b"2345"
+    storage.put("imports/s/x.csv", b"abcdefghij", "text/csv")
+    with pytest.raises(errors.Conflict):
+        storage.stream("imports/s/x.csv", 2, 5, if_match=etag)
+    assert storage.stream("imports/s/missing.csv") is None
