@@ -364,6 +364,11 @@ def dashboard_moderate(shop_id: str, review_id: str, action: str) -> Response:
     return _call("dashboard_moderate")
 
 
+@app.route("/shops/{shop_id}/dashboard/forms/import/{job_id}/{action}", methods=["POST"], content_types=ANY)
+def dashboard_import_job(shop_id: str, job_id: str, action: str) -> Response:
+    return _call("dashboard_import_job")
+
+
 # --- first run ----------------------------------------------------------------
 @app.route("/setup", methods=["GET"])
 def setup_page() -> Response:

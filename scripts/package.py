@@ -204,6 +204,23 @@ def _photo_bucket() -> dict[str, Any]:
                             "ExpirationInDays": 2,
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                         },
+                        {
+                            # A review CSV the console's import checks, then imports, then deletes; one never
+                            # confirmed (or whose import stopped) holds reviewers' emails no longer than this.
+                            "Id": "ImportFilesExpire",
+                            "Status": "Enabled",
+                            "Prefix": "imports/",
+                            "ExpirationInDays": 1,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        },
+                        {
+                            # An export too large for a response is stored for the redirect that answers it.
+                            "Id": "StoredExportsExpire",
+                            "Status": "Enabled",
+                            "Prefix": "exports/",
+                            "ExpirationInDays": 1,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        },
                     ]
                 },
             },

@@ -148,10 +148,11 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     "GET",
     "/shops/{shop_id}/dashboard/{section}/{item}",
     summary="One thing inside a section of the owner's console (HTML): a customer, an import, a preview; "
+    "an import's progress as JSON (Accept: application/json); a download (CSV, or a redirect to a large one); "
     "without a live session, the sign-in page",
     tag="dashboard",
     auth=SESSION,
-    responses={200: "text/html"},
+    responses={200: ("text/html", "application/json", "text/csv"), 303: ""},
     params={"section": {"type": "string", "enum": list(SECTION_MODULES)}, "item": {"type": "string"}},
     page=True,
 )

@@ -116,13 +116,26 @@ def _columns(header: list[str], fmt: str) -> dict[str, str]:
     return found
 
 
+def detect_format(header: list[str]) -> str | None:
+    """The layout (judgeme or yotpo) whose required columns a CSV's header has; None when neither fits."""
+    for fmt in FORMATS:
+        try:
+            _columns(header, fmt)
+        except errors.ValidationFailed:
+            continue
+        return fmt
+    return None
+
+
 DATE_FORMATS = ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%d %H:%M:%S")
 
 
 def _date(text: str) -> datetime:
     text = text.strip()
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # Judge.me writes "2025-08-14 09:12:33 UTC": read as ISO without the zone (UTC below), not by strptime,
+        # which tries two layouts before its own and is most of a large file's parsing time.
+        value = datetime.fromisoformat(text.removesuffix(" UTC").replace("Z", "+00:00"))
     except ValueError:
         for layout in DATE_FORMATS:
             try:
@@ -183,13 +196,18 @@ def parse(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, Any] 
         )
 
 
-def _item(shop_id: str, fmt: str, review: dict[str, Any]) -> dict[str, Any]:
+def imported_review_id(shop_id: str, fmt: str, review: dict[str, Any]) -> str:
+    """The id a parsed row is stored under: the same row of the same export is the same review."""
     digest = hashlib.sha256(
         "\x00".join(
             [shop_id, fmt, review["product_id"], review["author"], review["date"].isoformat(), review["body"]]
         ).encode()
     ).hexdigest()
-    rid = "im_" + digest[:24]
+    return "im_" + digest[:24]
+
+
+def _item(shop_id: str, fmt: str, review: dict[str, Any], mark: str | None = None) -> dict[str, Any]:
+    rid = imported_review_id(shop_id, fmt, review)
     stamp = clock.stamp(review["date"])
     when = stamp[:19] + "Z"
     item = {
@@ -214,6 +232,8 @@ def _item(shop_id: str, fmt: str, review: dict[str, Any]) -> dict[str, Any]:
         item.update(keys.published_keys(shop_id, review["product_id"], rid, stamp))
     if review["reply"]:
         item["reply"] = {"body": review["reply"][:2000], "at": when}
+    if mark:
+        item["import_mark"] = mark
     return item
 
 
@@ -225,9 +245,14 @@ def import_reviews(
     dry_run: bool,
     max_rejections: int = 1000,
     chunk: int = 100,
+    mark: str | None = None,
 ) -> ImportReport:
     """Import in chunks: read which rows are stored already, write the new ones in batches, then move
-    each product's aggregate once per chunk by what was written (so a re-import adds nothing)."""
+    each product's aggregate once per chunk by what was written (so a re-import adds nothing).
+
+    `mark` (an import job's piece of the file) is stored on every review written: a review found stored
+    with the same mark was written by an earlier run of this same piece, cut short, and counts as
+    imported, not as a duplicate, so a piece run again reports what it stored."""
     report = ImportReport(format=fmt, dry_run=dry_run)
     pending: dict[str, Pending] = {}
     for number, parsed in parse(lines, fmt):
@@ -239,29 +264,37 @@ def import_reviews(
         if dry_run:
             report.imported += 1
             continue
-        item = _item(shop.shop_id, fmt, parsed)
+        item = _item(shop.shop_id, fmt, parsed, mark)
         if item["review_id"] in pending:
             report.duplicates += 1
             continue
         pending[item["review_id"]] = (item, parsed)
         if len(pending) >= chunk:
-            _write_chunk(table, shop, pending, report)
+            _write_chunk(table, shop, pending, report, mark)
             pending = {}
     if pending:
-        _write_chunk(table, shop, pending, report)
+        _write_chunk(table, shop, pending, report, mark)
     return report
 
 
-def _write_chunk(table: Table, shop: Shop, pending: dict[str, Pending], report: ImportReport) -> None:
-    stored = {
-        i["review_id"] for i in table.get_many([keys.review_key(shop.shop_id, rid) for rid in pending], consistent=True)
-    }
+def _marked(items: list[dict[str, Any]], mark: str | None) -> int:
+    """How many of these stored reviews an earlier run of the same marked piece wrote."""
+    return 0 if mark is None else sum(1 for i in items if i.get("import_mark") == mark)
+
+
+def _write_chunk(
+    table: Table, shop: Shop, pending: dict[str, Pending], report: ImportReport, mark: str | None = None
+) -> None:
+    found = table.get_many([keys.review_key(shop.shop_id, rid) for rid in pending], consistent=True)
+    stored = {i["review_id"] for i in found}
     fresh = [pair for rid, pair in pending.items() if rid not in stored]
-    report.duplicates += len(pending) - len(fresh)
+    again = _marked(found, mark)
+    report.imported += again
+    report.duplicates += len(pending) - len(fresh) - again
     for group in _transaction_groups(fresh):
-        written = _write_group(table, shop.shop_id, group)
-        report.imported += written
-        report.duplicates += len(group) - written  # stored meanwhile by another import of the same rows
+        written, again = _write_group(table, shop.shop_id, group, mark)
+        report.imported += written + again
+        report.duplicates += len(group) - written - again  # stored meanwhile by another import of the same rows
 
 
 @dataclass
@@ -304,13 +337,15 @@ def _transaction_groups(fresh: list[Pending]) -> list[list[Pending]]:
     return [t.reviews for t in transactions]
 
 
-def _write_group(table: Table, shop_id: str, group: list[Pending]) -> int:
+def _write_group(table: Table, shop_id: str, group: list[Pending], mark: str | None = None) -> tuple[int, int]:
     """Store the reviews not stored yet and add them to their products' aggregates, in one transaction.
     A review another import stored meanwhile fails its condition (or collides): it is dropped from the
-    group, which is tried again. Returns how many reviews this call stored."""
+    group, which is tried again. Returns how many reviews this call stored, and how many of those dropped
+    another run of the same marked piece stored."""
     from chalicelib.reviews.submission import product_stats_op
 
     remaining = list(group)
+    again = 0
     for attempt in range(WRITE_ATTEMPTS):
         counts: dict[tuple[str, int], int] = {}
         for _, parsed in remaining:
@@ -324,18 +359,17 @@ def _write_group(table: Table, shop_id: str, group: list[Pending]) -> int:
                     *(product_stats_op(table, shop_id, product, rating, n) for (product, rating), n in counts.items()),
                 ]
             )
-            return len(remaining)
+            return len(remaining), again
         except (ConditionFailed, errors.RetryLater):
             time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
-            stored = {
-                i["review_id"]
-                for i in table.get_many(
-                    [keys.review_key(shop_id, item["review_id"]) for item, _ in remaining], consistent=True
-                )
-            }
+            found = table.get_many(
+                [keys.review_key(shop_id, item["review_id"]) for item, _ in remaining], consistent=True
+            )
+            stored = {i["review_id"] for i in found}
+            again += _marked(found, mark)
             remaining = [pair for pair in remaining if pair[0]["review_id"] not in stored]
             if not remaining:
-                return 0
+                return 0, again
     raise errors.RetryLater("the import met another import of the same rows; send the file again")
 
 

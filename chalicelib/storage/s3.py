@@ -7,6 +7,7 @@ distribution in front of the bucket) makes public reads plain URLs; without it t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, Any
@@ -28,22 +29,45 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class StoredObject:
+    """An object as HEAD tells of it."""
+
+    size: int
+    etag: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Storage:
     client: Any
     bucket: str
     media_base_url: str = ""
 
-    def presigned_post(self, key: str, content_type: str, max_bytes: int, seconds: int = UPLOAD_SECONDS) -> Upload:
-        """A POST that can store exactly `key`, with exactly this Content-Type, of 1 to `max_bytes` bytes."""
+    def presigned_post(
+        self,
+        key: str,
+        content_type: str,
+        max_bytes: int,
+        seconds: int = UPLOAD_SECONDS,
+        fields: dict[str, str] | None = None,
+        conditions: list[Any] | None = None,
+    ) -> Upload:
+        """A POST that can store exactly `key`, with exactly this Content-Type, of 1 to `max_bytes` bytes.
+
+        `fields` are more fixed fields (each pinned by an `eq` condition), `conditions` more conditions (a
+        field the browser fills in, such as metadata chosen on the form)."""
+        extra = dict(fields or {})
         post = self.client.generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
-            Fields={"Content-Type": content_type},
+            Fields={"Content-Type": content_type, **extra},
             Conditions=[
                 {"bucket": self.bucket},
                 ["eq", "$key", key],
                 ["eq", "$Content-Type", content_type],
                 ["content-length-range", 1, max_bytes],
+                *(["eq", f"${name}", value] for name, value in extra.items()),
+                *(conditions or []),
             ],
             ExpiresIn=seconds,
         )
@@ -70,6 +94,37 @@ class Storage:
                 return None
             raise errors.RetryLater("the photo store did not answer; try again") from exc
         return int(head["ContentLength"])
+
+    def head(self, key: str) -> StoredObject | None:
+        """What is stored under `key` (size, version tag, user metadata); None when there is no such object."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _missing(exc):
+                return None
+            raise errors.RetryLater("the file store did not answer; try again") from exc
+        return StoredObject(int(head["ContentLength"]), str(head.get("ETag", "")), dict(head.get("Metadata") or {}))
+
+    def stream(
+        self, key: str, start: int = 0, end: int | None = None, if_match: str = "", piece_bytes: int = 64 * 1024
+    ) -> Iterator[bytes] | None:
+        """The bytes `start` to `end` (inclusive; to the end when None) of an object, read piece by piece as they
+        are used; None when there is no such object. With `if_match` (an ETag), an object written again since
+        is refused (errors.Conflict, code object_changed) rather than read."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if start or end is not None:
+            params["Range"] = f"bytes={start}-{'' if end is None else end}"
+        if if_match:
+            params["IfMatch"] = if_match
+        try:
+            body = self.client.get_object(**params)["Body"]
+        except Exception as exc:
+            if _missing(exc):
+                return None
+            if _error_code(exc) in ("412", "PreconditionFailed"):
+                raise errors.Conflict("the file was replaced since it was read", code="object_changed") from exc
+            raise errors.RetryLater("the file store did not answer; try again") from exc
+        return _pieces(body, piece_bytes)
 
     def read(self, key: str) -> bytes | None:
         try:
@@ -122,9 +177,20 @@ def page_sources() -> tuple[str, str]:
     return images, uploads
 
 
+def _pieces(body: Any, piece_bytes: int) -> Iterator[bytes]:
+    """An object's body piece by piece; closed (its connection let go) when the reader stops, read or not."""
+    try:
+        yield from body.iter_chunks(piece_bytes)
+    finally:
+        body.close()
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
 def _missing(exc: Exception) -> bool:
-    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-    return code in ("404", "NoSuchKey", "NotFound")
+    return _error_code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
 @lru_cache(maxsize=1)

@@ -96,6 +96,18 @@ Access patterns (who asks -> the one call that answers):
      (/setup works only until it has)       -> GetItem INSTANCE/INSTANCE; every shop creation ADDs its
                                                `shops` count in the creation's transaction, and /setup's
                                                creation is also conditioned on the item being absent
+ 45. A CSV import (checked, then imported
+     chunk by chunk; the console's upload,
+     its progress page and the due work)     -> Put SHOP#<shop>/IMPORT#<job> if not exists once the file is
+                                               stored; GetItem (consistent) on each poll; UpdateItem claims
+                                               it (a lease, conditioned on its status and no live lease),
+                                               records each chunk (conditioned on holding the lease), and
+                                               commits or cancels it (conditioned on its status)
+ 46. A shop's recent imports (console)      -> Query SHOP#<shop>, SK begins_with IMPORT#, newest first (a
+                                               job id starts with its UTC time), one page of 10
+ 47. Imports left checking or importing     -> Query GSI1, GSI1PK = IMPORTDUE (sparse: the keys are SET while
+                                               a job checks or imports, REMOVEd when it stops); the due work
+                                               advances each one as a poll of its page would
 """
 
 from __future__ import annotations
@@ -360,3 +372,18 @@ def photo_due_keys(created_at: str, shop_id: str, rid: str, photo_id: str) -> di
 
 def card_due_keys(code: str) -> dict[str, str]:
     return {GSI1PK: CARD_DUE_PARTITION, GSI1SK: f"{sort_stamp()}#{code}"}
+
+
+# A CSV import of reviews (patterns 45 to 47).
+IMPORT_PREFIX = "IMPORT#"
+IMPORT_DUE_PARTITION = "IMPORTDUE"
+
+
+def import_key(shop_id: str, job_id: str) -> dict[str, str]:
+    """One import job: its file, where it stands, its counts."""
+    return {PK: shop_partition(shop_id), SK: f"{IMPORT_PREFIX}{job_id}"}
+
+
+def import_due_keys(created_at: str, shop_id: str, job_id: str) -> dict[str, str]:
+    """GSI1 keys that put an import on the due index while it checks or imports."""
+    return {GSI1PK: IMPORT_DUE_PARTITION, GSI1SK: f"{created_at}#{shop_id}#{job_id}"}

@@ -20,8 +20,13 @@ def module_name(path: Path) -> str:
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
-# The API's pydantic models: each capability's models.py, their shared base, the service's own answers.
-API_MODELS = ("chalicelib.model_base", "chalicelib.endpoints.answers", *(m for m in MODULES if m.endswith(".models")))
+# The API's pydantic models: each capability's models.py (a console section's own <section>_models.py), their
+# shared base, the service's own answers.
+API_MODELS = (
+    "chalicelib.model_base",
+    "chalicelib.endpoints.answers",
+    *(m for m in MODULES if m.endswith((".models", "_models"))),
+)
 
 # Lowest first. A module may import its own floor and the floors below.
 FLOORS: list[tuple[str, tuple[str, ...]]] = [

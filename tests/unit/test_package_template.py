@@ -348,10 +348,12 @@ def test_the_photo_bucket_is_private_encrypted_and_forgets_unprocessed_uploads(m
     (cors,) = props["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedOrigins"] == [{"Ref": "FormOrigin"}] and "POST" in cors["AllowedMethods"]
     rules = {r["Prefix"]: r for r in props["LifecycleConfiguration"]["Rules"]}
-    assert set(rules) == {"uploads/", "feeds/"}
+    assert set(rules) == {"uploads/", "feeds/", "imports/", "exports/"}
     expiry = rules["uploads/"]
     assert expiry["ExpirationInDays"] == 1 and expiry["Status"] == "Enabled"
     assert rules["feeds/"]["ExpirationInDays"] == 2 and rules["feeds/"]["Status"] == "Enabled"  # large review feeds
+    # The console's uploaded review CSVs (reviewers' emails in them) and its large exports
+    assert all(rules[p]["ExpirationInDays"] == 1 and rules[p]["Status"] == "Enabled" for p in ("imports/", "exports/"))
     (deny,) = merged["Resources"]["PhotoBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

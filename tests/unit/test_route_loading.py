@@ -31,12 +31,15 @@ from tests.unit.webhook_support import SHOPIFY_SECRET, ShopifyStore
 ROOT = Path(__file__).resolve().parents[2]
 FORM = "application/x-www-form-urlencoded"
 
-# The API's models: each capability's models.py, their shared base, and the service's own answers.
+# The API's models: each capability's models.py (a console section's own <section>_models.py), their shared
+# base, and the service's own answers.
 API_MODELS = (
     "chalicelib.model_base",
     "chalicelib.endpoints.answers",
     *sorted(
-        ".".join(path.relative_to(ROOT).with_suffix("").parts) for path in (ROOT / "chalicelib").rglob("models.py")
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in (ROOT / "chalicelib").rglob("*models.py")
+        if path.name == "models.py" or path.name.endswith("_models.py")
     ),
 )
 # What no route but its own may load: the owner API's models, OpenAPI, and pydantic itself (every

@@ -1,0 +1,165 @@
+"""The console's import and export section: a Judge.me or Yotpo CSV uploaded straight to storage, its dry run,
+its import with progress (GET /dashboard/import/<job>, HTML or JSON), and the exports a session downloads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import errors
+from chalicelib.endpoints.console import back, console_form, console_page
+from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
+from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.dashboard.service import Session
+
+MODELS = "chalicelib.dashboard.imports_models"
+ACTIONS = ("commit", "cancel")
+EXPORTS = ("reviews.csv", "report.csv", "advocates.csv", "data-requests.csv")
+NOTICES = {"cancelled": "The import is cancelled; its file is deleted."}
+
+
+def _page(template: str, session: Session, status: int = 200, **context: Any) -> HttpResponse:
+    """A page of the section: its script may post the file to storage, and so may its form without script."""
+    from chalicelib.storage.s3 import page_sources
+    from chalicelib.web.render import page_csp
+
+    response = console_page(template, session, "import", status=status, **context)
+    images, uploads = page_sources()
+    csp = page_csp(scripts=True, images=images, connect=uploads)
+    response.headers["Content-Security-Policy"] = csp.replace("form-action 'self'", f"form-action 'self' {uploads}")
+    return response
+
+
+def section_page(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.config import get_settings
+    from chalicelib.dashboard import imports
+    from chalicelib.reports.service import period
+
+    shop = session.shop
+    job_id = imports.new_job_id()  # the next upload's: its page is where storage sends the browser back
+    first, last = period(shop, None, None)
+    return _page(
+        "console_import.html",
+        session,
+        upload=imports.upload_form(shop.shop_id, job_id),
+        next_url=imports.job_address(get_settings().base_url, shop.shop_id, job_id),
+        formats=imports.FORMAT_CHOICES,
+        max_bytes=imports.MAX_BYTES,
+        max_mb=imports.MAX_BYTES // (1024 * 1024),
+        recent=imports.recent_jobs(get_table(), shop.shop_id),
+        report_from=first.isoformat(),
+        report_to=last.isoformat(),
+        notice=NOTICES.get(request.query.get("done", "")),
+    )
+
+
+def item_page(request: HttpRequest, session: Session) -> HttpResponse:
+    """An import's page (its dry run, its progress; JSON for its script), or one of the section's downloads."""
+    item = request.path_params["item"]
+    if item in EXPORTS:
+        return _export(request, session, item)
+    return _job_page(request, session, item)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.header("accept").split(",")[0].strip().lower().startswith("application/json")
+
+
+def _job_page(
+    request: HttpRequest, session: Session, job_id: str, status: int = 200, problem: str | None = None
+) -> HttpResponse:
+    from chalicelib.budget import Budget
+    from chalicelib.dashboard import imports
+    from chalicelib.http import json_response
+
+    table, shop = get_table(), session.shop
+    job = imports.get_job(table, shop.shop_id, job_id) or imports.start_job(table, shop.shop_id, job_id)
+    as_json = _wants_json(request)
+    if request.method == "GET":
+        # A look at a running import moves it on: the page by one chunk (it shows at once, then its script
+        # or its Refresh link asks again), its script's JSON by as many as fit a few seconds.
+        job = imports.advance(table, shop, job, budget=None if as_json else Budget(0))
+    view = imports.job_view(job)
+    if as_json:
+        return json_response(view, status=status, headers={"Cache-Control": "no-store"})
+    return _page(
+        "console_import_job.html",
+        session,
+        status=status,
+        job=view,
+        running=imports.RUNNING,
+        notice=NOTICES.get(request.query.get("done", "")),
+        problem=problem,
+    )
+
+
+def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
+    from chalicelib.dashboard import imports
+
+    table, shop = get_table(), session.shop
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if name == "report.csv":
+        from chalicelib.reports.service import period, report_csv
+
+        first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
+        filename = f"proofloop-{shop.shop_id}-report-{first}-{last}.csv"
+        return HttpResponse(
+            status=200,
+            body=report_csv(table, shop, first, last),
+            headers={
+                **headers,
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{filename}"',
+            },
+        )
+    from chalicelib.feeds.delivery import deliver
+
+    if name == "reviews.csv":
+        from chalicelib.reviews.importing import export_rows
+
+        rows = export_rows(table, shop.shop_id)
+    elif name == "advocates.csv":
+        rows = imports.advocate_rows(table, shop)
+    else:
+        rows = imports.data_request_rows(table, shop.shop_id)
+    filename = imports.export_name(shop.shop_id, name.removesuffix(".csv"))
+    return deliver(
+        imports.csv_text(rows),
+        "text/csv; charset=utf-8",
+        imports.exported_file_key(shop.shop_id, filename),
+        {**headers, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@console_form(
+    "import/{job_id}/{action}",
+    "Confirm a checked CSV import (it then runs chunk by chunk), or cancel an import (form, CSRF-checked)",
+    body="ImportJobForm",
+    models=MODELS,
+    params={
+        "job_id": {"type": "string", "pattern": "^imp-[0-9]{8}t[0-9]{12}-[0-9a-f]{16}$"},
+        "action": {"type": "string", "enum": list(ACTIONS)},
+    },
+)
+def dashboard_import_job(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.dashboard import imports
+    from chalicelib.dashboard.imports_models import ImportJobForm
+
+    parse_model(ImportJobForm, read_form(request))
+    job_id, action = request.path_params["job_id"], request.path_params["action"]
+    table, shop_id = get_table(), session.shop.shop_id
+    if action not in ACTIONS:
+        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    job = imports.get_job(table, shop_id, job_id)
+    if job is None:
+        raise errors.NotFound("no such import", code="no_import")
+    try:
+        if action == "commit":
+            if job["status"] not in (imports.IMPORTING, imports.DONE):  # a second click of the button is fine
+                imports.commit(table, shop_id, job_id)
+            return back(shop_id, section=f"import/{job_id}")
+        imports.cancel(table, shop_id, job_id)
+    except errors.Conflict as exc:
+        return _job_page(request, session, job_id, status=409, problem=exc.message)
+    return back(shop_id, section=f"import/{job_id}", query="?done=cancelled")
