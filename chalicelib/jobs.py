@@ -30,6 +30,7 @@ class DueRun:
 
 def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
+    from chalicelib.customer_index import index_older_customers
     from chalicelib.outbound import deliver_due
     from chalicelib.photos.cards import build_due_cards
     from chalicelib.photos.service import process_due_photos
@@ -45,6 +46,7 @@ def _due_jobs() -> dict[str, DueJob]:
         "click_rollup": lambda budget: roll_up_clicks(get_table(), budget=budget),
         "photos": lambda budget: process_due_photos(get_table(), budget=budget),
         "share_cards": lambda budget: build_due_cards(get_table(), budget=budget),
+        "customer_index": lambda budget: index_older_customers(get_table(), budget=budget),
     }
 
 

@@ -134,4 +134,5 @@ def test_run_due_route_runs_the_job_for_the_admin(shop):
         "click_rollup",
         "photos",
         "share_cards",
+        "customer_index",
     }
