@@ -120,6 +120,10 @@ def search_terms(query: str) -> list[SearchTerm]:
     text = query.strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise refuse(f"a search is at most {MAX_QUERY_LENGTH} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise refuse("the search is not readable text") from None
     for separator in _SEPARATORS:
         text = text.replace(separator, " ")
     terms: list[SearchTerm] = []

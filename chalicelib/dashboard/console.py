@@ -19,10 +19,13 @@ SECTIONS: dict[str, str] = {
     "connect": "Connect",
     "settings": "Settings",
     "feed": "Google feed",
+    "customers": "Customers",
 }
 # The sections declared in their own endpoint module (its `section_page(request, session)` draws the page), so
 # that a section's request imports that module only; the first four live in chalicelib/endpoints/dashboard.py.
-SECTION_MODULES: dict[str, str] = {}
+SECTION_MODULES: dict[str, str] = {
+    "customers": "chalicelib.endpoints.console_customers",
+}
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
 SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = (
