@@ -89,17 +89,25 @@ def _profile_operations(
     their_code = None
     ops = []
     if _customer_needs_erasure(customer):
+        expression = (
+            "REMOVE email_hash, #n, find_indexed SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
+        )
+        values: dict[str, Any] = {":t": True, ":now": _now()}
+        tokens = set(customer.get("find_tokens") or ())
+        if tokens:
+            # The console's search lookups (keyed hashes of their name words and emails) go with them. The list
+            # loses exactly those deleted: one an order adds meanwhile stays listed for the next erasure.
+            expression += " DELETE find_tokens :tokens"
+            values[":tokens"] = tokens
         ops.append(
             table.update_op(
                 keys.customer_key(shop_id, customer_id),
-                "REMOVE email_hash, #n, find_tokens, find_indexed "
-                "SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)",
+                expression,
                 names={"#n": "name"},
-                values={":t": True, ":now": _now()},
+                values=values,
                 condition="attribute_exists(PK)",
             )
         )
-        # The console's search lookups (keyed hashes of their name words and emails) go with them.
         ops += erasure_ops(table, shop_id, customer)
     wanted = [keys.review_key(shop_id, r) for r in sorted(customer.get("review_ids") or ())]
     if customer.get("share_code"):

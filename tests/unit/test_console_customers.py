@@ -283,6 +283,30 @@ def test_erasure_removes_every_lookup_and_the_customer_is_not_found(three, table
     assert "López" not in html and "Ana" not in html and "example.com" not in html.lower()
 
 
+def test_a_lookup_an_order_adds_during_an_erasure_stays_listed_for_the_next(shop, table):
+    from chalicelib import customer_index, privacy
+
+    shop.order("o-1", ANA)
+    read_before = table.get(keys.customer_key(shop.shop_id, "c-4471"), consistent=True)
+    # Meanwhile an order with another email adds its lookup (as the order's transaction would)
+    added = customer_index.email_token("another-matching-hash")
+    table.transact(
+        [
+            table.update_op(keys.customer_key(shop.shop_id, "c-4471"), "ADD find_tokens :t", values={":t": {added}}),
+            *customer_index.lookup_ops(table, shop.shop_id, "c-4471", [added]),
+        ]
+    )
+    operations, _ = privacy._profile_operations(table, shop.shop_id, "c-4471", read_before)
+    privacy._write(table, operations)
+    record = table.get(keys.customer_key(shop.shop_id, "c-4471"))
+    assert record["find_tokens"] == {added} and "name" not in record
+    assert table.get(keys.customer_lookup_key(shop.shop_id, added, "c-4471"))
+    # and the next erasure takes it
+    privacy.redact_customer(table, shop.shop_id, "c-4471")
+    assert "find_tokens" not in table.get(keys.customer_key(shop.shop_id, "c-4471"))
+    assert table.get(keys.customer_lookup_key(shop.shop_id, added, "c-4471")) is None
+
+
 def test_a_shop_erasure_removes_every_lookup(three, table):
     from chalicelib.privacy import request_shop_redaction, run_shop_redactions
     from chalicelib.store.shop_records import get_shop
