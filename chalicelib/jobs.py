@@ -30,6 +30,7 @@ class DueRun:
 
 def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
+    from chalicelib.customer_index import index_older_customers
     from chalicelib.dashboard.imports import advance_due_imports
     from chalicelib.outbound import deliver_due
     from chalicelib.photos.cards import build_due_cards
@@ -47,6 +48,7 @@ def _due_jobs() -> dict[str, DueJob]:
         "photos": lambda budget: process_due_photos(get_table(), budget=budget),
         "share_cards": lambda budget: build_due_cards(get_table(), budget=budget),
         "imports": lambda budget: advance_due_imports(get_table(), budget=budget),
+        "customer_index": lambda budget: index_older_customers(get_table(), budget=budget),
     }
 
 

@@ -81,22 +81,34 @@ def _profile_operations(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """What anyone can see first: the customer's record, the author of their reviews, their share link
     (returned too: its card goes with their photos)."""
+    from chalicelib.customer_index import erasure_ops
     from chalicelib.sharing.codes import code_erasure_op, code_needs_erasure
 
     if customer is None:
         return [], None
     their_code = None
     ops = []
-    if not customer.get("redacted") or "name" in customer or "email_hash" in customer:
+    if _customer_needs_erasure(customer):
+        expression = (
+            "REMOVE email_hash, #n, find_indexed SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
+        )
+        values: dict[str, Any] = {":t": True, ":now": _now()}
+        tokens = set(customer.get("find_tokens") or ())
+        if tokens:
+            # The console's search lookups (keyed hashes of their name words and emails) go with them. The list
+            # loses exactly those deleted: one an order adds meanwhile stays listed for the next erasure.
+            expression += " DELETE find_tokens :tokens"
+            values[":tokens"] = tokens
         ops.append(
             table.update_op(
                 keys.customer_key(shop_id, customer_id),
-                "REMOVE email_hash, #n SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)",
+                expression,
                 names={"#n": "name"},
-                values={":t": True, ":now": _now()},
+                values=values,
                 condition="attribute_exists(PK)",
             )
         )
+        ops += erasure_ops(table, shop_id, customer)
     wanted = [keys.review_key(shop_id, r) for r in sorted(customer.get("review_ids") or ())]
     if customer.get("share_code"):
         wanted.append(keys.code_key(str(customer["share_code"])))
@@ -116,6 +128,11 @@ def _profile_operations(
             if code_needs_erasure(item):
                 ops.append(code_erasure_op(table, item["code"]))
     return ops, their_code
+
+
+def _customer_needs_erasure(customer: dict[str, Any]) -> bool:
+    """Not erased yet, or holding personal data again (a later order names them) or its search lookups."""
+    return not customer.get("redacted") or any(field in customer for field in ("name", "email_hash", "find_tokens"))
 
 
 def redact_customer(
@@ -227,7 +244,10 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
     if customer.get("share_code"):
         wanted.append(keys.code_key(str(customer["share_code"])))
     theirs = table.get_many(wanted) if wanted else []
+    # Not theirs to be handed: the search index's hashes, and the ids of other buyers' orders their link brought.
+    internal = {"find_tokens", "find_indexed", "referred_order_ids"}
     hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
+    hidden |= internal
 
     def clean(item: dict[str, Any]) -> dict[str, Any]:
         return {k: (sorted(v) if isinstance(v, set) else v) for k, v in item.items() if k not in hidden}
@@ -282,7 +302,7 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
                 keys.shop_partition(shop_id), sk_prefix=keys.CUSTOMER_PREFIX, limit=100, cursor=cursor
             )
             for customer in page:
-                if not customer.get("redacted"):
+                if _customer_needs_erasure(customer):
                     if budget.spent():
                         return done
                     redact_customer(table, shop_id, customer["customer_id"], budget=budget)

@@ -122,7 +122,13 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     auth=SESSION,
     responses={200: "text/html"},
     params={"section": {"type": "string", "enum": list(SECTIONS)}},
-    query={"from": "YYYY-MM-DD (overview)", "to": "YYYY-MM-DD (overview)", "saved": "1 after a save (settings)"},
+    query={
+        "from": "YYYY-MM-DD (overview)",
+        "to": "YYYY-MM-DD (overview)",
+        "saved": "1 after a save (settings)",
+        "q": "a name or an email, up to 200 characters (customers)",
+        "after": "the next page of the top advocates (customers)",
+    },
     page=True,
 )
 def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:

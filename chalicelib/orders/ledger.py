@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
+# An advocate's record lists the orders their link brought up to this many (~40 KB), for the console; the
+# counters go on counting past it.
+MAX_REMEMBERED_REFERRALS = 1000
+
 
 @dataclass
 class AdvocateCredit:
@@ -30,7 +34,11 @@ class AdvocateCredit:
     touched: bool = False
 
     def update_for(
-        self, advocate: dict[str, Any], referral: dict[str, Any], counters: dict[str, aggregates.Deltas]
+        self,
+        advocate: dict[str, Any],
+        referral: dict[str, Any],
+        counters: dict[str, aggregates.Deltas],
+        order_id: str,
     ) -> dict[str, Any]:
         """The advocate's update for the order's referral; becoming or ceasing to be an advocate moves `counters`."""
         old = int(advocate.get("active_referrals", 0))
@@ -43,6 +51,8 @@ class AdvocateCredit:
             "old_active": old,
             "score": self.score,
         }
+        if self.orders > 0 and len(advocate.get("referred_order_ids") or ()) < MAX_REMEMBERED_REFERRALS:
+            update["order_id"] = order_id  # the console lists the orders a link brought (keys.py, pattern 44)
         if old <= 0 < new:
             update["advocate_day"] = referral["day"]
             aggregates.merge(counters, referral["day"], {"advocates": 1})
@@ -84,10 +94,10 @@ def advocate_for(
 
 def advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:
     """Move the advocate's counters, guarded on the standing-referral count the plan was made from."""
-    expression = (
-        "ADD referred_orders :o, referred_revenue :r, active_referrals :a, GSI2SK :w "
-        "SET score_sum = if_not_exists(score_sum, :zero) + :w"
-    )
+    adds = "ADD referred_orders :o, referred_revenue :r, active_referrals :a, GSI2SK :w"
+    if "order_id" in update:
+        adds += ", referred_order_ids :oid"
+    expression = adds + " SET score_sum = if_not_exists(score_sum, :zero) + :w"
     values: dict[str, Any] = {
         ":o": update["orders"],
         ":r": update["revenue"],
@@ -98,6 +108,8 @@ def advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, A
     if "advocate_day" in update:
         expression += ", advocate_day = :d"
         values[":d"] = update["advocate_day"]
+    if "order_id" in update:
+        values[":oid"] = {update["order_id"]}
     if update["old_active"]:
         condition = "attribute_exists(PK) AND active_referrals = :old"
         values[":old"] = update["old_active"]

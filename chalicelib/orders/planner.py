@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.clock import iso, local_day, parse
+from chalicelib.customer_index import INDEX_VERSION, tokens_to_add
 from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
 
@@ -33,6 +34,8 @@ class OrderPlan:
     customer_update: dict[str, Any] | None = None
     advocate_update: dict[str, Any] | None = None
     facts: list[str] = field(default_factory=list)
+    # The buyer's new search lookups (customer_index tokens), written in the order's own transaction.
+    lookups: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -125,7 +128,7 @@ def plan_order_event(
         _reverse_referral(plan, credit, local_day(event.occurred_at, tz))
 
     if credit.touched and advocate is not None:
-        plan.advocate_update = credit.update_for(advocate, plan.order["referral"], plan.counters)
+        plan.advocate_update = credit.update_for(advocate, plan.order["referral"], plan.counters, order["order_id"])
     _schedule_review_request(order, shop)
     if plan.facts:
         order["version"] = int(order.get("version", 0)) + 1
@@ -155,9 +158,12 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
     if snapshot.language:
         order["language"] = snapshot.language
     deltas: aggregates.Deltas = {"orders": 1, f"revenue_{currency}": snapshot.total}
+    plan.lookups = tokens_to_add(customer, snapshot.name, snapshot.email)
     if customer is None:
         deltas["customers"] = 1
         plan.new_customer = _new_customer(shop.shop_id, snapshot, day)
+        if plan.lookups:
+            plan.new_customer["find_tokens"] = set(plan.lookups)
     else:
         remembered = len(customer.get("order_ids") or ()) < MAX_REMEMBERED_ORDERS
         plan.customer_update = {
@@ -165,6 +171,8 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
             "name": snapshot.name,
             "remember": remembered,
             "language": snapshot.language,  # their latest order's, for the unsubscribe page
+            "lookups": plan.lookups,
+            "indexed": bool(customer.get("find_indexed")),
         }
     aggregates.merge(plan.counters, day, deltas)
     plan.facts.append("known")
@@ -295,5 +303,6 @@ def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:
         "first_order_at": iso(snapshot.created_at),
         "orders": 1,
         "order_ids": {snapshot.order_id},
+        "find_indexed": INDEX_VERSION,  # found by name and email from the start (customer_index)
         **({"language": snapshot.language} if snapshot.language else {}),  # the unsubscribe page's
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
+from chalicelib.customer_index import INDEX_VERSION, lookup_ops
 from chalicelib.orders.ledger import advocate_for, advocate_op, referral_event_ops, referral_for
 from chalicelib.orders.planner import OrderPlan, plan_order_event
 from chalicelib.store import aggregates, keys
@@ -37,6 +38,12 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         if update.get("language"):
             sets += ", #lang = :lang"
             values[":lang"] = update["language"]
+        if update["lookups"]:
+            adds += ", find_tokens :tokens"
+            values[":tokens"] = set(update["lookups"])
+        if update["lookups"] or not update["indexed"]:
+            sets += ", find_indexed = :indexed"
+            values[":indexed"] = INDEX_VERSION
         ops.append(
             table.update_op(
                 keys.customer_key(shop.shop_id, plan.order["customer_id"]),
@@ -51,6 +58,10 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
     ops += referral_event_ops(table, shop, plan.order, plan.facts)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
+    # The buyer's search lookups ride in the same transaction (no call of their own): at most
+    # customer_index.MAX_NAME_WORDS + 2 of them beside a handful of operations, far below DynamoDB's 100.
+    if plan.lookups:
+        ops += lookup_ops(table, shop.shop_id, plan.order["customer_id"], plan.lookups)
     return ops
 
 

@@ -96,6 +96,30 @@ Access patterns (who asks -> the one call that answers):
      (/setup works only until it has)       -> GetItem INSTANCE/INSTANCE; every shop creation ADDs its
                                                `shops` count in the creation's transaction, and /setup's
                                                creation is also conditioned on the item being absent
+ 42. Find a shop's customers by name word or
+     email (the console's search; no plain
+     email or name in any key)              -> Query SHOP#<shop>, SK begins_with FIND#<hash>#, one per word
+                                               (hash: a keyed hash of the normalised word or of the email's
+                                               matching hash); several words: the smallest complete answer,
+                                               BatchGetItem FIND#<hash>#<cust> of the other words for its
+                                               customers, then BatchGetItem CUST#<cust>. The lookup items
+                                               SHOP#<shop>/FIND#<hash>#<cust> are Put in the order's own
+                                               transaction when a customer is new or gains a name or an
+                                               email (CUST lists them in find_tokens); erasure Deletes them
+ 43. Index customers older than the lookups
+     (bounded, resumable)                   -> Put SHOP#<shop>/FINDCURSOR with GSI1PK = FINDBACKFILL,
+                                               GSI1SK = <shop> if not exists (the console asks once); the due
+                                               work Queries GSI1, GSI1PK = FINDBACKFILL, then Query
+                                               SHOP#<shop>, SK begins_with CUST#, from the cursor's last
+                                               customer, page by page; each customer not yet indexed is one
+                                               TransactWriteItems (Update CUST if not indexed, Put its
+                                               lookups); Update the cursor after each page, REMOVE its GSI1
+                                               keys at the end (sparse: only shops being indexed)
+ 44. A customer's page in the console       -> GetItem CUST#<cust>; BatchGetItem of their ORDER items
+                                               (order_ids), REVIEW items (review_ids), CODE#<code> and the
+                                               orders their link brought (referred_order_ids, kept on the
+                                               advocate's record by the referral's own update), each list
+                                               bounded; Query CODESTAT#<code>#<n> for each shard n (19)
  45. A CSV import (checked, then imported
      chunk by chunk; the console's upload,
      its progress page and the due work)     -> Put SHOP#<shop>/IMPORT#<job> if not exists once the file is
@@ -387,3 +411,28 @@ def import_key(shop_id: str, job_id: str) -> dict[str, str]:
 def import_due_keys(created_at: str, shop_id: str, job_id: str) -> dict[str, str]:
     """GSI1 keys that put an import on the due index while it checks or imports."""
     return {GSI1PK: IMPORT_DUE_PARTITION, GSI1SK: f"{created_at}#{shop_id}#{job_id}"}
+
+
+# The console's customer search (patterns 42 and 43).
+CUSTOMER_LOOKUP_PREFIX = "FIND#"
+CUSTOMER_INDEX_PARTITION = "FINDBACKFILL"  # sparse GSI1 partition: shops whose older customers are being indexed
+
+
+def customer_lookup_prefix(token: str) -> str:
+    """The sort-key prefix of every customer a search token finds (pattern 42)."""
+    return f"{CUSTOMER_LOOKUP_PREFIX}{token}#"
+
+
+def customer_lookup_key(shop_id: str, token: str, customer_id: str) -> dict[str, str]:
+    """One customer found by one token (a keyed hash of a name word or of an email): the item holds no more."""
+    return {PK: shop_partition(shop_id), SK: f"{customer_lookup_prefix(token)}{customer_id}"}
+
+
+def customer_index_cursor_key(shop_id: str) -> dict[str, str]:
+    """How far the indexing of a shop's older customers has got (pattern 43)."""
+    return {PK: shop_partition(shop_id), SK: "FINDCURSOR"}
+
+
+def customer_index_due_keys(shop_id: str) -> dict[str, str]:
+    """GSI1 keys that put a shop's index cursor on the due work's list until every customer is indexed."""
+    return {GSI1PK: CUSTOMER_INDEX_PARTITION, GSI1SK: shop_id}
