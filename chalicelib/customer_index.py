@@ -26,7 +26,6 @@ PURPOSE = "customer-lookup"  # the keyed hash's own key: a token says nothing un
 INDEX_VERSION = 1  # `find_indexed` on a customer: their lookups are written (a later index format moves it)
 MAX_NAME_WORDS = 8  # words of a name indexed (a name is up to 200 characters)
 MAX_TOKENS = 24  # lookups one customer keeps: their name's words and up to 16 emails they ordered with
-MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 6
 LOOKUP_PAGE = 200  # customers one word's Query reads; a word matching more asks for another word
 INDEX_PAGE = 100  # customers the due work reads at a time
@@ -116,6 +115,8 @@ def search_terms(query: str) -> list[SearchTerm]:
 
     def refuse(problem: str) -> errors.ValidationFailed:
         return errors.ValidationFailed(problem, details=[{"field": "q", "problem": problem}])
+
+    from chalicelib.dashboard.customers_models import MAX_QUERY_LENGTH
 
     text = query.strip()
     if len(text) > MAX_QUERY_LENGTH:

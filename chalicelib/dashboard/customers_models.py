@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customer_index import MAX_QUERY_LENGTH
+MAX_QUERY_LENGTH = 200  # characters of a search (chalicelib/customer_index.py refuses longer ones too)
 
 
 class CustomerSearch(BaseModel):
