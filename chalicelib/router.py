@@ -79,6 +79,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "dashboard_sign_out",
         "dashboard_moderate",
     ),
+    "chalicelib.endpoints.console_emails": ("dashboard_send_test_email", "dashboard_save_email_texts"),
     "chalicelib.endpoints.setup": ("setup_page", "setup"),
 }
 
