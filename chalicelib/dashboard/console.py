@@ -20,11 +20,13 @@ SECTIONS: dict[str, str] = {
     "settings": "Settings",
     "feed": "Google feed",
     "emails": "Emails",
+    "widget": "Widget",
 }
 # The sections declared in their own endpoint module (its `section_page(request, session)` draws the page), so
 # that a section's request imports that module only; the first four live in chalicelib/endpoints/dashboard.py.
 SECTION_MODULES: dict[str, str] = {
     "emails": "chalicelib.endpoints.console_emails",
+    "widget": "chalicelib.endpoints.console_widget",
 }
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
