@@ -349,6 +349,16 @@ def dashboard_revoke_feed_url(shop_id: str) -> Response:
     return _call("dashboard_revoke_feed_url")
 
 
+@app.route("/shops/{shop_id}/dashboard/forms/email-test", methods=["POST"], content_types=ANY)
+def dashboard_send_test_email(shop_id: str) -> Response:
+    return _call("dashboard_send_test_email")
+
+
+@app.route("/shops/{shop_id}/dashboard/forms/email-texts", methods=["POST"], content_types=ANY)
+def dashboard_save_email_texts(shop_id: str) -> Response:
+    return _call("dashboard_save_email_texts")
+
+
 @app.route("/shops/{shop_id}/dashboard/session", methods=["POST"], content_types=ANY)
 def dashboard_sign_in(shop_id: str) -> Response:
     return _call("dashboard_sign_in")

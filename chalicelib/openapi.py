@@ -29,6 +29,7 @@ _ERROR_STATUSES = {
     413: "Body too large",
     415: "Unsupported content type",
     422: "Validation failed; details name the field",
+    429: "Too many of these for now; try again after Retry-After seconds",
     503: (
         "The database is busy or did not answer; nothing was half-done, deliver again after Retry-After seconds"
         " (or, with code not_configured, the service lacks a secret it needs and refuses rather than fall back)"
@@ -115,7 +116,7 @@ def _responses(op: Operation) -> dict[str, Any]:
         error_content["text/html"] = {"schema": {"type": "string"}}
     for status in _error_statuses(op):
         answer: dict[str, Any] = {"description": _refusals(op, status), "content": error_content}
-        if status == 503:
+        if status in (429, 503):
             answer["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}}
         out.setdefault(str(status), answer)
     return out

@@ -21,12 +21,16 @@ SECTIONS: dict[str, str] = {
     "feed": "Google feed",
     "import": "Import & export",
     "customers": "Customers",
+    "emails": "Emails",
+    "widget": "Widget",
 }
 # The sections declared in their own endpoint module (its `section_page(request, session)` draws the page), so
 # that a section's request imports that module only; the first four live in chalicelib/endpoints/dashboard.py.
 SECTION_MODULES: dict[str, str] = {
     "import": "chalicelib.endpoints.console_import",
     "customers": "chalicelib.endpoints.console_customers",
+    "emails": "chalicelib.endpoints.console_emails",
+    "widget": "chalicelib.endpoints.console_widget",
 }
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
@@ -91,7 +95,7 @@ SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = (
         "Default language",
         ("en", "es", "fr", "de", "pt"),
         "English, Spanish, French, German or Portuguese: the emails and pages of a buyer whose order names "
-        "none of these. Your own email texts per language: PATCH /shops/{id} (email_texts).",
+        "none of these. Your own email subjects and intros per language: the Emails section.",
     ),
 )
 

@@ -42,7 +42,8 @@ def console_form(
     the session's authorizer, answered with a redirect (or the page again with the errors beside the fields).
     Under /forms/ because a fixed segment beside {section} would shadow a section in API Gateway.
     `name` may carry path parameters (`reviews/{review_id}/{action}`), declared in `params`; `body` names the
-    form's model in the module `models` (a section keeps its own)."""
+    form's model in the module `models` (a section keeps its own); `responses` adds to the redirect what else
+    it may answer (a 429)."""
     return operation(
         "POST",
         f"/shops/{{shop_id}}/dashboard/forms/{name}",
@@ -52,20 +53,28 @@ def console_form(
         body=model(body, models),
         form=True,
         json_body=False,
-        responses={303: ""},
+        responses={303: "", **spec.pop("responses", {})},
         page=True,
         **spec,
     )
 
 
-def console_page(template: str, session: Session, section: str, status: int = 200, **context: Any) -> HttpResponse:
-    """A section of the console: its nav, the session's CSRF token, and the console's own script."""
+def console_page(
+    template: str,
+    session: Session,
+    section: str,
+    status: int = 200,
+    policy: dict[str, Any] | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """A section of the console: its nav, the session's CSRF token, and the console's own script; `policy`
+    widens its CSP as render.page_csp's parameters say (frames of our own pages, calls to our own API...)."""
     from chalicelib.dashboard.console import SECTIONS
     from chalicelib.storage.s3 import page_sources
     from chalicelib.web.render import page, page_csp
 
     images, _ = page_sources()  # the reviews' photos, where storage serves them
-    csp = page_csp(scripts=True, images=images)
+    csp = page_csp(scripts=True, images=images, **(policy or {}))
     shop = session.shop
     return page(
         template,

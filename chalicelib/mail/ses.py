@@ -8,6 +8,11 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 
+# SES's answer that refuses the message itself (in the sandbox, a recipient that is not verified), rather than
+# the service failing: https://docs.aws.amazon.com/ses/latest/APIReference/API_SendRawEmail.html
+REFUSALS = ("MessageRejected",)
+
+
 class SesMailer:
     def __init__(self, region: str) -> None:
         self.region = region
@@ -18,5 +23,14 @@ class SesMailer:
             import boto3
 
             self._client = boto3.client("ses", region_name=self.region)
-        answer = self._client.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self._client.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in REFUSALS:
+                from chalicelib.mail.errors import MailRefused
+
+                raise MailRefused(exc.response["Error"].get("Message") or "message rejected") from exc
+            raise
         return str(answer["MessageId"])

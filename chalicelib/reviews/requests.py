@@ -26,15 +26,16 @@ def _iso(value: datetime) -> str:
     return clock.iso(value)
 
 
-def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
+def compose(shop: Shop, order: dict[str, Any], reminder: bool, preview: bool = False) -> EmailMessage:
     """The request email: the same for every buyer (in their language, else the shop's), with a signed review
-    link and one-click unsubscribe. The shop's own subject and intro for that language replace ours."""
+    link and one-click unsubscribe. The shop's own subject and intro for that language replace ours.
+    A `preview` (the console's) is the same email whose links are signed for previews only: no buyer's page
+    takes them."""
     from email.policy import SMTP
     from email.utils import formataddr, make_msgid
 
     from chalicelib.config import get_settings
-    from chalicelib.reviews.tokens import review_token, unsubscribe_token
-    from chalicelib.web.i18n import translate
+    from chalicelib.reviews.tokens import preview_token, review_token, unsubscribe_token
     from chalicelib.web.languages import buyer_language
     from chalicelib.web.render import render
 
@@ -42,8 +43,12 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
     language = buyer_language(order.get("language"), shop.settings.language)
     kind = "reminder" if reminder else "request"
     items = order.get("items") or []
-    token = review_token(shop.shop_id, order["order_id"], [i["product_id"] for i in items])
-    unsubscribe = f"{settings.base_url}/u/{unsubscribe_token(shop.shop_id, order['customer_id'])}"
+    if preview:
+        token = preview_token(shop.shop_id, order["order_id"], "review")
+        unsubscribe = f"{settings.base_url}/u/{preview_token(shop.shop_id, order['order_id'], 'unsubscribe')}"
+    else:
+        token = review_token(shop.shop_id, order["order_id"], [i["product_id"] for i in items])
+        unsubscribe = f"{settings.base_url}/u/{unsubscribe_token(shop.shop_id, order['customer_id'])}"
     context = {
         "shop_name": shop.name,
         "name": (order.get("name") or "").split(" ")[0],
@@ -55,11 +60,7 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
     }
     # Long header lines (the unsubscribe URL) must stay plain, not folded into encoded words.
     message = EmailMessage(policy=SMTP.clone(max_line_length=998))
-    subject = shop.settings.email_text(language, f"{kind}_subject") or (
-        translate(language, "Reminder: how is your order from %(shop)s?", shop=shop.name)
-        if reminder
-        else translate(language, "How is your order from %(shop)s?", shop=shop.name)
-    )
+    subject = shop.settings.email_text(language, f"{kind}_subject") or default_subject(language, shop.name, reminder)
     # No header injection through a shop name: every run of white space is one space, but the no-break spaces
     # French puts before "?" and ":".
     message["Subject"] = " ".join(re.split(r"[^\S\u00a0]+", subject.strip()))
@@ -73,6 +74,15 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool) -> EmailMessage:
     message.add_alternative(render("email_request.html", language=language, **context), subtype="html")
     message["Content-Language"] = language  # after the content: setting it clears Content-* headers
     return message
+
+
+def default_subject(language: str, shop_name: str, reminder: bool) -> str:
+    """Our subject of the request (or the reminder) in a language, when the shop wrote none of its own."""
+    from chalicelib.web.i18n import translate
+
+    if reminder:
+        return translate(language, "Reminder: how is your order from %(shop)s?", shop=shop_name)
+    return translate(language, "How is your order from %(shop)s?", shop=shop_name)
 
 
 def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool, next_due: str | None) -> bool:

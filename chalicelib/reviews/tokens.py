@@ -1,4 +1,5 @@
-"""Signed links: a review link binds one order of one shop and its products; an unsubscribe link a buyer."""
+"""Signed links: a review link binds one order of one shop and its products; an unsubscribe link a buyer; a
+preview's links only look like them."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ def read_unsubscribe_token(token: str) -> tuple[str, str]:
         return str(payload["s"]), str(payload["c"])
     except KeyError:
         raise errors.Forbidden("invalid unsubscribe link", code="invalid_unsubscribe") from None
+
+
+def preview_token(shop_id: str, order_id: str, link: str) -> str:
+    """The token of a link in a preview or test email (`link`: review, unsubscribe). Signed for previews only,
+    so every buyer's page refuses it: a test email forwarded anywhere cannot review, postpone or unsubscribe
+    a real order, and the owner cannot review their own buyer's order from the console."""
+    return signing.sign("preview", {"s": shop_id, "o": order_id, "l": link}, ttl_seconds=REVIEW_LINK_DAYS * 86400)

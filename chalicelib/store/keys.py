@@ -132,6 +132,15 @@ Access patterns (who asks -> the one call that answers):
  47. Imports left checking or importing     -> Query GSI1, GSI1PK = IMPORTDUE (sparse: the keys are SET while
                                                a job checks or imports, REMOVEd when it stops); the due work
                                                advances each one as a poll of its page would
+ 48. Test emails from the console, at most
+     TRIAL_MAILS_PER_HOUR per shop and hour  -> one UpdateItem SHOP#<shop>/MAILTRIAL#<yyyy-mm-ddThh> ADD sent,
+     (the console is no spam relay)            conditioned on sent < the cap (TTL 2 hours)
+ 49. What the console offers to choose from
+     (a bounded page each, never all)       -> Query SHOP#<shop>, SK begins_with ORDER#, descending, Limit 20
+                                               (orders to preview an email with; any other by its id: GetItem
+                                               its ORDER); SK begins_with PRODUCT#, Limit 3 (a sample order's
+                                               items); SK begins_with PRODSTATS#, Limit 50 (products with
+                                               reviews, for the widget), then BatchGetItem their PRODUCT items
 """
 
 from __future__ import annotations
@@ -436,3 +445,17 @@ def customer_index_cursor_key(shop_id: str) -> dict[str, str]:
 def customer_index_due_keys(shop_id: str) -> dict[str, str]:
     """GSI1 keys that put a shop's index cursor on the due work's list until every customer is indexed."""
     return {GSI1PK: CUSTOMER_INDEX_PARTITION, GSI1SK: shop_id}
+
+
+# The console's choices (pattern 49): a shop's orders, product pages and rating aggregates, a page of each.
+ORDER_PREFIX = "ORDER#"
+PRODUCT_PREFIX = "PRODUCT#"
+PRODUCT_STATS_PREFIX = "PRODSTATS#"
+
+TRIAL_MAILS_PER_HOUR = 10  # test emails a shop may send from the console in one hour (pattern 48)
+TRIAL_MAIL_TTL_SECONDS = 2 * 3600  # the hour's counter, and a little longer for the clock
+
+
+def trial_mail_key(shop_id: str, hour: str) -> dict[str, str]:
+    """The console's test emails of one shop in one hour (yyyy-mm-ddThh)."""
+    return {PK: shop_partition(shop_id), SK: f"MAILTRIAL#{hour}"}

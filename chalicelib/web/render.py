@@ -23,11 +23,25 @@ PAGE_CSP = (
 )
 
 
-def page_csp(scripts: bool = False, images: str = "", connect: str = "") -> str:
-    """PAGE_CSP widened for one page: our own scripts, more image origins (the photos' storage), and where
-    its script may send requests (the uploads' POST)."""
-    extra = (" script-src 'self';" if scripts else "") + (f" connect-src 'self' {connect};" if connect else "")
+def page_csp(
+    scripts: bool = False,
+    images: str = "",
+    connect: str = "",
+    own_api: bool = False,
+    frames: bool = False,
+    styles: str = "",
+) -> str:
+    """PAGE_CSP widened for one page: our own scripts, more image origins (the photos' storage), where its
+    script may send requests (the uploads' POST; `own_api`: our own origin alone), our own pages in frames,
+    and more style sources (the hash of a stylesheet a script of ours inserts)."""
+    extra = " script-src 'self';" if scripts else ""
+    if connect or own_api:
+        extra += f" connect-src 'self' {connect};" if connect else " connect-src 'self';"
+    if frames:
+        extra += " frame-src 'self';"
     csp = PAGE_CSP.replace("default-src 'none';", f"default-src 'none';{extra}")
+    if styles:
+        csp = csp.replace("style-src 'self';", f"style-src 'self' {styles};")
     return csp.replace("img-src 'self' https: data:", f"img-src 'self' https: data: {images}") if images else csp
 
 

@@ -75,7 +75,7 @@ def owner(api):
     return Owner(api)
 
 
-@pytest.mark.parametrize("section", ["overview", "connect", "settings", "feed"])
+@pytest.mark.parametrize("section", list(SECTIONS))
 def test_every_section_is_a_page_with_the_nav_and_a_script_of_its_own(owner, section):
     response = owner.get(section)
     html = response.body.decode()

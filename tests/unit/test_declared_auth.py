@@ -124,6 +124,14 @@ def _sample(world: World, op: Operation) -> tuple[bytes, str]:
             FORM,
         ),
         "dashboard_test_event": lambda: (urlencode({"csrf": csrf_token(world.session)}).encode(), FORM),
+        "dashboard_send_test_email": lambda: (
+            urlencode({"csrf": csrf_token(world.session), "to": "owner@trail.example"}).encode(),
+            FORM,
+        ),
+        "dashboard_save_email_texts": lambda: (
+            urlencode({"csrf": csrf_token(world.session), "language": "fr", "request_subject": "Taken over"}).encode(),
+            FORM,
+        ),
         "setup": lambda: (
             urlencode(
                 {"shop_id": "grabbed", "name": "Grabbed", "platform": "generic", "domains": "grab.example"}

@@ -1,0 +1,73 @@
+"""The shop's own subject and intro of its emails, per language, saved through the code and checks of PATCH
+/shops/{id} (settings.email_texts)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib import errors
+from chalicelib.store.shop_settings import EMAIL_TEXTS
+from chalicelib.web.languages import LANGUAGES
+
+if TYPE_CHECKING:
+    from chalicelib.store.shop_records import Shop
+    from chalicelib.store.table import Table
+
+
+def texts_values(shop: Shop, language: str) -> dict[str, str]:
+    """What the form shows for one language: the shop's texts, empty where ours are used."""
+    return {name: shop.settings.email_text(language, name) for name in EMAIL_TEXTS}
+
+
+def default_subjects(shop: Shop, language: str) -> dict[str, str]:
+    """Our subjects in the language, shown where the shop's own are empty."""
+    from chalicelib.reviews.requests import default_subject
+
+    return {
+        "request_subject": default_subject(language, shop.name, reminder=False),
+        "reminder_subject": default_subject(language, shop.name, reminder=True),
+    }
+
+
+def _one_paragraph(text: str) -> str:
+    """An intro typed in a text box, its line breaks as spaces: the email has one paragraph for it."""
+    return " ".join(part.strip() for part in text.replace("\r\n", "\n").split("\n") if part.strip())
+
+
+def save_email_texts(
+    table: Table, shop: Shop, language: str, texts: dict[str, str]
+) -> tuple[Shop | None, dict[str, str]]:
+    """One language's texts replace what the shop had for it (all empty: ours again), by the change PATCH makes
+    and its checks; the updated shop, or the errors by field."""
+    from pydantic import ValidationError
+
+    from chalicelib.http import validation_failed
+    from chalicelib.shops.models import ShopUpdate
+    from chalicelib.shops.service import update_shop
+
+    if language not in LANGUAGES:
+        return None, {"language": "choose one of " + ", ".join(LANGUAGES)}
+    mine = {name: texts.get(name, "").strip() for name in EMAIL_TEXTS}
+    for name in ("request_intro", "reminder_intro"):
+        mine[name] = _one_paragraph(mine[name])
+    every = {lang: dict(values) for lang, values in shop.settings.email_texts.items() if lang != language}
+    if any(mine.values()):
+        every[language] = mine
+    try:
+        change = ShopUpdate(settings={"email_texts": every})
+        return update_shop(table, shop, change), {}
+    except ValidationError as exc:
+        return None, _by_field(validation_failed(exc))
+    except errors.ValidationFailed as exc:
+        return None, _by_field(exc)
+    except errors.Conflict as exc:
+        return None, {"request_subject": f"{exc.message}: try again"}
+
+
+def _by_field(exc: errors.ValidationFailed) -> dict[str, str]:
+    """A refusal's problems by the form's field: `email_texts.fr.request_subject` is `request_subject`."""
+    found: dict[str, str] = {}
+    for problem in exc.details or []:
+        name = str(problem.get("field", "")).split(".")[-1]
+        found.setdefault(name if name in EMAIL_TEXTS else "request_subject", str(problem.get("problem", "")))
+    return found or {"request_subject": exc.message}

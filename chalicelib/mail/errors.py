@@ -1,0 +1,8 @@
+"""What a mailer answers when the mail service refuses a message."""
+
+from __future__ import annotations
+
+
+class MailRefused(Exception):
+    """The mail service refused one message for what it is (an address it will not send to), not for being
+    down: the sender may say so and carry on."""
