@@ -79,6 +79,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "dashboard_sign_out",
         "dashboard_moderate",
     ),
+    "chalicelib.endpoints.console_reviews": ("dashboard_bulk_moderate",),
     "chalicelib.endpoints.setup": ("setup_page", "setup"),
 }
 

@@ -16,13 +16,16 @@ if TYPE_CHECKING:
 # The sections that exist, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
 SECTIONS: dict[str, str] = {
     "overview": "Overview",
+    "reviews": "Reviews",
     "connect": "Connect",
     "settings": "Settings",
     "feed": "Google feed",
 }
 # The sections declared in their own endpoint module (its `section_page(request, session)` draws the page), so
 # that a section's request imports that module only; the first four live in chalicelib/endpoints/dashboard.py.
-SECTION_MODULES: dict[str, str] = {}
+SECTION_MODULES: dict[str, str] = {
+    "reviews": "chalicelib.endpoints.console_reviews",
+}
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
 SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = (

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.dashboard.console import SECTIONS
 from chalicelib.dashboard.service import COOKIE, csrf_token
 from tests import signers
 from tests.conftest import ADMIN_TOKEN
@@ -80,7 +81,7 @@ def test_every_section_is_a_page_with_the_nav_and_a_script_of_its_own(owner, sec
     html = response.body.decode()
     assert response.status_code == 200, html[:500]
     nav = re.search(r'<nav class="console-nav".*?</nav>', html, re.S).group(0)
-    assert re.findall(r"/dashboard/(\w+)\"", nav) == ["overview", "connect", "settings", "feed"]
+    assert re.findall(r"/dashboard/(\w+)\"", nav) == list(SECTIONS)  # every section, in the nav's order
     assert f'/dashboard/{section}" aria-current="page"' in nav
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
