@@ -127,12 +127,22 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
 @operation(
     "GET",
     "/shops/{shop_id}/dashboard/{section}",
-    summary="A section of the owner's console (HTML); without a live session, the sign-in page",
+    summary="A section of the owner's console (HTML); without a live session, the sign-in page; a section's "
+    "bad filter is the page again with the error beside it (422)",
     tag="dashboard",
     auth=SESSION,
-    responses={200: "text/html"},
+    responses={200: "text/html", 422: model("ErrorBody", "chalicelib.endpoints.answers")},
     params={"section": {"type": "string", "enum": list(SECTIONS)}},
-    query={"from": "YYYY-MM-DD (overview)", "to": "YYYY-MM-DD (overview)", "saved": "1 after a save (settings)"},
+    query={
+        "from": "YYYY-MM-DD (overview; reviews: created on or after)",
+        "to": "YYYY-MM-DD (overview; reviews: created on or before)",
+        "saved": "1 after a save (settings)",
+        "status": "any, pending, published or rejected (reviews)",
+        "rating": "stars, 1 to 5, or a range such as 1-2 (reviews)",
+        "product": "a product id (reviews)",
+        "q": "text in a review's title, body or author (reviews)",
+        "cursor": "the next page of the same filters (reviews)",
+    },
     page=True,
 )
 def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
