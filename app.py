@@ -379,6 +379,11 @@ def dashboard_import_job(shop_id: str, job_id: str, action: str) -> Response:
     return _call("dashboard_import_job")
 
 
+@app.route("/shops/{shop_id}/dashboard/forms/reviews-bulk", methods=["POST"], content_types=ANY)
+def dashboard_bulk_moderate(shop_id: str) -> Response:
+    return _call("dashboard_bulk_moderate")
+
+
 # --- first run ----------------------------------------------------------------
 @app.route("/setup", methods=["GET"])
 def setup_page() -> Response:

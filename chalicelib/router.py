@@ -81,6 +81,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
     ),
     "chalicelib.endpoints.console_import": ("dashboard_import_job",),
     "chalicelib.endpoints.console_emails": ("dashboard_send_test_email", "dashboard_save_email_texts"),
+    "chalicelib.endpoints.console_reviews": ("dashboard_bulk_moderate",),
     "chalicelib.endpoints.setup": ("setup_page", "setup"),
 }
 

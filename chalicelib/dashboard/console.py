@@ -16,21 +16,23 @@ if TYPE_CHECKING:
 # The sections that exist, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
 SECTIONS: dict[str, str] = {
     "overview": "Overview",
-    "connect": "Connect",
-    "settings": "Settings",
-    "feed": "Google feed",
-    "import": "Import & export",
+    "reviews": "Reviews",
     "customers": "Customers",
     "emails": "Emails",
     "widget": "Widget",
+    "connect": "Connect",
+    "settings": "Settings",
+    "import": "Import & export",
+    "feed": "Google feed",
 }
 # The sections declared in their own endpoint module (its `section_page(request, session)` draws the page), so
 # that a section's request imports that module only; the first four live in chalicelib/endpoints/dashboard.py.
 SECTION_MODULES: dict[str, str] = {
-    "import": "chalicelib.endpoints.console_import",
+    "reviews": "chalicelib.endpoints.console_reviews",
     "customers": "chalicelib.endpoints.console_customers",
     "emails": "chalicelib.endpoints.console_emails",
     "widget": "chalicelib.endpoints.console_widget",
+    "import": "chalicelib.endpoints.console_import",
 }
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.

@@ -13,11 +13,17 @@ class DashboardSignIn(BaseModel):
 
 
 class DashboardForm(BaseModel):
-    """A dashboard form: the session's CSRF token, and the text of a reply."""
+    """A dashboard form: the session's CSRF token, the text of a reply, the page to go back to."""
 
     csrf: str = Field("", description="the token the dashboard page put in the form")
     body: str = Field("", description="the reply, 1 to 2000 characters (the reply action only)")
     photo_id: str = Field("", max_length=64, description="the photo to hide or show (those actions only)")
+    back: str = Field(
+        "",
+        max_length=4000,
+        description="the console page to go back to: `overview` (default) or `reviews`, with that page's query "
+        "(`reviews?status=pending&rating=1-2`); read as values, never followed as a URL",
+    )
 
 
 class SetupForm(BaseModel):

@@ -3,6 +3,7 @@ feed sections and their forms (each CSRF-checked); moderation; sign out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 
 
-def _overview(request: HttpRequest, session: Session) -> HttpResponse:
+def _overview(
+    request: HttpRequest, session: Session, status: int = 200, reply_error: dict[str, str] | None = None
+) -> HttpResponse:
+    from urllib.parse import urlencode
+
     from chalicelib.dashboard import charts
     from chalicelib.dashboard import service as dash
     from chalicelib.reports.service import advocates_page, build_report, period
@@ -29,10 +34,15 @@ def _overview(request: HttpRequest, session: Session) -> HttpResponse:
     table, shop = get_table(), session.shop
     first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
     report = build_report(table, shop, first, last)
+    chosen = request.query.get("from") or request.query.get("to")
+    period_query = urlencode({"from": first.isoformat(), "to": last.isoformat()}) if chosen else ""
     return console_page(
         "dashboard.html",
         session,
         "overview",
+        status=status,
+        back="overview" + (f"?{period_query}" if period_query else ""),
+        reply_error=reply_error,
         report=report,
         timezone=shop.settings.timezone,
         bars=dash.funnel_bars(report["funnel"]),
@@ -117,16 +127,21 @@ def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
 @operation(
     "GET",
     "/shops/{shop_id}/dashboard/{section}",
-    summary="A section of the owner's console (HTML); without a live session, the sign-in page",
+    summary="A section of the owner's console (HTML); without a live session, the sign-in page; a section's "
+    "bad filter is the page again with the error beside it (422)",
     tag="dashboard",
     auth=SESSION,
-    responses={200: "text/html"},
+    responses={200: "text/html", 422: model("ErrorBody", "chalicelib.endpoints.answers")},
     params={"section": {"type": "string", "enum": list(SECTIONS)}},
     query={
-        "from": "YYYY-MM-DD (overview)",
-        "to": "YYYY-MM-DD (overview)",
+        "from": "YYYY-MM-DD (overview; reviews: created on or after)",
+        "to": "YYYY-MM-DD (overview; reviews: created on or before)",
         "saved": "1 after a save (settings)",
-        "q": "a name or an email, up to 200 characters (customers)",
+        "status": "any, pending, published or rejected (reviews)",
+        "rating": "stars, 1 to 5, or a range such as 1-2 (reviews)",
+        "product": "a product id (reviews)",
+        "q": "text in a review's title, body or author (reviews); a name or an email, up to 200 characters (customers)",
+        "cursor": "the next page of the same filters (reviews)",
         "after": "the next page of the top advocates (customers)",
     },
     page=True,
@@ -298,16 +313,22 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
 
 @console_form(
     "reviews/{review_id}/{action}",
-    "Publish, reject or reply to a review, or hide or show one of its photos, from the console (form, CSRF-checked)",
+    "Publish, reject or reply to a review, or hide or show one of its photos, from the console (form, CSRF-checked); "
+    "back to the page the form was on (the overview or the reviews section with its filters); a bad reply is that "
+    "page again with the error beside the reply (422)",
     params={"action": {"type": "string", "enum": list(ACTIONS)}},
 )
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.models import DashboardForm
+    from chalicelib.dashboard.reviews.actions import way_back
     from chalicelib.reviews import owner
 
     form = parse_model(DashboardForm, read_form(request))
     action, review_id = request.path_params["action"], request.path_params["review_id"]
+    if action not in ACTIONS:
+        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     table, shop = get_table(), session.shop
+    where = way_back(shop, form.back)
     if action == "publish":
         owner.publish(table, shop, review_id)
     elif action == "reject":
@@ -315,12 +336,17 @@ def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     elif action == "reply":
         body = form.body.strip()
         if not body or len(body) > 2000:
-            raise errors.ValidationFailed("a reply is 1 to 2000 characters")
+            refused = {"review_id": review_id, "message": "a reply is 1 to 2000 characters", "body": form.body}
+            if where.section == "reviews":
+                from chalicelib.endpoints.console_reviews import reviews_page
+
+                return reviews_page(session, where.params, status=422, reply_error=refused)
+            return _overview(replace(request, query=where.params), session, status=422, reply_error=refused)
         owner.reply(table, shop.shop_id, review_id, body)
-    elif action in ("hide-photo", "show-photo"):
+    else:
         from chalicelib.photos.service import set_hidden
 
         set_hidden(table, shop.shop_id, review_id, form.photo_id, action == "hide-photo")
-    else:
-        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    return back(shop.shop_id)
+    if where.section == "reviews":
+        return back(shop.shop_id, section="reviews", query=where.query(done=action))
+    return back(shop.shop_id, query=where.query())

@@ -96,6 +96,34 @@ Access patterns (who asks -> the one call that answers):
      (/setup works only until it has)       -> GetItem INSTANCE/INSTANCE; every shop creation ADDs its
                                                `shops` count in the creation's transaction, and /setup's
                                                creation is also conditioned on the item being absent
+ 40. The console's reviews section: every
+     review of a shop, filtered by status,
+     rating, product, text and dates, a
+     page (at most 25 shown) per request    -> one Query plan, chosen by the filters:
+                                               status=pending: Query GSI1, GSI1PK = PENDING#<shop>, newest
+                                               first, GSI1SK BETWEEN the date range (widened by a second: the
+                                               key's stamp is taken a moment after created_at) when one is given;
+                                               status=published with a product: Query GSI1, GSI1PK =
+                                               PRODREV#<shop>#<product>, newest published first;
+                                               otherwise: Query SHOP#<shop>, SK begins_with REVIEW#, in review-id
+                                               order (not by date: no key orders all of a shop's reviews by date;
+                                               that would take a GSI of shop + created_at, not added).
+                                               What the key does not narrow (rating, text, product, status on the
+                                               shop partition, exact dates) is filtered in Python over at most
+                                               200 items read per request: a first Query of Limit 25, then Limit
+                                               100, so at most 3 Queries (~25 RCU eventually consistent with
+                                               ~1 KB reviews); the signed cursor is the position of the last item
+                                               examined, so a page short of 25 says how many it searched and
+                                               offers the next stretch. Each shown review with photos adds its
+                                               pattern-32 Query; the product filter's choices are one Query of
+                                               SHOP#<shop>, SK begins_with PRODUCT#, Limit 100 (1 call, <= 13 RCU)
+ 41. Bulk publish / reject from the console
+     (at most 100 reviews a request)        -> BatchGetItem SHOP#<shop>/REVIEW#<id> (consistent) for every id:
+                                               not found and already-in-the-target-state are answered from it and
+                                               write nothing; each review to change goes through the single
+                                               action's own code (GetItem + TransactWriteItems of the review, its
+                                               PRODSTATS, the outbox event and the FEEDGONE marker; a reject also
+                                               reads the customer for the share card), so counters move once
  42. Find a shop's customers by name word or
      email (the console's search; no plain
      email or name in any key)              -> Query SHOP#<shop>, SK begins_with FIND#<hash>#, one per word
@@ -145,6 +173,8 @@ Access patterns (who asks -> the one call that answers):
 
 from __future__ import annotations
 
+from typing import Any
+
 PK = "PK"
 SK = "SK"
 GSI1 = "GSI1"
@@ -163,6 +193,7 @@ FEED_GONE_PREFIX = "FEEDGONE#"
 DAY_PREFIX = "DAY#"  # the sort key of every per-day counter item (AGG shards, CODESTAT shards)
 
 PHOTO_PREFIX = "PHOTO#"
+PRODUCT_PREFIX = "PRODUCT#"  # a product's page and picture (pattern 10), listed for the console's filter (40)
 
 # Sparse GSI1 partitions of the erasure work (patterns 28 and 29).
 SHOP_ERASURE_PARTITION = "SHOPREDACT"
@@ -223,7 +254,7 @@ def customer_key(shop_id: str, customer_id: str) -> dict[str, str]:
 
 
 def product_key(shop_id: str, product_id: str) -> dict[str, str]:
-    return {PK: shop_partition(shop_id), SK: f"PRODUCT#{product_id}"}
+    return {PK: shop_partition(shop_id), SK: f"{PRODUCT_PREFIX}{product_id}"}
 
 
 def day_sort_key(day: str) -> str:
@@ -303,6 +334,20 @@ def pending_keys(shop_id: str, rid: str) -> dict[str, str]:
 
 def pending_partition(shop_id: str) -> str:
     return f"PENDING#{shop_id}"
+
+
+def pending_range(first_stamp: str, last_stamp: str) -> tuple[str, str]:
+    """GSI1SK bounds of the pending reviews queued between two stamps (pattern 40): keys are `<stamp>#<id>`."""
+    return first_stamp, f"{last_stamp}#~"
+
+
+def listing_position(item: dict[str, Any], index: str | None = None) -> dict[str, Any]:
+    """Where a listing stands after `item`: the ExclusiveStartKey of the query that read it (the table's keys,
+    and the index's too when it was read through one), so a page may stop at any item it examined."""
+    position = {PK: item[PK], SK: item[SK]}
+    if index == GSI1:
+        position.update({GSI1PK: item[GSI1PK], GSI1SK: item[GSI1SK]})
+    return position
 
 
 VOTE_TTL_SECONDS = 365 * 86400
@@ -449,7 +494,6 @@ def customer_index_due_keys(shop_id: str) -> dict[str, str]:
 
 # The console's choices (pattern 49): a shop's orders, product pages and rating aggregates, a page of each.
 ORDER_PREFIX = "ORDER#"
-PRODUCT_PREFIX = "PRODUCT#"
 PRODUCT_STATS_PREFIX = "PRODSTATS#"
 
 TRIAL_MAILS_PER_HOUR = 10  # test emails a shop may send from the console in one hour (pattern 48)

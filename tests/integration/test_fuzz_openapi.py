@@ -144,6 +144,11 @@ def _config(store: dict[str, Any], token: str, path: Path) -> Path:
         f'"path.review_id" = {{ dictionary = "review_ids", probability = {REAL_VALUE_SHARE} }}',
         f'"body.csrf" = {{ dictionary = "csrf", probability = {REAL_VALUE_SHARE} }}',
         "",
+        "[[operations]]",  # bulk moderation past its CSRF check, so its parsing and the bulk itself are reached
+        'include-operation-id = ["dashboard_bulk_moderate"]',
+        "[operations.parameters]",
+        f'"body.csrf" = {{ dictionary = "csrf", probability = {REAL_VALUE_SHARE} }}',
+        "",
     ]
     path.write_text("\n".join(lines))
     return path

@@ -113,6 +113,10 @@ def _sample(world: World, op: Operation) -> tuple[bytes, str]:
             "text/csv",
         ),
         "dashboard_moderate": lambda: (urlencode({"csrf": csrf_token(world.session), "body": "hi"}).encode(), FORM),
+        "dashboard_bulk_moderate": lambda: (
+            urlencode({"csrf": csrf_token(world.session), "action": "reject", "ids": "rv_none"}).encode(),
+            FORM,
+        ),
         "dashboard_sign_out": lambda: (urlencode({"csrf": csrf_token(world.session)}).encode(), FORM),
         "dashboard_sign_in": lambda: (b"api_key=", FORM),
         "dashboard_save_settings": lambda: (
