@@ -34,6 +34,18 @@ def sign_in(page: Any, url: str, shop_id: str, key: str, section: str = "overvie
     page.wait_for_url(f"**/shops/{shop_id}/dashboard/{section}")  # signed in, on to the section asked for
 
 
+def demo_console(browser: Any, live: LiveServer, section: str) -> Iterator[Any]:
+    """The demo store's owner signed in on one section, in a browser that enforces every CSP (no bypass)."""
+    key = re.search(r"owner API key (plk_[A-Za-z0-9_-]+)", live.log()).group(1)
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    sign_in(page, live.url, "demo-store", key, section)
+    yield page
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def empty() -> Iterator[LiveServer]:
     server = LiveServer(None, seed=False)  # a fresh instance: no shop at all

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import AXE, screenshot
-from tests.browser.test_console import DESKTOP, PHONE, sign_in
+from tests.browser.test_console import DESKTOP, PHONE, demo_console
 
 
 def serious_under_csp(page: Any) -> list[str]:
@@ -24,15 +24,7 @@ def serious_under_csp(page: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def console(browser, live) -> Iterator[Any]:
-    """One signed-in owner of the demo store for the module, in a browser that enforces every CSP."""
-    key = re.search(r"owner API key (plk_[A-Za-z0-9_-]+)", live.log()).group(1)
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    sign_in(page, live.url, "demo-store", key, "emails")
-    yield page
-    context.close()
+    yield from demo_console(browser, live, "emails")
 
 
 def test_an_order_in_french_with_the_shops_own_words_and_a_test_send(console, live):

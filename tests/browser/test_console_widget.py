@@ -11,21 +11,13 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_console import DESKTOP, PHONE, sign_in
+from tests.browser.test_console import DESKTOP, PHONE, demo_console
 from tests.browser.test_console_emails import serious_under_csp
 
 
 @pytest.fixture(scope="module")
 def console(browser, live) -> Iterator[Any]:
-    """One signed-in owner of the demo store for the module, in a browser that enforces every CSP."""
-    key = re.search(r"owner API key (plk_[A-Za-z0-9_-]+)", live.log()).group(1)
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    sign_in(page, live.url, "demo-store", key, "widget")
-    yield page
-    context.close()
+    yield from demo_console(browser, live, "widget")
 
 
 def test_the_widget_draws_a_products_reviews_and_takes_a_css_variable(console, live):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import html as html_lib
-import json
 import re
 from urllib.parse import urlencode
 
@@ -30,15 +29,7 @@ class Shop(Owner):
 
     def order(self, order_id: str, customer_id: str = "c-1", items: list | None = None, **data) -> None:
         for kind in ("order.created", "order.fulfilled"):
-            event = signers.generic_event(kind, order_id, customer_id, items=items or ITEMS, **data)
-            raw = json.dumps(event).encode()
-            answer = self.api.request(
-                "POST",
-                f"/webhooks/generic/{self.shop_id}",
-                raw=raw,
-                headers=signers.standard_headers(self.shop["webhook_secret"], raw),
-            )
-            assert answer.status_code == 200, answer.body
+            self.deliver(signers.generic_event(kind, order_id, customer_id, items=items or ITEMS, **data))
 
     def page(self, **query):
         return self.get("emails" + ("?" + urlencode(query) if query else ""))

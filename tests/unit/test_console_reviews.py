@@ -13,10 +13,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from chalicelib import clock, signing
-from chalicelib.dashboard.service import COOKIE, csrf_token
+from chalicelib.dashboard.service import csrf_token
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from tests import signers
+from tests.unit.test_console import Owner
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 HTML = {"Accept": "text/html"}
@@ -49,43 +50,18 @@ WORLD = (
 )
 
 
-class Console:
+class Console(Owner):
     """A shop in New York time with its signed-in owner, and reviews submitted through the real door."""
 
     def __init__(self, api: Any, **settings: Any) -> None:
-        self.api = api
-        self.shop, self.key = api.create_shop(settings={"timezone": TIMEZONE, **settings})
-        signed_in = api.request(
-            "POST",
-            f"/shops/{self.shop_id}/dashboard/session",
-            raw=urlencode({"api_key": self.key}).encode(),
-            headers=FORM,
-        )
-        assert signed_in.status_code == 303
-        cookie = signed_in.headers["Set-Cookie"]
-        self.session = (cookie[0] if isinstance(cookie, list) else cookie).split(";")[0].split("=", 1)[1]
+        super().__init__(api, settings={"timezone": TIMEZONE, **settings})
         self.ids: dict[str, str] = {}
-
-    @property
-    def shop_id(self) -> str:
-        return str(self.shop["shop_id"])
-
-    @property
-    def cookie(self) -> dict[str, str]:
-        return {"Cookie": f"{COOKIE}={self.session}"}
 
     def submit(self, spec: Spec) -> str:
         order = f"o-{spec.key}"
         item = {"product_id": spec.product, "title": PRODUCTS[spec.product], "quantity": 1, "price": "20.00"}
         payload = signers.generic_event("order.created", order, f"c-{spec.key}", name=spec.name, items=[item])
-        raw = json.dumps(payload).encode()
-        delivered = self.api.request(
-            "POST",
-            f"/webhooks/generic/{self.shop_id}",
-            raw=raw,
-            headers=signers.standard_headers(self.shop["webhook_secret"], raw),
-        )
-        assert delivered.status_code == 200, delivered.body
+        self.deliver(payload)
         clock.run_from(datetime.fromisoformat(spec.when.replace("Z", "+00:00")))
         try:
             answer = self.api.request(
