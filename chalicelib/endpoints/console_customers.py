@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 SECTION = "customers"
 
 
-def _linked(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def linked(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each row with the address of the customer's page (an id is any text: it is quoted whole)."""
     from chalicelib.config import get_settings
 
@@ -41,10 +41,10 @@ def section_page(request: HttpRequest, session: Session) -> HttpResponse:
         form = parse_model(CustomerSearch, dict(request.query))
         if form.q.strip():
             results = customers.search(table, shop, form.q)
-            context.update(results=results, rows=_linked(session, results["rows"]))
+            context.update(results=results, rows=linked(session, results["rows"]))
         else:
             top = customers.top_advocates(table, shop, form.after or None)
-            context.update(rows=_linked(session, top["rows"]), next_page=top["cursor"])
+            context.update(rows=linked(session, top["rows"]), next_page=top["cursor"])
     except errors.ValidationFailed as exc:
         found = [d.get("problem") for d in exc.details or [] if str(d.get("field", "")) in ("q", "after")]
         context["error"] = str(found[0]) if found else exc.message

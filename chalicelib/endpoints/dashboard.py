@@ -28,6 +28,7 @@ def _overview(
 
     from chalicelib.dashboard import charts
     from chalicelib.dashboard import service as dash
+    from chalicelib.endpoints.console_customers import linked
     from chalicelib.reports.service import advocates_page, build_report, period
     from chalicelib.reviews.owner import list_reviews
 
@@ -49,7 +50,7 @@ def _overview(
         chart=charts.series_chart(report["series"]),
         channels=charts.channel_chart(report["funnel"]),
         promoters=dash.promoter_figures(report["funnel"]),
-        advocates=advocates_page(table, shop, 20, None)["advocates"],
+        advocates=linked(session, advocates_page(table, shop, 20, None)["advocates"]),  # each to their page
         pending=list_reviews(table, shop.shop_id, "pending", 50, None)["reviews"],
     )
 

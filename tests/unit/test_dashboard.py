@@ -109,3 +109,16 @@ def test_sign_out_clears_the_cookie(adv):
         headers={**FORM, "Cookie": cookie},
     )
     assert out.status_code == 303 and "Max-Age=0" in set_cookie(out)
+
+
+def test_each_advocate_of_the_overview_links_to_their_customer_page(adv):
+    import re
+
+    cookie = cookie_of(sign_in(adv))
+    page = adv.api.request("GET", f"/shops/{adv.shop.shop_id}/dashboard", headers={"Cookie": cookie}).body.decode()
+    table = page.split('id="leaders-title"', 1)[1].split("</table>", 1)[0]
+    links = re.findall(r'href="https?://[^"]*(/shops/[^"]+/dashboard/customers/[^"]+)"', table)
+    assert links, table
+    customer = adv.api.request("GET", links[0], headers={"Cookie": cookie, "Accept": "text/html"})
+    assert customer.status_code == 200, customer.body
+    assert "Timeline" in customer.body.decode() and "Advocate score by action" in customer.body.decode()
