@@ -37,6 +37,11 @@ class PagedReviews:
         items = [self._review(n) for n in range(start, end)]
         return items, ({"n": end} if end < self.reviews else None)
 
+    def query_all(self, pk_value: str, **kwargs: Any) -> Any:
+        from chalicelib.store.table import Table
+
+        return Table.query_all(self, pk_value, **kwargs)  # type: ignore[arg-type]  # pages through query() above
+
     def get_many(self, key_list: list[dict[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
         found = []
         for key in key_list:

@@ -584,36 +584,22 @@ def advocate_rows(table: Table, shop: Shop) -> Iterator[list[Any]]:
     from chalicelib.reports.service import advocate_view
 
     yield list(ADVOCATE_COLUMNS)
-    cursor = None
     now = clock.now()
-    while True:
-        items, cursor = table.query(
-            keys.leader_partition(shop.shop_id), index=keys.GSI2, limit=500, newest_first=True, cursor=cursor
-        )
-        for item in items:
-            view = advocate_view(item, now)
-            yield [view.get(column) if view.get(column) is not None else "" for column in ADVOCATE_COLUMNS]
-        if cursor is None:
-            return
+    for item in table.query_all(keys.leader_partition(shop.shop_id), index=keys.GSI2, newest_first=True):
+        view = advocate_view(item, now)
+        yield [view.get(column) if view.get(column) is not None else "" for column in ADVOCATE_COLUMNS]
 
 
 def data_request_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
     """The customers' data requests the platform sent, oldest first."""
     yield list(DATA_REQUEST_COLUMNS)
-    cursor = None
-    while True:
-        items, cursor = table.query(
-            keys.shop_partition(shop_id), sk_prefix=keys.DATA_REQUEST_PREFIX, limit=500, cursor=cursor
-        )
-        for item in items:
-            yield [
-                item["request_id"],
-                item.get("customer_id") or "",
-                item.get("requested_at", ""),
-                " ".join(item.get("order_ids") or []),
-            ]
-        if cursor is None:
-            return
+    for item in table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.DATA_REQUEST_PREFIX):
+        yield [
+            item["request_id"],
+            item.get("customer_id") or "",
+            item.get("requested_at", ""),
+            " ".join(item.get("order_ids") or []),
+        ]
 
 
 def export_name(shop_id: str, what: str) -> str:

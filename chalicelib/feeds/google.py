@@ -102,14 +102,8 @@ def entries(table: Table, shop: Shop) -> Iterator[Entry]:
 
 def deleted_review_ids(table: Table, shop_id: str) -> Iterator[str]:
     """Reviews published once and rejected since (kept for a month: access pattern 36)."""
-    cursor = None
-    while True:
-        items, cursor = table.query(
-            keys.shop_partition(shop_id), sk_prefix=keys.FEED_GONE_PREFIX, limit=500, cursor=cursor
-        )
-        yield from (str(i["review_id"]) for i in items)
-        if cursor is None:
-            return
+    for item in table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.FEED_GONE_PREFIX):
+        yield str(item["review_id"])
 
 
 def _element(name: str, value: Any, **attributes: str) -> str:

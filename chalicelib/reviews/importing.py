@@ -375,25 +375,18 @@ def _write_group(table: Table, shop_id: str, group: list[Pending], mark: str | N
 
 def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
     yield list(EXPORT_COLUMNS)
-    cursor = None
-    while True:
-        items, cursor = table.query(
-            keys.shop_partition(shop_id), sk_prefix=keys.REVIEW_PREFIX, limit=500, cursor=cursor
-        )
-        for item in items:
-            reply = item.get("reply") or {}
-            values = {
-                **item,
-                "rating": int(item["rating"]),
-                "reply": reply.get("body", ""),
-                "reply_at": reply.get("at", ""),
-            }
-            yield [
-                values.get(column, "") if not isinstance(values.get(column), Decimal) else int(values[column])
-                for column in EXPORT_COLUMNS
-            ]
-        if cursor is None:
-            return
+    for item in table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.REVIEW_PREFIX):
+        reply = item.get("reply") or {}
+        values = {
+            **item,
+            "rating": int(item["rating"]),
+            "reply": reply.get("body", ""),
+            "reply_at": reply.get("at", ""),
+        }
+        yield [
+            values.get(column, "") if not isinstance(values.get(column), Decimal) else int(values[column])
+            for column in EXPORT_COLUMNS
+        ]
 
 
 def export_csv(table: Table, shop_id: str) -> str:

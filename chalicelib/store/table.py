@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -445,6 +445,26 @@ class Table:
         if condition:
             op["ConditionExpression"] = condition
         return {"Delete": op}
+
+    def query_all(
+        self,
+        pk_value: str,
+        *,
+        index: str | None = None,
+        sk_prefix: str | None = None,
+        newest_first: bool = False,
+        page: int = 500,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of one partition (or prefix), a page of `page` at a time, as the caller reads them:
+        for exports and feeds that stream, never for a request that answers one page."""
+        cursor: dict[str, Any] | None = None
+        while True:
+            items, cursor = self.query(
+                pk_value, index=index, sk_prefix=sk_prefix, limit=page, cursor=cursor, newest_first=newest_first
+            )
+            yield from items
+            if cursor is None:
+                return
 
     def query(
         self,
