@@ -72,6 +72,7 @@ def accessibility_violations(page: Any) -> list[str]:
     """What the axe-core engine finds on the page as it stands (WCAG 2.1 A and AA rules and best practices)."""
     if not AXE.exists():
         pytest.fail(f"axe-core is not at {AXE}: run `npm ci` (make test does it)")
+    page.wait_for_load_state("load")  # a click that posts a form may still be loading the page it leads to
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     found = result["violations"]

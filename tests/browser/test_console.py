@@ -252,13 +252,17 @@ def test_the_feed_section_issues_the_url_merchant_center_fetches(page, live):
     assert "left out" not in status.inner_text()  # the demo products all have pages on the shop's domain
     if page.get_by_role("button", name="Turn the URL off").count():  # an earlier test may have made one
         page.get_by_role("button", name="Turn the URL off").click()
+        page.wait_for_url("**/dashboard/feed?done=off")
     page.get_by_role("button", name="Make the feed URL").click()
+    page.wait_for_url("**/dashboard/feed?done=issued")
     assert "A new feed URL is on" in page.locator(".notice").inner_text()
     url = page.locator("#feed-url").input_value()
     fetched = page.request.get(url)
     assert fetched.status == 200 and fetched.headers["content-type"].startswith("application/xml")
     assert b"<review_id>" in fetched.body()
     page.get_by_role("button", name="Turn the URL off").click()
+    page.wait_for_url("**/dashboard/feed?done=off")
+    assert "The feed URL is off" in page.locator(".notice").inner_text()
     assert page.request.get(url).status == 403
     assert accessibility_violations(page) == []
     assert page.console_errors == []
