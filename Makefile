@@ -46,8 +46,9 @@ lint: $(STAMPS)/venv
 typecheck: $(STAMPS)/venv
 	$(BIN)/mypy chalicelib
 
+# The unit tier (moto, no servers) runs on every core; the server tiers share one server each, so run in one process.
 unit: $(STAMPS)/venv $(STAMPS)/catalogs
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n auto tests/unit
 
 integration: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
 	$(BIN)/pytest tests/integration
@@ -64,7 +65,8 @@ package-lint: $(STAMPS)/venv $(STAMPS)/catalogs
 	$(BIN)/cfn-lint dist/dev/sam.json dist/dev/table.json dist/prod/sam.json dist/prod/table.json
 
 test: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps lint typecheck package-lint
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n auto tests/unit
+	$(BIN)/pytest tests/browser tests/integration
 
 bench: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
 	$(BIN)/python bench/run.py
