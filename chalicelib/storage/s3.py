@@ -87,13 +87,8 @@ class Storage:
 
     def size_of(self, key: str) -> int | None:
         """The stored object's size in bytes; None when there is no such object."""
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
-            if _missing(exc):
-                return None
-            raise errors.RetryLater("the photo store did not answer; try again") from exc
-        return int(head["ContentLength"])
+        found = self.head(key)
+        return found.size if found else None
 
     def head(self, key: str) -> StoredObject | None:
         """What is stored under `key` (size, version tag, user metadata); None when there is no such object."""

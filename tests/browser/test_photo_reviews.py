@@ -66,7 +66,7 @@ def test_two_photos_attached_on_the_form_appear_in_the_widget_once_published(pag
     assert page.locator(".photo-states li").count() == 2
     # And the due work processes the photos (the review was published at once)
     ran = live.request("POST", "/admin/run-due", token=ADMIN_TOKEN).json()["ran"]
-    assert ran["photos"] == 2
+    assert ran["photos"] >= 2  # the shared server's other shops may have photos due too
     # Then the storefront's widget shows both, each with its size set before it loads
     storefront = _storefront(port, live.url, shop["shop_id"])
     try:

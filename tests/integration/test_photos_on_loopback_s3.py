@@ -58,9 +58,15 @@ def test_a_photo_review_from_upload_to_widget_json_ld_and_share_card(live, new_s
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "published"
     code = created.json()["share"]["code"]
-    # And the due work processes them and builds the share card
-    ran = run_due(live)
-    assert ran["photos"] == 2 and ran["share_cards"] == 1
+    # And the due work processes them and builds the share card (run until nothing is left: the shared server's
+    # other shops, the load test's among them, may have photos and cards due too)
+    done = {"photos": 0, "share_cards": 0}
+    for _ in range(10):
+        ran = run_due(live)
+        if not ran["photos"] and not ran["share_cards"]:
+            break
+        done = {name: done[name] + ran[name] for name in done}
+    assert done["photos"] >= 2 and done["share_cards"] >= 1, done
     # Then the public API, which the widget renders, shows both photos with their sizes; so does the JSON-LD
     listing = live.request("GET", f"/shops/{shop['shop_id']}/products/p-100/reviews").json()
     photos = listing["reviews"][0]["photos"]

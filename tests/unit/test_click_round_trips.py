@@ -6,32 +6,13 @@ bounded time (store/recent.py); a write through the container forgets its item a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 
 from chalicelib.store import keys
 from chalicelib.store.recent import RecentItems
 from chalicelib.store.table import get_client
 from tests.unit.sharing_support import Advocate
-from tests.unit.webhook_support import totals
-
-
-@contextmanager
-def calls(client: Any) -> Iterator[list[str]]:
-    """Every DynamoDB request sent meanwhile, in order (our code sends them one after another)."""
-    sent: list[str] = []
-
-    def note(model: Any, **_: Any) -> None:
-        sent.append(model.name)
-
-    client.meta.events.register("before-call.dynamodb", note)
-    try:
-        yield sent
-    finally:
-        client.meta.events.unregister("before-call.dynamodb", note)
+from tests.unit.webhook_support import calls, totals
 
 
 @pytest.fixture

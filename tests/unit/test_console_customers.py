@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
@@ -22,26 +20,11 @@ from chalicelib.store.table import get_client
 from tests import signers
 from tests.unit.sharing_support import CHROME, SAFARI
 from tests.unit.test_console import HTML, Owner
-from tests.unit.webhook_support import ShopifyStore
+from tests.unit.webhook_support import ShopifyStore, calls
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ANA = {"customer_id": "c-4471", "name": "Ana María López", "email": "Ana.Lopez@Example.com"}
 MUG = [{"product_id": "p-mug", "title": "Trail Mug", "quantity": 1, "price": "29.50"}]
-
-
-@contextmanager
-def calls(client: Any) -> Iterator[list[str]]:
-    """Every DynamoDB request sent meanwhile, by operation, in order."""
-    sent: list[str] = []
-
-    def note(model: Any, **_: Any) -> None:
-        sent.append(model.name)
-
-    client.meta.events.register("before-call.dynamodb", note)
-    try:
-        yield sent
-    finally:
-        client.meta.events.unregister("before-call.dynamodb", note)
 
 
 def raw_items(table: Any) -> list[dict[str, Any]]:

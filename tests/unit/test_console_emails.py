@@ -19,6 +19,7 @@ from chalicelib.web.i18n import translate
 from chalicelib.web.languages import LANGUAGES
 from tests import signers
 from tests.unit.test_console import FORM, HTML, Owner
+from tests.unit.webhook_support import calls as ddb_calls
 from tests.unit.webhook_support import order_item
 
 ITEMS = [{"product_id": "p-mug", "title": "Trail Mug", "quantity": 1, "price": "29.50"}]
@@ -490,16 +491,8 @@ def test_ses_refusing_a_recipient_is_a_refusal_the_console_can_show():
 # --- what it costs -------------------------------------------------------------------------------------------------
 def calls(table, request) -> list[str]:
     """The DynamoDB operations one request makes."""
-    made: list[str] = []
-
-    def count(model, **_):
-        made.append(model.name)
-
-    table.client.meta.events.register("before-call.dynamodb", count)
-    try:
+    with ddb_calls(table.client) as made:
         request()
-    finally:
-        table.client.meta.events.unregister("before-call.dynamodb", count)
     return made
 
 

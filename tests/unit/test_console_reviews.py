@@ -300,10 +300,8 @@ def _bulk_items(shop_id: str, count: int) -> list[dict[str, Any]]:
     return items
 
 
-def test_a_page_reads_at_most_its_bound_and_says_how_far_it_searched(api, table, monkeypatch):
-    # Given 450 reviews, of which 13 have "needle" in their title
-    owner = Console(api)
-    table.put_many(_bulk_items(owner.shop_id, 450))
+def _review_reads(table, monkeypatch) -> list[int]:
+    """The number of items each Query of the shop's reviews (the partition or GSI1) returns, as they happen."""
     calls: list[int] = []
     real = type(table).query
 
@@ -314,6 +312,14 @@ def test_a_page_reads_at_most_its_bound_and_says_how_far_it_searched(api, table,
         return items, last
 
     monkeypatch.setattr(type(table), "query", counted)
+    return calls
+
+
+def test_a_page_reads_at_most_its_bound_and_says_how_far_it_searched(api, table, monkeypatch):
+    # Given 450 reviews, of which 13 have "needle" in their title
+    owner = Console(api)
+    table.put_many(_bulk_items(owner.shop_id, 450))
+    calls = _review_reads(table, monkeypatch)
     # When the owner searches for them page after page
     seen: list[str] = []
     text = urlencode({"q": "NEEDLE"})
@@ -336,16 +342,7 @@ def test_a_page_reads_at_most_its_bound_and_says_how_far_it_searched(api, table,
 def test_an_unfiltered_page_is_one_query_of_a_page(api, table, monkeypatch):
     owner = Console(api)
     table.put_many(_bulk_items(owner.shop_id, 60))
-    calls: list[int] = []
-    real = type(table).query
-
-    def counted(self, *args, **kwargs):
-        items, last = real(self, *args, **kwargs)
-        if kwargs.get("sk_prefix") == keys.REVIEW_PREFIX or kwargs.get("index") == keys.GSI1:
-            calls.append(len(items))
-        return items, last
-
-    monkeypatch.setattr(type(table), "query", counted)
+    calls = _review_reads(table, monkeypatch)
     for query in ({}, {"status": "pending"}, {"status": "published", "product": "p-mug"}):
         calls.clear()
         assert len(owner.listed(owner.page(query))) == 25

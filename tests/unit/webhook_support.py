@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +13,21 @@ from tests import signers
 
 SHOPIFY_SECRET = "shpss_0123456789abcdef0123456789abcdef"
 WOO_SECRET = "wc-secret-7f3a9b2c1d4e5f60"
+
+
+@contextmanager
+def calls(client: Any) -> Iterator[list[str]]:
+    """Every DynamoDB request sent meanwhile, by operation, in order (our code sends them one after another)."""
+    sent: list[str] = []
+
+    def note(model: Any, **_: Any) -> None:
+        sent.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb", note)
+    try:
+        yield sent
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", note)
 
 
 def totals(table: Any, shop_id: str) -> dict[str, Decimal]:
