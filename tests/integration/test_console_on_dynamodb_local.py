@@ -21,15 +21,19 @@ def delivery_items(db, shop_id: str) -> list[dict]:
 def test_forged_deliveries_with_made_up_topics_touch_one_item_an_hour(live, db, new_shop):
     shop, _ = new_shop(platform="woocommerce", webhook_secret="a-woocommerce-secret-0123")
     body = json.dumps(signers.fixture("woocommerce_order.json")).encode()
+    hours = {clock.now().strftime("%Y-%m-%dT%H")}
     for n in range(25):
         headers = signers.woocommerce_headers(f"made.up-{n}", "not-the-secret-at-all-0123", body)
         response = live.request("POST", f"/webhooks/woocommerce/{shop['shop_id']}", data=body, headers=headers)
         assert response.status_code == 401
+    hours.add(clock.now().strftime("%Y-%m-%dT%H"))
     items = delivery_items(db, shop["shop_id"])
-    assert len(items) == 1
-    assert items[0]["SK"].startswith(f"{keys.DELIVERY_PREFIX}woocommerce#other#")
-    assert items[0]["refused_signature"] == 25 and items[0]["last_kind"] == "signature"
-    assert clock.epoch() + 24 * 3600 < items[0][keys.TTL_ATTRIBUTE] <= clock.epoch() + 27 * 3600
+    # One item of the hour for every made-up topic; two only when the deliveries ran over the turn of an hour
+    assert 1 <= len(items) <= len(hours)
+    assert {i["SK"] for i in items} <= {f"{keys.DELIVERY_PREFIX}woocommerce#other#{hour}" for hour in hours}
+    assert sum(i["refused_signature"] for i in items) == 25 and {i["last_kind"] for i in items} == {"signature"}
+    for item in items:
+        assert clock.epoch() + 24 * 3600 < item[keys.TTL_ATTRIBUTE] <= clock.epoch() + 27 * 3600
 
 
 def test_a_signed_delivery_is_noted_and_the_console_shows_connected(live, db, new_shop):
