@@ -12,8 +12,10 @@ import hashlib
 import io
 import math
 import textwrap
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import clock
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -30,6 +32,8 @@ GOLD = (245, 166, 35)
 PAPER = (255, 255, 255)
 PANEL = (36, 52, 71)
 DUE_PAGE = 20
+RETRY_AFTER = timedelta(minutes=5)  # a card that failed is tried again after this, doubled each time
+RETRY_AT_MOST = timedelta(hours=6)
 
 
 def _star(cx: float, cy: float, outer: float) -> list[tuple[float, float]]:
@@ -145,7 +149,10 @@ def build_card(table: Table, storage: Storage, code: dict[str, Any]) -> str | No
 
 def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage | None = None) -> int:
     """The due work's card job: each code marked since its card was last built."""
-    items, _ = table.query(keys.CARD_DUE_PARTITION, index=keys.GSI1, limit=DUE_PAGE)
+    # Due now: a card that failed is put off until its retry time (its mark's stamp), behind the others
+    items, _ = table.query(
+        keys.CARD_DUE_PARTITION, index=keys.GSI1, sk_between=("0", clock.stamp() + "~"), limit=DUE_PAGE
+    )
     if not items:
         return 0
     if storage is None:
@@ -165,9 +172,14 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
             from chalicelib.observability import logger
 
             logger.exception("share card not built", extra={"code": code["code"]})
+            _retry_later(table, code)
             continue
         old = code.get("card_key")
-        expression = "SET card_key = :k REMOVE GSI1PK, GSI1SK" if key else "REMOVE card_key, GSI1PK, GSI1SK"
+        expression = (
+            "SET card_key = :k REMOVE GSI1PK, GSI1SK, card_failures"
+            if key
+            else "REMOVE card_key, GSI1PK, GSI1SK, card_failures"
+        )
         values: dict[str, Any] = {":seen": code.get(keys.GSI1SK, "")}
         if key:
             values[":k"] = key
@@ -179,3 +191,20 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
             storage.delete([old])
         done += 1
     return done
+
+
+def _retry_later(table: Table, code: dict[str, Any]) -> None:
+    """Put a card that failed off, 5 minutes then twice as long each time up to 6 hours, so that a card that
+    keeps failing never holds the front of the due page; it stays marked, so it is built once it can be."""
+    failures = int(code.get("card_failures", 0)) + 1
+    wait = min(RETRY_AFTER * 2 ** min(failures - 1, 16), RETRY_AT_MOST)
+    later = keys.card_due_keys(code["code"], clock.now() + wait)
+    try:
+        table.update(
+            keys.code_key(code["code"]),
+            "SET GSI1SK = :later, card_failures = :n",
+            values={":later": later[keys.GSI1SK], ":n": failures, ":seen": code.get(keys.GSI1SK, "")},
+            condition="GSI1SK = :seen",
+        )
+    except ConditionFailed:
+        return  # marked again meanwhile: the newer mark is due now

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
@@ -26,6 +26,7 @@ UPLOAD_PREFIX = "uploads/"  # originals: private, deleted once processed (and by
 PHOTO_PREFIX = "photos/"  # re-encoded display images and thumbnails
 # An upload that never arrived is given up after this long (its presigned POST expired long before).
 UPLOAD_GRACE = timedelta(hours=1)
+RECHECK_AFTER = timedelta(minutes=1)  # an upload not there yet is looked at again on a later run
 # Processed photos never attached to a review are deleted after this long.
 UNATTACHED_DAYS = 1
 DUE_PAGE = 25
@@ -336,10 +337,31 @@ def process_due_photos(table: Table, budget: Budget | None = None, storage: Stor
             from chalicelib.observability import logger
 
             logger.exception("photo not processed", extra={"photo_id": full["photo_id"]})
+            _defer(table, item, full, clock.parse(now) + RECHECK_AFTER)
             continue
-        if outcome != "waiting":
+        if outcome == "waiting":  # looked at again soon, and once more when its grace ends
+            _defer(
+                table, item, full, min(clock.parse(now) + RECHECK_AFTER, clock.parse(full["created_at"]) + UPLOAD_GRACE)
+            )
+        else:
             done += 1
     return done
+
+
+def _defer(table: Table, due: dict[str, Any], item: dict[str, Any], later: datetime) -> None:
+    """Look at this upload again at `later`, behind what is due now.
+
+    Without it, slots asked for and never filled (kept for UPLOAD_GRACE) or a file storage keeps failing on
+    would hold the front of the due page, and a run that reads DUE_PAGE of them would never reach a photo
+    that did arrive."""
+    moved = keys.photo_due_keys(clock.iso(later), item["shop_id"], item["review_id"], item["photo_id"])
+    with contextlib.suppress(ConditionFailed):  # processed or moved meanwhile: nothing to put off
+        table.update(
+            keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"]),
+            "SET GSI1SK = :later",
+            values={":later": moved[keys.GSI1SK], ":seen": due[keys.GSI1SK]},
+            condition="GSI1SK = :seen",
+        )
 
 
 def process_uploaded(table: Table, message: str, storage: Storage | None = None) -> int:

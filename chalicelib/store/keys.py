@@ -73,10 +73,12 @@ Access patterns (who asks -> the one call that answers):
      public listing, moderation, erasure)   -> Query SHOP#<shop>, SK begins_with PHOTO#<review>#; a listing
                                                BatchGets only the photos its reviews name (photo_ids)
  33. Uploads waiting to be processed        -> Query GSI1, GSI1PK = PHOTODUE, GSI1SK <= <now iso> (sparse:
-                                               REMOVEd once the photo is processed, refused or expired)
+                                               REMOVEd once the photo is processed, refused or expired; one
+                                               whose file is not there yet is moved a minute on)
  34. Share cards to (re)build or delete      -> Update CODE#<code>/CODE SET GSI1PK = CARDDUE, GSI1SK = <stamp>
                                                when its review or photo changes; the due work Queries GSI1,
-                                               GSI1PK = CARDDUE and REMOVEs the keys if unchanged since read
+                                               GSI1PK = CARDDUE, GSI1SK <= <now stamp> and REMOVEs the keys if
+                                               unchanged since read; a failed build moves its stamp on
  35. Google's product review feed and its
      report (owner key or the secret URL)   -> Query SHOP#<shop>, SK begins_with REVIEW#, page by page (the
                                                published ones written out as read), BatchGetItem
@@ -173,6 +175,7 @@ Access patterns (who asks -> the one call that answers):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 PK = "PK"
@@ -448,8 +451,11 @@ def photo_due_keys(created_at: str, shop_id: str, rid: str, photo_id: str) -> di
     return {GSI1PK: PHOTO_DUE_PARTITION, GSI1SK: f"{created_at}#{shop_id}#{rid}#{photo_id}"}
 
 
-def card_due_keys(code: str) -> dict[str, str]:
-    return {GSI1PK: CARD_DUE_PARTITION, GSI1SK: f"{sort_stamp()}#{code}"}
+def card_due_keys(code: str, due: datetime | None = None) -> dict[str, str]:
+    """A code's card is due (now, or at `due` when a build failed): the stamp sorts the due page."""
+    from chalicelib import clock
+
+    return {GSI1PK: CARD_DUE_PARTITION, GSI1SK: f"{clock.stamp(due) if due else sort_stamp()}#{code}"}
 
 
 # A CSV import of reviews (patterns 45 to 47).

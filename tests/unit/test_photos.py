@@ -432,3 +432,92 @@ def test_the_uploads_queue_processes_a_photo_as_soon_as_s3_stores_it(shop, token
     assert (first, again, tested) == ({"processed": 1}, {"processed": 0}, {"processed": 0})
     assert states(shop.api, token)[photo_id]["status"] == "ready"
     assert process(table) == 0  # nothing left for the due work
+
+
+# --- the due work keeps moving ------------------------------------------------------------------------
+def test_upload_slots_never_filled_do_not_hold_back_a_photo_that_arrived(shop, token, storage, table, monkeypatch):
+    from chalicelib.photos import service
+
+    monkeypatch.setattr(service, "DUE_PAGE", 3)  # a due page is 25 in production: 3 slots stand for a page
+    # Given three upload slots asked for first and never filled, then a photo that did arrive
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    abandoned = [ask(shop.api, token).json["photo_id"] for _ in range(3)]
+    clock.run_from(clock.now() + timedelta(seconds=2))  # the due page is in order of creation, to the second
+    try:
+        arrived = upload(shop.api, storage, token, photo_files.jpeg(), product_id="p-cap")
+        # When the due work runs twice
+        first, second = process(table), process(table)
+    finally:
+        clock.run_from(None)
+    # Then the second run reached the photo: the first put the empty slots off, behind what is due now
+    assert (first, second) == (0, 1)
+    assert states(shop.api, token)[arrived]["status"] == "ready"
+    assert {states(shop.api, token)[p]["status"] for p in abandoned} == {"processing"}
+
+
+def test_a_slot_filled_after_it_was_put_off_is_processed_and_an_empty_one_expires(shop, token, storage, table):
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    answer = ask(shop.api, token).json
+    never = ask(shop.api, token).json["photo_id"]
+    assert process(table) == 0  # both put off a minute
+    fields = answer["upload"]["fields"]
+    storage.client.put_object(Bucket=BUCKET, Key=fields["key"], Body=photo_files.jpeg(), ContentType="image/jpeg")
+    clock.run_from(clock.now() + timedelta(minutes=2))
+    try:
+        assert process(table) == 1  # the file arrived: processed on the next run
+        assert states(shop.api, token)[never]["status"] == "processing"
+        clock.run_from(clock.now() + timedelta(hours=1))
+        assert process(table) == 1  # the other's hour is over: given up
+    finally:
+        clock.run_from(None)
+    assert states(shop.api, token)[answer["photo_id"]]["status"] == "ready"
+    assert states(shop.api, token)[never]["reason_code"] == "not_uploaded"
+
+
+def test_a_card_that_keeps_failing_is_put_off_and_does_not_hold_back_the_others(
+    shop, api, token, storage, table, monkeypatch
+):
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.photos import cards
+
+    # Given two buyers' happy reviews, each with a share link whose card is due
+    first = submit(shop.api, token, []).json["share"]["code"]
+    shop.fulfilled_order("o-2", customer_id="c-2")
+    second = submit(shop.api, review_token(shop.shop_id, "o-2", ["p-mug"]), []).json["share"]["code"]
+    monkeypatch.setattr(cards, "DUE_PAGE", 1)  # one card a run, so the first stands at the front
+    real = cards.build_card
+
+    def failing_for_first(table: Any, storage: Any, code: dict[str, Any]) -> Any:
+        if code["code"] == first:
+            raise OSError("storage refused the card")
+        return real(table, storage, code)
+
+    monkeypatch.setattr(cards, "build_card", failing_for_first)
+    # When the due work runs twice
+    assert cards.build_due_cards(table) == 0  # the first failed: put off five minutes
+    assert table.get(keys.code_key(first))["card_failures"] == 1
+    assert cards.build_due_cards(table) == 1  # so the second is built, not the first tried again
+    assert "card_key" in table.get(keys.code_key(second))
+    assert cards.build_due_cards(table) == 0  # nothing else is due yet
+    # And once its time comes it is tried again, put off twice as long if it fails again, built when it can be
+    clock.run_from(clock.now() + timedelta(minutes=6))
+    try:
+        assert cards.build_due_cards(table) == 0
+        assert table.get(keys.code_key(first))["card_failures"] == 2
+        clock.run_from(clock.now() + timedelta(minutes=6))
+        assert cards.build_due_cards(table) == 0  # ten minutes this time
+        monkeypatch.setattr(cards, "build_card", real)
+        clock.run_from(clock.now() + timedelta(minutes=6))
+        assert cards.build_due_cards(table) == 1
+    finally:
+        clock.run_from(None)
+    built = table.get(keys.code_key(first))
+    assert "card_key" in built and "card_failures" not in built and keys.GSI1PK not in built
