@@ -99,6 +99,39 @@ def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) ->
     return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error, section=section)
 
 
+def _session_refused(request: HttpRequest) -> HttpResponse:
+    """No live session on a console page: the sign-in form, or, when the browser came from another site and
+    sent no cookie at all, a page that opens the same address again from ours.
+
+    The session cookie is SameSite=Strict, so a browser holds it back on a navigation another site started: a
+    link in an email or a chat, or storage's redirect after an upload without script. The same address opened
+    by our own page is a same-site navigation, which carries it; without a session that second look is the
+    sign-in form (it is no longer cross-site, so this cannot loop)."""
+    from chalicelib.dashboard.service import COOKIE
+
+    cross_site = request.header("sec-fetch-site").lower() == "cross-site"
+    if request.method == "GET" and cross_site and request.cookie(COOKIE) is None:
+        from chalicelib.web.render import page
+
+        response = page("console_bounce.html", status=200, onward=_same_address(request))
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return _sign_in_page(request, None, status=200)
+
+
+def _same_address(request: HttpRequest) -> str:
+    """The console address asked for, rebuilt from its parsed parts (never echoed from the raw path)."""
+    from urllib.parse import quote, urlencode
+
+    from chalicelib.config import get_settings
+
+    params = request.path_params
+    parts = ["shops", params["shop_id"], "dashboard", params.get("section", ""), params.get("item", "")]
+    path = "/".join(quote(part, safe="") for part in parts if part)
+    query = urlencode(request.query)
+    return f"{get_settings().base_url}/{path}" + (f"?{query}" if query else "")
+
+
 def _owner_form(request: HttpRequest) -> Shop:
     from chalicelib.dashboard.models import DashboardSignIn
     from chalicelib.http import parse_model
@@ -138,7 +171,7 @@ SESSION = Authorizer(
     _session,
     # Without a live session the dashboard's address shows the sign-in form: a page the owner asked for (200).
     {"missing": 200, "invalid": 200, "ended": 200},
-    refused=lambda request, _: _sign_in_page(request, None, status=200),
+    refused=lambda request, _: _session_refused(request),
 )
 SESSION_FORM = Authorizer(
     "session-form",

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from localdev.live import LiveServer
 from localdev.simulate import start_shop
@@ -265,4 +266,33 @@ def test_the_feed_section_issues_the_url_merchant_center_fetches(page, live):
     assert "The feed URL is off" in page.locator(".notice").inner_text()
     assert page.request.get(url).status == 403
     assert accessibility_violations(page) == []
+    assert page.console_errors == []
+
+
+@pytest.fixture
+def reviews_console(browser, live) -> Iterator[Any]:
+    yield from demo_console(browser, live, "reviews")
+
+
+def test_a_link_from_another_site_opens_the_console_signed_in(reviews_console, live):
+    # Given a signed-in owner, and a link to the console on a page of another site (an email in webmail, a
+    # chat): a host name, not 127.0.0.1, so another site to the browser; the browser itself serves it
+    page = reviews_console
+    target = f"{live.url}/shops/demo-store/dashboard/reviews?status=pending"
+    elsewhere = "http://localhost:9/inbox"
+    link = f'<!doctype html><html lang="en"><title>Inbox</title><a href="{target}">Open your console</a></html>'
+    page.route(elsewhere, lambda route: route.fulfill(content_type="text/html", body=link))
+    answers: list[Any] = []
+    page.on("response", lambda r: r.url == target and answers.append(r))
+    page.goto(elsewhere)
+    # When the owner follows it
+    page.get_by_role("link", name="Open your console").click()
+    # Then the console opens signed in, on the filtered page the link named
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert page.url == target and page.get_by_label("Status").input_value() == "pending"
+    # And it took one look from the other site, which the browser sent without the SameSite=Strict session
+    # (so the page opened the address again), then one from our own page, which carried it
+    # (Chromium adds Sec-Fetch-Site below what Playwright reports: the cookie tells the two looks apart)
+    assert ["cookie" in r.request.all_headers() for r in answers] == [False, True]
+    assert [r.status for r in answers] == [200, 200] and answers[0].headers["cache-control"] == "no-store"
     assert page.console_errors == []

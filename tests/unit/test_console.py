@@ -8,8 +8,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.config import get_settings
 from chalicelib.dashboard.console import SECTIONS
 from chalicelib.dashboard.service import COOKIE, csrf_token
+from chalicelib.endpoints.authorizers import _same_address
+from chalicelib.http import HttpRequest
 from tests import signers
 from tests.conftest import ADMIN_TOKEN
 
@@ -109,6 +112,44 @@ def test_a_page_below_a_section_without_pages_is_not_found(owner, path):
 def test_a_section_without_a_session_is_the_sign_in_page(api, owner):
     response = api.request("GET", f"/shops/{owner.shop_id}/dashboard/settings", headers=HTML)
     assert response.status_code == 200 and 'name="api_key"' in response.body.decode()
+
+
+CROSS_SITE = {**HTML, "Sec-Fetch-Site": "cross-site"}
+
+
+def test_a_link_from_another_site_opens_the_address_again_from_ours(api, owner):
+    # A browser holds back the SameSite=Strict session on a navigation another site started (a link in an
+    # email, storage's redirect after an upload): the page opens the same address again, which carries it.
+    path = f"/shops/{owner.shop_id}/dashboard/reviews?status=pending&rating=1"
+    bounce = api.request("GET", path, headers=CROSS_SITE)
+    html = bounce.body.decode()
+    assert bounce.status_code == 200 and bounce.headers["Cache-Control"] == "no-store"
+    base = get_settings().base_url
+    assert f'<meta http-equiv="refresh" content="0; url={base}{path.replace("&", "&amp;")}">' in html
+    assert 'name="api_key"' not in html and "review-item" not in html  # neither sign-in nor anything of the shop
+    # Then that second look, from our own page, is same-origin: the page itself, or the sign-in form without a session
+    assert 'name="api_key"' in api.request("GET", path, headers={**HTML, "Sec-Fetch-Site": "same-origin"}).body.decode()
+    signed_in = api.request("GET", path, headers={**HTML, "Sec-Fetch-Site": "same-origin", **owner.cookie})
+    assert signed_in.status_code == 200 and "Sign out" in signed_in.body.decode()
+
+
+def test_only_a_cookieless_cross_site_look_is_sent_round_again(api, owner):
+    path = f"/shops/{owner.shop_id}/dashboard/settings"
+    # A cookie that was sent but is no longer good: the sign-in form (a second look would not change it)
+    ended = api.request("GET", path, headers={**CROSS_SITE, "Cookie": f"{COOKIE}=not-a-session"})
+    assert 'name="api_key"' in ended.body.decode() and "http-equiv" not in ended.body.decode()
+    # A browser that does not say where it came from, or a typed address: the sign-in form
+    for site in ({}, {"Sec-Fetch-Site": "none"}, {"Sec-Fetch-Site": "same-site"}):
+        assert 'name="api_key"' in api.request("GET", path, headers={**HTML, **site}).body.decode()
+    # A page below a section comes back whole, rebuilt from the parsed address with its parts escaped
+    asked = HttpRequest(
+        "GET",
+        "/ignored",
+        path_params={"shop_id": owner.shop_id, "section": "import", "item": 'imp-"><x>'},
+        query={"x": "<y>"},
+    )
+    onward = _same_address(asked)
+    assert onward == f"{get_settings().base_url}/shops/{owner.shop_id}/dashboard/import/imp-%22%3E%3Cx%3E?x=%3Cy%3E"
 
 
 def test_another_shops_session_is_refused(api, owner):
