@@ -10,6 +10,7 @@ class DashboardSignIn(BaseModel):
 
     api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
     section: str = Field("", description="the console section to go on to once signed in (default the overview)")
+    item: str = Field("", max_length=200, description="the page below that section to go on to (an import's page)")
 
 
 class DashboardForm(BaseModel):

@@ -94,9 +94,16 @@ ADMIN_FORM = Authorizer(
 def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) -> HttpResponse:
     from chalicelib.web.render import page
 
-    # Signed in, the owner goes on to the section they asked for.
-    section = request.path_params.get("section", "")
-    return page("signin.html", status=status, shop_id=request.path_params["shop_id"], error=error, section=section)
+    # Signed in, the owner goes on to the section (and the page below it) they asked for.
+    params = request.path_params
+    return page(
+        "signin.html",
+        status=status,
+        shop_id=params["shop_id"],
+        error=error,
+        section=params.get("section", ""),
+        item=params.get("item", ""),
+    )
 
 
 def _session_refused(request: HttpRequest) -> HttpResponse:

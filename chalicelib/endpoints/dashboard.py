@@ -286,11 +286,17 @@ def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpRes
     page=True,
 )
 def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from urllib.parse import quote
+
     from chalicelib.dashboard.service import new_session
 
     _, cookie = new_session(shop)
-    section = read_form(request).get("section", "")
-    return back(shop.shop_id, cookie, section=section if section in SECTIONS else "")
+    form = read_form(request)
+    section = form.get("section", "")
+    if section not in SECTIONS:
+        return back(shop.shop_id, cookie)
+    item = form.get("item", "")[:200]
+    return back(shop.shop_id, cookie, section=f"{section}/{quote(item, safe='')}" if item else section)
 
 
 @operation(

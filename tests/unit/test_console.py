@@ -371,6 +371,23 @@ def test_signing_in_from_a_section_goes_on_to_it(api, owner):
     assert response.headers["Location"].endswith(f"/shops/{owner.shop_id}/dashboard")
 
 
+def test_signing_in_from_a_page_below_a_section_goes_on_to_that_page(api, owner):
+    page = api.request("GET", f"/shops/{owner.shop_id}/dashboard/import/imp-7Qx", headers=HTML).body.decode()
+    assert '<input type="hidden" name="item" value="imp-7Qx">' in page
+    form = urlencode({"api_key": owner.key, "section": "import", "item": "imp-7Qx"}).encode()
+    response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=form, headers=FORM)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/dashboard/import/imp-7Qx")
+    # The page's name stays one path segment of that section, whatever it says
+    odd = urlencode({"api_key": owner.key, "section": "import", "item": "../../other-shop/dashboard?x=//evil"})
+    response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=odd.encode(), headers=FORM)
+    location = response.headers["Location"]
+    assert location.endswith("/dashboard/import/..%2F..%2Fother-shop%2Fdashboard%3Fx%3D%2F%2Fevil")
+    # Without a known section the page is dropped: the overview
+    stray = urlencode({"api_key": owner.key, "section": "nowhere", "item": "imp-7Qx"}).encode()
+    response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=stray, headers=FORM)
+    assert response.headers["Location"].endswith(f"/shops/{owner.shop_id}/dashboard")
+
+
 def test_the_feed_section_reports_the_feed_and_issues_and_revokes_its_url(owner):
     page = owner.get("feed").body.decode()
     assert "Your feed holds <strong>0</strong> reviews" in page and "50 to go" in page
