@@ -245,7 +245,7 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
         wanted.append(keys.code_key(str(customer["share_code"])))
     theirs = table.get_many(wanted) if wanted else []
     # Not theirs to be handed: the search index's hashes, and the ids of other buyers' orders their link brought.
-    internal = {"find_tokens", "find_indexed", "referred_order_ids"}
+    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures"}
     hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
     hidden |= internal
 

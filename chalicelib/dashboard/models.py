@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+MAX_ITEM = 200  # the longest name of a page below a section that signing in goes on to
+
 
 class DashboardSignIn(BaseModel):
     """The dashboard's sign-in form."""
 
     api_key: str = Field("", description="the shop's owner API key; a wrong one answers the sign-in page again")
     section: str = Field("", description="the console section to go on to once signed in (default the overview)")
-    item: str = Field("", max_length=200, description="the page below that section to go on to (an import's page)")
+    item: str = Field("", max_length=MAX_ITEM, description="the page below that section to go on to (an import's page)")
 
 
 class DashboardForm(BaseModel):

@@ -91,18 +91,25 @@ ADMIN_FORM = Authorizer(
 
 
 # --- the dashboard ------------------------------------------------------------------------------------
-def _sign_in_page(request: HttpRequest, error: str | None, status: int = 401) -> HttpResponse:
+def _sign_in_page(
+    request: HttpRequest, error: str | None, status: int = 401, kept: dict[str, str] | None = None
+) -> HttpResponse:
+    from chalicelib.dashboard.console import SECTIONS
+    from chalicelib.dashboard.models import MAX_ITEM
     from chalicelib.web.render import page
 
-    # Signed in, the owner goes on to the section (and the page below it) they asked for.
-    params = request.path_params
+    # Signed in, the owner goes on to the section (and the page below it) they asked for: the address's, or
+    # after a wrong key the form's again.
+    asked = kept if kept is not None else request.path_params
+    section = asked.get("section", "")
+    item = asked.get("item", "") if section in SECTIONS else ""
     return page(
         "signin.html",
         status=status,
-        shop_id=params["shop_id"],
+        shop_id=request.path_params["shop_id"],
         error=error,
-        section=params.get("section", ""),
-        item=params.get("item", ""),
+        section=section if section in SECTIONS else "",
+        item=item if len(item) <= MAX_ITEM else "",  # a longer one would make the form refuse the sign-in
     )
 
 
@@ -116,12 +123,13 @@ def _session_refused(request: HttpRequest) -> HttpResponse:
     sign-in form (it is no longer cross-site, so this cannot loop)."""
     from chalicelib.dashboard.service import COOKIE
 
+    navigation = request.header("sec-fetch-mode").lower() == "navigate"
     cross_site = request.header("sec-fetch-site").lower() == "cross-site"
-    if request.method == "GET" and cross_site and request.cookie(COOKIE) is None:
+    if request.method == "GET" and navigation and cross_site and request.cookie(COOKIE) is None:
         from chalicelib.web.render import page
 
         response = page("console_bounce.html", status=200, onward=_same_address(request))
-        response.headers["Cache-Control"] = "no-store"
+        response.headers["Vary"] = "Cookie, Sec-Fetch-Site, Sec-Fetch-Mode"
         return response
     return _sign_in_page(request, None, status=200)
 
@@ -170,7 +178,7 @@ OWNER_FORM = Authorizer(
     _owner_form,
     # Every refusal is the sign-in page again: it does not tell a wrong key from another shop's.
     {"missing": 401, "invalid": 401, "other_shop": 401},
-    refused=lambda request, _: _sign_in_page(request, "That key does not open this shop."),
+    refused=lambda request, _: _sign_in_page(request, "That key does not open this shop.", kept=read_form(request)),
 )
 SESSION = Authorizer(
     "session",

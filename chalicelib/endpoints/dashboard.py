@@ -295,7 +295,7 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     section = form.get("section", "")
     if section not in SECTIONS:
         return back(shop.shop_id, cookie)
-    item = form.get("item", "")[:200]
+    item = form.get("item", "")
     return back(shop.shop_id, cookie, section=f"{section}/{quote(item, safe='')}" if item else section)
 
 

@@ -208,3 +208,7 @@ def _retry_later(table: Table, code: dict[str, Any]) -> None:
         )
     except ConditionFailed:
         return  # marked again meanwhile: the newer mark is due now
+    except Exception:  # noqa: BLE001 - best effort: the card stays due where it was, and the run goes on
+        from chalicelib.observability import logger
+
+        logger.exception("share card not put off", extra={"code": code["code"]})

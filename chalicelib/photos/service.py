@@ -244,7 +244,7 @@ def mark_card_due(table: Table, shop_id: str, customer_id: str, rid: str) -> Non
     with contextlib.suppress(ConditionFailed):  # failed: the code shows another review of theirs, not this one
         table.update(
             keys.code_key(code),
-            "SET GSI1PK = :pk, GSI1SK = :sk",
+            "SET GSI1PK = :pk, GSI1SK = :sk REMOVE card_failures",  # a new mark: a fresh run of retries
             values={":pk": due[keys.GSI1PK], ":sk": due[keys.GSI1SK], ":rid": rid},
             condition="attribute_exists(PK) AND review_id = :rid",
         )
@@ -355,13 +355,19 @@ def _defer(table: Table, due: dict[str, Any], item: dict[str, Any], later: datet
     would hold the front of the due page, and a run that reads DUE_PAGE of them would never reach a photo
     that did arrive."""
     moved = keys.photo_due_keys(clock.iso(later), item["shop_id"], item["review_id"], item["photo_id"])
-    with contextlib.suppress(ConditionFailed):  # processed or moved meanwhile: nothing to put off
+    try:
         table.update(
             keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"]),
             "SET GSI1SK = :later",
             values={":later": moved[keys.GSI1SK], ":seen": due[keys.GSI1SK]},
             condition="GSI1SK = :seen",
         )
+    except ConditionFailed:
+        return  # processed, erased or moved meanwhile: nothing to put off
+    except Exception:  # noqa: BLE001 - best effort: the photo stays due where it was, and the run goes on
+        from chalicelib.observability import logger
+
+        logger.exception("photo not put off", extra={"photo_id": item["photo_id"]})
 
 
 def process_uploaded(table: Table, message: str, storage: Storage | None = None) -> int:

@@ -49,7 +49,9 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
         due = keys.card_due_keys(code)
         table.update(
             keys.code_key(code),
-            "SET " + ", ".join(f"{k} = :{k}" for k in preview) + ", GSI1PK = :due_pk, GSI1SK = :due_sk",
+            "SET "
+            + ", ".join(f"{k} = :{k}" for k in preview)
+            + ", GSI1PK = :due_pk, GSI1SK = :due_sk REMOVE card_failures",  # a new mark: a fresh run of retries
             values={
                 **{f":{k}": v for k, v in preview.items()},
                 ":due_pk": due[keys.GSI1PK],

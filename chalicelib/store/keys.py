@@ -74,7 +74,8 @@ Access patterns (who asks -> the one call that answers):
                                                BatchGets only the photos its reviews name (photo_ids)
  33. Uploads waiting to be processed        -> Query GSI1, GSI1PK = PHOTODUE, GSI1SK <= <now iso> (sparse:
                                                REMOVEd once the photo is processed, refused or expired; one
-                                               whose file is not there yet is moved a minute on)
+                                               whose file is not there yet, or whose processing failed, is
+                                               moved a minute on)
  34. Share cards to (re)build or delete      -> Update CODE#<code>/CODE SET GSI1PK = CARDDUE, GSI1SK = <stamp>
                                                when its review or photo changes; the due work Queries GSI1,
                                                GSI1PK = CARDDUE, GSI1SK <= <now stamp> and REMOVEs the keys if
@@ -447,8 +448,9 @@ def review_photos_prefix(rid: str) -> str:
     return f"{PHOTO_PREFIX}{rid}#"
 
 
-def photo_due_keys(created_at: str, shop_id: str, rid: str, photo_id: str) -> dict[str, str]:
-    return {GSI1PK: PHOTO_DUE_PARTITION, GSI1SK: f"{created_at}#{shop_id}#{rid}#{photo_id}"}
+def photo_due_keys(due_at: str, shop_id: str, rid: str, photo_id: str) -> dict[str, str]:
+    """An upload due at `due_at` (when it was asked for, or later when it was put off)."""
+    return {GSI1PK: PHOTO_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}#{rid}#{photo_id}"}
 
 
 def card_due_keys(code: str, due: datetime | None = None) -> dict[str, str]:

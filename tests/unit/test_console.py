@@ -114,7 +114,7 @@ def test_a_section_without_a_session_is_the_sign_in_page(api, owner):
     assert response.status_code == 200 and 'name="api_key"' in response.body.decode()
 
 
-CROSS_SITE = {**HTML, "Sec-Fetch-Site": "cross-site"}
+CROSS_SITE = {**HTML, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
 
 
 def test_a_link_from_another_site_opens_the_address_again_from_ours(api, owner):
@@ -141,6 +141,10 @@ def test_only_a_cookieless_cross_site_look_is_sent_round_again(api, owner):
     # A browser that does not say where it came from, or a typed address: the sign-in form
     for site in ({}, {"Sec-Fetch-Site": "none"}, {"Sec-Fetch-Site": "same-site"}):
         assert 'name="api_key"' in api.request("GET", path, headers={**HTML, **site}).body.decode()
+    # A fetch or a frame from another site, not the owner following a link: the sign-in form
+    for mode in ("cors", "no-cors", "nested-navigate"):
+        looked = api.request("GET", path, headers={**CROSS_SITE, "Sec-Fetch-Mode": mode}).body.decode()
+        assert 'name="api_key"' in looked and "http-equiv" not in looked
     # A page below a section comes back whole, rebuilt from the parsed address with its parts escaped
     asked = HttpRequest(
         "GET",
@@ -382,6 +386,13 @@ def test_signing_in_from_a_page_below_a_section_goes_on_to_that_page(api, owner)
     response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=odd.encode(), headers=FORM)
     location = response.headers["Location"]
     assert location.endswith("/dashboard/import/..%2F..%2Fother-shop%2Fdashboard%3Fx%3D%2F%2Fevil")
+    # A wrong key keeps where the owner was going; a page name too long to sign in with is left out
+    wrong = urlencode({"api_key": "plk_wrong", "section": "import", "item": "imp-7Qx"}).encode()
+    again = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=wrong, headers=FORM).body.decode()
+    assert "does not open this shop" in again
+    assert 'name="section" value="import"' in again and 'name="item" value="imp-7Qx"' in again
+    long = api.request("GET", f"/shops/{owner.shop_id}/dashboard/import/{'x' * 201}", headers=HTML).body.decode()
+    assert 'name="section" value="import"' in long and 'name="item"' not in long
     # Without a known section the page is dropped: the overview
     stray = urlencode({"api_key": owner.key, "section": "nowhere", "item": "imp-7Qx"}).encode()
     response = api.request("POST", f"/shops/{owner.shop_id}/dashboard/session", raw=stray, headers=FORM)

@@ -465,9 +465,14 @@ def test_a_slot_filled_after_it_was_put_off_is_processed_and_an_empty_one_expire
 
     answer = ask(shop.api, token).json
     never = ask(shop.api, token).json["photo_id"]
+    asked_at = clock.now()
     assert process(table) == 0  # both put off a minute
+    for photo_id in (answer["photo_id"], never):
+        item = table.get(keys.photo_key(shop.shop_id, keys.review_id(shop.shop_id, "o-1", "p-mug"), photo_id))
+        assert clock.parse(item[keys.GSI1SK].split("#")[0]) - asked_at >= timedelta(seconds=59)
     fields = answer["upload"]["fields"]
     storage.client.put_object(Bucket=BUCKET, Key=fields["key"], Body=photo_files.jpeg(), ContentType="image/jpeg")
+    assert process(table) == 0  # the file is there, but the slot is not due again yet
     clock.run_from(clock.now() + timedelta(minutes=2))
     try:
         assert process(table) == 1  # the file arrived: processed on the next run
@@ -513,7 +518,8 @@ def test_a_card_that_keeps_failing_is_put_off_and_does_not_hold_back_the_others(
         assert cards.build_due_cards(table) == 0
         assert table.get(keys.code_key(first))["card_failures"] == 2
         clock.run_from(clock.now() + timedelta(minutes=6))
-        assert cards.build_due_cards(table) == 0  # ten minutes this time
+        assert cards.build_due_cards(table) == 0  # ten minutes this time: not tried yet
+        assert table.get(keys.code_key(first))["card_failures"] == 2
         monkeypatch.setattr(cards, "build_card", real)
         clock.run_from(clock.now() + timedelta(minutes=6))
         assert cards.build_due_cards(table) == 1
@@ -521,3 +527,58 @@ def test_a_card_that_keeps_failing_is_put_off_and_does_not_hold_back_the_others(
         clock.run_from(None)
     built = table.get(keys.code_key(first))
     assert "card_key" in built and "card_failures" not in built and keys.GSI1PK not in built
+
+
+def test_a_card_failing_again_and_again_waits_at_most_six_hours_and_a_new_mark_starts_afresh(
+    shop, token, table, monkeypatch
+):
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.photos import cards
+
+    code = submit(shop.api, token, []).json["share"]["code"]
+    table.update(keys.code_key(code), "SET card_failures = :n", values={":n": 12})
+    monkeypatch.setattr(cards, "build_card", lambda *_: (_ for _ in ()).throw(OSError("storage refused")))
+    before = clock.now()
+    assert cards.build_due_cards(table) == 0
+    item = table.get(keys.code_key(code))
+    assert item["card_failures"] == 13
+    wait = clock.parse(item[keys.GSI1SK].split("#")[0]) - before
+    assert timedelta(hours=6) <= wait < timedelta(hours=6, seconds=5)
+    # A change of the review marks the card again: due now, with a fresh run of retries
+    from chalicelib.photos.service import mark_card_due
+
+    mark_card_due(table, shop.shop_id, "c-1", keys.review_id(shop.shop_id, "o-1", "p-mug"))
+    item = table.get(keys.code_key(code))
+    assert "card_failures" not in item and clock.parse(item[keys.GSI1SK].split("#")[0]) <= clock.now()
+
+
+def test_a_photo_whose_processing_fails_is_put_off_and_the_run_goes_on(shop, token, storage, table, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.photos import service
+
+    failing = upload(shop.api, storage, token, photo_files.jpeg())
+    clock.run_from(clock.now() + timedelta(seconds=2))
+    try:
+        fine = upload(shop.api, storage, token, photo_files.jpeg(), product_id="p-cap")
+        real = service.process_photo
+
+        def broken_for_one(table: Any, store: Any, item: dict[str, Any], now: str) -> str:
+            if item["photo_id"] == failing:
+                raise OSError("storage did not answer")
+            return real(table, store, item, now)
+
+        monkeypatch.setattr(service, "process_photo", broken_for_one)
+        monkeypatch.setattr(service, "DUE_PAGE", 1)
+        assert process(table) == 0  # the first failed and was put off
+        assert process(table) == 1  # so the next run reaches the other
+        assert states(shop.api, token)[fine]["status"] == "ready"
+        monkeypatch.setattr(service, "process_photo", real)
+        clock.run_from(clock.now() + timedelta(minutes=2))
+        assert process(table) == 1  # and the first is processed once storage answers
+    finally:
+        clock.run_from(None)
+    assert states(shop.api, token)[failing]["status"] == "ready"
