@@ -186,7 +186,7 @@ def _photo_reviews(customer: dict[str, Any] | None) -> set[str]:
 def _erase_photos(table: Table, shop_id: str, customer: dict[str, Any] | None, code: dict[str, Any] | None) -> int:
     """The customer's photos (uploaded, processed, attached or not) and their share card, from storage too."""
     review_ids = _photo_reviews(customer)
-    if not review_ids and not (code and code.get("card_key")):
+    if not review_ids and not (code and (code.get("card_key") or keys.GSI1PK in code)):
         return 0
     from chalicelib.photos.service import erase_customer_photos
 

@@ -186,7 +186,11 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
         try:
             table.update(keys.code_key(code["code"]), expression, values=values, condition="GSI1SK = :seen")
         except ConditionFailed:
-            continue  # marked again while this one was built: the next run builds the newer one
+            # Marked again while this one was built (the next run builds the newer one), or erased: what was
+            # stored for this build is not kept.
+            if key and key != old:
+                storage.delete([key])
+            continue
         if old and old != key:
             storage.delete([old])
         done += 1

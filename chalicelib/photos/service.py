@@ -426,10 +426,17 @@ def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code
             erased += removed
             with contextlib.suppress(ConditionFailed):  # not reviewed, or its review named none of them
                 table.update(keys.review_key(shop_id, rid), "REMOVE photo_ids", condition="attribute_exists(photo_ids)")
-    if code is not None and code.get("card_key"):
-        storage.delete([code["card_key"]])
-        table.update(keys.code_key(code["code"]), "REMOVE card_key", condition="attribute_exists(PK)")
-        erased += 1
+    if code is not None and (code.get("card_key") or keys.GSI1PK in code):
+        if code.get("card_key"):
+            storage.delete([code["card_key"]])
+            erased += 1
+        # The card's mark goes too: a card being built from the erased photo right now then fails to save
+        # (its write is conditioned on the mark it read) and deletes what it stored.
+        table.update(
+            keys.code_key(code["code"]),
+            "REMOVE card_key, card_failures, GSI1PK, GSI1SK",
+            condition="attribute_exists(PK)",
+        )
     return erased
 
 

@@ -582,3 +582,28 @@ def test_a_photo_whose_processing_fails_is_put_off_and_the_run_goes_on(shop, tok
     finally:
         clock.run_from(None)
     assert states(shop.api, token)[failing]["status"] == "ready"
+
+
+def test_a_card_built_while_the_customer_is_erased_is_not_kept(shop, token, storage, table, monkeypatch):
+    from chalicelib.photos import cards
+
+    # Given a happy review with a processed photo, whose card the due work is building
+    photo_id = upload(shop.api, storage, token, photo_files.jpeg())
+    code = submit(shop.api, token, [photo_id]).json["share"]["code"]
+    process(table)
+    real = cards.build_card
+
+    def erased_meanwhile(table: Any, storage: Any, item: dict[str, Any]) -> Any:
+        key = real(table, storage, item)  # the card is drawn from the photo and stored...
+        assert redact(shop).status_code == 200  # ...and the customer is erased before it is saved on the code
+        return key
+
+    monkeypatch.setattr(cards, "build_card", erased_meanwhile)
+    # When that build finishes
+    assert cards.build_due_cards(table) == 0
+    # Then nothing drawn from the erased photo is left: no object in the bucket, no card on the code, no mark
+    assert storage.client.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    item = table.get(keys.code_key(code))
+    assert "card_key" not in item and keys.GSI1PK not in item
+    monkeypatch.setattr(cards, "build_card", real)
+    assert cards.build_due_cards(table) == 0
