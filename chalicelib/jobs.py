@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import errors
 from chalicelib.budget import Budget
-from chalicelib.observability import metrics
+from chalicelib.observability import logger, metrics
 
 DueJob = Callable[[Budget], int]
 
@@ -53,13 +54,26 @@ def _due_jobs() -> dict[str, DueJob]:
 
 
 def run_due_work(budget: Budget | None = None) -> DueRun:
-    """Every due job in turn, within the budget; each still gets asked, so a spent budget is reported."""
+    """Every due job in turn, within the budget; each still gets asked, so a spent budget is reported.
+
+    A job that fails does not keep the jobs after it from running: each failure is logged, and once every
+    job has had its turn the run fails (a 503 for the route, an error the schedule's alarm sees), so a
+    database that stays down or a bug in one job is loud without starving the others."""
     budget = budget or Budget.unlimited()
     run = DueRun()
+    failed: list[tuple[str, Exception]] = []
     for name, job in _due_jobs().items():
-        run.ran[name] = job(budget)
+        try:
+            run.ran[name] = job(budget)
+        except Exception as exc:  # noqa: BLE001 - the other jobs still run; the run fails below
+            logger.exception("due job failed", extra={"job": name})
+            run.ran[name] = 0
+            failed.append((name, exc))
     run.more = budget.cut_short
     if run.more:
         # Watched by the DueWorkCutShort alarm: a run now and then is fine, every run for half an hour is not.
         metrics.add_metric(name="DueWorkCutShort", unit="Count", value=1)
+    if failed:
+        names = ", ".join(name for name, _ in failed)
+        raise errors.RetryLater(f"due work failed in {names}; the other jobs ran") from failed[0][1]
     return run

@@ -123,3 +123,30 @@ def test_the_openapi_answer_of_run_due_names_more(api):
     spec = api.request("GET", "/openapi.json").json
     assert "more" in spec["components"]["schemas"]["RunDueResult"]["required"]
     assert json.dumps(spec).count("RunDueResult") >= 2
+
+
+def test_a_failing_job_does_not_keep_the_others_from_running_and_the_run_says_so(api, monkeypatch):
+    from chalicelib import errors, jobs
+
+    ran: list[str] = []
+
+    def job(name: str, fails: bool = False):
+        def run(budget: Budget) -> int:
+            ran.append(name)
+            if fails:
+                raise RuntimeError(f"{name} broke")
+            return 1
+
+        return run
+
+    monkeypatch.setattr(
+        jobs, "_due_jobs", lambda: {"first": job("first"), "broken": job("broken", True), "last": job("last")}
+    )
+    # The jobs after the failing one still run, and the run fails once they have
+    with pytest.raises(errors.RetryLater, match="due work failed in broken; the other jobs ran"):
+        jobs.run_due_work(Budget.unlimited())
+    assert ran == ["first", "broken", "last"]
+    # Through the route: a 503 in our error shape, never a stack trace
+    answer = api.request("POST", "/admin/run-due", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert answer.status_code == 503 and answer.json["error"]["code"] == "retry_later"
+    assert ran == ["first", "broken", "last"] * 2
