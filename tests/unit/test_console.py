@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from urllib.parse import urlencode
@@ -18,6 +19,17 @@ from tests.conftest import ADMIN_TOKEN
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 HTML = {"Accept": "text/html"}
+
+
+def body(response) -> str:
+    return response.body.decode()
+
+
+def element_text(page: str, opening: str, closing: str) -> str:
+    """The unescaped text of the first element that opens with `opening` (a pattern) and ends with `closing`."""
+    found = re.search(f"{opening}(.*?){closing}", page, re.S)
+    assert found, page[:2000]
+    return html_lib.unescape(found.group(1))
 
 
 class Owner:

@@ -18,7 +18,7 @@ from chalicelib.store import keys
 from chalicelib.web.i18n import translate
 from chalicelib.web.languages import LANGUAGES
 from tests import signers
-from tests.unit.test_console import FORM, HTML, Owner
+from tests.unit.test_console import FORM, HTML, Owner, body, element_text
 from tests.unit.webhook_support import calls as ddb_calls
 from tests.unit.webhook_support import order_item
 
@@ -47,26 +47,16 @@ def shop(api, outbox):
     return owner
 
 
-def body(response) -> str:
-    return response.body.decode()
-
-
 def preview_text(page: str) -> str:
-    found = re.search(r'<pre class="email-text"[^>]*>(.*?)</pre>', page, re.S)
-    assert found, page[:2000]
-    return html_lib.unescape(found.group(1))
+    return element_text(page, r'<pre class="email-text"[^>]*>', "</pre>")
 
 
 def subject(page: str) -> str:
-    found = re.search(r'<dd id="preview-subject">(.*?)</dd>', page, re.S)
-    assert found, page[:2000]
-    return html_lib.unescape(found.group(1))
+    return element_text(page, r'<dd id="preview-subject">', "</dd>")
 
 
 def field_error(page: str, field: str) -> str:
-    found = re.search(rf'<p class="field-error" id="{field}-error">(.*?)</p>', page, re.S)
-    assert found, page
-    return html_lib.unescape(found.group(1))
+    return element_text(page, rf'<p class="field-error" id="{field}-error">', "</p>")
 
 
 def sent(outbox) -> list[email.message.EmailMessage]:

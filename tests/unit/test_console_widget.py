@@ -15,7 +15,7 @@ from chalicelib.dashboard import widget
 from chalicelib.reviews.tokens import review_token
 from chalicelib.web.render import STATIC
 from tests import signers
-from tests.unit.test_console import HTML, Owner
+from tests.unit.test_console import HTML, Owner, body, element_text
 
 WIDGET_JS = (STATIC / "widget.js").read_text()
 
@@ -50,14 +50,8 @@ def shop(api):
     return owner
 
 
-def body(response) -> str:
-    return response.body.decode()
-
-
 def snippet_in(page: str) -> str:
-    found = re.search(r'<textarea id="widget-snippet"[^>]*>(.*?)</textarea>', page, re.S)
-    assert found, page[:2000]
-    return html_lib.unescape(found.group(1))
+    return element_text(page, r'<textarea id="widget-snippet"[^>]*>', "</textarea>")
 
 
 def test_the_section_is_named_widget_and_its_csp_lets_the_widget_fetch_and_style_itself(shop):
