@@ -142,6 +142,17 @@ def _upload_queue_name(base: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+def _expire(rule_id: str, prefix: str, days: int) -> dict[str, Any]:
+    """A lifecycle rule: objects under `prefix` (and uploads of them left unfinished) go after `days`."""
+    return {
+        "Id": rule_id,
+        "Status": "Enabled",
+        "Prefix": prefix,
+        "ExpirationInDays": days,
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+    }
+
+
 def _photo_bucket() -> dict[str, Any]:
     """Private photos: encrypted, never public, CORS for the review form's origin only, originals gone in a day.
 
@@ -188,39 +199,15 @@ def _photo_bucket() -> dict[str, Any]:
                 },
                 "LifecycleConfiguration": {
                     "Rules": [
-                        {
-                            "Id": "UnprocessedUploadsExpire",
-                            "Status": "Enabled",
-                            "Prefix": "uploads/",
-                            "ExpirationInDays": 1,
-                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        },
-                        {
-                            # A large review feed is stored for the redirect that answers its fetch; the next
-                            # fetch writes it again (chalicelib/feeds/delivery.py).
-                            "Id": "StoredFeedsExpire",
-                            "Status": "Enabled",
-                            "Prefix": "feeds/",
-                            "ExpirationInDays": 2,
-                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        },
-                        {
-                            # A review CSV the console's import checks, then imports, then deletes; one never
-                            # confirmed (or whose import stopped) holds reviewers' emails no longer than this.
-                            "Id": "ImportFilesExpire",
-                            "Status": "Enabled",
-                            "Prefix": "imports/",
-                            "ExpirationInDays": 1,
-                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        },
-                        {
-                            # An export too large for a response is stored for the redirect that answers it.
-                            "Id": "StoredExportsExpire",
-                            "Status": "Enabled",
-                            "Prefix": "exports/",
-                            "ExpirationInDays": 1,
-                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                        },
+                        _expire("UnprocessedUploadsExpire", "uploads/", days=1),
+                        # A large review feed is stored for the redirect that answers its fetch; the next
+                        # fetch writes it again (chalicelib/feeds/delivery.py).
+                        _expire("StoredFeedsExpire", "feeds/", days=2),
+                        # A review CSV the console's import checks, then imports, then deletes; one never
+                        # confirmed (or whose import stopped) holds reviewers' emails no longer than this.
+                        _expire("ImportFilesExpire", "imports/", days=1),
+                        # An export too large for a response is stored for the redirect that answers it.
+                        _expire("StoredExportsExpire", "exports/", days=1),
                     ]
                 },
             },

@@ -176,8 +176,10 @@ Access patterns (who asks -> the one call that answers):
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 PK = "PK"
 SK = "SK"
@@ -457,7 +459,7 @@ def card_due_keys(code: str, due: datetime | None = None) -> dict[str, str]:
     """A code's card is due (now, or at `due` when a build failed): the stamp sorts the due page."""
     from chalicelib import clock
 
-    return {GSI1PK: CARD_DUE_PARTITION, GSI1SK: f"{clock.stamp(due) if due else sort_stamp()}#{code}"}
+    return {GSI1PK: CARD_DUE_PARTITION, GSI1SK: f"{clock.stamp(due)}#{code}"}
 
 
 # A CSV import of reviews (patterns 45 to 47).
