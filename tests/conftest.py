@@ -28,6 +28,24 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 ADMIN_TOKEN = os.environ["PROOFLOOP_ADMIN_TOKEN"]
 
+# PROOFLOOP_TEST_TRAVEL_DAYS=400 runs a tier with every clock (datetime, time, the domain's clock) that many days
+# ahead of today, still ticking: CI runs the unit tier so, and a test that holds a date of its own (rather than
+# one relative to the clock, or a clock it pins itself) fails there instead of on the day its date runs out.
+TRAVEL_DAYS = int(os.environ.get("PROOFLOOP_TEST_TRAVEL_DAYS") or 0)
+
+
+def pytest_configure(config) -> None:
+    if TRAVEL_DAYS:
+        from datetime import UTC, datetime, timedelta
+
+        import time_machine
+
+        time_machine.travel(datetime.now(UTC) + timedelta(days=TRAVEL_DAYS), tick=True).start()
+
+
+def pytest_report_header(config) -> str | None:
+    return f"clock moved {TRAVEL_DAYS} days ahead (PROOFLOOP_TEST_TRAVEL_DAYS)" if TRAVEL_DAYS else None
+
 
 def pytest_sessionstart(session) -> None:
     """The compiled message catalogs the pages and emails read are build output (`make` compiles them); a bare

@@ -67,10 +67,21 @@ def standard_headers(
     }
 
 
+def days_ago(days: float, at: str = "12:00:00") -> str:
+    """A moment `days` before the clock's today at `at` UTC, as events stamp it: fixtures dated relative to the
+    clock stay inside "the last 30 days" of a report and before "now" whatever day the tests run on."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    day = (clock.now() - timedelta(days=days)).strftime("%Y-%m-%d")
+    return f"{day}T{at}Z"
+
+
 def generic_event(kind: str, order_id: str, customer_id: str = "cust-1", **data: Any) -> dict[str, Any]:
     body = {
         "type": kind,
-        "timestamp": data.pop("timestamp", "2026-11-05T12:00:00Z"),
+        "timestamp": data.pop("timestamp", days_ago(2)),
         "data": {
             "order_id": order_id,
             "customer_id": customer_id,
@@ -78,7 +89,7 @@ def generic_event(kind: str, order_id: str, customer_id: str = "cust-1", **data:
             "name": "Mia Chen",
             "currency": "USD",
             "total": "59.00",
-            "created_at": "2026-11-04T09:30:00Z",
+            "created_at": days_ago(3, "09:30:00"),
             "items": [{"product_id": "p-100", "title": "Trail Mug", "quantity": 2, "price": "29.50"}],
         },
     }

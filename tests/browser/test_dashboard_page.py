@@ -31,6 +31,9 @@ def store(live):
     simulator.admin_token = ADMIN_TOKEN
     assert simulator.run(customers=14) == []
     # One unhappy review waits in the queue, with markup in it.
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
     order = {
         "order_id": "dash-o",
         "customer_id": "dash-c",
@@ -38,12 +41,10 @@ def store(live):
         "name": "Dee Ash",
         "currency": "USD",
         "total": "34.00",
-        "created_at": "2026-11-01T10:00:00Z",
+        "created_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "items": [{"product_id": "p-bottle", "title": "Insulated Bottle", "quantity": 1, "price": "34.00"}],
     }
-    from datetime import datetime, timezone
-
-    simulator.deliver("order.created", order, datetime.now(timezone.utc))
+    simulator.deliver("order.created", order, now)
     token = review_token(shop["shop_id"], "dash-o", ["p-bottle"])
     response = live.request(
         "POST", "/reviews", {"token": token, "product_id": "p-bottle", "rating": 2, "title": XSS, "body": XSS}

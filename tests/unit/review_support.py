@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,18 @@ ITEMS = [
     {"product_id": "p-mug", "title": "Trail Mug", "quantity": 1, "price": "29.50"},
     {"product_id": "p-cap", "title": "Summit Cap", "quantity": 1, "price": "19.00"},
 ]
-LATER = datetime(2030, 1, 1, tzinfo=UTC)
+# Later than anything a test schedules: a run of the due work "then" finds every request due.
+LATER = datetime.now(UTC) + timedelta(days=3 * 365)
+
+
+# When fulfilled_order's order was fulfilled: yesterday at 10:00 UTC, so its request falls due 6 days from now.
+FULFILLED = signers.days_ago(1, "10:00:00")
+
+
+def after_fulfilment(days: float, hours: float = 0, minutes: float = 0) -> datetime:
+    """A moment that long after FULFILLED: the request is due 7 days after it, the reminder 7 days after that."""
+    start = datetime.fromisoformat(FULFILLED.replace("Z", "+00:00"))
+    return start + timedelta(days=days, hours=hours, minutes=minutes)
 
 
 class ReviewShop:
@@ -41,7 +52,7 @@ class ReviewShop:
 
     def fulfilled_order(self, order_id: str = "o-1", customer_id: str = "c-1", **data: Any) -> None:
         self.deliver("order.created", order_id, customer_id, **data)
-        self.deliver("order.fulfilled", order_id, customer_id, timestamp="2026-11-06T10:00:00Z", **data)
+        self.deliver("order.fulfilled", order_id, customer_id, timestamp=FULFILLED, **data)
 
     def run_due(self, now: datetime = LATER) -> int:
         from chalicelib.reviews.requests import send_due

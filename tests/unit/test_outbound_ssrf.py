@@ -338,8 +338,9 @@ def _certificate(tmp_path, name: str) -> tuple[str, str]:
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
+        # OpenSSL checks the dates against the machine's own clock, which a test's moved clock does not move.
+        .not_valid_before(now - timedelta(days=5 * 365))
+        .not_valid_after(now + timedelta(days=5 * 365))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from chalicelib.store import keys
-from tests.unit.review_support import LATER, ReviewShop, html_part, review_token, text_part
+from tests.unit.review_support import LATER, ReviewShop, after_fulfilment, html_part, review_token, text_part
 from tests.unit.webhook_support import order_item, totals
 
 
@@ -18,14 +16,14 @@ def shop(api, outbox):
 
 def test_nothing_is_sent_before_the_delay(shop):
     shop.fulfilled_order()
-    assert shop.run_due(now=datetime(2026, 11, 12, tzinfo=UTC)) == 0  # due 2026-11-13T10:00Z
+    assert shop.run_due(now=after_fulfilment(7, minutes=-1)) == 0  # due 7 days after it
     assert shop.emails() == []
 
 
 def test_due_request_is_sent_once_with_a_signed_link_and_one_click_unsubscribe(shop, table):
     shop.fulfilled_order()
-    assert shop.run_due(now=datetime(2026, 11, 13, 10, 0, tzinfo=UTC)) == 1
-    assert shop.run_due(now=datetime(2026, 11, 13, 10, 5, tzinfo=UTC)) == 0
+    assert shop.run_due(now=after_fulfilment(7)) == 1
+    assert shop.run_due(now=after_fulfilment(7, minutes=5)) == 0
     [message] = shop.emails()
     assert message["To"] == "c-1@example.com"
     assert "Trail & Summit Outfitters" in message["Subject"]
@@ -39,9 +37,9 @@ def test_due_request_is_sent_once_with_a_signed_link_and_one_click_unsubscribe(s
 
 def test_one_reminder_after_the_gap_then_nothing(shop, table):
     shop.fulfilled_order()
-    assert shop.run_due(now=datetime(2026, 11, 14, tzinfo=UTC)) == 1
-    assert shop.run_due(now=datetime(2026, 11, 20, tzinfo=UTC)) == 0
-    assert shop.run_due(now=datetime(2026, 11, 21, 1, tzinfo=UTC)) == 1
+    assert shop.run_due(now=after_fulfilment(8)) == 1
+    assert shop.run_due(now=after_fulfilment(14)) == 0
+    assert shop.run_due(now=after_fulfilment(15, hours=1)) == 1
     assert shop.run_due(now=LATER) == 0
     subjects = [m["Subject"] for m in shop.emails()]
     assert len(subjects) == 2 and subjects[1].startswith("Reminder:")
@@ -52,14 +50,14 @@ def test_one_reminder_after_the_gap_then_nothing(shop, table):
 def test_no_reminder_when_the_shop_wants_none(api, outbox):
     shop = ReviewShop(api, outbox, reminder_after_days=0)
     shop.fulfilled_order()
-    shop.run_due(now=datetime(2026, 11, 14, tzinfo=UTC))
+    shop.run_due(now=after_fulfilment(8))
     assert shop.run_due(now=LATER) == 0
     assert len(shop.emails()) == 1
 
 
 def test_no_reminder_after_the_buyer_reviewed(shop):
     shop.fulfilled_order()
-    shop.run_due(now=datetime(2026, 11, 14, tzinfo=UTC))
+    shop.run_due(now=after_fulfilment(8))
     token = review_token(shop.emails()[0])
     submitted = shop.api.request(
         "POST",
@@ -73,7 +71,7 @@ def test_no_reminder_after_the_buyer_reviewed(shop):
 
 def test_unsubscribed_buyer_gets_nothing_more(shop):
     shop.fulfilled_order()
-    shop.run_due(now=datetime(2026, 11, 14, tzinfo=UTC))
+    shop.run_due(now=after_fulfilment(8))
     unsubscribe_url = shop.emails()[0]["List-Unsubscribe"].strip("<>")
     path = unsubscribe_url.split("8000", 1)[1]
     response = shop.api.request(
@@ -106,7 +104,7 @@ def test_redacted_buyer_gets_no_request(shop):
 
     shop.fulfilled_order()
     raw = json.dumps(
-        {"type": "customer.redact", "timestamp": "2026-11-07T00:00:00Z", "data": {"customer_id": "c-1"}}
+        {"type": "customer.redact", "timestamp": signers.days_ago(0, "00:00:00"), "data": {"customer_id": "c-1"}}
     ).encode()
     shop.api.request(
         "POST",
