@@ -7,13 +7,21 @@ STAMPS := .stamps
 STAGE ?= prod
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps catalogs clean
+.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps catalogs lock clean
 
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
+
+# requirements.in (what the Lambda runs) and requirements-dev.in (everything else) name what we use; `make lock`
+# pins every package they pull in, transitive ones too, with the hashes of its published files: requirements.txt
+# (what `chalice package` builds the function from) and requirements-dev.txt (what `make` installs, checked).
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(STAMPS)/venv
+	$(LOCK) --output-file requirements.txt requirements.in
+	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
 
 $(STAMPS)/node: package.json package-lock.json
 	@mkdir -p $(STAMPS)
