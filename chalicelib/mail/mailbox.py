@@ -1,8 +1,12 @@
-"""One mailbox from outside text: an address we may write to, or None ("nobody to ask")."""
+"""One mailbox from outside text (an address to write to, or None: nobody to ask); the one recipient of a message."""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 MAX_TEXT = 320  # longer than any address (254 at most): refused before the validator reads it
 
@@ -44,3 +48,20 @@ def mailbox(text: object) -> str | None:
     except EmailNotValidError:
         return None
     return found.ascii_email
+
+
+def addressed(message: EmailMessage, to: str) -> str:
+    """The one recipient a mailer sends `message` to: `to` as one normalized mailbox, written as the message's
+    only To header (no Cc or Bcc header is kept). Text that is not exactly one address is refused, as a mail
+    service refuses an address."""
+    from email.headerregistry import Address
+
+    from chalicelib.mail.errors import MailRefused
+
+    recipient = mailbox(to)
+    if recipient is None:
+        raise MailRefused("not one email address")
+    for header in ("To", "Cc", "Bcc"):
+        del message[header]
+    message["To"] = Address(addr_spec=recipient)
+    return recipient
