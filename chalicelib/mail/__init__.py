@@ -10,8 +10,10 @@ if TYPE_CHECKING:
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Send one message; returns where it went (a path or a provider message id)."""
+    def send(self, message: EmailMessage, to: str) -> str:
+        """Send one message to the one mailbox `to`, whatever its headers name (mailbox.addressed makes `to` its
+        only recipient); returns where it went (a path or a provider message id). Raises MailRefused when `to`
+        is not one address."""
         ...
 
 

@@ -16,14 +16,16 @@ class OutboxMailer:
     def __init__(self, folder: str) -> None:
         self.folder = Path(folder)
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, to: str) -> str:
+        from chalicelib.mail.mailbox import addressed
         from chalicelib.observability import logger
 
+        recipient = addressed(message, to)
         self.folder.mkdir(parents=True, exist_ok=True)
-        to = re.sub(r"[^a-zA-Z0-9@._-]", "_", str(message["To"] or "unknown"))[:60]
+        named = re.sub(r"[^a-zA-Z0-9@._-]", "_", recipient)[:60]
         path = (
             self.folder
-            / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{to}-{uuid.uuid4().hex[:6]}.eml"
+            / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{named}-{uuid.uuid4().hex[:6]}.eml"
         )
         path.write_bytes(message.as_bytes())
         logger.info("email written to outbox", extra={"path": str(path), "subject": str(message["Subject"])})

@@ -18,7 +18,10 @@ class SesMailer:
         self.region = region
         self._client: Any = None
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, to: str) -> str:
+        from chalicelib.mail.mailbox import addressed
+
+        recipient = addressed(message, to)
         if self._client is None:
             import boto3
 
@@ -26,7 +29,8 @@ class SesMailer:
         from botocore.exceptions import ClientError
 
         try:
-            answer = self._client.send_raw_email(RawMessage={"Data": message.as_bytes()})
+            # The envelope names the one recipient: SES then sends to it alone, whatever the headers say.
+            answer = self._client.send_raw_email(Destinations=[recipient], RawMessage={"Data": message.as_bytes()})
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in REFUSALS:
                 from chalicelib.mail.errors import MailRefused

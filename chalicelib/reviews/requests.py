@@ -31,10 +31,12 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool, preview: bool = F
     link and one-click unsubscribe. The shop's own subject and intro for that language replace ours.
     A `preview` (the console's) is the same email whose links are signed for previews only: no buyer's page
     takes them."""
+    from email.headerregistry import Address
     from email.policy import SMTP
     from email.utils import formataddr, make_msgid
 
     from chalicelib.config import get_settings
+    from chalicelib.mail.mailbox import mailbox
     from chalicelib.reviews.tokens import preview_token, review_token, unsubscribe_token
     from chalicelib.web.languages import buyer_language
     from chalicelib.web.render import render
@@ -65,7 +67,9 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool, preview: bool = F
     # French puts before "?" and ":".
     message["Subject"] = " ".join(re.split(r"[^\S\u00a0]+", subject.strip()))
     message["From"] = formataddr((" ".join(shop.name.split()), settings.mail_sender))
-    message["To"] = order["email"]
+    # One mailbox, from the validated value alone (never the stored text parsed as a list); none, no To at all.
+    if to := mailbox(order.get("email")):
+        message["To"] = Address(addr_spec=to)
     message["Message-ID"] = make_msgid(domain=settings.mail_sender.split("@")[-1])
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -194,7 +198,7 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                 if not _claim(table, shop, order, cutoff, reminder, next_due):
                     continue  # another run took it, or it changed meanwhile
                 try:
-                    get_mailer().send(compose(shop, order, reminder))
+                    get_mailer().send(compose(shop, order, reminder), to=order["email"])
                 except Exception:
                     _release(table, shop, order, cutoff, reminder)
                     raise

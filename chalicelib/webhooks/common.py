@@ -129,14 +129,15 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _usable_email(value: str | None) -> str | None:
-    """An address we could write to, or none: a malformed one asks nobody for a review, it refuses no order."""
-    if value is None:
+def _usable_email(value: Any) -> Any:
+    """One mailbox we could write to, normalized, or none: anything else (a list, a group, a display name, a line
+    break) asks nobody for a review, and refuses no order. Read before pydantic strips the text, so a CR or LF
+    anywhere is seen. A number is no address either; any other shape is left to the field's type to refuse."""
+    from chalicelib.mail.mailbox import mailbox
+
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return None
-    text = value.strip()
-    if "@" not in text or len(text) > 320 or any(c.isspace() for c in text):
-        return None
-    return text
+    return mailbox(value) if isinstance(value, str) else value
 
 
 def _text(limit: int) -> BeforeValidator:
@@ -163,7 +164,12 @@ NULL_IS_EMPTY = BeforeValidator(_none_is_empty)  # a list the platform may also 
 Title = Annotated[str, _text(300)]
 PersonName = Annotated[str, _text(100)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-Email = Annotated[str | None, BeforeValidator(_blank_is_none), AfterValidator(_usable_email)]
+# An address from outside: one mailbox, or None. Its schema says text: no text is refused for not being an address.
+Email = Annotated[
+    str | None,
+    BeforeValidator(_usable_email),
+    WithJsonSchema({"type": ["string", "null"], "examples": ["ana.lima@example.net"]}),
+]
 # A locale tag (`fr`, `fr-CA`, `pt_BR`) as one of our languages; an unknown or malformed one is None, never refused:
 # the buyer is then written to in the shop's language.
 BuyerLanguage = Annotated[

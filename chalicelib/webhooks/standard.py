@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from chalicelib.signing import guest_customer_id
-from chalicelib.webhooks.common import MAX_AMOUNT, BuyerLanguage, Instant, OptionalInstant
+from chalicelib.webhooks.common import MAX_AMOUNT, BuyerLanguage, Email, Instant, OptionalInstant
 from chalicelib.webhooks.events import (
     MAX_CODE_LENGTH,
     MAX_CODES,
@@ -31,7 +31,9 @@ class GenericOrderData(BaseModel):
 
     order_id: str = Field(min_length=1, max_length=64)
     customer_id: str | None = Field(default=None, max_length=128)
-    email: str | None = Field(default=None, max_length=320)
+    email: Email = Field(
+        default=None, description="the buyer's one address; anything else (a list, a name with it) asks nobody"
+    )
     name: str | None = Field(default=None, max_length=200)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     total: Decimal = Field(ge=0, le=Decimal("100000000"))
@@ -54,7 +56,7 @@ class GenericRedactData(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)
 
     customer_id: str | None = Field(default=None, max_length=128)
-    email: str | None = Field(default=None, max_length=320)
+    email: Email = None
 
 
 class GenericEnvelope(BaseModel):

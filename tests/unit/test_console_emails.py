@@ -292,7 +292,7 @@ def test_a_refusal_of_the_mail_service_is_an_error_beside_the_address(shop, monk
     from chalicelib.mail.errors import MailRefused
     from chalicelib.mail.outbox import OutboxMailer
 
-    def refuse(self, message):
+    def refuse(self, message, to):
         raise MailRefused("Email address is not verified.")
 
     monkeypatch.setattr(OutboxMailer, "send", refuse)
@@ -475,7 +475,7 @@ def test_ses_refusing_a_recipient_is_a_refusal_the_console_can_show():
     message["From"], message["To"], message["Subject"] = "shop@unverified.example", "owner@trail.example", "[Test] Hi"
     message.set_content("Hello")
     with mock_aws(), pytest.raises(MailRefused, match="authority to send"):  # SES sandbox: an unverified sender
-        SesMailer("us-east-1").send(message)
+        SesMailer("us-east-1").send(message, to="owner@trail.example")
 
 
 # --- what it costs -------------------------------------------------------------------------------------------------

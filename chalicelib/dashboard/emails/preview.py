@@ -23,11 +23,6 @@ MAX_ORDER_ID = 128
 TEST_PREFIX = "[Test] "
 # The sample's made-up buyer: example.com is reserved, so nothing is ever delivered to it.
 SAMPLE_BUYER = {"order_id": "sample", "customer_id": "sample", "name": "Alex Sample", "email": "alex@example.com"}
-# One address, as people type it: no display name, no list, nothing a header could be split on.
-_ADDRESS = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -139,7 +134,7 @@ def build_preview(table: Table, shop: Shop, choice: Choice) -> Preview:
         order_language=buyer_language(order.get("language"), shop.settings.language),
         subject=str(message["Subject"]),
         sender=str(message["From"]),
-        to=str(message["To"]),
+        to=str(message["To"] or ""),
         html=html,
         text=text,
         items=[str(i.get("title") or "") for i in order.get("items") or []],
@@ -153,13 +148,22 @@ def message_parts(message: EmailMessage) -> tuple[str, str]:
     return str(html.get_content()), str(text.get_content())
 
 
+def read_address(address: str) -> tuple[str | None, str | None]:
+    """The one mailbox `address` names, normalized, or why it is not one we send a test to. As every address from
+    outside: no list, no group, no display name, nothing a header could be split on."""
+    from chalicelib.mail.mailbox import mailbox
+
+    if not address.strip():
+        return None, "enter the address to send the test to"
+    recipient = mailbox(address)
+    if recipient is None:
+        return None, "enter one email address, such as you@example.com"
+    return recipient, None
+
+
 def check_address(address: str) -> str | None:
     """Why `address` is not one email address we send a test to, or None."""
-    if not address:
-        return "enter the address to send the test to"
-    if len(address) > 254 or not _ADDRESS.match(address):
-        return "enter one email address, such as you@example.com"
-    return None
+    return read_address(address)[1]
 
 
 @dataclass(frozen=True)
@@ -180,10 +184,9 @@ def send_trial(table: Table, shop: Shop, choice: Choice, address: str) -> TrialO
     from chalicelib.store.console_choices import count_trial_mail
     from chalicelib.store.keys import TRIAL_MAIL_TTL_SECONDS, TRIAL_MAILS_PER_HOUR
 
-    address = address.strip()
-    problem = check_address(address)
-    if problem:
-        return TrialOutcome({"to": problem}, 422)
+    recipient, problem = read_address(address)
+    if recipient is None:
+        return TrialOutcome({"to": problem or ""}, 422)
     try:
         order = order_for(table, shop, choice.order_id) if choice.order_id else sample_order(table, shop)
     except errors.NotFound as exc:
@@ -198,14 +201,14 @@ def send_trial(table: Table, shop: Shop, choice: Choice, address: str) -> TrialO
             f" (at {(now.hour + 1) % 24:02d}:00 UTC)"
         )
         return TrialOutcome({"to": refusal}, 429, wait)
-    message = compose_preview(shop, {**order, "email": address}, choice)
+    message = compose_preview(shop, {**order, "email": recipient}, choice)
     subject = str(message["Subject"])
     del message["Subject"]
     message["Subject"] = TEST_PREFIX + subject
     del message["X-Proofloop-Order"]  # nothing reads a test as an order's email
     message["X-Proofloop-Test"] = f"{shop.shop_id}/{order['order_id']}"
     try:
-        get_mailer().send(message)
+        get_mailer().send(message, to=recipient)
     except MailRefused as exc:
         return TrialOutcome({"to": f"the mail service refused it: {exc}"}, 422)
     return TrialOutcome({})
