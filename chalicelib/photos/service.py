@@ -443,7 +443,8 @@ def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code
     if code is not None and (code.get("card_key") or keys.GSI1PK in code or "card_version" in code):
         # The card's mark and version go first: a card being drawn from the erased photo right now (by the due
         # work or a crawler's request) then fails to save, its write being conditioned on the mark or version it
-        # read, and deletes what it stored. Then every card the code named, as it was read and as it was.
+        # read, and deletes what it stored. Then the cards the code named go: the one read before and the one
+        # it held when its version was removed (a draw may have named one in between).
         before = table.update(
             keys.code_key(code["code"]),
             "REMOVE card_key, card_version, card_failures, GSI1PK, GSI1SK",
