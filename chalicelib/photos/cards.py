@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import clock
+from chalicelib import clock, errors
 from chalicelib.photos.service import CARD_PREFIX, card_object_key
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -184,7 +184,15 @@ def card_for_request(table: Table, storage: Storage, code: dict[str, Any], versi
     key = _version_key(code)
     if key is not None and code.get("card_key") == key:
         return CardLookup(key=key)
-    key = _draw_and_keep(table, storage, code, version)
+    try:
+        key = _draw_and_keep(table, storage, code, version)
+    except errors.ProofloopError:
+        raise
+    except Exception as exc:  # drawing or storage failed: the crawler is told to come again
+        from chalicelib.observability import logger
+
+        logger.exception("share card not drawn", extra={"code": code["code"]})
+        raise errors.RetryLater("the card could not be drawn just now; try again") from exc
     if key is not None:
         return CardLookup(key=key)
     # Not kept: the code lost its card (erased, its review rejected), or changed while it was drawn, and then

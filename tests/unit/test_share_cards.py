@@ -276,6 +276,23 @@ def test_a_rejected_reviews_card_is_refused_and_deleted(shop, token, storage, ta
     assert stored_cards(storage) == [] and "/card/" not in preview(shop.api, code)
 
 
+def test_a_card_that_cannot_be_drawn_now_is_a_503_and_the_next_fetch_draws_it(shop, token, storage, monkeypatch):
+    from chalicelib.photos import cards
+
+    # Given a review, and storage that refuses the first card
+    code = review(shop.api, token)
+    address = card_address(preview(shop.api, code))
+    real = cards.render_card
+    monkeypatch.setattr(cards, "render_card", lambda *_, **__: (_ for _ in ()).throw(OSError("storage refused")))
+    # When a crawler fetches the card, then fetches it again once storage answers
+    failed = fetch_card(shop.api, address)
+    monkeypatch.setattr(cards, "render_card", real)
+    again = fetch_card(shop.api, address)
+    # Then the first is told to retry (nothing stored), and the second gets the card
+    assert failed.status_code == 503 and failed.json["error"]["code"] == "retry_later"
+    assert stored_cards(storage) == [stored_key(again)]
+
+
 @pytest.mark.parametrize(
     ("path", "error"),
     [
