@@ -228,6 +228,12 @@ def head_share_link(code: str) -> Response:
     return _call("head_share_link")
 
 
+# The card a share link's preview names (og:image): drawn on its first request, then a redirect to the stored PNG.
+@app.route("/s/{code}/card/{name}", methods=["GET"])
+def share_card(code: str, name: str) -> Response:
+    return _call("share_card")
+
+
 @app.route("/share/{code}/{channel}", methods=["GET"])
 def share_to_channel(code: str, channel: str) -> Response:
     return _call("share_to_channel")

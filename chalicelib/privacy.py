@@ -186,7 +186,7 @@ def _photo_reviews(customer: dict[str, Any] | None) -> set[str]:
 def _erase_photos(table: Table, shop_id: str, customer: dict[str, Any] | None, code: dict[str, Any] | None) -> int:
     """The customer's photos (uploaded, processed, attached or not) and their share card, from storage too."""
     review_ids = _photo_reviews(customer)
-    if not review_ids and not (code and (code.get("card_key") or keys.GSI1PK in code)):
+    if not review_ids and not (code and (code.get("card_key") or keys.GSI1PK in code or "card_version" in code)):
         return 0
     from chalicelib.photos.service import erase_customer_photos
 
@@ -245,7 +245,7 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
         wanted.append(keys.code_key(str(customer["share_code"])))
     theirs = table.get_many(wanted) if wanted else []
     # Not theirs to be handed: the search index's hashes, and the ids of other buyers' orders their link brought.
-    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures"}
+    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures", "card_version"}
     hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
     hidden |= internal
 

@@ -57,7 +57,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "export_reviews",
     ),
     "chalicelib.endpoints.photos": ("request_photo_upload", "review_photo_states", "hide_photo", "show_photo"),
-    "chalicelib.endpoints.sharing": ("follow_share_link", "head_share_link", "share_to_channel"),
+    "chalicelib.endpoints.sharing": ("follow_share_link", "head_share_link", "share_card", "share_to_channel"),
     "chalicelib.endpoints.reports": ("funnel_report", "funnel_report_csv", "advocate_leaderboard"),
     "chalicelib.endpoints.feeds": (
         "google_review_feed",

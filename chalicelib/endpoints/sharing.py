@@ -124,7 +124,7 @@ def _preview_page(
     """The Open Graph page for a crawler. A GET (with its visitor) counts an impression, best effort: a
     failure to count is logged and the page is served all the same."""
     from chalicelib.config import get_settings
-    from chalicelib.sharing.codes import reviewer_label
+    from chalicelib.sharing.codes import card_address, reviewer_label
     from chalicelib.sharing.counting import record_preview
     from chalicelib.web.render import page
 
@@ -142,14 +142,15 @@ def _preview_page(
     if code.get("quote_title") and code.get("quote"):
         description = f"{code['quote_title']}: {code['quote']}"
     image = product.get("image_url") if product else None
-    card = bool(code.get("card_key"))
-    if card:
+    card = card_address(code)  # the review's own 1200x630 card, drawn by the first request for it
+    if card is None and code.get("card_key") and not code.get("redacted"):
         from chalicelib.storage.s3 import get_storage
 
-        image = get_storage().public_url(code["card_key"])  # the review's own 1200x630 card
+        card = get_storage().public_url(code["card_key"])  # a card built before cards had versions
+    image = card or image
     response = page(
         "preview.html",
-        card=card,
+        card=bool(card),
         title=title,
         description=description[:300],
         image=image,
@@ -160,6 +161,47 @@ def _preview_page(
     response.headers["Cache-Control"] = "public, max-age=600"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
+
+
+CARD_NAME = r"^[0-9a-f]{16}\.png$"  # a card version (sharing.codes.card_mark), as a file name
+
+
+@operation(
+    "GET",
+    "/s/{code}/card/{name}",
+    summary="A share link's card, the 1200x630 PNG its preview names: drawn on the first request, then stored (302)",
+    tag="sharing",
+    responses={302: ""},
+    params={"name": {"type": "string", "pattern": CARD_NAME}},
+)
+def share_card(request: HttpRequest) -> HttpResponse:
+    """A redirect to the stored card, not its bytes: API Gateway answers binary only to a request whose Accept
+    names the type, and crawlers ask for */*; storage (or the CDN before it) serves the PNG with a year's cache."""
+    import re
+
+    from chalicelib.photos.cards import card_for_request  # Pillow itself loads only when a card is drawn
+    from chalicelib.sharing.codes import card_address
+    from chalicelib.storage.s3 import get_storage
+
+    code, _, _ = _load(request.path_params["code"])
+    name = request.path_params["name"]
+    if not re.match(CARD_NAME, name):
+        raise errors.NotFound("no such card", code="unknown_card")
+    storage = get_storage()
+    found = card_for_request(get_table(), storage, code, name.removesuffix(".png"))
+    if found.key is not None:
+        # The stored object's address: a presigned one lives 7 days, a CDN's for good
+        return _card_redirect(storage.public_url(found.key), seconds=3600)
+    if found.version is None:
+        raise errors.NotFound("this share link has no card", code="no_card")
+    # An older version's address (a preview cached before the review changed): the card of today's version
+    return _card_redirect(str(card_address({"code": code["code"], "card_version": found.version})), seconds=60)
+
+
+def _card_redirect(location: str, seconds: int) -> HttpResponse:
+    return HttpResponse(
+        status=302, body="", headers={"Location": location, "Cache-Control": f"public, max-age={seconds}"}
+    )
 
 
 @operation(

@@ -1,9 +1,13 @@
-"""Share cards: the 1200x630 PNG a share link's preview shows (og:image), one per review, built by the due work.
+"""Share cards: the 1200x630 PNG a share link's preview shows (og:image), one per review.
 
-The card shows the buyer's photo (else the shop's name on a plain panel), the stars, a short quote and
-the shop's name. It is stored once under a key of its own content and served from storage with a year's
-cache; a change of the review (a photo processed or hidden, another happy review) builds a new one and
-deletes the old; a rejected or erased review loses its card.
+The card shows the buyer's photo (else the product's picture, else the shop's name on a plain panel), the
+stars, a short quote and the shop's name. Each change of the review (a photo processed or hidden, another
+happy review) gives the code a new card version (sharing.codes.card_mark), which names the card's address on
+the preview. The card of a version is drawn by whichever comes first: a crawler's first request for that
+address (`card_for_request`, the moment the reviewer shares) or the due work (`build_due_cards`). Both store
+it under the version's one key (photos.service.card_object_key), so racing draws leave one object (S3 puts are
+whole), and it is served from storage with a year's cache; the old card is deleted. A rejected or erased
+review loses its card, and a draw that loses a race with a change or an erasure deletes what it stored.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import hashlib
 import io
 import math
 import textwrap
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import clock
+from chalicelib import clock, errors
+from chalicelib.photos.service import CARD_PREFIX, card_object_key
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -25,7 +31,6 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 WIDTH, HEIGHT = 1200, 630
-CARD_PREFIX = "cards/"
 INK = (28, 28, 30)
 MUTED = (95, 99, 104)
 GOLD = (245, 166, 35)
@@ -126,10 +131,18 @@ def _product_picture(table: Table, code: dict[str, Any]) -> bytes | None:
     return reencoded_picture(data) if data else None
 
 
+def _version_key(code: dict[str, Any]) -> str | None:
+    """The storage key of the card of the code's version; None for a code marked before cards had versions."""
+    version = code.get("card_version")
+    return card_object_key(code["shop_id"], code["code"], str(version)) if version else None
+
+
 def build_card(table: Table, storage: Storage, code: dict[str, Any]) -> str | None:
     """Build (or delete) the card of one code's review; returns its storage key, None when it has none."""
     from chalicelib.store.shop_records import Shop
 
+    if code.get("redacted"):
+        return None  # its customer was erased: their card is never drawn again
     found = table.get_many(
         [keys.shop_key(code["shop_id"]), keys.review_key(code["shop_id"], code.get("review_id", ""))], consistent=True
     )
@@ -137,14 +150,106 @@ def build_card(table: Table, storage: Storage, code: dict[str, Any]) -> str | No
     review = next((i for i in found if i.get("type") == "review"), None)
     if shop is None or review is None or review.get("status") == "rejected" or review.get("redacted"):
         return None
+    versioned = _version_key(code)
+    if versioned and versioned == code.get("card_key"):
+        return versioned  # drawn already, on a crawler's first request for it
     name = Shop.from_item(shop).name
     quote = str(review.get("title") or review.get("body") or "")[:160]
     picture = _first_photo(table, storage, review) or _product_picture(table, code)
     png = render_card(int(review["rating"]), quote, name, picture)
-    key = f"{CARD_PREFIX}{code['shop_id']}/{code['code']}/{hashlib.sha256(png).hexdigest()[:16]}.png"
+    key = versioned or f"{CARD_PREFIX}{code['shop_id']}/{code['code']}/{hashlib.sha256(png).hexdigest()[:16]}.png"
     if key != code.get("card_key"):
         storage.put(key, png, "image/png")
     return key
+
+
+@dataclass(frozen=True)
+class CardLookup:
+    """What a request for one version of a code's card finds: the stored card, or the version to ask for now."""
+
+    key: str | None = None  # the stored card of the version asked for
+    version: str | None = None  # else, the code's version now, when it has another and the code has a card
+
+
+def card_for_request(table: Table, storage: Storage, code: dict[str, Any], version: str) -> CardLookup:
+    """The code's card of `version`, drawn and stored on the first request for it. Neither a key nor a version
+    when the code has no card: its customer erased, its review rejected."""
+    if code.get("card_version") != version:
+        # The code may have been read before the change that made this version (the preview was quicker)
+        code = table.get(keys.code_key(code["code"]), consistent=True) or {}
+    if code.get("redacted") or not code.get("card_version"):
+        return CardLookup()
+    if code["card_version"] != version:
+        return CardLookup(version=str(code["card_version"]))
+    key = _version_key(code)
+    if key is not None and code.get("card_key") == key:
+        return CardLookup(key=key)
+    try:
+        key = _draw_and_keep(table, storage, code, version)
+    except errors.ProofloopError:
+        raise
+    except Exception as exc:  # drawing or storage failed: the crawler is told to come again
+        from chalicelib.observability import logger
+
+        logger.exception("share card not drawn", extra={"code": code["code"]})
+        raise errors.RetryLater("the card could not be drawn just now; try again") from exc
+    if key is not None:
+        return CardLookup(key=key)
+    # Not kept: the code lost its card (erased, its review rejected), or changed while it was drawn, and then
+    # the new version's card is the one to show
+    now = table.get(keys.code_key(code["code"]), consistent=True) or {}
+    changed = not now.get("redacted") and now.get("card_version") not in (None, version)
+    return CardLookup(version=str(now["card_version"])) if changed else CardLookup()
+
+
+def _draw_and_keep(table: Table, storage: Storage, code: dict[str, Any], version: str) -> str | None:
+    """Draw the card of the code's version, store it, and name it on the code if the code is still at that
+    version and not erased; otherwise delete what was stored."""
+    from chalicelib.observability import logger
+
+    key = build_card(table, storage, code)
+    if key is None:
+        # No card to show now (rejected, erased): the preview stops naming one, and the last card goes
+        try:
+            before = table.update(
+                keys.code_key(code["code"]),
+                "REMOVE card_version, card_key",
+                values={":v": version},
+                condition="card_version = :v",
+                return_old=True,
+            )
+        except ConditionFailed:
+            return None  # changed meanwhile: the change decides
+        last = (before or {}).get("card_key")
+        if last:
+            storage.delete([str(last)])
+        return None
+    try:
+        before = table.update(
+            keys.code_key(code["code"]),
+            "SET card_key = :k",
+            values={":k": key, ":v": version},
+            # Still this version, and not erased meanwhile (erasure removes the version first, then the card)
+            condition="card_version = :v AND attribute_not_exists(redacted)",
+            return_old=True,
+        )
+    except ConditionFailed:
+        storage.delete([key])  # drawn for a version that is no longer the code's: not kept
+        return None
+    old = (before or {}).get("card_key")
+    if old and old != key:
+        storage.delete([str(old)])
+    logger.info("share card drawn on its first request", extra={"code": code["code"]})
+    return key
+
+
+def _still_the_card(table: Table, code: dict[str, Any], key: str) -> bool:
+    """Whether `key` is still the card of the code's version (drawn meanwhile by a crawler's request or another
+    run), which a build that lost its mark must not delete."""
+    if not code.get("card_version"):
+        return False
+    now = table.get(keys.code_key(code["code"]), consistent=True) or {}
+    return not now.get("redacted") and _version_key(now) == key
 
 
 def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage | None = None) -> int:
@@ -178,7 +283,7 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
         expression = (
             "SET card_key = :k REMOVE GSI1PK, GSI1SK, card_failures"
             if key
-            else "REMOVE card_key, GSI1PK, GSI1SK, card_failures"
+            else "REMOVE card_key, card_version, GSI1PK, GSI1SK, card_failures"
         )
         values: dict[str, Any] = {":seen": code.get(keys.GSI1SK, "")}
         if key:
@@ -187,8 +292,8 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
             table.update(keys.code_key(code["code"]), expression, values=values, condition="GSI1SK = :seen")
         except ConditionFailed:
             # Marked again while this one was built (the next run builds the newer one), or erased: what was
-            # stored for this build is not kept.
-            if key and key != old:
+            # stored for this build is not kept, unless it is still the card of the code's version.
+            if key and key != old and not _still_the_card(table, code, key):
                 storage.delete([key])
             continue
         if old and old != key:

@@ -24,6 +24,7 @@ MAX_UPLOADS = 12  # per review, refused ones included: a bound on what one link 
 MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_PREFIX = "uploads/"  # originals: private, deleted once processed (and by the bucket's 1-day lifecycle rule)
 PHOTO_PREFIX = "photos/"  # re-encoded display images and thumbnails
+CARD_PREFIX = "cards/"  # share cards (chalicelib/photos/cards.py)
 # An upload that never arrived is given up after this long (its presigned POST expired long before).
 UPLOAD_GRACE = timedelta(hours=1)
 RECHECK_AFTER = timedelta(minutes=1)  # an upload not there yet is looked at again on a later run
@@ -235,19 +236,32 @@ def set_hidden(table: Table, shop_id: str, rid: str, photo_id: str, hidden: bool
 
 
 def mark_card_due(table: Table, shop_id: str, customer_id: str, rid: str) -> None:
-    """The customer's share card shows this review: have the due work build it again."""
+    """The customer's share card shows this review: a new card, drawn on its first request or by the due work."""
+    from chalicelib.sharing.codes import card_mark
+
     customer = table.get(keys.customer_key(shop_id, customer_id), consistent=True) if customer_id else None
     code = (customer or {}).get("share_code")
     if not code:
         return
-    due = keys.card_due_keys(code)
+    mark = card_mark(code)
     with contextlib.suppress(ConditionFailed):  # failed: the code shows another review of theirs, not this one
         table.update(
             keys.code_key(code),
-            "SET GSI1PK = :pk, GSI1SK = :sk REMOVE card_failures",  # a new mark: a fresh run of retries
-            values={":pk": due[keys.GSI1PK], ":sk": due[keys.GSI1SK], ":rid": rid},
+            # a new mark: a fresh run of retries
+            "SET GSI1PK = :pk, GSI1SK = :sk, card_version = :version REMOVE card_failures",
+            values={
+                ":pk": mark[keys.GSI1PK],
+                ":sk": mark[keys.GSI1SK],
+                ":version": mark["card_version"],
+                ":rid": rid,
+            },
             condition="attribute_exists(PK) AND review_id = :rid",
         )
+
+
+def card_object_key(shop_id: str, code: str, version: str) -> str:
+    """Where a code's card of one version is stored: one object a version, whoever draws it."""
+    return f"{CARD_PREFIX}{shop_id}/{code}/{version}.png"
 
 
 def _derived_keys(shop_id: str, rid: str, photo_id: str, version: str) -> tuple[str, str]:
@@ -426,17 +440,25 @@ def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code
             erased += removed
             with contextlib.suppress(ConditionFailed):  # not reviewed, or its review named none of them
                 table.update(keys.review_key(shop_id, rid), "REMOVE photo_ids", condition="attribute_exists(photo_ids)")
-    if code is not None and (code.get("card_key") or keys.GSI1PK in code):
-        if code.get("card_key"):
-            storage.delete([code["card_key"]])
-            erased += 1
-        # The card's mark goes too: a card being built from the erased photo right now then fails to save
-        # (its write is conditioned on the mark it read) and deletes what it stored.
-        table.update(
+    if code is not None and (code.get("card_key") or keys.GSI1PK in code or "card_version" in code):
+        # The card's mark and version go first: a card being drawn from the erased photo right now (by the due
+        # work or a crawler's request) then fails to save, its write being conditioned on the mark or version it
+        # read, and deletes what it stored. Then the cards the code named go: the one read before and the one
+        # it held when its version was removed (a draw may have named one in between).
+        before = table.update(
             keys.code_key(code["code"]),
-            "REMOVE card_key, card_failures, GSI1PK, GSI1SK",
+            "REMOVE card_key, card_version, card_failures, GSI1PK, GSI1SK",
             condition="attribute_exists(PK)",
+            return_old=True,
         )
+        old = before or {}
+        cards = {str(k) for k in (code.get("card_key"), old.get("card_key")) if k}
+        if cards:
+            erased += 1
+        if old.get("card_version"):
+            # and the object of the version it had, which a draw may have stored without getting to name it
+            cards.add(card_object_key(shop_id, code["code"], str(old["card_version"])))
+        storage.delete(sorted(cards))
     return erased
 
 

@@ -40,22 +40,42 @@ def _preview(review: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def card_mark(code: str) -> dict[str, str]:
+    """What a change of a code's card sets on the code: due for the due work (keys.card_due_keys), and a new
+    card version. The version names the card's address on the link's preview (card_address), so a changed
+    review gets a new address and the networks, which keep a preview's picture for days, fetch the new card."""
+    return {**keys.card_due_keys(code), "card_version": secrets.token_hex(8)}
+
+
+def card_address(item: dict[str, Any]) -> str | None:
+    """Where the link's preview says its card is: our own address for the card's version, whose first request
+    draws it (GET /s/{code}/card/{version}.png). None when the code has no card: its customer was erased, or
+    its review rejected (or it was marked before cards had versions: the preview names the stored card)."""
+    from chalicelib.config import get_settings
+
+    if item.get("redacted") or not item.get("card_version"):
+        return None
+    return f"{get_settings().base_url}/s/{item['code']}/card/{item['card_version']}.png"
+
+
 def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review: dict[str, Any]) -> str:
     """The customer's code (made on their first happy review), pointing at their latest happy review."""
     preview = _preview(review)
     code = customer.get("share_code")
     if code:
-        # The preview changed: its share card is built again by the due work (keys.card_due_keys).
-        due = keys.card_due_keys(code)
+        # The preview changed: a new card, drawn on its first request or by the due work, whichever comes first.
+        mark = card_mark(code)
         table.update(
             keys.code_key(code),
             "SET "
             + ", ".join(f"{k} = :{k}" for k in preview)
-            + ", GSI1PK = :due_pk, GSI1SK = :due_sk REMOVE card_failures",  # a new mark: a fresh run of retries
+            # a new mark: a fresh run of retries
+            + ", GSI1PK = :due_pk, GSI1SK = :due_sk, card_version = :version REMOVE card_failures",
             values={
                 **{f":{k}": v for k, v in preview.items()},
-                ":due_pk": due[keys.GSI1PK],
-                ":due_sk": due[keys.GSI1SK],
+                ":due_pk": mark[keys.GSI1PK],
+                ":due_sk": mark[keys.GSI1SK],
+                ":version": mark["card_version"],
             },
             condition="attribute_exists(PK)",
         )
@@ -63,7 +83,7 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
     for _ in range(5):
         code = new_code()
         item = {
-            **keys.card_due_keys(code),
+            **card_mark(code),
             **keys.code_key(code),
             "type": "code",
             "code": code,

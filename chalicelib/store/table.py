@@ -340,12 +340,16 @@ class Table:
         values: dict[str, Any] | None = None,
         condition: str | None = None,
         return_new: bool = False,
+        return_old: bool = False,
     ) -> dict[str, Any] | None:
+        """Update one item; with `return_new` (or `return_old`) the whole item as it is after (or was before)."""
         operation = self.update_op(key, expression, names, values, condition)
         self._forget(operation)
         kwargs = operation["Update"]
         if return_new:
             kwargs["ReturnValues"] = "ALL_NEW"
+        elif return_old:
+            kwargs["ReturnValues"] = "ALL_OLD"
         try:
             out = self.client.update_item(**kwargs)
         except Exception as exc:  # noqa: BLE001

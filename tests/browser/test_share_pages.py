@@ -82,9 +82,13 @@ def test_link_preview_page_shows_the_review_to_a_crawler(browser, live, happy):
     response = page.goto(f"{live.url}/s/{happy['code']}")
     assert response.status == 200
     assert "rated Camp Lantern" in page.get_by_role("heading", level=1).inner_text()
-    assert page.locator('meta[property="og:image"]').get_attribute("content") == "https://cdn.example.com/l.jpg"
     assert page.locator('meta[property="og:description"]').get_attribute("content").startswith("Bright")
     assert accessibility_violations(page) == [], "the share link's preview page"
+    # The picture it names is the review's own card (not the product's), there from the first scrape
+    image = page.locator('meta[property="og:image"]').get_attribute("content")
+    assert image.startswith(f"{live.url}/s/{happy['code']}/card/") and image.endswith(".png")
+    card = context.request.get(image)  # as the crawler fetches it, its redirect followed
+    assert card.ok and card.headers["content-type"] == "image/png" and card.body()[:8] == b"\x89PNG\r\n\x1a\n"
     context.close()
 
 

@@ -101,7 +101,7 @@ def _config(store: dict[str, Any], token: str, path: Path) -> Path:
             "path.review_id",
             ["publish_review", "reject_review", "reply_review", "vote_review", "hide_photo", "show_photo"],
         ),
-        "codes": ("path.code", ["follow_share_link", "head_share_link", "share_to_channel"]),
+        "codes": ("path.code", ["follow_share_link", "head_share_link", "share_card", "share_to_channel"]),
         "customers": ("path.customer_id", ["customer_data"]),
         "products": ("path.product_id", ["product_reviews"]),
         "review_tokens": ("path.token", ["review_form", "request_photo_upload", "review_photo_states"]),

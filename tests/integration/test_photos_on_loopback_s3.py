@@ -89,6 +89,27 @@ def test_a_photo_review_from_upload_to_widget_json_ld_and_share_card(live, new_s
     assert "max-age=31536000" in card.headers.get("Cache-Control", "")
 
 
+def test_the_first_scrape_right_after_a_review_shows_its_card(live, new_shop, s3_local):
+    # Given a happy review just submitted, with no due run since
+    shop, _ = new_shop()
+    deliver(live, shop, "order.created", "ph-4", customer_id="ph-first-scrape")
+    token = review_token(shop["shop_id"], "ph-4", ["p-100"])
+    review = {"token": token, "product_id": "p-100", "rating": 5, "title": "Warm", "body": "Tea stays hot."}
+    created = live.request("POST", "/reviews", review)
+    assert created.status_code == 201, created.text
+    code = created.json()["share"]["code"]
+    # When Facebook's crawler fetches the preview at once, then the picture it names (following its redirect)
+    preview = live.request("GET", f"/s/{code}", headers={"User-Agent": CRAWLER})
+    address = re.search(r'<meta property="og:image" content="([^"]+)"', preview.text).group(1)
+    card = requests.get(address, headers={"User-Agent": CRAWLER}, timeout=30)
+    # Then it is the review's card, from our own address for it, served by storage with a year's cache
+    assert address.startswith(f"{live.url}/s/{code}/card/")
+    assert card.status_code == 200 and card.headers["Content-Type"] == "image/png"
+    assert photo_files.format_of(card.content) == "PNG" and photo_files.size_of(card.content) == (1200, 630)
+    assert "max-age=31536000" in card.headers.get("Cache-Control", "")
+    assert card.history and card.history[0].status_code == 302
+
+
 def test_refused_files_are_reported_to_the_buyer(live, new_shop):
     shop, _ = new_shop()
     deliver(live, shop, "order.created", "ph-2", customer_id="ph-refused")

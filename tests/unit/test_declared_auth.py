@@ -43,6 +43,7 @@ PUBLIC = {
     "asset",
     "follow_share_link",
     "head_share_link",
+    "share_card",
     "share_to_channel",
 }
 

@@ -256,8 +256,12 @@ def test_a_happy_reviews_share_card_is_a_1200x630_png_shown_as_og_image(shop, to
     head = storage.client.head_object(Bucket=BUCKET, Key=item["card_key"])
     assert "max-age=31536000" in head["CacheControl"] and head["ContentType"] == "image/png"
     page = shop.api.request("GET", f"/s/{code}", headers={"User-Agent": CRAWLER}).body.decode()
-    assert '<meta property="og:image" content="' in page and item["card_key"] in page
+    address = f"/s/{code}/card/{item['card_version']}.png"
+    assert f'<meta property="og:image" content="http://127.0.0.1:8000{address}">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page
+    # And that address leads to the card the due work stored, without drawing it again
+    answer = shop.api.request("GET", address, headers={"User-Agent": CRAWLER})
+    assert answer.status_code == 302 and f"/{item['card_key']}?" in answer.headers["Location"]
     assert build_due_cards(table) == 0  # built once
 
 

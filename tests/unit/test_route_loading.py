@@ -147,6 +147,25 @@ def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
     assert _loaded(found, (*OWNER_API, "pydantic", *BABEL, *IMAGING)) == set()
 
 
+def test_a_share_card_drawn_already_is_served_without_loading_pillow(table, api, outbox):
+    from urllib.parse import urlsplit
+
+    # Given a share link whose card a crawler's first fetch drew, and DynamoDB's answers to a later fetch of it
+    advocate = Advocate(api, outbox)
+    page = advocate.click(ua="facebookexternalhit/1.1").body.decode()
+    path = urlsplit(re.search(r'property="og:image" content="([^"]+)"', page).group(1)).path
+    assert api.request("GET", path).status_code == 302
+    table.recent.clear()  # a fresh instance has read no shop or product yet
+    with _recorded(table) as answers:
+        assert api.request("GET", path).status_code == 302
+    # When a fresh instance serves that later fetch
+    found = _first_request(_event("GET", path, "/s/{code}/card/{name}", {"User-Agent": "Twitterbot/1.0"}), answers)
+    # Then it redirected to the stored card with the sharing endpoints alone: Pillow loads only to draw a card
+    assert found["status"] == 302 and found["unanswered"] == 0, found["body"]
+    assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
+    assert _loaded(found, (*OWNER_API, "pydantic", *BABEL, "PIL", "chalicelib.photos.imaging")) == set()
+
+
 def test_a_click_during_an_outage_answers_its_retry_page_without_loading_a_model(table):
     # Given a database that refuses the connection (a closed port, one attempt)
     with socket.socket() as sock:

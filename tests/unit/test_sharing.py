@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -77,7 +78,9 @@ def test_preview_crawler_gets_open_graph_and_counts_no_click(adv, table, ua):
     assert response.status_code == 200
     html = response.body.decode()
     assert 'property="og:title"' in html and "Best mug" in html and "Keeps coffee hot" in html
-    assert f'content="https://{adv.home}/img/mug.jpg"' in html
+    # the review's own card (drawn on its first request: tests/unit/test_share_cards.py), not the product's picture
+    assert re.search(rf'property="og:image" content="http://[^"]+/s/{adv.code}/card/[0-9a-f]{{16}}\.png"', html)
+    assert f"https://{adv.home}/img/mug.jpg" not in html
     assert 'name="twitter:card" content="summary_large_image"' in html
     assert "Content-Security-Policy" in response.headers
     counted = totals(table, adv.shop.shop_id)
