@@ -552,7 +552,9 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- exports ------------------------------------------------------------------------------------------------
+# --- exports (written by chalicelib.exports) ----------------------------------------------------------------
+# score, the four counts and referred_revenue are our own numbers and go to the writer as numbers; customer
+# (the platform's id), name (the buyer's), stage and code are text, neutralised where they look like a formula.
 ADVOCATE_COLUMNS = (
     "customer",
     "name",
@@ -565,18 +567,7 @@ ADVOCATE_COLUMNS = (
     "referred_revenue",
     "code",
 )
-DATA_REQUEST_COLUMNS = ("request_id", "customer_id", "requested_at", "order_ids")
-
-
-def csv_text(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Rows as CSV text, a line at a time (so a large export is spooled, never built whole)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in rows:
-        writer.writerow(row)
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
+DATA_REQUEST_COLUMNS = ("request_id", "customer_id", "requested_at", "order_ids")  # all text, ids from the platform
 
 
 def advocate_rows(table: Table, shop: Shop) -> Iterator[list[Any]]:

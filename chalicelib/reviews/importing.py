@@ -58,6 +58,9 @@ REQUIRED = ("body", "rating", "date", "product_id")
 TRANSACTION_ACTIONS = 25
 WRITE_ATTEMPTS = 5  # transactions that met another import's writes, tried again without its reviews
 HIDDEN = {"false", "0", "no", "hidden", "unpublished", "not-yet", "spam", "rejected"}
+# Our export's columns. rating (a number) and verified (a boolean) are ours and go to the CSV writer as such;
+# every other column is text (the buyer's title, body and name, the platform's ids and product title, the
+# owner's reply, and our own status, source and dates), neutralised by the writer where it looks like a formula.
 EXPORT_COLUMNS = (
     "review_id",
     "product_id",
@@ -390,10 +393,6 @@ def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
 
 
 def export_csv(table: Table, shop_id: str) -> str:
-    import io
+    from chalicelib.exports import csv_document
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in export_rows(table, shop_id):
-        writer.writerow(row)
-    return out.getvalue()
+    return csv_document(export_rows(table, shop_id))
