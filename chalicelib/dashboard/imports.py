@@ -35,8 +35,13 @@ MAX_BYTES = 20 * 1024 * 1024  # the upload's bound, pinned in its presigned POST
 UPLOAD_PREFIX = "imports/"  # the bucket's lifecycle rule deletes what is left here after a day
 UPLOAD_SECONDS = 3600  # how long the import page's upload form stays valid
 CONTENT_TYPE = "text/csv"
-FORMAT_CHOICES = {"auto": "Detect from the columns", "judgeme": "Judge.me", "yotpo": "Yotpo"}
-FORMAT_NAMES = {"judgeme": "Judge.me", "yotpo": "Yotpo"}
+FORMAT_CHOICES = {
+    "auto": "Detect from the columns",
+    "judgeme": "Judge.me",
+    "yotpo": "Yotpo",
+    "proofloop": "proofloop (this console's review export)",
+}
+FORMAT_NAMES = {"judgeme": "Judge.me", "yotpo": "Yotpo", "proofloop": "proofloop"}
 CHUNK_ROWS = 500  # rows per chunk: an import chunk is about 20 transactions, well inside a request's time
 STEP_SECONDS = 4.0  # a poll runs chunks for this long, then answers (one chunk at least)
 LEASE_SECONDS = 120  # a claim lasts this long; a worker that died lets the next poll go on after it
@@ -269,7 +274,8 @@ def _check_rows(table: Table, shop_id: str, job: dict[str, Any], lines: _Lines) 
         if fmt is None:
             columns = ", ".join(h.strip() for h in header[:6])
             raise FileRefused(
-                f"the columns ({columns}) are neither a Judge.me nor a Yotpo export's; choose the format if it is one"
+                f"the columns ({columns}) are neither a Judge.me nor a Yotpo export's (nor proofloop's own); "
+                "choose the format if it is one"
             )
         changes.update(header=header, format=fmt, data_start=lines.consumed, boundaries=[lines.consumed])
     fmt = changes.get("format") or job["format"]
