@@ -1,5 +1,5 @@
-"""The console's import and export section: a Judge.me or Yotpo CSV uploaded straight to storage, its dry run,
-its import with progress (GET /dashboard/import/<job>, HTML or JSON), and the exports a session downloads."""
+"""The console's import and export section: a Judge.me, Yotpo or proofloop CSV uploaded straight to storage, its
+dry run, its import with progress (GET /dashboard/import/<job>, HTML or JSON), and the exports a session downloads."""
 
 from __future__ import annotations
 
