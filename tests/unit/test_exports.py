@@ -350,3 +350,18 @@ def test_a_quote_in_another_apps_export_is_the_reviewers_text(api, table):
     # Then the text is stored as the file has it: only our own export's quotes come off
     (review,) = stored_reviews(table, owner.shop_id)
     assert (review["title"], review["body"], review["author"]) == ("'=fine", "'-so so", "'@ana")
+
+
+def test_the_import_cli_sends_our_exports_rows_whole(tmp_path):
+    from localdev.import_reviews import chunks
+
+    # Given a file of our export whose cells hold a neutralised carriage return and tab
+    rows = [["review_id", "title", "body"], ["rv_1", "\r=1", "a\rb"], ["rv_2", "\t=1", "fine"]]
+    path = tmp_path / "reviews.csv"
+    path.write_text(csv_document(rows), encoding="utf-8", newline="")
+    # When the CLI cuts it into the pieces it posts
+    (piece, _), *more = list(chunks(path))
+    # Then the API reads every row back as the file has it
+    assert more == []
+    sent = list(csv.reader(io.StringIO(piece.decode(), newline="")))
+    assert sent == [["review_id", "title", "body"], ["rv_1", "'\r=1", "a\rb"], ["rv_2", "'\t=1", "fine"]]
