@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
-from chalicelib.exports import restore
+from chalicelib.exports import csv_document, restore
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -422,6 +422,4 @@ def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
 
 
 def export_csv(table: Table, shop_id: str) -> str:
-    from chalicelib.exports import csv_document
-
     return csv_document(export_rows(table, shop_id))
