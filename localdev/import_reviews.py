@@ -1,4 +1,4 @@
-"""Import a Judge.me or Yotpo CSV export of any size into a running proofloop, in chunks, with progress.
+"""Import a Judge.me, Yotpo or proofloop CSV export of any size into a running proofloop, in chunks, with progress.
 
     python -m localdev.import_reviews --url https://<api> --shop <shop id> --key <owner key> \\
         --format judgeme [--dry-run] reviews.csv
@@ -14,6 +14,9 @@ from pathlib import Path
 import requests
 
 CHUNK_BYTES = 200 * 1024  # under the API's 256 KiB body limit
+# The rows are written again as read. The csv module quotes a field only for its line terminator's characters:
+# with \r\n, a cell holding a lone carriage return (a proofloop export's neutralised '\r=...) stays quoted.
+LINE_END = "\r\n"
 
 
 def chunks(path: Path) -> Iterator[tuple[bytes, int]]:
@@ -25,7 +28,7 @@ def chunks(path: Path) -> Iterator[tuple[bytes, int]]:
         reader = csv.reader(handle)
         header = next(reader)
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(buffer, lineterminator=LINE_END)
         writer.writerow(header)
         start = buffer.tell()
         consumed = 0
@@ -36,7 +39,7 @@ def chunks(path: Path) -> Iterator[tuple[bytes, int]]:
             if buffer.tell() >= CHUNK_BYTES:
                 yield buffer.getvalue().encode(), consumed
                 buffer = io.StringIO()
-                writer = csv.writer(buffer, lineterminator="\n")
+                writer = csv.writer(buffer, lineterminator=LINE_END)
                 writer.writerow(header)
                 consumed = 0
         if buffer.tell() > start:
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--shop", required=True)
     parser.add_argument("--key", required=True, help="the shop's owner API key")
-    parser.add_argument("--format", required=True, choices=["judgeme", "yotpo"])
+    parser.add_argument("--format", required=True, choices=["judgeme", "yotpo", "proofloop"])
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
     total = max(args.file.stat().st_size, 1)

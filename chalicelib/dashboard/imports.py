@@ -35,8 +35,13 @@ MAX_BYTES = 20 * 1024 * 1024  # the upload's bound, pinned in its presigned POST
 UPLOAD_PREFIX = "imports/"  # the bucket's lifecycle rule deletes what is left here after a day
 UPLOAD_SECONDS = 3600  # how long the import page's upload form stays valid
 CONTENT_TYPE = "text/csv"
-FORMAT_CHOICES = {"auto": "Detect from the columns", "judgeme": "Judge.me", "yotpo": "Yotpo"}
-FORMAT_NAMES = {"judgeme": "Judge.me", "yotpo": "Yotpo"}
+FORMAT_CHOICES = {
+    "auto": "Detect from the columns",
+    "judgeme": "Judge.me",
+    "yotpo": "Yotpo",
+    "proofloop": "proofloop (this console's review export)",
+}
+FORMAT_NAMES = {"judgeme": "Judge.me", "yotpo": "Yotpo", "proofloop": "proofloop"}
 CHUNK_ROWS = 500  # rows per chunk: an import chunk is about 20 transactions, well inside a request's time
 STEP_SECONDS = 4.0  # a poll runs chunks for this long, then answers (one chunk at least)
 LEASE_SECONDS = 120  # a claim lasts this long; a worker that died lets the next poll go on after it
@@ -269,7 +274,8 @@ def _check_rows(table: Table, shop_id: str, job: dict[str, Any], lines: _Lines) 
         if fmt is None:
             columns = ", ".join(h.strip() for h in header[:6])
             raise FileRefused(
-                f"the columns ({columns}) are neither a Judge.me nor a Yotpo export's; choose the format if it is one"
+                f"the columns ({columns}) are neither a Judge.me nor a Yotpo export's (nor proofloop's own); "
+                "choose the format if it is one"
             )
         changes.update(header=header, format=fmt, data_start=lines.consumed, boundaries=[lines.consumed])
     fmt = changes.get("format") or job["format"]
@@ -552,7 +558,9 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- exports ------------------------------------------------------------------------------------------------
+# --- exports (written by chalicelib.exports) ----------------------------------------------------------------
+# score, the four counts and referred_revenue are our own numbers and go to the writer as numbers; customer
+# (the platform's id), name (the buyer's), stage and code are text, neutralised where they look like a formula.
 ADVOCATE_COLUMNS = (
     "customer",
     "name",
@@ -565,18 +573,7 @@ ADVOCATE_COLUMNS = (
     "referred_revenue",
     "code",
 )
-DATA_REQUEST_COLUMNS = ("request_id", "customer_id", "requested_at", "order_ids")
-
-
-def csv_text(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """Rows as CSV text, a line at a time (so a large export is spooled, never built whole)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in rows:
-        writer.writerow(row)
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
+DATA_REQUEST_COLUMNS = ("request_id", "customer_id", "requested_at", "order_ids")  # all text, ids from the platform
 
 
 def advocate_rows(table: Table, shop: Shop) -> Iterator[list[Any]]:

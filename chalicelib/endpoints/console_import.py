@@ -1,5 +1,5 @@
-"""The console's import and export section: a Judge.me or Yotpo CSV uploaded straight to storage, its dry run,
-its import with progress (GET /dashboard/import/<job>, HTML or JSON), and the exports a session downloads."""
+"""The console's import and export section: a Judge.me, Yotpo or proofloop CSV uploaded straight to storage, its
+dry run, its import with progress (GET /dashboard/import/<job>, HTML or JSON), and the exports a session downloads."""
 
 from __future__ import annotations
 
@@ -123,9 +123,11 @@ def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
         rows = imports.advocate_rows(table, shop)
     else:
         rows = imports.data_request_rows(table, shop.shop_id)
+    from chalicelib.exports import csv_lines
+
     filename = imports.export_name(shop.shop_id, name.removesuffix(".csv"))
     return deliver(
-        imports.csv_text(rows),
+        csv_lines(rows),
         "text/csv; charset=utf-8",
         imports.exported_file_key(shop.shop_id, filename),
         {**headers, "Content-Disposition": f'attachment; filename="{filename}"'},

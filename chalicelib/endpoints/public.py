@@ -143,14 +143,14 @@ def widget_script(request: HttpRequest) -> HttpResponse:
 @operation(
     "POST",
     "/shops/{shop_id}/reviews/import",
-    summary="Import reviews from a Judge.me or Yotpo CSV export (text/csv body; dry_run=true to check)",
+    summary="Import reviews from a Judge.me, Yotpo or proofloop CSV export (text/csv body; dry_run=true to check)",
     tag="moderation",
     auth=OWNER,
     raw_body="text/csv",
     responses={200: model("ImportResult", MODELS)},
-    query={"format": "judgeme or yotpo", "dry_run": "true to report without writing"},
+    query={"format": "judgeme, yotpo or proofloop (our own export)", "dry_run": "true to report without writing"},
     params={
-        "format": {"type": "string", "enum": ["judgeme", "yotpo"]},
+        "format": {"type": "string", "enum": ["judgeme", "yotpo", "proofloop"]},
         "dry_run": {"type": "string", "enum": ["true", "false"]},
     },
 )
@@ -167,7 +167,12 @@ def import_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     except UnicodeDecodeError:
         raise errors.BadRequest("the CSV is not UTF-8", code="invalid_encoding") from None
     dry_run = request.query.get("dry_run", "false").lower() in ("1", "true", "yes")
-    report = run_import(get_table(), shop, text.splitlines(keepends=True), request.query.get("format", ""), dry_run)
+    # Lines end only at \n, \r or \r\n, as the csv module expects: str.splitlines would also end one at a
+    # form feed or U+2028 inside a review's text, and cut its row in two.
+    import io
+
+    lines = io.StringIO(text, newline="")
+    report = run_import(get_table(), shop, lines, request.query.get("format", ""), dry_run)
     return json_response(report.as_dict(), headers={"Cache-Control": "no-store"})
 
 

@@ -146,16 +146,15 @@ CSV_COLUMNS = (
 
 def report_csv(table: Table, shop: Shop, first: date, last: date) -> str:
     """One row per day and a totals row, the same numbers as the JSON report."""
-    import csv
-    import io
+    from chalicelib.exports import csv_document
 
     days = aggregates.read_days(table, shop.shop_id, first.isoformat(), last.isoformat())
     currencies = sorted(
         {k[len("referred_revenue_") :] for d in days.values() for k in d if k.startswith("referred_revenue_")}
     )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *(f"referred_revenue_{c}" for c in currencies)])
+    # Every cell but the first column's (our own day or "total") is one of our counters, handed to the writer
+    # as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
+    rows: list[list[Any]] = [[*CSV_COLUMNS, *(f"referred_revenue_{c}" for c in currencies)]]
     totals: dict[str, Decimal] = {}
     current = first
     while current <= last:
@@ -165,9 +164,9 @@ def report_csv(table: Table, shop: Shop, first: date, last: date) -> str:
             value = counters.get(name, Decimal(0))
             totals[name] = totals.get(name, Decimal(0)) + value
             row.append(_number(value))
-        writer.writerow(row)
+        rows.append(row)
         current += timedelta(days=1)
-    writer.writerow(
+    rows.append(
         ["total", *(_number(totals[n]) for n in (*CSV_COLUMNS[1:], *(f"referred_revenue_{c}" for c in currencies)))]
     )
-    return out.getvalue()
+    return csv_document(rows)

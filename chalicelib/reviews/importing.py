@@ -1,4 +1,5 @@
-"""Bringing reviews from another app (Judge.me and Yotpo CSV exports) and exporting ours as CSV.
+"""Bringing reviews from another app (Judge.me and Yotpo CSV exports) or another shop (our own export), and
+exporting ours as CSV.
 
 Rows stream through: a file of any length is read one row at a time, in chunks of 100 (a BatchGet
 skips rows stored before), so memory stays flat. Each review is stored by a Put on the condition that
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import random
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
+from chalicelib.exports import csv_document, restore
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -52,12 +55,32 @@ FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
         "reply": ("comment content", "comment_content", "public comment"),
         "published": ("published", "status"),
     },
+    # Our own export (EXPORT_COLUMNS), read back: its cells were neutralised by chalicelib.exports, and its
+    # review ids are kept, so the same export imported twice, or into the shop it came from, stores nothing twice.
+    "proofloop": {
+        "review_id": ("review_id",),
+        "title": ("title",),
+        "body": ("body",),
+        "rating": ("rating",),
+        "date": ("created_at",),
+        "author": ("author",),
+        "product_id": ("product_id",),
+        "product_handle": ("product_title",),
+        "reply": ("reply",),
+        "published": ("status",),
+    },
 }
+OWN_FORMAT = "proofloop"
+OWN_REVIEW_ID = re.compile(r"^(rv|im)_[0-9a-f]{24}$")  # keys.review_id's and imported_review_id's
 REQUIRED = ("body", "rating", "date", "product_id")
 # Actions in one transaction: DynamoDB takes 100, moto and older DynamoDB Local 25.
 TRANSACTION_ACTIONS = 25
 WRITE_ATTEMPTS = 5  # transactions that met another import's writes, tried again without its reviews
-HIDDEN = {"false", "0", "no", "hidden", "unpublished", "not-yet", "spam", "rejected"}
+# A review its source had not published (or had waiting for moderation: our own export's "pending") stays hidden.
+HIDDEN = {"false", "0", "no", "hidden", "unpublished", "not-yet", "spam", "rejected", "pending"}
+# Our export's columns. rating (a number) and verified (a boolean) are ours and go to the CSV writer as such;
+# every other column is text (the buyer's title, body and name, the platform's ids and product title, the
+# owner's reply, and our own status, source and dates), neutralised by the writer where it looks like a formula.
 EXPORT_COLUMNS = (
     "review_id",
     "product_id",
@@ -117,7 +140,7 @@ def _columns(header: list[str], fmt: str) -> dict[str, str]:
 
 
 def detect_format(header: list[str]) -> str | None:
-    """The layout (judgeme or yotpo) whose required columns a CSV's header has; None when neither fits."""
+    """The layout (judgeme, yotpo or our own) whose required columns a CSV's header has; None when none fits."""
     for fmt in FORMATS:
         try:
             _columns(header, fmt)
@@ -156,8 +179,13 @@ def parse(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, Any] 
     if not reader.fieldnames:
         raise errors.ValidationFailed("the CSV is empty", code="empty_csv")
     columns = _columns(list(reader.fieldnames), fmt)
+    own = fmt == OWN_FORMAT
     for number, row in enumerate(reader, start=2):
         value = {name: (row.get(column) or "").strip() for name, column in columns.items()}
+        if own:
+            # Our writer put a ' before text a spreadsheet would run: it comes off again here, and only here.
+            # Another app's cells are read as that app wrote them: a leading ' there is its reviewer's text.
+            value = {name: restore(text) for name, text in value.items()}
         try:
             rating = int(float(value["rating"]))
         except ValueError:
@@ -192,12 +220,16 @@ def parse(lines: Iterable[str], fmt: str) -> Iterator[tuple[int, dict[str, Any] 
                 "date": when,
                 "reply": value.get("reply", ""),
                 "published": value.get("published", "true").lower() not in HIDDEN,
+                "review_id": value["review_id"] if OWN_REVIEW_ID.match(value.get("review_id", "")) else None,
             },
         )
 
 
 def imported_review_id(shop_id: str, fmt: str, review: dict[str, Any]) -> str:
-    """The id a parsed row is stored under: the same row of the same export is the same review."""
+    """The id a parsed row is stored under: the same row of the same export is the same review; a row of our
+    own export keeps its review's id."""
+    if review.get("review_id"):
+        return str(review["review_id"])
     digest = hashlib.sha256(
         "\x00".join(
             [shop_id, fmt, review["product_id"], review["author"], review["date"].isoformat(), review["body"]]
@@ -390,10 +422,4 @@ def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
 
 
 def export_csv(table: Table, shop_id: str) -> str:
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in export_rows(table, shop_id):
-        writer.writerow(row)
-    return out.getvalue()
+    return csv_document(export_rows(table, shop_id))
