@@ -5,10 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 
+# Pinterest's and Snapchat's previews by their crawlers' names: their apps' in-app browsers say "Pinterest" and
+# "Snapchat" too, and those are friends following the link.
 PREVIEW_AGENTS = re.compile(
     r"facebookexternalhit|facebookcatalog|meta-externalagent|twitterbot|linkedinbot|slackbot|slack-imgproxy|"
-    r"whatsapp|discordbot|telegrambot|pinterest|skypeuripreview|redditbot|applebot|embedly|iframely|"
-    r"mastodon|bluesky|vkshare|viber|snapchat|google-pagerenderer|outbrain|quora link preview",
+    r"whatsapp|discordbot|telegrambot|pinterest\.com/bot|pinterestbot|skypeuripreview|redditbot|applebot|embedly|"
+    r"iframely|mastodon|bluesky|vkshare|viber|snap url preview|snapurlpreview|google-pagerenderer|outbrain|"
+    r"quora link preview",
     re.I,
 )
 # Automation the maintained list cannot name: its patterns are known crawlers, each by its own name, so an agent

@@ -18,7 +18,7 @@ SAFARI = (
 
 # People, as their browsers name themselves: the major browsers, Android's WebView, and the in-app browsers a shared
 # link mostly opens in (Facebook's old FBAN/FB_IAB forms and its MetaIAB form, Instagram, Messenger, LinkedIn,
-# TikTok, Google's app).
+# TikTok, Snapchat, Pinterest, Google's app).
 BROWSERS = {
     "chrome_windows": (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 "
@@ -86,6 +86,18 @@ BROWSERS = {
     "tiktok_ios": (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
         "Mobile/15E148 musical_ly_35.1.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en Region/US"
+    ),
+    "snapchat_ios": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Mobile/15E148 Snapchat/13.10.0.40 (like Safari/8618.2.12.10.5, panda)"
+    ),
+    "pinterest_ios": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Mobile/15E148 [Pinterest/iOS]"
+    ),
+    "pinterest_android": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Version/4.0 Chrome/131.0.6778.39 Mobile Safari/537.36 [Pinterest/Android]"
     ),
     "google_app_ios": (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "

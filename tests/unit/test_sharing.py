@@ -70,6 +70,9 @@ def test_forged_forwarded_for_cannot_mint_visitors_on_aws(adv, table, monkeypatc
         "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
         "TelegramBot (like TwitterBot)",
         "Pinterest/0.2 (+https://www.pinterest.com/bot.html)",
+        "Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)",
+        "Mozilla/5.0 (compatible; SnapURLPreview/1.0; +https://www.snapchat.com)",
+        "Snap URL Preview Service; bot; snapchat; https://developers.snap.com/robots",
     ],
 )
 def test_preview_crawler_gets_open_graph_and_counts_no_click(adv, table, ua):
@@ -118,10 +121,12 @@ def test_automation_only_the_maintained_list_knows_is_redirected_but_not_counted
     assert totals(table, adv.shop.shop_id).get("clicks", 0) == 0
 
 
-@pytest.mark.parametrize("name", ["facebook_ios", "facebook_android", "facebook_metaiab", "instagram_ios"])
+@pytest.mark.parametrize(
+    "name", ["facebook_ios", "facebook_android", "facebook_metaiab", "instagram_ios", "snapchat_ios", "pinterest_ios"]
+)
 def test_a_friend_in_an_in_app_browser_is_a_counted_click(adv, table, name):
-    # Given a friend who taps the link inside Facebook or Instagram (the list calls "MetaIAB Facebook" a preview
-    # fetcher: we count it as the person it is)
+    # Given a friend who taps the link inside an app (the list calls "MetaIAB Facebook" a preview fetcher, and the
+    # Snapchat and Pinterest apps name themselves as their preview crawlers do: each is the person it is)
     # When the in-app browser follows it
     response = adv.click(ua=BROWSERS[name])
     # Then the friend lands on the product page, and the click counts
