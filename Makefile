@@ -34,6 +34,12 @@ $(STAMPS)/catalogs: $(STAMPS)/venv $(CATALOGS) scripts/catalogs.py
 	$(BIN)/python scripts/catalogs.py compile
 	@touch $@
 
+# The crawler index the clicks read (chalicelib/sharing/crawlers.json) is build output too: made from the installed
+# crawler-user-agents list, again when the list's version or the script changes.
+CRAWLER_INDEX := chalicelib/sharing/crawlers.json
+$(CRAWLER_INDEX): $(STAMPS)/venv scripts/crawlers.py
+	$(BIN)/python scripts/crawlers.py
+
 # After changing a message in a template or the code: refresh messages.pot and every language's .po.
 catalogs: $(STAMPS)/venv
 	$(BIN)/python scripts/catalogs.py extract
@@ -43,7 +49,7 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 # DynamoDB Local keeps its data in .data/ between runs; `make run RESET=1` starts empty.
-run: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs
+run: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX)
 	@bash scripts/system-deps.sh java
 	$(BIN)/python -m localdev.server $(if $(RESET),--reset)
 
@@ -55,34 +61,34 @@ typecheck: $(STAMPS)/venv
 	$(BIN)/mypy chalicelib
 
 # The unit tier (moto, no servers) runs on every core; the server tiers share one server each, so run in one process.
-unit: $(STAMPS)/venv $(STAMPS)/catalogs
+unit: $(STAMPS)/venv $(STAMPS)/catalogs $(CRAWLER_INDEX)
 	$(BIN)/pytest -n auto tests/unit
 
-integration: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
+integration: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps
 	$(BIN)/pytest tests/integration
 
-browser: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
+browser: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps
 	$(BIN)/pytest tests/browser
 
-package: $(STAMPS)/venv $(STAMPS)/catalogs
+package: $(STAMPS)/venv $(STAMPS)/catalogs $(CRAWLER_INDEX)
 	$(BIN)/python scripts/package.py --stage $(STAGE)
 
-package-lint: $(STAMPS)/venv $(STAMPS)/catalogs
+package-lint: $(STAMPS)/venv $(STAMPS)/catalogs $(CRAWLER_INDEX)
 	$(BIN)/python scripts/package.py --stage dev
 	$(BIN)/python scripts/package.py --stage prod
 	$(BIN)/cfn-lint dist/dev/sam.json dist/dev/table.json dist/prod/sam.json dist/prod/table.json
 
-test: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps lint typecheck package-lint
+test: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps lint typecheck package-lint
 	$(BIN)/pytest -n auto tests/unit
 	$(BIN)/pytest tests/browser tests/integration
 
-bench: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
+bench: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps
 	$(BIN)/python bench/run.py
 
 # The bounded load test on loopback (DynamoDB Local + the API server); e.g. make load ARGS="--faults 0.1"
-load: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs system-deps
+load: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps
 	$(BIN)/python -m localdev.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) node_modules dist .pytest_cache .mypy_cache .ruff_cache
-	rm -f chalicelib/locales/*/LC_MESSAGES/*.mo
+	rm -f chalicelib/locales/*/LC_MESSAGES/*.mo $(CRAWLER_INDEX)

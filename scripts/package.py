@@ -1,5 +1,6 @@
 """`make package`: `chalice package` with a merged template that adds the table, the photo bucket, alarms and
-secrets; the package carries the compiled message catalogs and only our languages' share of Babel's locale data.
+secrets; the package carries the compiled message catalogs, the crawler index, and only our languages' share of Babel's
+locale data.
 
 Writes dist/<stage>/sam.json (SAM/CloudFormation), dist/<stage>/deployment.zip and
 dist/<stage>/merge-template.json (what was merged), and dist/<stage>/table.json (the table alone,
@@ -454,6 +455,24 @@ def _compile_catalogs() -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "catalogs.py"), "compile"], cwd=ROOT, check=True)
 
 
+def _build_crawler_index() -> None:
+    """The index of the crawler list the clicks read (chalicelib/sharing/crawlers.json): build output, made from the
+    installed crawler-user-agents package; Chalice packages it with the rest of chalicelib/."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "crawlers.py")], cwd=ROOT, check=True)
+
+
+CRAWLER_INDEX = "chalicelib/sharing/crawlers.json"
+
+
+def require_crawler_index(package: Path) -> None:
+    """A package without the index would fail every click from a browser: refuse to write one."""
+    import zipfile
+
+    with zipfile.ZipFile(package) as archive:
+        if CRAWLER_INDEX not in archive.namelist():
+            raise SystemExit(f"{package} lacks {CRAWLER_INDEX}: run scripts/crawlers.py before packaging")
+
+
 def prune_locale_data(package: Path) -> tuple[int, int]:
     """Drop the locale data of every locale but ours (and root) from Babel in the package; returns how many
     files were dropped and how many bytes the package lost."""
@@ -533,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) / args.stage
     out.mkdir(parents=True, exist_ok=True)
     _compile_catalogs()
+    _build_crawler_index()
     with tempfile.TemporaryDirectory() as tmp:
         base = _chalice_package(args.stage, Path(tmp) / "base")
     merge = merge_template(base)
@@ -540,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     merge_path.write_text(json.dumps(merge, indent=2) + "\n")
     template = _chalice_package(args.stage, out, merge_path)
     runtime = template["Resources"]["APIHandler"]["Properties"]["Runtime"]
+    require_crawler_index(out / "deployment.zip")
     dropped, saved = prune_locale_data(out / "deployment.zip")
     print(f"dropped the locale data of {dropped} locales we do not write in ({saved / 1e6:.1f} MB)")
     precompile(out / "deployment.zip", runtime)

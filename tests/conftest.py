@@ -47,17 +47,22 @@ def pytest_report_header(config) -> str | None:
     return f"clock moved {TRAVEL_DAYS} days ahead (PROOFLOOP_TEST_TRAVEL_DAYS)" if TRAVEL_DAYS else None
 
 
-def pytest_sessionstart(session) -> None:
-    """The compiled message catalogs the pages and emails read are build output (`make` compiles them); a bare
-    pytest run on a fresh clone compiles any that are missing or older than their .po."""
+def _build_script(name: str):
     import importlib.util
     from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "scripts" / "catalogs.py"
-    spec = importlib.util.spec_from_file_location("proofloop_catalogs", script)
+    script = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"proofloop_{name}", script)
     assert spec and spec.loader
-    catalogs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(catalogs)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_sessionstart(session) -> None:
+    """The compiled message catalogs the pages and emails read, and the crawler index the clicks read, are build
+    output (`make` writes them); a bare pytest run on a fresh clone writes any that are missing or stale."""
+    catalogs = _build_script("catalogs")
     stale = [
         language
         for language in catalogs.LANGUAGES
@@ -66,3 +71,6 @@ def pytest_sessionstart(session) -> None:
     ]
     if stale:
         catalogs.compile_catalogs()
+    crawlers = _build_script("crawlers")
+    if crawlers.stale():
+        crawlers.write_index()

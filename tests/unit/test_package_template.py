@@ -319,7 +319,19 @@ def test_the_package_keeps_babels_locale_data_of_our_languages_only_and_formats_
     ]
 
 
-def test_the_built_package_carries_the_compiled_catalogs_and_pruned_locale_data():
+def test_a_package_without_the_crawler_index_is_refused(tmp_path):
+    import zipfile
+
+    # Given a deployment package that lacks the index the clicks read
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "")
+    # When the packaging checks it, then it refuses it (every browser's click would fail on it)
+    with pytest.raises(SystemExit):
+        _load_package_script().require_crawler_index(package)
+
+
+def test_the_built_package_carries_the_compiled_catalogs_the_crawler_index_and_pruned_locale_data():
     """Checked on a package `make package` built, when there is one (CI's `make test` builds it first)."""
     import zipfile
 
@@ -336,6 +348,7 @@ def test_the_built_package_carries_the_compiled_catalogs_and_pruned_locale_data(
         assert data == set(script.KEPT_LOCALE_DATA), package
         compiled = {f"chalicelib/locales/{language}/LC_MESSAGES/messages.mo" for language in LANGUAGES}
         assert compiled <= names, package
+        assert script.CRAWLER_INDEX in names, package
 
 
 def test_the_photo_bucket_is_private_encrypted_and_forgets_unprocessed_uploads(merged):

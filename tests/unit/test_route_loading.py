@@ -145,6 +145,8 @@ def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
     assert found["status"] == 302 and found["unanswered"] == 0, found["body"]
     assert _endpoint_modules(found["modules"]) == {"chalicelib.endpoints.registry", "chalicelib.endpoints.sharing"}
     assert _loaded(found, (*OWNER_API, "pydantic", *BABEL, *IMAGING)) == set()
+    # The browser was told from bots through the crawler list's small index, not the list's own package (545 KB)
+    assert "chalicelib.sharing.crawlers" in found["modules"] and "crawleruseragents" not in found["modules"]
 
 
 def test_a_share_card_drawn_already_is_served_without_loading_pillow(table, api, outbox):

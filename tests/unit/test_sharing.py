@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chalicelib.store import keys
-from tests.unit.sharing_support import CHROME, Advocate
+from tests.unit.sharing_support import BROWSERS, CHROME, Advocate
 from tests.unit.webhook_support import totals
 
 
@@ -71,6 +71,9 @@ def test_forged_forwarded_for_cannot_mint_visitors_on_aws(adv, table, monkeypatc
         "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
         "TelegramBot (like TwitterBot)",
         "Pinterest/0.2 (+https://www.pinterest.com/bot.html)",
+        "Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)",
+        "Mozilla/5.0 (compatible; SnapURLPreview/1.0; +https://www.snapchat.com)",
+        "Snap URL Preview Service; bot; snapchat; https://developers.snap.com/robots",
     ],
 )
 def test_preview_crawler_gets_open_graph_and_counts_no_click(adv, table, ua):
@@ -100,6 +103,38 @@ def test_preview_crawler_gets_open_graph_and_counts_no_click(adv, table, ua):
 def test_bots_are_redirected_but_not_counted(adv, table, ua):
     assert adv.click(ua=ua).status_code == 302
     assert totals(table, adv.shop.shop_id).get("clicks", 0) == 0
+
+
+@pytest.mark.parametrize(
+    "ua",
+    [
+        # Google's URL inspection looks like Chrome on a phone; our own patterns never named it, the list does
+        "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/W.X.Y.Z Mobile Safari/537.36 (compatible; Google-InspectionTool/1.0)",
+        "Mozilla/5.0 (compatible; YandexMetrika/2.0; +http://yandex.com/bots)",
+        "Mozilla/4.5 (compatible; HTTrack 3.0x; Windows 98)",
+    ],
+)
+def test_automation_only_the_maintained_list_knows_is_redirected_but_not_counted(adv, table, ua):
+    # Given an agent that says nothing of being a bot in words of our own, but the crawler list names
+    # When it follows a share link
+    response = adv.click(ua=ua)
+    # Then it goes on to the shop like anyone, and no click is counted
+    assert response.status_code == 302
+    assert totals(table, adv.shop.shop_id).get("clicks", 0) == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["facebook_ios", "facebook_android", "facebook_metaiab", "instagram_ios", "snapchat_ios", "pinterest_ios"]
+)
+def test_a_friend_in_an_in_app_browser_is_a_counted_click(adv, table, name):
+    # Given a friend who taps the link inside an app (the list calls "MetaIAB Facebook" a preview fetcher, and the
+    # Snapchat and Pinterest apps name themselves as their preview crawlers do: each is the person it is)
+    # When the in-app browser follows it
+    response = adv.click(ua=BROWSERS[name])
+    # Then the friend lands on the product page, and the click counts
+    assert response.status_code == 302
+    assert totals(table, adv.shop.shop_id)["clicks"] == 1
 
 
 def test_head_request_is_not_counted(adv, table):
