@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.budget import Budget
 from chalicelib.reviews import ANONYMOUS
-from chalicelib.store import keys
+from chalicelib.store import due, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -244,8 +244,9 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
     if customer.get("share_code"):
         wanted.append(keys.code_key(str(customer["share_code"])))
     theirs = table.get_many(wanted) if wanted else []
-    # Not theirs to be handed: the search index's hashes, and the ids of other buyers' orders their link brought.
-    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures"}
+    # Not theirs to be handed: the search index's hashes, the ids of other buyers' orders their link brought, and
+    # the due work's bookkeeping of its attempts.
+    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures", *due.BOOKKEEPING}
     hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
     hidden |= internal
 

@@ -1,0 +1,318 @@
+"""A queue that moves past a bad item: a failing item is put off, then parked for its owner; the rest goes on.
+
+Times are the clock's own plus an offset (the jobs' `now=`), never a date of the calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib import clock
+from chalicelib.backoff import PHOTOS, REVIEW_REQUESTS
+from chalicelib.mail.errors import MailRefused, MailSetupRefused
+from chalicelib.mail.outbox import OutboxMailer
+from chalicelib.parked import PARKED_METRIC, parked_items
+from chalicelib.store import keys
+from tests.unit.review_support import ReviewShop
+from tests.unit.webhook_support import order_item, totals
+
+REFUSAL = "Email address is not verified. The following identities failed the check in region EU-WEST-1: {}"
+
+
+@pytest.fixture
+def metrics():
+    from chalicelib.observability import metrics
+
+    metrics.clear_metrics()
+    yield metrics
+    metrics.clear_metrics()
+
+
+def due_time() -> datetime:
+    """A moment every request of these tests is due by (they are due a week after their fulfilment)."""
+    return clock.now() + timedelta(days=30)
+
+
+def mailer_failing(monkeypatch: pytest.MonkeyPatch, failures: dict[str, Exception]) -> None:
+    """The outbox mailer, but each address of `failures` raises its exception instead of being written."""
+    real = OutboxMailer.send
+
+    def send(self: OutboxMailer, message: Any) -> str:
+        failure = failures.get(str(message["To"]))
+        if failure is not None:
+            raise failure
+        return real(self, message)
+
+    monkeypatch.setattr(OutboxMailer, "send", send)
+
+
+def buyers(shop: ReviewShop, table: Any, count: int) -> None:
+    """`count` fulfilled orders due for their request, o-<n> of buyer c-<n>: the first through the webhooks, the
+    others its copies, written at once (moto's transactions copy the table: a hundred webhooks take a minute)."""
+    shop.fulfilled_order("o-0", customer_id="c-0")
+    first = order_item(table, shop.shop_id, "o-0")
+    assert first is not None and first["request_status"] == "scheduled"
+    copies = []
+    for n in range(1, count):
+        order_id, customer_id = f"o-{n}", f"c-{n}"
+        copies.append(
+            {
+                **first,
+                **keys.order_key(shop.shop_id, order_id),
+                **keys.due_keys(shop.shop_id, order_id, first["request_due_at"]),
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "email": f"{customer_id}@example.com",
+            }
+        )
+    table.put_many(copies)
+
+
+def addressees(shop: ReviewShop) -> list[str]:
+    return sorted(str(m["To"]) for m in shop.emails())
+
+
+def on_due_index(item: dict[str, Any]) -> bool:
+    return str(item.get(keys.GSI1PK, "")).startswith(keys.due_partition(0)[:-1])
+
+
+# --- review requests ----------------------------------------------------------------------------------------------
+def test_fifty_due_requests_with_one_refused_address_send_49_and_park_the_one(api, outbox, table, monkeypatch, metrics):
+    # Given fifty buyers due for their review request, one of whose addresses the mail service refuses
+    shop = ReviewShop(api, outbox)
+    buyers(shop, table, 50)
+    mailer_failing(monkeypatch, {"c-17@example.com": MailRefused(REFUSAL.format("c-17@example.com"))})
+    moment = due_time()
+    # When the due work runs
+    assert shop.run_due(now=moment) == 49
+    # Then the 49 others were sent in that one run, each once, and the refused one is parked with its reason
+    assert addressees(shop) == sorted(f"c-{n}@example.com" for n in range(50) if n != 17)
+    [parked] = parked_items(table, shop.shop_id)
+    assert parked["which"] == "Review request for order o-17"
+    assert "refused the buyer's address" in parked["reason"] and "c-17" not in parked["reason"]
+    assert metrics.metric_set[PARKED_METRIC]["Value"] == [1.0]
+    order = order_item(table, shop.shop_id, "o-17")
+    assert order["request_status"] == "scheduled" and "sent_at" not in order and not on_due_index(order)
+    # And the funnel counts the 49 requests that went, not the claimed-then-refused one
+    assert totals(table, shop.shop_id)["review_requests"] == 49
+    # And a later run sends nothing twice (the refused one is not tried again by itself)
+    assert shop.run_due(now=moment + timedelta(hours=1)) == 0
+    assert len(shop.emails()) == 49
+    assert totals(table, shop.shop_id)["review_requests"] == 49
+
+
+def test_a_request_that_keeps_failing_is_put_off_with_growing_waits_then_parked(api, outbox, table, monkeypatch):
+    # Given three buyers due, the mail service failing for one of them (not a refusal: it errs every time)
+    shop = ReviewShop(api, outbox, reminder_after_days=0)
+    for n in range(3):
+        shop.fulfilled_order(f"o-{n}", customer_id=f"c-{n}")
+    mailer_failing(monkeypatch, {"c-1@example.com": TimeoutError("the mail service did not answer")})
+    moment = due_time()
+    # When the due work runs
+    assert shop.run_due(now=moment) == 2
+    # Then the others are sent, and the failing one is put off: due later, its failure counted, not counted sent
+    order = order_item(table, shop.shop_id, "o-1")
+    assert on_due_index(order) and order["request_status"] == "scheduled" and "sent_at" not in order
+    assert int(order["due_attempts"]) == 1 and "TimeoutError" in order["due_reason"]
+    waits = [clock.parse(order["request_due_at"]) - moment]
+    assert shop.run_due(now=moment) == 0  # not due again yet
+    # And each later failure waits longer, until the last attempt parks it
+    for attempt in range(2, REVIEW_REQUESTS.attempts + 1):
+        assert parked_items(table, shop.shop_id) == []
+        moment = clock.parse(order["request_due_at"])
+        assert shop.run_due(now=moment) == 0
+        order = order_item(table, shop.shop_id, "o-1")
+        assert int(order["due_attempts"]) == attempt
+        if attempt < REVIEW_REQUESTS.attempts:
+            waits.append(clock.parse(order["request_due_at"]) - moment)
+    assert waits == sorted(waits) and waits[0] < waits[-1]
+    [parked] = parked_items(table, shop.shop_id)
+    assert parked["attempts"] == REVIEW_REQUESTS.attempts and not on_due_index(order)
+    assert shop.run_due(now=moment + timedelta(days=2)) == 0
+    assert addressees(shop) == ["c-0@example.com", "c-2@example.com"]
+    assert totals(table, shop.shop_id)["review_requests"] == 2
+
+
+def test_a_mail_service_refusing_every_message_parks_nothing_counts_once_and_keeps_the_requests_due(
+    api, outbox, table, monkeypatch, metrics
+):
+    # Given three buyers due, and a mail service that refuses our sender (not verified) whoever the mail is to
+    shop = ReviewShop(api, outbox)
+    for n in range(3):
+        shop.fulfilled_order(f"o-{n}", customer_id=f"c-{n}")
+    setup = MailSetupRefused("MessageRejected: Email address is not verified: reviews@proofloop.example")
+    failures: dict[str, Exception] = {f"c-{n}@example.com": setup for n in range(3)}
+    mailer_failing(monkeypatch, failures)
+    before = {n: order_item(table, shop.shop_id, f"o-{n}") for n in range(3)}
+    moment = due_time()
+    # When the due work runs
+    assert shop.run_due(now=moment) == 0
+    # Then nothing is parked, one metric says so (not one per buyer), and every request is still due as it was
+    assert parked_items(table, shop.shop_id) == []
+    assert metrics.metric_set["MailSendingRefused"]["Value"] == [1.0]
+    assert PARKED_METRIC not in metrics.metric_set
+    for n in range(3):
+        order = order_item(table, shop.shop_id, f"o-{n}")
+        assert order["request_status"] == "scheduled" and "sent_at" not in order
+        assert order[keys.GSI1SK] == before[n][keys.GSI1SK] and "due_attempts" not in order
+    assert totals(table, shop.shop_id).get("review_requests", 0) == 0
+    # And once the sender is put right, the next run sends them all
+    failures.clear()
+    assert shop.run_due(now=moment + timedelta(minutes=10)) == 3
+    assert totals(table, shop.shop_id)["review_requests"] == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "setup"),
+    [
+        ("MessageRejected", REFUSAL.format("buyer@mail.example"), False),  # the sandbox's unverified recipient
+        ("MessageRejected", REFUSAL.format("reviews@proofloop.example, buyer@mail.example"), True),
+        ("MessageRejected", REFUSAL.format("proofloop.example"), True),  # the sender's domain
+        ("MessageRejected", "Did not have authority to send from email reviews@proofloop.example", True),
+        ("MailFromDomainNotVerifiedException", "MAIL FROM domain not verified", True),
+        ("ConfigurationSetDoesNotExist", "Configuration set <x> does not exist.", True),
+        ("AccessDenied", "User is not authorized to perform ses:SendRawEmail", True),
+    ],
+)
+def test_ses_tells_a_refused_recipient_from_a_refused_account(code, message, setup):
+    from email.message import EmailMessage
+
+    from botocore.exceptions import ClientError
+
+    from chalicelib.mail.ses import SesMailer
+
+    class Refusing:
+        def send_raw_email(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "SendRawEmail")
+
+    mailer = SesMailer("eu-west-1")
+    mailer._client = Refusing()
+    outgoing = EmailMessage()
+    outgoing["From"], outgoing["To"] = "Trail & Summit <reviews@proofloop.example>", "buyer@mail.example"
+    with pytest.raises(MailRefused) as refused:
+        mailer.send(outgoing)
+    assert isinstance(refused.value, MailSetupRefused) == setup
+
+
+def test_another_failure_of_ses_is_not_taken_for_a_refusal():
+    from email.message import EmailMessage
+
+    from botocore.exceptions import ClientError
+
+    from chalicelib.mail.ses import SesMailer
+
+    class Throttled:
+        def send_raw_email(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}, "Send")
+
+    mailer = SesMailer("eu-west-1")
+    mailer._client = Throttled()
+    with pytest.raises(ClientError):
+        mailer.send(EmailMessage())
+
+
+# --- outbound events ----------------------------------------------------------------------------------------------
+def test_an_outbound_endpoint_that_keeps_failing_is_parked_and_the_other_shops_events_go_on(
+    api, outbox, table, metrics
+):
+    from chalicelib.outbound import MAX_ATTEMPTS, deliver_due
+    from chalicelib.reviews.tokens import review_token
+    from tests.receiver import Receiver
+
+    # Given two shops' published reviews, one shop's endpoint answering 500 every time, the other's taking them
+    failing, taking = Receiver(statuses=[500] * 100), Receiver()
+    try:
+        shops = []
+        for receiver in (failing, taking):
+            shop = ReviewShop(api, outbox)
+            answer = shop.owner("PUT", "/webhook-endpoint", {"url": receiver.url, "events": ["review.published"]})
+            assert answer.status_code == 200, answer.body
+            shop.fulfilled_order()
+            body = {"token": review_token(shop.shop_id, "o-1", ["p-mug"]), "product_id": "p-mug", "rating": 5}
+            assert api.request("POST", "/reviews", {**body, "title": "", "body": "Lovely."}).status_code == 201
+            shops.append(shop)
+        moment = clock.now()
+        # When the due work runs as often as the failing event has attempts, each run once it is due again
+        delivered = 0
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            assert parked_items(table, shops[0].shop_id) == []
+            delivered += deliver_due(table, now=moment)
+            event = next(iter(events(table, shops[0].shop_id)))
+            assert int(event["attempts"]) == attempt
+            if attempt < MAX_ATTEMPTS:
+                assert clock.parse(event["next_attempt_at"]) > moment
+                moment = clock.parse(event["next_attempt_at"])
+        # Then the other shop's event went in the first run, once, and the failing one is parked with its reason
+        assert delivered == 1 and len(taking.received) == 1
+        assert len(failing.received) == MAX_ATTEMPTS
+        [parked] = parked_items(table, shops[0].shop_id)
+        assert parked["name"] == "Outbound event" and parked["reason"] == "the endpoint answered 500"
+        assert metrics.metric_set[PARKED_METRIC]["Value"] == [1.0]
+        assert deliver_due(table, now=moment + timedelta(days=1)) == 0
+        assert len(failing.received) == MAX_ATTEMPTS
+        # And once the endpoint takes events again, the owner's retry delivers it on the next run
+        failing.statuses = []
+        from chalicelib.parked import retry
+
+        assert retry(table, shops[0].shop_id, parked["entry"], now=moment)
+        assert parked_items(table, shops[0].shop_id) == []
+        assert deliver_due(table, now=moment + timedelta(seconds=1)) == 1
+        assert len(failing.received) == MAX_ATTEMPTS + 1 and len(taking.received) == 1
+    finally:
+        failing.close()
+        taking.close()
+
+
+def events(table: Any, shop_id: str) -> list[dict[str, Any]]:
+    items, _ = table.query(keys.shop_partition(shop_id), sk_prefix=keys.outbound_event_key(shop_id, "")[keys.SK])
+    return items
+
+
+# --- photos -------------------------------------------------------------------------------------------------------
+def test_a_photo_that_fails_to_process_is_put_off_then_parked_and_the_others_are_processed(
+    api, outbox, table, monkeypatch, metrics
+):
+    from chalicelib.photos import service
+    from chalicelib.reviews.tokens import review_token
+    from chalicelib.storage.s3 import get_storage
+    from tests import photo_files
+    from tests.unit.test_photos import upload
+
+    # Given two uploads, the first of which fails to process every time
+    storage = get_storage()
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    token = review_token(shop.shop_id, "o-1", ["p-mug", "p-cap"])
+    broken = upload(api, storage, token, photo_files.jpeg())
+    fine = upload(api, storage, token, photo_files.jpeg(), product_id="p-cap")
+    real = service.process_photo
+
+    def failing_for_one(table: Any, store: Any, item: dict[str, Any], now: str) -> str:
+        if item["photo_id"] == broken:
+            raise ValueError("the decoder choked")
+        return real(table, store, item, now)
+
+    monkeypatch.setattr(service, "process_photo", failing_for_one)
+    monkeypatch.setattr(service, "DUE_PAGE", 1)  # one photo a run: the failing one must not hold the front
+    moment = clock.now() + timedelta(seconds=5)
+    # When the due work runs, each time once the failing photo is due again
+    # (whichever of the two is first: the failing one is put off, so the other is processed by the second run)
+    assert service.process_due_photos(table, now=moment) + service.process_due_photos(table, now=moment) == 1
+    key = keys.photo_key(shop.shop_id, keys.review_id(shop.shop_id, "o-1", "p-mug"), broken)
+    for attempt in range(2, PHOTOS.attempts + 1):
+        assert parked_items(table, shop.shop_id) == []
+        photo = table.get(key)
+        assert int(photo["due_attempts"]) == attempt - 1
+        moment = clock.parse(photo[keys.GSI1SK].split("#")[0])
+        assert service.process_due_photos(table, now=moment) == 0
+    # Then it is parked with its reason, the other one is ready, and nothing of it is due any more
+    [parked] = parked_items(table, shop.shop_id)
+    assert parked["name"] == "Buyer's photo" and "ValueError" in parked["reason"]
+    assert parked["attempts"] == PHOTOS.attempts
+    assert metrics.metric_set[PARKED_METRIC]["Value"] == [1.0]
+    photos = {p["photo_id"]: p for p in api.request("GET", f"/r/{token}/photos").json["photos"]}
+    assert photos[fine]["status"] == "ready"
+    assert service.process_due_photos(table, now=moment + timedelta(days=1)) == 0
