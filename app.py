@@ -349,6 +349,11 @@ def dashboard_revoke_feed_url(shop_id: str) -> Response:
     return _call("dashboard_revoke_feed_url")
 
 
+@app.route("/shops/{shop_id}/dashboard/forms/retry", methods=["POST"], content_types=ANY)
+def dashboard_retry_parked(shop_id: str) -> Response:
+    return _call("dashboard_retry_parked")
+
+
 @app.route("/shops/{shop_id}/dashboard/forms/email-test", methods=["POST"], content_types=ANY)
 def dashboard_send_test_email(shop_id: str) -> Response:
     return _call("dashboard_send_test_email")

@@ -78,6 +78,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "dashboard_sign_in",
         "dashboard_sign_out",
         "dashboard_moderate",
+        "dashboard_retry_parked",
     ),
     "chalicelib.endpoints.console_import": ("dashboard_import_job",),
     "chalicelib.endpoints.console_emails": ("dashboard_send_test_email", "dashboard_save_email_texts"),

@@ -5,6 +5,7 @@ Times are the clock's own plus an offset (the jobs' `now=`), never a date of the
 
 from __future__ import annotations
 
+import email
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -316,3 +317,63 @@ def test_a_photo_that_fails_to_process_is_put_off_then_parked_and_the_others_are
     photos = {p["photo_id"]: p for p in api.request("GET", f"/r/{token}/photos").json["photos"]}
     assert photos[fine]["status"] == "ready"
     assert service.process_due_photos(table, now=moment + timedelta(days=1)) == 0
+
+
+# --- the owner's view ---------------------------------------------------------------------------------------------
+def test_the_overview_lists_a_parked_request_and_its_retry_sends_it_on_the_next_run(api, outbox, table, monkeypatch):
+    from chalicelib.dashboard.service import csrf_token
+    from chalicelib.reviews.requests import send_due
+    from tests import signers
+    from tests.unit.test_console import Owner, body
+
+    # Given a signed-in owner whose buyer's address the mail service refused: the request is parked
+    owner = Owner(api)
+    for kind in ("order.created", "order.fulfilled"):
+        owner.deliver(signers.generic_event(kind, "o-9", "c-9", timestamp="2026-11-06T10:00:00Z"))
+    failures: dict[str, Exception] = {"c-9@example.com": MailRefused(REFUSAL.format("c-9@example.com"))}
+    mailer_failing(monkeypatch, failures)
+    moment = due_time()
+    assert send_due(table, now=moment) == 0
+    # When the owner opens the overview
+    page = body(owner.get("overview"))
+    # Then it lists the parked request with its reason and a retry form for it
+    assert "Work that could not be done (1)" in page
+    assert "Review request for order o-9" in page and "refused the buyer&#39;s address" in page
+    [entry] = [p["entry"] for p in parked_items(table, owner.shop_id)]
+    assert f'name="entry" value="{entry}"' in page
+    # And a retry with a stale CSRF token changes nothing
+    assert owner.post("retry", {"entry": entry}, csrf=csrf_token("old" + owner.session)).status_code == 403
+    assert len(parked_items(table, owner.shop_id)) == 1
+    # When the owner has put the address right and retries it
+    failures.clear()
+    answer = owner.post("retry", {"entry": entry})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/dashboard?retried=1")
+    # Then it is off the list and due now, and the next run sends it, once, counted once
+    assert parked_items(table, owner.shop_id) == []
+    order = order_item(table, owner.shop_id, "o-9")
+    assert on_due_index(order) and int(order["due_attempts"]) == 0 and "due_state" not in order
+    assert send_due(table, now=moment + timedelta(minutes=10)) == 1
+    assert send_due(table, now=moment + timedelta(minutes=20)) == 0
+    sent = [email.message_from_bytes(path.read_bytes())["To"] for path in outbox.glob("*.eml")]
+    assert sent == ["c-9@example.com"]
+    assert totals(table, owner.shop_id)["review_requests"] == 1
+    # And retrying it again finds nothing parked
+    again = owner.post("retry", {"entry": entry})
+    assert again.status_code == 303 and again.headers["Location"].endswith("/dashboard?retried=0")
+    assert "no longer waiting here" in body(owner.get("overview?retried=0"))
+
+
+def test_another_shops_parked_item_cannot_be_retried(api, outbox, table, monkeypatch):
+    from chalicelib.parked import retry
+
+    # Given a parked request of one shop
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    mailer_failing(monkeypatch, {"c-1@example.com": MailRefused("refused")})
+    assert shop.run_due(now=due_time()) == 0
+    [parked] = parked_items(table, shop.shop_id)
+    # When another shop's owner names it
+    other = ReviewShop(api, outbox)
+    # Then nothing moves
+    assert not retry(table, other.shop_id, parked["entry"])
+    assert parked_items(table, shop.shop_id) == [parked]
