@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.store import keys, review_requests
-from chalicelib.store.due import ATTEMPTS, FAILED_AT, REASON, parked_entry, parked_page, put_back_item
+from chalicelib.store.due import ATTEMPTS, FAILED_AT, NOT_BEFORE, REASON, parked_entry, parked_page, put_back_item
 
 if TYPE_CHECKING:
     from chalicelib.store.table import Table
@@ -74,7 +74,7 @@ def _import_due(item: dict[str, Any], now: datetime) -> DueAgain:
 
 
 def _erasure_due(item: dict[str, Any], now: datetime) -> DueAgain:
-    return keys.customer_erasure_keys(str(item["shop_id"]), str(item["customer_id"])), {}, []
+    return keys.customer_erasure_keys(str(item["shop_id"]), str(item["customer_id"])), {}, [NOT_BEFORE]
 
 
 KINDS: dict[str, ParkedKind] = {

@@ -21,8 +21,10 @@ REASON = "due_reason"  # the last failure, in words for the owner
 FAILED_AT = "due_failed_at"
 STATE = "due_state"
 ATTEMPTS = "due_attempts"  # failures in a row, unless the job counts its own (outbound `attempts`)
+# When an item whose due key holds no time (a customer erasure) may be tried again: its job skips it until then.
+NOT_BEFORE = "due_not_before"
 PARKED_PAGE = 25
-BOOKKEEPING = (ATTEMPTS, REASON, FAILED_AT, STATE)  # on the item, the due work's own: no export hands them out
+BOOKKEEPING = (ATTEMPTS, REASON, FAILED_AT, STATE, NOT_BEFORE)  # the due work's own: no export hands them out
 
 
 @dataclass(frozen=True)

@@ -377,3 +377,132 @@ def test_another_shops_parked_item_cannot_be_retried(api, outbox, table, monkeyp
     # Then nothing moves
     assert not retry(table, other.shop_id, parked["entry"])
     assert parked_items(table, shop.shop_id) == [parked]
+
+
+# --- share cards --------------------------------------------------------------------------------------------------
+def test_a_share_card_failing_its_last_attempt_is_parked_and_its_retry_builds_it(api, outbox, table, monkeypatch):
+    from chalicelib.backoff import SHARE_CARDS
+    from chalicelib.parked import retry
+    from chalicelib.photos import cards
+    from chalicelib.reviews.tokens import review_token
+    from tests.unit.test_photos import submit
+
+    # Given a happy review whose card has failed every attempt but its last
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    code = submit(api, review_token(shop.shop_id, "o-1", ["p-mug"]), []).json["share"]["code"]
+    table.update(keys.code_key(code), "SET card_failures = :n", values={":n": SHARE_CARDS.attempts - 1})
+    real = cards.build_card
+    monkeypatch.setattr(cards, "build_card", lambda *_: (_ for _ in ()).throw(OSError("storage refused")))
+    # When its last attempt fails too
+    assert cards.build_due_cards(table) == 0
+    # Then it is parked, off the due index, with its reason
+    [parked] = parked_items(table, shop.shop_id)
+    assert parked["name"] == "Share card" and "OSError" in parked["reason"]
+    assert parked["attempts"] == SHARE_CARDS.attempts
+    monkeypatch.setattr(cards, "build_card", real)
+    assert cards.build_due_cards(table) == 0
+    # And once retried it is built by the next run
+    assert retry(table, shop.shop_id, parked["entry"])
+    assert cards.build_due_cards(table) == 1
+    built = table.get(keys.code_key(code))
+    assert "card_key" in built and "card_failures" not in built and keys.GSI1PK not in built
+
+
+# --- imports ------------------------------------------------------------------------------------------------------
+def test_an_import_whose_steps_keep_failing_is_put_off_then_parked_and_the_others_go_on(
+    api, table, monkeypatch, metrics
+):
+    from chalicelib.backoff import IMPORTS
+    from chalicelib.dashboard import imports
+    from chalicelib.storage.s3 import get_storage
+    from tests.unit.test_console import Owner
+    from tests.unit.test_console_import import generated, stored_job, upload, view
+
+    # Given two imports left checking, and a step of the first that fails every time
+    storage = get_storage()
+    owner = Owner(api)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports, "STEP_SECONDS", 0.0)
+    broken = upload(owner, storage, generated(5).encode())
+    assert view(owner, broken)["status"] == "checking"
+    fine = upload(owner, storage, generated(5).encode())
+    assert view(owner, fine)["status"] == "checking"
+    real = imports._step
+
+    def failing_for_one(table: Any, storage: Any, shop: Any, job: dict[str, Any]) -> dict[str, Any]:
+        if job["job_id"] == broken:
+            raise OSError("storage did not answer")
+        return real(table, storage, shop, job)
+
+    monkeypatch.setattr(imports, "_step", failing_for_one)
+    # When the due work runs: the other import moves on, the failing one is put off
+    assert imports.advance_due_imports(table) == 1
+    assert stored_job(table, owner, fine)["status"] == "checked"
+    try:
+        for attempt in range(1, IMPORTS.attempts):
+            job = stored_job(table, owner, broken)
+            assert int(job["due_attempts"]) == attempt and parked_items(table, owner.shop_id) == []
+            due_at = clock.parse(job[keys.GSI1SK].split("#")[0])
+            assert due_at > clock.now()
+            clock.run_from(due_at)
+            assert imports.advance_due_imports(table) == 0
+    finally:
+        clock.run_from(None)
+    # Then at its last attempt it is parked, with its reason, and no run takes it up again by itself
+    [parked] = parked_items(table, owner.shop_id)
+    assert parked["name"] == "Import" and parked["which"] == f"import {broken}" and "OSError" in parked["reason"]
+    assert metrics.metric_set[PARKED_METRIC]["Value"] == [1.0]
+    assert imports.advance_due_imports(table) == 0
+
+
+# --- erasure ------------------------------------------------------------------------------------------------------
+def test_a_customer_whose_erasure_keeps_failing_is_put_off_then_parked_and_the_others_are_erased(
+    api, outbox, table, monkeypatch, metrics
+):
+    from chalicelib import privacy
+    from chalicelib.backoff import ERASURES
+    from chalicelib.store.shop_records import get_shop
+
+    # Given a shop asking to be erased, with three customers, the erasure of one of whom fails every time
+    shop = ReviewShop(api, outbox)
+    for n in range(3):
+        shop.fulfilled_order(f"o-{n}", customer_id=f"c-{n}")
+    privacy.request_shop_redaction(table, get_shop(table, shop.shop_id))
+    real = privacy.redact_customer
+
+    def failing_for_one(table: Any, shop_id: str, customer_id: str, *args: Any, **kw: Any) -> int:
+        if customer_id == "c-1":
+            raise OSError("storage did not answer")
+        return real(table, shop_id, customer_id, *args, **kw)
+
+    monkeypatch.setattr(privacy, "redact_customer", failing_for_one)
+    # When the due work runs: the others are erased, the failing one is put off (and counts as erased already)
+    assert privacy.run_shop_redactions(table) == 2
+    for n in (0, 2):
+        assert "email" not in order_item(table, shop.shop_id, f"o-{n}")
+    customer = table.get(keys.customer_key(shop.shop_id, "c-1"))
+    assert customer["redacted"] and int(customer["due_attempts"]) == 1
+    assert privacy.run_shop_redactions(table) == 0  # not due again yet
+    try:
+        for attempt in range(2, ERASURES.attempts + 1):
+            assert parked_items(table, shop.shop_id) == []
+            clock.run_from(clock.parse(customer["due_not_before"]))
+            assert privacy.run_shop_redactions(table) == 0
+            customer = table.get(keys.customer_key(shop.shop_id, "c-1"))
+            assert int(customer["due_attempts"]) == attempt
+    finally:
+        clock.run_from(None)
+    # Then it is parked for the operator's alarm, and off the erasure index
+    [parked] = parked_items(table, shop.shop_id)
+    assert parked["name"] == "Customer erasure" and "OSError" in parked["reason"]
+    assert metrics.metric_set[PARKED_METRIC]["Value"] == [1.0]
+    assert customer[keys.GSI1PK] == keys.parked_partition(shop.shop_id)
+    # And once retried with the fault gone, the next run erases it
+    from chalicelib.parked import retry
+
+    monkeypatch.setattr(privacy, "redact_customer", real)
+    assert retry(table, shop.shop_id, parked["entry"])
+    assert privacy.run_shop_redactions(table) == 1
+    assert "email" not in order_item(table, shop.shop_id, "o-1")
+    assert keys.GSI1PK not in table.get(keys.customer_key(shop.shop_id, "c-1"))
