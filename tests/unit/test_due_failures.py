@@ -506,3 +506,62 @@ def test_a_customer_whose_erasure_keeps_failing_is_put_off_then_parked_and_the_o
     assert privacy.run_shop_redactions(table) == 1
     assert "email" not in order_item(table, shop.shop_id, "o-1")
     assert keys.GSI1PK not in table.get(keys.customer_key(shop.shop_id, "c-1"))
+
+
+# --- jobs without an item to park ---------------------------------------------------------------------------------
+def test_a_code_whose_roll_up_fails_is_skipped_and_keeps_its_day_open_until_a_pass_rolls_it(
+    api, outbox, table, monkeypatch
+):
+    from chalicelib import rollup
+    from tests.unit.test_click_rollup import TODAY_NOON, Advocates
+
+    # Given three codes clicked on a day that is over everywhere, one of whose roll-up fails
+    advocates = Advocates(api, outbox, monkeypatch)
+    for n in range(3):
+        advocates.add(f"c-{n}")
+        advocates.click(f"c-{n}")
+    _, failing, _ = advocates.by_code()
+    real = rollup._roll_up_one
+
+    def failing_for_one(table: Any, shop_id: str, customer_id: str, code: str) -> None:
+        if customer_id == failing:
+            raise OSError("the database did not answer")
+        real(table, shop_id, customer_id, code)
+
+    monkeypatch.setattr(rollup, "_roll_up_one", failing_for_one)
+    over = TODAY_NOON.replace(hour=0, minute=10) + timedelta(days=2)
+    # When a pass walks the day: the two others are rolled, in the same run
+    assert rollup.roll_up_clicks(table, now=over) == 2
+    assert advocates.rolled_clicks(table) == {**advocates.clicks, failing: 0}
+    # Then the pass that skipped one does not close the day: the next pass rolls it, and then the day is closed
+    monkeypatch.setattr(rollup, "_roll_up_one", real)
+    assert rollup.roll_up_clicks(table, now=over + timedelta(minutes=10)) == 3
+    assert advocates.rolled_clicks(table) == advocates.clicks
+    assert rollup.roll_up_clicks(table, now=over + timedelta(minutes=20)) == 0
+
+
+def test_a_customer_whose_indexing_fails_is_skipped_and_the_shops_other_customers_are_indexed(
+    api, outbox, table, monkeypatch
+):
+    from chalicelib import customer_index
+
+    # Given a shop's three customers from before the search index, one of whom cannot be indexed
+    shop = ReviewShop(api, outbox)
+    for n in range(3):
+        shop.fulfilled_order(f"o-{n}", customer_id=f"c-{n}")
+        table.update(keys.customer_key(shop.shop_id, f"c-{n}"), "REMOVE find_tokens, find_indexed")
+    customer_index.index_status(table, shop.shop_id)  # the owner's first look lists the shop for the due work
+    real = customer_index.index_customer
+
+    def failing_for_one(table: Any, shop_id: str, customer: dict[str, Any]) -> bool:
+        if customer["customer_id"] == "c-1":
+            raise OSError("the database did not answer")
+        return real(table, shop_id, customer)
+
+    monkeypatch.setattr(customer_index, "index_customer", failing_for_one)
+    # When the due work indexes them
+    assert customer_index.index_older_customers(table) == 3
+    # Then the others are indexed and the shop's pass ends (the skipped one is indexed by their next order)
+    indexed = {n: bool(table.get(keys.customer_key(shop.shop_id, f"c-{n}")).get("find_indexed")) for n in range(3)}
+    assert indexed == {0: True, 1: False, 2: True}
+    assert keys.GSI1PK not in table.get(keys.customer_index_cursor_key(shop.shop_id))
