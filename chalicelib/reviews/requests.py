@@ -14,7 +14,7 @@ from chalicelib.budget import Budget
 from chalicelib.clock import local_day
 from chalicelib.mail.errors import MailSetupRefused
 from chalicelib.store import aggregates, keys
-from chalicelib.store.due import ATTEMPTS
+from chalicelib.store.due import ATTEMPTS, FAILED, STATE
 from chalicelib.store.review_requests import unclaim
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed
@@ -295,6 +295,7 @@ def _where(order: dict[str, Any]) -> Postponement:
         return Postponement("reviewed", language=language)
     status = order.get("request_status")
     planned = status == "scheduled" or (status == "sent" and bool(order.get(keys.GSI1PK)))
+    planned = planned and order.get(STATE) != FAILED  # parked: the owner's retry, not the buyer, moves it on
     if reversed_order(order) or not planned:
         return Postponement("nothing", language=language)
     if order.get("postponed_at"):

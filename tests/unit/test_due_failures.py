@@ -565,3 +565,18 @@ def test_a_customer_whose_indexing_fails_is_skipped_and_the_shops_other_customer
     indexed = {n: bool(table.get(keys.customer_key(shop.shop_id, f"c-{n}")).get("find_indexed")) for n in range(3)}
     assert indexed == {0: True, 1: False, 2: True}
     assert keys.GSI1PK not in table.get(keys.customer_index_cursor_key(shop.shop_id))
+
+
+def test_a_parked_request_is_not_moved_on_by_the_buyers_not_arrived_yet(api, outbox, table, monkeypatch):
+    from chalicelib.reviews.requests import postpone
+
+    # Given a request parked after the mail service refused its address
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    mailer_failing(monkeypatch, {"c-1@example.com": MailRefused("refused")})
+    assert shop.run_due(now=due_time()) == 0
+    # When the buyer's "not arrived yet" is posted
+    answer = postpone(table, shop.shop_id, "o-1")
+    # Then nothing is planned for them: it stays parked, for the owner's retry
+    assert answer.state == "nothing"
+    assert len(parked_items(table, shop.shop_id)) == 1
