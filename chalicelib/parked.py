@@ -124,7 +124,14 @@ def mail_setup_refused(refusal: str) -> None:
 
 def parked_items(table: Table, shop_id: str) -> list[dict[str, Any]]:
     """The shop's parked items, the most recently parked first (one page), as the console lists them."""
-    items, _ = parked_page(table, shop_id)
+    return parked_items_page(table, shop_id)[0]
+
+
+def parked_items_page(
+    table: Table, shop_id: str, cursor: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of the shop's parked items, and where the next page starts (None: no more)."""
+    items, last = parked_page(table, shop_id, cursor=cursor)
     shown = []
     for item in items:
         stamp, job, ref = keys.parked_entry_parts(str(item[keys.GSI1SK]))
@@ -140,7 +147,7 @@ def parked_items(table: Table, shop_id: str) -> list[dict[str, Any]]:
                 "parked_at": str(item.get(FAILED_AT) or stamp[:19] + "Z"),
             }
         )
-    return shown
+    return shown, last
 
 
 def retry(table: Table, shop_id: str, entry: str, now: datetime | None = None) -> bool:

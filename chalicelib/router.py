@@ -33,6 +33,8 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "delete_webhook_endpoint",
         "list_data_requests",
         "customer_data",
+        "list_parked",
+        "retry_parked",
     ),
     "chalicelib.endpoints.webhooks": ("shopify_webhook", "woocommerce_webhook", "generic_webhook"),
     "chalicelib.endpoints.reviews": (

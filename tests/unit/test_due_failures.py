@@ -580,3 +580,28 @@ def test_a_parked_request_is_not_moved_on_by_the_buyers_not_arrived_yet(api, out
     # Then nothing is planned for them: it stays parked, for the owner's retry
     assert answer.state == "nothing"
     assert len(parked_items(table, shop.shop_id)) == 1
+
+
+def test_the_owner_api_lists_parked_items_and_retries_one(api, outbox, table, monkeypatch):
+    # Given a shop with a parked request
+    shop = ReviewShop(api, outbox)
+    shop.fulfilled_order()
+    failures: dict[str, Exception] = {"c-1@example.com": MailRefused("refused")}
+    mailer_failing(monkeypatch, failures)
+    moment = due_time()
+    assert shop.run_due(now=moment) == 0
+    # When its owner lists the parked items
+    listed = shop.owner("GET", "/parked")
+    # Then the item is there with its reason; another shop's key is refused
+    assert listed.status_code == 200 and listed.json["cursor"] is None
+    [item] = listed.json["parked"]
+    assert item["job"] == "review_requests" and "refused" in item["reason"] and item["attempts"] == 1
+    other = ReviewShop(api, outbox)
+    assert api.request("GET", f"/shops/{shop.shop_id}/parked", token=other.api_key).status_code == 403
+    # And a retry puts it back (once), and the next run sends it
+    failures.clear()
+    assert shop.owner("POST", "/parked/retry", {"entry": item["entry"]}).json == {"retried": True}
+    again = shop.owner("POST", "/parked/retry", {"entry": item["entry"]})
+    assert again.status_code == 404 and again.json["error"]["code"] == "not_parked"
+    assert shop.owner("GET", "/parked").json["parked"] == []
+    assert shop.run_due(now=moment + timedelta(minutes=10)) == 1
