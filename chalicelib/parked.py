@@ -98,11 +98,11 @@ KINDS: dict[str, ParkedKind] = {
 }
 
 
-def failure_reason(what: str, attempts: int, exc: BaseException) -> str:
+def failure_reason(what: str, attempts: int, exc: BaseException | None) -> str:
     """A failure in the owner's words: what failed, how often, and the kind of error (never its text, which
     may hold a buyer's address or a file's content; the log has it)."""
     times = "once" if attempts == 1 else f"{attempts} times"
-    return f"{what} failed {times}, the last time with {type(exc).__name__}"
+    return f"{what} failed {times}" + (f", the last time with {type(exc).__name__}" if exc else "")
 
 
 def counted_parked(job: str, shop_id: str, ref: str, reason: str) -> None:

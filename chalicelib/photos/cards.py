@@ -207,7 +207,7 @@ def _retry_later(table: Table, code: dict[str, Any], exc: Exception | None = Non
 
     failures = int(code.get("card_failures", 0)) + 1
     now = clock.now()
-    reason = failure_reason("building the card", failures, exc or RuntimeError())
+    reason = failure_reason("building the card", failures, exc)
     failure = Failure(failures, reason, clock.iso(now))
     change = moved({}, code.get(keys.GSI1SK, ""))  # marked again meanwhile: the newer mark is due now, left alone
     wait = SHARE_CARDS.wait_after(failures)

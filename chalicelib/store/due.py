@@ -137,7 +137,7 @@ def apply(table: Table, key: dict[str, str], change: Change, what: dict[str, Any
     except Exception:  # noqa: BLE001 - one item's bookkeeping must not stop the queue behind it
         from chalicelib.observability import logger
 
-        logger.exception("due item not put off", extra=what)
+        logger.exception("due item not moved (put off or parked)", extra=what)
         return False
     return True
 
