@@ -605,3 +605,24 @@ def test_the_owner_api_lists_parked_items_and_retries_one(api, outbox, table, mo
     assert again.status_code == 404 and again.json["error"]["code"] == "not_parked"
     assert shop.owner("GET", "/parked").json["parked"] == []
     assert shop.run_due(now=moment + timedelta(minutes=10)) == 1
+
+
+def test_a_refused_reminder_is_parked_uncounted_and_the_request_before_it_stays_counted(
+    api, outbox, table, monkeypatch
+):
+    # Given a buyer asked once, whose address the mail service refuses by the time of the reminder
+    shop = ReviewShop(api, outbox, reminder_after_days=7)
+    shop.fulfilled_order()
+    moment = due_time()
+    assert shop.run_due(now=moment) == 1
+    mailer_failing(monkeypatch, {"c-1@example.com": MailRefused("refused")})
+    # When the reminder is due
+    assert shop.run_due(now=moment + timedelta(days=8)) == 0
+    # Then the reminder is parked as a reminder, not counted, and the request sent before still counts once
+    [parked] = parked_items(table, shop.shop_id)
+    assert parked["which"] == "Reminder for order o-1"
+    order = order_item(table, shop.shop_id, "o-1")
+    assert order["request_status"] == "sent" and order["sent_at"] and "reminded_at" not in order
+    assert totals(table, shop.shop_id)["review_requests"] == 1
+    assert totals(table, shop.shop_id).get("reminders", 0) == 0
+    assert len(shop.emails()) == 1
