@@ -119,6 +119,16 @@ def list_data_requests(shop_id: str) -> Response:
     return _call("list_data_requests")
 
 
+@app.route("/shops/{shop_id}/parked", methods=["GET"])
+def list_parked(shop_id: str) -> Response:
+    return _call("list_parked")
+
+
+@app.route("/shops/{shop_id}/parked/retry", methods=["POST"], content_types=ANY)
+def retry_parked(shop_id: str) -> Response:
+    return _call("retry_parked")
+
+
 @app.route("/shops/{shop_id}/customers/{customer_id}/data", methods=["GET"])
 def customer_data(shop_id: str, customer_id: str) -> Response:
     return _call("customer_data")
@@ -353,6 +363,11 @@ def dashboard_issue_feed_url(shop_id: str) -> Response:
 @app.route("/shops/{shop_id}/dashboard/forms/feed-url-revoke", methods=["POST"], content_types=ANY)
 def dashboard_revoke_feed_url(shop_id: str) -> Response:
     return _call("dashboard_revoke_feed_url")
+
+
+@app.route("/shops/{shop_id}/dashboard/forms/retry", methods=["POST"], content_types=ANY)
+def dashboard_retry_parked(shop_id: str) -> Response:
+    return _call("dashboard_retry_parked")
 
 
 @app.route("/shops/{shop_id}/dashboard/forms/email-test", methods=["POST"], content_types=ANY)

@@ -46,7 +46,8 @@ CUSTOM_METRICS = (
     "Http5xx",
     "WebhookEvents",
     "DueWorkCutShort",
-    "OutboundDeliveriesExhausted",
+    "DueItemParked",
+    "MailSendingRefused",
 )
 SIZES = (100, 1000, 10000, 100000)
 

@@ -257,8 +257,15 @@ def index_older_customers(table: Table, budget: Budget | None = None, max_custom
                     stopped = True
                     break
                 read += 1
-                if needs_index(customer) and index_customer(table, shop_id, customer):
-                    indexed += 1
+                try:
+                    if needs_index(customer) and index_customer(table, shop_id, customer):
+                        indexed += 1
+                except Exception:  # noqa: BLE001 - one customer must not stop the shop's index: logged, skipped
+                    from chalicelib.observability import logger
+
+                    logger.exception(
+                        "customer not indexed", extra={"shop_id": shop_id, "customer_id": customer["customer_id"]}
+                    )
                 after = customer["customer_id"]
             if stopped or (more is not None and (budget.spent() or read >= max_customers)):
                 _save_cursor(table, shop_id, after, indexed)

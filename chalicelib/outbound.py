@@ -2,8 +2,8 @@
 
 Events are written as items in the same transaction as the fact they report (a transactional
 outbox), so an event exists exactly when its fact does. The due work delivers them; a delivery that
-fails is tried again with exponential backoff, up to MAX_ATTEMPTS, and the receiver deduplicates by
-`webhook-id` as the spec asks.
+fails is tried again with exponential backoff (chalicelib/backoff.py), then parked for the owner to see and retry,
+and the receiver deduplicates by `webhook-id` as the spec asks.
 
 A delivery resolves the receiver's host once, refuses it unless every address is public, and connects
 to that very address (TLS still verifies the name): a second lookup cannot rebind it to an internal
@@ -20,11 +20,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
+from chalicelib.backoff import OUTBOUND_EVENTS
 from chalicelib.budget import Budget
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
@@ -38,11 +39,9 @@ if TYPE_CHECKING:
 # (host, port) -> the addresses it resolves to; tests pass their own instead of asking DNS.
 Resolver = Callable[[str, int], Iterable[str]]
 
-MAX_ATTEMPTS = 8
-BACKOFF_SECONDS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
-KEEP_SECONDS = 7 * 86400
+MAX_ATTEMPTS = OUTBOUND_EVENTS.attempts  # deliveries tried, the last of them parking the event
+KEEP_SECONDS = keys.OUTBOUND_EVENT_TTL_SECONDS
 TIMEOUT_SECONDS = 5
-EXHAUSTED_METRIC = "OutboundDeliveriesExhausted"
 # Not reachable from the internet, yet not all flagged by Python 3.11's ipaddress: shared address space
 # (CGNAT), IETF protocol assignments, benchmarking, and NAT64 prefixes that can embed any IPv4 address.
 NOT_PUBLIC = tuple(
@@ -290,7 +289,7 @@ def deliver_due(
 ) -> int:
     """Deliver every due event once; failures come back later with backoff. Returns deliveries made."""
     from chalicelib.config import get_settings
-    from chalicelib.observability import logger, metrics
+    from chalicelib.observability import logger
     from chalicelib.store.shop_records import Shop
 
     budget = budget or Budget.unlimited()
@@ -322,6 +321,7 @@ def deliver_due(
                 )
             except ConditionFailed:
                 continue
+            refusal = None
             try:
                 destination = resolve_destination(shop.outbound["url"], get_settings().is_dev, resolve)
             except errors.ProofloopError as exc:
@@ -329,25 +329,46 @@ def deliver_due(
                     "outbound endpoint refused",
                     extra={"shop_id": event["shop_id"], "event_id": event["event_id"], "reason": exc.message},
                 )
-                status = 0
+                status, refusal = 0, exc.message
             else:
                 status = _post(destination, shop.outbound["secret"], event["event_id"], event["payload"].encode())
             if 200 <= status < 300:
                 table.update(key, "SET delivered_at = :now, last_status = :s", values={":now": cutoff, ":s": status})
                 delivered += 1
-            elif attempts < MAX_ATTEMPTS:
-                retry_at = _iso(moment + timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]))
-                retry = keys.outbox_keys(event["event_id"], retry_at)
-                table.update(
-                    key,
-                    "SET GSI1PK = :p, GSI1SK = :s, last_status = :st, next_attempt_at = :t",
-                    values={":p": retry[keys.GSI1PK], ":s": retry[keys.GSI1SK], ":st": status, ":t": retry_at},
-                )
             else:
-                table.update(key, "SET failed_at = :now, last_status = :st", values={":now": cutoff, ":st": status})
-                metrics.add_metric(name=EXHAUSTED_METRIC, unit="Count", value=1)
-                logger.warning(
-                    "outbound event given up after its last attempt",
-                    extra={"shop_id": event["shop_id"], "event_id": event["event_id"], "last_status": status},
-                )
+                _not_delivered(table, event, attempts, status, refusal, moment)
     return delivered
+
+
+def _not_delivered(
+    table: Table, event: dict[str, Any], attempts: int, status: int, refusal: str | None, moment: datetime
+) -> None:
+    """Put a delivery that failed off with the backoff, or park the event at its last attempt: the owner sees it
+    with the receiver's answer, and may retry it once the endpoint takes events again."""
+    from chalicelib.observability import logger
+    from chalicelib.parked import JOB_OUTBOUND_EVENTS, counted_parked
+    from chalicelib.store.due import Change, Failure, apply, park, put_off
+
+    if refusal:
+        reason = f"the endpoint's address is refused: {refusal}"
+    else:
+        reason = f"the endpoint answered {status}" if status else "the endpoint did not answer"
+    failure = Failure(attempts, reason, _iso(moment))
+    key = keys.outbound_event_key(event["shop_id"], event["event_id"])
+    wait = OUTBOUND_EVENTS.wait_after(attempts)
+    # The claim took the event off the due index: only this run moves it now.
+    change = Change(sets={"last_status": status})
+    if wait is not None:
+        retry_at = _iso(moment + wait)
+        change.sets["next_attempt_at"] = retry_at
+        put_off(change, keys.outbox_keys(event["event_id"], retry_at), failure, attempts_name="attempts")
+        apply(table, key, change, {"shop_id": event["shop_id"], "event_id": event["event_id"]})
+        return
+    change.sets["failed_at"] = failure.at
+    park(change, event["shop_id"], JOB_OUTBOUND_EVENTS, event["event_id"], failure, clock.stamp(moment), "attempts")
+    if apply(table, key, change, {"shop_id": event["shop_id"], "event_id": event["event_id"]}):
+        counted_parked(JOB_OUTBOUND_EVENTS, event["shop_id"], event["event_id"], reason)
+        logger.warning(
+            "outbound event given up after its last attempt",
+            extra={"shop_id": event["shop_id"], "event_id": event["event_id"], "last_status": status},
+        )

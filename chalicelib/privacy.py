@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.budget import Budget
 from chalicelib.reviews import ANONYMOUS
-from chalicelib.store import keys
+from chalicelib.store import due, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
     from chalicelib.webhooks.events import CustomerRedactEvent, DataRequestEvent, Event
@@ -244,8 +246,9 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
     if customer.get("share_code"):
         wanted.append(keys.code_key(str(customer["share_code"])))
     theirs = table.get_many(wanted) if wanted else []
-    # Not theirs to be handed: the search index's hashes, and the ids of other buyers' orders their link brought.
-    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures", "card_version"}
+    # Not theirs to be handed: the search index's hashes, the ids of other buyers' orders their link brought, and
+    # the due work's bookkeeping of its attempts.
+    internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures", "card_version", *due.BOOKKEEPING}
     hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
     hidden |= internal
 
@@ -290,9 +293,14 @@ def request_shop_redaction(table: Table, shop: Shop) -> str:
 
 def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget | None = None) -> int:
     """Due work: finish customer erasures a webhook left part-done, then erase the customers of shops
-    that asked, a bounded number per run."""
+    that asked, a bounded number per run. A customer whose erasure fails is put off with the backoff on the
+    customer erasure index (marked erased at once, as a deferred erasure is), then parked for the operator's
+    alarm and the owner's list; the others go on."""
+    from chalicelib import clock
+
     budget = budget or Budget.unlimited()
-    done = _finish_customer_redactions(table, budget)
+    now = clock.now()
+    done = _finish_customer_redactions(table, budget, now)
     shops, _ = table.query(keys.SHOP_ERASURE_PARTITION, index=keys.GSI1, limit=10)
     for shop in shops:
         shop_id = shop["shop_id"]
@@ -302,11 +310,10 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
                 keys.shop_partition(shop_id), sk_prefix=keys.CUSTOMER_PREFIX, limit=100, cursor=cursor
             )
             for customer in page:
-                if _customer_needs_erasure(customer):
+                if _customer_needs_erasure(customer) and not _waiting(customer, now):
                     if budget.spent():
                         return done
-                    redact_customer(table, shop_id, customer["customer_id"], budget=budget)
-                    done += 1
+                    done += _erase(table, customer, budget, now)
             if cursor is None:
                 table.update(
                     keys.shop_key(shop_id), "REMOVE GSI1PK, GSI1SK SET redacted_at = :now", values={":now": _now()}
@@ -315,18 +322,63 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
     return done
 
 
-def _finish_customer_redactions(table: Table, budget: Budget) -> int:
+def _finish_customer_redactions(table: Table, budget: Budget, now: datetime) -> int:
     done = 0
     cursor = None
     while True:
         waiting, cursor = table.query(keys.CUSTOMER_ERASURE_PARTITION, index=keys.GSI1, limit=50, cursor=cursor)
         for customer in waiting:
+            if _waiting(customer, now):
+                continue
             if budget.spent():
                 return done
-            redact_customer(table, customer["shop_id"], customer["customer_id"], budget=budget)
-            done += 1
+            done += _erase(table, customer, budget, now)
         if cursor is None:
             return done
+
+
+def _waiting(customer: dict[str, Any], now: datetime) -> bool:
+    """Put off after a failed erasure, until its next attempt; or parked after its last."""
+    from chalicelib import clock
+
+    parked = customer.get(due.STATE) == due.FAILED
+    return parked or str(customer.get(due.NOT_BEFORE) or "") > clock.iso(now)
+
+
+def _erase(table: Table, customer: dict[str, Any], budget: Budget, now: datetime) -> int:
+    """Erase one customer for the due work; 1 when done, 0 when it failed and was put off (or parked)."""
+    shop_id, customer_id = str(customer["shop_id"]), str(customer["customer_id"])
+    try:
+        redact_customer(table, shop_id, customer_id, budget=budget)
+    except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the erasure of the others
+        from chalicelib.observability import logger
+
+        logger.exception("customer erasure failed", extra={"shop_id": shop_id, "customer_id": customer_id})
+        _put_off_erasure(table, customer, now, exc)
+        return 0
+    return 1
+
+
+def _put_off_erasure(table: Table, customer: dict[str, Any], now: datetime, exc: Exception) -> None:
+    from chalicelib import clock
+    from chalicelib.backoff import ERASURES
+    from chalicelib.parked import JOB_ERASURES, counted_parked, failure_reason
+
+    shop_id, customer_id = str(customer["shop_id"]), str(customer["customer_id"])
+    attempts = int(customer.get(due.ATTEMPTS, 0)) + 1
+    failure = due.Failure(attempts, failure_reason("erasing the customer", attempts, exc), clock.iso(now))
+    # What a deferred erasure marks (_defer): the customer counts as erased from now on, whatever is left.
+    change = due.Change(sets={"redacted": True, "type": "customer", "shop_id": shop_id, "customer_id": customer_id})
+    key = keys.customer_key(shop_id, customer_id)
+    wait = ERASURES.wait_after(attempts)
+    if wait is not None:
+        change.sets[due.NOT_BEFORE] = clock.iso(now + wait)
+        later = due.put_off(change, keys.customer_erasure_keys(shop_id, customer_id), failure)
+        due.apply(table, key, later, {"shop_id": shop_id, "customer_id": customer_id})
+        return
+    due.park(change, shop_id, JOB_ERASURES, customer_id, failure, clock.stamp(now))
+    if due.apply(table, key, change, {"shop_id": shop_id, "customer_id": customer_id}):
+        counted_parked(JOB_ERASURES, shop_id, customer_id, failure.reason)
 
 
 def redact_request(table: Table, shop_id: str, redact: CustomerRedactEvent) -> str:

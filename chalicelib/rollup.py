@@ -136,21 +136,29 @@ def _roll_up_day(table: Table, cursor: DayCursor, moment: datetime, budget: Budg
     started = cursor.pass_started or moment
     position = cursor.last_code
     done = 0
+    failed = 0
     finished = False
     try:
         for entry in _codes_after(table, cursor.day, cursor.last_code):
             if budget.spent():
                 break
-            _roll_up_one(table, entry["shop_id"], entry["customer_id"], entry[keys.SK])
+            try:
+                _roll_up_one(table, entry["shop_id"], entry["customer_id"], entry[keys.SK])
+            except Exception:  # noqa: BLE001 - one code must not stop the day: the day's next pass rolls it again
+                from chalicelib.observability import logger
+
+                logger.exception("code not rolled up", extra={"code": entry[keys.SK], "day": cursor.day.isoformat()})
+                failed += 1
+            else:
+                done += 1
             position = entry[keys.SK]
-            done += 1
         else:
             finished = True
     finally:
-        # Also when a roll-up failed: what was rolled stays rolled. Concurrent runs may repeat work, never
+        # Also when reading the day failed: what was rolled stays rolled. Concurrent runs may repeat work, never
         # skip it: each write states only what its own run did ("every code up to here rolled since then").
         if finished:
-            _end_pass(table, cursor.day, started, moment)
+            _end_pass(table, cursor.day, started, moment, complete=not failed)
         elif position is not None and position != cursor.last_code:
             _save_progress(table, cursor.day, started, position, moment)
     return done, finished
@@ -178,12 +186,18 @@ def _save_progress(table: Table, day: date, started: datetime, last_code: str, m
     )
 
 
-def _end_pass(table: Table, day: date, started: datetime, moment: datetime) -> None:
-    table.update(
-        keys.rollup_cursor_key(day.isoformat()),
-        "SET last_pass_started = :started, last_pass_ended = :ended, expires_at = :exp REMOVE pass_started, last_code",
-        values={":started": started.isoformat(), ":ended": moment.isoformat(), ":exp": _cursor_expiry(moment)},
+def _end_pass(table: Table, day: date, started: datetime, moment: datetime, complete: bool = True) -> None:
+    """The pass is over. One that skipped a code whose roll-up failed is not a complete pass: it does not close
+    the day, so a later pass rolls that code again (for as long as the day is in the window)."""
+    from chalicelib.store.due import Change
+
+    change = Change(
+        sets={"last_pass_ended": moment.isoformat(), "expires_at": _cursor_expiry(moment)},
+        removes=["pass_started", "last_code"],
     )
+    if complete:
+        change.sets["last_pass_started"] = started.isoformat()
+    table.apply(change.op(table, keys.rollup_cursor_key(day.isoformat())))
 
 
 def _roll_up_one(table: Table, shop_id: str, customer_id: str, code: str) -> None:

@@ -33,6 +33,8 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "delete_webhook_endpoint",
         "list_data_requests",
         "customer_data",
+        "list_parked",
+        "retry_parked",
     ),
     "chalicelib.endpoints.webhooks": ("shopify_webhook", "woocommerce_webhook", "generic_webhook"),
     "chalicelib.endpoints.reviews": (
@@ -78,6 +80,7 @@ _DECLARED_IN: dict[str, tuple[str, ...]] = {
         "dashboard_sign_in",
         "dashboard_sign_out",
         "dashboard_moderate",
+        "dashboard_retry_parked",
     ),
     "chalicelib.endpoints.console_import": ("dashboard_import_job",),
     "chalicelib.endpoints.console_emails": ("dashboard_send_test_email", "dashboard_save_email_texts"),

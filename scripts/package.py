@@ -396,9 +396,19 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         period=600,
         periods=3,
     )
-    resources["OutboundDeliveriesExhaustedAlarm"] = _alarm(
-        "proofloop gave up delivering an outbound event after its last retry (the receiver never took it)",
-        {**APP_METRICS, "MetricName": "OutboundDeliveriesExhausted"},
+    # Any due item (a review email, an outbound event, a photo, a card, an import, an erasure) that failed its
+    # last attempt, or a refused address: parked for its owner, listed in the console's overview with a retry.
+    resources["DueItemParkedAlarm"] = _alarm(
+        "proofloop parked a due item after its last attempt (see the shop's console overview, and the log's "
+        "'due item parked' lines)",
+        {**APP_METRICS, "MetricName": "DueItemParked"},
+    )
+    # SES refuses every review email (an unverified sender, a missing configuration set, no permission): counted
+    # once a run, while the requests wait for the account to be put right.
+    resources["MailSendingRefusedAlarm"] = _alarm(
+        "SES refuses every review email from this account (sender not verified, configuration set, permission); "
+        "the requests wait, unsent, until it is put right",
+        {**APP_METRICS, "MetricName": "MailSendingRefused"},
     )
     resources.update(_alarm_topic())
     return {

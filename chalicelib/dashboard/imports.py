@@ -27,6 +27,8 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.storage.s3 import Storage, Upload
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
@@ -506,7 +508,11 @@ def advance_due_imports(table: Table, budget: Budget | None = None, storage: Sto
     within the run's budget. Returns how many jobs it moved on."""
     from chalicelib.store.shop_records import get_shop
 
-    items, _ = table.query(keys.IMPORT_DUE_PARTITION, index=keys.GSI1, limit=DUE_PAGE)
+    now = clock.now()
+    # Due by now: an import that failed is put off behind the others (its key's time moves on), then parked.
+    items, _ = table.query(
+        keys.IMPORT_DUE_PARTITION, index=keys.GSI1, sk_between=("0", clock.iso(now) + "~"), limit=DUE_PAGE
+    )
     budget = budget or Budget.unlimited()
     moved = 0
     for item in items:
@@ -518,13 +524,35 @@ def advance_due_imports(table: Table, budget: Budget | None = None, storage: Sto
         try:
             before = (item.get("position"), item.get("chunk"), item["status"])
             after = advance(table, shop, item, budget, storage)
-        except Exception:  # noqa: BLE001 - storage or the database failed: the job stays due for the next run
+        except Exception as exc:  # noqa: BLE001 - storage or the database failed: put off, the others go on
             from chalicelib.observability import logger
 
             logger.exception("import not advanced", extra={"job_id": item["job_id"]})
+            _put_off(table, item, now, exc)
             continue
         moved += (after.get("position"), after.get("chunk"), after["status"]) != before
     return moved
+
+
+def _put_off(table: Table, item: dict[str, Any], now: datetime, exc: Exception) -> None:
+    """An import whose step failed waits with the backoff, behind the others, and is parked for its owner at the
+    last attempt (its page still moves it on while the owner watches it)."""
+    from chalicelib.backoff import IMPORTS
+    from chalicelib.parked import JOB_IMPORTS, counted_parked, failure_reason
+    from chalicelib.store.due import ATTEMPTS, Failure, apply, moved, park, put_off
+
+    attempts = int(item.get(ATTEMPTS, 0)) + 1
+    failure = Failure(attempts, failure_reason("a step of the import", attempts, exc), clock.iso(now))
+    key = keys.import_key(item["shop_id"], item["job_id"])
+    change = moved({}, item[keys.GSI1SK])
+    wait = IMPORTS.wait_after(attempts)
+    if wait is not None:
+        later = keys.import_due_keys(clock.iso(now + wait), item["shop_id"], item["job_id"])
+        apply(table, key, put_off(change, later, failure), {"job_id": item["job_id"]})
+        return
+    park(change, item["shop_id"], JOB_IMPORTS, item["job_id"], failure, clock.stamp(now))
+    if apply(table, key, change, {"job_id": item["job_id"]}):
+        counted_parked(JOB_IMPORTS, item["shop_id"], item["job_id"], failure.reason)
 
 
 def job_view(job: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,13 @@ class DashboardForm(BaseModel):
     )
 
 
+class RetryForm(BaseModel):
+    """The overview's form that puts one item the due work parked back on its way."""
+
+    csrf: str = Field("", description="the token the console page put in the form")
+    entry: str = Field("", max_length=1024, description="the parked item, as the overview's list names it")
+
+
 class SetupForm(BaseModel):
     """The first-run form: the admin token and the shop to create (its webhook secret is generated)."""
 

@@ -29,6 +29,7 @@ def _overview(
     from chalicelib.dashboard import charts
     from chalicelib.dashboard import service as dash
     from chalicelib.endpoints.console_customers import linked
+    from chalicelib.parked import parked_items
     from chalicelib.reports.service import advocates_page, build_report, period
     from chalicelib.reviews.owner import list_reviews
 
@@ -52,6 +53,8 @@ def _overview(
         promoters=dash.promoter_figures(report["funnel"]),
         advocates=linked(session, advocates_page(table, shop, 20, None)["advocates"]),  # each to their page
         pending=list_reviews(table, shop.shop_id, "pending", 50, None)["reviews"],
+        parked=parked_items(table, shop.shop_id),
+        retried=request.query.get("retried", ""),
     )
 
 
@@ -249,6 +252,22 @@ def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse
     if answer.status != 200:
         return _connect(session, notice=f"The test event was refused ({answer.status}): see the health table.")
     return back(shop.shop_id, section="connect", query="?done=accepted")
+
+
+@console_form(
+    "retry",
+    "Put one item the due work parked after failing (a review email, an outbound event, a photo, a share card, "
+    "an import, an erasure) back on its way (form, CSRF-checked): due now, with a fresh run of attempts; back to "
+    "the overview, which says whether it was still parked",
+    body="RetryForm",
+)
+def dashboard_retry_parked(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.dashboard.models import RetryForm
+    from chalicelib.parked import retry
+
+    form = parse_model(RetryForm, read_form(request))
+    done = retry(get_table(), session.shop.shop_id, form.entry)
+    return back(session.shop.shop_id, query="?retried=" + ("1" if done else "0"))
 
 
 @console_form(

@@ -161,6 +161,48 @@ def list_data_requests(request: HttpRequest, shop: Shop) -> HttpResponse:
 
 @operation(
     "GET",
+    "/shops/{shop_id}/parked",
+    summary="Due work parked after its last attempt (a review email to a refused address at once; an outbound "
+    "event, photo, share card, import or erasure that kept failing), the most recently parked first",
+    tag="shops",
+    auth=OWNER,
+    responses={200: model("ParkedItems", MODELS)},
+    query={"cursor": "from the last page"},
+)
+def list_parked(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib import signing
+    from chalicelib.parked import parked_items_page
+
+    scope = f"{keys.parked_partition(shop.shop_id)}#parked"
+    cursor = signing.decode_cursor(scope, request.query.get("cursor"))
+    items, last = parked_items_page(get_table(), shop.shop_id, cursor)
+    return json_response(
+        {"parked": items, "cursor": signing.encode_cursor(scope, last)}, headers={"Cache-Control": "no-store"}
+    )
+
+
+@operation(
+    "POST",
+    "/shops/{shop_id}/parked/retry",
+    summary="Put one parked item back on its way: due now, with a fresh run of attempts (404 when it is not "
+    "parked: retried already, or gone)",
+    tag="shops",
+    auth=OWNER,
+    body=model("ParkedRetryIn", MODELS),
+    responses={200: model("ParkedRetryOut", MODELS)},
+)
+def retry_parked(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.parked import retry
+    from chalicelib.shops.models import ParkedRetryIn
+
+    body = parse_json_body(request, ParkedRetryIn)
+    if not retry(get_table(), shop.shop_id, body.entry):
+        raise errors.NotFound("no such parked item: retried already, or gone", code="not_parked")
+    return json_response({"retried": True}, headers={"Cache-Control": "no-store"})
+
+
+@operation(
+    "GET",
     "/shops/{shop_id}/customers/{customer_id}/data",
     summary="Everything stored about one customer, to answer their data request",
     tag="privacy",

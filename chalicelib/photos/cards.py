@@ -273,11 +273,11 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
             continue
         try:
             key = build_card(table, storage, code)
-        except Exception:  # noqa: BLE001 - storage failed: the code stays due, the next run tries again
+        except Exception as exc:  # noqa: BLE001 - storage failed: the code stays due, the next run tries again
             from chalicelib.observability import logger
 
             logger.exception("share card not built", extra={"code": code["code"]})
-            _retry_later(table, code)
+            _retry_later(table, code, exc)
             continue
         old = code.get("card_key")
         expression = (
@@ -302,22 +302,24 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
     return done
 
 
-def _retry_later(table: Table, code: dict[str, Any]) -> None:
+def _retry_later(table: Table, code: dict[str, Any], exc: Exception | None = None) -> None:
     """Put a card that failed off, 5 minutes then twice as long each time up to 6 hours, so that a card that
-    keeps failing never holds the front of the due page; it stays marked, so it is built once it can be."""
-    failures = int(code.get("card_failures", 0)) + 1
-    wait = min(RETRY_AFTER * 2 ** min(failures - 1, 16), RETRY_AT_MOST)
-    later = keys.card_due_keys(code["code"], clock.now() + wait)
-    try:
-        table.update(
-            keys.code_key(code["code"]),
-            "SET GSI1SK = :later, card_failures = :n",
-            values={":later": later[keys.GSI1SK], ":n": failures, ":seen": code.get(keys.GSI1SK, "")},
-            condition="GSI1SK = :seen",
-        )
-    except ConditionFailed:
-        return  # marked again meanwhile: the newer mark is due now
-    except Exception:  # noqa: BLE001 - best effort: the card stays due where it was, and the run goes on
-        from chalicelib.observability import logger
+    keeps failing never holds the front of the due page; at the last attempt of its backoff it is parked for
+    the owner (a new mark of its review starts a fresh run)."""
+    from chalicelib.backoff import SHARE_CARDS
+    from chalicelib.parked import JOB_SHARE_CARDS, counted_parked, failure_reason
+    from chalicelib.store.due import Failure, apply, moved, park, put_off
 
-        logger.exception("share card not put off", extra={"code": code["code"]})
+    failures = int(code.get("card_failures", 0)) + 1
+    now = clock.now()
+    reason = failure_reason("building the card", failures, exc)
+    failure = Failure(failures, reason, clock.iso(now))
+    change = moved({}, code.get(keys.GSI1SK, ""))  # marked again meanwhile: the newer mark is due now, left alone
+    wait = SHARE_CARDS.wait_after(failures)
+    if wait is not None:
+        put_off(change, keys.card_due_keys(code["code"], now + wait), failure, attempts_name="card_failures")
+        apply(table, keys.code_key(code["code"]), change, {"code": code["code"]})
+        return
+    park(change, str(code["shop_id"]), JOB_SHARE_CARDS, code["code"], failure, clock.stamp(now), "card_failures")
+    if apply(table, keys.code_key(code["code"]), change, {"code": code["code"]}):
+        counted_parked(JOB_SHARE_CARDS, str(code["shop_id"]), code["code"], reason)

@@ -326,13 +326,16 @@ def process_photo(table: Table, storage: Storage, item: dict[str, Any], now_iso:
     return "ready"
 
 
-def process_due_photos(table: Table, budget: Budget | None = None, storage: Storage | None = None) -> int:
+def process_due_photos(
+    table: Table, budget: Budget | None = None, storage: Storage | None = None, now: datetime | None = None
+) -> int:
     """The due work's photo job: every upload waiting, oldest first, within the budget."""
-    now = clock.iso()
+    moment = now or clock.now()
+    now_iso = clock.iso(moment)
     items, _ = table.query(
         keys.PHOTO_DUE_PARTITION,
         index=keys.GSI1,
-        sk_between=("0", now + "~"),  # created before now (an ISO time sorts after "0")
+        sk_between=("0", now_iso + "~"),  # created before now (an ISO time sorts after "0")
         limit=DUE_PAGE,
     )
     if not items:
@@ -346,42 +349,52 @@ def process_due_photos(table: Table, budget: Budget | None = None, storage: Stor
         if full is None or full.get("status") != "uploading":
             continue
         try:
-            outcome = process_photo(table, store, full, now)
-        except Exception:  # noqa: BLE001 - storage failed: the photo stays due, the next run tries again
+            outcome = process_photo(table, store, full, now_iso)
+        except Exception as exc:  # noqa: BLE001 - this photo failed: put off (or parked), the run goes on
             from chalicelib.observability import logger
 
             logger.exception("photo not processed", extra={"photo_id": full["photo_id"]})
-            _defer(table, item, full, clock.parse(now) + RECHECK_AFTER)
+            _failed(table, item, full, moment, exc)
             continue
         if outcome == "waiting":  # looked at again soon, and once more when its grace ends
-            _defer(
-                table, item, full, min(clock.parse(now) + RECHECK_AFTER, clock.parse(full["created_at"]) + UPLOAD_GRACE)
-            )
+            _defer(table, item, full, min(moment + RECHECK_AFTER, clock.parse(full["created_at"]) + UPLOAD_GRACE))
         else:
             done += 1
     return done
 
 
 def _defer(table: Table, due: dict[str, Any], item: dict[str, Any], later: datetime) -> None:
-    """Look at this upload again at `later`, behind what is due now.
+    """Look at this upload again at `later`, behind what is due now (not a failure: its file is not there yet).
 
-    Without it, slots asked for and never filled (kept for UPLOAD_GRACE) or a file storage keeps failing on
-    would hold the front of the due page, and a run that reads DUE_PAGE of them would never reach a photo
-    that did arrive."""
-    moved = keys.photo_due_keys(clock.iso(later), item["shop_id"], item["review_id"], item["photo_id"])
-    try:
-        table.update(
-            keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"]),
-            "SET GSI1SK = :later",
-            values={":later": moved[keys.GSI1SK], ":seen": due[keys.GSI1SK]},
-            condition="GSI1SK = :seen",
-        )
-    except ConditionFailed:
-        return  # processed, erased or moved meanwhile: nothing to put off
-    except Exception:  # noqa: BLE001 - best effort: the photo stays due where it was, and the run goes on
-        from chalicelib.observability import logger
+    Without it, slots asked for and never filled (kept for UPLOAD_GRACE) would hold the front of the due page,
+    and a run that reads DUE_PAGE of them would never reach a photo that did arrive."""
+    from chalicelib.store.due import apply, moved
 
-        logger.exception("photo not put off", extra={"photo_id": item["photo_id"]})
+    later_keys = keys.photo_due_keys(clock.iso(later), item["shop_id"], item["review_id"], item["photo_id"])
+    key = keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"])
+    apply(table, key, moved(later_keys, due[keys.GSI1SK]), {"photo_id": item["photo_id"]})
+
+
+def _failed(table: Table, due: dict[str, Any], item: dict[str, Any], moment: datetime, exc: Exception) -> None:
+    """A photo whose processing failed (storage, an image our decoder chokes on): tried again with the backoff,
+    then parked for the owner, so that it never holds the front of the due page."""
+    from chalicelib.backoff import PHOTOS
+    from chalicelib.parked import JOB_PHOTOS, counted_parked, failure_reason
+    from chalicelib.store.due import ATTEMPTS, Failure, apply, moved, park, put_off
+
+    attempts = int(item.get(ATTEMPTS, 0)) + 1
+    failure = Failure(attempts, failure_reason("processing the photo", attempts, exc), clock.iso(moment))
+    key = keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"])
+    change = moved({}, due[keys.GSI1SK])
+    wait = PHOTOS.wait_after(attempts)
+    if wait is not None:
+        later = keys.photo_due_keys(clock.iso(moment + wait), item["shop_id"], item["review_id"], item["photo_id"])
+        apply(table, key, put_off(change, later, failure), {"photo_id": item["photo_id"]})
+        return
+    ref = f"{item['review_id']}/{item['photo_id']}"
+    park(change, item["shop_id"], JOB_PHOTOS, ref, failure, clock.stamp(moment))
+    if apply(table, key, change, {"photo_id": item["photo_id"]}):
+        counted_parked(JOB_PHOTOS, item["shop_id"], ref, failure.reason)
 
 
 def process_uploaded(table: Table, message: str, storage: Storage | None = None) -> int:

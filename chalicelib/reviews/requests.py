@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock
 from chalicelib.budget import Budget
 from chalicelib.clock import local_day
+from chalicelib.mail.errors import MailSetupRefused
 from chalicelib.store import aggregates, keys
+from chalicelib.store.due import ATTEMPTS, FAILED, STATE
+from chalicelib.store.review_requests import unclaim
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed
 
@@ -108,6 +111,8 @@ def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: 
         values.update({":next": next_due, ":gpk": reminder_keys[keys.GSI1PK], ":gsk": reminder_keys[keys.GSI1SK]})
     else:
         expression += " REMOVE GSI1PK, GSI1SK"
+    # Sent: the next email of this order (its reminder) starts a fresh run of attempts.
+    expression += (", " if " REMOVE " in expression else " REMOVE ") + ATTEMPTS
     day = local_day(now, shop.timezone)
     try:
         table.transact(
@@ -127,31 +132,6 @@ def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: 
     return True
 
 
-def _release(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool) -> None:
-    """Undo a claim whose email could not be sent, so the next run tries again."""
-    restored = keys.due_keys(order["shop_id"], order["order_id"], order["request_due_at"])
-    day = local_day(now, shop.timezone)
-    with suppress(ConditionFailed):
-        table.transact(
-            [
-                table.update_op(
-                    keys.order_key(order["shop_id"], order["order_id"]),
-                    "ADD version :one SET request_status = :was, request_due_at = :due, GSI1PK = :gpk, GSI1SK = :gsk",
-                    values={
-                        ":one": 1,
-                        ":was": "sent" if reminder else "scheduled",
-                        ":due": order["request_due_at"],
-                        ":gpk": restored[keys.GSI1PK],
-                        ":gsk": restored[keys.GSI1SK],
-                        ":claimed": "reminded" if reminder else "sent",
-                    },
-                    condition="request_status = :claimed",
-                ),
-                aggregates.add_op(table, shop.shop_id, day, {"reminders" if reminder else "review_requests": -1}),
-            ]
-        )
-
-
 def _retire(table: Table, order: dict[str, Any], status: str) -> None:
     """Take a request off the due index without sending (reviewed, unsubscribed, erased)."""
     with suppress(ConditionFailed):  # it changed meanwhile: the next run sees the new state
@@ -166,6 +146,7 @@ def _retire(table: Table, order: dict[str, Any], status: str) -> None:
 def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget: Budget | None = None) -> int:
     """Send every request and reminder due by now; returns how many emails went out."""
     from chalicelib.mail import get_mailer
+    from chalicelib.parked import mail_setup_refused
 
     budget = budget or Budget.unlimited()
     moment = now or clock.now()
@@ -199,13 +180,48 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                     continue  # another run took it, or it changed meanwhile
                 try:
                     get_mailer().send(compose(shop, order, reminder), to=order["email"])
-                except Exception:
-                    _release(table, shop, order, cutoff, reminder)
-                    raise
+                except MailSetupRefused as exc:
+                    # Every message would be refused: this buyer stays due as they were, and so does everyone
+                    # behind them; the run sends no more, and says so once (the alarm's metric).
+                    unclaim(table, order, reminder, cutoff, local_day(cutoff, shop.timezone))
+                    mail_setup_refused(str(exc))
+                    return sent
+                except Exception as exc:  # noqa: BLE001 - one buyer's failure must not stop the others
+                    _not_sent(table, shop, order, reminder, cutoff, moment, exc)
+                    continue
                 sent += 1
             if cursor is None:
                 break
     return sent
+
+
+def _not_sent(
+    table: Table, shop: Shop, order: dict[str, Any], reminder: bool, cutoff: str, moment: datetime, exc: Exception
+) -> None:
+    """Undo the claim of an email that did not go, and put the request off, or park it: at once when the mail
+    service refused the address (trying again cannot help), after the policy's attempts for anything else."""
+    from chalicelib.backoff import REVIEW_REQUESTS
+    from chalicelib.mail.errors import MailRefused
+    from chalicelib.parked import JOB_REVIEW_REQUESTS, counted_parked, failure_reason
+    from chalicelib.store.due import Failure
+
+    kind = "reminder" if reminder else "request"
+    attempts = int(order.get(ATTEMPTS, 0)) + 1
+    if isinstance(exc, MailRefused):
+        # Not its message: SES names the address in it, and the reason outlives an erasure of the buyer.
+        failure = Failure(attempts, f"the mail service refused the buyer's address ({kind})", cutoff)
+        wait = None
+    else:
+        from chalicelib.observability import logger
+
+        logger.exception("review email not sent", extra={"shop_id": shop.shop_id, "order_id": order["order_id"]})
+        failure = Failure(attempts, failure_reason(f"the {kind} email", attempts, exc), cutoff)
+        wait = REVIEW_REQUESTS.wait_after(attempts)
+    day = local_day(cutoff, shop.timezone)
+    if wait is not None:
+        unclaim(table, order, reminder, cutoff, day, failure, later=_iso(moment + wait))
+    elif unclaim(table, order, reminder, cutoff, day, failure, parked_at=clock.stamp(moment)):
+        counted_parked(JOB_REVIEW_REQUESTS, shop.shop_id, str(order["order_id"]), failure.reason)
 
 
 def _shop(table: Table, cache: dict[str, Shop | None], shop_id: str) -> Shop | None:
@@ -283,6 +299,7 @@ def _where(order: dict[str, Any]) -> Postponement:
         return Postponement("reviewed", language=language)
     status = order.get("request_status")
     planned = status == "scheduled" or (status == "sent" and bool(order.get(keys.GSI1PK)))
+    planned = planned and order.get(STATE) != FAILED  # parked: the owner's retry, not the buyer, moves it on
     if reversed_order(order) or not planned:
         return Postponement("nothing", language=language)
     if order.get("postponed_at"):

@@ -198,3 +198,32 @@ class WebhookEndpointOut(BaseModel):
     url: str
     events: list[str]
     secret: str | None = None
+
+
+class ParkedItem(BaseModel):
+    """One due item the due work parked after its last attempt (a refused address at once)."""
+
+    entry: str = Field(description="names the item for its retry")
+    job: str = Field(description="review_requests, outbound_events, photos, share_cards, imports or erasures")
+    name: str = Field(description="what it is, in words")
+    which: str = Field(description="which one: the order, the event, the photo...")
+    reason: str = Field(description="why it failed, in our words (never the text of the error)")
+    attempts: int
+    parked_at: str
+
+
+class ParkedItems(BaseModel):
+    """A shop's parked items, the most recently parked first, a page at a time."""
+
+    parked: list[ParkedItem]
+    cursor: str | None = None
+
+
+class ParkedRetryIn(Strict):
+    entry: str = Field(min_length=1, max_length=1024, description="the `entry` of a parked item")
+
+
+class ParkedRetryOut(BaseModel):
+    """The item is due again, now, with a fresh run of attempts: the next run of the due work takes it."""
+
+    retried: bool

@@ -172,6 +172,17 @@ Access patterns (who asks -> the one call that answers):
                                                its ORDER); SK begins_with PRODUCT#, Limit 3 (a sample order's
                                                items); SK begins_with PRODSTATS#, Limit 50 (products with
                                                reviews, for the widget), then BatchGetItem their PRODUCT items
+ 50. Due items parked after failing, per
+     shop (every due job: requests and
+     reminders, outbound events, photos,
+     cards, imports, erasures)              -> Update the item SET GSI1PK = PARKED#<shop>, GSI1SK = <stamp>#<job>#<ref>
+                                               (one write moves it off its due partition, conditioned on the
+                                               due key it was read with; attempts and the last reason on the
+                                               item); a failure short of the bound instead moves its due key
+                                               later (patterns 9, 21, 33, 34, 47). The console Queries GSI1,
+                                               GSI1PK = PARKED#<shop>, newest first, one page of 25; a retry
+                                               Queries that one entry (GSI1SK = it) and Updates the item back to
+                                               its due partition, due now, conditioned on still being parked
 """
 
 from __future__ import annotations
@@ -403,6 +414,7 @@ def code_stat_partition(code: str, shard: int) -> str:
 
 
 OUTBOX_SHARDS = 2
+OUTBOUND_EVENT_TTL_SECONDS = 7 * 86400  # an event, delivered or not, is kept a week (a retry: a week from then)
 
 
 def outbound_event_key(shop_id: str, event_id: str) -> dict[str, str]:
@@ -513,3 +525,22 @@ TRIAL_MAIL_TTL_SECONDS = 2 * 3600  # the hour's counter, and a little longer for
 def trial_mail_key(shop_id: str, hour: str) -> dict[str, str]:
     """The console's test emails of one shop in one hour (yyyy-mm-ddThh)."""
     return {PK: shop_partition(shop_id), SK: f"MAILTRIAL#{hour}"}
+
+
+# Due items that failed too often (pattern 50): off their due partition, listed per shop for the owner.
+PARKED_PREFIX = "PARKED#"
+
+
+def parked_partition(shop_id: str) -> str:
+    return f"{PARKED_PREFIX}{shop_id}"
+
+
+def parked_keys(shop_id: str, job: str, ref: str, stamp: str) -> dict[str, str]:
+    """GSI1 keys that put one parked item on its shop's list: newest last, then by job and the item's own id."""
+    return {GSI1PK: parked_partition(shop_id), GSI1SK: f"{stamp}#{job}#{ref}"}
+
+
+def parked_entry_parts(sort_key: str) -> tuple[str, str, str]:
+    """stamp, job and the item's own id (which may hold "#") read back from a parked entry's sort key."""
+    stamp, job, ref = [*sort_key.split("#", 2), "", ""][:3]
+    return stamp, job, ref

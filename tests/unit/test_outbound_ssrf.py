@@ -400,15 +400,15 @@ def test_an_event_that_exhausts_its_attempts_emits_the_alarm_metric(api, shop, t
     # When every attempt has been made
     moment = datetime.now(timezone.utc)
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        assert "OutboundDeliveriesExhausted" not in metrics.metric_set
+        assert "DueItemParked" not in metrics.metric_set
         deliver_due(table, now=moment)
         moment += timedelta(hours=7)
         assert int(event(table, shop["shop_id"], event_id)["attempts"]) == attempt
     # Then the event is given up, once, with the metric the alarm watches and a warning naming it
     try:
         assert event(table, shop["shop_id"], event_id)["failed_at"]
-        assert metrics.metric_set["OutboundDeliveriesExhausted"]["Unit"] == "Count"
-        assert metrics.metric_set["OutboundDeliveriesExhausted"]["Value"] == [1.0]
+        assert metrics.metric_set["DueItemParked"]["Unit"] == "Count"
+        assert metrics.metric_set["DueItemParked"]["Value"] == [1.0]
     finally:
         metrics.clear_metrics()
     assert len(receiver.requests) == MAX_ATTEMPTS

@@ -133,7 +133,7 @@ def test_the_alarm_email_is_subscribed_only_when_one_is_given(merged):
 
 @pytest.mark.parametrize(
     ("metric", "periods"),
-    [("DueWorkCutShort", 3), ("OutboundDeliveriesExhausted", 1)],
+    [("DueWorkCutShort", 3), ("DueItemParked", 1), ("MailSendingRefused", 1)],
 )
 def test_the_app_metrics_have_alarms_on_the_names_and_dimension_powertools_emits(merged, metric, periods):
     # Given the app's metrics, emitted by Powertools with the service as their dimension
