@@ -3,7 +3,7 @@
 A share link's click reads its shop and product on every visit, though an owner changes them a few
 times a year. A warm container keeps what it read for `TTL_SECONDS`, so a click waits on two database
 round trips (its code, then its one transaction) instead of three. A write through the same container
-forgets the item at once; another container sees the change within `TTL_SECONDS` (the README says so).
+forgets the item at once; another container sees the change within `TTL_SECONDS` (docs/features.md says so).
 """
 
 from __future__ import annotations

@@ -50,9 +50,12 @@ class ReviewShop:
         assert response.status_code == 200, response.body
         return response
 
-    def fulfilled_order(self, order_id: str = "o-1", customer_id: str = "c-1", **data: Any) -> None:
+    def fulfilled_order(
+        self, order_id: str = "o-1", customer_id: str = "c-1", fulfilled_at: str = FULFILLED, **data: Any
+    ) -> None:
+        """An order, then its fulfilment at `fulfilled_at` (yesterday unless a test runs its own calendar)."""
         self.deliver("order.created", order_id, customer_id, **data)
-        self.deliver("order.fulfilled", order_id, customer_id, timestamp=FULFILLED, **data)
+        self.deliver("order.fulfilled", order_id, customer_id, timestamp=fulfilled_at, **data)
 
     def run_due(self, now: datetime = LATER) -> int:
         from chalicelib.reviews.requests import send_due

@@ -401,7 +401,7 @@ def test_the_webhooks_take_the_calls_they_took_before(api, table):
     with calls(get_client()) as sent:
         assert store.send("orders/create", friend).status_code == 200
     measured["referred"] = len(sent)
-    # Then each takes what the README says: the lookups ride in the order's own transaction
+    # Then each takes what docs/console.md says: the lookups ride in the order's own transaction
     assert measured == {"order": 5, "duplicate": 4, "fulfilment": 3, "refund": 5, "referred": 6}
     friend_record = table.get(keys.customer_key(store.shop_id, "9900"))
     assert friend_record["find_indexed"] and len(friend_record["find_tokens"]) == 3  # the email, Fr, Iend

@@ -12,6 +12,8 @@ from tests import signers
 from tests.unit.review_support import ReviewShop, text_part
 from tests.unit.webhook_support import ShopifyStore, WooStore, order_item, totals
 
+# This module runs its own calendar: the order is fulfilled on a fixed day, and every moment it reads is given
+# (run_due(now=...)) or pinned (clock.now), so no date here depends on today.
 FULFILLED = "2026-11-06T10:00:00Z"
 SENT = datetime(2026, 11, 14, 8, 0, tzinfo=UTC)
 FORM = "application/x-www-form-urlencoded"
@@ -157,7 +159,7 @@ def test_bad_timing_settings_are_refused_beside_the_field(api, settings):
 @pytest.fixture
 def sent(api, table, outbox):
     shop = ReviewShop(api, outbox, reminder_after_days=4)
-    shop.fulfilled_order()  # fulfilled Nov 6: asked on Nov 13
+    shop.fulfilled_order(fulfilled_at=FULFILLED)  # fulfilled Nov 6: asked on Nov 13
     assert shop.run_due(SENT) == 1  # the reminder is due Nov 18
     return shop
 
@@ -237,7 +239,7 @@ def test_after_the_one_reminder_there_is_nothing_to_postpone(sent, api, table, m
 
 def test_a_shop_without_reminders_sends_none_after_a_postponement(api, table, outbox, monkeypatch):
     shop = ReviewShop(api, outbox, reminder_after_days=0)
-    shop.fulfilled_order()
+    shop.fulfilled_order(fulfilled_at=FULFILLED)
     assert shop.run_due(SENT) == 1
     answer = postpone_at(api, shop, SENT + timedelta(days=1), monkeypatch)
     assert "no more review emails planned" in answer.body.decode()

@@ -68,7 +68,7 @@ def test_every_due_job_takes_no_item_once_the_budget_is_spent(shop, table, monke
         assert shop.owner("PUT", "/webhook-endpoint", {"url": receiver.url, "events": ALL}).status_code == 200
         happy_review(shop)  # an outbound event is due
         shop.fulfilled_order("o-2", "c-2")  # a review request will be due
-        monkeypatch.setattr("chalicelib.reviews.requests.datetime", _Later)
+        monkeypatch.setattr("chalicelib.clock.now", lambda: LATER)  # when the requests are due
         spent = run_due_work(Budget(0))
         assert spent.more is True and set(spent.ran.values()) == {0}
         assert receiver.received == [] and shop.emails() == []
@@ -80,18 +80,10 @@ def test_every_due_job_takes_no_item_once_the_budget_is_spent(shop, table, monke
         receiver.close()
 
 
-class _Later:
-    """datetime with now() at the moment the review requests are due."""
-
-    @staticmethod
-    def now(tz=None):
-        return LATER
-
-
 def test_the_admin_route_reports_work_left_when_its_budget_runs_out(shop, monkeypatch):
     shop.fulfilled_order()
     monkeypatch.setattr("chalicelib.jobs.ROUTE_SECONDS", 0.0)
-    monkeypatch.setattr("chalicelib.reviews.requests.datetime", _Later)
+    monkeypatch.setattr("chalicelib.clock.now", lambda: LATER)  # when the requests are due
     cut = shop.api.request("POST", "/admin/run-due", token=ADMIN_TOKEN)
     assert cut.status_code == 200 and cut.json["more"] is True and cut.json["ran"]["review_emails"] == 0
     monkeypatch.setattr("chalicelib.jobs.ROUTE_SECONDS", 14.0)
