@@ -1,7 +1,8 @@
 """Handler time per event type, in-process, with DynamoDB stubbed out, as a multiple of a trivial route.
 
-bench/ddb_calls.py records, for each event, the Lambda events the app was invoked with and DynamoDB's
-answers in order. Here each event is replayed against the Lambda handler (`app.app(event, context)`)
+bench/ddb_calls.py records, for each event, the Lambda events the app was invoked with, DynamoDB's answers in
+order, and the container's cache of shops and products it started from. Here each event is replayed from that
+cache against the Lambda handler (`app.app(event, context)`)
 while botocore's before-call hook hands back the recorded answers: no database, no network, no
 serialization on the wire, only our code (parsing, signatures, planning, rendering) and the client's
 parameter handling. Rounds interleave every event type, so machine noise hits them alike; the figure is
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,11 +72,48 @@ def stubbed(client: Any) -> Iterator[Replay]:
         client.meta.events.unregister("before-call.dynamodb", replay.answer)
 
 
+@dataclass
+class Replayed:
+    """One recording replayed: its time, the status of each answer, and what the action returned."""
+
+    seconds: float
+    statuses: list[int]
+    outcome: Any
+
+
+def replay_once(replay: Replay, recording: Recording, context: Any) -> Replayed:
+    """Replays one recording from the state it was recorded in (the container's cache of shops and products as
+    it was then: empty for a new container's click, holding them for a warm one's). Fails unless every answer
+    has the status it had and the handler made exactly the recorded DynamoDB calls, in order."""
+    import app
+    from chalicelib.store.table import get_table
+
+    get_table().recent.restore(recording.cache)
+    replay.load(recording)
+    answers: list[dict[str, Any]] = []
+    outcome = None
+    started = time.perf_counter()
+    if recording.events:
+        for event in recording.events:
+            answers.append(app.app(_fresh(event), context))
+    else:
+        outcome = recording.action()
+    elapsed = time.perf_counter() - started
+    statuses = [answer["statusCode"] for answer in answers]
+    if statuses != recording.statuses:
+        bodies = [answer["body"][:300] for answer in answers]
+        raise AssertionError(f"replay answered {statuses}, the recording {recording.statuses}: {bodies}")
+    if replay.position != len(replay.answers):
+        raise AssertionError(f"replay used {replay.position} of {len(replay.answers)} answers")
+    if outcome != recording.outcome and not recording.events:
+        raise AssertionError(f"replay's action returned {outcome!r}, the recording's {recording.outcome!r}")
+    return Replayed(elapsed, statuses, outcome)
+
+
 def measure(results: Results, rounds: int = 60) -> dict[str, float]:
     """Median seconds per event type (per request for the due job), from bench.ddb_calls' recordings."""
     from chalice.local import LambdaContext
 
-    import app
     from chalicelib.store.table import get_client
 
     context = LambdaContext("api_handler", 1024)
@@ -83,30 +122,15 @@ def measure(results: Results, rounds: int = 60) -> dict[str, float]:
     per_request = {label: int(label.split()[2]) if label.startswith("due job") else 1 for label in labels}
 
     with stubbed(get_client()) as replay:
-
-        def once(recording: Recording) -> float:
-            replay.load(recording)
-            started = time.perf_counter()
-            if recording.events:
-                for event in recording.events:
-                    response = app.app(_fresh(event), context)
-                    if response["statusCode"] >= 500:
-                        raise AssertionError(f"replay answered {response['statusCode']}: {response['body'][:300]}")
-            else:
-                recording.action()
-            elapsed = time.perf_counter() - started
-            if replay.position != len(replay.answers):
-                raise AssertionError(f"replay used {replay.position} of {len(replay.answers)} answers")
-            return elapsed
-
         for label in labels:  # warm every path once
-            once(results.recordings[label])
+            replay_once(replay, results.recordings[label], context)
         for _ in range(rounds):
             gc.collect()  # between rounds, never inside a timing
             gc.disable()
             try:
                 for label in labels:
-                    samples[label].append(once(results.recordings[label]) / per_request[label])
+                    seconds = replay_once(replay, results.recordings[label], context).seconds
+                    samples[label].append(seconds / per_request[label])
             finally:
                 gc.enable()
     return {label: statistics.median(times) for label, times in samples.items()}
@@ -129,6 +153,7 @@ def run() -> list[str]:
     """Standalone: record on moto (bench.ddb_calls), then replay (no database needed any more)."""
     from bench import ddb_calls
 
+    ddb_calls.use_environment()
     return report(measure(ddb_calls.run()))
 
 
