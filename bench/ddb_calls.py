@@ -40,6 +40,9 @@ def use_environment(outbox: str | None = None) -> None:
     os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 
+HUGE_ID = "order webhook, id 1E+1000000"
+
+
 class CallCounter:
     """Counts DynamoDB calls by operation, and the items they read and write, from botocore's events."""
 
@@ -240,6 +243,17 @@ def run(each_kind_once: bool = False) -> Results:
             results.append(
                 ("refund webhook (duplicate)", counter.measure(shopify("refunds/create", refund, expect="duplicate")))
             )
+            # A signed body whose id is 1E+1000000: a few bytes that int() would spend half a minute on. It
+            # is refused (422) before any such number is made; handler_time compares it with a valid order.
+            huge = json.dumps(order).replace('"id": 5839274650112', '"id": 1E+1000000', 1).encode()
+            assert b"1E+1000000" in huge
+
+            def refuse_huge_id() -> None:
+                headers = signers.shopify_headers("orders/create", "bench.example.com", secret, huge)
+                response = client.http.post("/webhooks/shopify", body=huge, headers=headers)
+                assert response.status_code == 422, response.body
+
+            results.append((HUGE_ID, counter.measure(refuse_huge_id)))
             _loop_events(results, client, counter, shopify, owner, each_kind_once)
         counter.meter.detach(get_client())  # the replay in bench/handler_time must not read the table
     return results

@@ -23,10 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ddb_calls import HUGE_ID
+
 if TYPE_CHECKING:
     from bench.ddb_calls import Recording, Results
 
 TRIVIAL = "trivial route (GET /health)"
+GOAL_HUGE_ID = 1.0  # a body refused for one field costs no more than a valid order applied
 SKIPPED = ("create shop",)  # setup, not an event
 
 
@@ -146,6 +149,13 @@ def report(medians: dict[str, float]) -> list[str]:
         if label != TRIVIAL:
             unit = " per request" if label.startswith("due job") else ""
             lines.append(f"  {label:<30} {seconds * 1e3:7.3f} ms {seconds / floor:5.1f}x{unit}")
+    huge, order = medians.get(HUGE_ID), medians.get("order webhook (new order)")
+    if huge is not None and order:
+        # int("1E+1000000") alone would take about half a minute: the refusal must come before any such number.
+        verdict = "ok" if huge <= GOAL_HUGE_ID * order else "OVER"
+        lines.append(
+            f"  {HUGE_ID} (refused, 422) / a valid new order: {huge / order:.2f}x (goal <= {GOAL_HUGE_ID:g}x) {verdict}"
+        )
     return lines
 
 
