@@ -16,6 +16,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One event of each kind, recorded on moto the way `make bench` records them, in this module's environment
     (recorded once: the replays do not change it)."""
     from bench import ddb_calls
+    from chalicelib import observability  # noqa: F401 - its logger is built now, at the tests' own log level
     from chalicelib.config import reset_settings
     from chalicelib.store.table import reset_table
 
