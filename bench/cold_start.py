@@ -83,8 +83,10 @@ boto3.DEFAULT_SESSION.events.register("before-send.dynamodb", lambda **kwargs: A
 CHECK_AFTER = """
 import json, sys
 print(json.dumps({"attempts": len(ATTEMPTS), "modules": sorted(m for m in sys.modules if m.startswith("chalicelib")),
-                  "pillow": "PIL" in sys.modules}))
+                  "heavy": [name for name, module in HEAVY.items() if module in sys.modules]}))
 """
+# Libraries a hot route must not load (the README says so): by name, the module that loading them imports.
+HEAVY = {"Pillow": "PIL", "Babel": "babel", "pydantic": "pydantic"}
 
 CODE = "pl-abcdefghj"  # a well-formed share code: the route reads it from the database
 BROWSER = {
@@ -162,7 +164,11 @@ def _sample(code: str, env: dict[str, str], cwd: Path = ROOT) -> tuple[float, fl
 def _check(code: str, env: dict[str, str], cwd: Path = ROOT) -> dict[str, Any]:
     """Run a program once, untimed, counting its DynamoDB call attempts and the modules it imported."""
     done = subprocess.run(
-        [sys.executable, "-c", CHECK_BEFORE + code + CHECK_AFTER], cwd=cwd, env=env, capture_output=True, text=True
+        [sys.executable, "-c", CHECK_BEFORE + code + f"\nHEAVY = {HEAVY!r}\n" + CHECK_AFTER],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise RuntimeError(f"sample failed: {done.stderr[-2000:]}")
@@ -189,7 +195,7 @@ def _interleaved(codes: dict[str, str], env: dict[str, str], cwd: Path, runs: in
         figures[f"{name}_time_ratio"] = figures[f"{name}_s"] / figures["floor_call_s"]
         figures[f"{name}_memory_ratio"] = figures[f"{name}_mib"] / figures["floor_call_mib"]
         figures[f"{name}_modules"] = checks[name]["modules"]
-        figures[f"{name}_pillow"] = checks[name]["pillow"]
+        figures[f"{name}_heavy"] = checks[name]["heavy"]
     return figures
 
 
@@ -281,7 +287,8 @@ def report(figures: dict[str, Any]) -> list[str]:
         lines += _ratios(f[f"{name}_time_ratio"], f[f"{name}_memory_ratio"])
     lines.append(f"  (medians of {f['runs']} interleaved fresh interpreters; one refused call attempt on each side)")
     for name, title in TITLES.items():
-        lines.append(f"Pillow loaded by the first request {title}: {'YES' if f[f'{name}_pillow'] else 'no'}")
+        loaded = ", ".join(f"{library} {'YES' if library in f[f'{name}_heavy'] else 'no'}" for library in HEAVY)
+        lines.append(f"loaded by the first request {title}: {loaded}")
     lines.append(f"chalicelib modules the first click imports ({len(f['click_modules'])}):")
     return lines + _wrapped(f["click_modules"])
 

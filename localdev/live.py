@@ -27,6 +27,7 @@ class LiveServer:
         extra_env: dict[str, str] | None = None,
         data_dir: Path | None = None,
         extra_args: list[str] | None = None,
+        ready_timeout: float = 180,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,7 +56,7 @@ class LiveServer:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self.session = requests.Session()
-        self._wait(ready_line="Press Ctrl-C to stop." if seed else None)
+        self._wait(ready_timeout, ready_line="Press Ctrl-C to stop." if seed else None)
 
     def _wait(self, timeout: float = 180, ready_line: str | None = None) -> None:
         deadline = time.monotonic() + timeout
@@ -97,18 +98,7 @@ class LiveServer:
 
     def resident_mib(self) -> float:
         """Resident memory of the server and every process it started (the embedded DynamoDB Local)."""
-        total = 0
-        pids = [self.process.pid]
-        while pids:
-            pid = pids.pop()
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                continue
-            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-            pids += [int(c) for c in children]
-        return total / 1024
+        return resident_mib(self.process.pid)
 
     def children(self) -> list[int]:
         pid = self.process.pid
@@ -125,3 +115,19 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self._log.close()
+
+
+def resident_mib(pid: int) -> float:
+    """VmRSS of a process and every process it started, in MiB (Linux's /proc)."""
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        pids += [int(c) for c in children]
+    return total / 1024

@@ -46,3 +46,17 @@ class RecentItems:
 
     def clear(self) -> None:
         self._items.clear()
+
+    def snapshot(self) -> dict[Key, tuple[float, Item | None]]:
+        """Each kept item with its age in seconds: a replay starts from this state (bench/handler_time.py)."""
+        import copy  # only replays need it, not a click
+
+        now = self.clock()
+        return {key: (now - read, copy.deepcopy(item)) for key, (read, item) in self._items.items()}
+
+    def restore(self, snapshot: dict[Key, tuple[float, Item | None]]) -> None:
+        """Keep exactly what a snapshot held, each item as old as it was then."""
+        import copy
+
+        now = self.clock()
+        self._items = {key: (now - age, copy.deepcopy(item)) for key, (age, item) in snapshot.items()}

@@ -1,4 +1,4 @@
-"""`make run` itself: DynamoDB Local kept in a folder between runs, light, exact under concurrency, clean stop."""
+"""`make run` itself: DynamoDB Local kept in a folder between runs, exact under concurrency, clean stop."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from localdev.live import LiveServer
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
+HANG_GUARD_S = 120  # how long a stop may take is a `make bench` figure (bench/make_run.py); this only ends a hang
 
-def stops_cleanly_within(server: LiveServer, seconds: float) -> bool:
-    """SIGTERM, as Ctrl-C or a service manager sends it: the server and every process it started end in time."""
+
+def stops_cleanly(server: LiveServer, seconds: float = HANG_GUARD_S) -> bool:
+    """SIGTERM, as Ctrl-C or a service manager sends it: the server and every process it started end."""
     started = server.children()
     assert started, "the embedded DynamoDB Local runs as a child of the server"
     os.kill(server.process.pid, signal.SIGTERM)
@@ -43,9 +45,8 @@ def test_a_restart_keeps_every_shop_and_reset_starts_empty(tmp_path):
         created = first.request("POST", "/shops", body, token=ADMIN_TOKEN)
         assert created.status_code == 201
         key = created.json()["api_key"]
-        # Then it is light enough for a laptop, and a clean stop ends it and its database in time
-        assert first.resident_mib() < 700
-        assert stops_cleanly_within(first, 10)
+        # Then a clean stop ends it and its database (how light it is and how fast it stops: make bench)
+        assert stops_cleanly(first)
     finally:
         first.stop()
     assert any(data.iterdir()), "DynamoDB Local keeps its tables in the folder"

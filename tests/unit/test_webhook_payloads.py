@@ -208,25 +208,24 @@ def test_an_unpaired_surrogate_is_refused_as_broken_json(store, table):
     assert everything(table) == before
 
 
-def test_an_id_written_as_a_huge_exponent_is_refused_at_once(store, table):
-    import time
-
+def test_an_id_written_as_a_huge_exponent_is_refused(store, table):
+    """How fast it is refused is a `make bench` figure (its handler time against a valid order's)."""
     from tests.signers import shopify_headers
     from tests.unit.webhook_support import SHOPIFY_SECRET
 
     # Given a body whose id is 1E+1000000: a few bytes that int() would spend half a minute on
     raw = fixture_bytes("shopify_order.json").replace(b'"id": 5839274650112', b'"id": 1E+1000000', 1)
     assert b"1E+1000000" in raw
-    started = time.monotonic()
+    before = everything(table)
     response = store.api.request(
         "POST",
         "/webhooks/shopify",
         raw=raw,
         headers=shopify_headers("orders/create", store.domain, SHOPIFY_SECRET, raw),
     )
-    # Then it is a 422 naming the id, answered at once
+    # Then it is a 422 naming the id, and nothing is stored
     refused_naming(response, "id")
-    assert time.monotonic() - started < 2
+    assert everything(table) == before
 
 
 def test_long_names_and_large_prices_within_the_bounds_are_stored(store, table):
