@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.registry import Authorizer
-from chalicelib.http import HttpRequest, HttpResponse, read_form, read_json
+from chalicelib.http import Authorizer, HttpRequest, HttpResponse, read_form, read_json
 from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 

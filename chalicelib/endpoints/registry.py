@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
 
 from chalicelib import errors
-from chalicelib.http import HttpRequest, HttpResponse, error_response, json_response
+from chalicelib.http import Authorizer, HttpRequest, HttpResponse, P, error_response, json_response
 from chalicelib.web import N_
 
 if TYPE_CHECKING:
@@ -42,26 +42,9 @@ def model(name: str, module: str) -> ModelRef:
 # status -> a model (JSON), a media type, several media types, or "" (no body)
 Responses = dict[int, "type[BaseModel] | ModelRef | str | tuple[str, ...]"]
 
-P = TypeVar("P")
-
 Handler = Callable[[HttpRequest], HttpResponse]  # a public operation's handler
 # An authenticated operation's handler takes what its authorizer established: the owner's shop, the
 # session, the verified shop of a webhook, the grant of a signed link...
-
-
-@dataclass(frozen=True)
-class Authorizer(Generic[P]):
-    """One kind of credential. The registry runs `authorize` before the handler; it returns what the
-    credential proves (handed to the handler as its second argument) or raises the refusal, with one of
-    the statuses `refusals` declares, by reason, for OpenAPI and the tests that hold it to them."""
-
-    name: str
-    credential: str  # where the credential is, in a few words (OpenAPI shows it)
-    authorize: Callable[[HttpRequest], P]
-    refusals: dict[str, int]  # reason -> status; "missing" and "invalid" at least
-    security: str | None = None  # the OpenAPI security scheme that carries it, when OpenAPI can say so
-    # A refusal answered with a page of its own (the sign-in page) instead of the error's.
-    refused: Callable[[HttpRequest, errors.ProofloopError], HttpResponse] | None = None
 
 
 class OperationSpec(TypedDict, total=False):
