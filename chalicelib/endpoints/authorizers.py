@@ -344,6 +344,7 @@ FEED_LINK = Authorizer(
     {"missing": 403, "invalid": 403, "revoked": 403},
 )
 
+# name -> authorizer: the route table (chalicelib/routes.py) names each operation's by it
 AUTHORIZERS: dict[str, Authorizer[Any]] = {
     a.name: a
     for a in (
