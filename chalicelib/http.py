@@ -1,11 +1,11 @@
-"""Framework-neutral HTTP request and response values, and body parsing."""
+"""Framework-neutral HTTP request and response values, the authorizers' shape, and body parsing."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qs
 
 from chalicelib import errors
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound="BaseModel")
+P = TypeVar("P")
 
 MAX_BODY_BYTES = 256 * 1024
 JSON_TYPES = ("application/json",)
@@ -60,6 +61,23 @@ class HttpResponse:
     body: bytes | str = b""
     headers: dict[str, str] = field(default_factory=dict)
     cookies: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Authorizer(Generic[P]):
+    """One kind of credential. The registry runs `authorize` before the handler; it returns what the
+    credential proves (handed to the handler as its second argument) or raises the refusal, with one of
+    the statuses `refusals` declares, by reason, for OpenAPI and the tests that hold it to them.
+    Here, below the endpoints, so that the registry can find an authorizer by the name the route table gives
+    (chalicelib/endpoints/authorizers.py) without the two importing each other."""
+
+    name: str
+    credential: str  # where the credential is, in a few words (OpenAPI shows it)
+    authorize: Callable[[HttpRequest], P]
+    refusals: dict[str, int]  # reason -> status; "missing" and "invalid" at least
+    security: str | None = None  # the OpenAPI security scheme that carries it, when OpenAPI can say so
+    # A refusal answered with a page of its own (the sign-in page) instead of the error's.
+    refused: Callable[[HttpRequest, errors.ProofloopError], HttpResponse] | None = None
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:

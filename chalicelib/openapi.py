@@ -1,8 +1,8 @@
-"""OpenAPI 3.1 document built from the operation registry and its pydantic models, and the route serving it.
+"""OpenAPI 3.1 document built from the route table's operations and their pydantic models, and the route serving it.
 
-It needs every operation, so it imports every endpoint module (found in the package, so a new one is
-never missed) and every model: it sits above the endpoints, and no endpoint imports it. A request for
-any other route never loads it (chalicelib/router.py).
+It needs every operation, so it imports every module the route table (chalicelib/routes.py) names and every
+model: it sits above the endpoints, and no endpoint imports it. A request for any other route never loads it
+(chalicelib/router.py).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.endpoints.answers import ErrorBody
-from chalicelib.endpoints.registry import OPERATIONS, ModelRef, Operation, operation
+from chalicelib.endpoints.registry import OPERATIONS, Operation, operation_of
 from chalicelib.endpoints.system import VERSION
 from chalicelib.http import HttpRequest, HttpResponse, json_response
+from chalicelib.routes import TABLE, ModelRef
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -48,14 +49,11 @@ _REASONS = {
 
 
 def all_operations() -> dict[str, Operation]:
-    """Every operation: every module of chalicelib.endpoints imported (each declares its own), and this one's."""
-    import pkgutil
+    """Every operation of the route table, each module it names imported (this one among them)."""
     from importlib import import_module
 
-    from chalicelib import endpoints
-
-    for module in pkgutil.iter_modules(endpoints.__path__):
-        import_module(f"{endpoints.__name__}.{module.name}")
+    for route in TABLE:
+        operation_of(getattr(import_module(route.module), route.name))
     return OPERATIONS
 
 
@@ -212,6 +210,5 @@ def build_spec(version: str) -> dict[str, Any]:
     }
 
 
-@operation("GET", "/openapi.json", summary="This API, as OpenAPI 3", tag="service", responses={200: "application/json"})
 def openapi_document(request: HttpRequest) -> HttpResponse:
     return json_response(build_spec(VERSION), headers={"Cache-Control": "public, max-age=300"})

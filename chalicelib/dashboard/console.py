@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors
+from chalicelib import errors, routes
 
 if TYPE_CHECKING:
     from chalicelib.dashboard.models import SettingsForm, SetupForm
@@ -13,27 +13,8 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
-# The sections that exist, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
-SECTIONS: dict[str, str] = {
-    "overview": "Overview",
-    "reviews": "Reviews",
-    "customers": "Customers",
-    "emails": "Emails",
-    "widget": "Widget",
-    "connect": "Connect",
-    "settings": "Settings",
-    "import": "Import & export",
-    "feed": "Google feed",
-}
-# The sections declared in their own endpoint module (its `section_page(request, session)` draws the page), so
-# that a section's request imports that module only; the first four live in chalicelib/endpoints/dashboard.py.
-SECTION_MODULES: dict[str, str] = {
-    "reviews": "chalicelib.endpoints.console_reviews",
-    "customers": "chalicelib.endpoints.console_customers",
-    "emails": "chalicelib.endpoints.console_emails",
-    "widget": "chalicelib.endpoints.console_widget",
-    "import": "chalicelib.endpoints.console_import",
-}
+# The sections that exist, in the nav's order: section -> its label (the route table declares them).
+SECTIONS: dict[str, str] = {section.name: section.label for section in routes.SECTIONS}
 
 # Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
 SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = (

@@ -1,6 +1,6 @@
 """The service's own answers in the API's contract: the error body any operation may give, health, due work.
 
-Operations name these models (registry.model) rather than import them; OpenAPI resolves them.
+Operations name these models (`model` in chalicelib/routes.py) rather than import them; OpenAPI resolves them.
 """
 
 from __future__ import annotations

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.registry import Authorizer
-from chalicelib.http import HttpRequest, HttpResponse, read_form, read_json
+from chalicelib.http import Authorizer, HttpRequest, HttpResponse, read_form, read_json
 from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
@@ -345,6 +344,7 @@ FEED_LINK = Authorizer(
     {"missing": 403, "invalid": 403, "revoked": 403},
 )
 
+# name -> authorizer: the route table (chalicelib/routes.py) names each operation's by it
 AUTHORIZERS: dict[str, Authorizer[Any]] = {
     a.name: a
     for a in (

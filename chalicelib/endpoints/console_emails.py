@@ -7,8 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.console import back, console_form, console_page
-from chalicelib.endpoints.registry import model
+from chalicelib.endpoints.console import back, console_page
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
@@ -16,8 +15,6 @@ if TYPE_CHECKING:
     from chalicelib.dashboard.emails.preview import Choice
     from chalicelib.dashboard.service import Session
 
-MODELS = "chalicelib.dashboard.emails.models"
-ANSWERS = "chalicelib.endpoints.answers"
 # The email's own page, framed by the section: no script at all (and a sandbox even when opened alone), only
 # the inline style attributes an email is written with, images as mail clients load them, framed by us alone.
 EMAIL_CSP = (
@@ -132,15 +129,6 @@ def item_page(request: HttpRequest, session: Session) -> HttpResponse:
     )
 
 
-@console_form(
-    "email-test",
-    "Send the previewed review email to one address as a test (form, CSRF-checked): [Test] in its subject, "
-    "preview links, no order marked as asked; at most 10 a shop and hour (429 past that); a bad address is "
-    "the page again with the error beside it",
-    body="SendTestForm",
-    models=MODELS,
-    responses={429: model("ErrorBody", ANSWERS)},
-)
 def dashboard_send_test_email(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.emails.models import SendTestForm
     from chalicelib.dashboard.emails.preview import send_trial
@@ -157,14 +145,6 @@ def dashboard_send_test_email(request: HttpRequest, session: Session) -> HttpRes
     return back(session.shop.shop_id, section="emails", query=choice.query(sent="1"))
 
 
-@console_form(
-    "email-texts",
-    "Save the shop's own subject and intro of the review request and reminder in one language (form, "
-    "CSRF-checked), through the same code as PATCH /shops/{id}; bad input is the page again with each error "
-    "beside its field (422)",
-    body="EmailTextsForm",
-    models=MODELS,
-)
 def dashboard_save_email_texts(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.emails.models import EmailTextsForm
     from chalicelib.dashboard.emails.preview import Choice

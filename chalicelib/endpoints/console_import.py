@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.console import back, console_form, console_page
+from chalicelib.endpoints.console import back, console_page
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
+from chalicelib.routes import IMPORT_ACTIONS
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.dashboard.service import Session
 
-MODELS = "chalicelib.dashboard.imports_models"
-ACTIONS = ("commit", "cancel")
 EXPORTS = ("reviews.csv", "report.csv", "advocates.csv", "data-requests.csv")
 NOTICES = {"cancelled": "The import is cancelled; its file is deleted."}
 
@@ -134,16 +133,6 @@ def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
     )
 
 
-@console_form(
-    "import/{job_id}/{action}",
-    "Confirm a checked CSV import (it then runs chunk by chunk), or cancel an import (form, CSRF-checked)",
-    body="ImportJobForm",
-    models=MODELS,
-    params={
-        "job_id": {"type": "string", "pattern": "^imp-[0-9]{8}t[0-9]{12}-[0-9a-f]{16}$"},
-        "action": {"type": "string", "enum": list(ACTIONS)},
-    },
-)
 def dashboard_import_job(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard import imports
     from chalicelib.dashboard.imports_models import ImportJobForm
@@ -151,8 +140,8 @@ def dashboard_import_job(request: HttpRequest, session: Session) -> HttpResponse
     parse_model(ImportJobForm, read_form(request))
     job_id, action = request.path_params["job_id"], request.path_params["action"]
     table, shop_id = get_table(), session.shop.shop_id
-    if action not in ACTIONS:
-        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    if action not in IMPORT_ACTIONS:
+        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(IMPORT_ACTIONS)}")
     job = imports.get_job(table, shop_id, job_id)
     if job is None:
         raise errors.NotFound("no such import", code="no_import")

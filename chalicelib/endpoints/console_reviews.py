@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from chalicelib import errors
-from chalicelib.endpoints.console import back, console_form, console_page
+from chalicelib.endpoints.console import back, console_page
 from chalicelib.http import MAX_BODY_BYTES, HttpRequest, HttpResponse
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.dashboard.service import Session
 
-MODELS = "chalicelib.dashboard.reviews.models"
 # The notice after a single action came back to this page.
 DONE = {
     "publish": "Review published.",
@@ -120,13 +119,6 @@ def _form_lists(request: HttpRequest) -> dict[str, list[str]]:
         raise errors.BadRequest("form body is not UTF-8") from None
 
 
-@console_form(
-    "reviews-bulk",
-    "Publish or reject the ticked reviews, at most 100 (form, CSRF-checked); back to the reviews section with "
-    "what became of each (published, already so, not found, refused and why)",
-    body="BulkModerationForm",
-    models=MODELS,
-)
 def dashboard_bulk_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     from pydantic import ValidationError
 

@@ -7,18 +7,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.dashboard.console import SECTION_MODULES, SECTIONS
-from chalicelib.endpoints.authorizers import OWNER_FORM, SESSION, SESSION_FORM
-from chalicelib.endpoints.console import MODELS, back, console_form, console_page
-from chalicelib.endpoints.registry import model, operation
+from chalicelib.dashboard.console import SECTIONS
+from chalicelib.endpoints.console import back, console_page
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
+from chalicelib.routes import MODERATION_ACTIONS, SECTION_MODULES
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.dashboard.service import Session
     from chalicelib.store.shop_records import Shop
-
-ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 
 
 def _overview(
@@ -114,42 +111,10 @@ def _feed(session: Session, notice: str | None = None) -> HttpResponse:
     return console_page("feed.html", session, "feed", report=answer, reasons=REASONS, notice=notice)
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/dashboard",
-    summary="The owner's console, its overview (HTML; without a live session, the sign-in page)",
-    tag="dashboard",
-    auth=SESSION,
-    responses={200: "text/html"},
-    query={"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"},
-    page=True,
-)
 def dashboard(request: HttpRequest, session: Session) -> HttpResponse:
     return _overview(request, session)
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/dashboard/{section}",
-    summary="A section of the owner's console (HTML); without a live session, the sign-in page; a section's "
-    "bad filter is the page again with the error beside it (422)",
-    tag="dashboard",
-    auth=SESSION,
-    responses={200: "text/html", 422: model("ErrorBody", "chalicelib.endpoints.answers")},
-    params={"section": {"type": "string", "enum": list(SECTIONS)}},
-    query={
-        "from": "YYYY-MM-DD (overview; reviews: created on or after)",
-        "to": "YYYY-MM-DD (overview; reviews: created on or before)",
-        "saved": "1 after a save (settings)",
-        "status": "any, pending, published or rejected (reviews)",
-        "rating": "stars, 1 to 5, or a range such as 1-2 (reviews)",
-        "product": "a product id (reviews)",
-        "q": "text in a review's title, body or author (reviews); a name or an email, up to 200 characters (customers)",
-        "cursor": "the next page of the same filters (reviews)",
-        "after": "the next page of the top advocates (customers)",
-    },
-    page=True,
-)
 def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     section = request.path_params["section"]
     if section == "overview":
@@ -169,18 +134,6 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     raise errors.NotFound(f"no console section {section!r}; one of {', '.join(SECTIONS)}", code="no_section")
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/dashboard/{section}/{item}",
-    summary="One thing inside a section of the owner's console (HTML): a customer, an import, a preview; "
-    "an import's progress as JSON (Accept: application/json); a download (CSV, or a redirect to a large one); "
-    "without a live session, the sign-in page",
-    tag="dashboard",
-    auth=SESSION,
-    responses={200: ("text/html", "application/json", "text/csv"), 303: ""},
-    params={"section": {"type": "string", "enum": list(SECTION_MODULES)}, "item": {"type": "string"}},
-    page=True,
-)
 def dashboard_item(request: HttpRequest, session: Session) -> HttpResponse:
     from importlib import import_module
 
@@ -191,12 +144,6 @@ def dashboard_item(request: HttpRequest, session: Session) -> HttpResponse:
     return found.item_page(request, session)  # type: ignore[no-any-return]
 
 
-@console_form(
-    "settings",
-    "Save the shop's profile and settings from the console (form, CSRF-checked); bad input is the form "
-    "again with each error beside its field (422)",
-    body="SettingsForm",
-)
 def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.console import save_settings
     from chalicelib.dashboard.models import SettingsForm
@@ -208,12 +155,6 @@ def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpRespo
     return back(session.shop.shop_id, section="settings", query="?saved=1")
 
 
-@console_form(
-    "webhook-secret",
-    "Set the secret the storefront signs its webhooks with (form, CSRF-checked); bad input is the page "
-    "again with the error beside the field (422)",
-    body="WebhookSecretForm",
-)
 def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.console import save_webhook_secret
     from chalicelib.dashboard.models import WebhookSecretForm
@@ -225,14 +166,10 @@ def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResp
     return back(session.shop.shop_id, section="connect", query="?done=saved")
 
 
-@console_form(
-    "test-event",
-    "Send a signed webhook.test event through the generic webhook's own door (form, CSRF-checked)",
-)
 def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.console import send_test_event
     from chalicelib.endpoints import webhooks
-    from chalicelib.endpoints.registry import OPERATIONS, run
+    from chalicelib.endpoints.registry import operation_of, run
 
     shop = session.shop
     if shop.platform != "generic":
@@ -248,19 +185,12 @@ def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse
         request_id=request.request_id,
     )
     # The signature is checked, the body parsed and the delivery recorded exactly as a sender's would be.
-    answer = run(OPERATIONS[webhooks.generic_webhook.__name__], delivery)
+    answer = run(operation_of(webhooks.generic_webhook), delivery)
     if answer.status != 200:
         return _connect(session, notice=f"The test event was refused ({answer.status}): see the health table.")
     return back(shop.shop_id, section="connect", query="?done=accepted")
 
 
-@console_form(
-    "retry",
-    "Put one item the due work parked after failing (a review email, an outbound event, a photo, a share card, "
-    "an import, an erasure) back on its way (form, CSRF-checked): due now, with a fresh run of attempts; back to "
-    "the overview, which says whether it was still parked",
-    body="RetryForm",
-)
 def dashboard_retry_parked(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.models import RetryForm
     from chalicelib.parked import retry
@@ -270,10 +200,6 @@ def dashboard_retry_parked(request: HttpRequest, session: Session) -> HttpRespon
     return back(session.shop.shop_id, query="?retried=" + ("1" if done else "0"))
 
 
-@console_form(
-    "feed-url",
-    "Issue a new secret URL of Google's product review feed (form, CSRF-checked); the old one stops",
-)
 def dashboard_issue_feed_url(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.feeds.access import issue
 
@@ -281,10 +207,6 @@ def dashboard_issue_feed_url(request: HttpRequest, session: Session) -> HttpResp
     return back(session.shop.shop_id, section="feed", query="?done=issued")
 
 
-@console_form(
-    "feed-url-revoke",
-    "Turn the feed's secret URL off (form, CSRF-checked)",
-)
 def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.feeds.access import revoke
 
@@ -292,18 +214,6 @@ def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpRes
     return back(session.shop.shop_id, section="feed", query="?done=off")
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/session",
-    summary="Sign in with the owner API key (form)",
-    tag="dashboard",
-    auth=OWNER_FORM,
-    body=model("DashboardSignIn", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
-)
 def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     from urllib.parse import quote
 
@@ -318,18 +228,6 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     return back(shop.shop_id, cookie, section=f"{section}/{quote(item, safe='')}" if item else section)
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/dashboard/logout",
-    summary="Sign out (form, CSRF-checked): the session ends on the server too",
-    tag="dashboard",
-    auth=SESSION_FORM,
-    body=model("DashboardForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={303: ""},
-    page=True,
-)
 def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.service import clear_cookie, end_session
 
@@ -337,13 +235,6 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
     return back(session.shop.shop_id, clear_cookie(session.shop.shop_id))
 
 
-@console_form(
-    "reviews/{review_id}/{action}",
-    "Publish, reject or reply to a review, or hide or show one of its photos, from the console (form, CSRF-checked); "
-    "back to the page the form was on (the overview or the reviews section with its filters); a bad reply is that "
-    "page again with the error beside the reply (422)",
-    params={"action": {"type": "string", "enum": list(ACTIONS)}},
-)
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.dashboard.models import DashboardForm
     from chalicelib.dashboard.reviews.actions import way_back
@@ -351,8 +242,8 @@ def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
 
     form = parse_model(DashboardForm, read_form(request))
     action, review_id = request.path_params["action"], request.path_params["review_id"]
-    if action not in ACTIONS:
-        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    if action not in MODERATION_ACTIONS:
+        raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(MODERATION_ACTIONS)}")
     table, shop = get_table(), session.shop
     where = way_back(shop, form.back)
     if action == "publish":

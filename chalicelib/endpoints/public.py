@@ -7,8 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.authorizers import OWNER
-from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
+from chalicelib.endpoints.registry import page_limit
 from chalicelib.http import HttpRequest, HttpResponse, parse_json_body
 from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 CACHE = "public, max-age=60, stale-while-revalidate=300"
-# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
-MODELS = "chalicelib.reviews.models"
 
 
 def _cors(shop: Shop, request: HttpRequest) -> dict[str, str]:
@@ -49,15 +46,6 @@ def _limit(request: HttpRequest) -> int:
     return page_limit(request, 10)
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/products/{product_id}/reviews",
-    summary="Published reviews of a product, its rating and schema.org JSON-LD (public, cacheable)",
-    tag="public",
-    responses={200: model("ProductReviews", MODELS), 304: ""},
-    query={"sort": "newest (default), helpful or rating", "limit": "1-100, default 10", "cursor": "from the last page"},
-    params={"sort": {"type": "string", "enum": ["newest", "helpful", "rating"]}, **PAGE_LIMIT},
-)
 def product_reviews(request: HttpRequest) -> HttpResponse:
     from chalicelib.reviews.public import product_reviews as listing
 
@@ -74,16 +62,6 @@ def product_reviews(request: HttpRequest) -> HttpResponse:
     return cached_json(request, payload, _cors(shop, request))
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/ratings",
-    summary="Rating summaries of several products (listing pages)",
-    tag="public",
-    responses={200: model("RatingsSummary", MODELS), 304: ""},
-    query={"products": "comma-separated product ids, at most 100"},
-    params={"products": {"type": "string", "minLength": 1}},
-    required_query=("products",),
-)
 def ratings_summary(request: HttpRequest) -> HttpResponse:
     from chalicelib.reviews.public import ratings_summary as summary
 
@@ -95,14 +73,6 @@ def ratings_summary(request: HttpRequest) -> HttpResponse:
     return cached_json(request, summary(table, shop, list(dict.fromkeys(ids))), _cors(shop, request))
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/reviews/{review_id}/votes",
-    summary="Mark a review helpful or not (once)",
-    tag="public",
-    body=model("VoteIn", MODELS),
-    responses={200: model("PublicReview", MODELS)},
-)
 def vote_review(request: HttpRequest) -> HttpResponse:
     from chalicelib.endpoints.sharing import _visitor
     from chalicelib.http import json_response
@@ -116,13 +86,6 @@ def vote_review(request: HttpRequest) -> HttpResponse:
     return json_response(result, headers={"Cache-Control": "no-store", **_cors(shop, request)})
 
 
-@operation(
-    "GET",
-    "/widget.js",
-    summary="The review widget a store pastes once",
-    tag="public",
-    responses={200: "text/javascript"},
-)
 def widget_script(request: HttpRequest) -> HttpResponse:
     from chalicelib.web.render import static_file
 
@@ -140,20 +103,6 @@ def widget_script(request: HttpRequest) -> HttpResponse:
     )
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/reviews/import",
-    summary="Import reviews from a Judge.me, Yotpo or proofloop CSV export (text/csv body; dry_run=true to check)",
-    tag="moderation",
-    auth=OWNER,
-    raw_body="text/csv",
-    responses={200: model("ImportResult", MODELS)},
-    query={"format": "judgeme, yotpo or proofloop (our own export)", "dry_run": "true to report without writing"},
-    params={
-        "format": {"type": "string", "enum": ["judgeme", "yotpo", "proofloop"]},
-        "dry_run": {"type": "string", "enum": ["true", "false"]},
-    },
-)
 def import_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.http import MAX_BODY_BYTES, json_response
     from chalicelib.reviews.importing import import_reviews as run_import
@@ -176,14 +125,6 @@ def import_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(report.as_dict(), headers={"Cache-Control": "no-store"})
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/reviews/export.csv",
-    summary="Every review of the shop as CSV",
-    tag="moderation",
-    auth=OWNER,
-    responses={200: "text/csv"},
-)
 def export_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.importing import export_csv
 

@@ -1,86 +1,24 @@
-"""The operation registry: each route's handler, auth and models, enforced by `run`, read by OpenAPI.
+"""The operation registry: each operation the route table declares, with its handler and authorizer, run by `run`.
 
-An endpoint module declares its operations here when it is imported; chalicelib/router.py imports the
-one module a request needs, and OpenAPI (chalicelib/openapi.py) imports them all. Nothing here imports
-an endpoint module.
+The table (chalicelib/routes.py) says what each operation is; chalicelib/router.py imports the one module a request
+needs and asks `operation_of` for its handler's operation, and OpenAPI (chalicelib/openapi.py) asks for them all.
+Nothing here imports an endpoint module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, overload
+from typing import Any
 
 from chalicelib import errors
-from chalicelib.http import HttpRequest, HttpResponse, error_response, json_response
+from chalicelib.http import Authorizer, HttpRequest, HttpResponse, error_response, json_response
+from chalicelib.routes import DECLARED, ModelRef, Responses
 from chalicelib.web import N_
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A pydantic model named, not imported: declaring an operation's models costs a request nothing
-    (a module of models, pydantic with it, takes over 100 ms to import); OpenAPI resolves them."""
-
-    name: str
-    module: str  # the capability's models module (chalicelib.shops.models...) that defines it
-
-    def resolve(self) -> type[BaseModel]:
-        from importlib import import_module
-
-        resolved: type[BaseModel] = getattr(import_module(self.module), self.name)
-        return resolved
-
-
-def model(name: str, module: str) -> ModelRef:
-    """The model `name` of `module`, for a declaration: each capability keeps its models beside it."""
-    return ModelRef(name, module)
-
-
-# status -> a model (JSON), a media type, several media types, or "" (no body)
-Responses = dict[int, "type[BaseModel] | ModelRef | str | tuple[str, ...]"]
-
-P = TypeVar("P")
-
-Handler = Callable[[HttpRequest], HttpResponse]  # a public operation's handler
-# An authenticated operation's handler takes what its authorizer established: the owner's shop, the
-# session, the verified shop of a webhook, the grant of a signed link...
-
-
-@dataclass(frozen=True)
-class Authorizer(Generic[P]):
-    """One kind of credential. The registry runs `authorize` before the handler; it returns what the
-    credential proves (handed to the handler as its second argument) or raises the refusal, with one of
-    the statuses `refusals` declares, by reason, for OpenAPI and the tests that hold it to them."""
-
-    name: str
-    credential: str  # where the credential is, in a few words (OpenAPI shows it)
-    authorize: Callable[[HttpRequest], P]
-    refusals: dict[str, int]  # reason -> status; "missing" and "invalid" at least
-    security: str | None = None  # the OpenAPI security scheme that carries it, when OpenAPI can say so
-    # A refusal answered with a page of its own (the sign-in page) instead of the error's.
-    refused: Callable[[HttpRequest, errors.ProofloopError], HttpResponse] | None = None
-
-
-class OperationSpec(TypedDict, total=False):
-    body: type[BaseModel] | ModelRef | None  # the request body's model; named (model()) keeps it out of requests
-    form: bool  # the body may come as a form post
-    json_body: bool  # the body may come as JSON (False: a form only)
-    raw_body: str | None  # the media type of a body that is not a model (a CSV file)
-    responses: Responses
-    query: dict[str, str]
-    params: dict[str, dict[str, Any]]  # JSON Schema of a path or query parameter
-    required_query: tuple[str, ...]  # query parameters a request must carry
-    page: bool  # a page people open: errors are HTML for browsers and form posts
-
-
-PAGE_LIMIT: dict[str, dict[str, Any]] = {"limit": {"type": "integer", "minimum": 1, "maximum": 100}}
 
 
 def page_limit(request: HttpRequest, default: int) -> int:
-    """The `limit` query parameter PAGE_LIMIT declares."""
+    """The `limit` query parameter chalicelib.routes.PAGE_LIMIT declares."""
     try:
         limit = int(request.query.get("limit", str(default)))
     except ValueError:
@@ -92,6 +30,8 @@ def page_limit(request: HttpRequest, default: int) -> int:
 
 @dataclass(frozen=True)
 class Operation:
+    """A route of the table with what serves it: its handler, and the authorizer its `auth` names."""
+
     name: str
     method: str
     path: str
@@ -99,63 +39,55 @@ class Operation:
     handler: Callable[..., HttpResponse]  # (request) when public, else (request, what auth established)
     tag: str
     auth: Authorizer[Any] | None = None  # None: public, nothing is checked
-    body: type[BaseModel] | ModelRef | None = None  # the request body's model; named (model()) keeps it out of requests
+    body: ModelRef | None = None  # the request body's model, named: a request that does not parse one never loads it
     form: bool = False  # the body may come as a form post
     json_body: bool = True  # the body may come as JSON (False: a form only)
     raw_body: str | None = None  # the media type of a body that is not a model (a CSV file)
     responses: Responses = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schema of a path or query parameter
+    query: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # JSON Schema of a path or query parameter
     required_query: tuple[str, ...] = ()  # query parameters a request must carry
     page: bool = False  # a page people open: errors are HTML for browsers and form posts
 
 
-OPERATIONS: dict[str, Operation] = {}
+OPERATIONS: dict[str, Operation] = {}  # each operation, once a request (or OpenAPI) has needed it
 
 
-@overload
-def operation(
-    method: str, path: str, *, summary: str, tag: str, auth: None = None, **spec: Unpack[OperationSpec]
-) -> Callable[[Handler], Handler]: ...
+def operation_of(handler: Callable[..., HttpResponse]) -> Operation:
+    """The operation `handler` serves: the table's route of its name, which must name the handler's own module.
+    With `auth`, the handler takes (request, what the authorizer established), and `run` never runs it
+    unauthorized."""
+    name = handler.__name__
+    found = OPERATIONS.get(name)
+    if found is not None:
+        return found
+    route = DECLARED[name]
+    if handler.__module__ != route.module:
+        raise RuntimeError(f"operation {name} is served by {route.module}, not {handler.__module__}")
+    auth = None
+    if route.auth is not None:
+        from chalicelib.endpoints.authorizers import AUTHORIZERS
 
-
-@overload
-def operation(
-    method: str, path: str, *, summary: str, tag: str, auth: Authorizer[P], **spec: Unpack[OperationSpec]
-) -> Callable[[Callable[[HttpRequest, P], HttpResponse]], Callable[[HttpRequest, P], HttpResponse]]: ...
-
-
-def operation(
-    method: str, path: str, *, summary: str, tag: str, auth: Authorizer[Any] | None = None, **spec: Any
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Register a handler. With `auth`, its handler takes (request, what the authorizer established):
-    the types tie each handler to its authorizer, and dispatch never runs it unauthorized."""
-
-    def register(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        name = handler.__name__
-        if name in OPERATIONS:
-            raise RuntimeError(f"operation {name} registered twice")
-        OPERATIONS[name] = Operation(
-            name=name,
-            method=method,
-            path=path,
-            summary=summary,
-            handler=handler,
-            tag=tag,
-            auth=auth,
-            body=spec.get("body"),
-            form=spec.get("form", False),
-            json_body=spec.get("json_body", True),
-            raw_body=spec.get("raw_body"),
-            responses=spec.get("responses") or {},
-            query=spec.get("query") or {},
-            params=spec.get("params") or {},
-            required_query=spec.get("required_query", ()),
-            page=spec.get("page", False),
-        )
-        return handler
-
-    return register
+        auth = AUTHORIZERS[route.auth]
+    found = OPERATIONS[name] = Operation(
+        name=name,
+        method=route.method,
+        path=route.path,
+        summary=route.summary,
+        handler=handler,
+        tag=route.tag,
+        auth=auth,
+        body=route.body,
+        form=route.form,
+        json_body=route.json_body,
+        raw_body=route.raw_body,
+        responses=route.responses,
+        query=route.query,
+        params=route.params,
+        required_query=route.required_query,
+        page=route.page,
+    )
+    return found
 
 
 _PAGE_TITLES = {

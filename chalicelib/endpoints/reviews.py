@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.authorizers import OWNER, REVIEW_LINK, REVIEW_LINK_IN_BODY, UNSUBSCRIBE_LINK
-from chalicelib.endpoints.registry import PAGE_LIMIT, model, operation, page_limit
+from chalicelib.endpoints.registry import page_limit
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
@@ -16,9 +15,6 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 FORM = "application/x-www-form-urlencoded"
-# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
-MODELS = "chalicelib.reviews.models"
-ANSWERS = "chalicelib.endpoints.answers"
 
 
 def _language(buyers: str | None, shop: Shop) -> str:
@@ -37,15 +33,6 @@ def _photo_page_csp() -> str:
     return page_csp(scripts=True, images=images, connect=uploads)
 
 
-@operation(
-    "GET",
-    "/r/{token}",
-    summary="The review form for one order (HTML; the link is signed)",
-    tag="reviews",
-    auth=REVIEW_LINK,
-    responses={200: "text/html", 410: model("ErrorBody", ANSWERS)},
-    page=True,
-)
 def review_form(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     from chalicelib.reviews.submission import existing_reviews, load_context
     from chalicelib.web.render import page
@@ -78,21 +65,6 @@ def _photos_of(table: Any, review: dict[str, Any] | None) -> list[dict[str, Any]
     return states_of(table, review["shop_id"], review["review_id"], list(review["photo_ids"]))
 
 
-@operation(
-    "POST",
-    "/reviews",
-    summary="Submit a review (JSON, or the form)",
-    tag="reviews",
-    auth=REVIEW_LINK_IN_BODY,
-    body=model("ReviewSubmission", MODELS),
-    form=True,
-    responses={
-        201: model("ReviewCreated", MODELS),
-        200: model("ReviewCreated", MODELS),
-        410: model("ErrorBody", ANSWERS),
-    },
-    page=True,
-)
 def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     from chalicelib.reviews.models import ReviewSubmission
     from chalicelib.reviews.submission import existing_reviews, load_context, share_offer_for
@@ -162,28 +134,10 @@ def _postponed(link: ReviewLink, act: bool) -> HttpResponse:
     )
 
 
-@operation(
-    "GET",
-    "/r/{token}/later",
-    summary="Not arrived yet? The page that offers to ask again in a week (HTML; changes nothing)",
-    tag="reviews",
-    auth=REVIEW_LINK,
-    responses={200: "text/html"},
-    page=True,
-)
 def postpone_page(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     return _postponed(link, act=False)
 
 
-@operation(
-    "POST",
-    "/r/{token}/later",
-    summary="Ask again in a week, once: the parcel has not arrived (HTML)",
-    tag="reviews",
-    auth=REVIEW_LINK,
-    responses={200: "text/html"},
-    page=True,
-)
 def postpone_request(request: HttpRequest, link: ReviewLink) -> HttpResponse:
     return _postponed(link, act=True)
 
@@ -198,15 +152,6 @@ def _unsubscribing(link: UnsubscribeLink) -> tuple[str, str]:
     return shop.name, _language(customer.get("language"), shop)
 
 
-@operation(
-    "GET",
-    "/u/{token}",
-    summary="Confirm stopping review emails (HTML)",
-    tag="reviews",
-    auth=UNSUBSCRIBE_LINK,
-    responses={200: "text/html"},
-    page=True,
-)
 def unsubscribe_page(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     from chalicelib.web.render import page
 
@@ -214,15 +159,6 @@ def unsubscribe_page(request: HttpRequest, link: UnsubscribeLink) -> HttpRespons
     return page("unsubscribe.html", language=language, shop_name=shop_name, token=link.token, done=False)
 
 
-@operation(
-    "POST",
-    "/u/{token}",
-    summary="Stop review emails (one-click, RFC 8058)",
-    tag="reviews",
-    auth=UNSUBSCRIBE_LINK,
-    responses={200: "text/html"},
-    page=True,
-)
 def unsubscribe(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     from contextlib import suppress
 
@@ -242,13 +178,6 @@ def unsubscribe(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
     return page("unsubscribe.html", language=language, shop_name=shop_name, token=link.token, done=True)
 
 
-@operation(
-    "GET",
-    "/assets/{name}",
-    summary="Stylesheets and scripts of our pages",
-    tag="reviews",
-    responses={200: ("text/css", "text/javascript")},
-)
 def asset(request: HttpRequest) -> HttpResponse:
     from chalicelib.web.render import static_file
 
@@ -267,16 +196,6 @@ def asset(request: HttpRequest) -> HttpResponse:
     )
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/reviews",
-    summary="Reviews waiting for the owner (status=pending)",
-    tag="moderation",
-    auth=OWNER,
-    responses={200: model("ReviewList", MODELS)},
-    query={"status": "pending (default)", "limit": "1-100, default 50", "cursor": "from the last page"},
-    params={"status": {"type": "string", "enum": ["pending"]}, **PAGE_LIMIT},
-)
 def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import list_reviews as listing
 
@@ -285,43 +204,18 @@ def list_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(result, headers={"Cache-Control": "no-store"})
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/reviews/{review_id}/publish",
-    summary="Publish a pending or rejected review",
-    tag="moderation",
-    auth=OWNER,
-    responses={200: model("ReviewView", MODELS)},
-)
 def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import publish
 
     return json_response(publish(get_table(), shop, request.path_params["review_id"]))
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/reviews/{review_id}/reject",
-    summary="Reject a review (it is never shown)",
-    tag="moderation",
-    auth=OWNER,
-    responses={200: model("ReviewView", MODELS)},
-)
 def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reject
 
     return json_response(reject(get_table(), shop.shop_id, request.path_params["review_id"]))
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/reviews/{review_id}/reply",
-    summary="Reply in public; shown with the review",
-    tag="moderation",
-    auth=OWNER,
-    body=model("ReplyBody", MODELS),
-    responses={200: model("ReviewView", MODELS)},
-)
 def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.models import ReplyBody
     from chalicelib.reviews.owner import reply

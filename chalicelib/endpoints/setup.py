@@ -3,41 +3,17 @@ key once and signs the owner in."""
 
 from __future__ import annotations
 
-from chalicelib.endpoints.authorizers import ADMIN_FORM, Admin
-from chalicelib.endpoints.registry import model, operation
+from chalicelib.endpoints.authorizers import Admin
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
-MODELS = "chalicelib.dashboard.models"
 
-
-@operation(
-    "GET",
-    "/setup",
-    summary="First run (HTML): the form that creates the instance's shop, while it has none",
-    tag="setup",
-    responses={200: "text/html"},
-    page=True,
-)
 def setup_page(request: HttpRequest) -> HttpResponse:
     from chalicelib.dashboard.console import setup_form
 
     return setup_form(get_table())
 
 
-@operation(
-    "POST",
-    "/setup",
-    summary="Create the instance's first shop from the admin token (form); shows the owner key once and signs in. "
-    "Bad input is the form again with each error beside its field (422); once a shop exists, 409",
-    tag="setup",
-    auth=ADMIN_FORM,
-    body=model("SetupForm", MODELS),
-    form=True,
-    json_body=False,
-    responses={201: "text/html"},
-    page=True,
-)
 def setup(request: HttpRequest, admin: Admin) -> HttpResponse:
     from chalicelib.dashboard.console import create_first_shop, setup_form
     from chalicelib.dashboard.models import SetupForm

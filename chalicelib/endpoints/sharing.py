@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.endpoints.registry import operation
 from chalicelib.http import HttpRequest, HttpResponse
+from chalicelib.routes import CARD_NAME
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store.table import get_table
 
@@ -56,15 +56,6 @@ def _redirect(location: str) -> HttpResponse:
     return HttpResponse(status=302, body="", headers={"Location": location, **REDIRECT_HEADERS})
 
 
-@operation(
-    "GET",
-    "/s/{code}",
-    summary="A share link: counts the click and redirects to the shop (302)",
-    tag="sharing",
-    responses={302: "", 200: "text/html"},
-    query={"via": "the channel it was shared on", "attempt": "set by our own retry page; ignored otherwise"},
-    page=True,
-)
 def follow_share_link(request: HttpRequest) -> HttpResponse:
     from chalicelib.sharing.counting import record_click
     from chalicelib.sharing.links import destination
@@ -113,7 +104,6 @@ def _retry_page(request: HttpRequest, exc: errors.RetryLater, onward: str | None
     return response
 
 
-@operation("HEAD", "/s/{code}", summary="Headers of a share link; never counted", tag="sharing", responses={302: ""})
 def head_share_link(request: HttpRequest) -> HttpResponse:
     return follow_share_link(request)
 
@@ -163,17 +153,6 @@ def _preview_page(
     return response
 
 
-CARD_NAME = r"^[0-9a-f]{16}\.png$"  # a card version (sharing.codes.card_mark), as a file name
-
-
-@operation(
-    "GET",
-    "/s/{code}/card/{name}",
-    summary="A share link's card, the 1200x630 PNG its preview names: drawn on the first request, then stored (302)",
-    tag="sharing",
-    responses={302: ""},
-    params={"name": {"type": "string", "pattern": CARD_NAME}},
-)
 def share_card(request: HttpRequest) -> HttpResponse:
     """A redirect to the stored card, not its bytes: API Gateway answers binary only to a request whose Accept
     names the type, and crawlers ask for */*; storage (or the CDN before it) serves the PNG with a year's cache."""
@@ -204,15 +183,6 @@ def _card_redirect(location: str, seconds: int) -> HttpResponse:
     )
 
 
-@operation(
-    "GET",
-    "/share/{code}/{channel}",
-    summary="The advocate shares: counts it and redirects to the network",
-    tag="sharing",
-    responses={302: "", 200: "text/html"},
-    params={"channel": {"type": "string", "enum": list(CHANNELS)}},
-    page=True,
-)
 def share_to_channel(request: HttpRequest) -> HttpResponse:
     from chalicelib.config import get_settings
     from chalicelib.sharing.channels import intent_url, share_text

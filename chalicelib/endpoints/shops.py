@@ -6,8 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from chalicelib import errors
-from chalicelib.endpoints.authorizers import ADMIN, OWNER, Admin
-from chalicelib.endpoints.registry import model, operation
+from chalicelib.endpoints.authorizers import Admin
 from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body
 from chalicelib.shops import service as shops
 from chalicelib.store import keys
@@ -16,19 +15,7 @@ from chalicelib.store.table import get_table
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
-# The models these operations name (registry.model): imported by OpenAPI and a handler that parses one.
-MODELS = "chalicelib.shops.models"
 
-
-@operation(
-    "POST",
-    "/shops",
-    summary="Create a shop and its owner API key (shown once)",
-    tag="shops",
-    auth=ADMIN,
-    body=model("ShopCreate", MODELS),
-    responses={201: model("ShopCreated", MODELS)},
-)
 def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
     from chalicelib.shops.models import ShopCreate
 
@@ -39,27 +26,10 @@ def create_shop(request: HttpRequest, admin: Admin) -> HttpResponse:
     )
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}",
-    summary="The shop's profile and settings",
-    tag="shops",
-    auth=OWNER,
-    responses={200: model("ShopView", MODELS)},
-)
 def get_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(shops.shop_view(shop), headers={"Cache-Control": "no-store"})
 
 
-@operation(
-    "PATCH",
-    "/shops/{shop_id}",
-    summary="Change the shop's name, domains, webhook secret or settings",
-    tag="shops",
-    auth=OWNER,
-    body=model("ShopUpdate", MODELS),
-    responses={200: model("ShopView", MODELS)},
-)
 def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.shops.models import ShopUpdate
 
@@ -68,27 +38,10 @@ def update_shop(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response(shops.shop_view(updated), headers={"Cache-Control": "no-store"})
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/api-key",
-    summary="Replace the owner API key; the old one stops working",
-    tag="shops",
-    auth=OWNER,
-    responses={200: model("ApiKeyRotated", MODELS)},
-)
 def rotate_api_key(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response({"api_key": shops.rotate_api_key(get_table(), shop)}, headers={"Cache-Control": "no-store"})
 
 
-@operation(
-    "PUT",
-    "/shops/{shop_id}/webhook-endpoint",
-    summary="Register the owner's receiver of signed events",
-    tag="shops",
-    auth=OWNER,
-    body=model("WebhookEndpointIn", MODELS),
-    responses={200: model("WebhookEndpointOut", MODELS)},
-)
 def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.outbound import register
     from chalicelib.shops.models import WebhookEndpointIn
@@ -99,28 +52,12 @@ def put_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     )
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/webhook-endpoint",
-    summary="The registered receiver (without its secret)",
-    tag="shops",
-    auth=OWNER,
-    responses={200: model("WebhookEndpointOut", MODELS)},
-)
 def get_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     if not shop.outbound:
         raise errors.NotFound("no webhook endpoint is registered", code="no_endpoint")
     return json_response({"url": shop.outbound["url"], "events": shop.outbound["events"], "secret": None})
 
 
-@operation(
-    "DELETE",
-    "/shops/{shop_id}/webhook-endpoint",
-    summary="Stop sending events",
-    tag="shops",
-    auth=OWNER,
-    responses={204: ""},
-)
 def delete_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.outbound import unregister
 
@@ -129,15 +66,6 @@ def delete_webhook_endpoint(request: HttpRequest, shop: Shop) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/data-requests",
-    summary="Customers' data requests received from the storefront",
-    tag="privacy",
-    auth=OWNER,
-    responses={200: "application/json"},
-    query={"cursor": "from the last page"},
-)
 def list_data_requests(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib import signing
 
@@ -159,16 +87,6 @@ def list_data_requests(request: HttpRequest, shop: Shop) -> HttpResponse:
     )
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/parked",
-    summary="Due work parked after its last attempt (a review email to a refused address at once; an outbound "
-    "event, photo, share card, import or erasure that kept failing), the most recently parked first",
-    tag="shops",
-    auth=OWNER,
-    responses={200: model("ParkedItems", MODELS)},
-    query={"cursor": "from the last page"},
-)
 def list_parked(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib import signing
     from chalicelib.parked import parked_items_page
@@ -181,16 +99,6 @@ def list_parked(request: HttpRequest, shop: Shop) -> HttpResponse:
     )
 
 
-@operation(
-    "POST",
-    "/shops/{shop_id}/parked/retry",
-    summary="Put one parked item back on its way: due now, with a fresh run of attempts (404 when it is not "
-    "parked: retried already, or gone)",
-    tag="shops",
-    auth=OWNER,
-    body=model("ParkedRetryIn", MODELS),
-    responses={200: model("ParkedRetryOut", MODELS)},
-)
 def retry_parked(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.parked import retry
     from chalicelib.shops.models import ParkedRetryIn
@@ -201,14 +109,6 @@ def retry_parked(request: HttpRequest, shop: Shop) -> HttpResponse:
     return json_response({"retried": True}, headers={"Cache-Control": "no-store"})
 
 
-@operation(
-    "GET",
-    "/shops/{shop_id}/customers/{customer_id}/data",
-    summary="Everything stored about one customer, to answer their data request",
-    tag="privacy",
-    auth=OWNER,
-    responses={200: "application/json"},
-)
 def customer_data(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.privacy import customer_data as assemble
 

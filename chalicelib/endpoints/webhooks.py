@@ -6,17 +6,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chalicelib import errors
-from chalicelib.endpoints.authorizers import SHOPIFY_HMAC, STANDARD_WEBHOOK, WOOCOMMERCE_HMAC
-from chalicelib.endpoints.registry import Responses, model, operation
 from chalicelib.http import HttpRequest, HttpResponse, json_response
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
     from chalicelib.webhooks.events import Event, Ignored
-
-# The model these operations answer with (registry.model): imported by OpenAPI, not by a delivery.
-_RESPONSES: Responses = {200: model("WebhookResult", "chalicelib.webhooks.models")}
 
 
 def _answer(shop: Shop, platform: str, topic: str, translate: Callable[[], list[Event] | Ignored]) -> HttpResponse:
@@ -49,15 +44,6 @@ def _apply(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
 
 # Each handler runs only after its authorizer verified the signature over the raw body, and gets the shop
 # whose secret verified it; parsing starts here.
-@operation(
-    "POST",
-    "/webhooks/shopify",
-    summary="Shopify webhooks (orders, refunds, products, privacy)",
-    tag="webhooks",
-    auth=SHOPIFY_HMAC,
-    raw_body="application/json",
-    responses=_RESPONSES,
-)
 def shopify_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.webhooks import shopify
     from chalicelib.webhooks.common import json_object
@@ -72,15 +58,6 @@ def shopify_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
     )
 
 
-@operation(
-    "POST",
-    "/webhooks/woocommerce/{shop_id}",
-    summary="WooCommerce webhooks (orders, products)",
-    tag="webhooks",
-    auth=WOOCOMMERCE_HMAC,
-    raw_body="application/json",
-    responses=_RESPONSES,
-)
 def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse:
     from chalicelib.webhooks import woocommerce
     from chalicelib.webhooks.common import json_object
@@ -97,15 +74,6 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
     )
 
 
-@operation(
-    "POST",
-    "/webhooks/generic/{shop_id}",
-    summary="Normalized order events signed per Standard Webhooks",
-    tag="webhooks",
-    auth=STANDARD_WEBHOOK,
-    body=model("GenericWebhookBody", "chalicelib.webhooks.standard"),
-    responses=_RESPONSES,
-)
 def generic_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.deliveries import generic_type
     from chalicelib.webhooks import standard
