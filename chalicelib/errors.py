@@ -89,5 +89,18 @@ class RetryLater(ProofloopError):
     code = "retry_later"
 
 
+# What a channel's service (mail, SMS...) answers when it refuses an outgoing message. Not HTTP errors: the due work
+# parks the buyer's request on the first and stops sending on the second.
+class RecipientRefused(Exception):
+    """The service refused one message for what it is (a recipient it will not send to), not for being down: the
+    sender may say so and carry on."""
+
+
+class ChannelSetupRefused(RecipientRefused):
+    """The service refuses every message from us, whatever its recipient: the sender is not verified, a
+    configuration set is missing, sending is paused or not allowed. No buyer is at fault; the account is.
+    A refusal of every recipient at once, so whoever catches the per-recipient refusal catches it too."""
+
+
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}

@@ -24,6 +24,7 @@ from chalicelib.store import keys, review_requests
 from chalicelib.store.due import ATTEMPTS, FAILED_AT, NOT_BEFORE, REASON, parked_entry, parked_page, put_back_item
 
 if TYPE_CHECKING:
+    from chalicelib.reviews.channels.base import Channel
     from chalicelib.store.table import Table
 
 JOB_REVIEW_REQUESTS = review_requests.JOB
@@ -34,7 +35,7 @@ JOB_IMPORTS = "imports"
 JOB_ERASURES = "erasures"
 
 PARKED_METRIC = "DueItemParked"  # one per item parked, whatever its job (the alarm's)
-MAIL_SETUP_METRIC = "MailSendingRefused"  # one per run whose review emails the mail service refused outright
+MAIL_SETUP_METRIC = "MailSendingRefused"  # one per run whose review requests a channel's service refused outright
 
 DueAgain = tuple[dict[str, str], dict[str, Any], list[str]]  # GSI1 keys, what else to set, what to remove
 
@@ -113,13 +114,17 @@ def counted_parked(job: str, shop_id: str, ref: str, reason: str) -> None:
     logger.warning("due item parked", extra={"job": job, "shop_id": shop_id, "item": ref, "reason": reason})
 
 
-def mail_setup_refused(refusal: str) -> None:
-    """The mail service refused a review email for the account's sake, not the buyer's: the run sends no more,
-    and counts it once (the alarm's metric); the requests stay due, and go once the account is put right."""
+def channel_setup_refused(channel: Channel[Any], refusal: str) -> None:
+    """A channel's service refused a review request for the account's sake, not the buyer's: the run sends no
+    more, and counts it once (the alarm's metric, named when email was the one channel); the requests stay due,
+    and go once the account is put right."""
     from chalicelib.observability import logger, metrics
 
     metrics.add_metric(name=MAIL_SETUP_METRIC, unit="Count", value=1)
-    logger.error("the mail service refuses every review email; they wait for its set-up", extra={"refusal": refusal})
+    logger.error(
+        f"{channel.service} refuses every review {channel.name}; they wait for its set-up",
+        extra={"channel": channel.name, "refusal": refusal},
+    )
 
 
 def parked_items(table: Table, shop_id: str) -> list[dict[str, Any]]:

@@ -1,13 +1,10 @@
-"""What a mailer answers when the mail service refuses a message."""
+"""What a mailer answers when the mail service refuses a message: the refusals every channel shares, by mail's names."""
 
 from __future__ import annotations
 
+from chalicelib.errors import ChannelSetupRefused, RecipientRefused
 
-class MailRefused(Exception):
-    """The mail service refused one message for what it is (an address it will not send to), not for being
-    down: the sender may say so and carry on."""
+MailRefused = RecipientRefused  # the mail service refused this one message (its recipient), not for being down
+MailSetupRefused = ChannelSetupRefused  # the mail service refuses every message from us: the account is at fault
 
-
-class MailSetupRefused(MailRefused):
-    """The mail service refuses every message from us, whatever its recipient: the sender is not verified, a
-    configuration set is missing, sending is paused or not allowed. No buyer is at fault; the account is."""
+__all__ = ["MailRefused", "MailSetupRefused"]

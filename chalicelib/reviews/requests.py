@@ -1,18 +1,16 @@
-"""Sending due review requests and reminders, each at most once even if runs overlap."""
+"""Sending due review requests and reminders, each at most once even if runs overlap, by each shop's channel."""
 
 from __future__ import annotations
 
-import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.budget import Budget
 from chalicelib.clock import local_day
-from chalicelib.mail.errors import MailSetupRefused
+from chalicelib.errors import ChannelSetupRefused, RecipientRefused
 from chalicelib.store import aggregates, keys
 from chalicelib.store.due import ATTEMPTS, FAILED, STATE
 from chalicelib.store.review_requests import unclaim
@@ -20,6 +18,7 @@ from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    from chalicelib.reviews.channels.base import Channel
     from chalicelib.store.table import Table
 
 PAGE = 100
@@ -27,69 +26,6 @@ PAGE = 100
 
 def _iso(value: datetime) -> str:
     return clock.iso(value)
-
-
-def compose(shop: Shop, order: dict[str, Any], reminder: bool, preview: bool = False) -> EmailMessage:
-    """The request email: the same for every buyer (in their language, else the shop's), with a signed review
-    link and one-click unsubscribe. The shop's own subject and intro for that language replace ours.
-    A `preview` (the console's) is the same email whose links are signed for previews only: no buyer's page
-    takes them."""
-    from email.headerregistry import Address
-    from email.policy import SMTP
-    from email.utils import formataddr, make_msgid
-
-    from chalicelib.config import get_settings
-    from chalicelib.mail.mailbox import mailbox
-    from chalicelib.reviews.tokens import preview_token, review_token, unsubscribe_token
-    from chalicelib.web.languages import buyer_language
-    from chalicelib.web.render import render
-
-    settings = get_settings()
-    language = buyer_language(order.get("language"), shop.settings.language)
-    kind = "reminder" if reminder else "request"
-    items = order.get("items") or []
-    if preview:
-        token = preview_token(shop.shop_id, order["order_id"], "review")
-        unsubscribe = f"{settings.base_url}/u/{preview_token(shop.shop_id, order['order_id'], 'unsubscribe')}"
-    else:
-        token = review_token(shop.shop_id, order["order_id"], [i["product_id"] for i in items])
-        unsubscribe = f"{settings.base_url}/u/{unsubscribe_token(shop.shop_id, order['customer_id'])}"
-    context = {
-        "shop_name": shop.name,
-        "name": (order.get("name") or "").split(" ")[0],
-        "items": items,
-        "review_url": f"{settings.base_url}/r/{token}",
-        "unsubscribe_url": unsubscribe,
-        "reminder": reminder,
-        "intro": shop.settings.email_text(language, f"{kind}_intro"),
-    }
-    # Long header lines (the unsubscribe URL) must stay plain, not folded into encoded words.
-    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
-    subject = shop.settings.email_text(language, f"{kind}_subject") or default_subject(language, shop.name, reminder)
-    # No header injection through a shop name: every run of white space is one space, but the no-break spaces
-    # French puts before "?" and ":".
-    message["Subject"] = " ".join(re.split(r"[^\S\u00a0]+", subject.strip()))
-    message["From"] = formataddr((" ".join(shop.name.split()), settings.mail_sender))
-    # One mailbox, from the validated value alone (never the stored text parsed as a list); none, no To at all.
-    if to := mailbox(order.get("email")):
-        message["To"] = Address(addr_spec=to)
-    message["Message-ID"] = make_msgid(domain=settings.mail_sender.split("@")[-1])
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["X-Proofloop-Order"] = f"{shop.shop_id}/{order['order_id']}"
-    message.set_content(render("email_request.txt", language=language, **context))
-    message.add_alternative(render("email_request.html", language=language, **context), subtype="html")
-    message["Content-Language"] = language  # after the content: setting it clears Content-* headers
-    return message
-
-
-def default_subject(language: str, shop_name: str, reminder: bool) -> str:
-    """Our subject of the request (or the reminder) in a language, when the shop wrote none of its own."""
-    from chalicelib.web.i18n import translate
-
-    if reminder:
-        return translate(language, "Reminder: how is your order from %(shop)s?", shop=shop_name)
-    return translate(language, "How is your order from %(shop)s?", shop=shop_name)
 
 
 def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool, next_due: str | None) -> bool:
@@ -111,9 +47,11 @@ def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: 
         values.update({":next": next_due, ":gpk": reminder_keys[keys.GSI1PK], ":gsk": reminder_keys[keys.GSI1SK]})
     else:
         expression += " REMOVE GSI1PK, GSI1SK"
-    # Sent: the next email of this order (its reminder) starts a fresh run of attempts.
+    # Sent: the next message of this order (its reminder) starts a fresh run of attempts.
     expression += (", " if " REMOVE " in expression else " REMOVE ") + ATTEMPTS
     day = local_day(now, shop.timezone)
+    # Whom is the schedule's to say, not the channel's: a buyer the order still names by their mailbox (the
+    # planner schedules no other, and an erasure takes it away).
     try:
         table.transact(
             [
@@ -144,15 +82,16 @@ def _retire(table: Table, order: dict[str, Any], status: str) -> None:
 
 
 def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget: Budget | None = None) -> int:
-    """Send every request and reminder due by now; returns how many emails went out."""
-    from chalicelib.mail import get_mailer
-    from chalicelib.parked import mail_setup_refused
+    """Send every request and reminder due by now, each by its shop's channel; returns how many went out."""
+    from chalicelib.parked import channel_setup_refused
+    from chalicelib.reviews.channels import channel_for
 
     budget = budget or Budget.unlimited()
     moment = now or clock.now()
     cutoff = _iso(moment)
     sent = 0
     shops: dict[str, Shop | None] = {}
+    channels: dict[str, Channel[Any]] = {}
     for shard in range(keys.DUE_SHARDS):
         cursor = None
         while sent < limit:
@@ -178,16 +117,22 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                 next_due = _iso(moment + timedelta(days=gap)) if not reminder and gap > 0 else None
                 if not _claim(table, shop, order, cutoff, reminder, next_due):
                     continue  # another run took it, or it changed meanwhile
+                if shop.shop_id not in channels:
+                    channels[shop.shop_id] = channel_for(shop)
+                channel = channels[shop.shop_id]
                 try:
-                    get_mailer().send(compose(shop, order, reminder), to=order["email"])
-                except MailSetupRefused as exc:
+                    to = channel.address(order, customer)
+                    if to is None:  # what the order names is nobody this channel can write to
+                        raise RecipientRefused(f"no one this {channel.name} can reach")
+                    channel.send(channel.compose(shop, order, reminder), to=to)
+                except ChannelSetupRefused as exc:
                     # Every message would be refused: this buyer stays due as they were, and so does everyone
                     # behind them; the run sends no more, and says so once (the alarm's metric).
                     unclaim(table, order, reminder, cutoff, local_day(cutoff, shop.timezone))
-                    mail_setup_refused(str(exc))
+                    channel_setup_refused(channel, str(exc))
                     return sent
                 except Exception as exc:  # noqa: BLE001 - one buyer's failure must not stop the others
-                    _not_sent(table, shop, order, reminder, cutoff, moment, exc)
+                    _not_sent(table, shop, channel, order, reminder, cutoff, moment, exc)
                     continue
                 sent += 1
             if cursor is None:
@@ -196,26 +141,35 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
 
 
 def _not_sent(
-    table: Table, shop: Shop, order: dict[str, Any], reminder: bool, cutoff: str, moment: datetime, exc: Exception
+    table: Table,
+    shop: Shop,
+    channel: Channel[Any],
+    order: dict[str, Any],
+    reminder: bool,
+    cutoff: str,
+    moment: datetime,
+    exc: Exception,
 ) -> None:
-    """Undo the claim of an email that did not go, and put the request off, or park it: at once when the mail
-    service refused the address (trying again cannot help), after the policy's attempts for anything else."""
+    """Undo the claim of a message that did not go, and put the request off, or park it: at once when the
+    channel's service refused the buyer (trying again cannot help), after the policy's attempts for anything
+    else."""
     from chalicelib.backoff import REVIEW_REQUESTS
-    from chalicelib.mail.errors import MailRefused
     from chalicelib.parked import JOB_REVIEW_REQUESTS, counted_parked, failure_reason
     from chalicelib.store.due import Failure
 
     kind = "reminder" if reminder else "request"
     attempts = int(order.get(ATTEMPTS, 0)) + 1
-    if isinstance(exc, MailRefused):
+    if isinstance(exc, RecipientRefused):
         # Not its message: SES names the address in it, and the reason outlives an erasure of the buyer.
-        failure = Failure(attempts, f"the mail service refused the buyer's address ({kind})", cutoff)
+        failure = Failure(attempts, f"{channel.service} refused the buyer's address ({kind})", cutoff)
         wait = None
     else:
         from chalicelib.observability import logger
 
-        logger.exception("review email not sent", extra={"shop_id": shop.shop_id, "order_id": order["order_id"]})
-        failure = Failure(attempts, failure_reason(f"the {kind} email", attempts, exc), cutoff)
+        logger.exception(
+            f"review {channel.name} not sent", extra={"shop_id": shop.shop_id, "order_id": order["order_id"]}
+        )
+        failure = Failure(attempts, failure_reason(f"the {kind} {channel.name}", attempts, exc), cutoff)
         wait = REVIEW_REQUESTS.wait_after(attempts)
     day = local_day(cutoff, shop.timezone)
     if wait is not None:

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.dashboard.emails.preview import Choice, check_address, read_choice
 from chalicelib.dashboard.service import csrf_token
-from chalicelib.reviews.requests import default_subject
+from chalicelib.reviews.channels.email import default_subject
 from chalicelib.store import keys
 from chalicelib.web.i18n import translate
 from chalicelib.web.languages import LANGUAGES

@@ -115,8 +115,8 @@ class Preview:
 
 
 def compose_preview(shop: Shop, order: dict[str, Any], choice: Choice) -> EmailMessage:
-    """The email exactly as the due work composes it, but in the chosen language and with preview links."""
-    from chalicelib.reviews.requests import compose
+    """The email exactly as the email channel composes it, but in the chosen language and with preview links."""
+    from chalicelib.reviews.channels.email import compose
 
     given = {**order, "language": choice.language} if choice.language else order
     return compose(shop, given, choice.reminder, preview=True)

@@ -21,7 +21,7 @@ def texts_values(shop: Shop, language: str) -> dict[str, str]:
 
 def default_subjects(shop: Shop, language: str) -> dict[str, str]:
     """Our subjects in the language, shown where the shop's own are empty."""
-    from chalicelib.reviews.requests import default_subject
+    from chalicelib.reviews.channels.email import default_subject
 
     return {
         "request_subject": default_subject(language, shop.name, reminder=False),
