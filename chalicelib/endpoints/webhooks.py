@@ -35,8 +35,8 @@ def _answer(shop: Shop, platform: str, topic: str, translate: Callable[[], list[
 
 
 def _apply(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
+    from chalicelib.intake import apply_events
     from chalicelib.observability import logger, metrics
-    from chalicelib.orders.intake import apply_events
 
     if not isinstance(result, list):
         return json_response({"status": "ignored", "reason": result.reason, "outcomes": []})
