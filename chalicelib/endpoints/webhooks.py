@@ -22,7 +22,7 @@ _RESPONSES: Responses = {200: model("WebhookResult", "chalicelib.webhooks.models
 def _answer(shop: Shop, platform: str, topic: str, translate: Callable[[], list[Event] | Ignored]) -> HttpResponse:
     """Translate the verified body and apply it; the delivery's outcome goes on the shop's health panel
     (one UpdateItem: accepted, or refused for its body)."""
-    from chalicelib.deliveries import record_accepted, record_refused
+    from chalicelib.webhook_health import record_accepted, record_refused
 
     try:
         result = translate()
@@ -107,7 +107,7 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
     responses=_RESPONSES,
 )
 def generic_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.deliveries import generic_type
+    from chalicelib.webhook_health import generic_type
     from chalicelib.webhooks import standard
     from chalicelib.webhooks.common import json_object
 

@@ -594,9 +594,9 @@ def test_the_session_downloads_the_advocates_and_the_data_requests(owner, table)
 
 
 def test_an_export_too_large_for_a_response_is_a_redirect_to_storage(owner, storage, monkeypatch):
-    from chalicelib.feeds import delivery
+    from chalicelib.feeds import spool
 
-    monkeypatch.setattr(delivery, "INLINE_LIMIT", 10)
+    monkeypatch.setattr(spool, "INLINE_LIMIT", 10)
     response = download(owner, "advocates.csv")
     assert response.status_code == 303
     location = response.headers["Location"]
