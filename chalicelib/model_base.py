@@ -1,4 +1,4 @@
-"""What the API's models share: the base of every body a caller sends.
+"""What the API's models share: the base of every body a caller sends, and the limits the domain checks too.
 
 Each capability keeps its request and response models beside it (shops/models.py, reviews/models.py...);
 the service's own answers are chalicelib/endpoints/answers.py.
