@@ -116,11 +116,11 @@ def search_terms(query: str) -> list[SearchTerm]:
     def refuse(problem: str) -> errors.ValidationFailed:
         return errors.ValidationFailed(problem, details=[{"field": "q", "problem": problem}])
 
-    from chalicelib.dashboard.customers_models import MAX_QUERY_LENGTH
+    from chalicelib.model_base import MAX_SEARCH_LENGTH
 
     text = query.strip()
-    if len(text) > MAX_QUERY_LENGTH:
-        raise refuse(f"a search is at most {MAX_QUERY_LENGTH} characters")
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise refuse(f"a search is at most {MAX_SEARCH_LENGTH} characters")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

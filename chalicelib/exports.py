@@ -71,3 +71,17 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
 def csv_document(rows: Iterable[Iterable[Any]]) -> str:
     """Rows as one CSV text, for an export small enough to answer whole."""
     return "".join(csv_lines(rows))
+
+
+def export_name(shop_id: str, what: str) -> str:
+    """A download's file name: the shop, what it holds, the day it was made."""
+    from chalicelib import clock
+
+    return f"proofloop-{shop_id}-{what}-{clock.now().strftime('%Y-%m-%d')}.csv"
+
+
+def exported_file_key(shop_id: str, name: str) -> str:
+    """Where an export too large for a response is stored for its redirect (the lifecycle rule deletes it)."""
+    import secrets
+
+    return f"exports/{shop_id}/{secrets.token_hex(8)}/{name}"

@@ -32,7 +32,7 @@ class DueRun:
 def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
     from chalicelib.customer_index import index_older_customers
-    from chalicelib.dashboard.imports import advance_due_imports
+    from chalicelib.imports.runner import advance_due_imports
     from chalicelib.outbound import deliver_due
     from chalicelib.photos.cards import build_due_cards
     from chalicelib.photos.service import process_due_photos

@@ -18,6 +18,7 @@ from chalicelib.store import due, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from datetime import datetime
 
     from chalicelib.store.shop_records import Shop
@@ -233,6 +234,21 @@ def record_data_request(table: Table, shop: Shop, event: DataRequestEvent) -> st
     except ConditionFailed:
         return "duplicate"
     return "applied"
+
+
+DATA_REQUEST_COLUMNS = ("request_id", "customer_id", "requested_at", "order_ids")  # all text, ids from the platform
+
+
+def data_request_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
+    """The customers' data requests the platform sent, oldest first."""
+    yield list(DATA_REQUEST_COLUMNS)
+    for item in table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.DATA_REQUEST_PREFIX):
+        yield [
+            item["request_id"],
+            item.get("customer_id") or "",
+            item.get("requested_at", ""),
+            " ".join(item.get("order_ids") or []),
+        ]
 
 
 def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any] | None:

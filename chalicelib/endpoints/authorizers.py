@@ -205,7 +205,7 @@ def _verified(shop: Shop, platform: str, topic: str, verify: Callable[[], None])
     try:
         verify()
     except errors.Unauthorized as refusal:
-        from chalicelib.deliveries import record_refused
+        from chalicelib.webhook_health import record_refused
 
         record_refused(get_table(), shop.shop_id, platform, topic, "signature", refusal.message)
         raise
@@ -251,7 +251,7 @@ def _woocommerce_hmac(request: HttpRequest) -> Shop | None:
 
 
 def _standard_webhook(request: HttpRequest) -> Shop:
-    from chalicelib.deliveries import generic_type
+    from chalicelib.webhook_health import generic_type
     from chalicelib.webhooks.signatures import verify_standard
 
     shop = _shop_in_path(request)

@@ -32,21 +32,22 @@ def _page(template: str, session: Session, status: int = 200, **context: Any) ->
 
 def section_page(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.dashboard import imports
+    from chalicelib.dashboard.imports import recent_jobs
+    from chalicelib.imports import job as import_job
     from chalicelib.reports.service import period
 
     shop = session.shop
-    job_id = imports.new_job_id()  # the next upload's: its page is where storage sends the browser back
+    job_id = import_job.new_job_id()  # the next upload's: its page is where storage sends the browser back
     first, last = period(shop, None, None)
     return _page(
         "console_import.html",
         session,
-        upload=imports.upload_form(shop.shop_id, job_id),
-        next_url=imports.job_address(get_settings().base_url, shop.shop_id, job_id),
-        formats=imports.FORMAT_CHOICES,
-        max_bytes=imports.MAX_BYTES,
-        max_mb=imports.MAX_BYTES // (1024 * 1024),
-        recent=imports.recent_jobs(get_table(), shop.shop_id),
+        upload=import_job.upload_form(shop.shop_id, job_id),
+        next_url=import_job.job_address(get_settings().base_url, shop.shop_id, job_id),
+        formats=import_job.FORMAT_CHOICES,
+        max_bytes=import_job.MAX_BYTES,
+        max_mb=import_job.MAX_BYTES // (1024 * 1024),
+        recent=recent_jobs(get_table(), shop.shop_id),
         report_from=first.isoformat(),
         report_to=last.isoformat(),
         notice=NOTICES.get(request.query.get("done", "")),
@@ -69,17 +70,18 @@ def _job_page(
     request: HttpRequest, session: Session, job_id: str, status: int = 200, problem: str | None = None
 ) -> HttpResponse:
     from chalicelib.budget import Budget
-    from chalicelib.dashboard import imports
+    from chalicelib.dashboard.imports import job_view
     from chalicelib.http import json_response
+    from chalicelib.imports import job as import_job
 
     table, shop = get_table(), session.shop
-    job = imports.get_job(table, shop.shop_id, job_id) or imports.start_job(table, shop.shop_id, job_id)
+    job = import_job.get_job(table, shop.shop_id, job_id) or import_job.start_job(table, shop.shop_id, job_id)
     as_json = _wants_json(request)
     if request.method == "GET":
         # A look at a running import moves it on: the page by one chunk (it shows at once, then its script
         # or its Refresh link asks again), its script's JSON by as many as fit a few seconds.
-        job = imports.advance(table, shop, job, budget=None if as_json else Budget(0))
-    view = imports.job_view(job)
+        job = import_job.advance(table, shop, job, budget=None if as_json else Budget(0))
+    view = job_view(job)
     if as_json:
         return json_response(view, status=status, headers={"Cache-Control": "no-store"})
     return _page(
@@ -87,15 +89,13 @@ def _job_page(
         session,
         status=status,
         job=view,
-        running=imports.RUNNING,
+        running=import_job.RUNNING,
         notice=NOTICES.get(request.query.get("done", "")),
         problem=problem,
     )
 
 
 def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
-    from chalicelib.dashboard import imports
-
     table, shop = get_table(), session.shop
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if name == "report.csv":
@@ -112,45 +112,49 @@ def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
                 "Content-Disposition": f'attachment; filename="{filename}"',
             },
         )
-    from chalicelib.feeds.delivery import deliver
+    from chalicelib.feeds.spool import deliver
 
     if name == "reviews.csv":
         from chalicelib.reviews.importing import export_rows
 
         rows = export_rows(table, shop.shop_id)
     elif name == "advocates.csv":
-        rows = imports.advocate_rows(table, shop)
-    else:
-        rows = imports.data_request_rows(table, shop.shop_id)
-    from chalicelib.exports import csv_lines
+        from chalicelib.reports.service import advocate_rows
 
-    filename = imports.export_name(shop.shop_id, name.removesuffix(".csv"))
+        rows = advocate_rows(table, shop)
+    else:
+        from chalicelib.privacy import data_request_rows
+
+        rows = data_request_rows(table, shop.shop_id)
+    from chalicelib.exports import csv_lines, export_name, exported_file_key
+
+    filename = export_name(shop.shop_id, name.removesuffix(".csv"))
     return deliver(
         csv_lines(rows),
         "text/csv; charset=utf-8",
-        imports.exported_file_key(shop.shop_id, filename),
+        exported_file_key(shop.shop_id, filename),
         {**headers, "Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
 def dashboard_import_job(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard import imports
     from chalicelib.dashboard.imports_models import ImportJobForm
+    from chalicelib.imports import job as import_job
 
     parse_model(ImportJobForm, read_form(request))
     job_id, action = request.path_params["job_id"], request.path_params["action"]
     table, shop_id = get_table(), session.shop.shop_id
     if action not in IMPORT_ACTIONS:
         raise errors.NotFound(f"unknown action {action!r}; one of {', '.join(IMPORT_ACTIONS)}")
-    job = imports.get_job(table, shop_id, job_id)
+    job = import_job.get_job(table, shop_id, job_id)
     if job is None:
         raise errors.NotFound("no such import", code="no_import")
     try:
         if action == "commit":
-            if job["status"] not in (imports.IMPORTING, imports.DONE):  # a second click of the button is fine
-                imports.commit(table, shop_id, job_id)
+            if job["status"] not in (import_job.IMPORTING, import_job.DONE):  # a second click of the button is fine
+                import_job.commit(table, shop_id, job_id)
             return back(shop_id, section=f"import/{job_id}")
-        imports.cancel(table, shop_id, job_id)
+        import_job.cancel(table, shop_id, job_id)
     except errors.Conflict as exc:
         return _job_page(request, session, job_id, status=409, problem=exc.message)
     return back(shop_id, section=f"import/{job_id}", query="?done=cancelled")

@@ -60,7 +60,7 @@ def _connect(
 ) -> HttpResponse:
     from chalicelib.config import get_settings
     from chalicelib.dashboard.console import webhook_address
-    from chalicelib.deliveries import TOPICS, health
+    from chalicelib.webhook_health import TOPICS, health
 
     shop = session.shop
     names = {"shopify": "Shopify", "woocommerce": "WooCommerce", "generic": "your sender"}

@@ -14,8 +14,8 @@ XML = "application/xml; charset=utf-8"
 
 
 def _feed(shop: Shop) -> HttpResponse:
-    from chalicelib.feeds.delivery import deliver
     from chalicelib.feeds.google import feed
+    from chalicelib.feeds.spool import deliver
 
     return deliver(
         feed(get_table(), shop),

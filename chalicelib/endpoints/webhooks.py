@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _answer(shop: Shop, platform: str, topic: str, translate: Callable[[], list[Event] | Ignored]) -> HttpResponse:
     """Translate the verified body and apply it; the delivery's outcome goes on the shop's health panel
     (one UpdateItem: accepted, or refused for its body)."""
-    from chalicelib.deliveries import record_accepted, record_refused
+    from chalicelib.webhook_health import record_accepted, record_refused
 
     try:
         result = translate()
@@ -30,8 +30,8 @@ def _answer(shop: Shop, platform: str, topic: str, translate: Callable[[], list[
 
 
 def _apply(shop: Shop, result: list[Event] | Ignored) -> HttpResponse:
+    from chalicelib.intake import apply_events
     from chalicelib.observability import logger, metrics
-    from chalicelib.orders.intake import apply_events
 
     if not isinstance(result, list):
         return json_response({"status": "ignored", "reason": result.reason, "outcomes": []})
@@ -75,7 +75,7 @@ def woocommerce_webhook(request: HttpRequest, shop: Shop | None) -> HttpResponse
 
 
 def generic_webhook(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.deliveries import generic_type
+    from chalicelib.webhook_health import generic_type
     from chalicelib.webhooks import standard
     from chalicelib.webhooks.common import json_object
 

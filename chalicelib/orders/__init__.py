@@ -7,6 +7,6 @@ transaction conditioned on the order's version, with their counter updates, so a
 reordered or concurrent delivery can never count twice and a failure leaves nothing half-written.
 
 planner.py computes what an event changes (pure), ledger.py keeps the advocate's side of a referral,
-writer.py reads, plans and writes in one transaction with retries, intake.py dispatches a delivery's
-events. Import the module you need; this package imports nothing itself.
+writer.py reads, plans and writes in one transaction with retries; chalicelib/intake.py hands a delivery's
+order events to it. Import the module you need; this package imports nothing itself.
 """

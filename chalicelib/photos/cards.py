@@ -114,11 +114,11 @@ def _on_loopback(url: str) -> bool:
 
 
 def _product_picture(table: Table, code: dict[str, Any]) -> bytes | None:
-    """The product's own picture (from the shop's product webhooks), fetched as an outbound delivery is
+    """The product's own picture (from the shop's product webhooks), fetched through safe_http
     (public addresses only, no redirects), checked and re-encoded; None when there is none to use."""
     from chalicelib.config import get_settings
-    from chalicelib.outbound import fetch_public
     from chalicelib.photos.imaging import reencoded_picture
+    from chalicelib.safe_http import fetch_public
 
     product = table.get(keys.product_key(code["shop_id"], code.get("product_id", "")))
     url = (product or {}).get("image_url")

@@ -19,6 +19,8 @@ from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
@@ -125,6 +127,31 @@ def advocates_page(table: Table, shop: Shop, limit: int, cursor: str | None) -> 
     )
     now = clock.now()
     return {"advocates": [advocate_view(i, now) for i in items], "cursor": signing.encode_cursor(scope, last)}
+
+
+# score, the four counts and referred_revenue are our own numbers and go to the writer as numbers; customer
+# (the platform's id), name (the buyer's), stage and code are text, neutralised where they look like a formula.
+ADVOCATE_COLUMNS = (
+    "customer",
+    "name",
+    "stage",
+    "score",
+    "reviews",
+    "shares",
+    "clicks",
+    "referred_orders",
+    "referred_revenue",
+    "code",
+)
+
+
+def advocate_rows(table: Table, shop: Shop) -> Iterator[list[Any]]:
+    """Every advocate of the shop, highest score first, as the leaderboard shows them (all pages)."""
+    yield list(ADVOCATE_COLUMNS)
+    now = clock.now()
+    for item in table.query_all(keys.leader_partition(shop.shop_id), index=keys.GSI2, newest_first=True):
+        view = advocate_view(item, now)
+        yield [view.get(column) if view.get(column) is not None else "" for column in ADVOCATE_COLUMNS]
 
 
 CSV_COLUMNS = (

@@ -18,8 +18,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.dashboard import imports
+from chalicelib.dashboard.imports import job_view
 from chalicelib.dashboard.service import csrf_token
+from chalicelib.imports import job as import_job
+from chalicelib.imports.reader import Lines
+from chalicelib.imports.runner import advance_due_imports
+from chalicelib.privacy import DATA_REQUEST_COLUMNS
+from chalicelib.reports.service import ADVOCATE_COLUMNS
 from chalicelib.store import keys
 from tests.signers import FIXTURES
 from tests.unit.test_console import FORM, Owner
@@ -45,8 +50,8 @@ def owner(api, storage) -> Owner:
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Two rows a chunk and one chunk a poll: a few rows cross several chunks, and each poll is one step."""
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(imports, "STEP_SECONDS", 0.0)
+    monkeypatch.setattr(import_job, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(import_job, "STEP_SECONDS", 0.0)
 
 
 def row(n: int, rating: Any = 5, product: str = "p-1", body: str | None = None, date: str = "2025-06-01") -> str:
@@ -107,7 +112,7 @@ def stored_job(table: Any, owner: Owner, job_id: str) -> dict[str, Any]:
 
 
 def file_exists(storage: Any, owner: Owner, job_id: str) -> bool:
-    return storage.head(imports.upload_key(owner.shop_id, job_id)) is not None
+    return storage.head(import_job.upload_key(owner.shop_id, job_id)) is not None
 
 
 # --- the section and its upload ---------------------------------------------------------------------------------
@@ -205,7 +210,7 @@ def test_a_bad_file_read_in_chunks_numbers_its_rejected_rows_and_shows_its_progr
 
 
 def test_only_the_first_rejections_are_listed_and_all_are_counted(owner, storage, monkeypatch):
-    monkeypatch.setattr(imports, "SHOWN_REJECTIONS", 3)
+    monkeypatch.setattr(import_job, "SHOWN_REJECTIONS", 3)
     body = HEADER + "".join(row(n, rating=9) for n in range(10)) + row(11)
     job_id = upload(owner, storage, body.encode())
     seen = view(owner, job_id)
@@ -253,7 +258,7 @@ def test_a_file_that_is_not_a_utf8_csv_export_is_refused_with_its_reason(owner, 
 
 
 def test_a_file_over_the_bound_is_refused_even_if_storage_took_it(owner, storage, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_BYTES", 50)
+    monkeypatch.setattr(import_job, "MAX_BYTES", 50)
     job_id = upload(owner, storage, (FIXTURES / "judgeme_export.csv").read_bytes())
     seen = view(owner, job_id)
     assert seen["status"] == "refused" and "over" in seen["refusal"]
@@ -307,7 +312,7 @@ def test_a_chunk_run_again_after_its_worker_died_stores_nothing_twice(owner, sto
 
     shop = get_shop(table, owner.shop_id)
     job = stored_job(table, owner, job_id)
-    lost = imports._import_chunk(table, storage, shop, job)
+    lost = import_job._import_chunk(table, storage, shop, job)
     assert lost["imported"] == 3 and len(stored_reviews(table, owner.shop_id)) == 3  # r2 (the bad row is 4th)
     # When the next polls run that chunk again and go on
     done = until(owner, job_id, "done")
@@ -324,14 +329,14 @@ def test_a_poll_while_another_holds_the_job_waits_for_it(owner, storage, table, 
     until(owner, job_id, "checked")
     act(owner, job_id, "commit")
     racing: list[dict[str, Any]] = []
-    real = imports._step
+    real = import_job._step
 
     def step_with_a_second_poll(*args: Any) -> dict[str, Any]:
         if not racing:  # while the first poll holds the job, a second one comes
             racing.append(view(owner, job_id))
         return real(*args)
 
-    monkeypatch.setattr(imports, "_step", step_with_a_second_poll)
+    monkeypatch.setattr(import_job, "_step", step_with_a_second_poll)
     # When the first poll runs its chunk
     first = view(owner, job_id)
     # Then the second found it held and moved nothing; the first moved it one chunk
@@ -350,7 +355,7 @@ def test_a_worker_whose_lease_ran_out_records_nothing_and_the_chunk_counts_once(
     job_id = upload(owner, storage, generated(4).encode())
     until(owner, job_id, "checked")
     act(owner, job_id, "commit")
-    real = imports._step
+    real = import_job._step
     took_over: list[dict[str, Any]] = []
     slow: list[bool] = []
 
@@ -358,11 +363,11 @@ def test_a_worker_whose_lease_ran_out_records_nothing_and_the_chunk_counts_once(
         changes = real(*args)  # the slow worker writes its chunk...
         if not slow:
             slow.append(True)
-            clock.run_from(clock.now() + timedelta(seconds=imports.LEASE_SECONDS + 5))
+            clock.run_from(clock.now() + timedelta(seconds=import_job.LEASE_SECONDS + 5))
             took_over.append(view(owner, job_id))  # ...and meanwhile another poll takes the job over
         return changes
 
-    monkeypatch.setattr(imports, "_step", slow_step)
+    monkeypatch.setattr(import_job, "_step", slow_step)
     try:
         late = view(owner, job_id)
     finally:
@@ -370,7 +375,7 @@ def test_a_worker_whose_lease_ran_out_records_nothing_and_the_chunk_counts_once(
     # Then the poll that took over ran the same chunk again and recorded it; the slow one recorded nothing
     assert took_over[0]["rows_done"] == 2 and took_over[0]["imported"] == 2
     assert late["rows_done"] == 2
-    monkeypatch.setattr(imports, "_step", real)
+    monkeypatch.setattr(import_job, "_step", real)
     done = until(owner, job_id, "done")
     assert (done["imported"], done["duplicates"]) == (4, 0) and len(stored_reviews(table, owner.shop_id)) == 4
 
@@ -400,7 +405,7 @@ def test_a_spent_budget_leaves_the_rest_for_the_next_run(owner, storage, table, 
 
     job_id = upload(owner, storage, generated(5).encode())
     view(owner, job_id)
-    assert imports.advance_due_imports(table, Budget(0)) == 0  # spent before it began
+    assert advance_due_imports(table, Budget(0)) == 0  # spent before it began
     assert stored_job(table, owner, job_id)["rows"] == 2
 
 
@@ -424,7 +429,7 @@ def test_a_file_written_again_after_its_check_is_not_imported(owner, storage, ta
     job_id = upload(owner, storage, (FIXTURES / "judgeme_export.csv").read_bytes())
     view(owner, job_id)
     act(owner, job_id, "commit")
-    key = imports.upload_key(owner.shop_id, job_id)
+    key = import_job.upload_key(owner.shop_id, job_id)
     storage.client.put_object(Bucket=BUCKET, Key=key, Body=generated(3).encode(), ContentType="text/csv")
     # When the import runs, it stops rather than read rows at offsets of another file
     seen = view(owner, job_id)
@@ -482,7 +487,7 @@ def test_the_progress_is_json_for_its_script_and_a_page_with_a_refresh_link(owne
 
 def test_a_look_at_the_page_moves_one_chunk_and_a_poll_of_its_json_several(owner, storage, monkeypatch):
     # Given a file of five chunks, and polls with time for all of them
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(import_job, "CHUNK_ROWS", 2)
     job_id = upload(owner, storage, generated(9).encode())
     # When the page is opened, it shows at once after one chunk
     look(owner, job_id, HTML)
@@ -494,11 +499,11 @@ def test_a_look_at_the_page_moves_one_chunk_and_a_poll_of_its_json_several(owner
 def view_of_store(owner: Owner, job_id: str) -> dict[str, Any]:
     from chalicelib.store.table import get_table
 
-    return imports.job_view(stored_job(get_table(), owner, job_id))
+    return job_view(stored_job(get_table(), owner, job_id))
 
 
 def test_a_job_that_does_not_exist_is_not_found(owner):
-    never = imports.new_job_id()
+    never = import_job.new_job_id()
     assert look(owner, never).status_code == 404
     assert look(owner, never).json["error"]["code"] == "no_import"
     assert look(owner, "nonsense", HTML).status_code == 404
@@ -578,7 +583,7 @@ def test_the_session_downloads_the_funnel_report_for_the_days_chosen(owner):
 
 def test_the_session_downloads_the_advocates_and_the_data_requests(owner, table):
     advocates = download(owner, "advocates.csv")
-    assert advocates.status_code == 200 and csv_rows(advocates) == [list(imports.ADVOCATE_COLUMNS)]
+    assert advocates.status_code == 200 and csv_rows(advocates) == [list(ADVOCATE_COLUMNS)]
     table.put(
         {
             **keys.data_request_key(owner.shop_id, "dr-1"),
@@ -590,13 +595,13 @@ def test_the_session_downloads_the_advocates_and_the_data_requests(owner, table)
         }
     )
     requests = csv_rows(download(owner, "data-requests.csv"))
-    assert requests == [list(imports.DATA_REQUEST_COLUMNS), ["dr-1", "c-9", "2025-06-01T10:00:00Z", "o-1 o-2"]]
+    assert requests == [list(DATA_REQUEST_COLUMNS), ["dr-1", "c-9", "2025-06-01T10:00:00Z", "o-1 o-2"]]
 
 
 def test_an_export_too_large_for_a_response_is_a_redirect_to_storage(owner, storage, monkeypatch):
-    from chalicelib.feeds import delivery
+    from chalicelib.feeds import spool
 
-    monkeypatch.setattr(delivery, "INLINE_LIMIT", 10)
+    monkeypatch.setattr(spool, "INLINE_LIMIT", 10)
     response = download(owner, "advocates.csv")
     assert response.status_code == 303
     location = response.headers["Location"]
@@ -633,7 +638,7 @@ def test_a_piece_imported_again_under_its_mark_counts_as_imported_and_under_anot
 
 def test_the_line_reader_counts_bytes_so_a_chunk_ends_where_the_next_row_starts():
     raw = '\ufeffa,b\nx,"1\n2"\né,3'.encode()
-    lines = imports._Lines([raw[:5], raw[5:9], raw[9:]], 0)
+    lines = Lines([raw[:5], raw[5:9], raw[9:]], 0)
     reader = csv.reader(lines)
     assert next(reader) == ["a", "b"] and lines.consumed == len("\ufeffa,b\n".encode())
     assert next(reader) == ["x", "1\n2"] and lines.consumed == len('\ufeffa,b\nx,"1\n2"\n'.encode())
@@ -659,7 +664,7 @@ def test_a_chunk_lets_go_of_its_stream_when_it_stops_reading():
         finally:
             closed.append(True)  # what the storage stream does: its connection goes back
 
-    with imports._Lines(pieces(), 0) as lines:
+    with Lines(pieces(), 0) as lines:
         assert next(lines) == "a,b\n"
     assert closed == [True]
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib import clock
-from chalicelib.deliveries import health
 from chalicelib.store import keys
+from chalicelib.webhook_health import health
 from tests import signers
 from tests.unit.webhook_support import ShopifyStore
 
@@ -97,10 +97,10 @@ def test_a_delivery_for_an_unknown_shop_records_nothing(store, table):
 
 
 def test_refusals_older_than_a_day_no_longer_count(store, table):
-    from chalicelib.store import deliveries
+    from chalicelib.store import webhook_health
 
     old = clock.now() - timedelta(hours=30)
-    deliveries.record_refused(
+    webhook_health.record_refused(
         table,
         store.shop_id,
         "shopify",
@@ -126,12 +126,12 @@ def test_a_generic_delivery_is_recorded_under_its_type(api, table):
 
 def test_a_failing_health_write_never_fails_the_delivery(store, table, monkeypatch):
     from chalicelib import errors
-    from chalicelib.store import deliveries
+    from chalicelib.store import webhook_health
 
     def broken(*_: Any, **__: Any) -> None:
         raise errors.RetryLater("throttled")
 
-    monkeypatch.setattr(deliveries, "record_accepted", broken)
+    monkeypatch.setattr(webhook_health, "record_accepted", broken)
     response = store.send("orders/create", signers.fixture("shopify_order.json"))
     assert response.status_code == 200 and response.json["status"] == "accepted"
 
@@ -139,7 +139,7 @@ def test_a_failing_health_write_never_fails_the_delivery(store, table, monkeypat
 def test_the_generic_topics_of_the_health_panel_are_the_events_the_generic_webhook_takes():
     from typing import get_args
 
-    from chalicelib.deliveries import TOPICS
+    from chalicelib.webhook_health import TOPICS
     from chalicelib.webhooks.standard import GenericEnvelope
 
     assert set(TOPICS["generic"]) == set(get_args(GenericEnvelope.model_fields["type"].annotation))

@@ -414,7 +414,8 @@ def test_an_import_whose_steps_keep_failing_is_put_off_then_parked_and_the_other
     api, table, monkeypatch, metrics
 ):
     from chalicelib.backoff import IMPORTS
-    from chalicelib.dashboard import imports
+    from chalicelib.imports import job as import_job
+    from chalicelib.imports.runner import advance_due_imports
     from chalicelib.storage.s3 import get_storage
     from tests.unit.test_console import Owner
     from tests.unit.test_console_import import generated, stored_job, upload, view
@@ -422,22 +423,22 @@ def test_an_import_whose_steps_keep_failing_is_put_off_then_parked_and_the_other
     # Given two imports left checking, and a step of the first that fails every time
     storage = get_storage()
     owner = Owner(api)
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(imports, "STEP_SECONDS", 0.0)
+    monkeypatch.setattr(import_job, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(import_job, "STEP_SECONDS", 0.0)
     broken = upload(owner, storage, generated(5).encode())
     assert view(owner, broken)["status"] == "checking"
     fine = upload(owner, storage, generated(5).encode())
     assert view(owner, fine)["status"] == "checking"
-    real = imports._step
+    real = import_job._step
 
     def failing_for_one(table: Any, storage: Any, shop: Any, job: dict[str, Any]) -> dict[str, Any]:
         if job["job_id"] == broken:
             raise OSError("storage did not answer")
         return real(table, storage, shop, job)
 
-    monkeypatch.setattr(imports, "_step", failing_for_one)
+    monkeypatch.setattr(import_job, "_step", failing_for_one)
     # When the due work runs: the other import moves on, the failing one is put off
-    assert imports.advance_due_imports(table) == 1
+    assert advance_due_imports(table) == 1
     assert stored_job(table, owner, fine)["status"] == "checked"
     try:
         for attempt in range(1, IMPORTS.attempts):
@@ -446,14 +447,14 @@ def test_an_import_whose_steps_keep_failing_is_put_off_then_parked_and_the_other
             due_at = clock.parse(job[keys.GSI1SK].split("#")[0])
             assert due_at > clock.now()
             clock.run_from(due_at)
-            assert imports.advance_due_imports(table) == 0
+            assert advance_due_imports(table) == 0
     finally:
         clock.run_from(None)
     # Then at its last attempt it is parked, with its reason, and no run takes it up again by itself
     [parked] = parked_items(table, owner.shop_id)
     assert parked["name"] == "Import" and parked["which"] == f"import {broken}" and "OSError" in parked["reason"]
     assert metrics.metric_set[PARKED_METRIC]["Value"] == [1.0]
-    assert imports.advance_due_imports(table) == 0
+    assert advance_due_imports(table) == 0
 
 
 # --- erasure ------------------------------------------------------------------------------------------------------

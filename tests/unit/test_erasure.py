@@ -72,7 +72,7 @@ def one_write_at_a_time(table: Any, monkeypatch: Any) -> Any:
 
 def seed_orders(table: Any, shop_id: str, order_ids: list[str], monkeypatch: Any, **data: Any) -> None:
     """Orders through the same intake code a signed generic webhook reaches, without 250 HTTP round trips."""
-    from chalicelib.orders.intake import apply_events
+    from chalicelib.intake import apply_events
     from chalicelib.store.shop_records import Shop
     from chalicelib.webhooks.standard import to_events
 

@@ -429,7 +429,7 @@ def test_published_photos_are_the_reviewers_images_and_hidden_ones_are_not(shop,
 def test_a_feed_larger_than_a_lambda_answer_is_stored_and_redirected_to(shop, table, monkeypatch):
     from urllib.parse import urlsplit
 
-    from chalicelib.feeds import delivery
+    from chalicelib.feeds import spool
     from chalicelib.storage.s3 import get_storage
 
     for n in range(3):
@@ -437,8 +437,8 @@ def test_a_feed_larger_than_a_lambda_answer_is_stored_and_redirected_to(shop, ta
     inline = shop.owner("GET", "/feeds/google-product-reviews.xml")
     assert inline.status_code == 200
     # Given a limit the feed outgrows (the real one is 5 MB, under Lambda's 6 MB answer)
-    monkeypatch.setattr(delivery, "INLINE_LIMIT", len(inline.body) - 1)
-    monkeypatch.setattr(delivery, "SPOOL_IN_MEMORY", 1024)  # and spilled to a file on the way
+    monkeypatch.setattr(spool, "INLINE_LIMIT", len(inline.body) - 1)
+    monkeypatch.setattr(spool, "SPOOL_IN_MEMORY", 1024)  # and spilled to a file on the way
     # When the feed is fetched
     response = shop.owner("GET", "/feeds/google-product-reviews.xml")
     # Then the answer is a redirect to a short-lived read of the stored feed, which is the same feed

@@ -41,6 +41,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
             "chalicelib.config",
             "chalicelib.signing",
             "chalicelib.http",
+            "chalicelib.safe_http",
         ),
     ),
     (

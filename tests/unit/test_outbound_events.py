@@ -78,7 +78,7 @@ def test_no_events_without_a_registered_endpoint(api, outbox, receiver, table):
 
 def test_endpoint_must_be_a_public_https_url_outside_development(shop, monkeypatch):
     from chalicelib import errors
-    from chalicelib.outbound import check_url
+    from chalicelib.safe_http import check_url
 
     for url in (
         "http://example.com/h",

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import errors, outbound
-from chalicelib.outbound import MAX_ATTEMPTS, check_url, deliver_due, event_op
+from chalicelib import errors, safe_http
+from chalicelib.outbound import MAX_ATTEMPTS, deliver_due, event_op
+from chalicelib.safe_http import check_url
 from chalicelib.store import keys
 
 ALL = ["review.published"]
@@ -71,7 +72,7 @@ def dns(monkeypatch) -> FakeDns:
             answers.append((family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr))
         return answers
 
-    monkeypatch.setattr(outbound, "resolve_addresses", fake, raising=False)
+    monkeypatch.setattr(safe_http, "resolve_addresses", fake, raising=False)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return fake
 

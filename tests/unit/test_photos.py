@@ -388,11 +388,11 @@ def test_without_a_buyer_photo_the_card_shows_the_products_own_picture(api, outb
 
 
 def test_a_local_run_never_looks_beyond_loopback_for_a_product_picture(table, monkeypatch):
-    from chalicelib import outbound
+    from chalicelib import safe_http
     from chalicelib.photos import cards
 
     asked: list[str] = []
-    monkeypatch.setattr(outbound, "resolve_destination", lambda url, loopback=False: asked.append(url))
+    monkeypatch.setattr(safe_http, "resolve_destination", lambda url, loopback=False: asked.append(url))
     table.put(
         {
             **keys.product_key("s", "p"),
@@ -406,7 +406,7 @@ def test_a_local_run_never_looks_beyond_loopback_for_a_product_picture(table, mo
 
 
 def test_a_product_picture_is_never_fetched_from_a_private_address():
-    from chalicelib.outbound import fetch_public
+    from chalicelib.safe_http import fetch_public
 
     assert fetch_public("https://10.0.0.8/mug.png", 1000) is None
     assert fetch_public("http://169.254.169.254/latest/meta-data/", 1000, allow_loopback=True) is None

@@ -1,4 +1,7 @@
-"""The intake: a verified delivery's normalized events, each applied by the module that owns its kind."""
+"""The intake: a verified delivery's normalized events, each applied by the module that owns its kind.
+
+Above orders, products and privacy, which it hands events to, so none of them imports a room above its own.
+"""
 
 from __future__ import annotations
 

@@ -62,21 +62,21 @@ def generic_type(body: bytes) -> str:
 
 def record_accepted(table: Table, shop_id: str, platform: str, topic: str) -> None:
     """One UpdateItem; a failure to record is logged, never the delivery's failure."""
-    from chalicelib.store import deliveries
+    from chalicelib.store import webhook_health
 
-    _safely(lambda: deliveries.record_accepted(table, shop_id, platform, topic_of(platform, topic), clock.iso()))
+    _safely(lambda: webhook_health.record_accepted(table, shop_id, platform, topic_of(platform, topic), clock.iso()))
 
 
 def record_refused(table: Table, shop_id: str, platform: str, topic: str, kind: str, reason: str) -> None:
     """One UpdateItem on the hour's refusals item of the topic (bounded: one item per topic and hour)."""
-    from chalicelib.store import deliveries
+    from chalicelib.store import webhook_health
     from chalicelib.store.keys import DELIVERY_REFUSAL_TTL_SECONDS
 
     now = clock.now()
     hour = now.strftime("%Y-%m-%dT%H")
     expires = clock.epoch() + DELIVERY_REFUSAL_TTL_SECONDS
     _safely(
-        lambda: deliveries.record_refused(
+        lambda: webhook_health.record_refused(
             table, shop_id, platform, topic_of(platform, topic), hour, kind, reason, clock.iso(now), expires
         )
     )
@@ -95,12 +95,12 @@ def _safely(write: Any) -> None:
 def health(table: Table, platform: str, shop_id: str) -> dict[str, Any]:
     """Per topic: last received, last accepted, refusals of the last 24 hours by kind with the last reason;
     and whether the store is connected (an accepted delivery within CONNECTED_WITHIN)."""
-    from chalicelib.store import deliveries
+    from chalicelib.store import webhook_health
 
     now = clock.now()
     since_hour = (now - WINDOW).strftime("%Y-%m-%dT%H")
     rows: dict[str, dict[str, Any]] = {topic: _empty(topic) for topic in (*TOPICS.get(platform, ()), OTHER)}
-    for item in deliveries.read_health(table, shop_id):
+    for item in webhook_health.read_health(table, shop_id):
         if item["platform"] != platform:
             continue
         row = rows.setdefault(item["topic"], _empty(item["topic"]))
