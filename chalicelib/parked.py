@@ -24,7 +24,6 @@ from chalicelib.store import keys, review_requests
 from chalicelib.store.due import ATTEMPTS, FAILED_AT, NOT_BEFORE, REASON, parked_entry, parked_page, put_back_item
 
 if TYPE_CHECKING:
-    from chalicelib.reviews.channels.base import Channel
     from chalicelib.store.table import Table
 
 JOB_REVIEW_REQUESTS = review_requests.JOB
@@ -114,7 +113,7 @@ def counted_parked(job: str, shop_id: str, ref: str, reason: str) -> None:
     logger.warning("due item parked", extra={"job": job, "shop_id": shop_id, "item": ref, "reason": reason})
 
 
-def channel_setup_refused(channel: Channel[Any], refusal: str) -> None:
+def channel_setup_refused(service: str, channel: str, refusal: str) -> None:
     """A channel's service refused a review request for the account's sake, not the buyer's: the run sends no
     more, and counts it once (the alarm's metric, named when email was the one channel); the requests stay due,
     and go once the account is put right."""
@@ -122,8 +121,8 @@ def channel_setup_refused(channel: Channel[Any], refusal: str) -> None:
 
     metrics.add_metric(name=MAIL_SETUP_METRIC, unit="Count", value=1)
     logger.error(
-        f"{channel.service} refuses every review {channel.name}; they wait for its set-up",
-        extra={"channel": channel.name, "refusal": refusal},
+        f"{service} refuses every review {channel}; they wait for its set-up",
+        extra={"channel": channel, "refusal": refusal},
     )
 
 

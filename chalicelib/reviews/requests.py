@@ -129,7 +129,7 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                     # Every message would be refused: this buyer stays due as they were, and so does everyone
                     # behind them; the run sends no more, and says so once (the alarm's metric).
                     unclaim(table, order, reminder, cutoff, local_day(cutoff, shop.timezone))
-                    channel_setup_refused(channel, str(exc))
+                    channel_setup_refused(channel.service, channel.name, str(exc))
                     return sent
                 except Exception as exc:  # noqa: BLE001 - one buyer's failure must not stop the others
                     _not_sent(table, shop, channel, order, reminder, cutoff, moment, exc)
