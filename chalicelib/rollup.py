@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, scoring
 from chalicelib.budget import Budget
 from chalicelib.store import keys
+from chalicelib.store.advocates import ClickScore, credit_op, stored_score
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -207,17 +208,12 @@ def _roll_up_one(table: Table, shop_id: str, customer_id: str, code: str) -> Non
         customer = table.get(key, consistent=True)
         if customer is None:
             return
-        old = Decimal(customer.get("click_score", 0))
-        if old == weight and int(customer.get("clicks", 0)) == clicks:
+        stored = stored_score(customer)
+        if stored.clicks == weight and int(customer.get("clicks", 0)) == clicks:
             return
-        condition = "click_score = :old" if "click_score" in customer else "attribute_not_exists(click_score)"
-        values = {":c": clicks, ":new": weight, ":delta": weight - old}
-        if "click_score" in customer:
-            values[":old"] = old
+        read = stored.clicks if stored.clicks_rolled_up else None
         try:
-            table.update(
-                key, "SET clicks = :c, click_score = :new ADD GSI2SK :delta", values=values, condition=condition
-            )
+            table.apply(credit_op(table, shop_id, customer_id, ClickScore(clicks=clicks, score=weight, read=read)))
             return
         except ConditionFailed:
             continue

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring, signing
 from chalicelib.store import keys
+from chalicelib.store.advocates import stored_score
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -322,6 +323,7 @@ def score_parts(
     add("referred_revenue", revenue, weights["referred_revenue"] * revenue, stored_revenue)
     add("reversal", undone, -undone_earned, -undone_stored)
 
+    held = stored_score(customer)
     shares = int(customer.get("shares", 0))
     accounted = (
         len(dated) == int(customer.get("reviews", 0))
@@ -329,16 +331,16 @@ def score_parts(
         and orders == int(customer.get("referred_orders", 0)) + sum(1 for o in referred if _reversed(o))
     )
     if shares and accounted:
-        # score_sum holds reviews, shares and referrals (clicks are kept apart, in click_score).
-        rest = Decimal(str(customer.get("score_sum", 0))) - sum((p.stored for p in parts), Decimal(0))
+        # The events' part holds reviews, shares and referrals (clicks are kept apart, in their own part).
+        rest = held.events - sum((p.stored for p in parts), Decimal(0))
         add("share", shares, weights["share"] * shares, rest)
     else:
         per_day = {day: c.get("shares", 0) for day, c in days.items() if c.get("shares", 0)}
         stored = sum((_weight("share", _noon(d, shop.timezone), n) for d, n in per_day.items()), Decimal(0))
         add("share", shares, weights["share"] * shares, stored)
     clicks = int(customer.get("clicks", 0))
-    add("click", clicks, weights["click"] * clicks, Decimal(str(customer.get("click_score", 0))))
-    rest = Decimal(str(customer.get(keys.GSI2SK, 0))) - sum((p.stored for p in parts), Decimal(0))
+    add("click", clicks, weights["click"] * clicks, held.clicks)
+    rest = held.total - sum((p.stored for p in parts), Decimal(0))
     if rest:
         parts.append(Part("unitemised", Decimal(0), Decimal(0), rest))
     listed = list(ACTION_LABELS)
@@ -356,7 +358,7 @@ def _reversed(order: dict[str, Any]) -> bool:
 def score_breakdown(customer: dict[str, Any], parts: list[Part], now: datetime) -> dict[str, Any]:
     """Each part's weight as earned, its weight decayed to today, and its points: the score shared out in
     proportion to today's weights, so the points add up to the score the leaderboard shows."""
-    stored_total = Decimal(str(customer.get(keys.GSI2SK, 0)))
+    stored_total = stored_score(customer).total
     score = scoring.advocate_score(stored_total, now)
     decay = scoring.raw_score(1, now)  # 2^(-age/half-life) today, the same for every stored weight
     raw_total = scoring.raw_score(stored_total, now)

@@ -94,31 +94,22 @@ def advocate_for(
 
 def advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:
     """Move the advocate's counters, guarded on the standing-referral count the plan was made from."""
-    adds = "ADD referred_orders :o, referred_revenue :r, active_referrals :a, GSI2SK :w"
-    if "order_id" in update:
-        adds += ", referred_order_ids :oid"
-    expression = adds + " SET score_sum = if_not_exists(score_sum, :zero) + :w"
-    values: dict[str, Any] = {
-        ":o": update["orders"],
-        ":r": update["revenue"],
-        ":a": update["active"],
-        ":w": update["score"],
-        ":zero": 0,
+    from chalicelib.store.advocates import Credit, credit_op
+
+    counters: dict[str, Any] = {
+        "referred_orders": update["orders"],
+        "referred_revenue": update["revenue"],
+        "active_referrals": update["active"],
     }
-    if "advocate_day" in update:
-        expression += ", advocate_day = :d"
-        values[":d"] = update["advocate_day"]
     if "order_id" in update:
-        values[":oid"] = {update["order_id"]}
-    if update["old_active"]:
-        condition = "attribute_exists(PK) AND active_referrals = :old"
-        values[":old"] = update["old_active"]
-    else:
-        condition = "attribute_exists(PK) AND (attribute_not_exists(active_referrals) OR active_referrals = :zero)"
-        values[":zero"] = 0
-    return table.update_op(
-        keys.customer_key(shop.shop_id, update["customer_id"]), expression, values=values, condition=condition
+        counters["referred_order_ids"] = {update["order_id"]}
+    credit = Credit(
+        weight=update["score"],
+        counters=counters,
+        sets={"advocate_day": update["advocate_day"]} if "advocate_day" in update else {},
+        standing={"active_referrals": update["old_active"]},
     )
+    return credit_op(table, shop.shop_id, update["customer_id"], credit)
 
 
 def referral_event_ops(table: Table, shop: Shop, order: dict[str, Any], facts: list[str]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, errors, scoring, signing
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
+from chalicelib.store.advocates import stored_score
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -104,7 +105,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
 
 
 def advocate_view(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    total = Decimal(item.get(keys.GSI2SK, 0))
+    total = stored_score(item).total
     return {
         "customer": item["customer_id"],
         "name": None if item.get("redacted") else item.get("name"),

@@ -12,6 +12,7 @@ from chalicelib.reviews import ANONYMOUS
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys
+from chalicelib.store.advocates import Credit, credit_op
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
@@ -130,22 +131,15 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
         if first_happy:
             counters["promoters"] = 1
         weight = scoring.weight_at("review", now_dt) + (scoring.weight_at("happy_review", now_dt) if happy else 0)
-        sets = [
-            "first_review_day = if_not_exists(first_review_day, :day)",
-            "score_sum = if_not_exists(score_sum, :zero) + :w",
-            "GSI2PK = :lead",
-        ]
-        adds = ["reviews :one", "GSI2SK :w"]
+        record: dict[str, Any] = {"reviews": 1}
         if len(customer.get("review_ids") or ()) < MAX_REMEMBERED_REVIEWS:
-            adds.append("review_ids :rid")
-        guards = ["attribute_exists(PK)"]
-        if first_review:
-            guards.append("attribute_not_exists(first_review_day)")
+            record["review_ids"] = {rid}
+        firsts = {"first_review_day": day}
         if happy:
-            adds.append("happy_reviews :one")
-            sets.append("first_happy_day = if_not_exists(first_happy_day, :day)")
-            if first_happy:
-                guards.append("attribute_not_exists(first_happy_day)")
+            record["happy_reviews"] = 1
+            firsts["first_happy_day"] = day
+        new = [name for name, first in (("first_review_day", first_review), ("first_happy_day", first_happy)) if first]
+        credit = Credit(weight=weight, counters=record, firsts=firsts, new=tuple(new), joins_leaderboard=True)
         ops: list[Operation | NamedOperation] = [
             ("review", table.put_op(review, "attribute_not_exists(PK)")),
             table.update_op(
@@ -154,19 +148,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
                 values={":now": now, ":p": {submission.product_id}},
                 condition="attribute_exists(PK)",
             ),
-            table.update_op(
-                keys.customer_key(shop.shop_id, order["customer_id"]),
-                "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
-                values={
-                    ":day": day,
-                    ":one": 1,
-                    ":w": weight,
-                    ":zero": 0,
-                    ":rid": {rid},
-                    ":lead": keys.leader_partition(shop.shop_id),
-                },
-                condition=" AND ".join(guards),
-            ),
+            credit_op(table, shop.shop_id, order["customer_id"], credit),
             aggregates.add_op(table, shop.shop_id, day, counters),
         ]
         if photo_ids:

@@ -163,6 +163,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
     Marker, allowance, the advocate's record, the shop's and the code's counters and the outbound event
     are one transaction: all or nothing, so a retry after any failure counts the share once."""
     from chalicelib.outbound import event_op
+    from chalicelib.store.advocates import Credit, credit_op
 
     day = local_day(_now(), shop.timezone)
     customer_key = keys.customer_key(shop.shop_id, code["customer_id"])
@@ -172,7 +173,12 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
             return False  # the advocate's data was erased
         first = not customer.get("first_share_day")
         deltas: aggregates.Deltas = {"shares": 1, f"shares_{channel}": 1}
-        condition = "attribute_exists(PK)" + (" AND attribute_not_exists(first_share_day)" if first else "")
+        credit = Credit(
+            weight=scoring.weight_at("share", _now()),
+            counters={"shares": 1},
+            firsts={"first_share_day": day},
+            new=("first_share_day",) if first else (),
+        )
         event = event_op(
             table,
             shop,
@@ -184,13 +190,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
             table.transact(
                 [
                     *(("claim", op) for op in claim),
-                    table.update_op(
-                        customer_key,
-                        "ADD shares :one, GSI2SK :w SET first_share_day = if_not_exists(first_share_day, :d), "
-                        "score_sum = if_not_exists(score_sum, :zero) + :w",
-                        values={":one": 1, ":d": day, ":w": scoring.weight_at("share", _now()), ":zero": 0},
-                        condition=condition,
-                    ),
+                    credit_op(table, shop.shop_id, code["customer_id"], credit),
                     aggregates.add_op(table, shop.shop_id, day, {**deltas, **({"sharers": 1} if first else {})}),
                     _code_stat_op(table, code["code"], day, deltas, None),
                     *([event] if event else []),
