@@ -74,13 +74,12 @@ class PagedReviews:
         }
 
 
-def measure_one(reviews: int) -> dict[str, float]:
-    from chalicelib.feeds.google import feed
-    from chalicelib.feeds.spool import spool
+def bench_shop() -> Any:
+    """The shop whose feed is measured (and whose paging the unit tier checks): nothing of it is read from a table."""
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.shop_settings import ShopSettings
 
-    shop = Shop(
+    return Shop(
         shop_id="bench-shop",
         name="Trail & Summit Outfitters",
         platform="generic",
@@ -90,6 +89,13 @@ def measure_one(reviews: int) -> dict[str, float]:
         api_key_hash="unused",
         created_at="2026-11-01T00:00:00Z",
     )
+
+
+def measure_one(reviews: int) -> dict[str, float]:
+    from chalicelib.feeds.google import feed
+    from chalicelib.feeds.spool import spool
+
+    shop = bench_shop()
     table: Any = PagedReviews(shop.shop_id, reviews)
     started = time.perf_counter()
     out, size = spool(feed(table, shop))

@@ -20,43 +20,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from localdev.live import alive, descendants
+
 README_BOUND_MIB = 700  # README: `make run` stays under 700 MB resident
 SEED_TIMEOUT_S = 900
 HANG_GUARD_S = 120  # a stop that takes longer is reported as a failure, not waited for
 
 
-def _descendants(pid: int) -> list[int]:
-    found, pids = [], [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            children = [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except OSError:
-            continue
-        found += children
-        pids += children
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def stop_seconds(process: subprocess.Popen[bytes]) -> float:
     """SIGTERM, then the time until the process and every process it had started have ended."""
-    pids = [process.pid, *_descendants(process.pid)]
+    pids = [process.pid, *descendants(process.pid)]
     started = time.perf_counter()
     os.kill(process.pid, signal.SIGTERM)
     while time.perf_counter() - started < HANG_GUARD_S:
         process.poll()
-        if not any(_alive(pid) for pid in pids):
+        if not any(alive(pid) for pid in pids):
             return time.perf_counter() - started
         time.sleep(0.02)
-    raise RuntimeError(f"not stopped within {HANG_GUARD_S} s: {[pid for pid in pids if _alive(pid)]}")
+    raise RuntimeError(f"not stopped within {HANG_GUARD_S} s: {[pid for pid in pids if alive(pid)]}")
 
 
 def measure() -> dict[str, float]:

@@ -101,11 +101,7 @@ class LiveServer:
         return resident_mib(self.process.pid)
 
     def children(self) -> list[int]:
-        pid = self.process.pid
-        try:
-            return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            return []
+        return children(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -131,3 +127,30 @@ def resident_mib(pid: int) -> float:
         total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
         pids += [int(c) for c in children]
     return total / 1024
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started itself (Linux's /proc); none once it has ended."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process `pid` started, and every process those started."""
+    found, pids = [], [pid]
+    while pids:
+        started = children(pids.pop())
+        found += started
+        pids += started
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process still runs: not gone, and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
-from localdev.live import LiveServer
+from localdev.live import LiveServer, alive
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
@@ -21,19 +20,11 @@ def stops_cleanly(server: LiveServer, seconds: float = HANG_GUARD_S) -> bool:
     os.kill(server.process.pid, signal.SIGTERM)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        alive = [pid for pid in [server.process.pid, *started] if _alive(pid)]
-        if not alive and server.process.poll() is not None:
+        running = [pid for pid in [server.process.pid, *started] if alive(pid)]
+        if not running and server.process.poll() is not None:
             return True
         time.sleep(0.1)
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_restart_keeps_every_shop_and_reset_starts_empty(tmp_path):

@@ -329,7 +329,7 @@ def test_the_overview_lists_a_parked_request_and_its_retry_sends_it_on_the_next_
     # Given a signed-in owner whose buyer's address the mail service refused: the request is parked
     owner = Owner(api)
     for kind in ("order.created", "order.fulfilled"):
-        owner.deliver(signers.generic_event(kind, "o-9", "c-9", timestamp="2026-11-06T10:00:00Z"))
+        owner.deliver(signers.generic_event(kind, "o-9", "c-9", timestamp=signers.days_ago(1, "10:00:00")))
     failures: dict[str, Exception] = {"c-9@example.com": MailRefused(REFUSAL.format("c-9@example.com"))}
     mailer_failing(monkeypatch, failures)
     moment = due_time()

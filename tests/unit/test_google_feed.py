@@ -363,7 +363,7 @@ def test_product_codes_are_bounded_and_gtins_checked():
 def test_the_feed_reads_a_page_of_reviews_at_a_time_as_it_is_written():
     """What keeps its memory flat whatever the number of reviews; `make bench` measures the peak itself
     (bench/feed_memory.py, 100,000 reviews against 1,000)."""
-    from bench.feed_memory import PagedReviews
+    from bench.feed_memory import PagedReviews, bench_shop
     from chalicelib.feeds.google import PAGE, feed
     from chalicelib.store import keys
 
@@ -376,7 +376,7 @@ def test_the_feed_reads_a_page_of_reviews_at_a_time_as_it_is_written():
 
     # Given a shop with 20,000 published reviews, handed out a page at a time
     table = CountedPages("bench-shop", 20_000)
-    pieces = feed(table, _bench_shop())
+    pieces = feed(table, bench_shop())
     # When the feed's first reviews are written
     first = [next(pieces) for _ in range(PAGE // 2)]
     # Then only the first page has been read, not the whole shop
@@ -385,22 +385,6 @@ def test_the_feed_reads_a_page_of_reviews_at_a_time_as_it_is_written():
     written = "".join(first) + "".join(pieces)
     assert written.count("<review>") == 20_000
     assert table.pages == 20_000 // PAGE
-
-
-def _bench_shop() -> Any:
-    from chalicelib.store.shop_records import Shop
-    from chalicelib.store.shop_settings import ShopSettings
-
-    return Shop(
-        shop_id="bench-shop",
-        name="Trail & Summit Outfitters",
-        platform="generic",
-        domains=["bench-shop.example.com"],
-        webhook_secret="unused",
-        settings=ShopSettings.from_map(None),
-        api_key_hash="unused",
-        created_at="2026-11-01T00:00:00Z",
-    )
 
 
 # --- photos, and a feed larger than a Lambda answer ---------------------------------------------------
