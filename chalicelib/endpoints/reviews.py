@@ -160,21 +160,12 @@ def unsubscribe_page(request: HttpRequest, link: UnsubscribeLink) -> HttpRespons
 
 
 def unsubscribe(request: HttpRequest, link: UnsubscribeLink) -> HttpResponse:
-    from contextlib import suppress
-
-    from chalicelib.store import keys
-    from chalicelib.store.table import ConditionFailed
+    from chalicelib.store import review_requests
     from chalicelib.web.render import page
 
     shop_name, language = _unsubscribing(link)
     # A customer erased since the email (or never kept) is sent nothing: there is nothing to store.
-    with suppress(ConditionFailed):
-        get_table().update(
-            keys.customer_key(link.shop_id, link.customer_id),
-            "SET unsubscribed = :t, unsubscribed_at = if_not_exists(unsubscribed_at, :now)",
-            values={":t": True, ":now": shops.now_iso()},
-            condition="attribute_exists(PK)",
-        )
+    review_requests.unsubscribe(get_table(), link.shop_id, link.customer_id, shops.now_iso())
     return page("unsubscribe.html", language=language, shop_name=shop_name, token=link.token, done=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,11 +10,9 @@ from chalicelib import clock
 from chalicelib.budget import Budget
 from chalicelib.clock import local_day
 from chalicelib.errors import ChannelSetupRefused, RecipientRefused
-from chalicelib.store import aggregates, keys
+from chalicelib.store import keys, review_requests
 from chalicelib.store.due import ATTEMPTS, FAILED, STATE
-from chalicelib.store.review_requests import unclaim
 from chalicelib.store.shop_records import Shop
-from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
     from chalicelib.reviews.channels.base import Channel
@@ -26,59 +23,6 @@ PAGE = 100
 
 def _iso(value: datetime) -> str:
     return clock.iso(value)
-
-
-def _claim(table: Table, shop: Shop, order: dict[str, Any], now: str, reminder: bool, next_due: str | None) -> bool:
-    """Take one due request for this run and count it, together: only one concurrent run can win."""
-    expected = "sent" if reminder else "scheduled"
-    values: dict[str, Any] = {
-        ":was": expected,
-        ":due": order["request_due_at"],
-        ":now": now,
-        ":status": "reminded" if reminder else "sent",
-        ":one": 1,
-    }
-    # The version moves on: an order event planned from the item as it was must re-plan, not write it back.
-    stamp = "reminded_at = :now" if reminder else "sent_at = :now"
-    expression = "ADD version :one SET request_status = :status, " + stamp
-    if next_due:
-        reminder_keys = keys.due_keys(order["shop_id"], order["order_id"], next_due)
-        expression += ", request_due_at = :next, GSI1PK = :gpk, GSI1SK = :gsk"
-        values.update({":next": next_due, ":gpk": reminder_keys[keys.GSI1PK], ":gsk": reminder_keys[keys.GSI1SK]})
-    else:
-        expression += " REMOVE GSI1PK, GSI1SK"
-    # Sent: the next message of this order (its reminder) starts a fresh run of attempts.
-    expression += (", " if " REMOVE " in expression else " REMOVE ") + ATTEMPTS
-    day = local_day(now, shop.timezone)
-    # Whom is the schedule's to say, not the channel's: a buyer the order still names by their mailbox (the
-    # planner schedules no other, and an erasure takes it away).
-    try:
-        table.transact(
-            [
-                table.update_op(
-                    keys.order_key(order["shop_id"], order["order_id"]),
-                    expression,
-                    values=values,
-                    condition="request_status = :was AND request_due_at = :due AND attribute_exists(email) "
-                    "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
-                ),
-                aggregates.add_op(table, shop.shop_id, day, {"reminders" if reminder else "review_requests": 1}),
-            ]
-        )
-    except ConditionFailed:
-        return False
-    return True
-
-
-def _retire(table: Table, order: dict[str, Any], status: str) -> None:
-    """Take a request off the due index without sending (reviewed, unsubscribed, erased)."""
-    with suppress(ConditionFailed):  # it changed meanwhile: the next run sees the new state
-        table.update(
-            keys.order_key(order["shop_id"], order["order_id"]),
-            "ADD version :one SET request_status = :s REMOVE GSI1PK, GSI1SK",
-            values={":s": status, ":due": order["request_due_at"], ":one": 1},
-            condition="request_due_at = :due",
-        )
 
 
 def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget: Budget | None = None) -> int:
@@ -106,16 +50,20 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                     return sent
                 shop = _shop(table, shops, order["shop_id"])
                 customer = customers.get((order["shop_id"], str(order.get("customer_id"))), {})
+                # Off the due index without sending; a request changed meanwhile is left to the next run.
                 if shop is None or customer.get("unsubscribed") or customer.get("redacted") or order.get("redacted"):
-                    _retire(table, order, "suppressed")
+                    review_requests.retire(table, order, "suppressed")
                     continue
                 if order.get("reviewed_at"):
-                    _retire(table, order, "reviewed")
+                    review_requests.retire(table, order, "reviewed")
                     continue
                 reminder = order["request_status"] == "sent"
                 gap = shop.settings.reminder_after_days
                 next_due = _iso(moment + timedelta(days=gap)) if not reminder and gap > 0 else None
-                if not _claim(table, shop, order, cutoff, reminder, next_due):
+                # Whom is the schedule's to say, not the channel's: a buyer the order still names by their
+                # mailbox (the planner schedules no other, and an erasure takes it away).
+                day = local_day(cutoff, shop.timezone)
+                if not review_requests.claim(table, order, cutoff, day, reminder, next_due):
                     continue  # another run took it, or it changed meanwhile
                 if shop.shop_id not in channels:
                     channels[shop.shop_id] = channel_for(shop)
@@ -128,7 +76,7 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                 except ChannelSetupRefused as exc:
                     # Every message would be refused: this buyer stays due as they were, and so does everyone
                     # behind them; the run sends no more, and says so once (the alarm's metric).
-                    unclaim(table, order, reminder, cutoff, local_day(cutoff, shop.timezone))
+                    review_requests.unclaim(table, order, reminder, cutoff, local_day(cutoff, shop.timezone))
                     channel_setup_refused(channel.service, channel.name, str(exc))
                     return sent
                 except Exception as exc:  # noqa: BLE001 - one buyer's failure must not stop the others
@@ -173,8 +121,8 @@ def _not_sent(
         wait = REVIEW_REQUESTS.wait_after(attempts)
     day = local_day(cutoff, shop.timezone)
     if wait is not None:
-        unclaim(table, order, reminder, cutoff, day, failure, later=_iso(moment + wait))
-    elif unclaim(table, order, reminder, cutoff, day, failure, parked_at=clock.stamp(moment)):
+        review_requests.unclaim(table, order, reminder, cutoff, day, failure, later=_iso(moment + wait))
+    elif review_requests.unclaim(table, order, reminder, cutoff, day, failure, parked_at=clock.stamp(moment)):
         counted_parked(JOB_REVIEW_REQUESTS, shop.shop_id, str(order["order_id"]), failure.reason)
 
 
@@ -217,27 +165,7 @@ def postpone(table: Table, shop_id: str, order_id: str) -> Postponement:
         return where
     now = clock.now()
     due = max(_iso(now + timedelta(days=POSTPONE_DAYS)), str(order.get("request_due_at") or ""))
-    status = order["request_status"]
-    due_keys = keys.due_keys(shop_id, order_id, due)
-    try:
-        table.update(
-            keys.order_key(shop_id, order_id),
-            "ADD version :one "
-            "SET request_status = :next, request_due_at = :due, postponed_at = :now, GSI1PK = :gpk, GSI1SK = :gsk",
-            values={
-                ":one": 1,
-                ":next": status,
-                ":was": status,
-                ":due": due,
-                ":now": _iso(now),
-                ":gpk": due_keys[keys.GSI1PK],
-                ":gsk": due_keys[keys.GSI1SK],
-            },
-            condition="request_status = :was AND attribute_not_exists(postponed_at) "
-            "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted) "
-            "AND attribute_not_exists(cancelled_at)",
-        )
-    except ConditionFailed:
+    if not review_requests.postpone(table, shop_id, order_id, order["request_status"], due, _iso(now)):
         return postponement(table, shop_id, order_id)  # it changed meanwhile: say where it stands now
     return Postponement("postponed", due, order.get("language"))
 
@@ -251,9 +179,8 @@ def _where(order: dict[str, Any]) -> Postponement:
     language = order.get("language")
     if order.get("reviewed_at"):
         return Postponement("reviewed", language=language)
-    status = order.get("request_status")
-    planned = status == "scheduled" or (status == "sent" and bool(order.get(keys.GSI1PK)))
-    planned = planned and order.get(STATE) != FAILED  # parked: the owner's retry, not the buyer, moves it on
+    # parked: the owner's retry, not the buyer, moves it on
+    planned = review_requests.next_planned(order) and order.get(STATE) != FAILED
     if reversed_order(order) or not planned:
         return Postponement("nothing", language=language)
     if order.get("postponed_at"):
