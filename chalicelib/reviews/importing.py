@@ -374,7 +374,7 @@ def _write_group(table: Table, shop_id: str, group: list[Pending], mark: str | N
     A review another import stored meanwhile fails its condition (or collides): it is dropped from the
     group, which is tried again. Returns how many reviews this call stored, and how many of those dropped
     another run of the same marked piece stored."""
-    from chalicelib.reviews.submission import product_stats_op
+    from chalicelib.store.reviews import new_review_op, product_stats_op
 
     remaining = list(group)
     again = 0
@@ -387,7 +387,7 @@ def _write_group(table: Table, shop_id: str, group: list[Pending], mark: str | N
         try:
             table.transact(
                 [
-                    *(table.put_op(item, "attribute_not_exists(PK)") for item, _ in remaining),
+                    *(new_review_op(table, item) for item, _ in remaining),
                     *(product_stats_op(table, shop_id, product, rating, n) for (product, rating), n in counts.items()),
                 ]
             )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, signing
-from chalicelib.reviews.submission import product_stats_op
-from chalicelib.store import keys
+from chalicelib.store import keys, reviews
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -72,24 +71,11 @@ def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
     if review["status"] == "published":
         return review_view(review)
     now = _now()
-    published = keys.published_keys(shop_id, review["product_id"], review_id)
     try:
         table.transact(
             [
-                table.update_op(
-                    keys.review_key(shop_id, review_id),
-                    "SET #s = :pub, published_at = :now, GSI1PK = :gpk, GSI1SK = :gsk",
-                    names={"#s": "status"},
-                    values={
-                        ":pub": "published",
-                        ":now": now,
-                        ":gpk": published[keys.GSI1PK],
-                        ":gsk": published[keys.GSI1SK],
-                        ":was": review["status"],
-                    },
-                    condition="#s = :was",
-                ),
-                product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), +1),
+                reviews.publish_op(table, shop_id, review_id, review["product_id"], review["status"], now),
+                reviews.product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), +1),
                 *published_event(table, shop, {**review, "published_at": now}),
                 # Published again: Google's feed no longer lists it among the deleted reviews.
                 table.delete_op(keys.feed_gone_key(shop_id, review_id)),
@@ -104,17 +90,9 @@ def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
     review = _get(table, shop_id, review_id)
     if review["status"] == "rejected":
         return review_view(review)
-    ops = [
-        table.update_op(
-            keys.review_key(shop_id, review_id),
-            "SET #s = :rej, rejected_at = :now REMOVE GSI1PK, GSI1SK",
-            names={"#s": "status"},
-            values={":rej": "rejected", ":now": _now(), ":was": review["status"]},
-            condition="#s = :was",
-        )
-    ]
+    ops = [reviews.reject_op(table, shop_id, review_id, review["status"], _now())]
     if review["status"] == "published":
-        ops.append(product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
+        ops.append(reviews.product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
         # Google's product review feed had it: the feed now tells Google it is gone.
         gone = {
             **keys.feed_gone_key(shop_id, review_id),
@@ -137,7 +115,5 @@ def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
 def reply(table: Table, shop_id: str, review_id: str, body: str) -> dict[str, Any]:
     review = _get(table, shop_id, review_id)
     answer = {"body": body, "at": _now()}
-    table.update(
-        keys.review_key(shop_id, review_id), "SET reply = :r", values={":r": answer}, condition="attribute_exists(PK)"
-    )
+    reviews.reply(table, shop_id, review_id, answer)
     return review_view({**review, "reply": answer})

@@ -11,9 +11,10 @@ import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import clock, errors, signing
+from chalicelib import errors, signing
 from chalicelib.store import keys
-from chalicelib.store.table import ConditionFailed
+from chalicelib.store.reviews import listed_at, vote_field
+from chalicelib.store.reviews import vote as count_vote
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -159,10 +160,10 @@ def _ranked(
 
     def helpful(item: dict[str, Any]) -> tuple[float, str]:
         yes, no = int(item.get("helpful_yes", 0)), int(item.get("helpful_no", 0))
-        return wilson_lower_bound(yes, yes + no), item[keys.GSI1SK]
+        return wilson_lower_bound(yes, yes + no), listed_at(item)
 
     def rating(item: dict[str, Any]) -> tuple[int, str]:
-        return int(item["rating"]), item[keys.GSI1SK]
+        return int(item["rating"]), listed_at(item)
 
     everything.sort(key=helpful if sort == "helpful" else rating, reverse=True)
     page = everything[offset : offset + limit]
@@ -182,34 +183,11 @@ def vote(table: Table, shop_id: str, review_id: str, helpful: bool, visitor: str
     review = table.get(keys.review_key(shop_id, review_id))
     if review is None or review.get("status") != "published":
         raise errors.NotFound("no such published review", code="review_not_found")
-    field = "helpful_yes" if helpful else "helpful_no"
-    try:
-        table.transact(
-            [
-                (
-                    "vote",
-                    table.put_op(
-                        {
-                            **keys.vote_key(shop_id, review_id, visitor),
-                            keys.TTL_ATTRIBUTE: clock.epoch() + keys.VOTE_TTL_SECONDS,
-                        },
-                        "attribute_not_exists(PK)",
-                    ),
-                ),
-                (
-                    "review",
-                    table.update_op(
-                        keys.review_key(shop_id, review_id),
-                        f"ADD {field} :one",
-                        values={":one": 1},
-                        condition="attribute_exists(PK)",
-                    ),
-                ),
-            ]
-        )
-    except ConditionFailed as exc:
-        if exc.failed("vote"):
-            raise errors.Conflict("you voted on this review already", code="already_voted") from None
-        raise errors.NotFound("no such published review", code="review_not_found") from None
+    field = vote_field(helpful)
+    counted = count_vote(table, shop_id, review_id, visitor, helpful)
+    if counted == "voted_already":
+        raise errors.Conflict("you voted on this review already", code="already_voted")
+    if counted == "no_review":
+        raise errors.NotFound("no such published review", code="review_not_found")
     review[field] = int(review.get(field, 0)) + 1
     return public_view(review)

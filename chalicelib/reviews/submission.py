@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring
@@ -11,7 +10,7 @@ from chalicelib.clock import local_day
 from chalicelib.reviews import ANONYMOUS
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
-from chalicelib.store import aggregates, keys
+from chalicelib.store import aggregates, keys, reviews
 from chalicelib.store.advocates import Credit, credit_op
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
@@ -141,13 +140,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
         new = [name for name, first in (("first_review_day", first_review), ("first_happy_day", first_happy)) if first]
         credit = Credit(weight=weight, counters=record, firsts=firsts, new=tuple(new), joins_leaderboard=True)
         ops: list[Operation | NamedOperation] = [
-            ("review", table.put_op(review, "attribute_not_exists(PK)")),
-            table.update_op(
-                keys.order_key(shop.shop_id, order["order_id"]),
-                "SET reviewed_at = if_not_exists(reviewed_at, :now) ADD reviewed_products :p",
-                values={":now": now, ":p": {submission.product_id}},
-                condition="attribute_exists(PK)",
-            ),
+            ("review", reviews.new_review_op(table, review)),
+            reviews.order_reviewed_op(table, shop.shop_id, order["order_id"], submission.product_id, now),
             credit_op(table, shop.shop_id, order["customer_id"], credit),
             aggregates.add_op(table, shop.shop_id, day, counters),
         ]
@@ -156,7 +150,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
 
             ops += [("photo", op) for op in attach_ops(table, shop.shop_id, rid, photo_ids)]
         if verdict.status == "published":
-            ops.append(product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
+            ops.append(reviews.product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
             ops += published_event(table, shop, review)
         try:
             table.transact(ops)
@@ -186,16 +180,6 @@ def _same_review(stored: dict[str, Any], submission: ReviewSubmission) -> bool:
         and stored.get("body", "") == submission.body
         and bool(stored.get("anonymous")) == submission.anonymous
         and list(stored.get("photo_ids") or []) == list(submission.photo_ids)
-    )
-
-
-def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, count: int) -> dict[str, Any]:
-    """Keep a product's published-review aggregate as reviews are published (+n) or withdrawn (-n)."""
-    return table.update_op(
-        keys.product_stats_key(shop_id, product_id),
-        "ADD review_count :n, rating_sum :s, #r :n SET product_id = :p, shop_id = :shop",
-        names={"#r": f"rating_{rating}"},
-        values={":n": count, ":s": Decimal(count * rating), ":p": product_id, ":shop": shop_id},
     )
 
 
