@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, errors
 from chalicelib.photos.service import CARD_PREFIX, card_object_key
 from chalicelib.store import keys
+from chalicelib.store import photos as records
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -211,13 +212,7 @@ def _draw_and_keep(table: Table, storage: Storage, code: dict[str, Any], version
     if key is None:
         # No card to show now (rejected, erased): the preview stops naming one, and the last card goes
         try:
-            before = table.update(
-                keys.code_key(code["code"]),
-                "REMOVE card_version, card_key",
-                values={":v": version},
-                condition="card_version = :v",
-                return_old=True,
-            )
+            before = records.drop_card(table, code["code"], version)
         except ConditionFailed:
             return None  # changed meanwhile: the change decides
         last = (before or {}).get("card_key")
@@ -225,14 +220,8 @@ def _draw_and_keep(table: Table, storage: Storage, code: dict[str, Any], version
             storage.delete([str(last)])
         return None
     try:
-        before = table.update(
-            keys.code_key(code["code"]),
-            "SET card_key = :k",
-            values={":k": key, ":v": version},
-            # Still this version, and not erased meanwhile (erasure removes the version first, then the card)
-            condition="card_version = :v AND attribute_not_exists(redacted)",
-            return_old=True,
-        )
+        # Still this version, and not erased meanwhile (erasure removes the version first, then the card)
+        before = records.name_card(table, code["code"], version, key)
     except ConditionFailed:
         storage.delete([key])  # drawn for a version that is no longer the code's: not kept
         return None
@@ -280,16 +269,8 @@ def build_due_cards(table: Table, budget: Budget | None = None, storage: Storage
             _retry_later(table, code, exc)
             continue
         old = code.get("card_key")
-        expression = (
-            "SET card_key = :k REMOVE GSI1PK, GSI1SK, card_failures"
-            if key
-            else "REMOVE card_key, card_version, GSI1PK, GSI1SK, card_failures"
-        )
-        values: dict[str, Any] = {":seen": code.get(keys.GSI1SK, "")}
-        if key:
-            values[":k"] = key
         try:
-            table.update(keys.code_key(code["code"]), expression, values=values, condition="GSI1SK = :seen")
+            records.card_built(table, code, key)
         except ConditionFailed:
             # Marked again while this one was built (the next run builds the newer one), or erased: what was
             # stored for this build is not kept, unless it is still the card of the code's version.
@@ -308,18 +289,16 @@ def _retry_later(table: Table, code: dict[str, Any], exc: Exception | None = Non
     the owner (a new mark of its review starts a fresh run)."""
     from chalicelib.backoff import SHARE_CARDS
     from chalicelib.parked import JOB_SHARE_CARDS, counted_parked, failure_reason
-    from chalicelib.store.due import Failure, apply, moved, park, put_off
+    from chalicelib.store.due import Failure
 
-    failures = int(code.get("card_failures", 0)) + 1
+    failures = int(code.get(records.CARD_FAILURES, 0)) + 1
     now = clock.now()
     reason = failure_reason("building the card", failures, exc)
     failure = Failure(failures, reason, clock.iso(now))
-    change = moved({}, code.get(keys.GSI1SK, ""))  # marked again meanwhile: the newer mark is due now, left alone
+    # Either way left alone when marked again meanwhile: the newer mark is due now.
     wait = SHARE_CARDS.wait_after(failures)
     if wait is not None:
-        put_off(change, keys.card_due_keys(code["code"], now + wait), failure, attempts_name="card_failures")
-        apply(table, keys.code_key(code["code"]), change, {"code": code["code"]})
+        records.put_off_card(table, code, failure, now + wait)
         return
-    park(change, str(code["shop_id"]), JOB_SHARE_CARDS, code["code"], failure, clock.stamp(now), "card_failures")
-    if apply(table, keys.code_key(code["code"]), change, {"code": code["code"]}):
+    if records.park_card(table, code, failure, JOB_SHARE_CARDS, clock.stamp(now)):
         counted_parked(JOB_SHARE_CARDS, str(code["shop_id"]), code["code"], reason)

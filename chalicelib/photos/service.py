@@ -5,14 +5,13 @@ Pillow is never imported here: only `process_due_photos` loads chalicelib.photos
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
 from chalicelib.store import keys
-from chalicelib.store.table import ConditionFailed
+from chalicelib.store import photos as records
 
 if TYPE_CHECKING:
     from chalicelib.budget import Budget
@@ -70,31 +69,20 @@ def request_upload(
     now = clock.iso()
     key = upload_key(shop_id, rid, photo_id)
     # The buyer's record names the reviews they uploaded photos for: erasure and data requests start there.
-    table.update(
-        keys.customer_key(shop_id, order["customer_id"]),
-        "ADD photo_reviews :r",
-        values={":r": {rid}},
-        condition="attribute_exists(PK)",
+    records.remember_photo_review(table, shop_id, order["customer_id"], rid)
+    upload = records.Upload(
+        shop_id=shop_id,
+        review_id=rid,
+        photo_id=photo_id,
+        order_id=order["order_id"],
+        product_id=product_id,
+        customer_id=order["customer_id"],
+        content_type=content_type,
+        declared_size=size,
+        upload_key=key,
+        created_at=now,
     )
-    table.put(
-        {
-            **keys.photo_key(shop_id, rid, photo_id),
-            **keys.photo_due_keys(now, shop_id, rid, photo_id),
-            "type": "photo",
-            "photo_id": photo_id,
-            "review_id": rid,
-            "shop_id": shop_id,
-            "order_id": order["order_id"],
-            "product_id": product_id,
-            "customer_id": order["customer_id"],
-            "content_type": content_type,
-            "declared_size": size,
-            "upload_key": key,
-            "status": "uploading",
-            "created_at": now,
-        },
-        "attribute_not_exists(PK)",
-    )
+    records.add_upload(table, upload)
     post = _storage().presigned_post(key, content_type, MAX_BYTES)
     return {
         "photo_id": photo_id,
@@ -157,16 +145,8 @@ def photos_to_attach(table: Table, shop_id: str, rid: str, photo_ids: list[str])
 
 
 def attach_ops(table: Table, shop_id: str, rid: str, photo_ids: list[str]) -> list[dict[str, Any]]:
-    return [
-        table.update_op(
-            keys.photo_key(shop_id, rid, p),
-            "SET attached = :t",
-            values={":t": True, ":refused": "refused"},
-            condition="attribute_exists(PK) AND #s <> :refused",
-            names={"#s": "status"},
-        )
-        for p in photo_ids
-    ]
+    """Each photo goes with the review, in the review's transaction: refused there if it was refused meanwhile."""
+    return [records.attach_op(table, shop_id, rid, p) for p in photo_ids]
 
 
 def display_photos(
@@ -217,18 +197,9 @@ def owner_photos(table: Table, review: dict[str, Any]) -> list[dict[str, Any]]:
 
 def set_hidden(table: Table, shop_id: str, rid: str, photo_id: str, hidden: bool) -> dict[str, Any]:
     """The owner hides (or shows again) one photo of a review; the share card follows."""
-    try:
-        item = table.update(
-            keys.photo_key(shop_id, rid, photo_id),
-            "SET #h = :h",
-            names={"#h": "hidden"},
-            values={":h": hidden},
-            condition="attribute_exists(PK)",
-            return_new=True,
-        )
-    except ConditionFailed:
-        raise errors.NotFound(f"photo {photo_id!r} of review {rid!r} does not exist", code="photo_not_found") from None
-    assert item is not None
+    item = records.set_hidden(table, shop_id, rid, photo_id, hidden)
+    if item is None:
+        raise errors.NotFound(f"photo {photo_id!r} of review {rid!r} does not exist", code="photo_not_found")
     mark_card_due(table, shop_id, item.get("customer_id", ""), rid)
     state = photo_state(item)
     state["hidden"] = hidden
@@ -243,20 +214,8 @@ def mark_card_due(table: Table, shop_id: str, customer_id: str, rid: str) -> Non
     code = (customer or {}).get("share_code")
     if not code:
         return
-    mark = card_mark(code)
-    with contextlib.suppress(ConditionFailed):  # failed: the code shows another review of theirs, not this one
-        table.update(
-            keys.code_key(code),
-            # a new mark: a fresh run of retries
-            "SET GSI1PK = :pk, GSI1SK = :sk, card_version = :version REMOVE card_failures",
-            values={
-                ":pk": mark[keys.GSI1PK],
-                ":sk": mark[keys.GSI1SK],
-                ":version": mark["card_version"],
-                ":rid": rid,
-            },
-            condition="attribute_exists(PK) AND review_id = :rid",
-        )
+    # Not marked when the code shows another review of theirs, not this one.
+    records.mark_card(table, code, card_mark(code), rid)
 
 
 def card_object_key(shop_id: str, code: str, version: str) -> str:
@@ -270,13 +229,7 @@ def _derived_keys(shop_id: str, rid: str, photo_id: str, version: str) -> tuple[
 
 
 def _refuse(table: Table, item: dict[str, Any], code: str, message: str) -> None:
-    table.update(
-        keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"]),
-        "SET #s = :r, reason_code = :c, reason = :m, processed_at = :now REMOVE GSI1PK, GSI1SK",
-        names={"#s": "status"},
-        values={":r": "refused", ":c": code, ":m": message, ":now": clock.iso()},
-        condition="attribute_exists(PK)",
-    )
+    records.refuse(table, item["shop_id"], item["review_id"], item["photo_id"], code, message, clock.iso())
 
 
 def process_photo(table: Table, storage: Storage, item: dict[str, Any], now_iso: str) -> str:
@@ -304,23 +257,15 @@ def process_photo(table: Table, storage: Storage, item: dict[str, Any], now_iso:
     display_key, thumb_key = _derived_keys(item["shop_id"], item["review_id"], item["photo_id"], secrets.token_hex(4))
     storage.put(display_key, photo.display.data, "image/jpeg")
     storage.put(thumb_key, photo.thumbnail.data, "image/jpeg")
-    table.update(
-        keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"]),
-        "SET #s = :ready, display_key = :d, thumb_key = :t, width = :w, height = :h, thumb_width = :tw, "
-        "thumb_height = :th, processed_at = :now REMOVE GSI1PK, GSI1SK",
-        names={"#s": "status"},
-        values={
-            ":ready": "ready",
-            ":d": display_key,
-            ":t": thumb_key,
-            ":w": photo.display.width,
-            ":h": photo.display.height,
-            ":tw": photo.thumbnail.width,
-            ":th": photo.thumbnail.height,
-            ":now": clock.iso(),
-        },
-        condition="attribute_exists(PK)",
+    processed = records.Processed(
+        display_key=display_key,
+        thumb_key=thumb_key,
+        width=photo.display.width,
+        height=photo.display.height,
+        thumb_width=photo.thumbnail.width,
+        thumb_height=photo.thumbnail.height,
     )
+    records.ready(table, item["shop_id"], item["review_id"], item["photo_id"], processed, clock.iso())
     storage.delete([item["upload_key"]])  # the original, EXIF and all, is kept no longer than this
     mark_card_due(table, item["shop_id"], item["customer_id"], item["review_id"])
     return "ready"
@@ -357,22 +302,18 @@ def process_due_photos(
             _failed(table, item, full, moment, exc)
             continue
         if outcome == "waiting":  # looked at again soon, and once more when its grace ends
-            _defer(table, item, full, min(moment + RECHECK_AFTER, clock.parse(full["created_at"]) + UPLOAD_GRACE))
+            _defer(table, item, min(moment + RECHECK_AFTER, clock.parse(full["created_at"]) + UPLOAD_GRACE))
         else:
             done += 1
     return done
 
 
-def _defer(table: Table, due: dict[str, Any], item: dict[str, Any], later: datetime) -> None:
+def _defer(table: Table, due: dict[str, Any], later: datetime) -> None:
     """Look at this upload again at `later`, behind what is due now (not a failure: its file is not there yet).
 
     Without it, slots asked for and never filled (kept for UPLOAD_GRACE) would hold the front of the due page,
     and a run that reads DUE_PAGE of them would never reach a photo that did arrive."""
-    from chalicelib.store.due import apply, moved
-
-    later_keys = keys.photo_due_keys(clock.iso(later), item["shop_id"], item["review_id"], item["photo_id"])
-    key = keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"])
-    apply(table, key, moved(later_keys, due[keys.GSI1SK]), {"photo_id": item["photo_id"]})
+    records.defer_upload(table, due, clock.iso(later))
 
 
 def _failed(table: Table, due: dict[str, Any], item: dict[str, Any], moment: datetime, exc: Exception) -> None:
@@ -380,20 +321,16 @@ def _failed(table: Table, due: dict[str, Any], item: dict[str, Any], moment: dat
     then parked for the owner, so that it never holds the front of the due page."""
     from chalicelib.backoff import PHOTOS
     from chalicelib.parked import JOB_PHOTOS, counted_parked, failure_reason
-    from chalicelib.store.due import ATTEMPTS, Failure, apply, moved, park, put_off
+    from chalicelib.store.due import ATTEMPTS, Failure
 
     attempts = int(item.get(ATTEMPTS, 0)) + 1
     failure = Failure(attempts, failure_reason("processing the photo", attempts, exc), clock.iso(moment))
-    key = keys.photo_key(item["shop_id"], item["review_id"], item["photo_id"])
-    change = moved({}, due[keys.GSI1SK])
     wait = PHOTOS.wait_after(attempts)
     if wait is not None:
-        later = keys.photo_due_keys(clock.iso(moment + wait), item["shop_id"], item["review_id"], item["photo_id"])
-        apply(table, key, put_off(change, later, failure), {"photo_id": item["photo_id"]})
+        records.put_off_upload(table, due, failure, clock.iso(moment + wait))
         return
     ref = f"{item['review_id']}/{item['photo_id']}"
-    park(change, item["shop_id"], JOB_PHOTOS, ref, failure, clock.stamp(moment))
-    if apply(table, key, change, {"photo_id": item["photo_id"]}):
+    if records.park_upload(table, due, failure, JOB_PHOTOS, ref, clock.stamp(moment)):
         counted_parked(JOB_PHOTOS, item["shop_id"], ref, failure.reason)
 
 
@@ -451,20 +388,13 @@ def erase_customer_photos(table: Table, shop_id: str, review_ids: set[str], code
         removed = delete_review_photos(table, shop_id, rid, storage)
         if removed:
             erased += removed
-            with contextlib.suppress(ConditionFailed):  # not reviewed, or its review named none of them
-                table.update(keys.review_key(shop_id, rid), "REMOVE photo_ids", condition="attribute_exists(photo_ids)")
-    if code is not None and (code.get("card_key") or keys.GSI1PK in code or "card_version" in code):
+            records.forget_review_photos(table, shop_id, rid)  # unless not reviewed, or its review named none
+    if code is not None and records.has_card(code):
         # The card's mark and version go first: a card being drawn from the erased photo right now (by the due
         # work or a crawler's request) then fails to save, its write being conditioned on the mark or version it
         # read, and deletes what it stored. Then the cards the code named go: the one read before and the one
         # it held when its version was removed (a draw may have named one in between).
-        before = table.update(
-            keys.code_key(code["code"]),
-            "REMOVE card_key, card_version, card_failures, GSI1PK, GSI1SK",
-            condition="attribute_exists(PK)",
-            return_old=True,
-        )
-        old = before or {}
+        old = records.take_card_away(table, code["code"]) or {}
         cards = {str(k) for k in (code.get("card_key"), old.get("card_key")) if k}
         if cards:
             erased += 1
