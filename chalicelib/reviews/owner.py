@@ -78,7 +78,7 @@ def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
                 reviews.product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), +1),
                 *published_event(table, shop, {**review, "published_at": now}),
                 # Published again: Google's feed no longer lists it among the deleted reviews.
-                table.delete_op(keys.feed_gone_key(shop_id, review_id)),
+                reviews.feed_back_op(table, shop_id, review_id),
             ]
         )
     except ConditionFailed:
@@ -94,14 +94,7 @@ def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
     if review["status"] == "published":
         ops.append(reviews.product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
         # Google's product review feed had it: the feed now tells Google it is gone.
-        gone = {
-            **keys.feed_gone_key(shop_id, review_id),
-            "type": "feed_gone",
-            "review_id": review_id,
-            "at": _now(),
-            keys.TTL_ATTRIBUTE: clock.epoch() + keys.FEED_GONE_TTL_SECONDS,
-        }
-        ops.append(table.put_op(gone))
+        ops.append(reviews.feed_gone_op(table, shop_id, review_id, _now()))
     try:
         table.transact(ops)
     except ConditionFailed:

@@ -75,6 +75,25 @@ def reply(table: Table, shop_id: str, review_id: str, answer: dict[str, Any]) ->
     )
 
 
+def feed_gone_op(table: Table, shop_id: str, review_id: str, at: str) -> Operation:
+    """A published review withdrawn at `at`: Google's product review feed lists it as deleted for
+    `keys.FEED_GONE_TTL_SECONDS`."""
+    return table.put_op(
+        {
+            **keys.feed_gone_key(shop_id, review_id),
+            "type": "feed_gone",
+            "review_id": review_id,
+            "at": at,
+            keys.TTL_ATTRIBUTE: clock.epoch() + keys.FEED_GONE_TTL_SECONDS,
+        }
+    )
+
+
+def feed_back_op(table: Table, shop_id: str, review_id: str) -> Operation:
+    """A review published (again): the feed no longer lists it among the deleted ones."""
+    return table.delete_op(keys.feed_gone_key(shop_id, review_id))
+
+
 def product_stats_op(table: Table, shop_id: str, product_id: str, rating: int, count: int) -> Operation:
     """Keep a product's published-review aggregate as reviews are published (+n) or withdrawn (-n)."""
     return table.update_op(
