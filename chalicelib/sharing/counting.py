@@ -45,7 +45,7 @@ def _claim_ops(table: Table, kind: str, code: str, channel: str, day: str, visit
 def _code_stat_op(
     table: Table, code: str, day: str, deltas: aggregates.Deltas, cap_field: str | None
 ) -> dict[str, Any]:
-    """ADD to one random shard of the code's day, refused once that shard holds its share of the daily cap."""
+    """Add to one random shard of the code's day, refused once that shard holds its share of the daily cap."""
     shard = random.randrange(keys.CODE_SHARDS)  # noqa: S311 - load spreading only
     return codes.stat_op(table, code, shard, day, deltas, cap_field, CODE_DAILY_CAP // keys.CODE_SHARDS)
 
