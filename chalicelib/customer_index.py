@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import errors
 from chalicelib.budget import Budget
 from chalicelib.signing import email_hash, keyed_hash
-from chalicelib.store import keys
+from chalicelib.store import customers, jobs, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -197,15 +197,13 @@ def index_status(table: Table, shop_id: str) -> dict[str, Any]:
     }
     # A shop whose every customer came after the index (one page of them, all indexed) has nothing to wait for.
     first, more = table.query(keys.shop_partition(shop_id), sk_prefix=keys.CUSTOMER_PREFIX, limit=INDEX_PAGE)
-    if more is None and not any(needs_index(c) for c in first):
+    done = more is None and not any(needs_index(c) for c in first)
+    if done:
         item["done_at"] = item["requested_at"]
-    else:
-        item.update(keys.customer_index_due_keys(shop_id))
     try:
-        table.put(item, "attribute_not_exists(PK)")
+        return jobs.create_index_cursor(table, item, due=not done)
     except ConditionFailed:
         return table.get(key, consistent=True) or item
-    return item
 
 
 def needs_index(customer: dict[str, Any]) -> bool:
@@ -218,17 +216,7 @@ def index_customer(table: Table, shop_id: str, customer: dict[str, Any]) -> bool
     False when the record changed meanwhile (an order indexed it, an erasure emptied it)."""
     customer_id = str(customer["customer_id"])
     tokens = customer_tokens(customer.get("name"), [customer.get("email_hash")])
-    values: dict[str, Any] = {":v": INDEX_VERSION}
-    expression = "SET find_indexed = :v"
-    if tokens:
-        expression += " ADD find_tokens :t"
-        values[":t"] = set(tokens)
-    mark = table.update_op(
-        keys.customer_key(shop_id, customer_id),
-        expression,
-        values=values,
-        condition="attribute_exists(PK) AND attribute_not_exists(find_indexed) AND attribute_not_exists(redacted)",
-    )
+    mark = customers.index_mark_op(table, shop_id, customer_id, INDEX_VERSION, tokens)
     try:
         table.transact([mark, *lookup_ops(table, shop_id, customer_id, tokens)])
     except ConditionFailed:
@@ -241,8 +229,7 @@ def index_older_customers(table: Table, budget: Budget | None = None, max_custom
     cursor after each stretch; a shop leaves the list when its last page is done. Returns customers read."""
     budget = budget or Budget.unlimited()
     read = 0
-    cursors, _ = table.query(keys.CUSTOMER_INDEX_PARTITION, index=keys.GSI1, limit=10)
-    for cursor in cursors:
+    for cursor in jobs.index_cursors_due(table):
         shop_id = str(cursor["shop_id"])
         after = cursor.get("after")
         indexed = 0
@@ -280,29 +267,11 @@ def _save_cursor(table: Table, shop_id: str, after: Any, indexed: int) -> None:
     if after is None:
         return
     with suppress(ConditionFailed):
-        table.update(
-            keys.customer_index_cursor_key(shop_id),
-            "SET #after = :a ADD indexed_customers :n",
-            names={"#after": "after"},
-            values={":a": str(after), ":n": indexed},
-            condition="attribute_exists(PK)",
-        )
+        jobs.save_index_cursor(table, shop_id, str(after), indexed)
 
 
 def _finish(table: Table, shop_id: str, after: Any, indexed: int) -> None:
     from chalicelib import clock
 
-    values: dict[str, Any] = {":n": indexed, ":now": clock.iso()}
-    expression = "REMOVE GSI1PK, GSI1SK SET done_at = :now"
-    if after is not None:
-        expression += ", #after = :a"
-        values[":a"] = str(after)
-    expression += " ADD indexed_customers :n"
     with suppress(ConditionFailed):
-        table.update(
-            keys.customer_index_cursor_key(shop_id),
-            expression,
-            names={"#after": "after"} if after is not None else None,
-            values=values,
-            condition="attribute_exists(PK)",
-        )
+        jobs.finish_index_cursor(table, shop_id, str(after) if after is not None else None, indexed, clock.iso())

@@ -23,6 +23,7 @@ from chalicelib import clock, errors
 from chalicelib.backoff import OUTBOUND_EVENTS
 from chalicelib.budget import Budget
 from chalicelib.store import keys
+from chalicelib.store import outbound as outbound_events
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ def event_op(table: Table, shop: Shop, event_type: str, data: dict[str, Any]) ->
     event_id = f"msg_{uuid.uuid4().hex}"
     item = {
         **keys.outbound_event_key(shop.shop_id, event_id),
-        **keys.outbox_keys(event_id, _iso(now)),
         "type": "outbound_event",
         "shop_id": shop.shop_id,
         "event_id": event_id,
@@ -62,7 +62,7 @@ def event_op(table: Table, shop: Shop, event_type: str, data: dict[str, Any]) ->
         "created_at": _iso(now),
         "expires_at": clock.epoch() + KEEP_SECONDS,
     }
-    return table.put_op(item)
+    return outbound_events.created_op(table, item, _iso(now))
 
 
 def register(table: Table, shop: Shop, url: str, events: list[str], resolve: Resolver | None = None) -> dict[str, Any]:
@@ -135,8 +135,7 @@ def deliver_due(
     delivered = 0
     shops: dict[str, Shop | None] = {}
     for shard in range(keys.OUTBOX_SHARDS):
-        due, _ = table.query(keys.outbox_partition(shard), index=keys.GSI1, sk_between=("0", cutoff + "~"), limit=limit)
-        for event in due:
+        for event in outbound_events.due_page(table, shard, cutoff, limit):
             if budget.spent():
                 return delivered
             if event["shop_id"] not in shops:
@@ -150,12 +149,7 @@ def deliver_due(
             attempts = int(event["attempts"]) + 1
             # Claim the attempt first: an overlapping run skips it, so a due event goes out once per attempt.
             try:
-                table.update(
-                    key,
-                    "SET attempts = :a REMOVE GSI1PK, GSI1SK",
-                    values={":a": attempts, ":was": event["attempts"]},
-                    condition="attempts = :was",
-                )
+                outbound_events.claim_attempt(table, event["shop_id"], event["event_id"], attempts, event["attempts"])
             except ConditionFailed:
                 continue
             refusal = None
@@ -170,7 +164,7 @@ def deliver_due(
             else:
                 status = _post(destination, shop.outbound["secret"], event["event_id"], event["payload"].encode())
             if 200 <= status < 300:
-                table.update(key, "SET delivered_at = :now, last_status = :s", values={":now": cutoff, ":s": status})
+                outbound_events.delivered(table, event["shop_id"], event["event_id"], cutoff, status)
                 delivered += 1
             else:
                 _not_delivered(table, event, attempts, status, refusal, moment)

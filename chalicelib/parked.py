@@ -21,7 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.store import keys, review_requests
-from chalicelib.store.due import ATTEMPTS, FAILED_AT, NOT_BEFORE, REASON, parked_entry, parked_page, put_back_item
+from chalicelib.store.due import (
+    ATTEMPTS,
+    FAILED_AT,
+    NOT_BEFORE,
+    REASON,
+    index_entry,
+    parked_entry,
+    parked_page,
+    put_back_item,
+)
 
 if TYPE_CHECKING:
     from chalicelib.store.table import Table
@@ -138,11 +147,12 @@ def parked_items_page(
     items, last = parked_page(table, shop_id, cursor=cursor)
     shown = []
     for item in items:
-        stamp, job, ref = keys.parked_entry_parts(str(item[keys.GSI1SK]))
+        entry = index_entry(item)
+        stamp, job, ref = keys.parked_entry_parts(entry)
         kind = KINDS.get(job)
         shown.append(
             {
-                "entry": item[keys.GSI1SK],
+                "entry": entry,
                 "job": job,
                 "name": kind.name if kind else job,
                 "which": kind.which(item) if kind else ref,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.budget import Budget
 from chalicelib.reviews import ANONYMOUS
-from chalicelib.store import due, keys
+from chalicelib.store import codes, customers, due, erasure, keys
+from chalicelib.store import orders as order_records
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -47,23 +48,6 @@ def _now() -> str:
     return clock.iso()
 
 
-def _order_erasure_op(table: Table, shop_id: str, order_id: str) -> dict[str, Any]:
-    """Forget who placed the order. Dropping its due-index keys means no request goes out; the version
-    moves so a delivery planned from the order as it was (intake's conditional Put) is re-planned."""
-    return table.update_op(
-        keys.order_key(shop_id, order_id),
-        "REMOVE email, #n, landing_url, codes, GSI1PK, GSI1SK SET redacted = :t ADD version :one",
-        names={"#n": "name"},
-        values={":t": True, ":one": 1},
-        condition="attribute_exists(PK)",
-    )
-
-
-def _order_needs_erasure(order: dict[str, Any]) -> bool:
-    personal = ("email", "name", "landing_url", "codes", keys.GSI1PK)
-    return not order.get("redacted") or any(field in order for field in personal)
-
-
 def _write(table: Table, operations: list[dict[str, Any]]) -> None:
     """Erasure updates, up to 100 to a request (DynamoDB has no batched UpdateItem). Each update stands
     alone, so a batch refused for one item (changed meanwhile, busy) is written one update at a time."""
@@ -85,32 +69,15 @@ def _profile_operations(
     """What anyone can see first: the customer's record, the author of their reviews, their share link
     (returned too: its card goes with their photos)."""
     from chalicelib.customer_index import erasure_ops
-    from chalicelib.sharing.codes import code_erasure_op, code_needs_erasure
 
     if customer is None:
         return [], None
     their_code = None
     ops = []
     if _customer_needs_erasure(customer):
-        expression = (
-            "REMOVE email_hash, #n, find_indexed SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
-        )
-        values: dict[str, Any] = {":t": True, ":now": _now()}
+        # The console's search lookups (keyed hashes of their name words and emails) go with them.
         tokens = set(customer.get("find_tokens") or ())
-        if tokens:
-            # The console's search lookups (keyed hashes of their name words and emails) go with them. The list
-            # loses exactly those deleted: one an order adds meanwhile stays listed for the next erasure.
-            expression += " DELETE find_tokens :tokens"
-            values[":tokens"] = tokens
-        ops.append(
-            table.update_op(
-                keys.customer_key(shop_id, customer_id),
-                expression,
-                names={"#n": "name"},
-                values=values,
-                condition="attribute_exists(PK)",
-            )
-        )
+        ops.append(customers.erasure_op(table, shop_id, customer_id, tokens, _now()))
         ops += erasure_ops(table, shop_id, customer)
     wanted = [keys.review_key(shop_id, r) for r in sorted(customer.get("review_ids") or ())]
     if customer.get("share_code"):
@@ -118,18 +85,11 @@ def _profile_operations(
     for item in table.get_many(wanted, consistent=True) if wanted else []:
         if item.get("type") == "review" and item.get("author") != ANONYMOUS:
             # The review stays published and counted; only who wrote it is forgotten.
-            ops.append(
-                table.update_op(
-                    keys.review_key(shop_id, item["review_id"]),
-                    "SET author = :a",
-                    values={":a": ANONYMOUS},
-                    condition="attribute_exists(PK)",
-                )
-            )
+            ops.append(erasure.review_author_op(table, shop_id, item["review_id"], ANONYMOUS))
         elif item.get("type") == "code" and item.get("customer_id") == customer_id:
             their_code = item
-            if code_needs_erasure(item):
-                ops.append(code_erasure_op(table, item["code"]))
+            if codes.needs_erasure(item):
+                ops.append(codes.erasure_op(table, item["code"]))
     return ops, their_code
 
 
@@ -168,15 +128,15 @@ def redact_customer(
             return changed
         orders = table.get_many([keys.order_key(shop_id, o) for o in page], consistent=True) if page else []
         operations += [
-            _order_erasure_op(table, shop_id, o["order_id"])
+            order_records.erasure_op(table, shop_id, o["order_id"])
             for o in sorted(orders, key=lambda o: o["order_id"])
-            if o.get("type") == "order" and _order_needs_erasure(o)
+            if o.get("type") == "order" and order_records.needs_erasure(o)
         ]
         _write(table, operations)
         changed += len(operations)
         operations = []
-    if customer and keys.GSI1PK in customer:
-        table.update(keys.customer_key(shop_id, customer_id), "REMOVE GSI1PK, GSI1SK, erase_orders")
+    if customer and customers.erasure_pending(customer):
+        customers.erasure_finished(table, shop_id, customer_id)
         changed += 1
     return changed
 
@@ -189,7 +149,7 @@ def _photo_reviews(customer: dict[str, Any] | None) -> set[str]:
 def _erase_photos(table: Table, shop_id: str, customer: dict[str, Any] | None, code: dict[str, Any] | None) -> int:
     """The customer's photos (uploaded, processed, attached or not) and their share card, from storage too."""
     review_ids = _photo_reviews(customer)
-    if not review_ids and not (code and (code.get("card_key") or keys.GSI1PK in code or "card_version" in code)):
+    if not review_ids and not (code and codes.has_card(code)):
         return 0
     from chalicelib.photos.service import erase_customer_photos
 
@@ -199,23 +159,7 @@ def _erase_photos(table: Table, shop_id: str, customer: dict[str, Any] | None, c
 def _defer(table: Table, shop_id: str, customer_id: str, order_ids: list[str]) -> None:
     from chalicelib.observability import logger
 
-    erasure = keys.customer_erasure_keys(shop_id, customer_id)
-    table.update(
-        keys.customer_key(shop_id, customer_id),
-        "SET GSI1PK = :idx, GSI1SK = :sk, redacted = :t, redacted_at = if_not_exists(redacted_at, :now), "
-        "#ty = :ty, shop_id = :s, customer_id = :c, erase_orders = :left",
-        names={"#ty": "type"},
-        values={
-            ":idx": erasure[keys.GSI1PK],
-            ":sk": erasure[keys.GSI1SK],
-            ":t": True,
-            ":now": _now(),
-            ":ty": "customer",
-            ":s": shop_id,
-            ":c": customer_id,
-            ":left": set(order_ids),
-        },
-    )
+    customers.defer_erasure(table, shop_id, customer_id, order_ids, _now())
     logger.info("customer erasure continues in the due work", extra={"shop_id": shop_id, "orders_left": len(order_ids)})
 
 
@@ -230,7 +174,7 @@ def record_data_request(table: Table, shop: Shop, event: DataRequestEvent) -> st
         "requested_at": _now(),
     }
     try:
-        table.put(item, "attribute_not_exists(PK)")
+        erasure.put_data_request(table, item)
     except ConditionFailed:
         return "duplicate"
     return "applied"
@@ -265,7 +209,7 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
     # Not theirs to be handed: the search index's hashes, the ids of other buyers' orders their link brought, and
     # the due work's bookkeeping of its attempts.
     internal = {"find_tokens", "find_indexed", "referred_order_ids", "card_failures", "card_version", *due.BOOKKEEPING}
-    hidden = {keys.PK, keys.SK, keys.GSI1PK, keys.GSI1SK, keys.GSI2PK, keys.GSI2SK, "version", "type", "shop_id"}
+    hidden = {*erasure.KEY_ATTRIBUTES, "version", "type", "shop_id"}
     hidden |= internal
 
     def clean(item: dict[str, Any]) -> dict[str, Any]:
@@ -294,14 +238,8 @@ def _photos_of(table: Table, shop_id: str, customer: dict[str, Any]) -> list[dic
 
 def request_shop_redaction(table: Table, shop: Shop) -> str:
     """Mark the shop for erasure; the due work erases it page by page (slow work leaves the request)."""
-    erasure = keys.shop_erasure_keys(shop.shop_id)
     try:
-        table.update(
-            keys.shop_key(shop.shop_id),
-            "SET GSI1PK = :idx, GSI1SK = :sid, redact_requested_at = :now",
-            values={":idx": erasure[keys.GSI1PK], ":sid": erasure[keys.GSI1SK], ":now": _now()},
-            condition="attribute_not_exists(redact_requested_at)",
-        )
+        erasure.mark_shop(table, shop.shop_id, _now())
     except ConditionFailed:
         return "duplicate"
     return "applied"
@@ -317,8 +255,7 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
     budget = budget or Budget.unlimited()
     now = clock.now()
     done = _finish_customer_redactions(table, budget, now)
-    shops, _ = table.query(keys.SHOP_ERASURE_PARTITION, index=keys.GSI1, limit=10)
-    for shop in shops:
+    for shop in erasure.shops_waiting(table):
         shop_id = shop["shop_id"]
         cursor = None
         while done < max_customers:
@@ -331,9 +268,7 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
                         return done
                     done += _erase(table, customer, budget, now)
             if cursor is None:
-                table.update(
-                    keys.shop_key(shop_id), "REMOVE GSI1PK, GSI1SK SET redacted_at = :now", values={":now": _now()}
-                )
+                erasure.shop_done(table, shop_id, _now())
                 break
     return done
 
@@ -342,7 +277,7 @@ def _finish_customer_redactions(table: Table, budget: Budget, now: datetime) -> 
     done = 0
     cursor = None
     while True:
-        waiting, cursor = table.query(keys.CUSTOMER_ERASURE_PARTITION, index=keys.GSI1, limit=50, cursor=cursor)
+        waiting, cursor = erasure.customers_waiting(table, cursor=cursor)
         for customer in waiting:
             if _waiting(customer, now):
                 continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.clock import iso
-from chalicelib.store import keys
+from chalicelib.store import keys, products
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def apply_product_event(table: Table, shop: Shop, event: ProductEvent) -> str:
         "brand": event.brand,
     }
     try:
-        table.put(item, "attribute_not_exists(PK) OR updated_at < :u", values={":u": item["updated_at"]})
+        products.put_if_newer(table, item)
     except ConditionFailed:
         return "stale"
     return "applied"

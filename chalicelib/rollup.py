@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, scoring
 from chalicelib.budget import Budget
-from chalicelib.store import keys
+from chalicelib.store import keys, rollups
 from chalicelib.store.advocates import ClickScore, credit_op, stored_score
 from chalicelib.store.table import ConditionFailed
 
@@ -180,25 +180,14 @@ def _cursor_expiry(moment: datetime) -> int:
 
 
 def _save_progress(table: Table, day: date, started: datetime, last_code: str, moment: datetime) -> None:
-    table.update(
-        keys.rollup_cursor_key(day.isoformat()),
-        "SET pass_started = :started, last_code = :code, expires_at = :exp",
-        values={":started": started.isoformat(), ":code": last_code, ":exp": _cursor_expiry(moment)},
-    )
+    rollups.save_progress(table, day.isoformat(), started.isoformat(), last_code, _cursor_expiry(moment))
 
 
 def _end_pass(table: Table, day: date, started: datetime, moment: datetime, complete: bool = True) -> None:
     """The pass is over. One that skipped a code whose roll-up failed is not a complete pass: it does not close
     the day, so a later pass rolls that code again (for as long as the day is in the window)."""
-    from chalicelib.store.due import Change
-
-    change = Change(
-        sets={"last_pass_ended": moment.isoformat(), "expires_at": _cursor_expiry(moment)},
-        removes=["pass_started", "last_code"],
-    )
-    if complete:
-        change.sets["last_pass_started"] = started.isoformat()
-    table.apply(change.op(table, keys.rollup_cursor_key(day.isoformat())))
+    begun = started.isoformat() if complete else None
+    rollups.end_pass(table, day.isoformat(), moment.isoformat(), _cursor_expiry(moment), begun)
 
 
 def _roll_up_one(table: Table, shop_id: str, customer_id: str, code: str) -> None:

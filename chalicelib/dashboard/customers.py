@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring, signing
 from chalicelib.store import keys
-from chalicelib.store.advocates import stored_score
+from chalicelib.store.advocates import leaderboard_page, stored_score
+from chalicelib.store.orders import request_waiting
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -40,9 +41,7 @@ def customer_row(item: dict[str, Any], now: datetime) -> dict[str, Any]:
 def top_advocates(table: Table, shop: Shop, cursor: str | None) -> dict[str, Any]:
     """The starting list: the shop's advocates, highest score first (pattern 22), a page at a time."""
     scope = keys.leader_partition(shop.shop_id)
-    items, last = table.query(
-        scope, index=keys.GSI2, limit=TOP, newest_first=True, cursor=signing.decode_cursor(scope, cursor)
-    )
+    items, last = leaderboard_page(table, shop.shop_id, TOP, signing.decode_cursor(scope, cursor))
     now = clock.now()
     return {"rows": [customer_row(i, now) for i in items], "cursor": signing.encode_cursor(scope, last)}
 
@@ -137,7 +136,7 @@ def _own_order(timeline: Timeline, order: dict[str, Any], notes: set[str]) -> No
     if order.get("reminded_at"):
         timeline.at(order["reminded_at"], "reminder", f"Reminder sent for order {oid}")
     status, due = order.get("request_status"), order.get("request_due_at")
-    waiting = status == "scheduled" or (status == "sent" and order.get(keys.GSI1PK))
+    waiting = request_waiting(order)
     if due and waiting and not order.get("reviewed_at"):  # a reviewed buyer is not asked again
         what = "Review request" if status == "scheduled" else "Reminder"
         timeline.at(due, "planned", f"{what} planned for order {oid}", planned=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, errors
 from chalicelib.budget import Budget
 from chalicelib.imports.reader import FileRefused, Lines, header_line, open_range
-from chalicelib.store import keys
+from chalicelib.store import jobs, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -147,18 +147,17 @@ def start_job(table: Table, shop_id: str, job_id: str, storage: Storage | None =
         "boundaries": [],
         "expires_at": clock.epoch() + JOB_DAYS * 86400,
     }
+    due_at: str | None = now  # checking: due for the due work at once
     if stored.size > MAX_BYTES:  # storage holds the upload to the bound; this is the net
         job.update(_stopped(REFUSED, f"the file is over {MAX_BYTES // (1024 * 1024)} MB"))
-    else:
-        job.update(keys.import_due_keys(now, shop_id, job_id))
+        due_at = None
     try:
-        table.put(job, "attribute_not_exists(PK)")
+        return jobs.create_import(table, job, due_at)
     except ConditionFailed:
         found = get_job(table, shop_id, job_id)  # opened twice at once: the first made it
         if found is None:
             raise errors.RetryLater("the import is being set up; try again") from None
         return found
-    return job
 
 
 def _stopped(status: str, reason: str) -> dict[str, Any]:
@@ -271,27 +270,13 @@ def _step(table: Table, storage: Storage, shop: Shop, job: dict[str, Any]) -> di
 
 
 def _record(
-    table: Table, key: dict[str, str], lease: str, status: str, changes: dict[str, Any], release: bool
+    table: Table, shop_id: str, job_id: str, lease: str, status: str, changes: dict[str, Any], release: bool
 ) -> dict[str, Any] | None:
     """Write what a chunk changed, if this worker still holds the job; None when it no longer does."""
     changes = {**changes, "updated_at": clock.iso()}
-    names = {f"#{i}": name for i, name in enumerate(changes)}
-    values: dict[str, Any] = {f":{i}": value for i, value in enumerate(changes.values())}
-    sets = ", ".join(f"#{i} = :{i}" for i in range(len(changes)))
-    removes = ["lease_id", "lease_until"] if release else []
-    if changes.get("status", status) not in RUNNING:
-        removes += [keys.GSI1PK, keys.GSI1SK]
-    expression = f"SET {sets}" + (f" REMOVE {', '.join(removes)}" if removes else "")
-    names["#status"], values[":lease"], values[":was"] = "status", lease, status
+    running = changes.get("status", status) in RUNNING
     try:
-        return table.update(
-            key,
-            expression,
-            names=names,
-            values=values,
-            condition="lease_id = :lease AND #status = :was",
-            return_new=True,
-        )
+        return jobs.record_import_step(table, shop_id, job_id, lease, status, changes, release, running)
     except ConditionFailed:
         return None  # cancelled, or the lease ran out and another worker took the job on
 
@@ -303,18 +288,11 @@ def advance(
     one else holds it; the job as it then stands."""
     if job["status"] not in RUNNING or int(job.get("lease_until", 0)) > clock.epoch():
         return job
-    key = keys.import_key(shop.shop_id, job["job_id"])
+    job_id = str(job["job_id"])
     lease = secrets.token_hex(8)
     now = clock.epoch()
     try:
-        claimed = table.update(
-            key,
-            "SET lease_id = :lease, lease_until = :until",
-            names={"#status": "status"},
-            values={":lease": lease, ":until": now + LEASE_SECONDS, ":now": now, ":was": job["status"]},
-            condition="#status = :was AND (attribute_not_exists(lease_until) OR lease_until < :now)",
-            return_new=True,
-        )
+        claimed = jobs.lease_import(table, shop.shop_id, job_id, lease, now + LEASE_SECONDS, now, job["status"])
     except ConditionFailed:
         return get_job(table, shop.shop_id, job["job_id"]) or job  # another poll has it, or it moved on
     assert claimed is not None
@@ -325,7 +303,7 @@ def advance(
             changes = _step(table, storage, shop, job)
             running = changes.get("status", job["status"]) in RUNNING
             last = not running or budget.spent()
-            recorded = _record(table, key, lease, job["status"], changes, release=last)
+            recorded = _record(table, shop.shop_id, job_id, lease, job["status"], changes, release=last)
             if recorded is None:
                 held = False
                 return get_job(table, shop.shop_id, job["job_id"]) or job
@@ -336,9 +314,7 @@ def advance(
     finally:
         if held:  # the step failed (storage or the database did not answer): let the next poll try at once
             with suppress(ConditionFailed):
-                table.update(
-                    key, "REMOVE lease_id, lease_until", values={":lease": lease}, condition="lease_id = :lease"
-                )
+                jobs.release_import(table, shop.shop_id, job_id, lease)
     if job["status"] in (DONE, CANCELLED, REFUSED, FAILED):
         _forget_file(storage, job)
     return job
@@ -363,24 +339,8 @@ def commit(table: Table, shop_id: str, job_id: str) -> dict[str, Any]:
         raise errors.Conflict(f"this import is {STATUS_LABELS[job['status']].lower()}, not waiting to be confirmed")
     if not int(job["accepted"]):
         raise errors.Conflict("the file has no row to import", code="nothing_to_import")
-    now = clock.iso()
     try:
-        updated = table.update(
-            keys.import_key(shop_id, job_id),
-            "SET #status = :importing, #chunk = :zero, rows_done = :zero, imported = :zero, duplicates = :zero, "
-            "updated_at = :now, committed_at = :now, GSI1PK = :pk, GSI1SK = :sk",
-            names={"#status": "status", "#chunk": "chunk"},
-            values={
-                ":importing": IMPORTING,
-                ":checked": CHECKED,
-                ":zero": 0,
-                ":now": now,
-                ":pk": keys.import_due_keys(now, shop_id, job_id)[keys.GSI1PK],
-                ":sk": keys.import_due_keys(now, shop_id, job_id)[keys.GSI1SK],
-            },
-            condition="#status = :checked",
-            return_new=True,
-        )
+        updated = jobs.start_import(table, shop_id, job_id, clock.iso(), IMPORTING, CHECKED)
     except ConditionFailed:
         raise errors.Conflict("this import was confirmed or cancelled already") from None
     assert updated is not None
@@ -393,14 +353,7 @@ def cancel(table: Table, shop_id: str, job_id: str, storage: Storage | None = No
     if job is None:
         raise errors.NotFound("no such import", code="no_import")
     try:
-        updated = table.update(
-            keys.import_key(shop_id, job_id),
-            "SET #status = :cancelled, updated_at = :now REMOVE lease_id, lease_until, GSI1PK, GSI1SK",
-            names={"#status": "status"},
-            values={":cancelled": CANCELLED, ":now": clock.iso(), ":a": CHECKING, ":b": CHECKED, ":c": IMPORTING},
-            condition="#status IN (:a, :b, :c)",
-            return_new=True,
-        )
+        updated = jobs.cancel_import(table, shop_id, job_id, clock.iso(), CANCELLED, (CHECKING, CHECKED, IMPORTING))
     except ConditionFailed:
         raise errors.Conflict("this import is over already; there is nothing to cancel") from None
     assert updated is not None

@@ -54,12 +54,12 @@ def _put_off(table: Table, item: dict[str, Any], now: datetime, exc: Exception) 
     last attempt (its page still moves it on while the owner watches it)."""
     from chalicelib.backoff import IMPORTS
     from chalicelib.parked import JOB_IMPORTS, counted_parked, failure_reason
-    from chalicelib.store.due import ATTEMPTS, Failure, apply, moved, park, put_off
+    from chalicelib.store.due import ATTEMPTS, Failure, apply, index_entry, moved, park, put_off
 
     attempts = int(item.get(ATTEMPTS, 0)) + 1
     failure = Failure(attempts, failure_reason("a step of the import", attempts, exc), clock.iso(now))
     key = keys.import_key(item["shop_id"], item["job_id"])
-    change = moved({}, item[keys.GSI1SK])
+    change = moved({}, index_entry(item))
     wait = IMPORTS.wait_after(attempts)
     if wait is not None:
         later = keys.import_due_keys(clock.iso(now + wait), item["shop_id"], item["job_id"])

@@ -12,6 +12,8 @@ from chalicelib.clock import iso, local_day, parse
 from chalicelib.customer_index import INDEX_VERSION, tokens_to_add
 from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
+from chalicelib.store.customers import OrderOnRecord
+from chalicelib.store.orders import RequestChange, request_waiting
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -31,11 +33,14 @@ class OrderPlan:
     order: dict[str, Any]
     counters: dict[str, aggregates.Deltas] = field(default_factory=dict)
     new_customer: dict[str, Any] | None = None
-    customer_update: dict[str, Any] | None = None
+    customer_update: OrderOnRecord | None = None
     advocate_update: dict[str, Any] | None = None
     facts: list[str] = field(default_factory=list)
     # The buyer's new search lookups (customer_index tokens), written in the order's own transaction.
     lookups: list[str] = field(default_factory=list)
+    # What the event did to the order's review request: scheduled it (due at the order's request_due_at) or
+    # cancelled it; None leaves it as it was.
+    request: RequestChange = None
 
     @property
     def changed(self) -> bool:
@@ -129,7 +134,7 @@ def plan_order_event(
 
     if credit.touched and advocate is not None:
         plan.advocate_update = credit.update_for(advocate, plan.order["referral"], plan.counters, order["order_id"])
-    _schedule_review_request(order, shop)
+    plan.request = _schedule_review_request(order, shop)
     if plan.facts:
         order["version"] = int(order.get("version", 0)) + 1
     return plan
@@ -166,14 +171,14 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
             plan.new_customer["find_tokens"] = set(plan.lookups)
     else:
         remembered = len(customer.get("order_ids") or ()) < MAX_REMEMBERED_ORDERS
-        plan.customer_update = {
-            "order_id": snapshot.order_id,
-            "name": snapshot.name,
-            "remember": remembered,
-            "language": snapshot.language,  # their latest order's, for the unsubscribe page
-            "lookups": plan.lookups,
-            "indexed": bool(customer.get("find_indexed")),
-        }
+        plan.customer_update = OrderOnRecord(
+            order_id=snapshot.order_id,
+            name=snapshot.name,
+            remember=remembered,
+            language=snapshot.language,  # their latest order's, for the unsubscribe page
+            lookups=tuple(plan.lookups),
+            indexed=bool(customer.get("find_indexed")),
+        )
     aggregates.merge(plan.counters, day, deltas)
     plan.facts.append("known")
 
@@ -263,21 +268,21 @@ def _review_due(order: dict[str, Any], shop: Shop) -> tuple[str, str] | None:
     return None
 
 
-def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
+def _schedule_review_request(order: dict[str, Any], shop: Shop) -> RequestChange:
     """Every shipped buyer is asked alike after the shop's delay; a reversed order is not asked. A request
-    still waiting on an assumed delivery moves to the delivery once the platform reports it."""
+    still waiting on an assumed delivery moves to the delivery once the platform reports it. Returns what it
+    did to the request (scheduled or cancelled it), or None."""
     status = order.get("request_status")
     if reversed_order(order):
-        if status == "scheduled" or (status == "sent" and order.get(keys.GSI1PK)):  # a request or its reminder
+        if request_waiting(order):  # a request or its reminder
             order["request_status"] = "cancelled"
-            order.pop(keys.GSI1PK, None)
-            order.pop(keys.GSI1SK, None)
-        return
+            return "cancelled"
+        return None
     if not (order.get("known") and order.get("email")):
-        return
+        return None
     timing = _review_due(order, shop)
     if timing is None:
-        return
+        return None
     due, basis = timing
     waiting_on_assumption = (
         status == "scheduled" and order.get("request_basis") == "assumed_delivery" and basis == "delivery"
@@ -286,7 +291,8 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> None:
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
         order["request_basis"] = basis
-        order.update(keys.due_keys(order["shop_id"], order["order_id"], due))
+        return "scheduled"
+    return None
 
 
 def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from chalicelib import errors
 from chalicelib.customer_index import INDEX_VERSION, lookup_ops
 from chalicelib.orders.ledger import advocate_for, advocate_op, referral_event_ops, referral_for
 from chalicelib.orders.planner import OrderPlan, plan_order_event
-from chalicelib.store import aggregates, keys
+from chalicelib.store import aggregates, customers, keys, orders
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -20,39 +20,12 @@ RACE_ATTEMPTS = 8
 
 
 def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int) -> list[dict[str, Any]]:
-    if previous_version:
-        order_op = table.put_op(plan.order, "#v = :v", names={"#v": "version"}, values={":v": previous_version})
-    else:
-        order_op = table.put_op(plan.order, "attribute_not_exists(PK)")
-    ops = [order_op]
+    ops = [orders.planned_put_op(table, plan.order, previous_version, plan.request)]
     if plan.new_customer is not None:
-        ops.append(table.put_op(plan.new_customer, "attribute_not_exists(PK)"))
+        ops.append(customers.new_record_op(table, plan.new_customer))
     elif plan.customer_update is not None:
-        update = plan.customer_update
-        values: dict[str, Any] = {":one": 1, ":name": update["name"] or ""}
-        adds = "ADD orders :one"
-        if update["remember"]:
-            adds += ", order_ids :ids"
-            values[":ids"] = {update["order_id"]}
-        sets = " SET #n = if_not_exists(#n, :name)"
-        if update.get("language"):
-            sets += ", #lang = :lang"
-            values[":lang"] = update["language"]
-        if update["lookups"]:
-            adds += ", find_tokens :tokens"
-            values[":tokens"] = set(update["lookups"])
-        if update["lookups"] or not update["indexed"]:
-            sets += ", find_indexed = :indexed"
-            values[":indexed"] = INDEX_VERSION
-        ops.append(
-            table.update_op(
-                keys.customer_key(shop.shop_id, plan.order["customer_id"]),
-                adds + sets,
-                names={"#n": "name", **({"#lang": "language"} if update.get("language") else {})},
-                values=values,
-                condition="attribute_exists(PK)",
-            )
-        )
+        customer_id = plan.order["customer_id"]
+        ops.append(customers.order_recorded_op(table, shop.shop_id, customer_id, plan.customer_update, INDEX_VERSION))
     if plan.advocate_update is not None:
         ops.append(advocate_op(table, shop, plan.advocate_update))
     ops += referral_event_ops(table, shop, plan.order, plan.facts)

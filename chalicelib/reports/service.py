@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, errors, scoring, signing
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
-from chalicelib.store.advocates import stored_score
+from chalicelib.store.advocates import leaderboard, leaderboard_page, stored_score
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -123,9 +123,7 @@ def advocate_view(item: dict[str, Any], now: datetime) -> dict[str, Any]:
 def advocates_page(table: Table, shop: Shop, limit: int, cursor: str | None) -> dict[str, Any]:
     """Customers who reached at least the reviewer stage, highest score first, from the ByScore index."""
     scope = keys.leader_partition(shop.shop_id)
-    items, last = table.query(
-        scope, index=keys.GSI2, limit=limit, newest_first=True, cursor=signing.decode_cursor(scope, cursor)
-    )
+    items, last = leaderboard_page(table, shop.shop_id, limit, signing.decode_cursor(scope, cursor))
     now = clock.now()
     return {"advocates": [advocate_view(i, now) for i in items], "cursor": signing.encode_cursor(scope, last)}
 
@@ -150,7 +148,7 @@ def advocate_rows(table: Table, shop: Shop) -> Iterator[list[Any]]:
     """Every advocate of the shop, highest score first, as the leaderboard shows them (all pages)."""
     yield list(ADVOCATE_COLUMNS)
     now = clock.now()
-    for item in table.query_all(keys.leader_partition(shop.shop_id), index=keys.GSI2, newest_first=True):
+    for item in leaderboard(table, shop.shop_id):
         view = advocate_view(item, now)
         yield [view.get(column) if view.get(column) is not None else "" for column in ADVOCATE_COLUMNS]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
 from chalicelib.sharing.channels import CHANNELS
-from chalicelib.store import keys
+from chalicelib.store import codes, customers, keys
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
@@ -40,11 +40,17 @@ def _preview(review: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def card_version() -> str:
+    """A new version of a code's card. It names the card's address on the link's preview (card_address), so a
+    changed review gets a new address and the networks, which keep a preview's picture for days, fetch the new
+    card."""
+    return secrets.token_hex(8)
+
+
 def card_mark(code: str) -> dict[str, str]:
     """What a change of a code's card sets on the code: due for the due work (keys.card_due_keys), and a new
-    card version. The version names the card's address on the link's preview (card_address), so a changed
-    review gets a new address and the networks, which keep a preview's picture for days, fetch the new card."""
-    return {**keys.card_due_keys(code), "card_version": secrets.token_hex(8)}
+    card version (card_version)."""
+    return {**keys.card_due_keys(code), "card_version": card_version()}
 
 
 def card_address(item: dict[str, Any]) -> str | None:
@@ -64,26 +70,11 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
     code = customer.get("share_code")
     if code:
         # The preview changed: a new card, drawn on its first request or by the due work, whichever comes first.
-        mark = card_mark(code)
-        table.update(
-            keys.code_key(code),
-            "SET "
-            + ", ".join(f"{k} = :{k}" for k in preview)
-            # a new mark: a fresh run of retries
-            + ", GSI1PK = :due_pk, GSI1SK = :due_sk, card_version = :version REMOVE card_failures",
-            values={
-                **{f":{k}": v for k, v in preview.items()},
-                ":due_pk": mark[keys.GSI1PK],
-                ":due_sk": mark[keys.GSI1SK],
-                ":version": mark["card_version"],
-            },
-            condition="attribute_exists(PK)",
-        )
+        codes.repointed(table, code, preview, card_version())
         return str(code)
     for _ in range(5):
         code = new_code()
         item = {
-            **card_mark(code),
             **keys.code_key(code),
             "type": "code",
             "code": code,
@@ -91,21 +82,14 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
             "customer_id": customer["customer_id"],
             "email_hash": customer.get("email_hash"),
             "created_at": clock.iso(),
+            "card_version": card_version(),
             **preview,
         }
         try:
             table.transact(
                 [
-                    ("code", table.put_op(item, "attribute_not_exists(PK)")),
-                    (
-                        "customer",
-                        table.update_op(
-                            keys.customer_key(shop.shop_id, customer["customer_id"]),
-                            "SET share_code = :c",
-                            values={":c": code},
-                            condition="attribute_not_exists(share_code)",
-                        ),
-                    ),
+                    ("code", codes.created_op(table, item)),
+                    ("customer", customers.share_code_op(table, shop.shop_id, customer["customer_id"], code)),
                 ]
             )
             return code
@@ -126,20 +110,6 @@ def reviewer_label(item: dict[str, Any]) -> str:
     """Who the link's preview says rated the product: never a customer whose data was erased."""
     author = str(item.get("author") or "")
     return NEUTRAL_REVIEWER if item.get("redacted") or not author else author
-
-
-def code_needs_erasure(item: dict[str, Any]) -> bool:
-    return not item.get("redacted") or "author" in item or "email_hash" in item
-
-
-def code_erasure_op(table: Table, code: str) -> dict[str, Any]:
-    """Forget whose code it is (their name and email hash); it keeps working, counting and crediting."""
-    return table.update_op(
-        keys.code_key(code),
-        "REMOVE author, email_hash SET redacted = :t",
-        values={":t": True},
-        condition="attribute_exists(PK)",
-    )
 
 
 def share_offer(code: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring
 from chalicelib.clock import local_day
-from chalicelib.store import aggregates, keys
+from chalicelib.store import aggregates, codes, keys
 from chalicelib.store.table import ConditionFailed, TransactionConflict
 
 if TYPE_CHECKING:
@@ -37,37 +37,17 @@ def _claim_ops(table: Table, kind: str, code: str, channel: str, day: str, visit
     """The visitor's marker for this (kind, code, channel, day), and one unit of their daily allowance."""
     expires = clock.epoch() + keys.MARK_TTL_SECONDS
     return [
-        table.put_op(
-            {**keys.mark_key(kind, code, day, visitor, channel), "expires_at": expires}, "attribute_not_exists(PK)"
-        ),
-        table.update_op(
-            keys.visit_key(visitor, day),
-            "ADD n :one SET expires_at = :exp",
-            values={":one": 1, ":exp": expires, ":cap": VISITOR_DAILY_CAP},
-            condition="attribute_not_exists(n) OR n < :cap",
-        ),
+        codes.mark_op(table, kind, code, day, visitor, expires, channel),
+        codes.allowance_op(table, visitor, day, expires, VISITOR_DAILY_CAP),
     ]
 
 
 def _code_stat_op(
     table: Table, code: str, day: str, deltas: aggregates.Deltas, cap_field: str | None
 ) -> dict[str, Any]:
-    """ADD to one random shard of the code's day, refused once that shard holds its share of the daily cap."""
+    """Add to one random shard of the code's day, refused once that shard holds its share of the daily cap."""
     shard = random.randrange(keys.CODE_SHARDS)  # noqa: S311 - load spreading only
-    names = {f"#c{i}": name for i, name in enumerate(sorted(deltas))}
-    values: dict[str, Any] = {f":c{i}": deltas[name] for i, name in enumerate(sorted(deltas))}
-    condition = None
-    if cap_field:
-        names["#cap"] = cap_field
-        values[":cap"] = CODE_DAILY_CAP // keys.CODE_SHARDS
-        condition = "attribute_not_exists(#cap) OR #cap < :cap"
-    return table.update_op(
-        keys.code_stat_key(code, shard, day),
-        "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
-        names=names,
-        values=values,
-        condition=condition,
-    )
+    return codes.stat_op(table, code, shard, day, deltas, cap_field, CODE_DAILY_CAP // keys.CODE_SHARDS)
 
 
 def _backoff(attempt: int) -> None:
@@ -90,7 +70,7 @@ def _click_day_ops(table: Table, shop: Shop, code: dict[str, Any], day: str) -> 
                 "expires_at": clock.epoch() + keys.MARK_TTL_SECONDS,
             }
         ),
-        table.update_op(keys.code_key(code["code"]), "ADD click_days :d", values={":d": {day}}),
+        codes.click_day_op(table, code["code"], day),
     ]
 
 
@@ -126,10 +106,7 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
 
 def _preview_mark_op(table: Table, code: str, day: str, visitor: str) -> dict[str, Any]:
     """The crawler's marker for this code and day; a second fetch finds it and is not counted."""
-    expires = clock.epoch() + keys.MARK_TTL_SECONDS
-    return table.put_op(
-        {**keys.mark_key("preview", code, day, visitor), "expires_at": expires}, "attribute_not_exists(PK)"
-    )
+    return codes.mark_op(table, "preview", code, day, visitor, clock.epoch() + keys.MARK_TTL_SECONDS)
 
 
 def record_preview(table: Table, shop: Shop, code: dict[str, Any], visitor: str) -> bool:

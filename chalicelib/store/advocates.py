@@ -9,7 +9,7 @@ The domain says what an event earns (a `Credit`, or the clicks' new `ClickScore`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -102,6 +102,18 @@ class _Expression:
         if self.adds:
             clauses.append("ADD " + ", ".join(self.adds))
         return " ".join(clauses)
+
+
+def leaderboard_page(
+    table: Table, shop_id: str, limit: int, cursor: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of the shop's advocates, highest score first (pattern 22), and the raw key the next starts after."""
+    return table.query(keys.leader_partition(shop_id), index=keys.GSI2, limit=limit, newest_first=True, cursor=cursor)
+
+
+def leaderboard(table: Table, shop_id: str) -> Iterator[dict[str, Any]]:
+    """Every advocate of the shop, highest score first (pattern 22), read a page at a time."""
+    return table.query_all(keys.leader_partition(shop_id), index=keys.GSI2, newest_first=True)
 
 
 def credit_op(table: Table, shop_id: str, customer_id: str, credit: Credit | ClickScore) -> Operation:

@@ -76,6 +76,11 @@ class Change:
         )
 
 
+def index_entry(item: dict[str, Any]) -> str:
+    """Where a due (or parked) item sits on its index: its sort key there, as the item was read."""
+    return str(item[keys.GSI1SK])
+
+
 def moved(due: dict[str, str], seen: str | None) -> Change:
     """The item onto `due` (its GSI1 keys), if it is still where it was read (`seen`, its GSI1SK then)."""
     return Change(sets=dict(due), equal={keys.GSI1SK: seen} if seen is not None else {})
