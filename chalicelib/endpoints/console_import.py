@@ -112,7 +112,7 @@ def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
                 "Content-Disposition": f'attachment; filename="{filename}"',
             },
         )
-    from chalicelib.feeds.spool import deliver
+    from chalicelib.spool import deliver
 
     if name == "reviews.csv":
         from chalicelib.reviews.importing import export_rows

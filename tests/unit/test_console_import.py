@@ -599,7 +599,7 @@ def test_the_session_downloads_the_advocates_and_the_data_requests(owner, table)
 
 
 def test_an_export_too_large_for_a_response_is_a_redirect_to_storage(owner, storage, monkeypatch):
-    from chalicelib.feeds import spool
+    from chalicelib import spool
 
     monkeypatch.setattr(spool, "INLINE_LIMIT", 10)
     response = download(owner, "advocates.csv")
