@@ -14,7 +14,7 @@ from chalicelib.store.table import get_table
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from chalicelib.dashboard.service import Session
+    from chalicelib.auth.sessions import Session
 
 EXPORTS = ("reviews.csv", "report.csv", "advocates.csv", "data-requests.csv")
 NOTICES = {"cancelled": "The import is cancelled; its file is deleted."}
