@@ -7,7 +7,7 @@ STAMPS := .stamps
 STAGE ?= prod
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps catalogs lock clean
+.PHONY: run test lint typecheck unit integration browser package package-lint bench load system-deps catalogs docs lock clean
 
 $(STAMPS)/venv: requirements.txt requirements-dev.txt
 	@mkdir -p $(STAMPS)
@@ -43,6 +43,11 @@ $(CRAWLER_INDEX): $(STAMPS)/venv scripts/crawlers.py
 # After changing a message in a template or the code: refresh messages.pot and every language's .po.
 catalogs: $(STAMPS)/venv
 	$(BIN)/python scripts/catalogs.py extract
+
+# After changing the route table (chalicelib/routes.py): rewrite docs/api.md's route list from it (a unit test
+# fails while it differs).
+docs: $(STAMPS)/venv
+	$(BIN)/python scripts/route_docs.py
 
 # Java (DynamoDB Local) and Chromium (browser tier) come from Debian's packages.
 system-deps:

@@ -1,7 +1,7 @@
 """Google's product review feed at 1,000 and 100,000 reviews: peak memory while it is written, and speed.
 
 The feed code runs as it does in the function (`chalicelib.feeds.google.feed` spooled by
-`chalicelib.feeds.spool.spool`); the table it reads is a stand-in that makes each page of reviews as it
+`chalicelib.spool.spool`); the table it reads is a stand-in that makes each page of reviews as it
 is asked for, the way DynamoDB hands out pages, so the figures are the feed's own and not a database's.
 Peak memory is Python's traced allocations (tracemalloc) while the whole feed is made; it should not grow
 with the reviews. The ratio is 100,000 against 1,000 in the same run.
@@ -93,7 +93,7 @@ def bench_shop() -> Any:
 
 def measure_one(reviews: int) -> dict[str, float]:
     from chalicelib.feeds.google import feed
-    from chalicelib.feeds.spool import spool
+    from chalicelib.spool import spool
 
     shop = bench_shop()
     table: Any = PagedReviews(shop.shop_id, reviews)

@@ -18,8 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from chalicelib.http import HttpResponse
+
+CSV_TYPE = "text/csv; charset=utf-8"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list of what a spreadsheet reads as a formula
 TEXT_MARK = "'"
 
@@ -69,7 +73,7 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
 
 
 def csv_document(rows: Iterable[Iterable[Any]]) -> str:
-    """Rows as one CSV text, for an export small enough to answer whole."""
+    """Rows as one CSV text (a test's or a script's file); a download answers through `csv_download`."""
     return "".join(csv_lines(rows))
 
 
@@ -85,3 +89,23 @@ def exported_file_key(shop_id: str, name: str) -> str:
     import secrets
 
     return f"exports/{shop_id}/{secrets.token_hex(8)}/{name}"
+
+
+def csv_download(
+    rows: Iterable[Iterable[Any]], shop_id: str, filename: str, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """Every CSV download's answer: the rows written a row at a time into a spooled file (never the whole
+    document in memory), answered inline while it fits a Lambda response, else stored under
+    `exported_file_key` and redirected to (`chalicelib/spool.py`)."""
+    from chalicelib.spool import deliver
+
+    return deliver(
+        csv_lines(rows),
+        CSV_TYPE,
+        exported_file_key(shop_id, filename),
+        {
+            "Cache-Control": "no-store",
+            **(headers or {}),
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )

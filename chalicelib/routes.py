@@ -527,7 +527,7 @@ TABLE: tuple[Route, ...] = (
         summary="Every review of the shop as CSV",
         tag="moderation",
         auth="owner",
-        responses={200: "text/csv"},
+        responses={200: "text/csv", 303: "a large export: its presigned read in storage"},
     ),
     # --- sharing
     Route(
@@ -657,7 +657,7 @@ TABLE: tuple[Route, ...] = (
         summary="The same report as CSV: a row per day and totals",
         tag="reports",
         auth="owner",
-        responses={200: "text/csv"},
+        responses={200: "text/csv", 303: "a large export: its presigned read in storage"},
         query=_PERIOD,
     ),
     Route(

@@ -202,7 +202,7 @@ def _photo_bucket() -> dict[str, Any]:
                     "Rules": [
                         _expire("UnprocessedUploadsExpire", "uploads/", days=1),
                         # A large review feed is stored for the redirect that answers its fetch; the next
-                        # fetch writes it again (chalicelib/feeds/spool.py).
+                        # fetch writes it again (chalicelib/spool.py).
                         _expire("StoredFeedsExpire", "feeds/", days=2),
                         # A review CSV the console's import checks, then imports, then deletes; one never
                         # confirmed (or whose import stopped) holds reviewers' emails no longer than this.

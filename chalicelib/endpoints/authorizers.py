@@ -13,7 +13,7 @@ from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.service import Session
+    from chalicelib.auth.sessions import Session
     from chalicelib.reviews.tokens import ReviewGrant
     from chalicelib.store.shop_records import Shop
 
@@ -42,12 +42,16 @@ class UnsubscribeLink:
 
 # --- bearer credentials --------------------------------------------------------------------------------
 def _admin(request: HttpRequest) -> Admin:
-    shops.require_admin(request.bearer_token())
+    from chalicelib.auth.admin import require_admin
+
+    require_admin(request.bearer_token())
     return Admin()
 
 
 def _owner(request: HttpRequest) -> Shop:
-    return shops.authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
+    from chalicelib.auth.owner_keys import authenticate_owner
+
+    return authenticate_owner(get_table(), request.path_params["shop_id"], request.bearer_token())
 
 
 ADMIN = Authorizer(
@@ -68,8 +72,10 @@ OWNER = Authorizer(
 
 # --- first run: the admin token in the set-up form ----------------------------------------------------
 def _admin_form(request: HttpRequest) -> Admin:
+    from chalicelib.auth.admin import require_admin
+
     token = read_form(request).get("admin_token", "").strip()
-    shops.require_admin(token or None)  # the same check as POST /shops
+    require_admin(token or None)  # the same check as POST /shops
     return Admin()
 
 
@@ -120,7 +126,7 @@ def _session_refused(request: HttpRequest) -> HttpResponse:
     link in an email or a chat, or storage's redirect after an upload without script. The same address opened
     by our own page is a same-site navigation, which carries it; without a session that second look is the
     sign-in form (it is no longer cross-site, so this cannot loop)."""
-    from chalicelib.dashboard.service import COOKIE
+    from chalicelib.auth.sessions import COOKIE
 
     navigation = request.header("sec-fetch-mode").lower() == "navigate"
     cross_site = request.header("sec-fetch-site").lower() == "cross-site"
@@ -147,24 +153,25 @@ def _same_address(request: HttpRequest) -> str:
 
 
 def _owner_form(request: HttpRequest) -> Shop:
+    from chalicelib.auth.owner_keys import authenticate_owner
     from chalicelib.dashboard.models import DashboardSignIn
     from chalicelib.http import parse_model
 
     form = parse_model(DashboardSignIn, read_form(request))
     # Read consistently: the session begins in the shop's current generation, even just after a sign-out.
     key = form.api_key.strip() or None
-    return shops.authenticate_owner(get_table(), request.path_params["shop_id"], key, consistent=True)
+    return authenticate_owner(get_table(), request.path_params["shop_id"], key, consistent=True)
 
 
 def _session(request: HttpRequest) -> Session:
-    from chalicelib.dashboard.service import COOKIE, open_session
+    from chalicelib.auth.sessions import COOKIE, open_session
 
     return open_session(get_table(), request.path_params["shop_id"], request.cookie(COOKIE))
 
 
 def _session_form(request: HttpRequest) -> Session:
     """A form post from the dashboard: the session, and the CSRF token the page put in the form."""
-    from chalicelib.dashboard.service import check_csrf
+    from chalicelib.auth.csrf import check_csrf
 
     session = _session(request)
     check_csrf(session, read_form(request).get("csrf") or None)

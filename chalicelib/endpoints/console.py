@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.service import Session
+    from chalicelib.auth.sessions import Session
     from chalicelib.http import HttpResponse
 
 

@@ -11,7 +11,7 @@ from chalicelib.endpoints.console import console_page
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.service import Session
+    from chalicelib.auth.sessions import Session
     from chalicelib.http import HttpRequest, HttpResponse
 
 SECTION = "customers"

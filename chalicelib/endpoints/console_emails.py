@@ -12,8 +12,8 @@ from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
+    from chalicelib.auth.sessions import Session
     from chalicelib.dashboard.emails.preview import Choice
-    from chalicelib.dashboard.service import Session
 
 # The email's own page, framed by the section: no script at all (and a sandbox even when opened alone), only
 # the inline style attributes an email is written with, images as mail clients load them, framed by us alone.

@@ -12,7 +12,9 @@ from chalicelib.routes import IMPORT_ACTIONS
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.service import Session
+    from collections.abc import Iterable
+
+    from chalicelib.auth.sessions import Session
 
 EXPORTS = ("reviews.csv", "report.csv", "advocates.csv", "data-requests.csv")
 NOTICES = {"cancelled": "The import is cancelled; its file is deleted."}
@@ -96,45 +98,29 @@ def _job_page(
 
 
 def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
+    from chalicelib.exports import csv_download, export_name
+
     table, shop = get_table(), session.shop
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    rows: Iterable[Iterable[Any]]
     if name == "report.csv":
-        from chalicelib.reports.service import period, report_csv
+        from chalicelib.reports.service import period, report_rows
 
         first, last = period(shop, request.query.get("from") or None, request.query.get("to") or None)
         filename = f"proofloop-{shop.shop_id}-report-{first}-{last}.csv"
-        return HttpResponse(
-            status=200,
-            body=report_csv(table, shop, first, last),
-            headers={
-                **headers,
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="{filename}"',
-            },
-        )
-    from chalicelib.feeds.spool import deliver
-
-    if name == "reviews.csv":
+        rows = report_rows(table, shop, first, last)
+    elif name == "reviews.csv":
         from chalicelib.reviews.importing import export_rows
 
-        rows = export_rows(table, shop.shop_id)
+        filename, rows = export_name(shop.shop_id, "reviews"), export_rows(table, shop.shop_id)
     elif name == "advocates.csv":
         from chalicelib.reports.service import advocate_rows
 
-        rows = advocate_rows(table, shop)
+        filename, rows = export_name(shop.shop_id, "advocates"), advocate_rows(table, shop)
     else:
         from chalicelib.privacy import data_request_rows
 
-        rows = data_request_rows(table, shop.shop_id)
-    from chalicelib.exports import csv_lines, export_name, exported_file_key
-
-    filename = export_name(shop.shop_id, name.removesuffix(".csv"))
-    return deliver(
-        csv_lines(rows),
-        "text/csv; charset=utf-8",
-        exported_file_key(shop.shop_id, filename),
-        {**headers, "Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+        filename, rows = export_name(shop.shop_id, "data-requests"), data_request_rows(table, shop.shop_id)
+    return csv_download(rows, shop.shop_id, filename, {"X-Content-Type-Options": "nosniff"})
 
 
 def dashboard_import_job(request: HttpRequest, session: Session) -> HttpResponse:

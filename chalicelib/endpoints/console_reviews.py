@@ -12,7 +12,7 @@ from chalicelib.http import MAX_BODY_BYTES, HttpRequest, HttpResponse
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.service import Session
+    from chalicelib.auth.sessions import Session
 
 # The notice after a single action came back to this page.
 DONE = {

@@ -14,7 +14,7 @@ from chalicelib.routes import MODERATION_ACTIONS, SECTION_MODULES
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.service import Session
+    from chalicelib.auth.sessions import Session
     from chalicelib.store.shop_records import Shop
 
 
@@ -217,7 +217,7 @@ def dashboard_revoke_feed_url(request: HttpRequest, session: Session) -> HttpRes
 def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
     from urllib.parse import quote
 
-    from chalicelib.dashboard.service import new_session
+    from chalicelib.auth.sessions import new_session
 
     _, cookie = new_session(shop)
     form = read_form(request)
@@ -229,7 +229,7 @@ def dashboard_sign_in(request: HttpRequest, shop: Shop) -> HttpResponse:
 
 
 def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.service import clear_cookie, end_session
+    from chalicelib.auth.sessions import clear_cookie, end_session
 
     end_session(get_table(), session)
     return back(session.shop.shop_id, clear_cookie(session.shop.shop_id))

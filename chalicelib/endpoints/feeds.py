@@ -15,7 +15,7 @@ XML = "application/xml; charset=utf-8"
 
 def _feed(shop: Shop) -> HttpResponse:
     from chalicelib.feeds.google import feed
-    from chalicelib.feeds.spool import deliver
+    from chalicelib.spool import deliver
 
     return deliver(
         feed(get_table(), shop),

@@ -126,14 +126,8 @@ def import_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
 
 
 def export_reviews(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reviews.importing import export_csv
+    from chalicelib.exports import csv_download
+    from chalicelib.reviews.importing import export_rows
 
-    return HttpResponse(
-        status=200,
-        body=export_csv(get_table(), shop.shop_id),
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Content-Disposition": f'attachment; filename="proofloop-reviews-{shop.shop_id}.csv"',
-        },
-    )
+    rows = export_rows(get_table(), shop.shop_id)
+    return csv_download(rows, shop.shop_id, f"proofloop-reviews-{shop.shop_id}.csv")

@@ -21,19 +21,12 @@ def funnel_report(request: HttpRequest, shop: Shop) -> HttpResponse:
 
 
 def funnel_report_csv(request: HttpRequest, shop: Shop) -> HttpResponse:
-    from chalicelib.reports.service import period, report_csv
+    from chalicelib.exports import csv_download
+    from chalicelib.reports.service import period, report_rows
 
-    table = get_table()
     first, last = period(shop, request.query.get("from"), request.query.get("to"))
-    return HttpResponse(
-        status=200,
-        body=report_csv(table, shop, first, last),
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Content-Disposition": f'attachment; filename="proofloop-{shop.shop_id}-{first}-{last}.csv"',
-        },
-    )
+    rows = report_rows(get_table(), shop, first, last)
+    return csv_download(rows, shop.shop_id, f"proofloop-{shop.shop_id}-{first}-{last}.csv")
 
 
 def advocate_leaderboard(request: HttpRequest, shop: Shop) -> HttpResponse:

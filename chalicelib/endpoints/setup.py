@@ -15,9 +15,9 @@ def setup_page(request: HttpRequest) -> HttpResponse:
 
 
 def setup(request: HttpRequest, admin: Admin) -> HttpResponse:
+    from chalicelib.auth.sessions import new_session
     from chalicelib.dashboard.console import create_first_shop, setup_form
     from chalicelib.dashboard.models import SetupForm
-    from chalicelib.dashboard.service import new_session
     from chalicelib.web.render import page, page_csp
 
     form = parse_model(SetupForm, read_form(request))

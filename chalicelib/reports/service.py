@@ -170,29 +170,25 @@ CSV_COLUMNS = (
 )
 
 
-def report_csv(table: Table, shop: Shop, first: date, last: date) -> str:
-    """One row per day and a totals row, the same numbers as the JSON report."""
-    from chalicelib.exports import csv_document
-
+def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[list[Any]]:
+    """The CSV report's rows: one per day and a totals row, the same numbers as the JSON report."""
     days = aggregates.read_days(table, shop.shop_id, first.isoformat(), last.isoformat())
     currencies = sorted(
         {k[len("referred_revenue_") :] for d in days.values() for k in d if k.startswith("referred_revenue_")}
     )
+    columns = (*CSV_COLUMNS[1:], *(f"referred_revenue_{c}" for c in currencies))
     # Every cell but the first column's (our own day or "total") is one of our counters, handed to the writer
     # as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
-    rows: list[list[Any]] = [[*CSV_COLUMNS, *(f"referred_revenue_{c}" for c in currencies)]]
+    yield [CSV_COLUMNS[0], *columns]
     totals: dict[str, Decimal] = {}
     current = first
     while current <= last:
         counters = days.get(current.isoformat(), {})
         row: list[Any] = [current.isoformat()]
-        for name in (*CSV_COLUMNS[1:], *(f"referred_revenue_{c}" for c in currencies)):
+        for name in columns:
             value = counters.get(name, Decimal(0))
             totals[name] = totals.get(name, Decimal(0)) + value
             row.append(_number(value))
-        rows.append(row)
+        yield row
         current += timedelta(days=1)
-    rows.append(
-        ["total", *(_number(totals[n]) for n in (*CSV_COLUMNS[1:], *(f"referred_revenue_{c}" for c in currencies)))]
-    )
-    return csv_document(rows)
+    yield ["total", *(_number(totals[n]) for n in columns)]

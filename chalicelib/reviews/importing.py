@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
-from chalicelib.exports import csv_document, restore
+from chalicelib.exports import restore
 from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed
 
@@ -419,7 +419,3 @@ def export_rows(table: Table, shop_id: str) -> Iterator[list[Any]]:
             values.get(column, "") if not isinstance(values.get(column), Decimal) else int(values[column])
             for column in EXPORT_COLUMNS
         ]
-
-
-def export_csv(table: Table, shop_id: str) -> str:
-    return csv_document(export_rows(table, shop_id))

@@ -1,32 +1,17 @@
-"""Tenancy: creating shops, owner API keys, and who may act on which shop."""
+"""Tenancy: creating shops (each with its owner key, chalicelib/auth/owner_keys.py), reading and changing them."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.config import get_settings
 from chalicelib.store import shop_records as shop_store
 from chalicelib.store.shop_records import Shop
 
 if TYPE_CHECKING:
     from chalicelib.shops.models import ShopCreate, ShopUpdate
     from chalicelib.store.table import Table
-
-API_KEY_PREFIX = "plk_"
-
-
-def new_api_key() -> str:
-    return API_KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_api_key(api_key: str) -> str:
-    # Keys carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
-    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def now_iso() -> str:
@@ -35,17 +20,10 @@ def now_iso() -> str:
     return clock.iso()
 
 
-def require_admin(token: str | None) -> None:
-    """The admin token, or 401; a service without one configured refuses everyone (503 not_configured)."""
-    expected = get_settings().require_admin_token()
-    if not token:
-        raise errors.Unauthorized("send Authorization: Bearer <admin token>")
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise errors.Unauthorized("the admin token is not valid")
-
-
 def create_shop(table: Table, request: ShopCreate, *, first: bool = False) -> tuple[Shop, str]:
     """The shop and its owner key (shown once); `first`: only while the instance has no shop (409 after)."""
+    from chalicelib.auth.owner_keys import hash_api_key, new_api_key
+
     api_key = new_api_key()
     shop = Shop(
         shop_id=request.shop_id,
@@ -59,20 +37,6 @@ def create_shop(table: Table, request: ShopCreate, *, first: bool = False) -> tu
     )
     shop_store.insert_shop(table, shop, first=first)
     return shop, api_key
-
-
-def authenticate_owner(table: Table, shop_id: str, api_key: str | None, *, consistent: bool = False) -> Shop:
-    """The shop in the path if the key is its owner's: 401 for no or unknown key, 403 for another shop's."""
-    if not api_key:
-        raise errors.Unauthorized("send Authorization: Bearer <shop API key>")
-    shop, key_owner = shop_store.get_shop_and_key_owner(table, shop_id, hash_api_key(api_key), consistent=consistent)
-    if key_owner is None:
-        raise errors.Unauthorized("the API key is not valid")
-    if key_owner != shop_id:
-        raise errors.Forbidden("this API key belongs to another shop")
-    if shop is None:
-        raise errors.NotFound(f"shop {shop_id!r} does not exist", code="shop_not_found")
-    return shop
 
 
 def get_shop_or_404(table: Table, shop_id: str) -> Shop:
@@ -114,6 +78,8 @@ def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
 
 def rotate_api_key(table: Table, shop: Shop) -> str:
     """A new owner key; the old one stops working and every dashboard session it opened ends."""
+    from chalicelib.auth.owner_keys import hash_api_key, new_api_key
+
     api_key = new_api_key()
     updated = replace(shop, api_key_hash=hash_api_key(api_key), version=shop.version + 1)
     shop_store.replace_shop(table, shop, updated)

@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.auth.csrf import csrf_token
+from chalicelib.auth.sessions import COOKIE
 from chalicelib.config import get_settings
 from chalicelib.dashboard.console import SECTIONS
-from chalicelib.dashboard.service import COOKIE, csrf_token
 from chalicelib.endpoints.authorizers import _same_address
 from chalicelib.http import HttpRequest
 from tests import signers

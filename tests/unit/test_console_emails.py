@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.auth.csrf import csrf_token
 from chalicelib.dashboard.emails.preview import Choice, check_address, read_choice
-from chalicelib.dashboard.service import csrf_token
 from chalicelib.reviews.channels.email import default_subject
 from chalicelib.store import keys
 from chalicelib.web.i18n import translate

@@ -18,8 +18,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.auth.csrf import csrf_token
 from chalicelib.dashboard.imports import job_view
-from chalicelib.dashboard.service import csrf_token
 from chalicelib.imports import job as import_job
 from chalicelib.imports.reader import Lines
 from chalicelib.imports.runner import advance_due_imports
@@ -599,7 +599,7 @@ def test_the_session_downloads_the_advocates_and_the_data_requests(owner, table)
 
 
 def test_an_export_too_large_for_a_response_is_a_redirect_to_storage(owner, storage, monkeypatch):
-    from chalicelib.feeds import spool
+    from chalicelib import spool
 
     monkeypatch.setattr(spool, "INLINE_LIMIT", 10)
     response = download(owner, "advocates.csv")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from chalicelib import clock, signing
-from chalicelib.dashboard.service import csrf_token
+from chalicelib.auth.csrf import csrf_token
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from tests import signers

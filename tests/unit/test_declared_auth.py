@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib import signing
+from chalicelib.auth.csrf import csrf_token
+from chalicelib.auth.sessions import COOKIE
 from chalicelib.config import DEV_ADMIN_TOKEN
-from chalicelib.dashboard.service import COOKIE, csrf_token
 from chalicelib.endpoints.authorizers import AUTHORIZERS
 from chalicelib.endpoints.registry import Authorizer, Operation
 from chalicelib.reviews.tokens import review_token, unsubscribe_token

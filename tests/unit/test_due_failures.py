@@ -321,7 +321,7 @@ def test_a_photo_that_fails_to_process_is_put_off_then_parked_and_the_others_are
 
 # --- the owner's view ---------------------------------------------------------------------------------------------
 def test_the_overview_lists_a_parked_request_and_its_retry_sends_it_on_the_next_run(api, outbox, table, monkeypatch):
-    from chalicelib.dashboard.service import csrf_token
+    from chalicelib.auth.csrf import csrf_token
     from chalicelib.reviews.requests import send_due
     from tests import signers
     from tests.unit.test_console import Owner, body

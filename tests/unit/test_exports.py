@@ -365,3 +365,110 @@ def test_the_import_cli_sends_our_exports_rows_whole(tmp_path):
     assert more == []
     sent = list(csv.reader(io.StringIO(piece.decode(), newline="")))
     assert sent == [["review_id", "title", "body"], ["rv_1", "'\r=1", "a\rb"], ["rv_2", "'\t=1", "fine"]]
+
+
+# --- every download, small and large ------------------------------------------------------------------------------
+# Each CSV route: how it is asked for, the cell its neutralised content must hold, and what its rows are.
+DOWNLOADS = {
+    "api reviews": ("api", "/reviews/export.csv", "'" + HYPERLINK),
+    "api report": ("api", "/report.csv", "-12.5"),
+    "console reviews": ("console", "reviews.csv", "'" + HYPERLINK),
+    "console report": ("console", "report.csv", "-12.5"),
+    "console advocates": ("console", "advocates.csv", "'" + HYPERLINK),
+    "console data requests": ("console", "data-requests.csv", "'" + HYPERLINK),
+}
+
+
+@pytest.fixture
+def loaded(api, table) -> Store:
+    """A shop with a formula-looking review, buyer and data request, and a day of the report below zero."""
+    shop = Store(api, table, [HYPERLINK, "Great mug"])
+    owner = shop.owner.shop_id
+    table.put(
+        {
+            **keys.data_request_key(owner, "dr-1"),
+            "type": "data_request",
+            "request_id": "dr-1",
+            "customer_id": HYPERLINK,
+            "order_ids": ["o-1"],
+            "requested_at": clock.iso(),
+        }
+    )
+    table.put(
+        {
+            "PK": keys.aggregate_partition(owner, 0),
+            "SK": keys.day_sort_key(clock.today()),
+            "referred_revenue_USD": Decimal("-12.50"),
+        }
+    )
+    return shop
+
+
+def _fetch(shop: Store, kind: str, path: str) -> Any:
+    if kind == "api":
+        return shop.api.request("GET", f"/shops/{shop.owner.shop_id}{path}", token=shop.owner.key)
+    return download(shop.owner, path)
+
+
+def _rows_of(table: Any, shop_id: str, path: str) -> Any:
+    """The rows the route writes, straight from the module that owns them."""
+    from chalicelib.privacy import data_request_rows
+    from chalicelib.reports.service import advocate_rows, period, report_rows
+    from chalicelib.reviews.importing import export_rows
+    from chalicelib.store.shop_records import get_shop
+
+    shop = get_shop(table, shop_id)
+    if path.endswith("reviews.csv") or path.endswith("export.csv"):
+        return export_rows(table, shop_id)
+    if path.endswith("report.csv"):
+        return report_rows(table, shop, *period(shop, None, None))
+    if path == "advocates.csv":
+        return advocate_rows(table, shop)
+    return data_request_rows(table, shop_id)
+
+
+@pytest.mark.parametrize(("kind", "path", "marked"), DOWNLOADS.values(), ids=DOWNLOADS.keys())
+def test_a_small_download_is_the_answer_itself_as_before(loaded, table, kind, path, marked):
+    # When the owner downloads a CSV that fits a Lambda answer
+    response = _fetch(loaded, kind, path)
+    # Then it is the answer: the whole CSV, its rows written by the one writer, with the download's headers
+    assert response.status_code == 200, response.body
+    body = response.body.decode()
+    assert body == csv_document(_rows_of(table, loaded.owner.shop_id, path))
+    assert marked in {cell for row in csv_rows(response) for cell in row}
+    _no_live_formula(csv_rows(response))
+    headers = response.headers
+    assert headers["Content-Type"] == "text/csv; charset=utf-8" and headers["Cache-Control"] == "no-store"
+    assert headers["Content-Disposition"].startswith('attachment; filename="proofloop-')
+    assert "Location" not in headers
+    assert ("X-Content-Type-Options" in headers) == (kind == "console")
+
+
+@pytest.mark.parametrize(("kind", "path", "marked"), DOWNLOADS.values(), ids=DOWNLOADS.keys())
+def test_a_download_too_large_for_an_answer_is_stored_and_redirected_to(loaded, monkeypatch, kind, path, marked):
+    import re
+    from urllib.parse import urlsplit
+
+    from chalicelib import spool
+    from chalicelib.storage.s3 import get_storage
+
+    inline = _fetch(loaded, kind, path)
+    # Given a limit every download outgrows (the real one is 5 MB, under Lambda's 6 MB answer), spilled to a file
+    monkeypatch.setattr(spool, "INLINE_LIMIT", 10)
+    monkeypatch.setattr(spool, "SPOOL_IN_MEMORY", 64)
+    # When the owner downloads it
+    response = _fetch(loaded, kind, path)
+    # Then the answer is a redirect to a short-lived read of the stored file, kept under this shop's exports
+    assert response.status_code == 303 and response.body in (b"", "")
+    assert response.headers["Cache-Control"] == "no-store"
+    location = urlsplit(response.headers["Location"])
+    assert "Expires=" in location.query or "X-Amz-Expires=3600" in location.query
+    key = re.search(r"/(exports/[^?]+)", location.path).group(1)
+    filename = inline.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
+    assert key.startswith(f"exports/{loaded.owner.shop_id}/") and key.endswith("/" + filename)
+    # And the stored file is the whole CSV, neutralised as the inline one is
+    stored = get_storage().read(key)
+    assert stored is not None and stored.decode() == inline.body.decode()
+    rows = list(csv.reader(io.StringIO(stored.decode(), newline="")))
+    assert len(rows) > 1 and marked in {cell for row in rows for cell in row}
+    _no_live_formula(rows)

@@ -413,7 +413,7 @@ def test_published_photos_are_the_reviewers_images_and_hidden_ones_are_not(shop,
 def test_a_feed_larger_than_a_lambda_answer_is_stored_and_redirected_to(shop, table, monkeypatch):
     from urllib.parse import urlsplit
 
-    from chalicelib.feeds import spool
+    from chalicelib import spool
     from chalicelib.storage.s3 import get_storage
 
     for n in range(3):

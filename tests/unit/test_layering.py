@@ -197,3 +197,15 @@ def test_only_the_app_uses_the_router_and_only_the_router_imports_openapi():
     assert importers("chalicelib.openapi") == {"chalicelib.router"}
     app = imports_of("app", ROOT / "app.py")
     assert "chalicelib.router" in app and not any(m.startswith("chalicelib.endpoints") for m in app)
+
+
+def test_auth_stands_on_the_base_and_the_store_only():
+    # Sessions, CSRF and the owner and admin credentials sit under every module that checks them (the
+    # authorizers, the console, the shops): auth/ imports nothing of the domain but itself.
+    auth = {m: t for m, t in GRAPH.items() if m.startswith("chalicelib.auth")}
+    assert "chalicelib.auth.sessions" in auth
+    above = {
+        m: sorted(x for x in t if floor_of(x) >= floor_of("chalicelib.auth") and not x.startswith("chalicelib.auth"))
+        for m, t in auth.items()
+    }
+    assert above == {m: [] for m in auth}

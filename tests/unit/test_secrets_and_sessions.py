@@ -288,7 +288,7 @@ def test_a_dashboard_request_reads_the_shop_once(api, table, monkeypatch):
 
 # --- a derived key for every use -----------------------------------------------------------------------
 def test_the_csrf_token_is_not_an_hmac_under_the_raw_signing_secret(api):
-    from chalicelib.dashboard.service import csrf_token
+    from chalicelib.auth.csrf import csrf_token
 
     body, key = api.create_shop()
     cookie = _sign_in(api, body["shop_id"], key)
@@ -327,7 +327,7 @@ def test_an_expired_session_is_refused(api, table, monkeypatch):
     from datetime import timedelta
 
     from chalicelib import clock
-    from chalicelib.dashboard.service import open_session
+    from chalicelib.auth.sessions import open_session
 
     body, key = api.create_shop()
     token = _sign_in(api, body["shop_id"], key).split("=", 1)[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import fields
 from decimal import Decimal
 
+from chalicelib.auth.owner_keys import hash_api_key
 from chalicelib.shops import models
-from chalicelib.shops.service import hash_api_key
 from chalicelib.store import keys
 from chalicelib.store.shop_settings import DEFAULTS
 from tests.conftest import ADMIN_TOKEN

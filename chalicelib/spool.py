@@ -1,9 +1,10 @@
-"""Getting a feed of any size to the reader: inline while it fits a Lambda response, else through storage.
+"""Getting a document of any size to the reader: inline while it fits a Lambda response, else through storage.
 
-The feed is written to a spooled temporary file as it is made (memory up to SPOOL_IN_MEMORY, then the
-function's /tmp), so nothing holds a large feed in memory. A feed that fits INLINE_LIMIT is the answer
-itself; a larger one (Lambda answers at most 6 MB) is uploaded to the bucket under a key of its own and the
-answer is a redirect to a short-lived presigned read of it.
+The Google feed and every CSV download (`chalicelib/exports.py`) are written here as they are made, into a
+spooled temporary file (memory up to SPOOL_IN_MEMORY, then the function's /tmp), so nothing holds a large
+document in memory. One that fits INLINE_LIMIT is the answer itself; a larger one (Lambda answers at most
+6 MB) is uploaded to the bucket under the key its caller names (under a prefix the bucket's lifecycle rules
+expire) and the answer is a redirect to a short-lived presigned read of it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chalicelib.http import HttpResponse
 
 SPOOL_IN_MEMORY = 1024 * 1024
 INLINE_LIMIT = 5 * 1024 * 1024  # Lambda's response limit is 6 MB, headers and encoding included
-LINK_SECONDS = 3600  # the presigned read a large feed redirects to
+LINK_SECONDS = 3600  # the presigned read a large document redirects to
 
 
 def spool(pieces: Iterable[str]) -> tuple[IO[bytes], int]:
@@ -32,7 +33,7 @@ def spool(pieces: Iterable[str]) -> tuple[IO[bytes], int]:
 
 
 def deliver(pieces: Iterable[str], content_type: str, storage_key: str, headers: dict[str, str]) -> HttpResponse:
-    """The feed as the answer, or (over INLINE_LIMIT) stored at `storage_key` and redirected to."""
+    """The document as the answer, or (over INLINE_LIMIT) stored at `storage_key` and redirected to (303)."""
     out, size = spool(pieces)
     with out:
         if size <= INLINE_LIMIT:
