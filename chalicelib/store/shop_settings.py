@@ -6,7 +6,7 @@ the bounds and pattern a change must keep, a `check` for what bounds cannot say,
 document, and, for a setting the console's settings form shows, its label and help. The API model
 (chalicelib/shops/models.py ShopSettings) and the console's form (chalicelib/dashboard/console.py
 SETTING_FIELDS, chalicelib/dashboard/models.py SettingsForm) are built from these fields; nothing declares a
-setting again.
+setting again. A setting that is itself a group (`referral`) is a nested record, declared the same way.
 
 What the code reads is this record, on Shop.settings. No pydantic here: the click route loads it.
 """
@@ -14,8 +14,10 @@ What the code reads is this record, on Shop.settings. No pydantic here: the clic
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from chalicelib.clock import DEFAULT_TIMEZONE
@@ -23,6 +25,9 @@ from chalicelib.web.languages import DEFAULT_LANGUAGE, Language
 
 AttributionModel = Literal["last_click", "first_click"]
 ReviewAfter = Literal["fulfillment", "delivery"]
+OfferType = Literal["percent", "amount"]
+RewardType = Literal["percent", "amount", "none"]
+CodeSource = Literal["pool"]
 # The texts of its emails a shop may write itself, per language; an empty or missing one is ours.
 EMAIL_TEXTS = ("request_subject", "request_intro", "reminder_subject", "reminder_intro")
 
@@ -76,6 +81,109 @@ def known_timezone(value: str, _: Mapping[str, Any]) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {value!r}") from None
     return value
+
+
+# Money and percents are decimal strings, never floats: at most 2 decimals.
+DECIMAL_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+MAX_TERMS_LENGTH = 1000
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def value_for_type(value: str, earlier: Mapping[str, Any]) -> str:
+    """A percent is more than 0 and at most 100; an amount more than 0; with no reward, any value is kept."""
+    kind, number = earlier.get("type"), Decimal(value)
+    if kind == "percent" and not 0 < number <= 100:
+        raise ValueError("a percent is more than 0 and at most 100")
+    if kind == "amount" and not number > 0:
+        raise ValueError("an amount is more than 0")
+    return value
+
+
+def currency_for_type(value: str | None, earlier: Mapping[str, Any]) -> str | None:
+    """An amount needs its currency; a percent (or no reward) has none, so one sent or kept from before is dropped."""
+    kind = earlier.get("type")
+    if kind == "amount" and not value:
+        raise ValueError("an amount needs its currency (ISO 4217, such as USD)")
+    return value if kind == "amount" else None
+
+
+def plain_text(value: str, _: Mapping[str, Any]) -> str:
+    """Plain text (shown escaped): lines are kept (a CRLF as a newline), no other control character."""
+    value = value.replace("\r\n", "\n")
+    if _CONTROL_BUT_NEWLINE.search(value):
+        raise ValueError("plain text: no control characters but newlines")
+    return value
+
+
+@dataclass(frozen=True)
+class FriendOffer:
+    """What a referred friend is offered: a percent or an amount off an order of at least `minimum_order`."""
+
+    type: OfferType = setting("percent", description="percent off, or an amount off (with its currency)")
+    value: str = setting(
+        "10",
+        pattern=DECIMAL_PATTERN,
+        check=value_for_type,
+        description="a decimal string, at most 2 decimals: a percent more than 0 and at most 100, or an amount "
+        "more than 0",
+    )
+    currency: str | None = setting(
+        None,
+        pattern=CURRENCY_PATTERN,
+        check=currency_for_type,
+        description="ISO 4217 code (USD): needed with an amount; a percent has none",
+    )
+    minimum_order: str = setting(
+        "0", pattern=DECIMAL_PATTERN, description="the least order the offer applies to (decimal string); 0: any"
+    )
+
+
+@dataclass(frozen=True)
+class AdvocateReward:
+    """What the advocate earns for a friend's order: a percent, an amount, or nothing."""
+
+    type: RewardType = setting("percent", description="percent off, an amount off (with its currency), or none")
+    value: str = setting(
+        "10",
+        pattern=DECIMAL_PATTERN,
+        check=value_for_type,
+        description="a decimal string, at most 2 decimals: a percent more than 0 and at most 100, or an amount "
+        "more than 0; kept but unused with none",
+    )
+    currency: str | None = setting(
+        None,
+        pattern=CURRENCY_PATTERN,
+        check=currency_for_type,
+        description="ISO 4217 code (USD): needed with an amount; otherwise none",
+    )
+
+
+@dataclass(frozen=True)
+class ReferralSettings:
+    """The referral program (give-get): off until the owner turns it on."""
+
+    enabled: bool = setting(False, description="the program is on: friends are offered, advocates rewarded")
+    friend_offer: FriendOffer = setting(factory=FriendOffer, description="what a referred friend is offered")
+    advocate_reward: AdvocateReward = setting(
+        factory=AdvocateReward, description="what the advocate earns for a friend's order"
+    )
+    codes: CodeSource = setting(
+        "pool", description="where the discount codes come from: pool, the lists of codes the owner uploads"
+    )
+    hold_days: int = setting(
+        14, ge=0, le=90, description="days a reward is held before it is issued, so a return can void it"
+    )
+    new_customers_only: bool = setting(True, description="only a friend who has never ordered may claim the offer")
+    max_rewards_per_month: int = setting(
+        10, ge=0, le=1000, description="the most rewards one advocate is issued in a month; 0 issues none"
+    )
+    terms: str = setting(
+        "",
+        max_length=MAX_TERMS_LENGTH,
+        check=plain_text,
+        description="the program's terms, shown to friends and advocates: plain text, newlines kept",
+    )
 
 
 @dataclass(frozen=True)
@@ -184,6 +292,10 @@ class ShopSettings:
         max_length=5,
         description="per language (en, es, fr, de, pt): the shop's own subject and intro of the request and reminder "
         "emails; a text left empty is ours. Sent whole: it replaces the stored map",
+    )
+    referral: ReferralSettings = setting(
+        factory=ReferralSettings,
+        description="the referral program (give-get); a change names only what it changes, and the rest is kept",
     )
 
     def email_text(self, language: str, name: str) -> str:
