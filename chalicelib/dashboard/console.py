@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors, routes
+from chalicelib.store.shop_settings import console_fields
 
 if TYPE_CHECKING:
     from chalicelib.dashboard.models import SettingsForm, SetupForm
@@ -16,71 +17,9 @@ if TYPE_CHECKING:
 # The sections that exist, in the nav's order: section -> its label (the route table declares them).
 SECTIONS: dict[str, str] = {section.name: section.label for section in routes.SECTIONS}
 
-# Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, or a tuple of choices.
-SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = (
-    (
-        "review_delay_days",
-        "Days before the review request",
-        "int",
-        "Days after fulfilment (or delivery, below) before a buyer is asked for a review. 0 to 365.",
-    ),
-    (
-        "reminder_after_days",
-        "Days before the reminder",
-        "int",
-        "Days after the request before the one reminder; 0 sends none. 0 to 90.",
-    ),
-    (
-        "happy_threshold",
-        "Happy rating",
-        "int",
-        "The lowest rating (1 to 5) that earns a share offer; every buyer is asked alike.",
-    ),
-    (
-        "auto_publish",
-        "Publish automatically",
-        "bool",
-        "Publish reviews that pass moderation at once; unhappy or held ones still wait for you.",
-    ),
-    (
-        "attribution_window_days",
-        "Attribution window (days)",
-        "int",
-        "How long after a friend's click an order is credited to the advocate. 1 to 365.",
-    ),
-    (
-        "attribution_model",
-        "Attribution model",
-        ("last_click", "first_click"),
-        "With several advocates' links clicked: credit the most recent click, or the first.",
-    ),
-    ("timezone", "Time zone", "text", "The IANA time zone (such as America/Denver) in which reports count days."),
-    (
-        "review_after",
-        "Count the delay from",
-        ("fulfillment", "delivery"),
-        "Count the delay from the fulfilment, or from the delivery the platform reports.",
-    ),
-    (
-        "delivery_fallback_days",
-        "Assumed delivery (days)",
-        "int",
-        "With delivery: until one is reported, it is assumed this many days after fulfilment. 0 to 90.",
-    ),
-    (
-        "delivered_status",
-        "WooCommerce delivered status",
-        "text",
-        "The WooCommerce order status (a shipping plugin's) that means delivered; empty for none.",
-    ),
-    (
-        "language",
-        "Default language",
-        ("en", "es", "fr", "de", "pt"),
-        "English, Spanish, French, German or Portuguese: the emails and pages of a buyer whose order names "
-        "none of these. Your own email subjects and intros per language: the Emails section.",
-    ),
-)
+# Every setting the settings page shows: (name, label, kind, meaning). Kinds: int, bool, text, or a tuple of
+# choices. Each is declared with its setting, in chalicelib/store/shop_settings.py.
+SETTING_FIELDS: tuple[tuple[str, str, Any, str], ...] = console_fields()
 
 _SPLIT = re.compile(r"[\s,]+")
 

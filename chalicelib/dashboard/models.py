@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, create_model
+
+from chalicelib.store.shop_settings import console_fields
 
 MAX_ITEM = 200  # the longest name of a page below a section that signing in goes on to
 
@@ -49,23 +53,30 @@ class SetupForm(BaseModel):
     timezone: str = Field("UTC", description="IANA time zone in which reports count days")
 
 
-class SettingsForm(BaseModel):
-    """The console's settings form: the profile and every shop setting, as a form sends them (text)."""
-
+class _ProfileForm(BaseModel):
     csrf: str = Field("", description="the token the console page put in the form")
     name: str = ""
     domains: str = Field("", description="hosts separated by spaces, commas or lines")
-    review_delay_days: str = ""
-    reminder_after_days: str = ""
-    happy_threshold: str = ""
-    auto_publish: str = Field("", description="present (any value) when checked")
-    attribution_window_days: str = ""
-    attribution_model: str = ""
-    timezone: str = ""
-    review_after: str = ""
-    delivery_fallback_days: str = ""
-    delivered_status: str = ""
-    language: str = ""
+
+
+def _settings_form() -> type[BaseModel]:
+    """The profile, then each setting the console shows (chalicelib/store/shop_settings.py), as text."""
+    fields: dict[str, Any] = {
+        name: (str, Field("", description="present (any value) when checked") if kind == "bool" else "")
+        for name, _, kind, _ in console_fields()
+    }
+    return create_model(
+        "SettingsForm",
+        __base__=_ProfileForm,
+        __doc__="The console's settings form: the profile and every shop setting, as a form sends them (text).",
+        **fields,
+    )
+
+
+if TYPE_CHECKING:
+    SettingsForm = _ProfileForm
+else:
+    SettingsForm = _settings_form()
 
 
 class WebhookSecretForm(BaseModel):

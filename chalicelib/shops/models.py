@@ -3,14 +3,15 @@ owner's webhook endpoint. Like every capability's models.py, they validate input
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, create_model, field_validator
 
 from chalicelib.model_base import Strict
 from chalicelib.store import shop_settings
-from chalicelib.store.shop_settings import DEFAULTS, AttributionModel, ReviewAfter
 from chalicelib.web.languages import Language
 
 MAX_SUBJECT_LENGTH = 150
@@ -46,64 +47,65 @@ _HOST = re.compile(
 )
 
 
-# What an owner may send; the shop keeps it as a shop_settings.ShopSettings, which declares the defaults.
-class ShopSettings(Strict):
-    review_delay_days: int = Field(
-        DEFAULTS.review_delay_days, ge=0, le=365, description="days after fulfilment before the review request"
-    )
-    reminder_after_days: int = Field(
-        DEFAULTS.reminder_after_days, ge=0, le=90, description="days before the one reminder; 0 sends none"
-    )
-    happy_threshold: int = Field(
-        DEFAULTS.happy_threshold, ge=1, le=5, description="lowest rating that earns a share offer"
-    )
-    auto_publish: bool = Field(
-        DEFAULTS.auto_publish, description="publish reviews that pass moderation without the owner"
-    )
-    attribution_window_days: int = Field(DEFAULTS.attribution_window_days, ge=1, le=365)
-    attribution_model: AttributionModel = DEFAULTS.attribution_model
-    timezone: str = Field(DEFAULTS.timezone, description="IANA time zone of the shop's reports")
-    review_after: ReviewAfter = Field(
-        DEFAULTS.review_after,
-        description="count review_delay_days from the fulfilment, or from the delivery the platform reports",
-    )
-    delivery_fallback_days: int = Field(
-        DEFAULTS.delivery_fallback_days,
-        ge=0,
-        le=90,
-        description="with review_after=delivery: the delivery assumed this many days after fulfilment when none "
-        "is reported",
-    )
-    delivered_status: str = Field(
-        DEFAULTS.delivered_status,
-        max_length=40,
-        pattern=r"^[a-z0-9_-]*$",
-        description="the WooCommerce order status that means delivered (empty: none)",
-    )
-    language: Language = Field(
-        DEFAULTS.language, description="the language of emails and pages for a buyer whose order names none of ours"
-    )
-    email_texts: dict[Language, EmailTexts] = Field(
-        default_factory=dict,
-        max_length=5,
-        description="per language (en, es, fr, de, pt): the shop's own subject and intro of the request and reminder "
-        "emails; a text left empty is ours. Sent whole: it replaces the stored map",
-    )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
-
+class _Settings(Strict):
     def stored(self) -> shop_settings.ShopSettings:
         """The record the shop keeps."""
-        return shop_settings.ShopSettings(**self.model_dump())
+        return shop_settings.ShopSettings.from_map(self.model_dump())
+
+
+def _checked(check: shop_settings.Check) -> Any:
+    """A setting's check as a field validator: it sees the fields of its record validated before it."""
+
+    def validate(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+        return check(value, info.data)
+
+    return validate
+
+
+def settings_model(
+    record: type[Any], base: type[BaseModel] = Strict, types: Mapping[str, Any] | None = None, doc: bool = True
+) -> type[BaseModel]:
+    """The model of what an owner may send for a settings record (chalicelib/store/shop_settings.py), built from
+    its fields: each one's type, default, bounds, check and description; a group (a nested record) is a model of
+    its own. `types` gives a field the API shapes otherwise than the record stores it."""
+    hints, defaults = get_type_hints(record), record()
+    definitions: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    for spec in dataclasses.fields(record):
+        meta = spec.metadata
+        options: dict[str, Any] = dict(meta["bounds"])
+        if meta["description"]:
+            options["description"] = meta["description"]
+        kind = (types or {}).get(spec.name, hints[spec.name])
+        default = getattr(defaults, spec.name)
+        if dataclasses.is_dataclass(default):
+            kind = options["default_factory"] = settings_model(type(default))
+        elif spec.default_factory is not dataclasses.MISSING:
+            options["default_factory"] = spec.default_factory
+        else:
+            options["default"] = default
+        if meta["check"] is not None:
+            options["validate_default"] = True
+            validators[f"check_{spec.name}"] = field_validator(spec.name)(_checked(meta["check"]))
+        definitions[spec.name] = (kind, Field(**options))
+    return create_model(
+        record.__name__,
+        __base__=base,
+        __doc__=record.__doc__ if doc else None,
+        __validators__=validators,
+        **definitions,
+    )
+
+
+# What an owner may send; the shop keeps it as a shop_settings.ShopSettings, which declares each setting.
+if TYPE_CHECKING:
+
+    class ShopSettings(_Settings): ...
+
+else:
+    ShopSettings = settings_model(
+        shop_settings.ShopSettings, _Settings, {"email_texts": dict[Language, EmailTexts]}, doc=False
+    )
 
 
 def _clean_domains(values: list[str]) -> list[str]:

@@ -57,13 +57,42 @@ def shop_view(shop: Shop) -> dict[str, Any]:
     }
 
 
+def merged_settings(stored: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """The settings a change leaves: each setting it names replaces the stored one, except in a group (a setting
+    stored as a map of settings, `referral` and its offers), where the change is merged the same way, key by key.
+    `email_texts` is one setting, not a group: sent whole, it replaces the stored map."""
+    from chalicelib.store.shop_settings import ShopSettings
+
+    return _merged(stored, change, _groups(ShopSettings))
+
+
+def _groups(record: type[Any]) -> dict[str, Any]:
+    """The groups of a settings record, each with its own groups: {"referral": {"friend_offer": {}, ...}}."""
+    import dataclasses
+
+    defaults = record()
+    return {
+        spec.name: _groups(type(getattr(defaults, spec.name)))
+        for spec in dataclasses.fields(record)
+        if dataclasses.is_dataclass(getattr(defaults, spec.name))
+    }
+
+
+def _merged(stored: dict[str, Any], change: dict[str, Any], groups: dict[str, Any]) -> dict[str, Any]:
+    merged = {**stored, **change}
+    for name, inner in groups.items():
+        if isinstance(stored.get(name), dict) and isinstance(change.get(name), dict):
+            merged[name] = _merged(stored[name], change[name], inner)
+    return merged
+
+
 def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
     from chalicelib.http import parse_model
     from chalicelib.shops.models import ShopSettings
 
     settings = shop.settings
     if change.settings is not None:
-        settings = parse_model(ShopSettings, {**shop.settings.to_map(), **change.settings}).stored()
+        settings = parse_model(ShopSettings, merged_settings(shop.settings.to_map(), change.settings)).stored()
     updated = replace(
         shop,
         name=change.name or shop.name,

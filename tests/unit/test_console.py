@@ -210,6 +210,16 @@ def test_settings_are_saved_through_the_same_code_as_patch(owner):
         "delivered_status": "delivered",
         "language": "es",
         "email_texts": {},  # the shop's own email texts are not on this form, and stay as they were
+        "referral": {  # nor is the referral program
+            "enabled": False,
+            "friend_offer": {"type": "percent", "value": "10", "currency": None, "minimum_order": "0"},
+            "advocate_reward": {"type": "percent", "value": "10", "currency": None},
+            "codes": "pool",
+            "hold_days": 14,
+            "new_customers_only": True,
+            "max_rewards_per_month": 10,
+            "terms": "",
+        },
     }
     page = owner.get("settings?saved=1").body.decode()
     assert "Saved." in page and 'value="Europe/Madrid"' in page

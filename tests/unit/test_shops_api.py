@@ -45,6 +45,16 @@ def test_settings_default_when_left_out(api):
         "delivered_status": "delivered",
         "language": "en",
         "email_texts": {},
+        "referral": {
+            "enabled": False,
+            "friend_offer": {"type": "percent", "value": "10", "currency": None, "minimum_order": "0"},
+            "advocate_reward": {"type": "percent", "value": "10", "currency": None},
+            "codes": "pool",
+            "hold_days": 14,
+            "new_customers_only": True,
+            "max_rewards_per_month": 10,
+            "terms": "",
+        },
     }
     assert "webhook_secret" not in shop
 
