@@ -24,7 +24,7 @@ HOLDER_TYPE = "referral_holder"
 COUNT_TYPE = "referral_pool_count"
 AVAILABLE = "available"
 HANDED_OUT = "handed_out"
-TRANSACTION_ACTIONS = 25  # DynamoDB takes 100 actions a transaction, moto and older DynamoDB Local 25
+TRANSACTION_ACTIONS = 100  # DynamoDB takes 100 actions a transaction (so do moto 5 and DynamoDB Local 2)
 CODES_PER_TRANSACTION = TRANSACTION_ACTIONS - 1  # and the shard's counter
 CANDIDATES = 25  # available codes read from a shard at a time; a claimant picks one of them at random
 
