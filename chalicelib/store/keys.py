@@ -186,7 +186,7 @@ Access patterns (who asks -> the one call that answers):
  51. Add referral codes to a shop's pool
      (friend or advocate), each code once
      in either pool (codes are compared
-     without regard to case)                -> TransactWriteItems of up to 24 Puts REFCODE#<shop>#<CODE>/REFCODE
+     without regard to case)                -> TransactWriteItems of up to 99 Puts REFCODE#<shop>#<CODE>/REFCODE
                                                if not exists (one item per code, its partition its own: an upload
                                                of 10,000 heats no key), each with GSI1PK = REFPOOL#<shop>#<pool>#
                                                <n>, GSI1SK = <stamp>#<CODE> (n: the code's shard of
