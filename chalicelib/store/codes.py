@@ -75,14 +75,14 @@ def write_codes(table: Table, shop_id: str, pool: str, shard: int, codes: list[s
     stamp = clock.stamp()
     while remaining:
         ops: list[NamedOperation] = [
-            (code, table.put_op(_code_item(shop_id, pool, code, stamp), "attribute_not_exists(PK)"))
+            (f"code:{code}", table.put_op(_code_item(shop_id, pool, code, stamp), "attribute_not_exists(PK)"))
             for code in remaining
         ]
-        ops.append(("count", _count_op(table, shop_id, pool, shard, len(remaining))))
+        ops.append(("counter", _count_op(table, shop_id, pool, shard, len(remaining))))
         try:
             table.transact(ops)
         except ConditionFailed as exc:
-            taken = [code for code in remaining if exc.failed(code)]
+            taken = [code for code in remaining if exc.failed(f"code:{code}")]
             if not taken:
                 raise
             already += taken
@@ -169,7 +169,7 @@ def hand_out(table: Table, shop_id: str, pool: str, code: str, holder: str) -> H
     ops: list[NamedOperation] = [
         ("code", code_op),
         ("holder", table.put_op(holder_item, "attribute_not_exists(PK)")),
-        ("count", _count_op(table, shop_id, pool, keys.referral_pool_shard(code), -1, handed_out=1)),
+        ("counter", _count_op(table, shop_id, pool, keys.referral_pool_shard(code), -1, handed_out=1)),
     ]
     try:
         table.transact(ops)
