@@ -48,6 +48,8 @@ CUSTOM_METRICS = (
     "DueWorkCutShort",
     "DueItemParked",
     "MailSendingRefused",
+    "ReferralFriendCodesAvailable",  # emitted once a shop fills its referral pools
+    "ReferralAdvocateCodesAvailable",
 )
 SIZES = (100, 1000, 10000, 100000)
 

@@ -94,6 +94,7 @@ CONSOLE_EMAILS = "chalicelib.endpoints.console_emails"
 CONSOLE_WIDGET = "chalicelib.endpoints.console_widget"
 CONSOLE_IMPORT = "chalicelib.endpoints.console_import"
 SETUP = "chalicelib.endpoints.setup"
+REFERRALS = "chalicelib.endpoints.referrals"
 
 # The modules of the models operations name: each capability's own, and the service's answers
 ANSWERS = "chalicelib.endpoints.answers"
@@ -108,6 +109,7 @@ CONSOLE_MODELS = "chalicelib.dashboard.models"
 MODERATION_MODELS = "chalicelib.dashboard.reviews.models"
 EMAIL_MODELS = "chalicelib.dashboard.emails.models"
 IMPORT_MODELS = "chalicelib.dashboard.imports_models"
+REFERRAL_MODELS = "chalicelib.referrals.models"
 
 # The console's sections, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
 SECTIONS: tuple[Section, ...] = (
@@ -127,6 +129,7 @@ SECTION_MODULES: dict[str, str] = {section.name: section.module for section in S
 # What path parameters may say, beside the routes that take them; their handlers check the same values.
 MODERATION_ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 IMPORT_ACTIONS = ("commit", "cancel")
+REFERRAL_POOLS = ("friend", "advocate")  # chalicelib.referrals.POOLS
 CARD_NAME = r"^[0-9a-f]{16}\.png$"  # a card version (sharing.codes.card_mark), as a file name
 
 # The `limit` of a paged list (chalicelib/endpoints/registry.py `page_limit` reads it)
@@ -318,6 +321,32 @@ TABLE: tuple[Route, ...] = (
         auth="owner",
         body=model("ParkedRetryIn", SHOP_MODELS),
         responses={200: model("ParkedRetryOut", SHOP_MODELS)},
+    ),
+    # --- referral program
+    Route(
+        "GET",
+        "/shops/{shop_id}/referral",
+        "referral_program",
+        REFERRALS,
+        summary="The shop's referral program: its settings, its code pools (available, handed out), its rewards by "
+        "state and the friends' claims",
+        tag="referrals",
+        auth="owner",
+        responses={200: model("ReferralOverview", REFERRAL_MODELS)},
+    ),
+    Route(
+        "POST",
+        "/shops/{shop_id}/referral/codes/{pool}",
+        "upload_referral_codes",
+        REFERRALS,
+        summary="Add codes to the friend or advocate pool: text/csv or text/plain, one code a line (a first line "
+        "`code` allowed), 1-64 of A-Z a-z 0-9 _ -, at most 10,000 a request (413 beyond). A code already in either "
+        "pool, compared without regard to case, is `already` and never added twice",
+        tag="referrals",
+        auth="owner",
+        raw_body="text/csv",
+        responses={200: model("CodeUpload", REFERRAL_MODELS)},
+        params={"pool": {"type": "string", "enum": list(REFERRAL_POOLS)}},
     ),
     # --- webhooks (the raw body is signed: any content type is read as bytes)
     Route(

@@ -21,6 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from chalicelib.referrals.pools import AVAILABLE_METRICS, LOW_CODES  # noqa: E402
 from chalicelib.store.schema import cloudformation_table  # noqa: E402
 from chalicelib.web.languages import LANGUAGES  # noqa: E402
 
@@ -264,6 +265,41 @@ def _alarm(
     }
 
 
+def _low_codes_alarm() -> dict[str, Any]:
+    """ReferralCodesLow: the fewest codes a referral pool had available in a period is below LOW_CODES. Each pool's
+    count is a metric emitted when codes are added or handed out (chalicelib/referrals/pools.py); the alarm takes
+    the lowest of them. A pool nobody touches emits nothing and alarms on nothing."""
+    pools = [
+        {
+            "Id": pool,
+            "MetricStat": {"Metric": {**APP_METRICS, "MetricName": name}, "Period": 300, "Stat": "Minimum"},
+            "ReturnData": False,
+        }
+        for pool, name in AVAILABLE_METRICS.items()
+    ]
+    lowest = {
+        "Id": "lowest",
+        "Expression": f"MIN([{', '.join(AVAILABLE_METRICS)}])",
+        "Label": "the fewest codes available in a referral pool",
+        "ReturnData": True,
+    }
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": f"a referral code pool has fewer than {LOW_CODES} codes available (the log's "
+            "'referral codes low' lines name the shop and pool; the owner uploads more)",
+            "Metrics": [*pools, lowest],
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "Threshold": LOW_CODES,
+            "ComparisonOperator": "LessThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARM_TOPIC}],
+            "OKActions": [{"Ref": ALARM_TOPIC}],
+        },
+    }
+
+
 def _alarm_topic() -> dict[str, Any]:
     """Where alarms go: an SNS topic, mailed to AlarmEmail when one is given.
 
@@ -410,6 +446,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         "the requests wait, unsent, until it is put right",
         {**APP_METRICS, "MetricName": "MailSendingRefused"},
     )
+    resources["ReferralCodesLowAlarm"] = _low_codes_alarm()
     resources.update(_alarm_topic())
     return {
         "Parameters": {

@@ -183,6 +183,30 @@ Access patterns (who asks -> the one call that answers):
                                                GSI1PK = PARKED#<shop>, newest first, one page of 25; a retry
                                                Queries that one entry (GSI1SK = it) and Updates the item back to
                                                its due partition, due now, conditioned on still being parked
+ 51. Add referral codes to a shop's pool
+     (friend or advocate), each code once
+     in either pool (codes are compared
+     without regard to case)                -> TransactWriteItems of up to 99 Puts REFCODE#<shop>#<CODE>/REFCODE
+                                               if not exists (one item per code, its partition its own: an upload
+                                               of 10,000 heats no key), each with GSI1PK = REFPOOL#<shop>#<pool>#
+                                               <n>, GSI1SK = <stamp>#<CODE> (n: the code's shard of
+                                               REFERRAL_POOL_SHARDS), and one Update SHOP#<shop>/REFCOUNT#<pool>#
+                                               <n> ADD available; a code that fails its condition is `already`
+                                               and the rest is written again without it
+ 52. Hand one available code to one holder
+     (the friend's claim, the advocate's
+     reward), once per holder               -> BatchGetItem (consistent) SHOP#<shop>/REFHOLDER#<pool>#<holder>
+                                               and the pool's REFCOUNT shards: the holder's code if it has one,
+                                               none when `available` sums to 0; else Query GSI1, GSI1PK =
+                                               REFPOOL#<shop>#<pool>#<n> (a random shard first, Limit 25) and
+                                               TransactWriteItems: Update the code SET holder REMOVE GSI1PK,
+                                               GSI1SK if it still has them (sparse: only available codes are on
+                                               the index), Put the holder record if not exists, Update its
+                                               shard's REFCOUNT ADD available -1, handed_out 1; a claimant that
+                                               lost the code tries another, one whose holder record exists reads it
+ 53. A shop's pools and their counts
+     (owner route, the console)             -> BatchGetItem SHOP#<shop>/SHOP and SHOP#<shop>/REFCOUNT#<pool>#<n>
+                                               for each pool and shard n
 """
 
 from __future__ import annotations
@@ -544,3 +568,48 @@ def parked_entry_parts(sort_key: str) -> tuple[str, str, str]:
     """stamp, job and the item's own id (which may hold "#") read back from a parked entry's sort key."""
     stamp, job, ref = [*sort_key.split("#", 2), "", ""][:3]
     return stamp, job, ref
+
+
+# Referral code pools (patterns 51 to 53): codes the owner uploads, handed out once each.
+REFERRAL_POOL_SHARDS = 4  # GSI1 partitions (and counter items) a pool's available codes are spread over
+REFERRAL_CODE_SORT = "REFCODE"
+
+
+def referral_code_id(code: str) -> str:
+    """What makes two codes the same code: discount codes are compared without regard to case on the platforms
+    (Shopify, WooCommerce), so `abc` is `ABC`; the code keeps the case it was uploaded with."""
+    return code.upper()
+
+
+def referral_code_key(shop_id: str, code: str) -> dict[str, str]:
+    """One code of a shop, in whichever pool it is: its own partition, so an upload heats no key."""
+    return {PK: f"REFCODE#{shop_id}#{referral_code_id(code)}", SK: REFERRAL_CODE_SORT}
+
+
+def referral_pool_shard(code: str) -> int:
+    import zlib
+
+    return zlib.crc32(referral_code_id(code).encode()) % REFERRAL_POOL_SHARDS
+
+
+def referral_available_partition(shop_id: str, pool: str, shard: int) -> str:
+    """The GSI1 partition of one shard of a pool's available codes (pattern 52)."""
+    return f"REFPOOL#{shop_id}#{pool}#{shard}"
+
+
+def referral_available_keys(shop_id: str, pool: str, code: str, stamp: str) -> dict[str, str]:
+    """GSI1 keys that put an available code on its pool's index, oldest first; REMOVEd when it is handed out."""
+    return {
+        GSI1PK: referral_available_partition(shop_id, pool, referral_pool_shard(code)),
+        GSI1SK: f"{stamp}#{referral_code_id(code)}",
+    }
+
+
+def referral_pool_count_key(shop_id: str, pool: str, shard: int) -> dict[str, str]:
+    """One shard of a pool's counters (available, handed_out): the codes of that shard, exact."""
+    return {PK: shop_partition(shop_id), SK: f"REFCOUNT#{pool}#{shard}"}
+
+
+def referral_holder_key(shop_id: str, pool: str, holder: str) -> dict[str, str]:
+    """The code a holder was handed from a pool: a second claim by the same holder reads it."""
+    return {PK: shop_partition(shop_id), SK: f"REFHOLDER#{pool}#{holder}"}

@@ -114,6 +114,7 @@ def _sample(world: World, op: Operation) -> tuple[bytes, str]:
             (signers.FIXTURES / "judgeme_export.csv").read_bytes(),
             "text/csv",
         ),
+        "upload_referral_codes": lambda: (b"code\nWELCOME-10\n", "text/csv"),
         "dashboard_moderate": lambda: (urlencode({"csrf": csrf_token(world.session), "body": "hi"}).encode(), FORM),
         "dashboard_bulk_moderate": lambda: (
             urlencode({"csrf": csrf_token(world.session), "action": "reject", "ids": "rv_none"}).encode(),
@@ -348,6 +349,7 @@ def _path(op: Operation, world: World, token: str) -> str:
         "action": "publish",
         "customer_id": "c-1",
         "section": "settings",
+        "pool": "friend",
     }
     path = op.path.replace("{token}", token)
     for name, value in values.items():

@@ -1,0 +1,57 @@
+"""What the referral program's operations answer (the code pools, the program's overview)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class CodeRejection(BaseModel):
+    """A line of the upload that is no code: longer than 64 characters, or with a character other than A-Z, a-z,
+    0-9, `_` and `-`."""
+
+    line: int = Field(ge=1, description="the line's number in the body, from 1, the header counted")
+    reason: Literal["too_long", "invalid_characters"]
+
+
+class CodeUpload(BaseModel):
+    """What an upload did: codes added to the pool; codes already in either pool (or named twice in the body), which
+    are never added twice; lines refused; the pool's available codes now. Codes are compared without regard to
+    case (`abc` is `ABC`); each keeps the case it was first uploaded with."""
+
+    added: int = Field(ge=0)
+    already: int = Field(ge=0)
+    rejected: list[CodeRejection]
+    available: int = Field(ge=0)
+
+
+class PoolCounts(BaseModel):
+    """A pool's codes: waiting to be handed out, and handed out (each to one person, once)."""
+
+    available: int = Field(ge=0)
+    handed_out: int = Field(ge=0)
+
+
+class ReferralPools(BaseModel):
+    friend: PoolCounts
+    advocate: PoolCounts
+
+
+class RewardCounts(BaseModel):
+    """The advocates' rewards by state."""
+
+    pending: int = Field(ge=0)
+    held: int = Field(ge=0)
+    issued: int = Field(ge=0)
+    void: int = Field(ge=0)
+
+
+class ReferralOverview(BaseModel):
+    """The shop's referral program: its settings (as stored; `{}` before any), its code pools, its rewards by state
+    and the friends' claims."""
+
+    settings: dict[str, Any]
+    pools: ReferralPools
+    rewards: RewardCounts
+    claims: int = Field(ge=0)
