@@ -183,6 +183,17 @@ Access patterns (who asks -> the one call that answers):
                                                GSI1PK = PARKED#<shop>, newest first, one page of 25; a retry
                                                Queries that one entry (GSI1SK = it) and Updates the item back to
                                                its due partition, due now, conditioned on still being parked
+ 52. A friend's claim of the give-get offer,
+     one per mailbox and shop (the same
+     mailbox claiming again reads it back)  -> GetItem (consistent) SHOP#<shop>/CLAIM#<keyed hash of the mailbox>;
+                                               TransactWriteItems: Put it if not exists, with the pool's code
+                                               handed out (pattern 51) in the same request when one is left
+ 53. Claims with work left (a code to wait
+     for, the email carrying it to send)    -> Query GSI1, GSI1PK = CLAIMDUE, GSI1SK <= <now iso> (sparse: the keys
+                                               are REMOVEd with the friend's plain address once it is mailed)
+ 54. A visitor's claims today (at most
+     CLAIMS_PER_VISITOR_DAY)                -> UpdateItem CLAIMS#<visitor>/DAY#<yyyy-mm-dd> ADD claims, conditioned
+                                               on claims < the cap (TTL 2 days)
 """
 
 from __future__ import annotations
@@ -544,3 +555,29 @@ def parked_entry_parts(sort_key: str) -> tuple[str, str, str]:
     """stamp, job and the item's own id (which may hold "#") read back from a parked entry's sort key."""
     stamp, job, ref = [*sort_key.split("#", 2), "", ""][:3]
     return stamp, job, ref
+
+
+# A friend's claim of the give-get offer (patterns 52 to 54).
+FRIEND_CLAIM_PREFIX = "CLAIM#"
+FRIEND_DUE_PARTITION = "CLAIMDUE"
+CLAIMS_PER_VISITOR_DAY = 5
+CLAIM_LIMIT_TTL_SECONDS = 2 * 86400
+
+
+def friend_claim_key(shop_id: str, friend: str) -> dict[str, str]:
+    """One friend's claim at one shop, by the keyed hash of their mailbox."""
+    return {PK: shop_partition(shop_id), SK: f"{FRIEND_CLAIM_PREFIX}{friend}"}
+
+
+def friend_due_keys(due_at: str, shop_id: str, friend: str) -> dict[str, str]:
+    """GSI1 keys that keep a claim on the due work's list until its code is mailed."""
+    return {GSI1PK: FRIEND_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}#{friend}"}
+
+
+def friend_due_until(now: str) -> str:
+    """The highest due sort key of a claim due at `now` (every key of that instant sorts below it)."""
+    return f"{now}~"
+
+
+def claim_limit_key(visitor: str, day: str) -> dict[str, str]:
+    return {PK: f"CLAIMS#{visitor}", SK: day_sort_key(day)}
