@@ -75,6 +75,17 @@ class UnsupportedMediaType(ProofloopError):
     code = "unsupported_media_type"
 
 
+class TooManyRequests(ProofloopError):
+    """Over a limit for now: the answer says when to try again (Retry-After, seconds)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 class NotConfigured(ProofloopError):
     """A secret this deployment needs is not set: refuse, never fall back to a development value."""
 

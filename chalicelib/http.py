@@ -87,6 +87,7 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     return HttpResponse(status=status, body=json.dumps(payload, separators=(",", ":")), headers=out)
 
 
+FORM = "application/x-www-form-urlencoded"  # a form post's media type
 RETRY_AFTER_SECONDS = 2  # what a 503 asks the caller to wait before delivering again
 
 
@@ -96,6 +97,8 @@ def error_response(error: errors.ProofloopError) -> HttpResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="proofloop"'
     if error.status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if isinstance(error, errors.TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
     return json_response(error.body(), status=error.status, headers=headers)
 
 

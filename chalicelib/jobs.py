@@ -37,6 +37,7 @@ def _due_jobs() -> dict[str, DueJob]:
     from chalicelib.photos.cards import build_due_cards
     from chalicelib.photos.service import process_due_photos
     from chalicelib.privacy import run_shop_redactions
+    from chalicelib.referrals.claims import send_friend_codes
     from chalicelib.reviews.requests import send_due
     from chalicelib.rollup import roll_up_clicks
     from chalicelib.store.table import get_table
@@ -50,6 +51,7 @@ def _due_jobs() -> dict[str, DueJob]:
         "share_cards": lambda budget: build_due_cards(get_table(), budget=budget),
         "imports": lambda budget: advance_due_imports(get_table(), budget=budget),
         "customer_index": lambda budget: index_older_customers(get_table(), budget=budget),
+        "friend_codes": lambda budget: send_friend_codes(get_table(), budget=budget),
     }
 
 

@@ -85,6 +85,7 @@ REVIEWS = "chalicelib.endpoints.reviews"
 PHOTOS = "chalicelib.endpoints.photos"
 PUBLIC = "chalicelib.endpoints.public"
 SHARING = "chalicelib.endpoints.sharing"
+FRIENDS = "chalicelib.endpoints.friends"
 REPORTS = "chalicelib.endpoints.reports"
 FEEDS = "chalicelib.endpoints.feeds"
 DASHBOARD = "chalicelib.endpoints.dashboard"
@@ -590,6 +591,23 @@ TABLE: tuple[Route, ...] = (
         tag="sharing",
         responses={302: ""},
         params={"name": {"type": "string", "pattern": CARD_NAME}},
+    ),
+    # A give-get program's friend claims its offer on the friend's page (its form) or by JSON.
+    Route(
+        "POST",
+        "/s/{code}/claim",
+        "claim_friend_offer",
+        FRIENDS,
+        summary="A friend claims the shop's offer through a share link: their code (or that it follows by email)",
+        tag="sharing",
+        body=model("FriendClaimIn", REFERRAL_MODELS),
+        form=True,
+        responses={
+            200: model("FriendClaimOut", REFERRAL_MODELS),
+            409: model("ErrorBody", ANSWERS),
+            429: model("ErrorBody", ANSWERS),
+        },
+        page=True,
     ),
     Route(
         "GET",

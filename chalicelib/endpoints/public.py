@@ -74,7 +74,7 @@ def ratings_summary(request: HttpRequest) -> HttpResponse:
 
 
 def vote_review(request: HttpRequest) -> HttpResponse:
-    from chalicelib.endpoints.sharing import _visitor
+    from chalicelib.endpoints.sharing import visitor_of
     from chalicelib.http import json_response
     from chalicelib.reviews.models import VoteIn
     from chalicelib.reviews.public import vote
@@ -82,7 +82,7 @@ def vote_review(request: HttpRequest) -> HttpResponse:
     table = get_table()
     shop = shops.get_shop_or_404(table, request.path_params["shop_id"])
     body = parse_json_body(request, VoteIn)
-    result = vote(table, shop.shop_id, request.path_params["review_id"], body.helpful, _visitor(request))
+    result = vote(table, shop.shop_id, request.path_params["review_id"], body.helpful, visitor_of(request))
     return json_response(result, headers={"Cache-Control": "no-store", **_cors(shop, request)})
 
 

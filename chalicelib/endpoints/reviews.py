@@ -6,15 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.endpoints.registry import page_limit
-from chalicelib.http import HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
+from chalicelib.http import FORM, HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.shops import service as shops
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.endpoints.authorizers import ReviewLink, UnsubscribeLink
     from chalicelib.store.shop_records import Shop
-
-FORM = "application/x-www-form-urlencoded"
 
 
 def _language(buyers: str | None, shop: Shop) -> str:

@@ -20,7 +20,7 @@ REDIRECT_HEADERS = {
 }
 
 
-def _load(code: str, advocate: bool = False) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
+def load_share(code: str, advocate: bool = False) -> tuple[dict[str, Any], Shop, dict[str, Any] | None]:
     """The code, and its shop and the product it points at: one read, and a second only when this container
     has not read the shop and product lately (they rarely change; see store/recent.py). With `advocate`, the
     code's item gains the language of the advocate (their customer item's) for what they are shown."""
@@ -44,7 +44,7 @@ def _load(code: str, advocate: bool = False) -> tuple[dict[str, Any], Shop, dict
     return item, Shop.from_item(shop_item), product
 
 
-def _visitor(request: HttpRequest) -> str:
+def visitor_of(request: HttpRequest) -> str:
     from chalicelib.config import get_settings
     from chalicelib.sharing.visitors import client_address, visitor_id
 
@@ -61,20 +61,24 @@ def follow_share_link(request: HttpRequest) -> HttpResponse:
     from chalicelib.sharing.links import destination
     from chalicelib.sharing.visitors import agent_kind
 
-    code, shop, product = _load(request.path_params["code"])
+    code, shop, product = load_share(request.path_params["code"])
     via = request.query.get("via", "")
     channel = via if via in CHANNELS else "link"
     target = destination(shop, product, code["code"], channel)
     kind = agent_kind(request.header("user-agent"))
     if kind == "preview":
-        return _preview_page(code, shop, product, target, _visitor(request) if request.method == "GET" else None)
+        return _preview_page(code, shop, product, target, visitor_of(request) if request.method == "GET" else None)
     if request.method == "GET" and kind == "browser":
         try:
-            record_click(get_table(), shop, code, channel, _visitor(request))
+            record_click(get_table(), shop, code, channel, visitor_of(request))
         except errors.RetryLater as exc:
             retry = _retry_page(request, exc, target, f"Continue to {shop.name}")
             if retry:
                 return retry
+        if shop.settings.referral.enabled:  # a give-get program: the friend's page, the click counted all the same
+            from chalicelib.referrals.page import friend_language, friend_page
+
+            return friend_page(shop, code, target, friend_language(request, shop))
     return _redirect(target)
 
 
@@ -162,7 +166,7 @@ def share_card(request: HttpRequest) -> HttpResponse:
     from chalicelib.sharing.codes import card_address
     from chalicelib.storage.s3 import get_storage
 
-    code, _, _ = _load(request.path_params["code"])
+    code, _, _ = load_share(request.path_params["code"])
     name = request.path_params["name"]
     if not re.match(CARD_NAME, name):
         raise errors.NotFound("no such card", code="unknown_card")
@@ -194,14 +198,14 @@ def share_to_channel(request: HttpRequest) -> HttpResponse:
         raise errors.NotFound(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}", code="unknown_channel")
     from chalicelib.web.languages import buyer_language
 
-    code, shop, product = _load(request.path_params["code"], advocate=True)
+    code, shop, product = load_share(request.path_params["code"], advocate=True)
     language = buyer_language(code.get("language"), shop.settings.language)
     link = f"{get_settings().base_url}/s/{code['code']}?via={channel}"
     text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""), language)
     image = product.get("image_url") if product else None
     if agent_kind(request.header("user-agent")) == "browser":
         try:
-            record_share(get_table(), shop, code, channel, _visitor(request))
+            record_share(get_table(), shop, code, channel, visitor_of(request))
         except errors.RetryLater as exc:
             onward = None if channel == "copy" else intent_url(channel, link, text, image, language)
             retry = _retry_page(request, exc, onward, "Share anyway")

@@ -18,19 +18,19 @@ def overview(table: Table, shop_id: str) -> dict[str, Any]:
     """The shop's `settings.referral` (its defaults before the owner set any), each pool's counts,
     the rewards by state and the friends' claims: one consistent BatchGetItem (pattern 53).
 
-    Rewards and claims are answered as zero: nothing records a claim or a reward yet. When the friend's claim and
-    the advocate's rewards are kept, their counters are read here with the pools'."""
+    Rewards are answered as zero until the advocates' rewards are kept; their counters will be read here with the
+    pools'."""
     from dataclasses import asdict
 
     from chalicelib.store.shop_settings import ShopSettings
 
-    shop, counts = codes.overview(table, shop_id, POOLS)
+    shop, counts, claims = codes.overview(table, shop_id, POOLS)
     settings = asdict(ShopSettings.from_map((shop or {}).get("settings")).referral)
     return {
         "settings": _plain(settings),
         "pools": {pool: counts[pool] for pool in POOLS},
         "rewards": dict.fromkeys(REWARD_STATES, 0),
-        "claims": 0,
+        "claims": claims,
     }
 
 

@@ -41,6 +41,7 @@ THINGS = (
     "refunds",
     "cancelled_orders",
     "fulfilled_orders",
+    "friend_claims",
 )
 SERIES = ("orders", "reviews", "shares", "clicks", "referred_orders")
 CHANNEL_CLICKS = (*CHANNELS, "link")
@@ -167,6 +168,7 @@ CSV_COLUMNS = (
     "referred_orders",
     "referred_customers",
     "advocates",
+    "friend_claims",
 )
 
 

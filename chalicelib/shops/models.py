@@ -189,9 +189,9 @@ class ApiKeyRotated(BaseModel):
 
 class WebhookEndpointIn(Strict):
     url: str = Field(min_length=8, max_length=2000, description="https URL of the owner's receiver")
-    events: list[Literal["review.published", "share.recorded", "referral.confirmed", "referral.reversed"]] = Field(
-        min_length=1, max_length=4
-    )
+    events: list[
+        Literal["review.published", "share.recorded", "referral.confirmed", "referral.reversed", "friend.claimed"]
+    ] = Field(min_length=1, max_length=5)
 
 
 class WebhookEndpointOut(BaseModel):

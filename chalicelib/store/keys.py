@@ -205,8 +205,20 @@ Access patterns (who asks -> the one call that answers):
                                                shard's REFCOUNT ADD available -1, handed_out 1; a claimant that
                                                lost the code tries another, one whose holder record exists reads it
  53. A shop's pools and their counts
-     (owner route, the console)             -> BatchGetItem SHOP#<shop>/SHOP and SHOP#<shop>/REFCOUNT#<pool>#<n>
-                                               for each pool and shard n
+     (owner route, the console)             -> BatchGetItem SHOP#<shop>/SHOP, SHOP#<shop>/REFCLAIMS (the friends'
+                                               claims, ADDed by each claim's transaction) and
+                                               SHOP#<shop>/REFCOUNT#<pool>#<n> for each pool and shard n
+ 54. A friend's claim of the give-get offer,
+     one per mailbox and shop (the same
+     mailbox claiming again reads it back)  -> GetItem (consistent) SHOP#<shop>/CLAIM#<keyed hash of the mailbox>;
+                                               TransactWriteItems: Put it if not exists, with the pool's code
+                                               handed out (pattern 52) just before it when one is left
+ 55. Claims with work left (a code to wait
+     for, the email carrying it to send)    -> Query GSI1, GSI1PK = CLAIMDUE, GSI1SK <= <now iso> (sparse: the keys
+                                               are REMOVEd with the friend's plain address once it is mailed)
+ 56. A visitor's claims today (at most
+     CLAIMS_PER_VISITOR_DAY)                -> UpdateItem CLAIMS#<visitor>/DAY#<yyyy-mm-dd> ADD claims, conditioned
+                                               on claims < the cap (TTL 2 days)
 """
 
 from __future__ import annotations
@@ -610,6 +622,37 @@ def referral_pool_count_key(shop_id: str, pool: str, shard: int) -> dict[str, st
     return {PK: shop_partition(shop_id), SK: f"REFCOUNT#{pool}#{shard}"}
 
 
+def referral_claims_key(shop_id: str) -> dict[str, str]:
+    """How many friends have claimed the shop's offer (read with the pools, pattern 53)."""
+    return {PK: shop_partition(shop_id), SK: "REFCLAIMS"}
+
+
 def referral_holder_key(shop_id: str, pool: str, holder: str) -> dict[str, str]:
     """The code a holder was handed from a pool: a second claim by the same holder reads it."""
     return {PK: shop_partition(shop_id), SK: f"REFHOLDER#{pool}#{holder}"}
+
+
+# A friend's claim of the give-get offer (patterns 54 to 56).
+FRIEND_CLAIM_PREFIX = "CLAIM#"
+FRIEND_DUE_PARTITION = "CLAIMDUE"
+CLAIMS_PER_VISITOR_DAY = 5
+CLAIM_LIMIT_TTL_SECONDS = 2 * 86400
+
+
+def friend_claim_key(shop_id: str, friend: str) -> dict[str, str]:
+    """One friend's claim at one shop, by the keyed hash of their mailbox."""
+    return {PK: shop_partition(shop_id), SK: f"{FRIEND_CLAIM_PREFIX}{friend}"}
+
+
+def friend_due_keys(due_at: str, shop_id: str, friend: str) -> dict[str, str]:
+    """GSI1 keys that keep a claim on the due work's list until its code is mailed."""
+    return {GSI1PK: FRIEND_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}#{friend}"}
+
+
+def friend_due_until(now: str) -> str:
+    """The highest due sort key of a claim due at `now` (every key of that instant sorts below it)."""
+    return f"{now}~"
+
+
+def claim_limit_key(visitor: str, day: str) -> dict[str, str]:
+    return {PK: f"CLAIMS#{visitor}", SK: day_sort_key(day)}

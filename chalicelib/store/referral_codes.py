@@ -17,11 +17,12 @@ from chalicelib.store import keys
 from chalicelib.store.table import ConditionFailed, TransactionConflict
 
 if TYPE_CHECKING:
-    from chalicelib.store.table import NamedOperation, Table
+    from chalicelib.store.table import NamedOperation, Operation, Table
 
 CODE_TYPE = "referral_code"
 HOLDER_TYPE = "referral_holder"
 COUNT_TYPE = "referral_pool_count"
+CLAIMS_TYPE = "referral_claims"
 AVAILABLE = "available"
 HANDED_OUT = "handed_out"
 TRANSACTION_ACTIONS = 100  # DynamoDB takes 100 actions a transaction (so do moto 5 and DynamoDB Local 2)
@@ -118,11 +119,12 @@ def _counts(items: list[dict[str, Any]], pools: tuple[str, ...]) -> dict[str, di
     return counts
 
 
-def overview(table: Table, shop_id: str, pools: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The shop's stored item and its pools' counts, read together (pattern 53)."""
-    items = _read_counts(table, shop_id, pools, keys.shop_key(shop_id))
+def overview(table: Table, shop_id: str, pools: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, Any], int]:
+    """The shop's stored item, its pools' counts and its friends' claims, read together (pattern 53)."""
+    items = _read_counts(table, shop_id, pools, keys.shop_key(shop_id), keys.referral_claims_key(shop_id))
     shop = next((item for item in items if item.get("type") == "shop"), None)
-    return shop, _counts(items, pools)
+    claims = next((int(item.get("claims", 0)) for item in items if item.get("type") == CLAIMS_TYPE), 0)
+    return shop, _counts(items, pools), claims
 
 
 def claim_state(table: Table, shop_id: str, pool: str, holder: str) -> tuple[str | None, int]:
@@ -178,3 +180,13 @@ def hand_out(table: Table, shop_id: str, pool: str, code: str, holder: str) -> H
     except TransactionConflict:
         return "conflict"
     return "handed_out"
+
+
+def claim_counted_op(table: Table, shop_id: str) -> Operation:
+    """One more friend's claim on the shop's count, for the claim's own transaction."""
+    return table.update_op(
+        keys.referral_claims_key(shop_id),
+        "SET #t = :type ADD claims :one",
+        {"#t": "type"},
+        {":type": CLAIMS_TYPE, ":one": 1},
+    )

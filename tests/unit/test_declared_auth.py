@@ -46,6 +46,7 @@ PUBLIC = {
     "head_share_link",
     "share_card",
     "share_to_channel",
+    "claim_friend_offer",  # checked by the program, the mailbox and the visitor
 }
 
 

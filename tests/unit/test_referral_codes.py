@@ -220,14 +220,17 @@ def test_the_overview_answers_settings_pools_rewards_and_claims(owner):
     }
 
 
-def test_the_overview_answers_the_stored_referral_settings(owner):
-    # Given referral settings stored on the shop's settings map
-    referral = {"enabled": False, "codes": "pool", "hold_days": 14, "friend_offer": {"type": "percent", "value": "10"}}
-    owner.table.update(
-        keys.shop_key(owner.shop_id), "SET settings.referral = :referral", values={":referral": referral}
+def test_the_overview_answers_the_shops_referral_settings(owner):
+    # Given an owner who turned the program on with a friend's offer
+    referral = {"enabled": True, "friend_offer": {"type": "amount", "value": "5", "currency": "EUR"}}
+    changed = owner.api.request(
+        "PATCH", f"/shops/{owner.shop_id}", {"settings": {"referral": referral}}, token=owner.key
     )
-    # Then the overview answers them as stored
-    assert owner.program()["settings"] == referral
+    assert changed.status_code == 200, changed.body
+    # Then the overview answers the settings as the shop's profile does
+    profile = owner.api.request("GET", f"/shops/{owner.shop_id}", token=owner.key).json
+    assert owner.program()["settings"] == profile["settings"]["referral"]
+    assert owner.program()["settings"]["friend_offer"]["currency"] == "EUR"
 
 
 # --- handing codes out --------------------------------------------------------------------------------
