@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-# Characters of a customer search: the console's model (dashboard/customers_models.py) refuses longer ones, and so
+# Characters of a customer search: the console's model (console/customers_models.py) refuses longer ones, and so
 # does the search index (customer_index.py), which lower floors use too and so cannot import a console module.
 MAX_SEARCH_LENGTH = 200
 

@@ -72,7 +72,7 @@ class Section(NamedTuple):
     label: str
     # The endpoint module that draws it (its `section_page(request, session)`, perhaps `item_page(request,
     # session)` for the pages below it), so that a section's request imports that module only; None: drawn by
-    # chalicelib/endpoints/dashboard.py.
+    # chalicelib/endpoints/console_main.py.
     module: str | None = None
 
 
@@ -88,7 +88,7 @@ SHARING = "chalicelib.endpoints.sharing"
 FRIENDS = "chalicelib.endpoints.friends"
 REPORTS = "chalicelib.endpoints.reports"
 FEEDS = "chalicelib.endpoints.feeds"
-DASHBOARD = "chalicelib.endpoints.dashboard"
+DASHBOARD = "chalicelib.endpoints.console_main"
 CONSOLE_REVIEWS = "chalicelib.endpoints.console_reviews"
 CONSOLE_CUSTOMERS = "chalicelib.endpoints.console_customers"
 CONSOLE_EMAILS = "chalicelib.endpoints.console_emails"
@@ -106,10 +106,10 @@ REPORT_MODELS = "chalicelib.reports.models"
 FEED_MODELS = "chalicelib.feeds.models"
 WEBHOOK_MODELS = "chalicelib.webhooks.models"
 STANDARD_WEBHOOKS = "chalicelib.webhooks.standard"  # the generic webhook's payload; its route parses it
-CONSOLE_MODELS = "chalicelib.dashboard.models"
-MODERATION_MODELS = "chalicelib.dashboard.reviews.models"
-EMAIL_MODELS = "chalicelib.dashboard.emails.models"
-IMPORT_MODELS = "chalicelib.dashboard.imports_models"
+CONSOLE_MODELS = "chalicelib.console.models"
+MODERATION_MODELS = "chalicelib.console.reviews.models"
+EMAIL_MODELS = "chalicelib.console.emails.models"
+IMPORT_MODELS = "chalicelib.console.imports_models"
 REFERRAL_MODELS = "chalicelib.referrals.models"
 
 # The console's sections, in the nav's order (the overview is also /shops/{shop_id}/dashboard).

@@ -80,7 +80,7 @@ def _admin_form(request: HttpRequest) -> Admin:
 
 
 def _setup_refused(request: HttpRequest, refusal: errors.ProofloopError) -> HttpResponse:
-    from chalicelib.dashboard.console import setup_form
+    from chalicelib.console.console import setup_form
 
     kept = {k: v for k, v in read_form(request).items() if k != "admin_token"}
     return setup_form(get_table(), 401, kept, {"admin_token": refusal.message})
@@ -99,8 +99,8 @@ ADMIN_FORM = Authorizer(
 def _sign_in_page(
     request: HttpRequest, error: str | None, status: int = 401, kept: dict[str, str] | None = None
 ) -> HttpResponse:
-    from chalicelib.dashboard.console import SECTIONS
-    from chalicelib.dashboard.models import MAX_ITEM
+    from chalicelib.console.console import SECTIONS
+    from chalicelib.console.models import MAX_ITEM
     from chalicelib.web.render import page
 
     # Signed in, the owner goes on to the section (and the page below it) they asked for: the address's, or
@@ -154,7 +154,7 @@ def _same_address(request: HttpRequest) -> str:
 
 def _owner_form(request: HttpRequest) -> Shop:
     from chalicelib.auth.owner_keys import authenticate_owner
-    from chalicelib.dashboard.models import DashboardSignIn
+    from chalicelib.console.models import DashboardSignIn
     from chalicelib.http import parse_model
 
     form = parse_model(DashboardSignIn, read_form(request))

@@ -37,7 +37,7 @@ def console_page(
 ) -> HttpResponse:
     """A section of the console: its nav, the session's CSRF token, and the console's own script; `policy`
     widens its CSP as render.page_csp's parameters say (frames of our own pages, calls to our own API...)."""
-    from chalicelib.dashboard.console import SECTIONS
+    from chalicelib.console.console import SECTIONS
     from chalicelib.storage.s3 import page_sources
     from chalicelib.web.render import page, page_csp
 

@@ -28,9 +28,9 @@ def linked(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 def section_page(request: HttpRequest, session: Session) -> HttpResponse:
     """The search and its results; without a query, the top advocates. Bad input is the page again with
     the error beside the field (422; a cursor that is not ours, 400), never a 5xx."""
+    from chalicelib.console import customers
+    from chalicelib.console.customers_models import CustomerSearch
     from chalicelib.customer_index import index_status
-    from chalicelib.dashboard import customers
-    from chalicelib.dashboard.customers_models import CustomerSearch
     from chalicelib.http import parse_model
 
     table, shop = get_table(), session.shop
@@ -66,7 +66,7 @@ def section_page(request: HttpRequest, session: Session) -> HttpResponse:
 def item_page(request: HttpRequest, session: Session) -> HttpResponse:
     """A customer's page: who they are, their timeline oldest first, their stage and score by action.
     Another shop's customer, or none, is the 404 page."""
-    from chalicelib.dashboard.customers import customer_page
+    from chalicelib.console.customers import customer_page
 
     data = customer_page(get_table(), session.shop, request.path_params["item"])
     return console_page("console_customer.html", session, SECTION, **data)

@@ -13,7 +13,7 @@ from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
     from chalicelib.auth.sessions import Session
-    from chalicelib.dashboard.emails.preview import Choice
+    from chalicelib.console.emails.preview import Choice
 
 # The email's own page, framed by the section: no script at all (and a sandbox even when opened alone), only
 # the inline style attributes an email is written with, images as mail clients load them, framed by us alone.
@@ -29,7 +29,7 @@ NOTICES = {
 
 
 def _choice(values: dict[str, str]) -> tuple[Choice, dict[str, str]]:
-    from chalicelib.dashboard.emails.preview import read_choice
+    from chalicelib.console.emails.preview import read_choice
 
     return read_choice(
         values.get("order", ""), values.get("order_id", ""), values.get("lang", ""), values.get("email", "request")
@@ -47,8 +47,8 @@ def _section(
     retry_after: int = 0,
 ) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.dashboard.emails.preview import EMAILS, LANGUAGE_NAMES, build_preview, offered_orders
-    from chalicelib.dashboard.emails.texts import default_subjects, texts_values
+    from chalicelib.console.emails.preview import EMAILS, LANGUAGE_NAMES, build_preview, offered_orders
+    from chalicelib.console.emails.texts import default_subjects, texts_values
     from chalicelib.store.keys import TRIAL_MAILS_PER_HOUR
     from chalicelib.store.shop_settings import EMAIL_TEXTS
 
@@ -92,7 +92,7 @@ def _section(
 
 
 def section_page(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.emails.models import PreviewChoice
+    from chalicelib.console.emails.models import PreviewChoice
 
     query = parse_model(PreviewChoice, request.query)
     choice, problems = _choice(query.model_dump())
@@ -102,8 +102,8 @@ def section_page(request: HttpRequest, session: Session) -> HttpResponse:
 
 def item_page(request: HttpRequest, session: Session) -> HttpResponse:
     """One email alone (request.html, reminder.txt...), as the section frames it or the owner opens it."""
-    from chalicelib.dashboard.emails.models import PreviewChoice
-    from chalicelib.dashboard.emails.preview import Choice, build_preview
+    from chalicelib.console.emails.models import PreviewChoice
+    from chalicelib.console.emails.preview import Choice, build_preview
 
     item = request.path_params["item"]
     if item not in ITEMS:
@@ -130,8 +130,8 @@ def item_page(request: HttpRequest, session: Session) -> HttpResponse:
 
 
 def dashboard_send_test_email(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.emails.models import SendTestForm
-    from chalicelib.dashboard.emails.preview import send_trial
+    from chalicelib.console.emails.models import SendTestForm
+    from chalicelib.console.emails.preview import send_trial
 
     form = parse_model(SendTestForm, read_form(request))
     choice, problems = _choice(form.model_dump())
@@ -146,9 +146,9 @@ def dashboard_send_test_email(request: HttpRequest, session: Session) -> HttpRes
 
 
 def dashboard_save_email_texts(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.emails.models import EmailTextsForm
-    from chalicelib.dashboard.emails.preview import Choice
-    from chalicelib.dashboard.emails.texts import save_email_texts
+    from chalicelib.console.emails.models import EmailTextsForm
+    from chalicelib.console.emails.preview import Choice
+    from chalicelib.console.emails.texts import save_email_texts
     from chalicelib.store.shop_settings import EMAIL_TEXTS
 
     form = parse_model(EmailTextsForm, read_form(request))

@@ -34,7 +34,7 @@ def _page(template: str, session: Session, status: int = 200, **context: Any) ->
 
 def section_page(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.dashboard.imports import recent_jobs
+    from chalicelib.console.imports import recent_jobs
     from chalicelib.imports import job as import_job
     from chalicelib.reports.service import period
 
@@ -72,7 +72,7 @@ def _job_page(
     request: HttpRequest, session: Session, job_id: str, status: int = 200, problem: str | None = None
 ) -> HttpResponse:
     from chalicelib.budget import Budget
-    from chalicelib.dashboard.imports import job_view
+    from chalicelib.console.imports import job_view
     from chalicelib.http import json_response
     from chalicelib.imports import job as import_job
 
@@ -124,7 +124,7 @@ def _export(request: HttpRequest, session: Session, name: str) -> HttpResponse:
 
 
 def dashboard_import_job(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.imports_models import ImportJobForm
+    from chalicelib.console.imports_models import ImportJobForm
     from chalicelib.imports import job as import_job
 
     parse_model(ImportJobForm, read_form(request))

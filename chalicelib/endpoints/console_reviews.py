@@ -38,9 +38,9 @@ def reviews_page(
     """The section drawn for a query: the filters parsed (bad ones beside their fields, 422), one page read."""
     from pydantic import ValidationError
 
-    from chalicelib.dashboard.console import field_errors
-    from chalicelib.dashboard.reviews.actions import BulkResult
-    from chalicelib.dashboard.reviews.listing import (
+    from chalicelib.console.console import field_errors
+    from chalicelib.console.reviews.actions import BulkResult
+    from chalicelib.console.reviews.listing import (
         PAGE_SIZE,
         READ_BOUND,
         list_page,
@@ -48,7 +48,7 @@ def reviews_page(
         product_choices,
         start_of,
     )
-    from chalicelib.dashboard.reviews.models import RATINGS, STATUSES, ReviewFilters
+    from chalicelib.console.reviews.models import RATINGS, STATUSES, ReviewFilters
     from chalicelib.http import validation_failed
 
     table, shop = get_table(), session.shop
@@ -122,8 +122,8 @@ def _form_lists(request: HttpRequest) -> dict[str, list[str]]:
 def dashboard_bulk_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     from pydantic import ValidationError
 
-    from chalicelib.dashboard.reviews.actions import bulk_moderate, way_back
-    from chalicelib.dashboard.reviews.models import BULK_LIMIT, BulkModerationForm
+    from chalicelib.console.reviews.actions import bulk_moderate, way_back
+    from chalicelib.console.reviews.models import BULK_LIMIT, BulkModerationForm
     from chalicelib.http import validation_failed
 
     fields = _form_lists(request)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def section_page(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.dashboard.widget import (
+    from chalicelib.console.widget import (
         PREVIEW_LIMIT,
         css_variables,
         read_product,

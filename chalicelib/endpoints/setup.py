@@ -9,15 +9,15 @@ from chalicelib.store.table import get_table
 
 
 def setup_page(request: HttpRequest) -> HttpResponse:
-    from chalicelib.dashboard.console import setup_form
+    from chalicelib.console.console import setup_form
 
     return setup_form(get_table())
 
 
 def setup(request: HttpRequest, admin: Admin) -> HttpResponse:
     from chalicelib.auth.sessions import new_session
-    from chalicelib.dashboard.console import create_first_shop, setup_form
-    from chalicelib.dashboard.models import SetupForm
+    from chalicelib.console.console import create_first_shop, setup_form
+    from chalicelib.console.models import SetupForm
     from chalicelib.web.render import page, page_csp
 
     form = parse_model(SetupForm, read_form(request))

@@ -4,8 +4,8 @@ Each field of the records below is a setting: its name is the key stored in the 
 type and default are the field's, and its `metadata` (written with `setting(...)`, plain data) carries the rest:
 the bounds and pattern a change must keep, a `check` for what bounds cannot say, its description in the API
 document, and, for a setting the console's settings form shows, its label and help. The API model
-(chalicelib/shops/models.py ShopSettings) and the console's form (chalicelib/dashboard/console.py
-SETTING_FIELDS, chalicelib/dashboard/models.py SettingsForm) are built from these fields; nothing declares a
+(chalicelib/shops/models.py ShopSettings) and the console's form (chalicelib/console/console.py
+SETTING_FIELDS, chalicelib/console/models.py SettingsForm) are built from these fields; nothing declares a
 setting again. A setting that is itself a group (`referral`) is a nested record, declared the same way.
 
 What the code reads is this record, on Shop.settings. No pydantic here: the click route loads it.

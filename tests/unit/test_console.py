@@ -12,7 +12,7 @@ import pytest
 from chalicelib.auth.csrf import csrf_token
 from chalicelib.auth.sessions import COOKIE
 from chalicelib.config import get_settings
-from chalicelib.dashboard.console import SECTIONS
+from chalicelib.console.console import SECTIONS
 from chalicelib.endpoints.authorizers import _same_address
 from chalicelib.http import HttpRequest
 from tests import signers

@@ -203,7 +203,7 @@ def test_the_search_terms_refuse_what_no_text_holds():
 
 
 def test_the_top_advocates_page_on_and_a_cursor_not_ours_is_a_400_page(three, api, monkeypatch):
-    from chalicelib.dashboard import customers
+    from chalicelib.console import customers
 
     for n, rating in ((0, 5), (1, 3)):  # Ana (happy) and Ana Berg review
         token = review_token(three.shop_id, f"o-{n}", ["p-mug"])
@@ -574,7 +574,7 @@ def test_the_score_by_action_adds_up_to_the_leaderboards_score(journey, monkeypa
 
 def test_the_breakdown_weighs_each_action_as_the_score_model_does():
     from chalicelib import scoring
-    from chalicelib.dashboard.customers import score_breakdown, score_parts
+    from chalicelib.console.customers import score_breakdown, score_parts
 
     reviews = [{"created_at": "2026-01-10T10:00:00Z", "rating": 5}, {"created_at": "2026-02-10T10:00:00Z", "rating": 2}]
     stored = sum(

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.auth.csrf import csrf_token
-from chalicelib.dashboard.emails.preview import Choice, check_address, read_choice
+from chalicelib.console.emails.preview import Choice, check_address, read_choice
 from chalicelib.reviews.channels.email import default_subject
 from chalicelib.store import keys
 from chalicelib.web.i18n import translate
@@ -374,7 +374,7 @@ def test_texts_for_a_language_we_do_not_write_are_refused_inline(shop):
 
 
 def test_the_settings_help_points_to_this_section():
-    from chalicelib.dashboard.console import SETTING_FIELDS
+    from chalicelib.console.console import SETTING_FIELDS
 
     language = next(meaning for name, _, _, meaning in SETTING_FIELDS if name == "language")
     assert "the Emails section" in language and "PATCH" not in language

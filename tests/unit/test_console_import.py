@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.auth.csrf import csrf_token
-from chalicelib.dashboard.imports import job_view
+from chalicelib.console.imports import job_view
 from chalicelib.imports import job as import_job
 from chalicelib.imports.reader import Lines
 from chalicelib.imports.runner import advance_due_imports

@@ -245,7 +245,7 @@ def _all_pages(console: Console, query: dict[str, str]) -> tuple[list[str], int]
     [{}, {"status": "pending"}, {"rating": "1-2"}, {"q": "e"}, {"status": "published", "product": "p-mug"}],
 )
 def test_paging_shows_every_matching_review_exactly_once(console, monkeypatch, query):
-    from chalicelib.dashboard.reviews import listing
+    from chalicelib.console.reviews import listing
 
     everything = set(console.listed(console.page(query)))
     # Given pages of two reviews, read two and then three items at a time, at most five a page
@@ -259,7 +259,7 @@ def test_paging_shows_every_matching_review_exactly_once(console, monkeypatch, q
 
 
 def test_the_next_page_link_keeps_the_filters(console, monkeypatch):
-    from chalicelib.dashboard.reviews import listing
+    from chalicelib.console.reviews import listing
 
     monkeypatch.setattr(listing, "PAGE_SIZE", 1)
     html = console.page({"status": "pending", "rating": "1-2", "q": "s"}).body.decode()
@@ -351,7 +351,7 @@ def test_an_unfiltered_page_is_one_query_of_a_page(api, table, monkeypatch):
 
 @pytest.mark.parametrize("how", ["tampered", "other_filters", "other_shop", "garbage"])
 def test_a_cursor_that_is_not_this_listings_is_refused_on_the_page(console, api, monkeypatch, how):
-    from chalicelib.dashboard.reviews import listing
+    from chalicelib.console.reviews import listing
 
     monkeypatch.setattr(listing, "PAGE_SIZE", 1)
     html = console.page({"status": "pending"}).body.decode()
@@ -620,7 +620,7 @@ def test_a_bad_reply_on_the_overview_is_the_overview_again_with_the_error(consol
 
 # --- the domain functions ------------------------------------------------------------------------------------
 def test_bulk_moderate_reports_each_outcome_and_a_signed_result(console, table):
-    from chalicelib.dashboard.reviews.actions import BulkResult, bulk_moderate
+    from chalicelib.console.reviews.actions import BulkResult, bulk_moderate
     from chalicelib.store.shop_records import get_shop
 
     shop = get_shop(table, console.shop_id)
@@ -636,7 +636,7 @@ def test_bulk_moderate_reports_each_outcome_and_a_signed_result(console, table):
 
 
 def test_a_bulk_result_names_a_bounded_number_of_unknown_ids(console, table):
-    from chalicelib.dashboard.reviews.actions import MISSING_NAMED, BulkResult, bulk_moderate
+    from chalicelib.console.reviews.actions import MISSING_NAMED, BulkResult, bulk_moderate
     from chalicelib.store.shop_records import get_shop
 
     made_up = [f"rv_{'x' * 60}{n:03d}" for n in range(99)]
@@ -650,7 +650,7 @@ def test_a_bulk_result_names_a_bounded_number_of_unknown_ids(console, table):
 
 def test_way_back_rebuilds_the_query_from_parsed_values(console, table):
     from chalicelib import errors
-    from chalicelib.dashboard.reviews.actions import way_back
+    from chalicelib.console.reviews.actions import way_back
     from chalicelib.store.shop_records import get_shop
 
     shop = get_shop(table, console.shop_id)
@@ -665,7 +665,7 @@ def test_way_back_rebuilds_the_query_from_parsed_values(console, table):
 
 
 def test_the_filters_model_reads_a_form_and_writes_one_canonical_query():
-    from chalicelib.dashboard.reviews.models import ReviewFilters
+    from chalicelib.console.reviews.models import ReviewFilters
 
     filters = ReviewFilters.model_validate(
         {"to": " 2026-11-30 ", "status": "", "rating": "2-4", "q": " Zip ", "from": "2026-11-01", "other": "x"}
@@ -675,7 +675,7 @@ def test_the_filters_model_reads_a_form_and_writes_one_canonical_query():
 
 
 def test_the_product_choices_are_the_shops_products_by_title(console, table):
-    from chalicelib.dashboard.reviews.listing import product_choices
+    from chalicelib.console.reviews.listing import product_choices
 
     for product_id, title in (("p-b", "Bottle"), ("p-a", "Axe")):
         table.put(
@@ -692,7 +692,7 @@ def test_the_product_choices_are_the_shops_products_by_title(console, table):
 
 
 def test_times_are_shown_in_the_shops_zone():
-    from chalicelib.dashboard.reviews.listing import local_time
+    from chalicelib.console.reviews.listing import local_time
 
     assert local_time("2026-11-10T03:00:00Z", TIMEZONE) == "2026-11-09 22:00"
     assert local_time(None, TIMEZONE) == ""

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.dashboard import widget
+from chalicelib.console import widget
 from chalicelib.reviews.tokens import review_token
 from chalicelib.web.render import STATIC
 from tests import signers

@@ -7,15 +7,15 @@ import ast
 import dataclasses
 from pathlib import Path
 
-from chalicelib.dashboard.console import SETTING_FIELDS
-from chalicelib.dashboard.models import SettingsForm
+from chalicelib.console.console import SETTING_FIELDS
+from chalicelib.console.models import SettingsForm
 from chalicelib.shops import models
 from chalicelib.store import shop_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = [spec.name for spec in dataclasses.fields(shop_settings.ShopSettings)]
 # The modules that declared settings before they were declared once.
-DERIVED = ("chalicelib/shops/models.py", "chalicelib/dashboard/models.py", "chalicelib/dashboard/console.py")
+DERIVED = ("chalicelib/shops/models.py", "chalicelib/console/models.py", "chalicelib/console/console.py")
 # Another form's own field of the same name: the first-run form asks the new shop's time zone, sent as the setting.
 OTHER_FORMS = {("SetupForm", "timezone")}
 

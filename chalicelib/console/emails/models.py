@@ -1,5 +1,5 @@
 """What the console's emails section takes: the preview's choice (a query) and its two forms, as text; the domain
-(chalicelib/dashboard/emails/) checks each field and answers errors beside them."""
+(chalicelib/console/emails/) checks each field and answers errors beside them."""
 
 from __future__ import annotations
 

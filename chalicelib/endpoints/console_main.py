@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
-from chalicelib.dashboard.console import SECTIONS
+from chalicelib.console.console import SECTIONS
 from chalicelib.endpoints.console import back, console_page
 from chalicelib.http import HttpRequest, HttpResponse, parse_model, read_form
 from chalicelib.routes import MODERATION_ACTIONS, SECTION_MODULES
@@ -23,8 +23,8 @@ def _overview(
 ) -> HttpResponse:
     from urllib.parse import urlencode
 
-    from chalicelib.dashboard import charts
-    from chalicelib.dashboard import service as dash
+    from chalicelib.console import charts
+    from chalicelib.console import service as dash
     from chalicelib.endpoints.console_customers import linked
     from chalicelib.parked import parked_items
     from chalicelib.reports.service import advocates_page, build_report, period
@@ -36,7 +36,7 @@ def _overview(
     chosen = request.query.get("from") or request.query.get("to")
     period_query = urlencode({"from": first.isoformat(), "to": last.isoformat()}) if chosen else ""
     return console_page(
-        "dashboard.html",
+        "console_overview.html",
         session,
         "overview",
         status=status,
@@ -59,7 +59,7 @@ def _connect(
     session: Session, notice: str | None = None, secret_error: str | None = None, status: int = 200
 ) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.dashboard.console import webhook_address
+    from chalicelib.console.console import webhook_address
     from chalicelib.webhook_health import TOPICS, health
 
     shop = session.shop
@@ -88,7 +88,7 @@ def _settings(
     errors_by_field: dict[str, str] | None = None,
     saved: bool = False,
 ) -> HttpResponse:
-    from chalicelib.dashboard.console import SETTING_FIELDS, settings_values
+    from chalicelib.console.console import SETTING_FIELDS, settings_values
 
     return console_page(
         "settings.html",
@@ -145,8 +145,8 @@ def dashboard_item(request: HttpRequest, session: Session) -> HttpResponse:
 
 
 def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.console import save_settings
-    from chalicelib.dashboard.models import SettingsForm
+    from chalicelib.console.console import save_settings
+    from chalicelib.console.models import SettingsForm
 
     form = parse_model(SettingsForm, read_form(request))
     updated, problems = save_settings(get_table(), session.shop, form)
@@ -156,8 +156,8 @@ def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpRespo
 
 
 def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.console import save_webhook_secret
-    from chalicelib.dashboard.models import WebhookSecretForm
+    from chalicelib.console.console import save_webhook_secret
+    from chalicelib.console.models import WebhookSecretForm
 
     form = parse_model(WebhookSecretForm, read_form(request))
     updated, problem = save_webhook_secret(get_table(), session.shop, form.webhook_secret)
@@ -167,7 +167,7 @@ def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResp
 
 
 def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.console import send_test_event
+    from chalicelib.console.console import send_test_event
     from chalicelib.endpoints import webhooks
     from chalicelib.endpoints.registry import operation_of, run
 
@@ -192,7 +192,7 @@ def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse
 
 
 def dashboard_retry_parked(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.models import RetryForm
+    from chalicelib.console.models import RetryForm
     from chalicelib.parked import retry
 
     form = parse_model(RetryForm, read_form(request))
@@ -236,8 +236,8 @@ def dashboard_sign_out(request: HttpRequest, session: Session) -> HttpResponse:
 
 
 def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.dashboard.models import DashboardForm
-    from chalicelib.dashboard.reviews.actions import way_back
+    from chalicelib.console.models import DashboardForm
+    from chalicelib.console.reviews.actions import way_back
     from chalicelib.reviews import owner
 
     form = parse_model(DashboardForm, read_form(request))

@@ -12,7 +12,7 @@ from chalicelib import errors, signing
 from chalicelib.store import keys
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.reviews.models import ReviewFilters
+    from chalicelib.console.reviews.models import ReviewFilters
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
@@ -151,8 +151,8 @@ def way_back(shop: Shop, text: str) -> WayBack:
     echoed back."""
     from pydantic import ValidationError
 
-    from chalicelib.dashboard.reviews.listing import plan_for, start_of
-    from chalicelib.dashboard.reviews.models import ReviewFilters
+    from chalicelib.console.reviews.listing import plan_for, start_of
+    from chalicelib.console.reviews.models import ReviewFilters
     from chalicelib.http import validation_failed
 
     section, _, raw = text.strip().partition("?")

@@ -11,7 +11,7 @@ from chalicelib import clock, signing
 from chalicelib.store import keys
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.reviews.models import ReviewFilters
+    from chalicelib.console.reviews.models import ReviewFilters
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 

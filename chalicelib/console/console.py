@@ -9,7 +9,7 @@ from chalicelib import errors, routes
 from chalicelib.store.shop_settings import console_fields
 
 if TYPE_CHECKING:
-    from chalicelib.dashboard.models import SettingsForm, SetupForm
+    from chalicelib.console.models import SettingsForm, SetupForm
     from chalicelib.http import HttpResponse
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
