@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING
 
 from chalicelib import errors, signing
-
-if TYPE_CHECKING:
-    from chalicelib.auth.sessions import Session
 
 
 def csrf_token(session_token: str) -> str:
@@ -16,6 +12,7 @@ def csrf_token(session_token: str) -> str:
     return signing.mac("csrf", session_token)
 
 
-def check_csrf(session: Session, presented: str | None) -> None:
-    if not presented or not hmac.compare_digest(session.csrf.encode(), presented.encode()):
+def check_csrf(expected: str, presented: str | None) -> None:
+    """The form's token is the session's own (`expected`: Session.csrf), else 403."""
+    if not presented or not hmac.compare_digest(expected.encode(), presented.encode()):
         raise errors.Forbidden("the form is stale or was not sent from the dashboard; reload it", code="csrf")

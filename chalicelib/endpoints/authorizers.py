@@ -174,7 +174,7 @@ def _session_form(request: HttpRequest) -> Session:
     from chalicelib.auth.csrf import check_csrf
 
     session = _session(request)
-    check_csrf(session, read_form(request).get("csrf") or None)
+    check_csrf(session.csrf, read_form(request).get("csrf") or None)
     return session
 
 
