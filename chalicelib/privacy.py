@@ -1,10 +1,12 @@
 """Privacy requests: erase a customer's personal data, answer a data request, erase a whole shop.
 
 A customer's name, email and email hash live on their record, their orders (with the landing URL and
-the codes they typed), the author of their reviews and their share code. Erasure rewrites those items
-and nothing else: counters never held personal data, so every number in every report stays exact, the
-reviews stay published and the share link keeps working and counting. Outbound events carry ids,
-ratings and review text only, never a name or an email, so waiting events need no rewrite.
+the codes they typed), the author of their reviews and their share code; as a referred friend, in their claims of a
+shop's offer (by the keyed hash of their mailbox) and as the holder of the codes handed to them. Erasure rewrites
+those items (the claims and the holders' records go) and nothing else: counters never held personal data, so every
+number in every report stays exact, the reviews stay published and the share link keeps working and counting.
+Outbound events carry ids, ratings and review text only, never a name or an email, so waiting events need no
+rewrite. A shop's erasure also deletes its friends' claims, its pools' codes and their counters.
 """
 
 from __future__ import annotations
@@ -98,12 +100,41 @@ def _customer_needs_erasure(customer: dict[str, Any]) -> bool:
     return not customer.get("redacted") or any(field in customer for field in ("name", "email_hash", "find_tokens"))
 
 
+def _friend_operations(table: Table, shop_id: str, addresses: set[str]) -> list[dict[str, Any]]:
+    """What a customer left as a referred friend, for each mailbox of theirs: their claims of the shop's offer
+    (the keyed hash of the mailbox, and the mailbox itself if the email carrying the code was not sent yet), and
+    who the pool's codes were handed to (each code stays handed out: it is never handed to anyone else)."""
+    from chalicelib.referrals import POOLS
+    from chalicelib.referrals.offers import friend_holder, friend_key
+    from chalicelib.store import claims, referral_codes
+
+    friends = sorted({friend_key(address) for address in addresses})
+    if not friends:
+        return []
+    wanted = [keys.friend_claim_key(shop_id, friend) for friend in friends]
+    wanted += [keys.referral_holder_key(shop_id, pool, friend_holder(f)) for f in friends for pool in POOLS]
+    ops: list[dict[str, Any]] = []
+    for item in table.get_many(wanted, consistent=True):
+        if item.get("type") == "friend_claim":
+            ops.append(claims.erasure_op(table, shop_id, str(item["friend"])))
+        elif item.get("type") == referral_codes.HOLDER_TYPE:
+            ops += referral_codes.holder_erasure_ops(table, item)
+    return ops
+
+
+def _mailboxes(*texts: object) -> set[str]:
+    from chalicelib.mail.mailbox import mailbox
+
+    return {address for address in map(mailbox, texts) if address}
+
+
 def redact_customer(
     table: Table,
     shop_id: str,
     customer_id: str,
     extra_orders: list[str] | None = None,
     budget: Budget | None = None,
+    emails: tuple[str, ...] = (),
 ) -> int:
     """Erase one customer's personal data from every item that holds it; returns how many items changed.
 
@@ -111,6 +142,10 @@ def redact_customer(
     only while it still holds something to erase, and the customer's record keeps the ids of their
     orders, reviews and share code. Counters are never touched. When the budget runs out the customer
     is put on the CUSTREDACT index with the orders left, and the due work goes on from there.
+
+    Their claims of the shop's friend offer go too, found by the keyed hash of each mailbox of theirs: those the
+    request names (`emails`) and those of their orders, read before the orders forget them (each page's claims are
+    written before, or with, its orders).
     """
     budget = budget or Budget.unlimited()
     customer = table.get(keys.customer_key(shop_id, customer_id), consistent=True)
@@ -121,12 +156,17 @@ def redact_customer(
     )
     operations, code = _profile_operations(table, shop_id, customer_id, customer)
     changed = _erase_photos(table, shop_id, customer, code)
+    addresses = _mailboxes(*emails, (customer or {}).get("email"))
+    friends_seen: set[str] = set()
     for start in range(0, max(len(order_ids), 1), ORDER_PAGE):
         page = order_ids[start : start + ORDER_PAGE]
         if start and budget.spent():
             _defer(table, shop_id, customer_id, order_ids[start:])
             return changed
         orders = table.get_many([keys.order_key(shop_id, o) for o in page], consistent=True) if page else []
+        addresses |= _mailboxes(*(o.get("email") for o in orders if o.get("type") == "order"))
+        operations += _friend_operations(table, shop_id, addresses - friends_seen)
+        friends_seen |= addresses
         operations += [
             order_records.erasure_op(table, shop_id, o["order_id"])
             for o in sorted(orders, key=lambda o: o["order_id"])
@@ -268,9 +308,31 @@ def run_shop_redactions(table: Table, max_customers: int = 500, budget: Budget |
                         return done
                     done += _erase(table, customer, budget, now)
             if cursor is None:
+                if not _erase_shop_referrals(table, shop_id, budget):
+                    return done  # the next run goes on from there
                 erasure.shop_done(table, shop_id, _now())
                 break
     return done
+
+
+REFERRAL_PAGE = 25  # a shop's referral records deleted at a time (a page of holders is 50 deletes)
+
+
+def _erase_shop_referrals(table: Table, shop_id: str, budget: Budget) -> bool:
+    """A shop's friends' claims, its pools' codes (handed out or not) and their counters, a page at a time; False
+    when the budget ran out first."""
+    from chalicelib.referrals import POOLS
+    from chalicelib.store import claims, referral_codes
+
+    while True:
+        ops = claims.shop_erasure_ops(table, shop_id, REFERRAL_PAGE) or referral_codes.shop_erasure_ops(
+            table, shop_id, POOLS, REFERRAL_PAGE
+        )
+        if not ops:
+            return True
+        if budget.spent():
+            return False
+        _write(table, ops)
 
 
 def _finish_customer_redactions(table: Table, budget: Budget, now: datetime) -> int:
@@ -344,8 +406,9 @@ def redact_request(table: Table, shop_id: str, redact: CustomerRedactEvent) -> s
     if not named:
         return "ignored"
     budget = Budget(INLINE_SECONDS)
+    emails = (redact.email,) if redact.email else ()
     for customer_id in sorted(c for c in named if c):
-        redact_customer(table, shop_id, customer_id, redact.order_ids, budget=budget)
+        redact_customer(table, shop_id, customer_id, redact.order_ids, budget=budget, emails=emails)
     return "applied"
 
 

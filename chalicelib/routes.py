@@ -418,6 +418,28 @@ TABLE: tuple[Route, ...] = (
         page=True,
     ),
     Route(
+        "GET",
+        "/r/{token}/refer",
+        "refer_page",
+        FRIENDS,
+        summary="The buyer's own share page: their link, the channels and the friend's offer, for every buyer alike "
+        "whether or not they reviewed (HTML; the review link signs it; 404 program_off without a referral program)",
+        tag="reviews",
+        auth="review-link",
+        responses={200: "text/html", 404: model("ErrorBody", ANSWERS), 410: model("ErrorBody", ANSWERS)},
+        page=True,
+    ),
+    Route(
+        "HEAD",
+        "/r/{token}/refer",
+        "head_refer_page",
+        FRIENDS,
+        summary="Headers of the buyer's share page; makes no code",
+        tag="reviews",
+        auth="review-link",
+        responses={200: ""},
+    ),
+    Route(
         "POST",
         "/reviews",
         "submit_review",

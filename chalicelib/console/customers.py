@@ -428,7 +428,9 @@ def customer_page(table: Table, shop: Shop, customer_id: str) -> dict[str, Any]:
     for review in reviews:
         _review(timeline, review, shop.settings.happy_threshold)
     if code_item and code_item.get("created_at"):
-        timeline.at(code_item["created_at"], "code", "Their share link was made", "after a happy review")
+        # A code made on the buyer's own share page (the referral program's link in every request) has no review
+        why = "after a happy review" if code_item.get("review_id") else "on their share page"
+        timeline.at(code_item["created_at"], "code", "Their share link was made", why)
     _share_days(timeline, days)
     for order in referred:
         _referred(timeline, order)

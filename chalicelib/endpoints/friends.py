@@ -1,10 +1,16 @@
-"""A friend's claim of the give-get offer on an advocate's share link: JSON, or the friend's page's form."""
+"""The give-get pages: a friend's claim of the offer on an advocate's share link (JSON, or the friend's page's form),
+and a buyer's own share page, which their review link signs."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from chalicelib import errors
 from chalicelib.http import FORM, HttpRequest, HttpResponse, json_response, parse_json_body, parse_model, read_form
 from chalicelib.store.table import get_table
+
+if TYPE_CHECKING:
+    from chalicelib.endpoints.authorizers import ReviewLink
 
 
 def claim_friend_offer(request: HttpRequest) -> HttpResponse:
@@ -51,3 +57,15 @@ def _said(exc: errors.ProofloopError, language: str) -> str:
         "too_many_claims": N_("Too many codes were asked for from this browser today. Please try again tomorrow."),
     }
     return translate(language, messages.get(exc.code, "Please try again"))
+
+
+def refer_page(request: HttpRequest, link: ReviewLink) -> HttpResponse:
+    from chalicelib.referrals.refer import refer_page as page
+
+    return page(get_table(), link.token)
+
+
+def head_refer_page(request: HttpRequest, link: ReviewLink) -> HttpResponse:
+    from chalicelib.referrals.refer import refer_page as page
+
+    return page(get_table(), link.token, head=True)

@@ -30,7 +30,9 @@ def load_share(code: str, advocate: bool = False) -> tuple[dict[str, Any], Shop,
 
     table = get_table()
     item = get_code(table, code)
-    wanted = [keys.shop_key(item["shop_id"]), keys.product_key(item["shop_id"], item["product_id"])]
+    wanted = [keys.shop_key(item["shop_id"])]
+    if item.get("product_id"):  # a code made before any review of its customer's points at no product
+        wanted.append(keys.product_key(item["shop_id"], item["product_id"]))
     if advocate:
         wanted.append(keys.customer_key(item["shop_id"], item["customer_id"]))
     found = table.get_many_recent(wanted)
@@ -129,12 +131,16 @@ def _preview_page(
             from chalicelib.observability import logger
 
             logger.warning("link preview not counted", extra={"code": code["code"], "reason": repr(exc)})
-    rating = int(code.get("rating", 5))
-    subject = code.get("product_title") or shop.name
-    title = f"{reviewer_label(code)} rated {subject} {'★' * rating}"
-    description = code.get("quote_title") or code.get("quote") or f"A verified review from {shop.name}"
-    if code.get("quote_title") and code.get("quote"):
-        description = f"{code['quote_title']}: {code['quote']}"
+    if "rating" in code:
+        rating = int(code["rating"])
+        subject = code.get("product_title") or shop.name
+        title = f"{reviewer_label(code)} rated {subject} {'★' * rating}"
+        description = code.get("quote_title") or code.get("quote") or f"A verified review from {shop.name}"
+        if code.get("quote_title") and code.get("quote"):
+            description = f"{code['quote_title']}: {code['quote']}"
+    else:  # a customer's link that carries no review: who recommends the shop, never a rating they did not give
+        title = f"{reviewer_label(code)} recommends {shop.name}"
+        description = f"A customer of {shop.name} shared this link with you."
     image = product.get("image_url") if product else None
     card = card_address(code)  # the review's own 1200x630 card, drawn by the first request for it
     if card is None and code.get("card_key") and not code.get("redacted"):
@@ -189,7 +195,7 @@ def _card_redirect(location: str, seconds: int) -> HttpResponse:
 
 def share_to_channel(request: HttpRequest) -> HttpResponse:
     from chalicelib.config import get_settings
-    from chalicelib.sharing.channels import intent_url, share_text
+    from chalicelib.sharing.channels import intent_url, post_text
     from chalicelib.sharing.counting import record_share
     from chalicelib.sharing.visitors import agent_kind
 
@@ -201,7 +207,7 @@ def share_to_channel(request: HttpRequest) -> HttpResponse:
     code, shop, product = load_share(request.path_params["code"], advocate=True)
     language = buyer_language(code.get("language"), shop.settings.language)
     link = f"{get_settings().base_url}/s/{code['code']}?via={channel}"
-    text = share_text(code.get("product_title", ""), int(code.get("rating", 5)), code.get("quote", ""), language)
+    text = post_text(code, shop.name, language)
     image = product.get("image_url") if product else None
     if agent_kind(request.header("user-agent")) == "browser":
         try:

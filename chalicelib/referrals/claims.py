@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
-from chalicelib.referrals.offers import friend_key, offer_of, shop_with_code
+from chalicelib.referrals.offers import friend_holder, friend_key, offer_of, shop_with_code
 from chalicelib.store import claims, keys
 from chalicelib.store.table import ConditionFailed
 
@@ -100,7 +100,7 @@ def claim(
         )
     from chalicelib.referrals.codes import code_source
 
-    code = code_source(table, shop.settings.referral.codes).claim(shop, FRIEND_POOL, f"friend:{friend}")
+    code = code_source(table, shop.settings.referral.codes).claim(shop, FRIEND_POOL, friend_holder(friend))
     record = claims.FriendClaim(
         shop_id=shop.shop_id,
         friend=friend,
@@ -175,7 +175,7 @@ def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
             current = record
             if current.code is None:
                 code = code_source(table, shop.settings.referral.codes).claim(
-                    shop, FRIEND_POOL, f"friend:{record.friend}"
+                    shop, FRIEND_POOL, friend_holder(record.friend)
                 )
                 if code is None:
                     claims.put_off(table, record, clock.iso(now + WAITING_RETRY))

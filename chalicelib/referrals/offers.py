@@ -64,6 +64,11 @@ def friend_key(address: str) -> str:
     return keyed_hash("friend-claim", address.lower())
 
 
+def friend_holder(friend: str) -> str:
+    """Who a friend's code is handed to in the pool (store/referral_codes.py): the friend's keyed hash, marked."""
+    return f"friend:{friend}"
+
+
 def shop_with_code(shop: Shop, code: str | None, destination: str) -> str:
     """Where the friend goes on to shop: on Shopify, the store's own /discount/<code> link, which applies the
     code at checkout and then shows the page the link pointed at; elsewhere the page itself."""

@@ -35,7 +35,8 @@ def friend_page(
         language=language,
         reviewer=reviewer,
         shop_name=shop.name,
-        rating=max(1, min(5, int(share.get("rating", 5)))),
+        # A link that carries no review (its customer refers friends without one) shows no stars and no words.
+        rating=max(1, min(5, int(share["rating"]))) if "rating" in share else None,
         quote_title=share.get("quote_title"),
         quote=share.get("quote"),
         offer=offer_text(offer, language),

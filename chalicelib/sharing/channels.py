@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from chalicelib.web import N_
@@ -32,6 +33,20 @@ def share_text(product_title: str, rating: int, quote_text: str, language: str =
             language, "I gave %(product)s %(stars)s: “%(quote)s”", product=product_title, stars=stars, quote=excerpt
         )
     return translate(language, "I gave this %(stars)s: “%(quote)s”", stars=stars, quote=excerpt)
+
+
+def recommend_text(shop_name: str, language: str = "en") -> str:
+    """What the post says for a link that carries no review (its customer refers friends without one)."""
+    from chalicelib.web.i18n import translate
+
+    return translate(language, "I recommend %(shop)s", shop=shop_name)
+
+
+def post_text(code: dict[str, Any], shop_name: str, language: str = "en") -> str:
+    """What the post says for a share code: its review's stars and words, or, with no review, a recommendation."""
+    if "rating" not in code:
+        return recommend_text(shop_name, language)
+    return share_text(code.get("product_title", ""), int(code["rating"]), code.get("quote", ""), language)
 
 
 def intent_url(channel: str, link: str, text: str, image_url: str | None = None, language: str = "en") -> str:

@@ -72,6 +72,23 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
         # The preview changed: a new card, drawn on its first request or by the due work, whichever comes first.
         codes.repointed(table, code, preview, card_version())
         return str(code)
+    return _new_code(table, shop, customer, {"card_version": card_version(), **preview}, card=True)
+
+
+def ensure_refer_code(table: Table, shop: Shop, customer: dict[str, Any], author: str) -> str:
+    """The customer's code whatever they thought of their order, or whether they said: theirs if they have one
+    (as it is: a happy review's preview stays), else a new one that previews no review (no product, rating,
+    quote or card; `author` is who the friend's page says invites them) until a happy review repoints it. The
+    same customer always gets the same code."""
+    code = customer.get("share_code")
+    if code:
+        return str(code)
+    return _new_code(table, shop, customer, {"author": author}, card=False)
+
+
+def _new_code(table: Table, shop: Shop, customer: dict[str, Any], fields: dict[str, Any], card: bool) -> str:
+    """A new code for the customer, named on their record in the same transaction; a concurrent maker's code when
+    theirs was named first."""
     for _ in range(5):
         code = new_code()
         item = {
@@ -82,20 +99,19 @@ def ensure_share_code(table: Table, shop: Shop, customer: dict[str, Any], review
             "customer_id": customer["customer_id"],
             "email_hash": customer.get("email_hash"),
             "created_at": clock.iso(),
-            "card_version": card_version(),
-            **preview,
+            **fields,
         }
         try:
             table.transact(
                 [
-                    ("code", codes.created_op(table, item)),
+                    ("code", codes.created_op(table, item, card=card)),
                     ("customer", customers.share_code_op(table, shop.shop_id, customer["customer_id"], code)),
                 ]
             )
             return code
         except ConditionFailed as exc:
             if exc.failed("customer"):
-                # A concurrent happy review made the code first: use theirs.
+                # A concurrent review (or refer page) made the code first: use theirs.
                 current = table.get(keys.customer_key(shop.shop_id, customer["customer_id"]), consistent=True)
                 if current and current.get("share_code"):
                     return str(current["share_code"])

@@ -137,3 +137,18 @@ def put_off(table: Table, claim: FriendClaim, due_at: str) -> None:
         },
         condition="attribute_exists(PK) AND attribute_exists(GSI1PK)",
     )
+
+
+def erasure_op(table: Table, shop_id: str, friend: str) -> Operation:
+    """Forget a friend's claim at the shop (pattern 57): the item goes, with the keyed hash of their mailbox, their
+    plain address if the email carrying the code was not sent yet, and its place on the due index. The code the
+    pool handed to it stays handed out (referral_codes.holder_erasure_ops)."""
+    return table.delete_op(keys.friend_claim_key(shop_id, friend))
+
+
+def shop_erasure_ops(table: Table, shop_id: str, limit: int) -> list[Operation]:
+    """The deletes of a page of the shop's friends' claims (a shop's erasure, pattern 57); none once all are gone."""
+    items, _ = table.query(
+        keys.shop_partition(shop_id), sk_prefix=keys.FRIEND_CLAIM_PREFIX, limit=limit, consistent=True
+    )
+    return [table.delete_op({keys.PK: item[keys.PK], keys.SK: item[keys.SK]}) for item in items]

@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Operation, Table
 
 
-def created_op(table: Table, code: dict[str, Any]) -> Operation:
+def created_op(table: Table, code: dict[str, Any], card: bool = True) -> Operation:
     """The Put of a new code (the item as made, with its card's version), refused when the code is taken. Its card
-    is due for the card builder (pattern 44) until drawn, by its first request or by the due work."""
-    return table.put_op({**code, **keys.card_due_keys(str(code["code"]))}, "attribute_not_exists(PK)")
+    is due for the card builder (pattern 44) until drawn, by its first request or by the due work. A code made
+    before any review of its customer's (`card` False) has no card to draw until a happy review repoints it."""
+    item = {**code, **keys.card_due_keys(str(code["code"]))} if card else dict(code)
+    return table.put_op(item, "attribute_not_exists(PK)")
 
 
 def repointed(table: Table, code: str, preview: Mapping[str, Any], card_version: str) -> None:

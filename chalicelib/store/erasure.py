@@ -1,8 +1,9 @@
 """Erasure's own writes and queries: a shop marked for erasure and done with it (the erasure index, pattern 33),
 a review that forgets its author, a customer's data request kept for the owner.
 
-What an erasure does to an order, a customer or a share code is written by that record's module
-(`store/orders.py`, `store/customers.py`, `store/codes.py`)."""
+What an erasure does to an order, a customer, a share code, a friend's claim or a referral code is written by that
+record's module (`store/orders.py`, `store/customers.py`, `store/codes.py`, `store/claims.py`,
+`store/referral_codes.py`: pattern 57)."""
 
 from __future__ import annotations
 

@@ -219,6 +219,16 @@ Access patterns (who asks -> the one call that answers):
  56. A visitor's claims today (at most
      CLAIMS_PER_VISITOR_DAY)                -> UpdateItem CLAIMS#<visitor>/DAY#<yyyy-mm-dd> ADD claims, conditioned
                                                on claims < the cap (TTL 2 days)
+ 57. Erase a customer's friend claims, and
+     a shop's referral data (privacy)       -> a customer: BatchGetItem (consistent) SHOP#<shop>/CLAIM#<friend> and
+                                               SHOP#<shop>/REFHOLDER#<pool>#friend:<friend> for the keyed hash of
+                                               each mailbox of theirs; TransactWriteItems: Delete the claim and the
+                                               holder record, Put SHOP#<shop>/REFHOLDER#<pool>#erased:<CODE> (the
+                                               code, not whom), Update the code REMOVE holder, handed_out_at (it
+                                               stays handed out). A shop: Query SHOP#<shop>, SK begins_with CLAIM#,
+                                               then REFHOLDER# (Delete each and the code it names), Query GSI1,
+                                               GSI1PK = REFPOOL#<shop>#<pool>#<n> (Delete each available code), then
+                                               Query SHOP#<shop>, SK begins_with REFCOUNT#, and REFCLAIMS: Delete
 """
 
 from __future__ import annotations
@@ -619,7 +629,7 @@ def referral_available_keys(shop_id: str, pool: str, code: str, stamp: str) -> d
 
 def referral_pool_count_key(shop_id: str, pool: str, shard: int) -> dict[str, str]:
     """One shard of a pool's counters (available, handed_out): the codes of that shard, exact."""
-    return {PK: shop_partition(shop_id), SK: f"REFCOUNT#{pool}#{shard}"}
+    return {PK: shop_partition(shop_id), SK: f"{REFERRAL_COUNT_PREFIX}{pool}#{shard}"}
 
 
 def referral_claims_key(shop_id: str) -> dict[str, str]:
@@ -627,9 +637,19 @@ def referral_claims_key(shop_id: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: "REFCLAIMS"}
 
 
+REFERRAL_HOLDER_PREFIX = "REFHOLDER#"
+REFERRAL_COUNT_PREFIX = "REFCOUNT#"
+
+
 def referral_holder_key(shop_id: str, pool: str, holder: str) -> dict[str, str]:
     """The code a holder was handed from a pool: a second claim by the same holder reads it."""
-    return {PK: shop_partition(shop_id), SK: f"REFHOLDER#{pool}#{holder}"}
+    return {PK: shop_partition(shop_id), SK: f"{REFERRAL_HOLDER_PREFIX}{pool}#{holder}"}
+
+
+def referral_erased_holder_key(shop_id: str, pool: str, code: str) -> dict[str, str]:
+    """What stays of a holder's record once its holder is erased: keyed by the code, not by whom, so the shop's
+    erasure still finds the code handed out (pattern 57)."""
+    return referral_holder_key(shop_id, pool, f"erased:{referral_code_id(code)}")
 
 
 # A friend's claim of the give-get offer (patterns 54 to 56).

@@ -190,3 +190,53 @@ def claim_counted_op(table: Table, shop_id: str) -> Operation:
         {"#t": "type"},
         {":type": CLAIMS_TYPE, ":one": 1},
     )
+
+
+def holder_erasure_ops(table: Table, held: dict[str, Any]) -> list[Operation]:
+    """Forget who holds a code (pattern 57; `held` is their holder record): the record goes, since its key names
+    them, and one keyed by the code takes its place, so a shop's erasure still finds the code; the code loses its
+    `holder` and `handed_out_at` and stays handed out, never handed to anyone else."""
+    shop_id, pool, code = str(held["shop_id"]), str(held["pool"]), str(held["code"])
+    erased = {**keys.referral_erased_holder_key(shop_id, pool, code), "type": HOLDER_TYPE, "shop_id": shop_id}
+    return [
+        table.delete_op(keys.referral_holder_key(shop_id, pool, str(held["holder"]))),
+        table.put_op({**erased, "pool": pool, "code": code}),
+        table.update_op(
+            keys.referral_code_key(shop_id, code),
+            "REMOVE #holder, #at",
+            names={"#holder": "holder", "#at": "handed_out_at"},
+            condition="attribute_exists(PK)",
+        ),
+    ]
+
+
+def shop_erasure_ops(table: Table, shop_id: str, pools: tuple[str, ...], limit: int) -> list[Operation]:
+    """The deletes of the next page of a shop's referral codes and their records (a shop's erasure, pattern 57): the
+    codes handed out (found by their holders' records) with those records, then the codes still available (found
+    on their pools' index), then the pools' counters and the claims' count. None once all are gone.
+
+    The index is eventually consistent: a code deleted a moment ago may be listed again, and deleted again."""
+    partition = keys.shop_partition(shop_id)
+    held, _ = table.query(partition, sk_prefix=keys.REFERRAL_HOLDER_PREFIX, limit=limit, consistent=True)
+    if held:
+        return [
+            op
+            for item in held
+            for op in (
+                table.delete_op({keys.PK: item[keys.PK], keys.SK: item[keys.SK]}),
+                table.delete_op(keys.referral_code_key(shop_id, str(item["code"]))),
+            )
+        ]
+    for pool in pools:
+        for shard in range(keys.REFERRAL_POOL_SHARDS):
+            available, _ = table.query(
+                keys.referral_available_partition(shop_id, pool, shard), index=keys.GSI1, limit=limit
+            )
+            if available:
+                return [table.delete_op(keys.referral_code_key(shop_id, str(item["code"]))) for item in available]
+    counted, _ = table.query(partition, sk_prefix=keys.REFERRAL_COUNT_PREFIX, limit=limit, consistent=True)
+    claims = table.get(keys.referral_claims_key(shop_id), consistent=True)
+    return [
+        table.delete_op({keys.PK: item[keys.PK], keys.SK: item[keys.SK]})
+        for item in [*counted, *([claims] if claims else [])]
+    ]

@@ -50,9 +50,17 @@ class Links:
     review_url: str
     unsubscribe_url: str  # GET shows the page with its button, POST unsubscribes at once (RFC 8058's one click)
 
+    @property
+    def refer_url(self) -> str:
+        """The buyer's own share page (GET /r/{token}/refer), signed by the review link's token: offered to every
+        buyer alike while the shop's referral program is on, whether or not they review or how (FTC 16 CFR
+        465.4: the reward never depends on a review)."""
+        return f"{self.review_url}/refer"
+
 
 def links(shop: Shop, order: dict[str, Any], preview: bool = False) -> Links:
-    """The buyer's signed review and unsubscribe links, the same whatever the channel. A `preview`'s (the
+    """The buyer's signed review and unsubscribe links (and the share page's, `refer_url`), the same whatever the
+    channel. A `preview`'s (the
     console's) are signed for previews only: no buyer's page takes them."""
     from chalicelib.config import get_settings
     from chalicelib.reviews.tokens import preview_token, review_token, unsubscribe_token

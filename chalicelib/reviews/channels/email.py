@@ -37,7 +37,8 @@ class EmailChannel:
 
 def compose(shop: Shop, order: dict[str, Any], reminder: bool, preview: bool = False) -> EmailMessage:
     """The request email: the same for every buyer (in their language, else the shop's), with a signed review
-    link and one-click unsubscribe. The shop's own subject and intro for that language replace ours.
+    link, one-click unsubscribe and, with the shop's referral program on, the link to the buyer's share page. The
+    shop's own subject and intro for that language replace ours.
     A `preview` (the console's) is the same email whose links are signed for previews only: no buyer's page
     takes them."""
     from email.headerregistry import Address
@@ -61,6 +62,8 @@ def compose(shop: Shop, order: dict[str, Any], reminder: bool, preview: bool = F
         "items": order.get("items") or [],
         "review_url": signed.review_url,
         "unsubscribe_url": signed.unsubscribe_url,
+        # With the referral program on, every buyer's email, the same whatever they review, offers their share page.
+        "refer_url": signed.refer_url if shop.settings.referral.enabled else None,
         "reminder": reminder,
         "intro": shop.settings.email_text(language, f"{kind}_intro"),
     }
