@@ -15,6 +15,7 @@ from chalicelib.clock import local_day
 from chalicelib.store import aggregates, keys
 
 if TYPE_CHECKING:
+    from chalicelib.sharing.attribution import Named
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
@@ -61,18 +62,77 @@ class AdvocateCredit:
         return update
 
 
-def referral_for(
-    shop: Shop, current: dict[str, Any] | None, snapshot: Any, codes: list[dict[str, Any]]
-) -> dict[str, Any] | None:
-    """The code an order that is not yet known credits, among the code items it names; None for no referral."""
-    from chalicelib.sharing.attribution import choose_referral
-    from chalicelib.signing import email_hash
+def referral_names(snapshot: Any) -> Named | None:
+    """What an order's snapshot names that may credit an advocate, by signal; None without a snapshot."""
+    from chalicelib.config import get_settings
+    from chalicelib.referrals.offers import friend_key
+    from chalicelib.sharing.attribution import named_by_signal
 
-    if not codes or snapshot is None or (current and current.get("known")):
+    if snapshot is None:
         return None
-    return choose_referral(
-        codes,
+    return named_by_signal(
+        landing_url=snapshot.landing_url,
+        discount_codes=snapshot.discount_codes,
+        note_codes=snapshot.note_codes,
+        attribution_urls=snapshot.attribution_urls,
+        base_url=get_settings().base_url,
+        friend=friend_key(snapshot.email) if snapshot.email else None,
+    )
+
+
+def referral_keys(shop: Shop, named: Named | None) -> list[dict[str, str]]:
+    """The keys an order's referral is read from, in the order's own BatchGetItem (pattern 20): the share codes it
+    names, its discount codes among the pools' codes, and the claim of its buyer's mailbox."""
+    if named is None:
+        return []
+    wanted = [keys.code_key(c) for c in named.share_codes()]
+    wanted += [keys.referral_code_key(shop.shop_id, c) for c in named.pool_codes]
+    if named.friend:
+        wanted.append(keys.friend_claim_key(shop.shop_id, named.friend))
+    return wanted
+
+
+def referral_for(
+    table: Table,
+    shop: Shop,
+    current: dict[str, Any] | None,
+    snapshot: Any,
+    named: Named | None,
+    found: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The referral an order that is not yet known makes, from the items its BatchGetItem found (`found`), with
+    the signal that named it; None for no referral. A friend's pool code whose claim the batch did not hold (a
+    friend ordering from another mailbox) costs one more read, for that order only."""
+    from chalicelib.sharing.attribution import choose_signal, friend_of
+    from chalicelib.signing import email_hash
+    from chalicelib.store.claims import CLAIM_TYPE
+    from chalicelib.store.referral_codes import CODE_TYPE as REFERRAL_CODE_TYPE
+
+    if named is None or snapshot is None or (current and current.get("known")):
+        return None
+    shares = [i for i in found if i.get("type") == "code"]
+    pool_codes = [i for i in found if i.get("type") == REFERRAL_CODE_TYPE]
+    claims = [i for i in found if i.get("type") == CLAIM_TYPE]
+    if not (shares or pool_codes or claims):
+        return None
+    held = {str(c.get("friend")) for c in claims}
+    named_pool = {c.upper() for c in named.pool_codes}
+    missing = [
+        friend
+        for item in pool_codes
+        if str(item.get("code", "")).upper() in named_pool
+        and (friend := friend_of(item)) is not None
+        and friend not in held
+    ]
+    if missing:
+        claims += table.get_many([keys.friend_claim_key(shop.shop_id, f) for f in missing], consistent=True)
+    return choose_signal(
+        named,
+        shares=shares,
+        pool_codes=pool_codes,
+        claims=claims,
         shop_id=shop.shop_id,
+        order_at=snapshot.created_at,
         order_day=local_day(snapshot.created_at, shop.timezone),
         window_days=shop.settings.attribution_window_days,
         model=shop.settings.attribution_model,
@@ -82,14 +142,24 @@ def referral_for(
 
 
 def advocate_for(
-    table: Table, shop: Shop, current: dict[str, Any] | None, chosen: dict[str, Any] | None
+    table: Table,
+    shop: Shop,
+    current: dict[str, Any] | None,
+    chosen: dict[str, Any] | None,
+    buyer_email_hash: str | None = None,
 ) -> dict[str, Any] | None:
-    """The record of the advocate this event may credit or debit: one more read, only for referred orders."""
+    """The record of the advocate this event may credit or debit: one more read, only for referred orders.
+
+    None for a new referral whose advocate's record has the buyer's mailbox: whatever signal named them, nobody
+    refers themself."""
     referral = (current or {}).get("referral")
     advocate_id = chosen["customer_id"] if chosen else (referral or {}).get("advocate_id")
     if not advocate_id:
         return None
-    return table.get(keys.customer_key(shop.shop_id, advocate_id), consistent=True)
+    advocate = table.get(keys.customer_key(shop.shop_id, advocate_id), consistent=True)
+    if chosen and advocate and buyer_email_hash and advocate.get("email_hash") == buyer_email_hash:
+        return None
+    return advocate
 
 
 def advocate_op(table: Table, shop: Shop, update: dict[str, Any]) -> dict[str, Any]:

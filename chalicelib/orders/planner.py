@@ -152,7 +152,7 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
         currency=currency,
         total=snapshot.total,
         created_at=iso(snapshot.created_at),
-        landing_url=snapshot.landing_url,
+        landing_url=snapshot.entry_url,
         codes=snapshot.codes,
         items=[
             {"product_id": i.product_id, "title": i.title, "quantity": i.quantity, "price": i.price}
@@ -186,15 +186,21 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
 def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: AdvocateCredit, new_customer: bool) -> None:
     order = plan.order
     day = order["counted_day"]
+    signal = str(code.get("signal") or "landing")
     order["referral"] = {
         "code": code["code"],
         "advocate_id": code["customer_id"],
+        "signal": signal,  # what named the advocate (sharing/attribution.py SIGNALS)
         "day": day,
         "revenue": order["total"],
         "new_customer": new_customer,
         "reversed": False,
     }
-    deltas: aggregates.Deltas = {"referred_orders": 1, f"referred_revenue_{order['currency']}": order["total"]}
+    deltas: aggregates.Deltas = {
+        "referred_orders": 1,
+        f"referred_revenue_{order['currency']}": order["total"],
+        f"referred_by_{signal}": 1,
+    }
     if new_customer:
         deltas["referred_customers"] = 1
     aggregates.merge(plan.counters, day, deltas)
@@ -237,6 +243,8 @@ def _reverse_referral(plan: OrderPlan, credit: AdvocateCredit, today: str) -> No
     deltas: aggregates.Deltas = {"referred_orders": -1, f"referred_revenue_{plan.order['currency']}": -remaining}
     if referral.get("new_customer"):
         deltas["referred_customers"] = -1
+    if referral.get("signal"):  # referrals made before signals were kept counted none
+        deltas[f"referred_by_{referral['signal']}"] = -1
     aggregates.merge(plan.counters, referral["day"], deltas)
     aggregates.merge(plan.counters, today, {"referral_reversals": 1})
     referral.update(reversed=True, revenue=Decimal(0))

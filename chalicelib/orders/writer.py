@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import errors
 from chalicelib.customer_index import INDEX_VERSION, lookup_ops
-from chalicelib.orders.ledger import advocate_for, advocate_op, referral_event_ops, referral_for
+from chalicelib.orders.ledger import (
+    advocate_for,
+    advocate_op,
+    referral_event_ops,
+    referral_for,
+    referral_keys,
+    referral_names,
+)
 from chalicelib.orders.planner import OrderPlan, plan_order_event
 from chalicelib.store import aggregates, customers, keys, orders
 from chalicelib.store.table import ConditionFailed
@@ -40,21 +47,22 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
 
 def apply_order_event(table: Table, shop: Shop, event: OrderEvent) -> str:
     """Record the event's new facts once; 'applied' or 'duplicate'."""
-    from chalicelib.sharing.attribution import named_codes
+    from chalicelib.signing import email_hash
 
     snapshot = event.snapshot
-    codes = named_codes(snapshot.landing_url, snapshot.codes) if snapshot else []
+    named = referral_names(snapshot)
     order_key = keys.order_key(shop.shop_id, event.order_id)
     wanted = [order_key]
     if snapshot:
         wanted.append(keys.customer_key(shop.shop_id, snapshot.customer_id))
-    wanted += [keys.code_key(c) for c in codes]
+    wanted += referral_keys(shop, named)
+    buyer = email_hash(snapshot.email) if snapshot else None
     for _ in range(RACE_ATTEMPTS):
         found = table.get_many(wanted, consistent=True)
         current = next((i for i in found if i.get("type") == "order"), None)
         customer = next((i for i in found if i.get("type") == "customer"), None)
-        chosen = referral_for(shop, current, snapshot, [i for i in found if i.get("type") == "code"])
-        advocate = advocate_for(table, shop, current, chosen)
+        chosen = referral_for(table, shop, current, snapshot, named, found)
+        advocate = advocate_for(table, shop, current, chosen, buyer)
         plan = plan_order_event(current, customer, event, shop, chosen, advocate)
         if not plan.changed:
             return "duplicate"

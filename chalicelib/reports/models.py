@@ -36,4 +36,8 @@ class Report(BaseModel):
     rates: dict[str, float | None]
     series: list[dict[str, object]]
     top_advocates: list[Advocate]
+    referrals_by_signal: dict[str, int] = Field(
+        description="referred orders of the period (not reversed) by what named their advocate: code, email, "
+        "landing, note, wc_attribution"
+    )
     score_model: dict[str, object]

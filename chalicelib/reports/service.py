@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring, signing
+from chalicelib.sharing.attribution import SIGNALS
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
 from chalicelib.store.advocates import leaderboard, leaderboard_page, stored_score
@@ -85,6 +86,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
     funnel["revenue"] = by_prefix("revenue_")
     funnel["referred_revenue"] = by_prefix("referred_revenue_")
     funnel["ratings"] = {str(r): count(f"rating_{r}") for r in range(1, 6)}
+    by_signal = {signal: count(f"referred_by_{signal}") for signal in SIGNALS}
     series = []
     current = first
     while current <= last:
@@ -101,6 +103,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
         "rates": scoring.funnel_rates(funnel),
         "series": series,
         "top_advocates": leaders,
+        "referrals_by_signal": by_signal,
         "score_model": scoring.score_model(),
     }
 
@@ -169,6 +172,7 @@ CSV_COLUMNS = (
     "referred_customers",
     "advocates",
     "friend_claims",
+    *(f"referred_by_{signal}" for signal in SIGNALS),
 )
 
 

@@ -17,6 +17,8 @@ from chalicelib.store.table import ConditionFailed
 if TYPE_CHECKING:
     from chalicelib.store.table import Operation, Table
 
+CLAIM_TYPE = "friend_claim"
+
 
 @dataclass(frozen=True)
 class FriendClaim:
@@ -82,7 +84,7 @@ def put_op(table: Table, claim: FriendClaim, due_at: str) -> Operation:
     item = {
         **keys.friend_claim_key(claim.shop_id, claim.friend),
         **keys.friend_due_keys(due_at, claim.shop_id, claim.friend),
-        "type": "friend_claim",
+        "type": CLAIM_TYPE,
         "shop_id": claim.shop_id,
         "friend": claim.friend,
         "share_code": claim.share_code,
@@ -103,7 +105,7 @@ def due(table: Table, now: str, limit: int) -> list[FriendClaim]:
     items, _ = table.query(
         keys.FRIEND_DUE_PARTITION, index=keys.GSI1, sk_between=("0", keys.friend_due_until(now)), limit=limit
     )
-    return [FriendClaim.from_item(i) for i in items if i.get("type") == "friend_claim"]
+    return [FriendClaim.from_item(i) for i in items if i.get("type") == CLAIM_TYPE]
 
 
 def give_code(table: Table, claim: FriendClaim, code: str) -> None:

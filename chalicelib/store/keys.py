@@ -35,7 +35,11 @@ Access patterns (who asks -> the one call that answers):
                                                <visitor> if not exists (TTL 3 days), Update VISIT#<visitor>#<day> (cap),
                                                Update CODESTAT#<code>#<n>/DAY#<day> (sharded, cap), AGG shard
  19. A code's counters                      -> Query CODESTAT#<code>#<n> for each shard n
- 20. An order's referral candidates         -> BatchGetItem CODE#<code> for each code the order names
+ 20. An order's referral candidates         -> in the BatchGetItem of 6: CODE#<code> for each share code the order
+                                               names, REFCODE#<shop>#<CODE> for each discount code, and
+                                               SHOP#<shop>/CLAIM#<keyed hash of the buyer's mailbox> (54); a
+                                               friend's code whose holder's claim is not among them: BatchGetItem
+                                               SHOP#<shop>/CLAIM#<holder> (that order only)
  21. Outbound events to deliver, oldest due
      first (transactional outbox)           -> Query GSI1, GSI1PK = OUTBOX#<n>, GSI1SK <= <now iso>; the event
                                                item SHOP#<shop>/OUTEVT#<id> is written in the fact's transaction

@@ -17,6 +17,7 @@ MAX_CODE_LENGTH = 64  # our share codes are 12 characters; longer codes cannot b
 MAX_URL_LENGTH = 2000
 MAX_REFUNDS = 100  # refunds one delivery may list (an order keeps at most orders.planner.MAX_REFUNDS_PER_ORDER)
 MAX_LANDING_LENGTH = 4000  # a landing URL carries the ref code among tracking parameters
+MAX_ATTRIBUTION_URLS = 2  # WooCommerce's order attribution: the session's entry page and its referrer
 MAX_PRODUCT_CODES = 20  # SKUs, GTINs or MPNs kept per product (one per variant, the first variants)
 MAX_PRODUCT_CODE_LENGTH = 70  # what Google's feeds take for an SKU or an MPN
 
@@ -79,11 +80,30 @@ class OrderSnapshot(BaseModel):
     total: Decimal = Field(ge=0, le=Decimal("100000000"))
     created_at: datetime
     landing_url: str | None = Field(default=None, max_length=MAX_LANDING_LENGTH)
-    codes: list[Annotated[str, Field(max_length=MAX_CODE_LENGTH)]] = Field(
-        default_factory=list, max_length=MAX_CODES, description="discount codes and note attributes naming a referrer"
+    # What may name a referrer, each kept apart: which one named the advocate is the referral's signal.
+    discount_codes: list[Annotated[str, Field(max_length=MAX_CODE_LENGTH)]] = Field(
+        default_factory=list, max_length=MAX_CODES, description="the discount codes the buyer applied"
+    )
+    note_codes: list[Annotated[str, Field(max_length=MAX_CODE_LENGTH)]] = Field(
+        default_factory=list, max_length=MAX_CODES, description="note attributes (or order meta) naming a referrer"
+    )
+    attribution_urls: list[Annotated[str, Field(max_length=MAX_LANDING_LENGTH)]] = Field(
+        default_factory=list,
+        max_length=MAX_ATTRIBUTION_URLS,
+        description="the platform's own order attribution: the visit's entry page, its referrer",
     )
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
     language: Language | None = Field(default=None, description="the buyer's language, when the order names ours")
+
+    @property
+    def codes(self) -> list[str]:
+        """Every code the order names as typed (discount codes, then notes): what the order keeps."""
+        return [*self.discount_codes, *self.note_codes]
+
+    @property
+    def entry_url(self) -> str | None:
+        """Where the buyer's visit began, as the storefront says: its landing URL, else its attribution's entry."""
+        return self.landing_url or next(iter(self.attribution_urls), None)
 
     @field_validator("email", mode="before")
     @classmethod

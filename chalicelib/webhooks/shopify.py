@@ -206,11 +206,18 @@ class ShopifyCustomersDataRequest(ShopifyPrivacyRequest):
     data_request: ShopifyDataRequestId
 
 
-def _referral_codes(order: ShopifyOrder) -> list[str]:
-    """Codes that may name an advocate: discount codes and note attributes called ref (ours are short)."""
-    codes = [d.code or "" for d in order.discount_codes]
-    codes += [a.value or "" for a in order.note_attributes if (a.name or "").lower() in REFERRAL_NOTE_NAMES]
+def _kept(codes: list[str]) -> list[str]:
+    """Codes that may name an advocate, of a length ours and the pools' can have."""
     return [c for c in codes if c and len(c) <= MAX_CODE_LENGTH][:MAX_CODES]
+
+
+def _discount_codes(order: ShopifyOrder) -> list[str]:
+    return _kept([d.code or "" for d in order.discount_codes])
+
+
+def _note_codes(order: ShopifyOrder) -> list[str]:
+    """Note attributes called ref (or referral, proofloop): a share code a storefront script noted on the cart."""
+    return _kept([a.value or "" for a in order.note_attributes if (a.name or "").lower() in REFERRAL_NOTE_NAMES])
 
 
 def _landing_url(order: ShopifyOrder, home: str) -> str | None:
@@ -237,7 +244,8 @@ def _snapshot(order: ShopifyOrder, home: str) -> OrderSnapshot:
         total=order.total_price,
         created_at=order.created_at,
         landing_url=_landing_url(order, home),
-        codes=_referral_codes(order),
+        discount_codes=_discount_codes(order),
+        note_codes=_note_codes(order),
         items=[
             Item(product_id=line.product_id, title=line.title or line.name, quantity=line.quantity, price=line.price)
             for line in order.line_items[:MAX_ITEMS]

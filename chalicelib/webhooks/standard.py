@@ -123,7 +123,7 @@ def to_events(body: dict[str, Any]) -> list[Event] | Ignored:
             total=data.total,
             created_at=data.created_at or envelope.timestamp,
             landing_url=data.landing_url,
-            codes=data.discount_codes,
+            discount_codes=data.discount_codes,
             items=data.items,
             language=data.locale,
         )

@@ -55,7 +55,9 @@ CANCELLED = "cancelled"
 REFUNDED = "refunded"
 ORDER_TOPICS = {"order.created", "order.updated", "order.restored"}
 PRODUCT_TOPICS = {"product.created", "product.updated"}
-LANDING_META_KEYS = ("_wc_order_attribution_session_entry", "_landing_page", "landing_page", "_proofloop_landing")
+LANDING_META_KEYS = ("_landing_page", "landing_page", "_proofloop_landing")
+# WooCommerce's own order attribution (since 8.5): the page the converting visit began on, and its referrer.
+ATTRIBUTION_META_KEYS = ("_wc_order_attribution_session_entry", "_wc_order_attribution_referrer")
 # Where multilingual plugins (WPML, Polylang) and others keep the language the buyer ordered in.
 LANGUAGE_META_KEYS = ("wpml_language", "_wpml_language", "pll_language", "locale")
 REF_META_KEYS = ("ref", "_ref", "proofloop_ref", "_proofloop_ref", "referral")
@@ -170,6 +172,11 @@ class WooProduct(Payload):
     date_modified_gmt: OptionalInstant = None
 
 
+def _kept(codes: list[str]) -> list[str]:
+    """Codes that may name an advocate, of a length ours and the pools' can have."""
+    return [c for c in codes if c and len(c) <= MAX_CODE_LENGTH][:MAX_CODES]
+
+
 def _language(billing: WooBilling, meta: dict[str, str]) -> Language | None:
     """The buyer's language: what a multilingual plugin noted on the order, else their billing country's."""
     noted = (language_of(meta.get(key)) for key in LANGUAGE_META_KEYS)
@@ -180,7 +187,9 @@ def _snapshot(order: WooOrder) -> OrderSnapshot:
     billing = order.billing or WooBilling()
     meta = {m.key: text for m in order.meta_data if m.key and (text := m.text)}
     landing = next((meta[k] for k in LANDING_META_KEYS if meta.get(k)), None)
-    codes = [c.code or "" for c in order.coupon_lines] + [meta[k] for k in REF_META_KEYS if meta.get(k)]
+    attribution = [meta[k] for k in ATTRIBUTION_META_KEYS if meta.get(k)]
+    coupons = [c.code or "" for c in order.coupon_lines]
+    notes = [meta[k] for k in REF_META_KEYS if meta.get(k)]
     return OrderSnapshot(
         order_id=order.id,
         customer_id=order.customer_id or guest_customer_id(billing.email, order.id),
@@ -190,7 +199,9 @@ def _snapshot(order: WooOrder) -> OrderSnapshot:
         total=order.total,
         created_at=order.created,
         landing_url=landing if landing and len(landing) <= MAX_LANDING_LENGTH else None,
-        codes=[c for c in codes if c and len(c) <= MAX_CODE_LENGTH][:MAX_CODES],
+        discount_codes=_kept(coupons),
+        note_codes=_kept(notes),
+        attribution_urls=[url for url in attribution if len(url) <= MAX_LANDING_LENGTH],
         items=[
             Item(product_id=line.product_id, title=line.name, quantity=line.quantity, price=line.price)
             for line in order.line_items[:MAX_ITEMS]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.sharing.attribution import choose_referral, named_codes
+from chalicelib.sharing.attribution import choose_referral, named_by_signal
 from chalicelib.store import keys
 from tests.unit.sharing_support import Advocate
 from tests.unit.webhook_support import order_item, totals
@@ -115,10 +115,33 @@ def test_cancellation_reverses_and_a_later_order_makes_an_advocate_again(adv, ta
     assert counted["advocates"] == 1 and counted["referred_orders"] == 1
 
 
-def test_named_codes_reads_ref_first_and_ignores_lookalikes():
+def test_named_codes_are_read_by_signal_and_lookalikes_ignored():
     url = "https://shop.example.com/p?utm_source=x&ref=pl-abcdefghj"
-    assert named_codes(url, ["WELCOME5", "pl-ABCDEFGHJ", "pl-abcdefghj"]) == ["pl-abcdefghj", "pl-ABCDEFGHJ"]
-    assert named_codes("not a url %%%", ["pl-short"]) == []
+    named = named_by_signal(
+        landing_url=url,
+        discount_codes=["WELCOME5", "pl-ABCDEFGHJ", "welcome5"],
+        note_codes=["pl-abcdefghj", "pl-short"],
+        attribution_urls=["https://api.example.com/s/pl-bcdefghjk", "https://elsewhere.example/s/pl-cdefghjkm"],
+        base_url="https://api.example.com",
+        friend="f",
+    )
+    assert named.shares == {
+        "code": ["pl-ABCDEFGHJ"],
+        "landing": ["pl-abcdefghj"],
+        "note": ["pl-abcdefghj"],
+        "wc_attribution": ["pl-bcdefghjk"],
+    }
+    assert named.share_codes() == ["pl-ABCDEFGHJ", "pl-abcdefghj", "pl-bcdefghjk"]
+    assert named.pool_codes == ["WELCOME5"]  # discount codes compared without regard to case, as the pools do
+    empty = named_by_signal(
+        landing_url="not a url %%%",
+        discount_codes=[],
+        note_codes=["pl-short"],
+        attribution_urls=[],
+        base_url="",
+        friend=None,
+    )
+    assert empty.shares == {} and empty.share_codes() == []
 
 
 def _code(name, shop="s", customer="a", days=(), email_hash=None):
