@@ -42,6 +42,7 @@ THINGS = (
     "cancelled_orders",
     "fulfilled_orders",
     "friend_claims",
+    "rewards_issued",
 )
 SERIES = ("orders", "reviews", "shares", "clicks", "referred_orders")
 CHANNEL_CLICKS = (*CHANNELS, "link")
@@ -84,6 +85,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
     funnel["clicks"] = {"total": count("clicks"), "by_channel": {c: count(f"clicks_{c}") for c in CHANNEL_CLICKS}}
     funnel["revenue"] = by_prefix("revenue_")
     funnel["referred_revenue"] = by_prefix("referred_revenue_")
+    funnel["reward_value"] = by_prefix("reward_value_")  # rewards issued, by currency (chalicelib/referrals/rewards.py)
     funnel["ratings"] = {str(r): count(f"rating_{r}") for r in range(1, 6)}
     series = []
     current = first
@@ -169,6 +171,7 @@ CSV_COLUMNS = (
     "referred_customers",
     "advocates",
     "friend_claims",
+    "rewards_issued",
 )
 
 
@@ -178,7 +181,12 @@ def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[l
     currencies = sorted(
         {k[len("referred_revenue_") :] for d in days.values() for k in d if k.startswith("referred_revenue_")}
     )
-    columns = (*CSV_COLUMNS[1:], *(f"referred_revenue_{c}" for c in currencies))
+    rewarded = sorted({k[len("reward_value_") :] for d in days.values() for k in d if k.startswith("reward_value_")})
+    columns = (
+        *CSV_COLUMNS[1:],
+        *(f"referred_revenue_{c}" for c in currencies),
+        *(f"reward_value_{c}" for c in rewarded),
+    )
     # Every cell but the first column's (our own day or "total") is one of our counters, handed to the writer
     # as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
     yield [CSV_COLUMNS[0], *columns]
