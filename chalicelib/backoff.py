@@ -41,3 +41,4 @@ PHOTOS = Backoff.doubling(timedelta(minutes=1), timedelta(hours=1), attempts=8) 
 SHARE_CARDS = Backoff.doubling(timedelta(minutes=5), timedelta(hours=6), attempts=16)  # ~2.5 days: a preview nicety
 IMPORTS = Backoff.doubling(timedelta(minutes=1), timedelta(hours=1), attempts=8)
 ERASURES = Backoff.doubling(timedelta(minutes=10), timedelta(hours=6), attempts=8)  # the law's month has room
+REWARDS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=6), attempts=8)  # ~20 hours: a reward waits a day

@@ -38,6 +38,7 @@ def _due_jobs() -> dict[str, DueJob]:
     from chalicelib.photos.service import process_due_photos
     from chalicelib.privacy import run_shop_redactions
     from chalicelib.referrals.claims import send_friend_codes
+    from chalicelib.referrals.rewards import issue_due_rewards
     from chalicelib.reviews.requests import send_due
     from chalicelib.rollup import roll_up_clicks
     from chalicelib.store.table import get_table
@@ -52,6 +53,7 @@ def _due_jobs() -> dict[str, DueJob]:
         "imports": lambda budget: advance_due_imports(get_table(), budget=budget),
         "customer_index": lambda budget: index_older_customers(get_table(), budget=budget),
         "friend_codes": lambda budget: send_friend_codes(get_table(), budget=budget),
+        "rewards": lambda budget: issue_due_rewards(get_table(), budget=budget),
     }
 
 

@@ -41,6 +41,7 @@ JOB_PHOTOS = "photos"
 JOB_SHARE_CARDS = "share_cards"
 JOB_IMPORTS = "imports"
 JOB_ERASURES = "erasures"
+JOB_REWARDS = "rewards"
 
 PARKED_METRIC = "DueItemParked"  # one per item parked, whatever its job (the alarm's)
 MAIL_SETUP_METRIC = "MailSendingRefused"  # one per run whose review requests a channel's service refused outright
@@ -86,6 +87,10 @@ def _erasure_due(item: dict[str, Any], now: datetime) -> DueAgain:
     return keys.customer_erasure_keys(str(item["shop_id"]), str(item["customer_id"])), {}, [NOT_BEFORE]
 
 
+def _reward_due(item: dict[str, Any], now: datetime) -> DueAgain:
+    return keys.reward_due_keys(clock.iso(now), str(item["shop_id"]), str(item["reward_id"])), {}, []
+
+
 KINDS: dict[str, ParkedKind] = {
     JOB_REVIEW_REQUESTS: ParkedKind(
         "Review email", ATTEMPTS, lambda i: f"{_request_name(i)} for order {i.get('order_id')}", _request_due
@@ -104,6 +109,7 @@ KINDS: dict[str, ParkedKind] = {
     ),
     JOB_IMPORTS: ParkedKind("Import", ATTEMPTS, lambda i: f"import {i.get('job_id')}", _import_due),
     JOB_ERASURES: ParkedKind("Customer erasure", ATTEMPTS, lambda i: f"customer {i.get('customer_id')}", _erasure_due),
+    JOB_REWARDS: ParkedKind("Advocate's reward", ATTEMPTS, lambda i: f"reward {i.get('reward_id')}", _reward_due),
 }
 
 

@@ -131,6 +131,8 @@ SECTION_MODULES: dict[str, str] = {section.name: section.module for section in S
 MODERATION_ACTIONS = ("publish", "reject", "reply", "hide-photo", "show-photo")
 IMPORT_ACTIONS = ("commit", "cancel")
 REFERRAL_POOLS = ("friend", "advocate")  # chalicelib.referrals.POOLS
+REWARD_STATES = ("pending", "held", "issued", "void")  # chalicelib.store.rewards.STATES
+REWARD_ACTIONS = ("approve", "deny")  # chalicelib.referrals.rewards.ACTIONS
 CARD_NAME = r"^[0-9a-f]{16}\.png$"  # a card version (sharing.codes.card_mark), as a file name
 
 # The `limit` of a paged list (chalicelib/endpoints/registry.py `page_limit` reads it)
@@ -348,6 +350,38 @@ TABLE: tuple[Route, ...] = (
         raw_body="text/csv",
         responses={200: model("CodeUpload", REFERRAL_MODELS)},
         params={"pool": {"type": "string", "enum": list(REFERRAL_POOLS)}},
+    ),
+    Route(
+        "GET",
+        "/shops/{shop_id}/rewards",
+        "list_rewards",
+        REFERRALS,
+        summary="The advocates' rewards, newest first: of one state, or of all with the held ones (waiting for the "
+        "owner, with their reasons) first",
+        tag="referrals",
+        auth="owner",
+        responses={200: model("RewardList", REFERRAL_MODELS)},
+        query={
+            "status": "pending, held, issued or void (default: all, held first)",
+            "limit": "1-100, default 25",
+            "cursor": "from the last page",
+        },
+        params={"status": {"type": "string", "enum": list(REWARD_STATES)}, **PAGE_LIMIT},
+    ),
+    Route(
+        "POST",
+        "/shops/{shop_id}/rewards/{reward_id}/{action}",
+        "decide_reward",
+        REFERRALS,
+        summary="Approve a held reward (it goes on as pending: issued once the friend's order is fulfilled and the "
+        "hold has passed) or deny it (void, reason `denied`); 409 `not_held` when it is not held",
+        tag="referrals",
+        auth="owner",
+        responses={200: model("Reward", REFERRAL_MODELS)},
+        params={
+            "reward_id": {"type": "string", "pattern": "^rw_[0-9a-f]{24}$"},
+            "action": {"type": "string", "enum": list(REWARD_ACTIONS)},
+        },
     ),
     # --- webhooks (the raw body is signed: any content type is read as bytes)
     Route(

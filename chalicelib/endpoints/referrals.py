@@ -1,4 +1,4 @@
-"""The referral program's owner routes: fill a code pool, and the program's overview."""
+"""The referral program's owner routes: fill a code pool, the program's overview, and the advocates' rewards."""
 
 from __future__ import annotations
 
@@ -37,3 +37,20 @@ def referral_program(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.referrals.program import overview
 
     return json_response(overview(get_table(), shop.shop_id), headers={"Cache-Control": "no-store"})
+
+
+def list_rewards(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.endpoints.registry import page_limit
+    from chalicelib.referrals.rewards import list_rewards as listing
+
+    page = listing(
+        get_table(), shop.shop_id, request.query.get("status"), request.query.get("cursor"), page_limit(request, 25)
+    )
+    return json_response(page, headers={"Cache-Control": "no-store"})
+
+
+def decide_reward(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.referrals.rewards import decide
+
+    reward = decide(get_table(), shop, request.path_params.get("reward_id", ""), request.path_params.get("action", ""))
+    return json_response(reward, headers={"Cache-Control": "no-store"})

@@ -15,6 +15,7 @@ from chalicelib.orders.ledger import (
     referral_names,
 )
 from chalicelib.orders.planner import OrderPlan, plan_order_event
+from chalicelib.referrals.rewards import reward_ops
 from chalicelib.store import aggregates, customers, keys, orders
 from chalicelib.store.table import ConditionFailed
 
@@ -36,6 +37,7 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
     if plan.advocate_update is not None:
         ops.append(advocate_op(table, shop, plan.advocate_update))
     ops += referral_event_ops(table, shop, plan.order, plan.facts)
+    ops += reward_ops(table, shop, plan.order, plan.facts)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     # The buyer's search lookups ride in the same transaction (no call of their own): at most

@@ -78,3 +78,46 @@ class FriendClaimOut(BaseModel):
     status: Literal["ready", "waiting_for_code"]
     offer: FriendOffer
     continue_url: str = Field(description="where to shop with it (on Shopify, a link that applies the code)")
+
+
+# The advocates' rewards (GET /shops/{shop_id}/rewards, POST .../rewards/{reward_id}/{action})
+
+RewardStatus = Literal["pending", "held", "issued", "void"]
+RewardReason = Literal[
+    "self_referral",
+    "existing_customer",
+    "disposable_email",
+    "same_visitor",
+    "velocity",
+    "cap",
+    "cancelled",
+    "refunded",
+    "denied",
+]
+
+
+class Reward(BaseModel):
+    """One advocate's reward for one friend's order: `pending` until the order is fulfilled and the hold has passed,
+    then `issued` with its code; `held` (with its reasons) until the owner approves or denies it; `void` (with its
+    reasons) when the order was cancelled or refunded in full before issue, or the owner denied it."""
+
+    reward_id: str
+    advocate: str = Field(description="the advocate's customer id")
+    friend_order: str = Field(description="the friend's order that earned it")
+    status: RewardStatus
+    reasons: list[RewardReason] = Field(description="why it is held or void, in the order they were found")
+    value: str = Field(description="what it is worth: an amount at face value, a percent as that share of the order")
+    currency: str
+    code: str | None = Field(None, description="the advocate's code, once issued")
+    created_at: str
+    issued_at: str | None = None
+    clawback: bool | None = Field(
+        None, description="true when the friend's order was cancelled or refunded in full after issue"
+    )
+
+
+class RewardList(BaseModel):
+    """A page of rewards: of one state, or of all with the held ones first; `cursor` for the next page."""
+
+    rewards: list[Reward]
+    cursor: str | None

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
 
-def _money(value: str, currency: str | None, language: str) -> str:
+def money(value: str, currency: str | None, language: str) -> str:
     from babel.numbers import format_currency, format_decimal
 
     from chalicelib.web.i18n import supported
@@ -30,8 +30,8 @@ def offer_text(offer: dict[str, Any], language: str) -> str:
     from chalicelib.web.i18n import translate
 
     if offer["type"] == "percent":
-        return translate(language, "%(value)s%% off your first order", value=_money(offer["value"], None, language))
-    amount = _money(offer["value"], offer.get("currency"), language)
+        return translate(language, "%(value)s%% off your first order", value=money(offer["value"], None, language))
+    amount = money(offer["value"], offer.get("currency"), language)
     return translate(language, "%(amount)s off your first order", amount=amount)
 
 
@@ -44,7 +44,7 @@ def minimum_text(offer: dict[str, Any], language: str) -> str:
             return ""
     except InvalidOperation:
         return ""
-    minimum = _money(offer["minimum_order"], offer.get("currency"), language)
+    minimum = money(offer["minimum_order"], offer.get("currency"), language)
     return translate(language, "For an order of %(minimum)s or more.", minimum=minimum)
 
 

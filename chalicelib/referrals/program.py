@@ -11,25 +11,21 @@ from chalicelib.store import referral_codes as codes
 if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
-REWARD_STATES = ("pending", "held", "issued", "void")
-
 
 def overview(table: Table, shop_id: str) -> dict[str, Any]:
     """The shop's `settings.referral` (its defaults before the owner set any), each pool's counts,
-    the rewards by state and the friends' claims: one consistent BatchGetItem (pattern 53).
-
-    Rewards are answered as zero until the advocates' rewards are kept; their counters will be read here with the
-    pools'."""
+    the rewards by state (exact: moved in each reward's own transactions, chalicelib/referrals/rewards.py) and the
+    friends' claims: one consistent BatchGetItem (pattern 53)."""
     from dataclasses import asdict
 
     from chalicelib.store.shop_settings import ShopSettings
 
-    shop, counts, claims = codes.overview(table, shop_id, POOLS)
+    shop, counts, claims, rewards = codes.overview(table, shop_id, POOLS)
     settings = asdict(ShopSettings.from_map((shop or {}).get("settings")).referral)
     return {
         "settings": _plain(settings),
         "pools": {pool: counts[pool] for pool in POOLS},
-        "rewards": dict.fromkeys(REWARD_STATES, 0),
+        "rewards": rewards,
         "claims": claims,
     }
 

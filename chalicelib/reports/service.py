@@ -43,6 +43,7 @@ THINGS = (
     "cancelled_orders",
     "fulfilled_orders",
     "friend_claims",
+    "rewards_issued",
 )
 SERIES = ("orders", "reviews", "shares", "clicks", "referred_orders")
 CHANNEL_CLICKS = (*CHANNELS, "link")
@@ -85,6 +86,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
     funnel["clicks"] = {"total": count("clicks"), "by_channel": {c: count(f"clicks_{c}") for c in CHANNEL_CLICKS}}
     funnel["revenue"] = by_prefix("revenue_")
     funnel["referred_revenue"] = by_prefix("referred_revenue_")
+    funnel["reward_value"] = by_prefix("reward_value_")  # rewards issued, by currency (chalicelib/referrals/rewards.py)
     funnel["ratings"] = {str(r): count(f"rating_{r}") for r in range(1, 6)}
     by_signal = {signal: count(f"referred_by_{signal}") for signal in SIGNALS}
     series = []
@@ -173,6 +175,7 @@ CSV_COLUMNS = (
     "advocates",
     "friend_claims",
     *(f"referred_by_{signal}" for signal in SIGNALS),
+    "rewards_issued",
 )
 
 
@@ -182,7 +185,12 @@ def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[l
     currencies = sorted(
         {k[len("referred_revenue_") :] for d in days.values() for k in d if k.startswith("referred_revenue_")}
     )
-    columns = (*CSV_COLUMNS[1:], *(f"referred_revenue_{c}" for c in currencies))
+    rewarded = sorted({k[len("reward_value_") :] for d in days.values() for k in d if k.startswith("reward_value_")})
+    columns = (
+        *CSV_COLUMNS[1:],
+        *(f"referred_revenue_{c}" for c in currencies),
+        *(f"reward_value_{c}" for c in rewarded),
+    )
     # Every cell but the first column's (our own day or "total") is one of our counters, handed to the writer
     # as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
     yield [CSV_COLUMNS[0], *columns]

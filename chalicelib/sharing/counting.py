@@ -170,6 +170,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
                     credit_op(table, shop.shop_id, code["customer_id"], credit),
                     aggregates.add_op(table, shop.shop_id, day, {**deltas, **({"sharers": 1} if first else {})}),
                     _code_stat_op(table, code["code"], day, deltas, None),
+                    codes.sharer_op(table, code["code"], visitor),
                     *([event] if event else []),
                 ]
             )

@@ -190,8 +190,16 @@ class ApiKeyRotated(BaseModel):
 class WebhookEndpointIn(Strict):
     url: str = Field(min_length=8, max_length=2000, description="https URL of the owner's receiver")
     events: list[
-        Literal["review.published", "share.recorded", "referral.confirmed", "referral.reversed", "friend.claimed"]
-    ] = Field(min_length=1, max_length=5)
+        Literal[
+            "review.published",
+            "share.recorded",
+            "referral.confirmed",
+            "referral.reversed",
+            "friend.claimed",
+            "reward.issued",
+            "reward.void",
+        ]
+    ] = Field(min_length=1, max_length=7)
 
 
 class WebhookEndpointOut(BaseModel):
@@ -206,7 +214,7 @@ class ParkedItem(BaseModel):
     """One due item the due work parked after its last attempt (a refused address at once)."""
 
     entry: str = Field(description="names the item for its retry")
-    job: str = Field(description="review_requests, outbound_events, photos, share_cards, imports or erasures")
+    job: str = Field(description="review_requests, outbound_events, photos, share_cards, imports, erasures or rewards")
     name: str = Field(description="what it is, in words")
     which: str = Field(description="which one: the order, the event, the photo...")
     reason: str = Field(description="why it failed, in our words (never the text of the error)")

@@ -44,7 +44,7 @@ def repointed(table: Table, code: str, preview: Mapping[str, Any], card_version:
 
 def needs_erasure(code: Mapping[str, Any]) -> bool:
     """Not erased yet, or holding its owner's name or email hash again."""
-    return not code.get("redacted") or "author" in code or "email_hash" in code
+    return not code.get("redacted") or "author" in code or "email_hash" in code or "sharer_visitor" in code
 
 
 def has_card(code: Mapping[str, Any]) -> bool:
@@ -56,7 +56,7 @@ def erasure_op(table: Table, code: str) -> Operation:
     """Forget whose code it is (their name and email hash); it keeps working, counting and crediting."""
     return table.update_op(
         keys.code_key(code),
-        "REMOVE author, email_hash SET redacted = :t",
+        "REMOVE author, email_hash, sharer_visitor SET redacted = :t",
         values={":t": True},
         condition="attribute_exists(PK)",
     )
@@ -108,3 +108,11 @@ def stat_op(
 def click_day_op(table: Table, code: str, day: str) -> Operation:
     """Note a day the code was clicked on (attribution checks its window there)."""
     return table.update_op(keys.code_key(code), "ADD click_days :d", values={":d": {day}})
+
+
+def sharer_op(table: Table, code: str, visitor: str) -> Operation:
+    """The browser the advocate last shared their link from (a keyed hash): a friend's claim from the same one
+    holds the reward it earns (the `same_visitor` rule)."""
+    return table.update_op(
+        keys.code_key(code), "SET sharer_visitor = :v", values={":v": visitor}, condition="attribute_exists(PK)"
+    )

@@ -210,7 +210,8 @@ Access patterns (who asks -> the one call that answers):
                                                lost the code tries another, one whose holder record exists reads it
  53. A shop's pools and their counts
      (owner route, the console)             -> BatchGetItem SHOP#<shop>/SHOP, SHOP#<shop>/REFCLAIMS (the friends'
-                                               claims, ADDed by each claim's transaction) and
+                                               claims, ADDed by each claim's transaction),
+                                               SHOP#<shop>/REWARDCOUNT (the rewards by state, pattern 58) and
                                                SHOP#<shop>/REFCOUNT#<pool>#<n> for each pool and shard n
  54. A friend's claim of the give-get offer,
      one per mailbox and shop (the same
@@ -233,6 +234,29 @@ Access patterns (who asks -> the one call that answers):
                                                then REFHOLDER# (Delete each and the code it names), Query GSI1,
                                                GSI1PK = REFPOOL#<shop>#<pool>#<n> (Delete each available code), then
                                                Query SHOP#<shop>, SK begins_with REFCOUNT#, and REFCLAIMS: Delete
+ 58. An advocate's reward for one referred
+     order, once (a redelivery meets it)    -> Put SHOP#<shop>/REWARD#<id> if not exists (the id derived from
+                                               shop+order) in the order's own transaction, with Update
+                                               SHOP#<shop>/REWARDCOUNT ADD its state's counter; every later move
+                                               (void, approve, deny, issue) is an Update conditioned on the state
+                                               it was read in, moving two counters of REWARDCOUNT in the same
+                                               transaction; GetItem (consistent) by id for the owner's routes
+ 59. A shop's rewards by state (owner route) -> Query GSI1, GSI1PK = REWARDS#<shop>#<state>, newest first, paged
+                                               by cursor (GSI1SK = <stamp>#<id>, moved with the state)
+ 60. Rewards whose hold has passed (the due
+     work issues them)                      -> Query GSI1, GSI1PK = REWARDDUE, GSI1SK <= <now iso>; the marker
+                                               SHOP#<shop>/REWARDDUE#<id> is Put once the friend's order is
+                                               fulfilled (due at fulfilment + hold_days), stays while the email
+                                               is to send, and is Deleted once sent (sparse: only rewards with work
+                                               left); a failure moves its due key later, then parks it (50)
+ 61. An advocate's referred orders of the
+     last 24 hours (the velocity rule)      -> GetItem SHOP#<shop>/REWARDADV#<advocate> (with 62 in one
+                                               BatchGetItem); Put it back in the order's transaction conditioned
+                                               on the version read
+ 62. An advocate's rewards counted against
+     the monthly cap                        -> GetItem SHOP#<shop>/REWARDCAP#<advocate>#<yyyy-mm>; Update ADD
+                                               rewards as one becomes pending (or is approved), -1 as a pending one
+                                               is voided, in the reward's own transaction
 """
 
 from __future__ import annotations
@@ -680,3 +704,57 @@ def friend_due_until(now: str) -> str:
 
 def claim_limit_key(visitor: str, day: str) -> dict[str, str]:
     return {PK: f"CLAIMS#{visitor}", SK: day_sort_key(day)}
+
+
+# The advocates' rewards (patterns 58 to 62).
+REWARD_PREFIX = "REWARD#"
+REWARD_DUE_PARTITION = "REWARDDUE"
+
+
+def reward_id(shop_id: str, order_id: str) -> str:
+    """One reward per referred order: the id is the order's, so a redelivery meets the reward already there."""
+    import hashlib
+
+    return "rw_" + hashlib.sha256(f"{shop_id}\x00{order_id}".encode()).hexdigest()[:24]
+
+
+def reward_key(shop_id: str, rid: str) -> dict[str, str]:
+    return {PK: shop_partition(shop_id), SK: f"{REWARD_PREFIX}{rid}"}
+
+
+def reward_list_partition(shop_id: str, status: str) -> str:
+    """The GSI1 partition of a shop's rewards in one state (pattern 59)."""
+    return f"REWARDS#{shop_id}#{status}"
+
+
+def reward_list_keys(shop_id: str, status: str, stamp: str, rid: str) -> dict[str, str]:
+    return {GSI1PK: reward_list_partition(shop_id, status), GSI1SK: f"{stamp}#{rid}"}
+
+
+def reward_due_key(shop_id: str, rid: str) -> dict[str, str]:
+    """A reward's work left (its code to hand out, its email to send): the due index's marker."""
+    return {PK: shop_partition(shop_id), SK: f"REWARDDUE#{rid}"}
+
+
+def reward_due_keys(due_at: str, shop_id: str, rid: str) -> dict[str, str]:
+    return {GSI1PK: REWARD_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}#{rid}"}
+
+
+def reward_due_until(now: str) -> str:
+    """The highest due sort key of a reward due at `now`."""
+    return f"{now}~"
+
+
+def reward_counts_key(shop_id: str) -> dict[str, str]:
+    """A shop's rewards by state (pending, held, issued, void), moved with each reward (read with pattern 53)."""
+    return {PK: shop_partition(shop_id), SK: "REWARDCOUNT"}
+
+
+def reward_advocate_key(shop_id: str, advocate_id: str) -> dict[str, str]:
+    """An advocate's recent referred orders, for the velocity rule."""
+    return {PK: shop_partition(shop_id), SK: f"REWARDADV#{advocate_id}"}
+
+
+def reward_month_key(shop_id: str, advocate_id: str, month: str) -> dict[str, str]:
+    """An advocate's pending and issued rewards of one month (yyyy-mm), for the monthly cap."""
+    return {PK: shop_partition(shop_id), SK: f"REWARDCAP#{advocate_id}#{month}"}

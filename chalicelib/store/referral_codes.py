@@ -119,12 +119,24 @@ def _counts(items: list[dict[str, Any]], pools: tuple[str, ...]) -> dict[str, di
     return counts
 
 
-def overview(table: Table, shop_id: str, pools: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, Any], int]:
-    """The shop's stored item, its pools' counts and its friends' claims, read together (pattern 53)."""
-    items = _read_counts(table, shop_id, pools, keys.shop_key(shop_id), keys.referral_claims_key(shop_id))
+def overview(
+    table: Table, shop_id: str, pools: tuple[str, ...]
+) -> tuple[dict[str, Any] | None, dict[str, Any], int, dict[str, int]]:
+    """The shop's stored item, its pools' counts, its friends' claims and its rewards by state, read together
+    (pattern 53)."""
+    from chalicelib.store.rewards import counts_of
+
+    items = _read_counts(
+        table,
+        shop_id,
+        pools,
+        keys.shop_key(shop_id),
+        keys.referral_claims_key(shop_id),
+        keys.reward_counts_key(shop_id),
+    )
     shop = next((item for item in items if item.get("type") == "shop"), None)
     claims = next((int(item.get("claims", 0)) for item in items if item.get("type") == CLAIMS_TYPE), 0)
-    return shop, _counts(items, pools), claims
+    return shop, _counts(items, pools), claims, counts_of(items)
 
 
 def claim_state(table: Table, shop_id: str, pool: str, holder: str) -> tuple[str | None, int]:

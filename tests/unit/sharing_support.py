@@ -107,9 +107,10 @@ BROWSERS = {
 
 
 class Advocate:
-    """A shop whose buyer c-1 left a happy review of p-mug, and has a share code."""
+    """A shop whose buyer c-1 (c-1@example.com unless `email` says) left a happy review of p-mug, and has a share
+    code."""
 
-    def __init__(self, api: Any, outbox: Any, **settings: Any) -> None:
+    def __init__(self, api: Any, outbox: Any, email: str | None = None, **settings: Any) -> None:
         self.shop = ReviewShop(api, outbox, **settings)
         self.api = api
         home = self.shop.shop["domains"][0]
@@ -123,7 +124,7 @@ class Advocate:
                 "image_url": f"https://{home}/img/mug.jpg",
             }
         ]
-        self.shop.fulfilled_order("o-1", "c-1", items=items)
+        self.shop.fulfilled_order("o-1", "c-1", items=items, **({"email": email} if email else {}))
         response = api.request(
             "POST",
             "/reviews",
