@@ -801,7 +801,7 @@ TABLE: tuple[Route, ...] = (
         query={
             "from": "YYYY-MM-DD (overview; reviews: created on or after)",
             "to": "YYYY-MM-DD (overview; reviews: created on or before)",
-            "saved": "1 after a save (settings)",
+            "saved": "1 after a save (settings, referral)",
             "status": "any, pending, published or rejected (reviews)",
             "rating": "stars, 1 to 5, or a range such as 1-2 (reviews)",
             "product": "a product id (reviews)",
