@@ -88,6 +88,8 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 
 FORM = "application/x-www-form-urlencoded"  # a form post's media type
+MULTIPART = "multipart/form-data"  # a form post with a file input
+MAX_FORM_FILE_BYTES = 2 * 1024 * 1024  # a multipart form post: its file (1 MiB of codes) and its fields
 RETRY_AFTER_SECONDS = 2  # what a 503 asks the caller to wait before delivering again
 
 
@@ -147,6 +149,17 @@ def read_json(request: HttpRequest) -> Any:
 
 
 def read_form(request: HttpRequest) -> dict[str, str]:
+    """A form post's fields: urlencoded, or multipart/form-data (a form with a file input), whose files are not
+    among them (`form_files` reads those)."""
+    if request.media_type == MULTIPART:
+        fields: dict[str, str] = {}
+        for name, filename, content in _multipart_parts(request):
+            if filename is None:
+                try:
+                    fields[name] = content.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise errors.BadRequest("form body is not UTF-8") from None
+        return fields
     if len(request.body) > MAX_BODY_BYTES:
         raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
@@ -154,6 +167,45 @@ def read_form(request: HttpRequest) -> dict[str, str]:
     except UnicodeDecodeError:
         raise errors.BadRequest("form body is not UTF-8") from None
     return {key: values[-1] for key, values in parsed.items()}
+
+
+def form_files(request: HttpRequest) -> dict[str, bytes]:
+    """The files of a multipart form post by field (the last of a name), as sent: bytes, whatever they hold. A file
+    input left empty sends a part with an empty file name and no content, which is no file."""
+    if request.media_type != MULTIPART:
+        return {}
+    return {
+        name: content
+        for name, filename, content in _multipart_parts(request)
+        if filename is not None and (filename or content)
+    }
+
+
+def _multipart_parts(request: HttpRequest) -> list[tuple[str, str | None, bytes]]:
+    """The parts of a multipart/form-data body: (field name, file name or None for a plain field, content). The
+    standard library's MIME parser reads it; a body it cannot split is a 400, never a 500."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    if len(request.body) > MAX_FORM_FILE_BYTES:
+        raise errors.PayloadTooLarge(f"request body is larger than {MAX_FORM_FILE_BYTES} bytes")
+    head = "Content-Type: " + request.header("content-type").replace("\r", " ").replace("\n", " ") + "\r\n\r\n"
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(head.encode("utf-8", "replace") + request.body)
+    except (ValueError, LookupError, TypeError):
+        raise errors.BadRequest("the form's multipart body could not be read") from None
+    if not message.is_multipart():
+        raise errors.BadRequest("the form's multipart body could not be read (no parts, or no boundary)")
+    parts: list[tuple[str, str | None, bytes]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            continue
+        filename = part.get_param("filename", header="content-disposition")
+        content = part.get_payload(decode=True)
+        kept = content if isinstance(content, bytes) else b""
+        parts.append((name, filename if isinstance(filename, str) else None, kept))
+    return parts
 
 
 def validation_failed(exc: ValidationError) -> errors.ValidationFailed:

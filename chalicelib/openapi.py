@@ -79,6 +79,14 @@ def _refusals(op: Operation, status: int) -> str:
     return "Refused by the operation's auth: " + "; ".join(reasons) if reasons else _ERROR_STATUSES[status]
 
 
+def _takes_files(body: type[BaseModel]) -> bool:
+    """A form model with a file field (`format: binary`, chalicelib/http.py form_files reads it)."""
+    return any(
+        isinstance(spec.json_schema_extra, dict) and spec.json_schema_extra.get("format") == "binary"
+        for spec in body.model_fields.values()
+    )
+
+
 def _error_statuses(op: Operation) -> list[int]:
     """The error answers an operation can give, from what it declares: auth, body, method."""
     statuses = {400, 404, 503}
@@ -183,6 +191,8 @@ def build_spec(version: str) -> dict[str, Any]:
                 content["application/json"] = {"schema": _ref(body)}
             if op.form:
                 content["application/x-www-form-urlencoded"] = {"schema": _ref(body)}
+                if _takes_files(body):  # a form with a file input posts multipart/form-data
+                    content["multipart/form-data"] = {"schema": _ref(body)}
             entry["requestBody"] = {"required": True, "content": content}
         elif op.raw_body:
             # A JSON body we do not model (a platform's own payload) is any object; a file is text.

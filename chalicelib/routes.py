@@ -94,6 +94,7 @@ CONSOLE_CUSTOMERS = "chalicelib.endpoints.console_customers"
 CONSOLE_EMAILS = "chalicelib.endpoints.console_emails"
 CONSOLE_WIDGET = "chalicelib.endpoints.console_widget"
 CONSOLE_IMPORT = "chalicelib.endpoints.console_import"
+CONSOLE_REFERRAL = "chalicelib.endpoints.console_referral"
 SETUP = "chalicelib.endpoints.setup"
 REFERRALS = "chalicelib.endpoints.referrals"
 
@@ -110,6 +111,7 @@ CONSOLE_MODELS = "chalicelib.console.models"
 MODERATION_MODELS = "chalicelib.console.reviews.models"
 EMAIL_MODELS = "chalicelib.console.emails.models"
 IMPORT_MODELS = "chalicelib.console.imports_models"
+REFERRAL_FORM_MODELS = "chalicelib.console.referral_models"
 REFERRAL_MODELS = "chalicelib.referrals.models"
 
 # The console's sections, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
@@ -119,6 +121,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("customers", "Customers", CONSOLE_CUSTOMERS),
     Section("emails", "Emails", CONSOLE_EMAILS),
     Section("widget", "Widget", CONSOLE_WIDGET),
+    Section("referral", "Referral program", CONSOLE_REFERRAL),
     Section("connect", "Connect"),
     Section("settings", "Settings"),
     Section("import", "Import & export", CONSOLE_IMPORT),
@@ -854,7 +857,7 @@ TABLE: tuple[Route, ...] = (
         query={
             "from": "YYYY-MM-DD (overview; reviews: created on or after)",
             "to": "YYYY-MM-DD (overview; reviews: created on or before)",
-            "saved": "1 after a save (settings)",
+            "saved": "1 after a save (settings, referral)",
             "status": "any, pending, published or rejected (reviews)",
             "rating": "stars, 1 to 5, or a range such as 1-2 (reviews)",
             "product": "a product id (reviews)",
@@ -862,6 +865,8 @@ TABLE: tuple[Route, ...] = (
             "(customers)",
             "cursor": "the next page of the same filters (reviews)",
             "after": "the next page of the top advocates (customers)",
+            "uploaded": "the pool just filled (referral), with `added`, `already`, `refused` and the first refused "
+            "`lines`",
         },
         page=True,
     ),
@@ -940,6 +945,27 @@ TABLE: tuple[Route, ...] = (
         "beside its field (422)",
         body="EmailTextsForm",
         models=EMAIL_MODELS,
+    ),
+    console_form(
+        "dashboard_save_referral",
+        "referral",
+        CONSOLE_REFERRAL,
+        "Save the referral program's settings (form, CSRF-checked) through the same code as PATCH /shops/{id} "
+        "(settings.referral); bad input is the page again with each error beside its field (422), nothing saved",
+        body="ReferralSettingsForm",
+        models=REFERRAL_FORM_MODELS,
+    ),
+    console_form(
+        "dashboard_upload_codes",
+        "referral-codes/{pool}",
+        CONSOLE_REFERRAL,
+        "Add codes to the friend or advocate pool from the console (form, CSRF-checked; multipart/form-data with a "
+        "file): pasted one a line and/or a CSV or text file, as POST /shops/{id}/referral/codes/{pool} adds them; back "
+        "to the section with what was added, already there and refused by line. A file that is not UTF-8, or nothing "
+        "to add, is the page again with the error beside its field (422), nothing added",
+        body="CodesUploadForm",
+        models=REFERRAL_FORM_MODELS,
+        params={"pool": {"type": "string", "enum": list(REFERRAL_POOLS)}},
     ),
     Route(
         "POST",

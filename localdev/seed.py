@@ -49,3 +49,30 @@ def play_demo_month(base_url: str, demo: dict[str, Any]) -> tuple[list[str], dic
     month = DemoMonth(base_url, demo, Path(settings.outbox), settings.admin_token, DEMO_TIMEZONE)
     differences = month.play()
     return differences, month.summary()
+
+
+# The demo's referral program: turned on once its month is played (the month's clicks were redirects, as a shop
+# without the program has them), with a few codes in each pool, so a share link of a happy review opens the
+# friend's page and the console's referral section has something to show, and a pool to refill soon.
+DEMO_FRIEND_CODES = tuple(f"DEMO-FRIEND-{n:02}" for n in range(1, 9))
+DEMO_ADVOCATE_CODES = tuple(f"DEMO-THANKS-{n:02}" for n in range(1, 6))
+DEMO_REFERRAL = {
+    "enabled": True,
+    "friend_offer": {"type": "percent", "value": "15", "minimum_order": "30"},
+    "advocate_reward": {"type": "amount", "value": "10", "currency": "USD"},
+    "terms": "One code per new customer, for a first order of $30 or more. Not with other offers.",
+}
+
+
+def start_demo_referrals() -> None:
+    """The demo shop's referral program on, through the code PATCH /shops/{id} and the pools' upload run."""
+    from chalicelib.referrals.pools import add_codes
+    from chalicelib.shops import service as shops
+    from chalicelib.shops.models import ShopUpdate
+    from chalicelib.store.table import get_table
+
+    table = get_table()
+    shop = shops.get_shop_or_404(table, DEMO_SHOP_ID)
+    shops.update_shop(table, shop, ShopUpdate(settings={"referral": DEMO_REFERRAL}))
+    add_codes(table, DEMO_SHOP_ID, "friend", "\n".join(DEMO_FRIEND_CODES))
+    add_codes(table, DEMO_SHOP_ID, "advocate", "\n".join(DEMO_ADVOCATE_CODES))

@@ -134,6 +134,7 @@ def _serve_until_stopped(args: argparse.Namespace, embedded: Any) -> int:
             print("  " + ", ".join(f"{n.replace('_', ' ')} {v}" for n, v in figures.items()), flush=True)
             if differences:
                 print("demo data differs from its plan:\n  " + "\n  ".join(differences), flush=True)
+            seed.start_demo_referrals()
         worker = threading.Thread(target=_due_loop, args=(stop, args.due_interval), daemon=True)
         worker.start()
         _print_welcome(base, settings, embedded, demo)
@@ -169,6 +170,10 @@ def _print_welcome(base: str, settings: Any, embedded: Any, demo: dict[str, Any]
         print(f"  demo shop     {shop}  owner API key {demo['api_key']}")
         print(f"  report        curl -H 'Authorization: Bearer {demo['api_key']}' {base}/shops/{shop}/report")
         print(f"  dashboard     {base}/shops/{shop}/dashboard  (sign in with the owner API key)")
+        print(
+            f"  referrals     on: a share link of a happy review opens the friend's page; codes and settings in "
+            f"{base}/shops/{shop}/dashboard/referral"
+        )
     print("Press Ctrl-C to stop.\n", flush=True)
 
 

@@ -134,7 +134,7 @@ def _error_page(request: HttpRequest, exc: errors.ProofloopError, refresh: str |
 def _wants_page(request: HttpRequest) -> bool:
     from chalicelib.web.render import wants_html
 
-    return request.media_type == "application/x-www-form-urlencoded" or (
+    return request.media_type in ("application/x-www-form-urlencoded", "multipart/form-data") or (
         request.method in ("GET", "HEAD") and wants_html(request.headers)
     )
 

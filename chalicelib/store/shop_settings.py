@@ -40,10 +40,12 @@ Check = Callable[[Any, Mapping[str, Any]], Any]
 
 @dataclass(frozen=True)
 class Console:
-    """How the console's settings form shows a setting: its label, and the help under it."""
+    """How the console shows a setting: its label, and the help under it (a group: its legend and what it is);
+    `lines`: a text of several lines, typed in a box."""
 
     label: str
     help: str
+    lines: bool = False
 
 
 def setting(
@@ -120,22 +122,36 @@ def plain_text(value: str, _: Mapping[str, Any]) -> str:
 class FriendOffer:
     """What a referred friend is offered: a percent or an amount off an order of at least `minimum_order`."""
 
-    type: OfferType = setting("percent", description="percent off, or an amount off (with its currency)")
+    type: OfferType = setting(
+        "percent",
+        description="percent off, or an amount off (with its currency)",
+        console=Console("Offer type", "A percent off the friend's first order, or an amount off it."),
+    )
     value: str = setting(
         "10",
         pattern=DECIMAL_PATTERN,
         check=value_for_type,
         description="a decimal string, at most 2 decimals: a percent more than 0 and at most 100, or an amount "
         "more than 0",
+        console=Console(
+            "Offer's value",
+            "The percent (more than 0, at most 100) or the amount (more than 0), at most 2 decimals: 10 or 7.50.",
+        ),
     )
     currency: str | None = setting(
         None,
         pattern=CURRENCY_PATTERN,
         check=currency_for_type,
         description="ISO 4217 code (USD): needed with an amount; a percent has none",
+        console=Console(
+            "Offer's currency", "With an amount: its ISO 4217 code, such as USD or EUR. A percent has none."
+        ),
     )
     minimum_order: str = setting(
-        "0", pattern=DECIMAL_PATTERN, description="the least order the offer applies to (decimal string); 0: any"
+        "0",
+        pattern=DECIMAL_PATTERN,
+        description="the least order the offer applies to (decimal string); 0: any",
+        console=Console("Minimum order", "The least order the offer applies to, such as 50; 0 for any order."),
     )
 
 
@@ -143,19 +159,32 @@ class FriendOffer:
 class AdvocateReward:
     """What the advocate earns for a friend's order: a percent, an amount, or nothing."""
 
-    type: RewardType = setting("percent", description="percent off, an amount off (with its currency), or none")
+    type: RewardType = setting(
+        "percent",
+        description="percent off, an amount off (with its currency), or none",
+        console=Console(
+            "Reward type",
+            "A percent or an amount off their next order, for each friend's order; none: no code is issued, only "
+            "the reward.issued event is sent.",
+        ),
+    )
     value: str = setting(
         "10",
         pattern=DECIMAL_PATTERN,
         check=value_for_type,
         description="a decimal string, at most 2 decimals: a percent more than 0 and at most 100, or an amount "
         "more than 0; kept but unused with none",
+        console=Console(
+            "Reward's value",
+            "The percent (more than 0, at most 100) or the amount (more than 0), at most 2 decimals; unused with none.",
+        ),
     )
     currency: str | None = setting(
         None,
         pattern=CURRENCY_PATTERN,
         check=currency_for_type,
         description="ISO 4217 code (USD): needed with an amount; otherwise none",
+        console=Console("Reward's currency", "With an amount: its ISO 4217 code, such as USD or EUR. Otherwise none."),
     )
 
 
@@ -163,26 +192,72 @@ class AdvocateReward:
 class ReferralSettings:
     """The referral program (give-get): off until the owner turns it on."""
 
-    enabled: bool = setting(False, description="the program is on: friends are offered, advocates rewarded")
-    friend_offer: FriendOffer = setting(factory=FriendOffer, description="what a referred friend is offered")
+    enabled: bool = setting(
+        False,
+        description="the program is on: friends are offered, advocates rewarded",
+        console=Console(
+            "Program on",
+            "A friend who follows a share link gets your offer and a code to claim; the advocate earns the reward "
+            "for the friend's order. Off: share links lead straight to your shop, as before.",
+        ),
+    )
+    friend_offer: FriendOffer = setting(
+        factory=FriendOffer,
+        description="what a referred friend is offered",
+        console=Console("The friend's offer", "What a friend gets on a first order, as a code from the friend pool."),
+    )
     advocate_reward: AdvocateReward = setting(
-        factory=AdvocateReward, description="what the advocate earns for a friend's order"
+        factory=AdvocateReward,
+        description="what the advocate earns for a friend's order",
+        console=Console(
+            "The advocate's reward",
+            "What the customer who shared earns for each friend's order, as a code from the advocate pool.",
+        ),
     )
     codes: CodeSource = setting(
-        "pool", description="where the discount codes come from: pool, the lists of codes the owner uploads"
+        "pool",
+        description="where the discount codes come from: pool, the lists of codes the owner uploads",
+        console=Console("Codes from", "pool: the lists of codes made in your store's admin that you upload below."),
     )
     hold_days: int = setting(
-        14, ge=0, le=90, description="days a reward is held before it is issued, so a return can void it"
+        14,
+        ge=0,
+        le=90,
+        description="days a reward is held before it is issued, so a return can void it",
+        console=Console(
+            "Hold (days)",
+            "Days after the friend's order is fulfilled before the reward is issued, so a return or a "
+            "cancellation can void it. 0 to 90.",
+        ),
     )
-    new_customers_only: bool = setting(True, description="only a friend who has never ordered may claim the offer")
+    new_customers_only: bool = setting(
+        True,
+        description="only a friend who has never ordered may claim the offer",
+        console=Console(
+            "New customers only", "Only a friend who has never ordered from your shop may claim the offer."
+        ),
+    )
     max_rewards_per_month: int = setting(
-        10, ge=0, le=1000, description="the most rewards one advocate is issued in a month; 0 issues none"
+        10,
+        ge=0,
+        le=1000,
+        description="the most rewards one advocate is issued in a month; 0 issues none",
+        console=Console(
+            "Rewards per advocate a month",
+            "The most rewards one advocate is issued in a month; the rest are void (reason: cap). 0 issues none. "
+            "0 to 1000.",
+        ),
     )
     terms: str = setting(
         "",
         max_length=MAX_TERMS_LENGTH,
         check=plain_text,
         description="the program's terms, shown to friends and advocates: plain text, newlines kept",
+        console=Console(
+            "Terms",
+            f"Shown to friends under the offer: plain text, line breaks kept, up to {MAX_TERMS_LENGTH} characters.",
+            lines=True,
+        ),
     )
 
 
@@ -347,6 +422,39 @@ def console_fields() -> tuple[tuple[str, str, Any, str], ...]:
         else:
             shown.append((spec.name, console.label, {int: "int", bool: "bool", str: "text"}[kind], console.help))
     return tuple(shown)
+
+
+# A row of a group's console form: (path of names from the group, label, kind, help). Kinds as console_fields's,
+# and "lines" (text of several lines), "optional" (text, empty for none), "group" (a nested record's legend; its own
+# rows follow it).
+ConsoleRow = tuple[tuple[str, ...], str, Any, str]
+
+
+def console_rows(record: type[Any], prefix: tuple[str, ...] = ()) -> tuple[ConsoleRow, ...]:
+    """The console's rows of a group of settings (`ReferralSettings`), in order, each nested group's rows after its
+    own: every field declared with `console=`, its kind from its type as console_fields reads it."""
+    from types import NoneType, UnionType
+    from typing import get_args, get_origin, get_type_hints
+
+    types, defaults = get_type_hints(record), record()
+    rows: list[ConsoleRow] = []
+    for spec in dataclasses.fields(record):
+        console = spec.metadata.get("console")
+        if console is None:
+            continue
+        path, kind = (*prefix, spec.name), types[spec.name]
+        if dataclasses.is_dataclass(getattr(defaults, spec.name)):
+            rows.append((path, console.label, "group", console.help))
+            rows.extend(console_rows(type(getattr(defaults, spec.name)), path))
+            continue
+        if get_origin(kind) is Literal:
+            shown: Any = get_args(kind)
+        elif get_origin(kind) is UnionType and NoneType in get_args(kind):
+            shown = "optional"
+        else:
+            shown = {int: "int", bool: "bool", str: "lines" if console.lines else "text"}[kind]
+        rows.append((path, console.label, shown, console.help))
+    return tuple(rows)
 
 
 DEFAULTS = ShopSettings()
