@@ -208,6 +208,16 @@ def _multipart_parts(request: HttpRequest) -> list[tuple[str, str | None, bytes]
     return parts
 
 
+def read_form_lists(request: HttpRequest) -> dict[str, list[str]]:
+    """A form post with its repeated fields (the ticked rows of a list) kept as lists."""
+    if len(request.body) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise errors.BadRequest("form body is not UTF-8") from None
+
+
 def validation_failed(exc: ValidationError) -> errors.ValidationFailed:
     """A pydantic ValidationError as our 422, naming every field that failed."""
     problems = [

@@ -858,15 +858,17 @@ TABLE: tuple[Route, ...] = (
             "from": "YYYY-MM-DD (overview; reviews: created on or after)",
             "to": "YYYY-MM-DD (overview; reviews: created on or before)",
             "saved": "1 after a save (settings, referral)",
-            "status": "any, pending, published or rejected (reviews)",
+            "status": "any, pending, published or rejected (reviews); pending, held, issued or void (the referral "
+            "section's rewards)",
             "rating": "stars, 1 to 5, or a range such as 1-2 (reviews)",
             "product": "a product id (reviews)",
             "q": "text in a review's title, body or author (reviews); a name or an email, up to 200 characters "
             "(customers)",
-            "cursor": "the next page of the same filters (reviews)",
+            "cursor": "the next page of the same filters (reviews, the referral section's rewards)",
             "after": "the next page of the top advocates (customers)",
             "uploaded": "the pool just filled (referral), with `added`, `already`, `refused` and the first refused "
             "`lines`",
+            "decided": "the rewards just approved or denied (referral): `<action>.<done>.<skipped>`",
         },
         page=True,
     ),
@@ -1015,6 +1017,15 @@ TABLE: tuple[Route, ...] = (
             "job_id": {"type": "string", "pattern": "^imp-[0-9]{8}t[0-9]{12}-[0-9a-f]{16}$"},
             "action": {"type": "string", "enum": list(IMPORT_ACTIONS)},
         },
+    ),
+    console_form(
+        "dashboard_decide_rewards",
+        "rewards",
+        CONSOLE_REFERRAL,
+        "Approve or deny the ticked held rewards, at most 100 (form, CSRF-checked); back to the referral section "
+        "with how many were decided and how many were no longer held",
+        body="RewardsDecisionForm",
+        models=REFERRAL_FORM_MODELS,
     ),
     console_form(
         "dashboard_bulk_moderate",

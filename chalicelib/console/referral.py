@@ -13,6 +13,8 @@ from chalicelib.referrals import POOLS
 from chalicelib.store.shop_settings import ReferralSettings, console_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
@@ -265,3 +267,84 @@ def upload_codes(
 def figures(overview: dict[str, Any]) -> dict[str, Any]:
     """The program's figures: friends' claims and rewards by state."""
     return {"claims": overview["claims"], "rewards": overview["rewards"]}
+
+
+# The rewards ledger: each reward's reasons in words, the owner's filter, and what a bulk decision did.
+REASON_WORDS = {
+    "self_referral": "the friend looks like the advocate (same customer, mailbox or address)",
+    "existing_customer": "the friend had ordered before",
+    "disposable_email": "the friend's email is from a disposable domain",
+    "same_visitor": "the friend claimed from the advocate's own browser",
+    "velocity": "the advocate had more than 5 referred orders in 24 hours",
+    "cap": "the advocate reached the monthly cap",
+    "cancelled": "the friend's order was cancelled",
+    "refunded": "the friend's order was refunded",
+    "denied": "you denied it",
+}
+REWARD_FILTERS = (
+    ("", "All, held first"),
+    ("held", "Held"),
+    ("pending", "Pending"),
+    ("issued", "Issued"),
+    ("void", "Void"),
+)
+LEDGER_PAGE = 25
+
+
+def ledger(table: Table, shop_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """A page of the rewards ledger as the section shows it: the filter (`status`), the rows with their reasons in
+    words, and the next page's cursor. A bad filter or cursor shows the first page of all, with the problem said."""
+    from chalicelib.referrals.rewards import list_rewards
+
+    status = query.get("status", "")
+    status = status if status in dict(REWARD_FILTERS) else ""
+    problem = ""
+    try:
+        page = list_rewards(table, shop_id, status or None, query.get("cursor") or None, LEDGER_PAGE)
+    except errors.BadRequest as exc:
+        problem = exc.message
+        page = list_rewards(table, shop_id, status or None, None, LEDGER_PAGE)
+    rows = [{**reward, "why": [REASON_WORDS.get(r, r) for r in reward["reasons"]]} for reward in page["rewards"]]
+    return {"status": status, "rows": rows, "cursor": page["cursor"], "filters": REWARD_FILTERS, "problem": problem}
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What a bulk decision did: how many rewards it approved or denied, and how many were no longer held."""
+
+    action: str
+    done: int
+    skipped: int
+
+    def token(self) -> str:
+        return f"{self.action}.{self.done}.{self.skipped}"
+
+    def said(self) -> str:
+        verb = "Approved" if self.action == "approve" else "Denied"
+        text = f"{verb} {self.done} reward{'s' if self.done != 1 else ''}."
+        if self.skipped:
+            text += f" {self.skipped} {'was' if self.skipped == 1 else 'were'} no longer held and stayed as they were."
+        return text
+
+
+_DECIDED = re.compile(r"^(approve|deny)\.([0-9]{1,3})\.([0-9]{1,3})$")
+
+
+def read_decided(query: Mapping[str, str]) -> Decided | None:
+    """A decision's summary from the page's address: only our action's name and two numbers are read."""
+    found = _DECIDED.match(query.get("decided", ""))
+    return Decided(found.group(1), int(found.group(2)), int(found.group(3))) if found else None
+
+
+def decide_many(table: Table, shop: Shop, action: str, ids: list[str]) -> Decided:
+    """Approve or deny each named reward; one that is no longer held (or is not the shop's) is left as it is."""
+    from chalicelib.referrals.rewards import decide
+
+    done = skipped = 0
+    for rid in dict.fromkeys(ids):  # each once, in the order ticked
+        try:
+            decide(table, shop, rid, action)
+            done += 1
+        except (errors.Conflict, errors.NotFound):
+            skipped += 1
+    return Decided(action, done, skipped)

@@ -4,7 +4,7 @@ reads them into the change PATCH /shops/{id} makes and into the pool's codes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
@@ -50,4 +50,18 @@ class CodesUploadForm(_CsrfForm):
         "",
         description="a CSV or text file of codes, one a line (UTF-8, a first line `code` allowed), at most 1 MiB",
         json_schema_extra={"format": "binary"},
+    )
+
+
+DECISIONS_AT_ONCE = 100
+
+
+class RewardsDecisionForm(_CsrfForm):
+    """Approve or deny the held rewards ticked in the referral section's ledger, all at once."""
+
+    action: Literal["approve", "deny"] = Field(description="what to do with every reward named")
+    ids: list[str] = Field(
+        default_factory=list,
+        max_length=DECISIONS_AT_ONCE,
+        description=f"the rewards (`rw_...`), at most {DECISIONS_AT_ONCE}",
     )

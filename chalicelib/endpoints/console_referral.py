@@ -29,8 +29,10 @@ def _section(
     upload_pool: str = "",
     upload_errors: dict[str, str] | None = None,
     upload_box: str = "",
+    query: dict[str, str] | None = None,
+    decision_error: str = "",
 ) -> HttpResponse:
-    from chalicelib.console.referral import figures, form_groups, pool_views, settings_values
+    from chalicelib.console.referral import figures, form_groups, ledger, pool_views, read_decided, settings_values
     from chalicelib.referrals.pools import LOW_CODES, MAX_CODES
     from chalicelib.referrals.program import overview
 
@@ -55,6 +57,9 @@ def _section(
         upload_errors=upload_errors or {},
         upload_box=upload_box,
         figures=figures(program),
+        ledger=ledger(get_table(), shop.shop_id, query or {}),
+        decided=read_decided(query or {}),
+        decision_error=decision_error,
     )
 
 
@@ -62,7 +67,7 @@ def section_page(request: HttpRequest, session: Session) -> HttpResponse:
     from chalicelib.console.referral import read_report
 
     notice = SAVED if request.query.get("saved") == "1" else ""
-    return _section(session, notice=notice, report=read_report(request.query))
+    return _section(session, notice=notice, report=read_report(request.query), query=dict(request.query))
 
 
 def dashboard_save_referral(request: HttpRequest, session: Session) -> HttpResponse:
@@ -92,3 +97,28 @@ def dashboard_upload_codes(request: HttpRequest, session: Session) -> HttpRespon
     if report is None:
         return _section(session, status=422, upload_pool=pool, upload_errors=problems, upload_box=form.codes)
     return back(session.shop.shop_id, section="referral", query=f"?{urlencode(report.query())}#pool-{pool}")
+
+
+def dashboard_decide_rewards(request: HttpRequest, session: Session) -> HttpResponse:
+    """Approve or deny the ticked held rewards; back to the ledger with what was done."""
+    from pydantic import ValidationError
+
+    from chalicelib.console.referral import decide_many
+    from chalicelib.console.referral_models import DECISIONS_AT_ONCE, RewardsDecisionForm
+    from chalicelib.http import read_form_lists, validation_failed
+
+    fields = read_form_lists(request)
+    ids = [i.strip() for i in fields.get("ids", []) if i.strip()]
+    if len(ids) > DECISIONS_AT_ONCE:
+        return _section(
+            session, status=422, decision_error=f"Nothing was changed: at most {DECISIONS_AT_ONCE} rewards at once."
+        )
+    single = {name: values[-1] for name, values in fields.items() if name != "ids"}
+    try:
+        form = RewardsDecisionForm.model_validate({**single, "ids": ids})
+    except ValidationError as exc:
+        return _section(session, status=422, decision_error=f"Nothing was changed: {validation_failed(exc).message}")
+    if not form.ids:
+        return _section(session, status=422, decision_error="Nothing was changed: tick at least one held reward first.")
+    result = decide_many(get_table(), session.shop, form.action, form.ids)
+    return back(session.shop.shop_id, section="referral", query=f"?status=held&decided={result.token()}#rewards")

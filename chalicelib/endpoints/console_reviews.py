@@ -4,11 +4,11 @@ form and paged by a signed cursor, each with its actions; bulk publish and rejec
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from chalicelib import errors
 from chalicelib.endpoints.console import back, console_page
-from chalicelib.http import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from chalicelib.http import HttpRequest, HttpResponse, read_form_lists
 from chalicelib.store.table import get_table
 
 if TYPE_CHECKING:
@@ -109,16 +109,6 @@ def reviews_page(
     return console_page("console_reviews.html", session, "reviews", status=status, **context)
 
 
-def _form_lists(request: HttpRequest) -> dict[str, list[str]]:
-    """A form post with its repeated fields (the ticked reviews) kept as lists."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise errors.PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        return parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError:
-        raise errors.BadRequest("form body is not UTF-8") from None
-
-
 def dashboard_bulk_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     from pydantic import ValidationError
 
@@ -126,7 +116,7 @@ def dashboard_bulk_moderate(request: HttpRequest, session: Session) -> HttpRespo
     from chalicelib.console.reviews.models import BULK_LIMIT, BulkModerationForm
     from chalicelib.http import validation_failed
 
-    fields = _form_lists(request)
+    fields = read_form_lists(request)
     shop = session.shop
     where = way_back(shop, (fields.get("back") or ["reviews"])[-1])
     if where.section != "reviews":
