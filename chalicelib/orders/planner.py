@@ -13,7 +13,7 @@ from chalicelib.customer_index import INDEX_VERSION, tokens_to_add
 from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
 from chalicelib.store.customers import OrderOnRecord
-from chalicelib.store.orders import RequestChange, request_waiting
+from chalicelib.store.orders import RequestChange, request_waiting, reversed_order
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -45,12 +45,6 @@ class OrderPlan:
     @property
     def changed(self) -> bool:
         return bool(self.facts)
-
-
-def reversed_order(order: dict[str, Any]) -> bool:
-    """Cancelled, or refunded in full: nobody is asked about it and no referral stands on it."""
-    refunded = sum((Decimal(r["amount"]) for r in order.get("refunds", {}).values()), Decimal(0))
-    return bool(order.get("cancelled_at")) or (order.get("known", False) and refunded >= Decimal(order["total"]) > 0)
 
 
 def _blank_order(shop: Shop, order_id: str) -> dict[str, Any]:

@@ -174,7 +174,7 @@ def _where(order: dict[str, Any]) -> Postponement:
     """A postponement moves the next email planned for this order: the first request while it is scheduled,
     or the one reminder while it is still to come. Nothing else is planned for a reviewed, cancelled or
     refunded order, nor after the reminder (or a request the shop sends no reminder for)."""
-    from chalicelib.orders.planner import reversed_order
+    from chalicelib.store.orders import reversed_order
 
     language = order.get("language")
     if order.get("reviewed_at"):

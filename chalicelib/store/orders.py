@@ -9,6 +9,7 @@ still to come (or parked after failing): `request_waiting` reads that back.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.store import keys
@@ -63,3 +64,9 @@ def erasure_op(table: Table, shop_id: str, order_id: str) -> Operation:
         values={":t": True, ":one": 1},
         condition="attribute_exists(PK)",
     )
+
+
+def reversed_order(order: dict[str, Any]) -> bool:
+    """Cancelled, or refunded in full: nobody is asked about it and no referral stands on it."""
+    refunded = sum((Decimal(r["amount"]) for r in order.get("refunds", {}).values()), Decimal(0))
+    return bool(order.get("cancelled_at")) or (order.get("known", False) and refunded >= Decimal(order["total"]) > 0)
