@@ -108,9 +108,18 @@ BROWSERS = {
 
 class Advocate:
     """A shop whose buyer c-1 (c-1@example.com unless `email` says) left a happy review of p-mug, and has a share
-    code."""
+    code. `order` adds to what their order says (its `locale`, their `name`), `review` to what their review says."""
 
-    def __init__(self, api: Any, outbox: Any, email: str | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        api: Any,
+        outbox: Any,
+        email: str | None = None,
+        *,
+        order: dict[str, Any] | None = None,
+        review: dict[str, Any] | None = None,
+        **settings: Any,
+    ) -> None:
         self.shop = ReviewShop(api, outbox, **settings)
         self.api = api
         home = self.shop.shop["domains"][0]
@@ -124,7 +133,8 @@ class Advocate:
                 "image_url": f"https://{home}/img/mug.jpg",
             }
         ]
-        self.shop.fulfilled_order("o-1", "c-1", items=items, **({"email": email} if email else {}))
+        said = {**({"email": email} if email else {}), **(order or {})}
+        self.shop.fulfilled_order("o-1", "c-1", items=items, **said)
         response = api.request(
             "POST",
             "/reviews",
@@ -134,6 +144,7 @@ class Advocate:
                 "rating": 5,
                 "title": "Best mug",
                 "body": "Keeps coffee hot for hours on the trail.",
+                **(review or {}),
             },
         )
         assert response.status_code == 201, response.body

@@ -1,4 +1,5 @@
-"""A counted click waits on two database round trips: its code, then one transaction.
+"""A counted click waits on two database round trips: its code, then one transaction; with the give-get program
+on, the friend's page it answers costs no more.
 
 The shop and the product page rarely change, so a warm container keeps what it read of them for a
 bounded time (store/recent.py); a write through the container forgets its item at once.
@@ -70,3 +71,40 @@ def test_recent_items_are_kept_for_their_time_then_read_again():
     recent.keep(("SHOP#s", "SHOP"), {"name": "B"})
     recent.forget(("SHOP#s", "SHOP"))
     assert recent.fresh(("SHOP#s", "SHOP")) == (False, None)
+
+
+def _program_with_pools(adv, enabled: bool) -> None:
+    """The give-get program set up with codes in both pools, then left on or turned off."""
+    from tests.unit.test_friend_claims import fill, program
+
+    program(adv, advocate_reward={"type": "percent", "value": "10"})
+    fill(adv, "FRIEND-AAA", "FRIEND-BBB")
+    fill(adv, "ADV-ONE", pool="advocate")
+    if not enabled:
+        program(adv, enabled=False)
+
+
+def test_without_the_program_a_shop_with_pools_keeps_its_two_round_trips(adv, table):
+    _program_with_pools(adv, enabled=False)
+    table.recent.clear()
+    with calls(get_client()) as cold:
+        assert adv.click(ip="198.51.100.11").status_code == 302
+    with calls(get_client()) as warm:
+        assert adv.click(ip="198.51.100.12").status_code == 302
+    assert cold == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    assert warm == ["GetItem", "TransactWriteItems"]
+    assert totals(table, adv.shop.shop_id)["clicks"] == 2
+
+
+def test_with_the_program_the_friends_page_costs_the_same_round_trips(adv, table):
+    _program_with_pools(adv, enabled=True)
+    table.recent.clear()
+    with calls(get_client()) as cold:
+        assert adv.click(ip="198.51.100.13").status_code == 200
+    with calls(get_client()) as warm:
+        page = adv.click(ip="198.51.100.14")
+    assert page.status_code == 200 and "10% off your first order" in page.body.decode()
+    # The page is drawn from what the click reads already (the code, the shop and its settings): nothing more
+    assert cold == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    assert warm == ["GetItem", "TransactWriteItems"]
+    assert totals(table, adv.shop.shop_id)["clicks"] == 2
