@@ -33,7 +33,11 @@ class Report(BaseModel):
     to: str
     timezone: str
     funnel: dict[str, object]
-    rates: dict[str, float | None]
+    rates: dict[str, float | dict[str, float | None] | None] = Field(
+        description="each funnel rate, null for a zero denominator; referred_revenue_per_reward_value is an object "
+        'by currency (always, even for one: {"USD": 6.4, "EUR": null}): the referred revenue in that currency over '
+        "the value of rewards issued in it over the period, null when none was issued in it"
+    )
     series: list[dict[str, object]]
     top_advocates: list[Advocate]
     referrals_by_signal: dict[str, int] = Field(

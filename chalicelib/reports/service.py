@@ -68,12 +68,93 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5) -> dict[str, Any]:
-    days = aggregates.read_days(table, shop.shop_id, first.isoformat(), last.isoformat())
+REFERRED = "referred_revenue_"
+REWARDED = "reward_value_"  # rewards issued, by currency (chalicelib/referrals/rewards.py)
+PER_REWARD_VALUE = "referred_revenue_per_reward_value_"  # the CSV's column of the ratio, one per currency
+
+
+def per_reward_value(referred: Decimal, rewarded: Decimal) -> float | None:
+    """Referred revenue per unit of reward value issued, both in one currency: null without reward value in it (never
+    a division by zero), otherwise rounded to 4 places as every funnel rate is."""
+    return None if not rewarded else round(float(referred / rewarded), 4)
+
+
+def revenue_per_reward_value(counters: dict[str, Decimal], currencies: list[str]) -> dict[str, float | None]:
+    """`rates.referred_revenue_per_reward_value`: an object by currency, whatever their number (one currency is still
+    `{"USD": 6.4}`), so that a reader never has to tell a number from an object; currencies are never added together
+    nor converted. The JSON, CSV and console all compute it here, from the same counters."""
+    return {
+        c: per_reward_value(counters.get(REFERRED + c, Decimal(0)), counters.get(REWARDED + c, Decimal(0)))
+        for c in currencies
+    }
+
+
+def _currencies(counters: dict[str, Decimal]) -> list[str]:
+    """The currencies of referred revenue or reward value with a sum other than zero over the counters."""
+    return sorted({k[len(p) :] for k, v in counters.items() for p in (REFERRED, REWARDED) if k.startswith(p) and v})
+
+
+def _sum_days(days: dict[str, dict[str, Decimal]]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     for counters in days.values():
         for name, value in counters.items():
             totals[name] = totals.get(name, Decimal(0)) + value
+    return totals
+
+
+def program_figures(report: dict[str, Any]) -> dict[str, Any]:
+    """The give-get program's figures of a report (its period): friends' claims, rewards issued, reward value and
+    referred revenue by currency, referred revenue per unit of reward value. Counters all: no scan."""
+    funnel = report["funnel"]
+    return {
+        "friend_claims": funnel["friend_claims"],
+        "rewards_issued": funnel["rewards_issued"],
+        "reward_value": funnel["reward_value"],
+        "referred_revenue": funnel["referred_revenue"],
+        "referred_revenue_per_reward_value": report["rates"]["referred_revenue_per_reward_value"],
+    }
+
+
+def period_program_figures(table: Table, shop: Shop, first: date, last: date) -> dict[str, Any]:
+    """The program's figures for a period as the report gives them, read from the aggregates alone (no leaderboard)."""
+    totals = _sum_days(aggregates.read_days(table, shop.shop_id, first.isoformat(), last.isoformat()))
+    funnel = _funnel(totals)
+    rates = {"referred_revenue_per_reward_value": revenue_per_reward_value(totals, _currencies(totals))}
+    return {"from": first.isoformat(), "to": last.isoformat(), **program_figures({"funnel": funnel, "rates": rates})}
+
+
+def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5) -> dict[str, Any]:
+    days = aggregates.read_days(table, shop.shop_id, first.isoformat(), last.isoformat())
+    totals = _sum_days(days)
+    funnel = _funnel(totals)
+    by_signal = {signal: int(totals.get(f"referred_by_{signal}", 0)) for signal in SIGNALS}
+    series = []
+    current = first
+    while current <= last:
+        counters = days.get(current.isoformat(), {})
+        series.append({"date": current.isoformat(), **{n: int(counters.get(n, 0)) for n in SERIES}})
+        current += timedelta(days=1)
+    leaders = advocates_page(table, shop, top, None)["advocates"]
+    rates: dict[str, Any] = {
+        **scoring.funnel_rates(funnel),
+        "referred_revenue_per_reward_value": revenue_per_reward_value(totals, _currencies(totals)),
+    }
+    return {
+        "shop_id": shop.shop_id,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "timezone": shop.timezone,
+        "funnel": funnel,
+        "rates": rates,
+        "series": series,
+        "top_advocates": leaders,
+        "referrals_by_signal": by_signal,
+        "score_model": scoring.score_model(),
+    }
+
+
+def _funnel(totals: dict[str, Decimal]) -> dict[str, Any]:
+    """The report's funnel from a period's summed counters."""
 
     def count(name: str) -> int:
         return int(totals.get(name, 0))
@@ -85,29 +166,10 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
     funnel["shares"] = {"total": count("shares"), "by_channel": {c: count(f"shares_{c}") for c in CHANNELS}}
     funnel["clicks"] = {"total": count("clicks"), "by_channel": {c: count(f"clicks_{c}") for c in CHANNEL_CLICKS}}
     funnel["revenue"] = by_prefix("revenue_")
-    funnel["referred_revenue"] = by_prefix("referred_revenue_")
-    funnel["reward_value"] = by_prefix("reward_value_")  # rewards issued, by currency (chalicelib/referrals/rewards.py)
+    funnel["referred_revenue"] = by_prefix(REFERRED)
+    funnel["reward_value"] = by_prefix(REWARDED)
     funnel["ratings"] = {str(r): count(f"rating_{r}") for r in range(1, 6)}
-    by_signal = {signal: count(f"referred_by_{signal}") for signal in SIGNALS}
-    series = []
-    current = first
-    while current <= last:
-        counters = days.get(current.isoformat(), {})
-        series.append({"date": current.isoformat(), **{n: int(counters.get(n, 0)) for n in SERIES}})
-        current += timedelta(days=1)
-    leaders = advocates_page(table, shop, top, None)["advocates"]
-    return {
-        "shop_id": shop.shop_id,
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "timezone": shop.timezone,
-        "funnel": funnel,
-        "rates": scoring.funnel_rates(funnel),
-        "series": series,
-        "top_advocates": leaders,
-        "referrals_by_signal": by_signal,
-        "score_model": scoring.score_model(),
-    }
+    return funnel
 
 
 def advocate_view(item: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -182,27 +244,27 @@ CSV_COLUMNS = (
 def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[list[Any]]:
     """The CSV report's rows: one per day and a totals row, the same numbers as the JSON report."""
     days = aggregates.read_days(table, shop.shop_id, first.isoformat(), last.isoformat())
-    currencies = sorted(
-        {k[len("referred_revenue_") :] for d in days.values() for k in d if k.startswith("referred_revenue_")}
-    )
-    rewarded = sorted({k[len("reward_value_") :] for d in days.values() for k in d if k.startswith("reward_value_")})
+    currencies = sorted({k[len(REFERRED) :] for d in days.values() for k in d if k.startswith(REFERRED)})
+    rewarded = sorted({k[len(REWARDED) :] for d in days.values() for k in d if k.startswith(REWARDED)})
+    # Referred revenue per unit of reward value, a column per currency of either: the JSON report's
+    # `rates.referred_revenue_per_reward_value` (the totals row is the period's), empty where it is null.
+    ratios = sorted({*currencies, *rewarded})
     columns = (
         *CSV_COLUMNS[1:],
-        *(f"referred_revenue_{c}" for c in currencies),
-        *(f"reward_value_{c}" for c in rewarded),
+        *(f"{REFERRED}{c}" for c in currencies),
+        *(f"{REWARDED}{c}" for c in rewarded),
     )
-    # Every cell but the first column's (our own day or "total") is one of our counters, handed to the writer
-    # as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
-    yield [CSV_COLUMNS[0], *columns]
-    totals: dict[str, Decimal] = {}
+    # Every cell but the first column's (our own day or "total") is one of our counters (or a ratio of two), handed
+    # to the writer as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
+    yield [CSV_COLUMNS[0], *columns, *(f"{PER_REWARD_VALUE}{c}" for c in ratios)]
     current = first
     while current <= last:
         counters = days.get(current.isoformat(), {})
-        row: list[Any] = [current.isoformat()]
-        for name in columns:
-            value = counters.get(name, Decimal(0))
-            totals[name] = totals.get(name, Decimal(0)) + value
-            row.append(_number(value))
-        yield row
+        yield [current.isoformat(), *_csv_cells(counters, columns, ratios)]
         current += timedelta(days=1)
-    yield ["total", *(_number(totals[n]) for n in columns)]
+    yield ["total", *_csv_cells(_sum_days(days), columns, ratios)]
+
+
+def _csv_cells(counters: dict[str, Decimal], columns: tuple[str, ...], ratios: list[str]) -> list[Any]:
+    per = revenue_per_reward_value(counters, ratios)
+    return [*(_number(counters.get(n, Decimal(0))) for n in columns), *(per[c] for c in ratios)]
