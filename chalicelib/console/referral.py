@@ -264,9 +264,11 @@ def upload_codes(
     return report, {}
 
 
-def figures(overview: dict[str, Any]) -> dict[str, Any]:
-    """The program's figures: friends' claims and rewards by state."""
-    return {"claims": overview["claims"], "rewards": overview["rewards"]}
+def figures(overview: dict[str, Any], period: dict[str, Any]) -> dict[str, Any]:
+    """The program's figures: friends' claims and rewards by state (all time), and the report's figures of the
+    program for a period (reports/service.py period_program_figures: claims, rewards issued, their value and the
+    referred revenue per unit of it, by currency), the numbers the report, its CSV and the overview give."""
+    return {"claims": overview["claims"], "rewards": overview["rewards"], "period": period}
 
 
 # The rewards ledger: each reward's reasons in words, the owner's filter, and what a bulk decision did.

@@ -48,3 +48,9 @@ def promoter_figures(funnel: dict[str, Any]) -> dict[str, float | None]:
         "promoter_share": round(100 * int(funnel.get("happy_reviews", 0)) / total, 1),
         "net_promoter": round(100 * (ratings.get(5, 0) - detractors) / total, 1),
     }
+
+
+def shows_program(enabled: bool, figures: dict[str, Any]) -> bool:
+    """The overview's referral program card: while the program is on, or when its period has figures of it (claims,
+    rewards issued or their value; referred revenue alone comes from share links with or without the program)."""
+    return enabled or bool(figures["friend_claims"] or figures["rewards_issued"] or figures["reward_value"])

@@ -27,7 +27,7 @@ def _overview(
     from chalicelib.console import service as dash
     from chalicelib.endpoints.console_customers import linked
     from chalicelib.parked import parked_items
-    from chalicelib.reports.service import advocates_page, build_report, period
+    from chalicelib.reports.service import advocates_page, build_report, period, program_figures
     from chalicelib.reviews.owner import list_reviews
 
     table, shop = get_table(), session.shop
@@ -35,6 +35,7 @@ def _overview(
     report = build_report(table, shop, first, last)
     chosen = request.query.get("from") or request.query.get("to")
     period_query = urlencode({"from": first.isoformat(), "to": last.isoformat()}) if chosen else ""
+    program = program_figures(report)  # the report's own numbers: no further read
     return console_page(
         "console_overview.html",
         session,
@@ -48,6 +49,8 @@ def _overview(
         chart=charts.series_chart(report["series"]),
         channels=charts.channel_chart(report["funnel"]),
         promoters=dash.promoter_figures(report["funnel"]),
+        program=program,
+        program_card=dash.shows_program(shop.settings.referral.enabled, program),
         advocates=linked(session, advocates_page(table, shop, 20, None)["advocates"]),  # each to their page
         pending=list_reviews(table, shop.shop_id, "pending", 50, None)["reviews"],
         parked=parked_items(table, shop.shop_id),

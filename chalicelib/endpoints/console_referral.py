@@ -35,9 +35,11 @@ def _section(
     from chalicelib.console.referral import figures, form_groups, ledger, pool_views, read_decided, settings_values
     from chalicelib.referrals.pools import LOW_CODES, MAX_CODES
     from chalicelib.referrals.program import overview
+    from chalicelib.reports.service import period, period_program_figures
 
     shop = shop or session.shop
     program = overview(get_table(), shop.shop_id)
+    first, last = period(shop, None, None)  # the report's own default: the last 30 days
     settings = shop.settings.referral
     return console_page(
         "console_referral.html",
@@ -56,7 +58,7 @@ def _section(
         upload_pool=upload_pool,
         upload_errors=upload_errors or {},
         upload_box=upload_box,
-        figures=figures(program),
+        figures=figures(program, period_program_figures(get_table(), shop, first, last)),
         ledger=ledger(get_table(), shop.shop_id, query or {}),
         decided=read_decided(query or {}),
         decision_error=decision_error,
