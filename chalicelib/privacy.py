@@ -97,7 +97,9 @@ def _profile_operations(
 
 def _customer_needs_erasure(customer: dict[str, Any]) -> bool:
     """Not erased yet, or holding personal data again (a later order names them) or its search lookups."""
-    return not customer.get("redacted") or any(field in customer for field in ("name", "email_hash", "find_tokens"))
+    return not customer.get("redacted") or any(
+        field in customer for field in ("name", "email_hash", "find_tokens", "shipping_hashes")
+    )
 
 
 def _friend_operations(table: Table, shop_id: str, addresses: set[str]) -> list[dict[str, Any]]:

@@ -206,7 +206,7 @@ def _reasons(shop: Shop, order: dict[str, Any], referral: dict[str, Any], found:
     same_person = (
         str(order.get("customer_id")) == advocate_id
         or (friend_mailbox is not None and friend_mailbox == normal_mailbox(advocate_order.get("email")))
-        or (bool(order.get("shipping_hash")) and order.get("shipping_hash") == advocate_order.get("shipping_hash"))
+        or _same_address(order, found.advocate or {}, advocate_order)
     )
     if same_person:
         reasons.append("self_referral")
@@ -222,6 +222,18 @@ def _reasons(shop: Shop, order: dict[str, Any], referral: dict[str, Any], found:
     if claim and claim.visitor and claim.advocate_id == advocate_id and claim.visitor == share.get("sharer_visitor"):
         reasons.append("same_visitor")
     return reasons
+
+
+def _same_address(order: dict[str, Any], advocate: dict[str, Any], advocate_order: dict[str, Any]) -> bool:
+    """The friend's order ships where the advocate's orders shipped: the keyed hash of its address among the latest
+    ones the advocate's record keeps (or their earlier order's)."""
+    shipping = order.get("shipping_hash")
+    if not shipping:
+        return False
+    theirs = {str(h) for h in advocate.get("shipping_hashes") or ()}
+    if advocate_order.get("shipping_hash"):
+        theirs.add(str(advocate_order["shipping_hash"]))
+    return str(shipping) in theirs
 
 
 def _reversal(order: dict[str, Any]) -> str:
