@@ -114,7 +114,10 @@ def erasure_op(table: Table, shop_id: str, customer_id: str, tokens: set[str], n
 
     Their search lookups' list loses exactly `tokens` (the lookups deleted with it): one an order adds meanwhile
     stays listed for the next erasure."""
-    expression = "REMOVE email_hash, #n, find_indexed, shipping_hashes SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
+    expression = (
+        "REMOVE email_hash, #n, find_indexed, shipping_hashes "
+        "SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
+    )
     values: dict[str, Any] = {":t": True, ":now": now}
     if tokens:
         expression += " DELETE find_tokens :tokens"
