@@ -12,6 +12,7 @@ conditioned on the state it was read in and moves the shop's counts by state in 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -280,7 +281,8 @@ def _void_ops(table: Table, shop: Shop, reward: dict[str, Any], reason: str, now
     ]
     if reward["status"] == "pending":
         ops.append(store.due_delete_op(table, shop_id, rid))
-        ops.append(store.month_op(table, shop_id, str(reward["advocate"]), str(reward["month"]), -1))
+        if reward["advocate"] != store.ERASED:  # an erased advocate's months went with them
+            ops.append(store.month_op(table, shop_id, str(reward["advocate"]), str(reward["month"]), -1))
     return ops + _event(table, shop, "reward.void", {**reward, "status": "void", "reasons": reasons})
 
 
@@ -322,8 +324,9 @@ def decide(table: Table, shop: Shop, rid: str, action: str) -> dict[str, Any]:
         ops = [
             store.move_op(table, reward, "pending", {"approved_at": clock.iso(now)}),
             store.counts_op(table, shop.shop_id, {"held": -1, "pending": 1}),
-            store.month_op(table, shop.shop_id, str(reward["advocate"]), str(reward["month"]), 1),
         ]
+        if reward["advocate"] != store.ERASED:
+            ops.append(store.month_op(table, shop.shop_id, str(reward["advocate"]), str(reward["month"]), 1))
         if reward.get("fulfilled_at"):
             ops.append(store.due_put_op(table, shop.shop_id, rid, _due_at(shop, reward, now)))
         after = {**reward, "status": "pending"}
@@ -420,6 +423,11 @@ def _work(table: Table, marker: store.DueReward, now: datetime) -> None:
     if reward is None or shop is None or reward["status"] not in ("pending", "issued"):
         table.apply(store.due_delete_op(table, marker.shop_id, marker.reward_id))  # nothing is left to do
         return
+    if reward["status"] == "pending" and reward["advocate"] == store.ERASED:
+        # Nobody to hand a code to or write to: the reward is void (the due marker goes with it).
+        with suppress(ConditionFailed):
+            table.transact(_void_ops(table, shop, reward, "advocate_erased", clock.iso(now)))
+        return
     if reward["status"] == "pending":
         issued = _issue(table, shop, reward, marker, now)
         if issued is None:
@@ -438,7 +446,7 @@ def _issue(
     from chalicelib.store import aggregates
 
     rid = str(reward["reward_id"])
-    code = code_source(table, shop.settings.referral.codes).claim(shop, ADVOCATE_POOL, f"reward:{rid}")
+    code = code_source(table, shop.settings.referral.codes).claim(shop, ADVOCATE_POOL, keys.reward_holder(rid))
     if code is None:
         table.apply(store.due_put_op(table, shop.shop_id, rid, clock.iso(now + WAITING_RETRY)))
         return None
