@@ -6,7 +6,9 @@ shop's offer (by the keyed hash of their mailbox) and as the holder of the codes
 those items (the claims and the holders' records go) and nothing else: counters never held personal data, so every
 number in every report stays exact, the reviews stay published and the share link keeps working and counting.
 Outbound events carry ids, ratings and review text only, never a name or an email, so waiting events need no
-rewrite. A shop's erasure also deletes its friends' claims, its pools' codes and their counters.
+rewrite. As an advocate, their rewards' own items go and their rewards name `erased` (kept, counted); the keyed
+hashes of their shipping addresses go with their record and orders. A shop's erasure also deletes its friends'
+claims, its pools' codes and their counters, and its rewards.
 """
 
 from __future__ import annotations

@@ -182,7 +182,7 @@ def page(
 
 def advocate_months(table: Table, shop_id: str, advocate_id: str) -> list[dict[str, Any]]:
     """An advocate's month items (their erasure deletes them with their recent referred orders' item)."""
-    return table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.reward_months_prefix(advocate_id))
+    return list(table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.reward_months_prefix(advocate_id)))
 
 
 def recent_orders(items: list[dict[str, Any]]) -> list[str]:
