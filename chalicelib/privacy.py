@@ -6,7 +6,9 @@ shop's offer (by the keyed hash of their mailbox) and as the holder of the codes
 those items (the claims and the holders' records go) and nothing else: counters never held personal data, so every
 number in every report stays exact, the reviews stay published and the share link keeps working and counting.
 Outbound events carry ids, ratings and review text only, never a name or an email, so waiting events need no
-rewrite. A shop's erasure also deletes its friends' claims, its pools' codes and their counters.
+rewrite. As an advocate, their rewards' own items go and their rewards name `erased` (kept, counted); the keyed
+hashes of their shipping addresses go with their record and orders. A shop's erasure also deletes its friends'
+claims, its pools' codes and their counters, and its rewards.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from chalicelib.store import orders as order_records
 from chalicelib.store.table import ConditionFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from datetime import datetime
 
     from chalicelib.store.shop_records import Shop
@@ -67,13 +69,14 @@ def _write(table: Table, operations: list[dict[str, Any]]) -> None:
 
 def _profile_operations(
     table: Table, shop_id: str, customer_id: str, customer: dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, list[dict[str, Any]]]:
     """What anyone can see first: the customer's record, the author of their reviews, their share link
-    (returned too: its card goes with their photos)."""
+    (returned too: its card goes with their photos); and, in the same read, their rewards' items as advocate
+    (returned for `_reward_operations`)."""
     from chalicelib.customer_index import erasure_ops
 
     if customer is None:
-        return [], None
+        return [], None, []
     their_code = None
     ops = []
     if _customer_needs_erasure(customer):
@@ -84,7 +87,9 @@ def _profile_operations(
     wanted = [keys.review_key(shop_id, r) for r in sorted(customer.get("review_ids") or ())]
     if customer.get("share_code"):
         wanted.append(keys.code_key(str(customer["share_code"])))
-    for item in table.get_many(wanted, consistent=True) if wanted else []:
+    wanted += _advocate_keys(shop_id, customer_id, customer)
+    read = table.get_many(wanted, consistent=True) if wanted else []
+    for item in read:
         if item.get("type") == "review" and item.get("author") != ANONYMOUS:
             # The review stays published and counted; only who wrote it is forgotten.
             ops.append(erasure.review_author_op(table, shop_id, item["review_id"], ANONYMOUS))
@@ -92,12 +97,14 @@ def _profile_operations(
             their_code = item
             if codes.needs_erasure(item):
                 ops.append(codes.erasure_op(table, item["code"]))
-    return ops, their_code
+    return ops, their_code, read
 
 
 def _customer_needs_erasure(customer: dict[str, Any]) -> bool:
     """Not erased yet, or holding personal data again (a later order names them) or its search lookups."""
-    return not customer.get("redacted") or any(field in customer for field in ("name", "email_hash", "find_tokens"))
+    return not customer.get("redacted") or any(
+        field in customer for field in ("name", "email_hash", "find_tokens", "shipping_hashes")
+    )
 
 
 def _friend_operations(table: Table, shop_id: str, addresses: set[str]) -> list[dict[str, Any]]:
@@ -119,6 +126,64 @@ def _friend_operations(table: Table, shop_id: str, addresses: set[str]) -> list[
             ops.append(claims.erasure_op(table, shop_id, str(item["friend"])))
         elif item.get("type") == referral_codes.HOLDER_TYPE:
             ops += referral_codes.holder_erasure_ops(table, item)
+    return ops
+
+
+def _advocate_keys(shop_id: str, customer_id: str, customer: dict[str, Any] | None) -> list[dict[str, str]]:
+    """What to read of a customer's rewards as advocate: their recent referred orders' item and the rewards of the
+    orders their link brought (their record lists them); nothing for a customer who never had a share link."""
+    if not customer or not (customer.get("share_code") or customer.get("referred_order_ids")):
+        return []
+    brought = sorted(str(o) for o in customer.get("referred_order_ids") or ())
+    return [
+        keys.reward_advocate_key(shop_id, customer_id),
+        *(keys.reward_key(shop_id, keys.reward_id(shop_id, o)) for o in brought),
+    ]
+
+
+def _their_rewards(
+    table: Table, shop_id: str, customer_id: str, read: list[dict[str, Any]], friend_orders: Sequence[str] = ()
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A customer's own reward items (their recent referred orders, their months) and the rewards that name them,
+    from what was read with `_advocate_keys` (the recent ones it did not cover read now) and the rewards of
+    `friend_orders` (orders of theirs a referral stands on)."""
+    from chalicelib.store import rewards
+
+    items = [i for i in read if i.get("type") == rewards.ADVOCATE_TYPE and i.get("advocate_id") == customer_id]
+    if items:
+        items += rewards.advocate_months(table, shop_id, customer_id)
+    found = [i for i in read if i.get("type") == rewards.REWARD_TYPE]
+    known = {str(r["friend_order"]) for r in found}
+    more = sorted({*rewards.recent_orders(items), *friend_orders} - known)
+    if more:
+        found += table.get_many([keys.reward_key(shop_id, keys.reward_id(shop_id, o)) for o in more], consistent=True)
+    named = [
+        r
+        for r in found
+        if r.get("type") == rewards.REWARD_TYPE
+        and customer_id in (str(r.get("advocate")), str(r.get("friend_customer")))
+    ]
+    return items, sorted(named, key=lambda r: str(r.get("created_at", "")))
+
+
+def _reward_operations(
+    table: Table, shop_id: str, customer_id: str, read: list[dict[str, Any]], friend_orders: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """What a customer left in the rewards: their own items go, the rewards naming them name `erased` instead (they
+    stay, counted), and the advocate pool's records of the codes their rewards were handed keep only the code."""
+    from chalicelib.referrals.rewards import ADVOCATE_POOL
+    from chalicelib.store import referral_codes, rewards
+
+    items, named = _their_rewards(table, shop_id, customer_id, read, friend_orders)
+    holders = [
+        keys.referral_holder_key(shop_id, ADVOCATE_POOL, keys.reward_holder(str(r["reward_id"])))
+        for r in named
+        if str(r.get("advocate")) == customer_id
+    ]
+    ops = rewards.customer_erasure_ops(table, customer_id, items, named)
+    for held in table.get_many(holders, consistent=True) if holders else []:
+        if held.get("type") == referral_codes.HOLDER_TYPE:
+            ops += referral_codes.holder_erasure_ops(table, held)
     return ops
 
 
@@ -154,7 +219,8 @@ def redact_customer(
         | set((customer or {}).get("order_ids") or ())
         | set((customer or {}).get("erase_orders") or ())
     )
-    operations, code = _profile_operations(table, shop_id, customer_id, customer)
+    operations, code, read = _profile_operations(table, shop_id, customer_id, customer)
+    operations += _reward_operations(table, shop_id, customer_id, read)
     changed = _erase_photos(table, shop_id, customer, code)
     addresses = _mailboxes(*emails, (customer or {}).get("email"))
     friends_seen: set[str] = set()
@@ -166,6 +232,10 @@ def redact_customer(
         orders = table.get_many([keys.order_key(shop_id, o) for o in page], consistent=True) if page else []
         addresses |= _mailboxes(*(o.get("email") for o in orders if o.get("type") == "order"))
         operations += _friend_operations(table, shop_id, addresses - friends_seen)
+        # The rewards their orders earned an advocate name them as the friend (only a referred order has one).
+        referred = [str(o["order_id"]) for o in orders if o.get("type") == "order" and o.get("referral")]
+        if referred:
+            operations += _reward_operations(table, shop_id, customer_id, [], referred)
         friends_seen |= addresses
         operations += [
             order_records.erasure_op(table, shop_id, o["order_id"])
@@ -256,6 +326,7 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
         return {k: (sorted(v) if isinstance(v, set) else v) for k, v in item.items() if k not in hidden}
 
     code = next((i for i in theirs if i.get("type") == "code" and i.get("customer_id") == customer_id), None)
+    addresses = _mailboxes(*(o.get("email") for o in orders if o.get("type") == "order"))
     return {
         "customer": clean(customer),
         "orders": [clean(o) for o in sorted(orders, key=lambda o: o["order_id"])],
@@ -264,7 +335,43 @@ def customer_data(table: Table, shop_id: str, customer_id: str) -> dict[str, Any
         ],
         "share_code": clean(code) if code else None,
         "photos": _photos_of(table, shop_id, customer),
+        "friend_claims": _claims_of(table, shop_id, addresses),
+        "rewards": _rewards_of(table, shop_id, customer_id, customer),
     }
+
+
+CLAIM_FIELDS = ("share_code", "code", "language", "created_at", "mailed_at", "email")
+REWARD_FIELDS = ("reward_id", "status", "value", "currency", "code", "created_at", "fulfilled_at", "issued_at")
+REWARD_DATES = ("approved_at", "voided_at", "clawback_at")
+
+
+def _claims_of(table: Table, shop_id: str, addresses: set[str]) -> list[dict[str, Any]]:
+    """Their claims of the shop's friend offer, found (as erasure finds them) by the keyed hash of each mailbox of
+    theirs: the link it came through, the code handed out, when; not whose link it was nor the browser's hash."""
+    from chalicelib.referrals.offers import friend_key
+
+    friends = sorted({friend_key(address) for address in addresses})
+    found = table.get_many([keys.friend_claim_key(shop_id, f) for f in friends], consistent=True) if friends else []
+    claims = [item for item in found if item.get("type") == "friend_claim"]
+    return [
+        {name: item[name] for name in CLAIM_FIELDS if item.get(name) is not None}
+        for item in sorted(claims, key=lambda c: str(c.get("created_at", "")))
+    ]
+
+
+def _rewards_of(table: Table, shop_id: str, customer_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    """Their rewards as advocate: state, value, code and dates (the friend's order and who they are stay out)."""
+    read = table.get_many(_advocate_keys(shop_id, customer_id, customer))
+    _, named = _their_rewards(table, shop_id, customer_id, read)
+    return [
+        {
+            name: (str(r[name]) if name == "value" else r[name])
+            for name in (*REWARD_FIELDS, *REWARD_DATES)
+            if r.get(name) is not None
+        }
+        for r in named
+        if str(r.get("advocate")) == customer_id
+    ]
 
 
 def _photos_of(table: Table, shop_id: str, customer: dict[str, Any]) -> list[dict[str, Any]]:
@@ -319,14 +426,16 @@ REFERRAL_PAGE = 25  # a shop's referral records deleted at a time (a page of hol
 
 
 def _erase_shop_referrals(table: Table, shop_id: str, budget: Budget) -> bool:
-    """A shop's friends' claims, its pools' codes (handed out or not) and their counters, a page at a time; False
-    when the budget ran out first."""
+    """A shop's friends' claims, its pools' codes (handed out or not) and their counters, then its rewards, their
+    markers and counts, a page at a time; False when the budget ran out first."""
     from chalicelib.referrals import POOLS
-    from chalicelib.store import claims, referral_codes
+    from chalicelib.store import claims, referral_codes, rewards
 
     while True:
-        ops = claims.shop_erasure_ops(table, shop_id, REFERRAL_PAGE) or referral_codes.shop_erasure_ops(
-            table, shop_id, POOLS, REFERRAL_PAGE
+        ops = (
+            claims.shop_erasure_ops(table, shop_id, REFERRAL_PAGE)
+            or referral_codes.shop_erasure_ops(table, shop_id, POOLS, REFERRAL_PAGE)
+            or rewards.shop_erasure_ops(table, shop_id, REFERRAL_PAGE * 2)
         )
         if not ops:
             return True

@@ -12,7 +12,7 @@ from chalicelib.clock import iso, local_day, parse
 from chalicelib.customer_index import INDEX_VERSION, tokens_to_add
 from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
-from chalicelib.store.customers import OrderOnRecord
+from chalicelib.store.customers import OrderOnRecord, ShippingOnRecord
 from chalicelib.store.orders import RequestChange, request_waiting, reversed_order
 
 if TYPE_CHECKING:
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 MAX_REMEMBERED_ORDERS = 1000
 # Refunds kept by id on an order (~100 bytes each); further ones are refused rather than grow the item past 400 KB.
 MAX_REFUNDS_PER_ORDER = 250
+# The keyed hashes of a customer's latest shipping addresses kept on their record, newest last: what the
+# self-referral rule compares a friend's order against when they are the advocate.
+MAX_SHIPPING_HASHES = 5
 
 
 @dataclass
@@ -156,6 +159,9 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
     )
     if snapshot.language:
         order["language"] = snapshot.language
+    shipping = snapshot.shipping_hash
+    if shipping:
+        order["shipping_hash"] = shipping  # never the address itself
     deltas: aggregates.Deltas = {"orders": 1, f"revenue_{currency}": snapshot.total}
     plan.lookups = tokens_to_add(customer, snapshot.name, snapshot.email)
     if customer is None:
@@ -163,6 +169,8 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
         plan.new_customer = _new_customer(shop.shop_id, snapshot, day)
         if plan.lookups:
             plan.new_customer["find_tokens"] = set(plan.lookups)
+        if shipping:
+            plan.new_customer["shipping_hashes"] = [shipping]
     else:
         remembered = len(customer.get("order_ids") or ()) < MAX_REMEMBERED_ORDERS
         plan.customer_update = OrderOnRecord(
@@ -172,9 +180,20 @@ def _record_snapshot(plan: OrderPlan, snapshot: Any, customer: dict[str, Any] | 
             language=snapshot.language,  # their latest order's, for the unsubscribe page
             lookups=tuple(plan.lookups),
             indexed=bool(customer.get("find_indexed")),
+            shipping=shipping_hashes(customer, shipping),
         )
     aggregates.merge(plan.counters, day, deltas)
     plan.facts.append("known")
+
+
+def shipping_hashes(customer: dict[str, Any], shipping: str | None) -> ShippingOnRecord | None:
+    """The customer's latest shipping hashes with this order's last (at most MAX_SHIPPING_HASHES), and the list they
+    were read as; None when the order adds nothing new."""
+    seen = [str(h) for h in customer.get("shipping_hashes") or ()]
+    if not shipping or (seen and seen[-1] == shipping):
+        return None
+    kept = [h for h in seen if h != shipping] + [shipping]
+    return ShippingOnRecord(kept=tuple(kept[-MAX_SHIPPING_HASHES:]), seen=tuple(seen))
 
 
 def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: AdvocateCredit, new_customer: bool) -> None:

@@ -12,6 +12,7 @@ conditioned on the state it was read in and moves the shop's counts by state in 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -206,7 +207,7 @@ def _reasons(shop: Shop, order: dict[str, Any], referral: dict[str, Any], found:
     same_person = (
         str(order.get("customer_id")) == advocate_id
         or (friend_mailbox is not None and friend_mailbox == normal_mailbox(advocate_order.get("email")))
-        or (bool(order.get("shipping_hash")) and order.get("shipping_hash") == advocate_order.get("shipping_hash"))
+        or _same_address(order, found.advocate or {}, advocate_order)
     )
     if same_person:
         reasons.append("self_referral")
@@ -222,6 +223,18 @@ def _reasons(shop: Shop, order: dict[str, Any], referral: dict[str, Any], found:
     if claim and claim.visitor and claim.advocate_id == advocate_id and claim.visitor == share.get("sharer_visitor"):
         reasons.append("same_visitor")
     return reasons
+
+
+def _same_address(order: dict[str, Any], advocate: dict[str, Any], advocate_order: dict[str, Any]) -> bool:
+    """The friend's order ships where the advocate's orders shipped: the keyed hash of its address among the latest
+    ones the advocate's record keeps (or their earlier order's)."""
+    shipping = order.get("shipping_hash")
+    if not shipping:
+        return False
+    theirs = {str(h) for h in advocate.get("shipping_hashes") or ()}
+    if advocate_order.get("shipping_hash"):
+        theirs.add(str(advocate_order["shipping_hash"]))
+    return str(shipping) in theirs
 
 
 def _reversal(order: dict[str, Any]) -> str:
@@ -268,7 +281,8 @@ def _void_ops(table: Table, shop: Shop, reward: dict[str, Any], reason: str, now
     ]
     if reward["status"] == "pending":
         ops.append(store.due_delete_op(table, shop_id, rid))
-        ops.append(store.month_op(table, shop_id, str(reward["advocate"]), str(reward["month"]), -1))
+        if reward["advocate"] != store.ERASED:  # an erased advocate's months went with them
+            ops.append(store.month_op(table, shop_id, str(reward["advocate"]), str(reward["month"]), -1))
     return ops + _event(table, shop, "reward.void", {**reward, "status": "void", "reasons": reasons})
 
 
@@ -310,8 +324,9 @@ def decide(table: Table, shop: Shop, rid: str, action: str) -> dict[str, Any]:
         ops = [
             store.move_op(table, reward, "pending", {"approved_at": clock.iso(now)}),
             store.counts_op(table, shop.shop_id, {"held": -1, "pending": 1}),
-            store.month_op(table, shop.shop_id, str(reward["advocate"]), str(reward["month"]), 1),
         ]
+        if reward["advocate"] != store.ERASED:
+            ops.append(store.month_op(table, shop.shop_id, str(reward["advocate"]), str(reward["month"]), 1))
         if reward.get("fulfilled_at"):
             ops.append(store.due_put_op(table, shop.shop_id, rid, _due_at(shop, reward, now)))
         after = {**reward, "status": "pending"}
@@ -408,6 +423,11 @@ def _work(table: Table, marker: store.DueReward, now: datetime) -> None:
     if reward is None or shop is None or reward["status"] not in ("pending", "issued"):
         table.apply(store.due_delete_op(table, marker.shop_id, marker.reward_id))  # nothing is left to do
         return
+    if reward["status"] == "pending" and reward["advocate"] == store.ERASED:
+        # Nobody to hand a code to or write to: the reward is void (the due marker goes with it).
+        with suppress(ConditionFailed):
+            table.transact(_void_ops(table, shop, reward, "advocate_erased", clock.iso(now)))
+        return
     if reward["status"] == "pending":
         issued = _issue(table, shop, reward, marker, now)
         if issued is None:
@@ -426,7 +446,7 @@ def _issue(
     from chalicelib.store import aggregates
 
     rid = str(reward["reward_id"])
-    code = code_source(table, shop.settings.referral.codes).claim(shop, ADVOCATE_POOL, f"reward:{rid}")
+    code = code_source(table, shop.settings.referral.codes).claim(shop, ADVOCATE_POOL, keys.reward_holder(rid))
     if code is None:
         table.apply(store.due_put_op(table, shop.shop_id, rid, clock.iso(now + WAITING_RETRY)))
         return None

@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ShippingOnRecord:
+    """The customer's latest shipping hashes (`kept`), written only while they still are what was read (`seen`):
+    a concurrent order of theirs makes the writer re-read and re-plan, so no hash is lost."""
+
+    kept: tuple[str, ...]
+    seen: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class OrderOnRecord:
     """What one more known order of an existing customer adds to their record.
 
@@ -29,6 +38,7 @@ class OrderOnRecord:
     language: str | None
     lookups: tuple[str, ...]
     indexed: bool
+    shipping: ShippingOnRecord | None = None
 
 
 def new_record_op(table: Table, customer: dict[str, Any]) -> Operation:
@@ -55,12 +65,21 @@ def order_recorded_op(
     if recorded.lookups or not recorded.indexed:
         sets += ", find_indexed = :indexed"
         values[":indexed"] = index_version
+    condition = "attribute_exists(PK)"
+    if recorded.shipping is not None:
+        sets += ", shipping_hashes = :ship"
+        values[":ship"] = list(recorded.shipping.kept)
+        if recorded.shipping.seen:
+            condition += " AND shipping_hashes = :seen"
+            values[":seen"] = list(recorded.shipping.seen)
+        else:
+            condition += " AND attribute_not_exists(shipping_hashes)"
     return table.update_op(
         keys.customer_key(shop_id, customer_id),
         adds + sets,
         names={"#n": "name", **({"#lang": "language"} if recorded.language else {})},
         values=values,
-        condition="attribute_exists(PK)",
+        condition=condition,
     )
 
 
@@ -95,7 +114,10 @@ def erasure_op(table: Table, shop_id: str, customer_id: str, tokens: set[str], n
 
     Their search lookups' list loses exactly `tokens` (the lookups deleted with it): one an order adds meanwhile
     stays listed for the next erasure."""
-    expression = "REMOVE email_hash, #n, find_indexed SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
+    expression = (
+        "REMOVE email_hash, #n, find_indexed, shipping_hashes "
+        "SET redacted = :t, redacted_at = if_not_exists(redacted_at, :now)"
+    )
     values: dict[str, Any] = {":t": True, ":now": now}
     if tokens:
         expression += " DELETE find_tokens :tokens"

@@ -257,6 +257,16 @@ Access patterns (who asks -> the one call that answers):
      the monthly cap                        -> GetItem SHOP#<shop>/REWARDCAP#<advocate>#<yyyy-mm>; Update ADD
                                                rewards as one becomes pending (or is approved), -1 as a pending one
                                                is voided, in the reward's own transaction
+ 63. Erase a customer's rewards data, and a
+     shop's rewards (privacy)               -> a customer: BatchGetItem (consistent) SHOP#<shop>/REWARDADV#<them>,
+                                               SHOP#<shop>/REWARD#<id> of each order their link brought (the
+                                               record's referred_order_ids and REWARDADV's recent ones) and of
+                                               each order of theirs, and SHOP#<shop>/REFHOLDER#advocate#reward:<id>
+                                               of each issued one; Query SHOP#<shop>, SK begins_with
+                                               REWARDCAP#<them>#; Delete REWARDADV and each REWARDCAP, Update each
+                                               reward SET advocate (or friend_customer) = erased, and the holder
+                                               records as in 57. A shop: Query SHOP#<shop>, SK begins_with REWARD
+                                               (rewards, markers, counts, advocates' items): Delete each
 """
 
 from __future__ import annotations
@@ -757,4 +767,18 @@ def reward_advocate_key(shop_id: str, advocate_id: str) -> dict[str, str]:
 
 def reward_month_key(shop_id: str, advocate_id: str, month: str) -> dict[str, str]:
     """An advocate's pending and issued rewards of one month (yyyy-mm), for the monthly cap."""
-    return {PK: shop_partition(shop_id), SK: f"REWARDCAP#{advocate_id}#{month}"}
+    return {PK: shop_partition(shop_id), SK: f"{reward_months_prefix(advocate_id)}{month}"}
+
+
+def reward_months_prefix(advocate_id: str) -> str:
+    """The sort keys of every month item of one advocate (their erasure, pattern 63)."""
+    return f"REWARDCAP#{advocate_id}#"
+
+
+# Every reward item of a shop (rewards, markers, counts, advocates' and months' items) begins so (pattern 63).
+REWARD_ITEMS_PREFIX = "REWARD"
+
+
+def reward_holder(rid: str) -> str:
+    """Whom the advocate pool's code of a reward is handed to: the reward, so a retry is handed the same code."""
+    return f"reward:{rid}"

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 # it (nothing more is sent); None leaves the request where it waits.
 RequestChange = Literal["scheduled", "cancelled"] | None
 
-# What erasure takes off an order: who placed it, where they landed, the codes they typed, and its request.
-PERSONAL = ("email", "name", "landing_url", "codes")
+# What erasure takes off an order: who placed it, where they landed, the codes they typed, the keyed hash of where
+# it shipped, and its request.
+PERSONAL = ("email", "name", "landing_url", "codes", "shipping_hash")
 
 
 def request_waiting(order: Mapping[str, Any]) -> bool:
@@ -59,7 +60,7 @@ def erasure_op(table: Table, shop_id: str, order_id: str) -> Operation:
     moves so a delivery planned from the order as it was (intake's conditional Put) is re-planned."""
     return table.update_op(
         keys.order_key(shop_id, order_id),
-        "REMOVE email, #n, landing_url, codes, GSI1PK, GSI1SK SET redacted = :t ADD version :one",
+        "REMOVE email, #n, landing_url, codes, shipping_hash, GSI1PK, GSI1SK SET redacted = :t ADD version :one",
         names={"#n": "name"},
         values={":t": True, ":one": 1},
         condition="attribute_exists(PK)",

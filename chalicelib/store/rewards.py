@@ -28,6 +28,7 @@ STATES = ("pending", "held", "issued", "void")
 STATUS = "status"
 STEP_ISSUE = "issue"  # the marker's work: hand out the code
 STEP_MAIL = "mail"  # the code is handed out: its email is left to send
+ERASED = "erased"  # the advocate (or friend) of a reward once that customer was erased
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,43 @@ def page(
     return table.query(
         keys.reward_list_partition(shop_id, status), index=keys.GSI1, limit=limit, cursor=cursor, newest_first=True
     )
+
+
+# --- erasure (pattern 63)
+
+
+def advocate_months(table: Table, shop_id: str, advocate_id: str) -> list[dict[str, Any]]:
+    """An advocate's month items (their erasure deletes them with their recent referred orders' item)."""
+    return list(table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.reward_months_prefix(advocate_id)))
+
+
+def recent_orders(items: list[dict[str, Any]]) -> list[str]:
+    """The order ids of an advocate's recent referred orders (`<time>#<order>` each), from their items."""
+    recent, _ = advocate_recent(items)
+    return [entry.split("#", 1)[1] for entry in recent if "#" in entry]
+
+
+def customer_erasure_ops(
+    table: Table, customer_id: str, items: list[dict[str, Any]], rewards: list[dict[str, Any]]
+) -> list[Operation]:
+    """Forget a customer in the rewards: their own items (`items`: REWARDADV and `advocate_months`) are deleted,
+    and each reward of `rewards` that names them as advocate or friend names `erased` instead; the rewards stay,
+    counted."""
+    ops = [table.delete_op({keys.PK: i[keys.PK], keys.SK: i[keys.SK]}) for i in items]
+    for reward in rewards:
+        if reward.get("type") != REWARD_TYPE:
+            continue
+        named = {name: customer_id for name in ("advocate", "friend_customer") if str(reward.get(name)) == customer_id}
+        if named:  # one update of the reward (a transaction takes one action per item)
+            change = Change(sets=dict.fromkeys(named, ERASED), equal=named)
+            ops.append(change.op(table, keys.reward_key(str(reward["shop_id"]), str(reward["reward_id"]))))
+    return ops
+
+
+def shop_erasure_ops(table: Table, shop_id: str, limit: int) -> list[Operation]:
+    """The deletes of the next page of a shop's reward items (rewards, their markers, the counts, the advocates' and
+    months' items); none once all are gone."""
+    found, _ = table.query(
+        keys.shop_partition(shop_id), sk_prefix=keys.REWARD_ITEMS_PREFIX, limit=limit, consistent=True
+    )
+    return [table.delete_op({keys.PK: i[keys.PK], keys.SK: i[keys.SK]}) for i in found]

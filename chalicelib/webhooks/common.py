@@ -163,6 +163,7 @@ OptionalInstant = Annotated[datetime | None, BeforeValidator(_blank_is_none), Af
 NULL_IS_EMPTY = BeforeValidator(_none_is_empty)  # a list the platform may also send as null
 Title = Annotated[str, _text(300)]
 PersonName = Annotated[str, _text(100)]
+AddressLine = Annotated[str, _text(255)]  # a line of a shipping address: only its keyed hash is kept
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 # An address from outside: one mailbox, or None. Its schema says text: no text is refused for not being an address.
 Email = Annotated[

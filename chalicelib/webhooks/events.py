@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -67,6 +69,42 @@ class Item(BaseModel):
         return any((self.url, self.image_url, self.sku, self.gtin, self.mpn, self.brand))
 
 
+MAX_ADDRESS_LENGTH = 255  # Shopify's and WooCommerce's own bound of an address field
+_SEPARATORS = re.compile(r"[\W_]+")  # runs of white space and punctuation
+
+
+def _address_text(value: str) -> str:
+    return _SEPARATORS.sub(" ", unicodedata.normalize("NFKC", value).lower()).strip()
+
+
+class ShippingAddress(BaseModel):
+    """Where an order ships, as read from the platform's body: only ever kept as its keyed hash (`shipping_hash`),
+    which the self-referral rule compares; the address itself is never stored."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    address1: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+    address2: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+    city: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+    postcode: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+    country: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+
+    def normalised(self) -> str | None:
+        """The address as one text, however it was typed: lower case, runs of white space and punctuation one space,
+        the country upper-cased; None without a street line (a city alone is no one's address)."""
+        street = _address_text(f"{self.address1} {self.address2}")
+        if not street:
+            return None
+        parts = [street, _address_text(self.city), _address_text(self.postcode), self.country.strip().upper()]
+        return "|".join(parts)
+
+    def keyed_hash(self) -> str | None:
+        from chalicelib.signing import keyed_hash
+
+        text = self.normalised()
+        return keyed_hash("shipping", text) if text else None
+
+
 class OrderSnapshot(BaseModel):
     """What we keep of an order: enough to ask for a review and to attribute it."""
 
@@ -94,11 +132,17 @@ class OrderSnapshot(BaseModel):
     )
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS)
     language: Language | None = Field(default=None, description="the buyer's language, when the order names ours")
+    shipping: ShippingAddress | None = Field(default=None, description="where it ships: kept as a keyed hash only")
 
     @property
     def codes(self) -> list[str]:
         """Every code the order names as typed (discount codes, then notes): what the order keeps."""
         return [*self.discount_codes, *self.note_codes]
+
+    @property
+    def shipping_hash(self) -> str | None:
+        """The shipping address as kept: its keyed hash, or None without one."""
+        return self.shipping.keyed_hash() if self.shipping else None
 
     @property
     def entry_url(self) -> str | None:

@@ -21,6 +21,7 @@ from chalicelib import errors
 from chalicelib.signing import guest_customer_id
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
+    AddressLine,
     BuyerLanguage,
     Currency,
     Email,
@@ -53,6 +54,7 @@ from chalicelib.webhooks.events import (
     OrderEvent,
     OrderSnapshot,
     ProductEvent,
+    ShippingAddress,
     ShopRedactEvent,
     gtins,
     product_codes,
@@ -69,6 +71,16 @@ class ShopifyCustomer(Payload):
     email: Email = None
     first_name: PersonName = ""
     last_name: PersonName = ""
+
+
+class ShopifyShippingAddress(Payload):
+    """Where the order ships (only its keyed hash is kept, for the self-referral rule)."""
+
+    address1: AddressLine = ""
+    address2: AddressLine = ""
+    city: AddressLine = ""
+    zip: AddressLine = ""
+    country_code: AddressLine = ""
 
 
 class ShopifyDiscountCode(Payload):
@@ -153,6 +165,7 @@ class ShopifyOrder(Payload):
     note_attributes: Annotated[list[ShopifyNoteAttribute], NULL_IS_EMPTY] = Field(default_factory=list)
     line_items: Annotated[list[ShopifyLineItem], NULL_IS_EMPTY] = Field(default_factory=list)
     customer_locale: BuyerLanguage = None  # the storefront language the buyer checked out in
+    shipping_address: ShopifyShippingAddress | None = None  # none for an order that does not ship
 
     @property
     def changed_at(self) -> datetime:
@@ -252,6 +265,19 @@ def _snapshot(order: ShopifyOrder, home: str) -> OrderSnapshot:
             if line.product_id is not None
         ],
         language=order.customer_locale,
+        shipping=_shipping(order.shipping_address),
+    )
+
+
+def _shipping(address: ShopifyShippingAddress | None) -> ShippingAddress | None:
+    if address is None:
+        return None
+    return ShippingAddress(
+        address1=address.address1,
+        address2=address.address2,
+        city=address.city,
+        postcode=address.zip,
+        country=address.country_code,
     )
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from chalicelib.signing import guest_customer_id
 from chalicelib.webhooks.common import MAX_AMOUNT, BuyerLanguage, Email, Instant, OptionalInstant
 from chalicelib.webhooks.events import (
+    MAX_ADDRESS_LENGTH,
     MAX_CODE_LENGTH,
     MAX_CODES,
     MAX_ITEMS,
@@ -21,9 +22,22 @@ from chalicelib.webhooks.events import (
     OrderEvent,
     OrderSnapshot,
     ProductEvent,
+    ShippingAddress,
     gtins,
     product_codes,
 )
+
+
+class GenericShippingAddress(BaseModel):
+    """Where the order ships: only its keyed hash is kept (the self-referral rule compares it)."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    address1: str = Field(default="", max_length=MAX_ADDRESS_LENGTH, description="the street line")
+    address2: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+    city: str = Field(default="", max_length=MAX_ADDRESS_LENGTH)
+    zip: str = Field(default="", max_length=MAX_ADDRESS_LENGTH, description="the postal code")
+    country: str = Field(default="", max_length=MAX_ADDRESS_LENGTH, description="ISO 3166 alpha-2 code (US, FR)")
 
 
 class GenericOrderData(BaseModel):
@@ -49,6 +63,9 @@ class GenericOrderData(BaseModel):
         default=None,
         description="the buyer's locale (fr, fr-CA, pt_BR); emails and pages use its language when it is en, es, fr, "
         "de or pt, else the shop's",
+    )
+    shipping_address: GenericShippingAddress | None = Field(
+        default=None, description="where the order ships; kept only as a keyed hash, for the self-referral rule"
     )
 
 
@@ -103,6 +120,18 @@ class GenericWebhookBody(RootModel[GenericOrderEvent | GenericRedactEvent | Gene
     """The body of a generic webhook, as OpenAPI describes it (GenericEnvelope reads it in two steps)."""
 
 
+def _shipping(address: GenericShippingAddress | None) -> ShippingAddress | None:
+    if address is None:
+        return None
+    return ShippingAddress(
+        address1=address.address1,
+        address2=address.address2,
+        city=address.city,
+        postcode=address.zip,
+        country=address.country,
+    )
+
+
 def to_events(body: dict[str, Any]) -> list[Event] | Ignored:
     from chalicelib.http import validation_failed
 
@@ -126,6 +155,7 @@ def to_events(body: dict[str, Any]) -> list[Event] | Ignored:
             discount_codes=data.discount_codes,
             items=data.items,
             language=data.locale,
+            shipping=_shipping(data.shipping_address),
         )
     except ValidationError as exc:
         raise validation_failed(exc) from None

@@ -18,6 +18,7 @@ from chalicelib.signing import guest_customer_id
 from chalicelib.web.languages import Language, country_language, language_of
 from chalicelib.webhooks.common import (
     NULL_IS_EMPTY,
+    AddressLine,
     Amount,
     Currency,
     Email,
@@ -46,6 +47,7 @@ from chalicelib.webhooks.events import (
     OrderEvent,
     OrderSnapshot,
     ProductEvent,
+    ShippingAddress,
     gtins,
     product_codes,
 )
@@ -78,6 +80,16 @@ class WooBilling(Payload):
     first_name: PersonName = ""
     last_name: PersonName = ""
     country: CountryCode = None
+
+
+class WooShipping(Payload):
+    """Where the order ships (only its keyed hash is kept, for the self-referral rule)."""
+
+    address_1: AddressLine = ""
+    address_2: AddressLine = ""
+    city: AddressLine = ""
+    postcode: AddressLine = ""
+    country: AddressLine = ""
 
 
 class WooMeta(Payload):
@@ -114,6 +126,7 @@ class WooOrder(Payload):
     total: Money
     customer_id: OptionalId = None
     billing: WooBilling | None = None
+    shipping: WooShipping | None = None
     date_created: OptionalInstant = None
     date_created_gmt: OptionalInstant = None
     date_modified: OptionalInstant = None
@@ -208,6 +221,19 @@ def _snapshot(order: WooOrder) -> OrderSnapshot:
             if line.product_id is not None
         ],
         language=_language(billing, meta),
+        shipping=_shipping(order.shipping),
+    )
+
+
+def _shipping(address: WooShipping | None) -> ShippingAddress | None:
+    if address is None:
+        return None
+    return ShippingAddress(
+        address1=address.address_1,
+        address2=address.address_2,
+        city=address.city,
+        postcode=address.postcode,
+        country=address.country,
     )
 
 

@@ -84,6 +84,11 @@ def test_fulfilled_then_partially_refunded(api, shop, table):
         {"type": "order.created", "timestamp": "2026-11-05T12:00:00Z", "data": {"order_id": "x"}},
         {"type": "order.created", "timestamp": "soon", "data": {}},
         {"type": "order.created", "timestamp": "2026-11-05T12:00:00Z", "data": []},
+        {
+            "type": "order.created",
+            "timestamp": "2026-11-05T12:00:00Z",
+            "data": {"order_id": "x", "currency": "USD", "total": "1", "shipping_address": "1 Main St"},
+        },
     ],
 )
 def test_signed_but_invalid_event_is_422(api, shop, table, payload):

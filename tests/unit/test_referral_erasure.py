@@ -103,3 +103,105 @@ def test_a_shops_erasure_removes_its_claims_codes_and_counters(advocate, table):
     assert left == []
     assert leaks(table, traces(MAILED) + traces(WAITING)) == []
     assert table.get(keys.shop_key(shop_id))["redacted_at"]
+
+
+def test_an_advocates_erasure_forgets_them_in_the_rewards_which_stay_counted(api, outbox, table):
+    from chalicelib.signing import keyed_hash
+    from tests.unit.test_rewards import (
+        HOLD_DAYS,
+        HOME,
+        counts,
+        friend_order,
+        fulfil,
+        later,
+        reward_mails,
+        rewards,
+        start,
+    )
+
+    advocate = start(Advocate(api, outbox, order={"shipping_address": HOME}))
+    elsewhere = {**HOME, "address1": "7 Quay Street"}
+    friend_order(advocate, shipping_address=elsewhere)
+    fulfil(advocate)
+    with later(HOLD_DAYS, hours=1):
+        run_due(advocate)
+    friend_order(advocate, "f-2", "friend-2")
+    assert counts(advocate) == {"pending": 1, "held": 0, "issued": 1, "void": 0}
+    shop_id = advocate.shop.shop_id
+    hashes = [
+        keyed_hash("shipping", "12 harbour road flat 3|leith|eh6 6lx|GB"),
+        keyed_hash("shipping", "7 quay street flat 3|leith|eh6 6lx|GB"),
+    ]
+    assert len(leaks(table, hashes)) >= 4  # both orders and both customers' records
+    assert table.get(keys.reward_advocate_key(shop_id, "c-1"))
+
+    redact(advocate, customer_id="c-1")
+    redact(advocate, customer_id="friend-1")
+
+    assert leaks(table, hashes) == []
+    stored = scan(table)
+    partition = keys.shop_partition(shop_id)
+    reward_items = {k: v for k, v in stored.items() if k[0] == partition and k[1].startswith("REWARD")}
+    assert not [k for k in reward_items if k[1].startswith(("REWARDADV#c-1", "REWARDCAP#c-1#"))]
+    assert leaks(reward_items, ['"c-1"', '"friend-1"']) == []
+    assert not [k for k in stored if k[0] == partition and k[1].startswith("REFHOLDER#advocate#reward:")]
+    issued = next(r for r in rewards(advocate)["rewards"] if r["status"] == "issued")
+    assert issued["advocate"] == "erased" and issued["code"]
+    assert table.get(keys.referral_erased_holder_key(shop_id, "advocate", issued["code"]))["code"] == issued["code"]
+    assert counts(advocate) == {"pending": 1, "held": 0, "issued": 1, "void": 0}  # kept and counted
+
+    # The pending one is paid to nobody: once due, it is void, and no code or email goes out
+    fulfil(advocate, "f-2", "friend-2")
+    with later(HOLD_DAYS, hours=1):
+        run_due(advocate)
+    assert counts(advocate) == {"pending": 0, "held": 0, "issued": 1, "void": 1}
+    void = next(r for r in rewards(advocate)["rewards"] if r["status"] == "void")
+    assert "advocate_erased" in void["reasons"] and "code" not in void
+    assert len(reward_mails(advocate)) == 1  # the one sent before the erasure
+
+
+def test_a_shops_erasure_removes_its_rewards_markers_and_counts(api, outbox, table):
+    from chalicelib.privacy import request_shop_redaction, run_shop_redactions
+    from chalicelib.store.shop_records import get_shop
+    from tests.unit.test_rewards import HOLD_DAYS, friend_order, fulfil, later, start
+
+    advocate = start(Advocate(api, outbox))
+    friend_order(advocate)
+    fulfil(advocate)
+    with later(HOLD_DAYS, hours=1):
+        run_due(advocate)
+    friend_order(advocate, "f-2", "friend-2")
+    fulfil(advocate, "f-2", "friend-2")  # its marker waits on the due index
+    shop_id = advocate.shop.shop_id
+    partition = keys.shop_partition(shop_id)
+    assert any(sk.startswith("REWARDDUE#") for pk, sk in scan(table) if pk == partition)
+    request_shop_redaction(table, get_shop(table, shop_id))
+    run_shop_redactions(table)
+    assert [sk for pk, sk in scan(table) if pk == partition and sk.startswith(("REWARD", "REFHOLDER#"))] == []
+
+
+def test_the_data_export_lists_their_claims_and_their_rewards(api, outbox, table):
+    from tests.unit.test_rewards import HOLD_DAYS, fulfil, later, start
+
+    advocate = start(Advocate(api, outbox))
+    fill(advocate, "FRIEND-AAA")
+    assert claim(advocate, MAILED).json["code"] == "FRIEND-AAA"
+    run_due(advocate)
+    advocate.shop.deliver("order.created", "f-1", "c-bruno", name="Bruno Feld", email=MAILED, created_at=NOW)
+    fulfil(advocate, "f-1", "c-bruno", email=MAILED)
+    with later(HOLD_DAYS, hours=1):
+        run_due(advocate)
+
+    friend = advocate.shop.owner("GET", "/customers/c-bruno/data")
+    assert friend.status_code == 200, friend.body
+    [claimed] = friend.json["friend_claims"]
+    assert claimed["code"] == "FRIEND-AAA" and claimed["share_code"] == advocate.code and claimed["created_at"]
+    assert "visitor" not in claimed and "advocate_id" not in claimed
+    assert friend.json["rewards"] == []
+
+    theirs = advocate.shop.owner("GET", "/customers/c-1/data")
+    assert theirs.status_code == 200, theirs.body
+    [reward] = theirs.json["rewards"]
+    assert reward["status"] == "issued" and reward["value"] == "5.90" and reward["currency"] == "USD"
+    assert reward["code"] in ("ADV-ONE", "ADV-TWO") and reward["created_at"] and reward["issued_at"]
+    assert "friend_customer" not in reward and theirs.json["friend_claims"] == []

@@ -245,6 +245,30 @@ def test_the_advocates_own_gmail_under_dots_and_a_tag_holds_it(api, outbox):
     assert held_with(advocate) == ["self_referral"]
 
 
+HOME = {"address1": "12 Harbour Road", "address2": "Flat 3", "city": "Leith", "zip": "EH6 6LX", "country": "gb"}
+
+
+def test_a_friend_shipping_to_the_advocates_address_holds_it(api, outbox):
+    advocate = start(Advocate(api, outbox, order={"shipping_address": HOME}))
+    typed_otherwise = {"address1": "12, harbour road  flat 3", "city": "LEITH", "zip": "eh6 6lx", "country": "GB"}
+    friend_order(advocate, email="someone.new@example.org", name="Sam Other", shipping_address=typed_otherwise)
+    assert held_with(advocate) == ["self_referral"]
+
+
+def test_a_friend_shipping_elsewhere_does_not(api, outbox):
+    advocate = start(Advocate(api, outbox, order={"shipping_address": HOME}))
+    friend_order(advocate, email="someone.new@example.org", shipping_address={**HOME, "address1": "14 Harbour Road"})
+    assert only_reward(advocate)["status"] == "pending"
+
+
+def test_the_advocates_latest_addresses_are_compared(api, outbox):
+    advocate = start(Advocate(api, outbox, order={"shipping_address": HOME}))
+    for n in range(2, 5):  # later orders of theirs ship elsewhere: the first address is still among their latest
+        advocate.shop.deliver("order.created", f"o-{n}", "c-1", shipping_address={**HOME, "address1": f"{n} Elm St"})
+    friend_order(advocate, email="someone.new@example.org", shipping_address=HOME)
+    assert held_with(advocate) == ["self_referral"]
+
+
 def test_a_friend_who_ordered_before_holds_it_when_the_offer_is_for_new_customers(advocate):
     earlier = (clock.now() - timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     advocate.shop.deliver("order.created", "f-0", "friend-1", created_at=earlier, timestamp=earlier)

@@ -195,6 +195,8 @@ def test_signed_but_malformed_json_is_400(store, api):
         {"created_at": "yesterday"},
         {"line_items": [{"product_id": 1, "price": "-5"}]},
         {"customer": {"id": True}},
+        {"shipping_address": "1 Main St, Springfield"},
+        {"shipping_address": {"address1": ["1 Main St"]}},
     ],
 )
 def test_signed_order_with_wrong_types_is_422_and_stores_nothing(store, table, breakage):
@@ -280,3 +282,25 @@ def test_an_owner_edit_after_shop_redact_keeps_the_pending_erasure(store, api, t
     store.send("shop/redact", store.privacy_body("shopify_shop_redact.json"))
     assert api.request("PATCH", f"/shops/{store.shop_id}", {"name": "Renamed"}, token=store.api_key).status_code == 200
     assert run_shop_redactions(table) == 1
+
+
+def test_the_shipping_address_is_kept_only_as_its_keyed_hash_however_typed(store, table):
+    address = {
+        "address1": "1 Main St.",
+        "address2": "Apt  4",
+        "city": "Springfield",
+        "zip": "01101",
+        "country_code": "us",
+    }
+    store.send("orders/create", {**fixture("shopify_order.json"), "shipping_address": address})
+    again = {
+        "address1": "1 main st apt 4",
+        "address2": None,
+        "city": "SPRINGFIELD",
+        "zip": "01101",
+        "country_code": "US",
+    }
+    store.send("orders/create", {**fixture("shopify_order.json"), "id": 99, "shipping_address": again})
+    first, second = (order_item(table, store.shop_id, o) for o in ("5839274650112", "99"))
+    assert first and second and first["shipping_hash"] == second["shipping_hash"]
+    assert "Main" not in repr([first, second]) and "Springfield" not in repr([first, second])

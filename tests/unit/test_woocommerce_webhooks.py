@@ -120,3 +120,19 @@ def test_product_webhook_stores_the_permalink_on_the_shop_domain(woo, table):
     stored = table.get(keys.product_key(woo.shop_id, "1188"))
     assert stored.get("url") is None  # an off-domain page is never kept: shares fall back to the home page
     assert "evil.example" not in str(stored)
+
+
+def test_the_shipping_address_is_kept_only_as_its_keyed_hash(woo, table):
+    from chalicelib.signing import keyed_hash
+
+    woo.send("order.created", fixture("woocommerce_order.json"))
+    order = order_item(table, woo.shop_id, "7321")
+    assert order["shipping_hash"] == keyed_hash("shipping", "lindenstraße 12|berlin|10969|DE")
+    assert "Lindenstraße" not in repr(order) and "10969" not in repr(order)
+
+
+@pytest.mark.parametrize("shipping", ["Lindenstraße 12, Berlin", [], {"address_1": {"street": "x"}}])
+def test_a_shipping_address_of_another_shape_is_422(woo, table, shipping):
+    response = woo.send("order.created", {**fixture("woocommerce_order.json"), "shipping": shipping})
+    assert response.status_code == 422, response.body
+    assert totals(table, woo.shop_id) == {}
