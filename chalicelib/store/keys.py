@@ -257,6 +257,10 @@ Access patterns (who asks -> the one call that answers):
      the monthly cap                        -> GetItem SHOP#<shop>/REWARDCAP#<advocate>#<yyyy-mm>; Update ADD
                                                rewards as one becomes pending (or is approved), -1 as a pending one
                                                is voided, in the reward's own transaction
+ 63. A shop's store connection (the store's
+     API credential, sealed with AES-GCM)   -> GetItem SHOP#<shop>/CONNECTION; Put it when the credential
+                                               was checked against the store; Delete it on disconnect and
+                                               when the shop's erasure is asked
 """
 
 from __future__ import annotations
@@ -322,6 +326,11 @@ def shop_partition(shop_id: str) -> str:
 
 def shop_key(shop_id: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: "SHOP"}
+
+
+def connection_key(shop_id: str) -> dict[str, str]:
+    """The shop's one store connection: the sealed API credential and what the store said of it (pattern 63)."""
+    return {PK: shop_partition(shop_id), SK: "CONNECTION"}
 
 
 def api_key_key(key_hash: str) -> dict[str, str]:
