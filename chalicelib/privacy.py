@@ -384,7 +384,11 @@ def _photos_of(table: Table, shop_id: str, customer: dict[str, Any]) -> list[dic
 
 
 def request_shop_redaction(table: Table, shop: Shop) -> str:
-    """Mark the shop for erasure; the due work erases it page by page (slow work leaves the request)."""
+    """Mark the shop for erasure; the due work erases it page by page (slow work leaves the request). The store
+    credential is forgotten at once, whether or not the erasure was asked before."""
+    from chalicelib.store.connections import delete_connection
+
+    delete_connection(table, shop.shop_id)
     try:
         erasure.mark_shop(table, shop.shop_id, _now())
     except ConditionFailed:

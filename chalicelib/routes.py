@@ -97,6 +97,7 @@ CONSOLE_IMPORT = "chalicelib.endpoints.console_import"
 CONSOLE_REFERRAL = "chalicelib.endpoints.console_referral"
 SETUP = "chalicelib.endpoints.setup"
 REFERRALS = "chalicelib.endpoints.referrals"
+CONNECTIONS = "chalicelib.endpoints.connections"
 
 # The modules of the models operations name: each capability's own, and the service's answers
 ANSWERS = "chalicelib.endpoints.answers"
@@ -113,6 +114,7 @@ EMAIL_MODELS = "chalicelib.console.emails.models"
 IMPORT_MODELS = "chalicelib.console.imports_models"
 REFERRAL_FORM_MODELS = "chalicelib.console.referral_models"
 REFERRAL_MODELS = "chalicelib.referrals.models"
+CONNECTION_MODELS = "chalicelib.connections.models"
 
 # The console's sections, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
 SECTIONS: tuple[Section, ...] = (
@@ -251,6 +253,37 @@ TABLE: tuple[Route, ...] = (
         tag="shops",
         auth="owner",
         responses={200: model("ApiKeyRotated", SHOP_MODELS)},
+    ),
+    Route(
+        "PUT",
+        "/shops/{shop_id}/connection",
+        "put_connection",
+        CONNECTIONS,
+        summary="Connect the shop's store with one API credential, checked against the store and kept sealed",
+        tag="shops",
+        auth="owner",
+        body=model("ConnectionIn", CONNECTION_MODELS),
+        responses={200: model("ConnectionView", CONNECTION_MODELS)},
+    ),
+    Route(
+        "GET",
+        "/shops/{shop_id}/connection",
+        "get_connection",
+        CONNECTIONS,
+        summary="The shop's store connection: the store and the credential's scopes, never the credential",
+        tag="shops",
+        auth="owner",
+        responses={200: model("ConnectionView", CONNECTION_MODELS)},
+    ),
+    Route(
+        "DELETE",
+        "/shops/{shop_id}/connection",
+        "delete_connection",
+        CONNECTIONS,
+        summary="Forget the shop's store credential",
+        tag="shops",
+        auth="owner",
+        responses={204: ""},
     ),
     Route(
         "PUT",

@@ -179,3 +179,39 @@ def fetch_public(url: str, max_bytes: int, allow_loopback: bool = False) -> byte
         return None
     finally:
         connection.close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a server answered one request: its status and at most the bytes asked for."""
+
+    status: int
+    body: bytes
+
+
+def exchange(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes | None = None,
+    max_bytes: int,
+    allow_loopback: bool = False,
+    resolve: Resolver | None = None,
+) -> Answer | None:
+    """One request to a public URL (a store's API), as a delivery posts: the address checked and pinned, a short
+    timeout, no redirects, at most `max_bytes` read. ValidationFailed when the URL is not allowed; None when
+    nothing usable came back (refused, reset, timed out, a certificate for another name, an answer too large)."""
+    import http.client
+
+    destination = resolve_destination(url, allow_loopback, resolve)
+    connection = pinned_connection_class()(destination, TIMEOUT_SECONDS)
+    try:
+        connection.request(method, destination.target, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read(max_bytes + 1)
+        return Answer(int(response.status), data) if len(data) <= max_bytes else None
+    except (OSError, http.client.HTTPException, ValueError):
+        return None
+    finally:
+        connection.close()

@@ -30,6 +30,17 @@ def _key(purpose: str) -> bytes:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
+def encryption_key(purpose: str) -> bytes:
+    """A 256-bit key for encrypting at rest, derived from the signing secret by HKDF-SHA256 under its own
+    purpose: it is never the key of a signature, nor another purpose's key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    secret = get_settings().require_signing_secret()
+    info = f"proofloop encryption key: {purpose}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
+
+
 def sign(purpose: str, payload: dict[str, Any], ttl_seconds: int | None = None) -> str:
     body = dict(payload)
     if ttl_seconds is not None:

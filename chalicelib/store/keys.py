@@ -267,6 +267,10 @@ Access patterns (who asks -> the one call that answers):
                                                reward SET advocate (or friend_customer) = erased, and the holder
                                                records as in 57. A shop: Query SHOP#<shop>, SK begins_with REWARD
                                                (rewards, markers, counts, advocates' items): Delete each
+ 64. A shop's store connection (the store's
+     API credential, sealed with AES-GCM)   -> GetItem SHOP#<shop>/CONNECTION; Put it when the credential
+                                               was checked against the store; Delete it on disconnect and
+                                               when the shop's erasure is asked
 """
 
 from __future__ import annotations
@@ -332,6 +336,11 @@ def shop_partition(shop_id: str) -> str:
 
 def shop_key(shop_id: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: "SHOP"}
+
+
+def connection_key(shop_id: str) -> dict[str, str]:
+    """The shop's one store connection: the sealed API credential and what the store said of it (pattern 64)."""
+    return {PK: shop_partition(shop_id), SK: "CONNECTION"}
 
 
 def api_key_key(key_hash: str) -> dict[str, str]:

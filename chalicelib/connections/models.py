@@ -1,0 +1,65 @@
+"""The connection's API models: the credential an owner sends (exactly one platform) and what is answered."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from chalicelib.model_base import Strict
+
+# Shopify Admin API access tokens: shpat_ (custom and admin-created apps), shpca_/shppa_ (older app kinds).
+SHOPIFY_TOKEN = r"^shp(at|ca|pa)_[A-Za-z0-9]{32,64}$"  # noqa: S105 - a shape, not a token
+WOO_KEY = r"^ck_[0-9a-f]{40}$"
+WOO_SECRET = r"^cs_[0-9a-f]{40}$"  # noqa: S105 - the shape of a secret, not one
+
+
+class ShopifyCredential(Strict):
+    access_token: str = Field(
+        pattern=SHOPIFY_TOKEN, description="The Admin API access token of an app installed in the store (shpat_...)"
+    )
+
+
+class WooCommerceCredential(Strict):
+    consumer_key: str = Field(pattern=WOO_KEY, description="The REST API key's consumer key (ck_...)")
+    consumer_secret: str = Field(pattern=WOO_SECRET, description="The REST API key's consumer secret (cs_...)")
+
+
+class ConnectionIn(Strict):
+    """Exactly one platform's credential, the shop's own platform."""
+
+    shopify: ShopifyCredential | None = None
+    woocommerce: WooCommerceCredential | None = None
+
+    @model_validator(mode="after")
+    def _one_platform(self) -> ConnectionIn:
+        if (self.shopify is None) == (self.woocommerce is None):
+            raise ValueError("send exactly one of shopify or woocommerce")
+        return self
+
+    @property
+    def platform(self) -> Literal["shopify", "woocommerce"]:
+        return "shopify" if self.shopify is not None else "woocommerce"
+
+
+class MissingScope(BaseModel):
+    scope: str
+    needed_for: str
+
+
+class WebhookRegistration(BaseModel):
+    topic: str
+    status: Literal["registered", "kept", "replaced", "failed"]
+    reason: str | None = None
+
+
+class ConnectionView(BaseModel):
+    """What proofloop knows of the connection; never the credential."""
+
+    platform: Literal["shopify", "woocommerce"]
+    store: str = Field(description="The store's own domain, as its API names it")
+    scopes: list[str] = Field(description="What the credential may do, as the store reports it")
+    missing_scopes: list[MissingScope] = Field(description="Scopes proofloop would use, each with what needs it")
+    webhooks: list[WebhookRegistration] = Field(
+        description="Topics registered with the store; empty until webhook registration is built"
+    )
