@@ -122,6 +122,21 @@ def test_on_shopify_the_continue_link_applies_the_code():
     )
 
 
+@pytest.mark.parametrize("value", ["1", "10", "10.00", "15", "100", "999", "12.5", "0.75", "1000", "2500.5"])
+def test_an_offers_number_is_written_as_babel_writes_it_in_every_language(value):
+    # A whole percent is written without Babel (the friend's page then loads none): the same text, in each language
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, format_decimal
+
+    from chalicelib.referrals.offers import money
+    from chalicelib.web.languages import LANGUAGES
+
+    for language in LANGUAGES:
+        assert money(value, None, language) == format_decimal(Decimal(value), locale=language)
+        assert money(value, "EUR", language) == format_currency(Decimal(value), "EUR", locale=language)
+
+
 def test_an_empty_pool_keeps_the_claim_and_the_code_follows_by_email_after_a_refill(advocate):
     program(advocate)
     waiting = claim(advocate, "late@example.com")

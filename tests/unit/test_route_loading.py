@@ -148,6 +148,23 @@ def test_a_click_loads_the_sharing_endpoints_and_no_model(table, api, outbox):
     assert "chalicelib.sharing.crawlers" in found["modules"] and "crawleruseragents" not in found["modules"]
 
 
+def test_a_friends_page_of_a_percent_offer_loads_no_babel(table, api, outbox):
+    # Given a shop whose give-get program offers friends 15 % off an order of 40 or more, and DynamoDB's answers
+    # to a German friend's first click on a share link
+    advocate = Advocate(api, outbox)
+    referral = {"enabled": True, "friend_offer": {"type": "percent", "value": "15", "minimum_order": "40"}}
+    assert advocate.shop.owner("PATCH", "", {"settings": {"referral": referral}}).status_code == 200
+    headers = {"User-Agent": CHROME, "X-Forwarded-For": "198.51.100.7", "Accept-Language": "de-DE,de;q=0.9"}
+    with _recorded(table) as answers:
+        assert advocate.click().status_code == 200
+    # When a fresh instance serves that click
+    found = _first_request(_event("GET", f"/s/{advocate.code}", "/s/{code}", headers), answers)
+    # Then it answered the friend's page with the offer, having loaded no Babel: its numbers are whole
+    assert found["status"] == 200 and found["unanswered"] == 0, found["body"]
+    assert "15" in found["body"] and "chalicelib.referrals.page" in found["modules"]
+    assert _loaded(found, (*OWNER_API, "pydantic", *BABEL, *IMAGING)) == set()
+
+
 def test_a_share_card_drawn_already_is_served_without_loading_pillow(table, api, outbox):
     from urllib.parse import urlsplit
 
