@@ -279,7 +279,7 @@ def test_a_lookup_an_order_adds_during_an_erasure_stays_listed_for_the_next(shop
             *customer_index.lookup_ops(table, shop.shop_id, "c-4471", [added]),
         ]
     )
-    operations, _ = privacy._profile_operations(table, shop.shop_id, "c-4471", read_before)
+    operations, _, _ = privacy._profile_operations(table, shop.shop_id, "c-4471", read_before)
     privacy._write(table, operations)
     record = table.get(keys.customer_key(shop.shop_id, "c-4471"))
     assert record["find_tokens"] == {added} and "name" not in record
