@@ -187,6 +187,7 @@ class Answer:
 
     status: int
     body: bytes
+    retry_after: str | None = None  # the answer's Retry-After header, when it sent one (a 429, a 503)
 
 
 def exchange(
@@ -210,7 +211,9 @@ def exchange(
         connection.request(method, destination.target, body=body, headers=headers)
         response = connection.getresponse()
         data = response.read(max_bytes + 1)
-        return Answer(int(response.status), data) if len(data) <= max_bytes else None
+        if len(data) > max_bytes:
+            return None
+        return Answer(int(response.status), data, response.getheader("Retry-After"))
     except (OSError, http.client.HTTPException, ValueError):
         return None
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+pytest_plugins = ["tests.stand_ins.fixtures"]  # the store stand-ins (Shopify, WooCommerce) as fixtures
+
 # Before any client or the app exists: no real credentials, quiet Powertools, the dev stage's table.
 os.environ.update(
     {

@@ -58,6 +58,7 @@ def connect(table: Table, shop: Shop, body: ConnectionIn, resolve: Resolver | No
     item = {
         "platform": platform,
         "store": check.store,
+        "api_host": check.api_host,
         "scopes": check.scopes,
         "missing_scopes": check.missing,
         "sealed": sealing.seal(shop.shop_id, platform, credential),

@@ -37,6 +37,7 @@ class StoreCheck:
     hosts: tuple[str, ...]
     scopes: list[str]
     missing: list[dict[str, str]] = field(default_factory=list)
+    api_host: str = ""  # the host its API was asked at, and will be again
 
 
 def _refused(platform: str) -> errors.ValidationFailed:
@@ -115,7 +116,7 @@ def check_shopify(domains: list[str], token: str, resolve: Resolver | None = Non
         raise _unreachable("its answer had an unexpected shape") from None
     granted = set(handles) | {"read_" + h.removeprefix("write_") for h in handles if h.startswith("write_")}
     missing = [{"scope": scope, "needed_for": why} for scope, why in SHOPIFY_NEEDS if scope not in granted]
-    return StoreCheck(store, tuple(h for h in (store, primary) if h), handles, missing)
+    return StoreCheck(store, tuple(h for h in (store, primary) if h), handles, missing, host)
 
 
 def check_woocommerce(domains: list[str], key: str, secret: str, resolve: Resolver | None = None) -> StoreCheck:
@@ -140,4 +141,4 @@ def check_woocommerce(domains: list[str], key: str, secret: str, resolve: Resolv
     if not hosts:
         raise _unreachable("its answer named no site")
     # A REST key's permission (read, write, read_write) is not in any read-only answer: reading worked.
-    return StoreCheck(hosts[0], tuple(hosts), ["read"], [])
+    return StoreCheck(hosts[0], tuple(hosts), ["read"], [], host)

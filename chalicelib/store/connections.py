@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.store import keys
@@ -22,3 +23,26 @@ def put_connection(table: Table, shop_id: str, fields: dict[str, Any]) -> None:
 def delete_connection(table: Table, shop_id: str) -> None:
     """Forget the shop's connection; nothing happens when there is none."""
     table.delete(keys.connection_key(shop_id))
+
+
+def note_failure(table: Table, shop_id: str, failure: dict[str, str]) -> None:
+    """Count one failed call to the store and keep the last one (`{"at", "what", "kind", "reason"}`) for the
+    connect page; nothing happens when the shop has no connection (any more)."""
+    from chalicelib.store.due import Change
+    from chalicelib.store.table import ConditionFailed
+
+    change = Change(sets={"last_failure": failure}, adds={"failure_count": 1}, exists=["PK"])
+    with contextlib.suppress(ConditionFailed):
+        table.apply(change.op(table, keys.connection_key(shop_id)))
+
+
+def set_fields(table: Table, shop_id: str, fields: dict[str, Any]) -> bool:
+    """Set some of the connection's own fields (its webhook registrations...); False when there is no connection."""
+    from chalicelib.store.due import Change
+    from chalicelib.store.table import ConditionFailed
+
+    try:
+        table.apply(Change(sets=fields, exists=["PK"]).op(table, keys.connection_key(shop_id)))
+    except ConditionFailed:
+        return False
+    return True

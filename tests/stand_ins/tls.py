@@ -44,6 +44,7 @@ def certificate(directory: Path, names: list[str]) -> tuple[str, str]:
 class Request:
     def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
         self.method, self.path, self.headers, self.body = method, path, headers, body
+        self.reply_headers: dict[str, str] = {}  # extra headers the stand-in answers with (Retry-After...)
 
 
 class StandIn:
@@ -68,10 +69,12 @@ class StandIn:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
+                for name, value in request.reply_headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(raw)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
 
             def log_message(self, *args: Any) -> None:
                 pass
