@@ -1,0 +1,1 @@
+"""Experiments on the levers of the funnel: always-valid statistics (stats.py)."""
