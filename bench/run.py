@@ -12,6 +12,7 @@ from bench import (
     cold_start,
     cost,
     ddb_calls,
+    experiments,
     feed_memory,
     handler_time,
     hot_link,
@@ -48,6 +49,8 @@ def main() -> int:
     print("\n".join(feed_memory.report(feed_memory.measure())))
     print()
     print("\n".join(photos.report(photos.measure())))
+    print()
+    print("\n".join(experiments.report(experiments.measure())))
     print()
     print("\n".join(load.report(load.measure(customers=300, clients=16))))
     print()
