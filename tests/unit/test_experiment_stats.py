@@ -402,21 +402,20 @@ BATCH = 20
 
 
 def run_experiment(rng: random.Random, rate_a: float, rate_b: float, alpha: float) -> str:
+    return run_variants(rng, {"a": rate_a, "b": rate_b}, alpha)
+
+
+def run_variants(rng: random.Random, rates: dict[str, float], alpha: float, max_units: int = MAX_UNITS) -> str:
     """Units arrive in batches of BATCH per variant; the decision is read after every batch, and the experiment
     stops at its first decision other than running (as an owner stopping at the first good-looking answer)."""
-    na = ca = nb = cb = 0
+    counts = dict.fromkeys(rates, (0, 0))
     previous = None
     while True:
-        na, nb = na + BATCH, nb + BATCH
-        ca += sum(rng.random() < rate_a for _ in range(BATCH))
-        cb += sum(rng.random() < rate_b for _ in range(BATCH))
+        for key, rate in rates.items():
+            units, conversions = counts[key]
+            counts[key] = (units + BATCH, conversions + sum(rng.random() < rate for _ in range(BATCH)))
         result = decide(
-            {"a": (na, ca), "b": (nb, cb)},
-            control="a",
-            alpha=alpha,
-            max_units_per_variant=MAX_UNITS,
-            minimum_effect=0.05,
-            previous=previous,
+            counts, control="a", alpha=alpha, max_units_per_variant=max_units, minimum_effect=0.05, previous=previous
         )
         if result.decision != "running":
             return result.decision
@@ -440,3 +439,13 @@ def test_a_real_difference_is_found_in_the_same_simulation():
     decisions = [run_experiment(rng, 0.2, 0.3, 0.05) for _ in range(200)]
     assert sum(d == "better:b" for d in decisions) / 200 >= 0.9
     assert not any(d == "better:a" for d in decisions)
+
+
+def test_false_winners_among_four_equal_variants_stay_within_alpha_split_three_ways():
+    # Given 300 A/A/A/A experiments up to 1000 units per variant: three comparisons with the control, each at alpha / 3
+    alpha, runs = 0.05, 300
+    rng = random.Random(30)
+    decisions = [run_variants(rng, dict.fromkeys("abcd", 0.2), alpha, max_units=1000) for _ in range(runs)]
+    # Then any winner at all (one of the variants, or the control) is named no more often than alpha overall
+    false_winners = sum(d.startswith("better:") for d in decisions) / runs
+    assert false_winners <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / runs)
