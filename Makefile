@@ -65,7 +65,8 @@ lint: $(STAMPS)/venv
 typecheck: $(STAMPS)/venv
 	$(BIN)/mypy chalicelib
 
-# The unit tier (moto, no servers) runs on every core; the server tiers share one server each, so run in one process.
+# The unit tier (moto, no servers) runs on every core. The server tiers start their servers once per process (DynamoDB
+# Local, the API server, Chromium, on free ports): `make test` runs them in two processes, a test file in one of them.
 unit: $(STAMPS)/venv $(STAMPS)/catalogs $(CRAWLER_INDEX)
 	$(BIN)/pytest -n auto tests/unit
 
@@ -85,7 +86,7 @@ package-lint: $(STAMPS)/venv $(STAMPS)/catalogs $(CRAWLER_INDEX)
 
 test: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps lint typecheck package-lint
 	$(BIN)/pytest -n auto tests/unit
-	$(BIN)/pytest tests/browser tests/integration
+	$(BIN)/pytest -n 2 --dist loadfile tests/browser tests/integration
 
 bench: $(STAMPS)/venv $(STAMPS)/node $(STAMPS)/catalogs $(CRAWLER_INDEX) system-deps
 	$(BIN)/python bench/run.py
