@@ -107,7 +107,10 @@ def register_webhooks(table: Table, shop: Shop, api: StoreApi) -> list[dict[str,
             entries.append(_failed(topic, before, stopped))
             continue
         try:
-            entries.append(_one(table, shop, api, topic, here, before, existing))
+            entry, stop_reason = _one(table, shop, api, topic, here, before, existing)
+            entries.append(entry)
+            if stop_reason is not None:
+                stopped = f"not tried: {stop_reason}"
         except _Stop as stop:
             stopped = f"not tried: {stop.reason}"
             entries.append(_failed(topic, before, stop.reason))
@@ -125,28 +128,25 @@ def _one(
     here: str,
     before: dict[str, Any],
     existing: list[dict[str, Any]],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
+    """One topic's entry, and why the store should be asked nothing more (None: go on)."""
     same_topic = [s for s in existing if s["topic"] == topic]
     mine = {str(i) for i in before.get("ids") or []}
     stale = [s for s in same_topic if s["id"] in mine and not _usable(s, here)]
-    at_ours = [s for s in same_topic if _usable(s, here)]
-    if at_ours:
-        kept = at_ours[0]
-        status = "kept"
-    else:
-        kept = _create(table, shop, api, topic, here)
+    at_ours = [s["id"] for s in same_topic if _usable(s, here)]  # every one at our address is ours now
+    status = "kept"
+    if not at_ours:
+        at_ours = [_create(table, shop, api, topic, here)["id"]]
         status = "registered"
-    left: list[str] = []
-    for old in stale:
+    for n, old in enumerate(stale):
         try:
-            _delete(table, shop, api, old["id"])
-        except _Refused as refused:
-            left.append(old["id"])
-            entry = _entry(topic, "failed", [kept["id"], *left], here)
-            entry["reason"] = f"registered at {here}, but the old one at {old['address']} stays: {refused.reason}"
-            return entry
+            _delete(table, shop, api, old["id"], stop_on_refused=False)
+        except (_Refused, _Stop) as failure:
+            entry = _entry(topic, "failed", [*at_ours, *(s["id"] for s in stale[n:])], here)
+            entry["reason"] = f"now at {here}, but the old one at {old['address']} stays: {failure.reason}"
+            return entry, failure.reason if isinstance(failure, _Stop) else None
         status = "replaced"
-    return _entry(topic, status, [kept["id"]], here)
+    return _entry(topic, status, at_ours, here), None
 
 
 def _usable(subscription: dict[str, Any], here: str) -> bool:
@@ -217,15 +217,17 @@ def _noted(table: Table, shop: Shop, what: str, failure: StoreCallFailed) -> Non
     metrics.add_metric(name="StoreCallFailed", unit="Count", value=1)
 
 
-def _call(table: Table, shop: Shop, what: str, call: Any) -> Any:
-    """Run one call; a failure is counted on the connection, then raised as _Stop or _Refused."""
+def _call(table: Table, shop: Shop, what: str, call: Any, *, stop_on_refused: bool = True) -> Any:
+    """Run one call; a failure is counted on the connection, then raised as _Stop or _Refused. A refusal stops
+    everything unless the call is one topic's after the list was read with the same credential: then it is that
+    topic's refusal (Shopify's ACCESS_DENIED for a topic whose scope the token lacks)."""
     from chalicelib.connections.api import StoreCallFailed
 
     try:
         return call()
     except StoreCallFailed as failure:
         _noted(table, shop, what, failure)
-        if failure.retryable or failure.kind == "refused":
+        if failure.retryable or (failure.kind == "refused" and stop_on_refused):
             raise _Stop(failure.reason) from None
         raise _Refused(failure.reason) from None
 
@@ -276,7 +278,7 @@ def _create(table: Table, shop: Shop, api: StoreApi, topic: str, here: str) -> d
     what = f"register webhook {topic}"
     if isinstance(api, ShopifyApi):
         variables = {"topic": shopify_enum(topic), "webhookSubscription": {"uri": here, "format": "JSON"}}
-        data = _call(table, shop, what, lambda: api.graphql(SHOPIFY_CREATE, variables))
+        data = _call(table, shop, what, lambda: api.graphql(SHOPIFY_CREATE, variables), stop_on_refused=False)
         payload = data.get("webhookSubscriptionCreate")
         _user_errors(table, shop, what, payload)
         created = (payload or {}).get("webhookSubscription") or {}
@@ -290,7 +292,7 @@ def _create(table: Table, shop: Shop, api: StoreApi, topic: str, here: str) -> d
         "secret": shop.webhook_secret,
         "status": "active",
     }
-    status, answer = _call(table, shop, what, lambda: api.request("POST", "/webhooks", body))
+    status, answer = _call(table, shop, what, lambda: api.request("POST", "/webhooks", body), stop_on_refused=False)
     if status not in (200, 201) or not isinstance(answer, dict) or answer.get("id") is None:
         message = answer.get("message") if isinstance(answer, dict) else None
         reason = f"WooCommerce said: {str(message)[:200]}" if message else f"WooCommerce answered {status}"
@@ -301,13 +303,15 @@ def _create(table: Table, shop: Shop, api: StoreApi, topic: str, here: str) -> d
     return {"id": str(answer["id"])}
 
 
-def _delete(table: Table, shop: Shop, api: StoreApi, ident: str) -> None:
+def _delete(table: Table, shop: Shop, api: StoreApi, ident: str, *, stop_on_refused: bool = True) -> None:
     """Delete one subscription; one the store no longer has is already what we want."""
     from chalicelib.connections.api import ShopifyApi, StoreCallFailed
 
     what = "remove webhook"
     if isinstance(api, ShopifyApi):
-        data = _call(table, shop, what, lambda: api.graphql(SHOPIFY_DELETE, {"id": ident}))
+        data = _call(
+            table, shop, what, lambda: api.graphql(SHOPIFY_DELETE, {"id": ident}), stop_on_refused=stop_on_refused
+        )
         payload = data.get("webhookSubscriptionDelete") or {}
         problems = payload.get("userErrors") or []
         if problems and not any("not exist" in str(p.get("message", "")).lower() for p in problems):
@@ -322,7 +326,7 @@ def _delete(table: Table, shop: Shop, api: StoreApi, ident: str) -> None:
                 return 404, None
             raise
 
-    status, answer = _call(table, shop, what, delete)
+    status, answer = _call(table, shop, what, delete, stop_on_refused=stop_on_refused)
     if status not in (200, 404):
         message = answer.get("message") if isinstance(answer, dict) else None
         reason = f"WooCommerce said: {str(message)[:200]}" if message else f"WooCommerce answered {status}"

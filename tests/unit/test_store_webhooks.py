@@ -199,8 +199,18 @@ def test_a_changed_base_url_replaces_ours_on_woocommerce_too(api, woo, woo_shop,
     assert {w["delivery_url"] for w in moved} == {f"{MOVED}/webhooks/woocommerce/{shop_id}"}
 
 
+def test_one_of_ours_deleted_in_the_store_meanwhile_is_made_again(api, shopify, shopify_shop):
+    connect(api, shopify_shop, {"shopify": {"access_token": TOKEN}})
+    gone = next(i for i, s in _store(shopify).webhooks.items() if s["topic"] == "REFUNDS_CREATE")
+    del _store(shopify).webhooks[gone]  # the owner deleted it in the admin
+    response = _again(api, shopify_shop)
+    assert _statuses(response) == {**dict.fromkeys(SHOPIFY_TOPICS, "kept"), "refunds/create": "registered"}
+    assert shopify.calls("webhookSubscriptionDelete") == []
+    assert len(_store(shopify).webhooks) == len(SHOPIFY_ENUMS)
+
+
 def test_a_user_error_fails_that_topic_only_and_is_counted(api, shopify, shopify_shop, table):
-    refusal = "You do not have permission to create or update webhooks with orders/paid topic."
+    refusal = "This app is not approved to subscribe to webhook topics containing protected customer data."
     shopify.refuse_topics["ORDERS_PAID"] = refusal
     response = connect(api, shopify_shop, {"shopify": {"access_token": TOKEN}})
     assert response.status_code == 200
@@ -321,6 +331,7 @@ def test_the_api_secret_key_becomes_the_shops_signing_secret_and_is_never_shown(
     answers.append(api.request("GET", f"/shops/{shop_id}", token=key))
     for answer in answers:
         assert APP_SECRET not in answer.body.decode()
+    # Not on the connection either; the shop's item keeps its signing secret as every shop's webhook_secret is kept
     assert APP_SECRET not in json.dumps(table.get(keys.connection_key(shop_id)), default=str)
     out, err = capfd.readouterr()
     assert APP_SECRET not in out + err + caplog.text
