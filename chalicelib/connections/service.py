@@ -25,7 +25,7 @@ def _view(item: dict[str, Any], shop: Shop) -> dict[str, Any]:
         "missing_scopes": [
             {"scope": m["scope"], "needed_for": m["needed_for"]} for m in item.get("missing_scopes") or []
         ],
-        "webhooks": webhooks.view(item["platform"], item.get("webhooks") or [], webhooks.address(shop)),
+        "webhooks": webhooks.view(item.get("webhooks") or [], webhooks.address(shop)),
         "manual_topics": list(webhooks.MANUAL_TOPICS.get(item["platform"], ())),
     }
 

@@ -107,7 +107,7 @@ def register_webhooks(table: Table, shop: Shop, api: StoreApi) -> list[dict[str,
             entries.append(_failed(topic, before, stopped))
             continue
         try:
-            entry, stop_reason = _one(table, shop, api, topic, here, before, existing)
+            entry, stop_reason = _register_topic(table, shop, api, topic, here, before, existing)
             entries.append(entry)
             if stop_reason is not None:
                 stopped = f"not tried: {stop_reason}"
@@ -120,7 +120,7 @@ def register_webhooks(table: Table, shop: Shop, api: StoreApi) -> list[dict[str,
     return [_outcome(e) for e in entries]
 
 
-def _one(
+def _register_topic(
     table: Table,
     shop: Shop,
     api: StoreApi,
@@ -172,7 +172,7 @@ def _outcome(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def view(platform: str, stored: list[dict[str, Any]], here: str) -> list[dict[str, Any]]:
+def view(stored: list[dict[str, Any]], here: str) -> list[dict[str, Any]]:
     """The recorded registrations as the owner sees them; one that points at an address no longer ours says so."""
     out = []
     for entry in stored:
