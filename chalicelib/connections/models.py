@@ -12,11 +12,23 @@ from chalicelib.model_base import Strict
 SHOPIFY_TOKEN = r"^shp(at|ca|pa)_[A-Za-z0-9]{32,64}$"  # noqa: S105 - a shape, not a token
 WOO_KEY = r"^ck_[0-9a-f]{40}$"
 WOO_SECRET = r"^cs_[0-9a-f]{40}$"  # noqa: S105 - the shape of a secret, not one
+# An app's client secret ("API secret key"): 32 hex characters for apps made in a store's admin, shpss_ and 32 more
+# for apps of the Dev Dashboard; a little room either way for other kinds.
+SHOPIFY_SECRET = r"^(shpss_)?[A-Za-z0-9]{32,64}$"  # noqa: S105 - a shape, not a secret
 
 
 class ShopifyCredential(Strict):
     access_token: str = Field(
         pattern=SHOPIFY_TOKEN, description="The Admin API access token of an app installed in the store (shpat_...)"
+    )
+    api_secret_key: str | None = Field(
+        None,
+        pattern=SHOPIFY_SECRET,
+        description=(
+            "The same app's client secret (API secret key). Shopify signs the webhooks an app registers with it, not "
+            "with the store's notification secret: when given, it becomes the shop's webhook signing secret once the "
+            "token is checked. Never shown again."
+        ),
     )
 
 
@@ -48,9 +60,9 @@ class MissingScope(BaseModel):
 
 
 class WebhookRegistration(BaseModel):
-    topic: str
+    topic: str = Field(description="The topic as the platform names it in deliveries (orders/create, order.created)")
     status: Literal["registered", "kept", "replaced", "failed"]
-    reason: str | None = None
+    reason: str | None = Field(None, description="Why it failed, or why a registration is stale")
 
 
 class ConnectionView(BaseModel):
@@ -61,5 +73,15 @@ class ConnectionView(BaseModel):
     scopes: list[str] = Field(description="What the credential may do, as the store reports it")
     missing_scopes: list[MissingScope] = Field(description="Scopes proofloop would use, each with what needs it")
     webhooks: list[WebhookRegistration] = Field(
-        description="Topics registered with the store; empty until webhook registration is built"
+        description=(
+            "Each topic proofloop registers with the store, pointing at its own address: registered (created now), "
+            "kept (already there), replaced (ours at an old address, moved), failed (with the reason). A reason "
+            "beginning 'stale' says it points at an address that is no longer ours: register again"
+        )
+    )
+    manual_topics: list[str] = Field(
+        description=(
+            "Topics the platform lets no API subscribe (Shopify's compliance topics): set them in the app's own "
+            "configuration, at the same address"
+        )
     )

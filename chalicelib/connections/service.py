@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 
-def _view(item: dict[str, Any]) -> dict[str, Any]:
+def _view(item: dict[str, Any], shop: Shop) -> dict[str, Any]:
     """What the owner sees: never the sealed credential, nor anything of it."""
+    from chalicelib.connections import webhooks
+
     return {
         "platform": item["platform"],
         "store": item["store"],
@@ -23,7 +25,8 @@ def _view(item: dict[str, Any]) -> dict[str, Any]:
         "missing_scopes": [
             {"scope": m["scope"], "needed_for": m["needed_for"]} for m in item.get("missing_scopes") or []
         ],
-        "webhooks": [],  # registration is not built yet: nothing registered
+        "webhooks": webhooks.view(item.get("webhooks") or [], webhooks.address(shop)),
+        "manual_topics": list(webhooks.MANUAL_TOPICS.get(item["platform"], ())),
     }
 
 
@@ -65,19 +68,66 @@ def connect(table: Table, shop: Shop, body: ConnectionIn, resolve: Resolver | No
         "scheme": sealing.SCHEME,
         "checked_at": clock.iso(clock.now()),
     }
+    previous = records.get_connection(table, shop.shop_id)
+    if previous is not None and previous.get("platform") == platform and previous.get("webhooks"):
+        item["webhooks"] = previous["webhooks"]  # which subscriptions are ours outlives a new credential
     records.put_connection(table, shop.shop_id, item)
-    return _view(item)
+    if body.shopify is not None and body.shopify.api_secret_key is not None:
+        shop = _signing_secret(table, shop, body.shopify.api_secret_key)
+    return register(table, shop, resolve)
+
+
+def _signing_secret(table: Table, shop: Shop, secret: str) -> Shop:
+    """The app's client secret becomes the shop's webhook signing secret, through the console's own path."""
+    from chalicelib.console.console import save_webhook_secret
+
+    updated, problem = save_webhook_secret(table, shop, secret)
+    if updated is None:
+        raise errors.ValidationFailed(f"api_secret_key: {problem}", code="invalid_secret")
+    return updated
+
+
+def register(table: Table, shop: Shop, resolve: Resolver | None = None) -> dict[str, Any]:
+    """Register the shop's webhooks with its stored credential and answer the view; 404 not_connected without one."""
+    from chalicelib.connections import webhooks
+    from chalicelib.connections.api import store_api
+
+    api = store_api(table, shop, resolve)
+    if api is None:
+        raise _not_connected()
+    webhooks.register_webhooks(table, shop, api)
+    item = records.get_connection(table, shop.shop_id)
+    if item is None:  # forgotten meanwhile (a DELETE, an erasure)
+        raise _not_connected()
+    return _view(item, shop)
+
+
+def _not_connected() -> errors.NotFound:
+    return errors.NotFound("this shop is not connected to its store", code="not_connected")
 
 
 def connection(table: Table, shop: Shop) -> dict[str, Any]:
     item = records.get_connection(table, shop.shop_id)
     if item is None:
-        raise errors.NotFound("this shop is not connected to its store", code="not_connected")
-    return _view(item)
+        raise _not_connected()
+    return _view(item, shop)
 
 
-def disconnect(table: Table, shop: Shop) -> None:
-    """Forget the credential (removing our webhooks from the store comes with their registration)."""
+def disconnect(table: Table, shop: Shop, resolve: Resolver | None = None) -> None:
+    """Remove the webhooks we registered (best effort: a store that cannot be asked, a credential that no longer
+    opens, still lets the owner forget it), then forget the credential."""
+    from chalicelib.connections import webhooks
+    from chalicelib.connections.api import store_api
+    from chalicelib.observability import logger
+
+    try:
+        api = store_api(table, shop, resolve)
+        left = webhooks.remove_webhooks(table, shop, api) if api is not None else []
+    except errors.ProofloopError as exc:
+        logger.warning("store webhooks not removed", extra={"code": exc.code})
+    else:
+        if left:
+            logger.warning("store webhooks not removed", extra={"code": "store_webhooks_left", "count": len(left)})
     records.delete_connection(table, shop.shop_id)
 
 

@@ -32,3 +32,9 @@ def delete_connection(request: HttpRequest, shop: Shop) -> HttpResponse:
 
     disconnect(get_table(), shop)
     return HttpResponse(status=204)
+
+
+def post_connection_webhooks(request: HttpRequest, shop: Shop) -> HttpResponse:
+    from chalicelib.connections.service import register
+
+    return json_response(register(get_table(), shop), headers=NO_STORE)

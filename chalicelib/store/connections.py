@@ -46,3 +46,10 @@ def set_fields(table: Table, shop_id: str, fields: dict[str, Any]) -> bool:
     except ConditionFailed:
         return False
     return True
+
+
+def set_webhooks(table: Table, shop_id: str, webhooks: list[dict[str, Any]], at: str) -> bool:
+    """Record the outcome of registering the shop's webhooks: per topic its status and the ids of the store's
+    subscriptions that are OURS (to replace or remove later) and the address they point at. False when the shop
+    has no connection (any more)."""
+    return set_fields(table, shop_id, {"webhooks": webhooks, "webhooks_at": at})

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib import safe_http
+from tests.stand_ins import shopify_webhooks, woocommerce_webhooks
 from tests.stand_ins.shopify_admin import ShopifyAdmin, Store
 from tests.stand_ins.tls import certificate
 from tests.stand_ins.woocommerce_rest import WooCommerceRest
@@ -60,6 +61,7 @@ def _point_at(monkeypatch, port: int) -> list[tuple[str, int]]:
 @pytest.fixture
 def shopify(tls, monkeypatch):
     stand_in = ShopifyAdmin(*tls)
+    shopify_webhooks.install(stand_in)
     stand_in.tokens[TOKEN] = Store(SHOPIFY_DOMAIN, SHOP_HOST, ["read_orders", "read_products", "write_discounts"])
     stand_in.tokens[OTHER_TOKEN] = Store("someone-else.myshopify.com", "someone-else.example", ALL_SCOPES)
     stand_in.dialled = _point_at(monkeypatch, stand_in.port)
@@ -70,6 +72,7 @@ def shopify(tls, monkeypatch):
 @pytest.fixture
 def woo(tls, monkeypatch):
     stand_in = WooCommerceRest(*tls)
+    woocommerce_webhooks.install(stand_in)
     stand_in.keys[(CK, CS)] = f"https://{WOO_HOST}"
     _point_at(monkeypatch, stand_in.port)
     yield stand_in

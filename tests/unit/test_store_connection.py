@@ -24,6 +24,19 @@ from tests.stand_ins.fixtures import (
     scan,
 )
 
+SHOPIFY_TOPICS = [
+    "orders/create",
+    "orders/paid",
+    "orders/updated",
+    "orders/fulfilled",
+    "orders/cancelled",
+    "fulfillment_events/create",
+    "refunds/create",
+    "products/create",
+    "products/update",
+]
+WOO_TOPICS = ["order.created", "order.updated", "order.restored", "product.created", "product.updated"]
+
 
 def test_a_shopify_token_is_checked_at_the_shops_myshopify_domain_and_its_missing_scope_named(
     api, shopify, shopify_shop
@@ -32,17 +45,18 @@ def test_a_shopify_token_is_checked_at_the_shops_myshopify_domain_and_its_missin
     response = connect(api, shopify_shop, {"shopify": {"access_token": TOKEN}})
     # Then the store was asked at its myshopify.com domain, with the token in Shopify's header
     assert response.status_code == 200, response.body
-    (asked,) = shopify.requests
+    asked = shopify.requests[0]  # the check comes first; registering the webhooks follows (test_store_webhooks.py)
     assert asked.method == "POST" and asked.path.endswith("/graphql.json") and asked.path.startswith("/admin/api/")
     assert asked.headers["host"] == SHOPIFY_DOMAIN and asked.headers["x-shopify-access-token"] == TOKEN
     assert "myshopifyDomain" in json.loads(asked.body)["query"]
-    # And the answer names the store, the scopes, what is missing and for what; no webhook registered yet
+    # And the answer names the store, the scopes, what is missing and for what, and the webhooks registered
     assert response.json == {
         "platform": "shopify",
         "store": SHOPIFY_DOMAIN,
         "scopes": ["read_orders", "read_products", "write_discounts"],
         "missing_scopes": [{"scope": "write_products", "needed_for": response.json["missing_scopes"][0]["needed_for"]}],
-        "webhooks": [],
+        "webhooks": [{"topic": t, "status": "registered"} for t in SHOPIFY_TOPICS],
+        "manual_topics": ["customers/data_request", "customers/redact", "shop/redact"],
     }
     assert "reviews.rating" in response.json["missing_scopes"][0]["needed_for"]
     assert response.headers["Cache-Control"] == "no-store"
@@ -63,9 +77,10 @@ def test_a_woocommerce_key_pair_is_checked_against_the_stores_system_status(api,
         "store": WOO_HOST,
         "scopes": ["read"],
         "missing_scopes": [],
-        "webhooks": [],
+        "webhooks": [{"topic": t, "status": "registered"} for t in WOO_TOPICS],
+        "manual_topics": [],
     }
-    (asked,) = woo.requests
+    asked = woo.requests[0]
     assert asked.path == "/wp-json/wc/v3/system_status" and asked.headers["host"] == WOO_HOST
     assert asked.headers["authorization"].startswith("Basic ") and CS not in asked.path
 
@@ -133,9 +148,10 @@ def test_get_answers_the_connection_without_the_secret_and_delete_forgets_it(api
     shop_id, key = shopify_shop
     assert api.request("GET", f"/shops/{shop_id}/connection", token=key).json["error"]["code"] == "not_connected"
     put = connect(api, shopify_shop, {"shopify": {"access_token": TOKEN}})
+    asked = len(shopify.requests)
     got = api.request("GET", f"/shops/{shop_id}/connection", token=key)
     assert got.status_code == 200 and got.json == put.json and TOKEN not in got.body.decode()
-    assert len(shopify.requests) == 1  # reading it asks the store nothing
+    assert len(shopify.requests) == asked  # reading it asks the store nothing
     assert api.request("DELETE", f"/shops/{shop_id}/connection", token=key).status_code == 204
     assert api.request("GET", f"/shops/{shop_id}/connection", token=key).status_code == 404
     assert table.get(keys.connection_key(shop_id)) is None
