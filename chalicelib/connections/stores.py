@@ -17,7 +17,9 @@ from chalicelib import errors
 if TYPE_CHECKING:
     from chalicelib.safe_http import Answer, Resolver
 
-SHOPIFY_API_VERSION = "2025-07"
+SHOPIFY_API_VERSION = (
+    "2025-10"  # the newest version whose documented shapes the stand-ins answer (`uri` on webhook subscriptions)
+)
 SHOPIFY_QUERY = "{ shop { myshopifyDomain primaryDomain { host } } currentAppInstallation { accessScopes { handle } } }"
 MAX_ANSWER_BYTES = 256 * 1024
 
