@@ -5,7 +5,8 @@ through. It is refused for an invalid address, the advocate's own mailbox, a cus
 the program is for new customers only) and a visitor past CLAIMS_PER_VISITOR_DAY today. A claim is counted once
 (funnel `friend_claims`), in the same transaction that keeps it. When the friends' pool is empty the claim is kept
 waiting; the due work (`send_friend_codes`) hands it a code once the pool is refilled and sends the one email that
-carries it, after which only the keyed hash of the friend's mailbox remains.
+carries it, after which only the keyed hash of the friend's mailbox remains. With codes made by the shop's store the
+claim always waits so: the store is called by the due work only, never in the friend's request.
 """
 
 from __future__ import annotations
@@ -174,8 +175,8 @@ def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
                 continue
             current = record
             if current.code is None:
-                code = code_source(table, shop.settings.referral.codes).claim(
-                    shop, FRIEND_POOL, friend_holder(record.friend)
+                code = code_source(table, shop.settings.referral.codes, due_work=True).claim(
+                    shop, FRIEND_POOL, friend_holder(record.friend), email=record.email
                 )
                 if code is None:
                     claims.put_off(table, record, clock.iso(now + WAITING_RETRY))
