@@ -356,3 +356,21 @@ def test_codes_from_a_store_need_that_store_connected(api, outbox, monkeypatch, 
     assert advocate.shop.owner("GET", "/referral").json["settings"]["codes"] == "shopify"
     unknown = advocate.shop.owner("PATCH", "", {"settings": {"referral": {"codes": "magento"}}})
     assert unknown.status_code == 422
+
+
+# --- erasure -------------------------------------------------------------------------------------------------------
+
+
+def test_a_friends_erasure_forgets_whom_the_stores_code_was_made_for(on_shopify, shopify, table):
+    from tests.unit.test_erasure import leaks
+    from tests.unit.test_referral_erasure import redact, traces
+
+    claim(on_shopify, FRIEND)
+    run_due(on_shopify)
+    [code] = discounts(shopify)
+    assert leaks(table, traces(FRIEND))
+    redact(on_shopify, email=FRIEND)
+    assert leaks(table, traces(FRIEND)) == []
+    item = table.get(keys.referral_code_key(on_shopify.shop.shop_id, code))
+    assert item["state"] == "handed_out" and "holder" not in item
+    assert on_shopify.shop.owner("GET", "/referral").json["pools"]["friend"] == {"available": 0, "handed_out": 1}
