@@ -190,6 +190,16 @@ def test_a_revoked_token_makes_no_code_and_says_why_on_the_connection(on_shopify
     assert item["failure_count"] == 1 and item["last_failure"]["kind"] == "refused"
     assert "credential" in item["last_failure"]["reason"] and TOKEN not in str(item["last_failure"])
     assert counted.count(FAILURE_METRIC) == 1
+    # And the claim waits hours, not minutes, for the owner to connect the store again; then its code is made
+    shopify.tokens[TOKEN] = store
+    with hours_later(1):
+        run_due(on_shopify)
+    assert store.discounts == {} and connection(table, on_shopify)["failure_count"] == 1
+    with hours_later(7):
+        run_due(on_shopify)
+    [mail] = friend_mails(on_shopify, FRIEND)
+    [code] = store.discounts
+    assert code in text_part(mail)
 
 
 def test_a_userError_other_than_taken_is_not_a_code(on_shopify, shopify, table):
