@@ -17,9 +17,10 @@ from chalicelib import errors
 if TYPE_CHECKING:
     from chalicelib.safe_http import Answer, Resolver
 
-# The newest version whose documented shapes the stand-ins answer (`uri` on webhook subscriptions). Shopify keeps a
+# The newest stable version (October 2026), whose documented shapes the stand-ins answer: `uri` on webhook
+# subscriptions, `context` on code discounts. Shopify keeps a
 # version for at least twelve months, then answers with the oldest one it still supports: move it with each release.
-SHOPIFY_API_VERSION = "2025-10"
+SHOPIFY_API_VERSION = "2026-10"
 SHOPIFY_QUERY = "{ shop { myshopifyDomain primaryDomain { host } } currentAppInstallation { accessScopes { handle } } }"
 MAX_ANSWER_BYTES = 256 * 1024
 

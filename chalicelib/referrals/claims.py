@@ -5,7 +5,8 @@ through. It is refused for an invalid address, the advocate's own mailbox, a cus
 the program is for new customers only) and a visitor past CLAIMS_PER_VISITOR_DAY today. A claim is counted once
 (funnel `friend_claims`), in the same transaction that keeps it. When the friends' pool is empty the claim is kept
 waiting; the due work (`send_friend_codes`) hands it a code once the pool is refilled and sends the one email that
-carries it, after which only the keyed hash of the friend's mailbox remains.
+carries it, after which only the keyed hash of the friend's mailbox remains. With codes made by the shop's store the
+claim always waits so: the store is called by the due work only, never in the friend's request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 FRIEND_POOL: Pool = "friend"
 WAITING_RETRY = timedelta(minutes=30)  # a waiting claim looks at its pool again this often
 FAILED_RETRY = timedelta(minutes=15)  # a claim whose email failed is tried again after this
+REFUSED_RETRY = timedelta(hours=6)  # a claim whose store refused to make its code (a revoked key...): until fixed
 DUE_PAGE = 25
 
 
@@ -155,8 +157,9 @@ def _seconds_to_midnight(now: Any) -> int:
 def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
     """The due work: hand waiting claims a code once their pool has one, and send each claim's one email.
 
-    A claim whose pool is still empty waits WAITING_RETRY; one whose email fails is tried again after FAILED_RETRY;
-    neither keeps the claims after it from their turn."""
+    A claim whose pool is still empty waits WAITING_RETRY; one whose email fails is tried again after FAILED_RETRY,
+    and one whose store did not make its code as long as the store asked (REFUSED_RETRY when it refused outright);
+    none keeps the claims after it from their turn."""
     from chalicelib.observability import logger
     from chalicelib.referrals.codes import code_source
     from chalicelib.store.shop_records import get_shop
@@ -174,8 +177,8 @@ def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
                 continue
             current = record
             if current.code is None:
-                code = code_source(table, shop.settings.referral.codes).claim(
-                    shop, FRIEND_POOL, friend_holder(record.friend)
+                code = code_source(table, shop.settings.referral.codes, due_work=True).claim(
+                    shop, FRIEND_POOL, friend_holder(record.friend), email=record.email
                 )
                 if code is None:
                     claims.put_off(table, record, clock.iso(now + WAITING_RETRY))
@@ -188,10 +191,23 @@ def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - one claim's failure never stops the others
             logger.warning("friend's code not sent yet", extra={"shop_id": record.shop_id, "reason": repr(exc)})
             try:
-                claims.put_off(table, record, clock.iso(now + FAILED_RETRY))
+                claims.put_off(table, record, clock.iso(now + _retry_after(exc)))
             except Exception:  # noqa: BLE001
                 logger.exception("friend's claim not put off")
     return handled
+
+
+def _retry_after(exc: Exception) -> timedelta:
+    """How long a claim whose turn failed waits: longer when its store refused outright (a revoked key, a refused
+    discount: the owner has to act), as long as the store asked when it said, else FAILED_RETRY."""
+    from chalicelib.referrals.store_codes import StoreCodeFailed
+
+    if isinstance(exc, StoreCodeFailed):
+        if not exc.retryable:
+            return REFUSED_RETRY
+        if exc.retry_after:
+            return max(FAILED_RETRY, timedelta(seconds=exc.retry_after))
+    return FAILED_RETRY
 
 
 def _mail_code(shop: Shop, record: claims.FriendClaim) -> None:

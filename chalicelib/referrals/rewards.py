@@ -443,10 +443,18 @@ def _issue(
     """Hand the reward its code and mark it issued; None while the pool has no code (it waits) or when it moved
     meanwhile (the next run sees what it became)."""
     from chalicelib.referrals.codes import code_source
+    from chalicelib.referrals.store_codes import CodeOffer
     from chalicelib.store import aggregates
 
     rid = str(reward["reward_id"])
-    code = code_source(table, shop.settings.referral.codes).claim(shop, ADVOCATE_POOL, keys.reward_holder(rid))
+    kind = shop.settings.referral.codes
+    email, offer = None, None
+    if kind != "pool":  # a store makes the code: for the advocate's mailbox, at the reward's own value
+        email = _advocate_address(table, shop, reward)[1]
+        offer = CodeOffer(str(reward.get("reward_type") or "percent"), str(reward.get("reward_setting") or "0"))
+    code = code_source(table, kind, due_work=True).claim(
+        shop, ADVOCATE_POOL, keys.reward_holder(rid), email=email, offer=offer
+    )
     if code is None:
         table.apply(store.due_put_op(table, shop.shop_id, rid, clock.iso(now + WAITING_RETRY)))
         return None
@@ -473,18 +481,26 @@ def _mail(table: Table, shop: Shop, reward: dict[str, Any]) -> None:
     """The advocate's email with their code, to the mailbox of their own latest order, in their language; nobody is
     written to once they unsubscribed or were erased."""
     from chalicelib.mail import get_mailer
-    from chalicelib.mail.mailbox import mailbox
     from chalicelib.referrals.emails import compose_advocate_reward
 
-    customer = table.get(keys.customer_key(shop.shop_id, str(reward["advocate"])), consistent=True)
-    if customer is None or customer.get("redacted") or customer.get("unsubscribed"):
-        return
-    orders = sorted(str(o) for o in customer.get("order_ids") or ())
-    order = table.get(keys.order_key(shop.shop_id, orders[-1]), consistent=True) if orders else None
-    to = mailbox((order or {}).get("email"))
-    if to is None or (order or {}).get("redacted"):
+    customer, to = _advocate_address(table, shop, reward)
+    if customer is None or to is None or customer.get("unsubscribed"):
         return
     get_mailer().send(compose_advocate_reward(shop, reward, customer, to), to=to)
+
+
+def _advocate_address(table: Table, shop: Shop, reward: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """The advocate's record and the mailbox of their own latest order (None for an erased one)."""
+    from chalicelib.mail.mailbox import mailbox
+
+    customer = table.get(keys.customer_key(shop.shop_id, str(reward["advocate"])), consistent=True)
+    if customer is None or customer.get("redacted"):
+        return None, None
+    orders = sorted(str(o) for o in customer.get("order_ids") or ())
+    order = table.get(keys.order_key(shop.shop_id, orders[-1]), consistent=True) if orders else None
+    if (order or {}).get("redacted"):
+        return customer, None
+    return customer, mailbox((order or {}).get("email"))
 
 
 def _put_off(table: Table, marker: store.DueReward, now: datetime, exc: Exception) -> None:

@@ -93,6 +93,11 @@ def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
     settings = shop.settings
     if change.settings is not None:
         settings = parse_model(ShopSettings, merged_settings(shop.settings.to_map(), change.settings)).stored()
+        named = change.settings.get("referral")
+        if isinstance(named, dict) and "codes" in named:
+            from chalicelib.referrals.store_codes import check_connected
+
+            check_connected(table, shop, settings.referral.codes)  # a store's codes need its connection
     updated = replace(
         shop,
         name=change.name or shop.name,

@@ -271,6 +271,12 @@ Access patterns (who asks -> the one call that answers):
      API credential, sealed with AES-GCM)   -> GetItem SHOP#<shop>/CONNECTION; Put it when the credential
                                                was checked against the store; Delete it on disconnect and
                                                when the shop's erasure is asked
+ 65. Record a code a connected store made
+     for one holder (a friend's claim, an
+     advocate's reward), once per holder    -> TransactWriteItems: Put SHOP#<shop>/REFHOLDER#<pool>#<holder> if
+                                               not exists, Put REFCODE#<shop>#<CODE>/REFCODE (handed out, not on
+                                               the index) if not exists, Update SHOP#<shop>/REFCOUNT#<pool>#<n>
+                                               ADD handed_out 1; a later ask reads the holder record (pattern 52)
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ AttributionModel = Literal["last_click", "first_click"]
 ReviewAfter = Literal["fulfillment", "delivery"]
 OfferType = Literal["percent", "amount"]
 RewardType = Literal["percent", "amount", "none"]
-CodeSource = Literal["pool"]
+CodeSource = Literal["pool", "shopify", "woocommerce"]
 # The texts of its emails a shop may write itself, per language; an empty or missing one is ours.
 EMAIL_TEXTS = ("request_subject", "request_intro", "reminder_subject", "reminder_intro")
 
@@ -216,8 +216,15 @@ class ReferralSettings:
     )
     codes: CodeSource = setting(
         "pool",
-        description="where the discount codes come from: pool, the lists of codes the owner uploads",
-        console=Console("Codes from", "pool: the lists of codes made in your store's admin that you upload below."),
+        description=(
+            "where the discount codes come from: pool, the lists of codes the owner uploads; shopify or woocommerce, "
+            "one code per friend and reward made by the shop's connected store (the shop must be connected to it)"
+        ),
+        console=Console(
+            "Codes from",
+            "pool: the lists of codes made in your store's admin that you upload below. shopify or woocommerce: "
+            "your connected store makes each code itself, one use each, sent by email within minutes.",
+        ),
     )
     hold_days: int = setting(
         14,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib import safe_http
-from tests.stand_ins import shopify_webhooks, woocommerce_webhooks
+from tests.stand_ins import shopify_discounts, shopify_webhooks, woocommerce_coupons, woocommerce_webhooks
 from tests.stand_ins.shopify_admin import ShopifyAdmin, Store
 from tests.stand_ins.tls import certificate
 from tests.stand_ins.woocommerce_rest import WooCommerceRest
@@ -65,6 +65,7 @@ def shopify(tls, monkeypatch):
     stand_in.tokens[TOKEN] = Store(SHOPIFY_DOMAIN, SHOP_HOST, ["read_orders", "read_products", "write_discounts"])
     stand_in.tokens[OTHER_TOKEN] = Store("someone-else.myshopify.com", "someone-else.example", ALL_SCOPES)
     stand_in.dialled = _point_at(monkeypatch, stand_in.port)
+    shopify_discounts.install(stand_in)
     yield stand_in
     stand_in.close()
 
@@ -74,6 +75,7 @@ def woo(tls, monkeypatch):
     stand_in = WooCommerceRest(*tls)
     woocommerce_webhooks.install(stand_in)
     stand_in.keys[(CK, CS)] = f"https://{WOO_HOST}"
+    woocommerce_coupons.install(stand_in)
     _point_at(monkeypatch, stand_in.port)
     yield stand_in
     stand_in.close()

@@ -53,7 +53,7 @@ def subscription(topic: str, uri: str, format_: str = "JSON") -> dict[str, Any]:
         "format": format_,
         "includeFields": [],
         "metafieldNamespaces": [],
-        "apiVersion": {"handle": "2025-10"},
+        "apiVersion": {"handle": "2026-10"},
         "createdAt": "2025-07-01T00:00:00Z",
         "updatedAt": "2025-07-01T00:00:00Z",
     }

@@ -37,7 +37,7 @@ def test_a_connected_shop_gets_a_client_at_the_host_its_credential_was_checked_a
         "shop": {"myshopifyDomain": SHOPIFY_DOMAIN, "primaryDomain": {"host": "trailsummit.example"}}
     }
     asked = shopify.requests[-1]
-    assert asked.headers["x-shopify-access-token"] == TOKEN and "/2025-10/" in asked.path
+    assert asked.headers["x-shopify-access-token"] == TOKEN and "/2026-10/" in asked.path
 
 
 def test_a_shop_without_a_connection_has_no_client(api, shopify_shop, table):
