@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib import safe_http
+from tests.stand_ins import shopify_metafields
 from tests.stand_ins.shopify_admin import ShopifyAdmin, Store
 from tests.stand_ins.tls import certificate
 from tests.stand_ins.woocommerce_rest import WooCommerceRest
@@ -63,6 +64,7 @@ def shopify(tls, monkeypatch):
     stand_in.tokens[TOKEN] = Store(SHOPIFY_DOMAIN, SHOP_HOST, ["read_orders", "read_products", "write_discounts"])
     stand_in.tokens[OTHER_TOKEN] = Store("someone-else.myshopify.com", "someone-else.example", ALL_SCOPES)
     stand_in.dialled = _point_at(monkeypatch, stand_in.port)
+    shopify_metafields.install(stand_in)
     yield stand_in
     stand_in.close()
 
