@@ -31,6 +31,7 @@ from chalicelib.store import store_ratings as store
 if TYPE_CHECKING:
     from chalicelib.budget import Budget
     from chalicelib.connections.api import ShopifyApi
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.store_ratings import DueProduct
     from chalicelib.store.table import Table
 
@@ -79,6 +80,15 @@ def metafields(gid: str, count: int, total: Decimal) -> list[dict[str, str]]:
 
 def identifiers(gid: str) -> list[dict[str, str]]:
     return [{"ownerId": gid, "namespace": NAMESPACE, "key": key} for key in ("rating", "rating_count")]
+
+
+def mark_every_product(table: Table, shop: Shop) -> int:
+    """A new connection's first sync: every product with published reviews due now (markers dropped while the shop
+    had no connection left the store behind). For the connect flow, once the credential is kept with write_products;
+    how many products were marked."""
+    if not store.wanted(shop.platform):
+        return 0
+    return store.mark_every_product(table, shop.shop_id, clock.iso())
 
 
 def sync_store_ratings(table: Table, budget: Budget | None = None) -> int:

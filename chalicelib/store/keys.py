@@ -428,8 +428,11 @@ def feed_gone_key(shop_id: str, rid: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: f"{FEED_GONE_PREFIX}{rid}"}
 
 
+PRODUCT_STATS_PREFIX = "PRODSTATS#"
+
+
 def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
-    return {PK: shop_partition(shop_id), SK: f"PRODSTATS#{product_id}"}
+    return {PK: shop_partition(shop_id), SK: f"{PRODUCT_STATS_PREFIX}{product_id}"}
 
 
 # Products whose stars go to the store's own data (pattern 65).

@@ -57,6 +57,18 @@ def mark_many(table: Table, shop_id: str, product_ids: set[str], due_at: str) ->
     table.put_many([_item(shop_id, p, due_at) for p in sorted(product_ids)])
 
 
+def mark_every_product(table: Table, shop_id: str, due_at: str) -> int:
+    """Every product with a published-review aggregate marked (a new connection's first sync); how many."""
+    products = {
+        str(i["product_id"])
+        for i in table.query_all(keys.shop_partition(shop_id), sk_prefix=keys.PRODUCT_STATS_PREFIX)
+        if "product_id" in i
+    }
+    if products:
+        mark_many(table, shop_id, products, due_at)
+    return len(products)
+
+
 def due(table: Table, now: str, limit: int) -> list[DueProduct]:
     """Markers whose time has come, oldest first."""
     items, _ = table.query(

@@ -455,3 +455,21 @@ def test_imported_reviews_reach_the_stores_stars(api, shopify, outbox, monkeypat
     # Then the store's stars are the published ones (the spam row is not published)
     assert shop.stars(PRODUCTS[0]) == {"reviews.rating": rating("4.0"), "reviews.rating_count": count(2)}
     assert shop.stars(socks) == {"reviews.rating": rating("4.0"), "reviews.rating_count": count(1)}
+
+
+def test_reviews_from_before_the_connection_reach_the_store_once_every_product_is_marked(shop, table):
+    from chalicelib.connections.ratings import mark_every_product
+    from chalicelib.store.shop_records import get_shop
+
+    # Given reviews published while the shop had no connection (their markers dropped by the due work)
+    shop.review([PRODUCTS[0], PRODUCTS[1]], 5)
+    shop.review([PRODUCTS[0]], 3)  # pending: not published
+    shop.run_due()
+    assert shop.markers(table) == []
+    # When the shop connects and every product is marked (the connect flow's first sync)
+    shop.connect()
+    assert mark_every_product(table, get_shop(table, shop.shop_id)) == 2
+    shop.run_due()
+    # Then the store has every product's stars
+    assert shop.stars(PRODUCTS[0]) == {"reviews.rating": rating("5.0"), "reviews.rating_count": count(1)}
+    assert shop.stars(PRODUCTS[1]) == {"reviews.rating": rating("5.0"), "reviews.rating_count": count(1)}
