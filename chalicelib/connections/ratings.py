@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from chalicelib.store.store_ratings import DueProduct
     from chalicelib.store.table import Table
 
-PAGE = 250  # markers taken per run
+PAGE = 250  # markers taken a page
+MAX_PAGES = 8  # pages a run: what is left (the budget permitting) waits for the next run
 PRODUCTS_PER_CALL = 12  # 2 metafields each: 24, within metafieldsSet's 25
 NAMESPACE = "reviews"
 SCALE_MIN, SCALE_MAX = "1", "5"
@@ -94,19 +95,23 @@ def mark_every_product(table: Table, shop: Shop) -> int:
 def sync_store_ratings(table: Table, budget: Budget | None = None) -> int:
     """The due work: each shop's products marked since, written to its store. Returns the markers handled."""
     now = clock.now()
-    by_shop: dict[str, list[DueProduct]] = {}
-    for marker in store.due(table, clock.iso(now), PAGE):
-        by_shop.setdefault(marker.shop_id, []).append(marker)
     handled = 0
-    for shop_id, markers in by_shop.items():
-        if budget is not None and budget.spent():
+    for _ in range(MAX_PAGES):
+        markers = store.due(table, clock.iso(now), PAGE)
+        by_shop: dict[str, list[DueProduct]] = {}
+        for marker in markers:
+            by_shop.setdefault(marker.shop_id, []).append(marker)
+        for shop_id, group in by_shop.items():
+            if budget is not None and budget.spent():
+                return handled
+            handled += len(group)
+            try:
+                _sync_shop(table, shop_id, group, now, budget)
+            except Exception as exc:  # noqa: BLE001 - one shop's failure never stops the others
+                logger.warning("store ratings not written", extra={"shop_id": shop_id, "reason": repr(exc)})
+                _put_off(table, group, now, exc)
+        if len(markers) < PAGE:
             break
-        handled += len(markers)
-        try:
-            _sync_shop(table, shop_id, markers, now, budget)
-        except Exception as exc:  # noqa: BLE001 - one shop's failure never stops the others
-            logger.warning("store ratings not written", extra={"shop_id": shop_id, "reason": repr(exc)})
-            _put_off(table, markers, now, exc)
     return handled
 
 
@@ -154,10 +159,14 @@ def _sync_shop(table: Table, shop_id: str, markers: list[DueProduct], now: datet
             if budget is not None and budget.spent():
                 return
             _delete(table, api, removals[start : start + PRODUCTS_PER_CALL], now, handled)
-    except StoreCallFailed as exc:
-        failed(table, shop_id, exc, now)
+    except Exception as exc:  # noqa: BLE001 - what this run did stays done; the rest waits
+        if isinstance(exc, StoreCallFailed):
+            failed(table, shop_id, exc, now)
+        else:
+            logger.warning("store ratings not written", extra={"shop_id": shop_id, "reason": repr(exc)})
         left = [m for m, _, _ in writes] + [m for m, _ in removals]
-        _put_off(table, [m for m in left if m.product_id not in handled], now, exc, exc.retry_after)
+        retry_after = exc.retry_after if isinstance(exc, StoreCallFailed) else None
+        _put_off(table, [m for m in left if m.product_id not in handled], now, exc, retry_after)
 
 
 def _set(
