@@ -42,3 +42,4 @@ SHARE_CARDS = Backoff.doubling(timedelta(minutes=5), timedelta(hours=6), attempt
 IMPORTS = Backoff.doubling(timedelta(minutes=1), timedelta(hours=1), attempts=8)
 ERASURES = Backoff.doubling(timedelta(minutes=10), timedelta(hours=6), attempts=8)  # the law's month has room
 REWARDS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=6), attempts=8)  # ~20 hours: a reward waits a day
+STORE_RATINGS = Backoff.doubling(timedelta(minutes=2), timedelta(hours=2), attempts=8)  # ~5 hours: stars wait

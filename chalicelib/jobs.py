@@ -31,6 +31,7 @@ class DueRun:
 
 def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
+    from chalicelib.connections.ratings import sync_store_ratings
     from chalicelib.customer_index import index_older_customers
     from chalicelib.imports.runner import advance_due_imports
     from chalicelib.outbound import deliver_due
@@ -54,6 +55,7 @@ def _due_jobs() -> dict[str, DueJob]:
         "customer_index": lambda budget: index_older_customers(get_table(), budget=budget),
         "friend_codes": lambda budget: send_friend_codes(get_table(), budget=budget),
         "rewards": lambda budget: issue_due_rewards(get_table(), budget=budget),
+        "store_ratings": lambda budget: sync_store_ratings(get_table(), budget=budget),
     }
 
 

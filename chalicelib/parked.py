@@ -42,6 +42,7 @@ JOB_SHARE_CARDS = "share_cards"
 JOB_IMPORTS = "imports"
 JOB_ERASURES = "erasures"
 JOB_REWARDS = "rewards"
+JOB_STORE_RATINGS = "store_ratings"
 
 PARKED_METRIC = "DueItemParked"  # one per item parked, whatever its job (the alarm's)
 MAIL_SETUP_METRIC = "MailSendingRefused"  # one per run whose review requests a channel's service refused outright
@@ -91,6 +92,10 @@ def _reward_due(item: dict[str, Any], now: datetime) -> DueAgain:
     return keys.reward_due_keys(clock.iso(now), str(item["shop_id"]), str(item["reward_id"])), {}, []
 
 
+def _ratings_due(item: dict[str, Any], now: datetime) -> DueAgain:
+    return keys.ratings_due_keys(clock.iso(now), str(item["shop_id"]), str(item["product_id"])), {}, []
+
+
 KINDS: dict[str, ParkedKind] = {
     JOB_REVIEW_REQUESTS: ParkedKind(
         "Review email", ATTEMPTS, lambda i: f"{_request_name(i)} for order {i.get('order_id')}", _request_due
@@ -110,6 +115,9 @@ KINDS: dict[str, ParkedKind] = {
     JOB_IMPORTS: ParkedKind("Import", ATTEMPTS, lambda i: f"import {i.get('job_id')}", _import_due),
     JOB_ERASURES: ParkedKind("Customer erasure", ATTEMPTS, lambda i: f"customer {i.get('customer_id')}", _erasure_due),
     JOB_REWARDS: ParkedKind("Advocate's reward", ATTEMPTS, lambda i: f"reward {i.get('reward_id')}", _reward_due),
+    JOB_STORE_RATINGS: ParkedKind(
+        "Stars in the store", ATTEMPTS, lambda i: f"product {i.get('product_id')}", _ratings_due
+    ),
 }
 
 

@@ -72,6 +72,10 @@ def connect(table: Table, shop: Shop, body: ConnectionIn, resolve: Resolver | No
     if previous is not None and previous.get("platform") == platform and previous.get("webhooks"):
         item["webhooks"] = previous["webhooks"]  # which subscriptions are ours outlives a new credential
     records.put_connection(table, shop.shop_id, item)
+    if platform == "shopify" and not any(m["scope"] == "write_products" for m in check.missing):
+        from chalicelib.connections.ratings import mark_every_product
+
+        mark_every_product(table, shop)  # stars already earned reach the store's own data with the first run
     if body.shopify is not None and body.shopify.api_secret_key is not None:
         shop = _signing_secret(table, shop, body.shopify.api_secret_key)
     return register(table, shop, resolve)

@@ -252,7 +252,7 @@ def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
     if action == "publish":
         owner.publish(table, shop, review_id)
     elif action == "reject":
-        owner.reject(table, shop.shop_id, review_id)
+        owner.reject(table, shop.shop_id, review_id, shop.platform)
     elif action == "reply":
         body = form.body.strip()
         if not body or len(body) > 2000:

@@ -202,7 +202,7 @@ def publish_review(request: HttpRequest, shop: Shop) -> HttpResponse:
 def reject_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reject
 
-    return json_response(reject(get_table(), shop.shop_id, request.path_params["review_id"]))
+    return json_response(reject(get_table(), shop.shop_id, request.path_params["review_id"], shop.platform))
 
 
 def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:

@@ -327,6 +327,18 @@ def _write_chunk(
         written, again = _write_group(table, shop.shop_id, group, mark)
         report.imported += written + again
         report.duplicates += len(group) - written - again  # stored meanwhile by another import of the same rows
+    _mark_stars(table, shop, fresh)
+
+
+def _mark_stars(table: Table, shop: Shop, fresh: list[Pending]) -> None:
+    """The products whose published aggregate the chunk moved, marked for the store's own stars right after it
+    (a piece run again marks them again: a marker is one per product, so that only moves it)."""
+    from chalicelib import clock
+    from chalicelib.store import store_ratings
+
+    products = {str(parsed["product_id"]) for _, parsed in fresh if parsed["published"]}
+    if products and store_ratings.wanted(shop.platform):
+        store_ratings.mark_many(table, shop.shop_id, products, clock.iso())
 
 
 @dataclass

@@ -79,6 +79,7 @@ def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
                 *published_event(table, shop, {**review, "published_at": now}),
                 # Published again: Google's feed no longer lists it among the deleted reviews.
                 reviews.feed_back_op(table, shop_id, review_id),
+                *_stars_op(table, shop.platform, shop_id, review["product_id"], now),
             ]
         )
     except ConditionFailed:
@@ -86,13 +87,22 @@ def publish(table: Table, shop: Shop, review_id: str) -> dict[str, Any]:
     return review_view({**review, "status": "published", "published_at": now})
 
 
-def reject(table: Table, shop_id: str, review_id: str) -> dict[str, Any]:
+def _stars_op(table: Table, platform: str, shop_id: str, product_id: str, now: str) -> list[Any]:
+    """The product's marker for the store's own stars (its reviews.rating metafields), for a shop that keeps them."""
+    from chalicelib.store import store_ratings
+
+    return [store_ratings.mark_op(table, shop_id, product_id, now)] if store_ratings.wanted(platform) else []
+
+
+def reject(table: Table, shop_id: str, review_id: str, platform: str = "") -> dict[str, Any]:
+    """Reject a review; `platform` is the shop's (a published review's product is marked for the store's stars)."""
     review = _get(table, shop_id, review_id)
     if review["status"] == "rejected":
         return review_view(review)
     ops = [reviews.reject_op(table, shop_id, review_id, review["status"], _now())]
     if review["status"] == "published":
         ops.append(reviews.product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
+        ops += _stars_op(table, platform, shop_id, review["product_id"], _now())
         # Google's product review feed had it: the feed now tells Google it is gone.
         ops.append(reviews.feed_gone_op(table, shop_id, review_id, _now()))
     try:

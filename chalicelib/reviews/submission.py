@@ -10,7 +10,7 @@ from chalicelib.clock import local_day
 from chalicelib.reviews import ANONYMOUS
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
-from chalicelib.store import aggregates, keys, reviews
+from chalicelib.store import aggregates, keys, reviews, store_ratings
 from chalicelib.store.advocates import Credit, credit_op
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
@@ -151,6 +151,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             ops += [("photo", op) for op in attach_ops(table, shop.shop_id, rid, photo_ids)]
         if verdict.status == "published":
             ops.append(reviews.product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
+            if store_ratings.wanted(shop.platform):  # the store's own product data shows the stars too
+                ops.append(store_ratings.mark_op(table, shop.shop_id, submission.product_id, now))
             ops += published_event(table, shop, review)
         try:
             table.transact(ops)

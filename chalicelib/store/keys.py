@@ -277,6 +277,16 @@ Access patterns (who asks -> the one call that answers):
                                                not exists, Put REFCODE#<shop>#<CODE>/REFCODE (handed out, not on
                                                the index) if not exists, Update SHOP#<shop>/REFCOUNT#<pool>#<n>
                                                ADD handed_out 1; a later ask reads the holder record (pattern 52)
+ 66. Products whose stars the store's own
+     data should show again (Shopify's
+     reviews.rating metafields)             -> Put SHOP#<shop>/RATINGSDUE#<product> (GSI1PK = RATINGSDUE, GSI1SK =
+                                               <due iso>#<shop>#<product>, a fresh `mark`) in the transaction that
+                                               changes the product's PRODSTATS (15), Shopify shops only: one marker
+                                               per product, a later change moves it; the due work Queries GSI1,
+                                               GSI1PK = RATINGSDUE, GSI1SK <= <now iso>~, BatchGets the products'
+                                               PRODSTATS, and Deletes each marker conditioned on the `mark` it read
+                                               (a change meanwhile keeps it due); a failure moves it later, then
+                                               parks it (50)
 """
 
 from __future__ import annotations
@@ -424,8 +434,29 @@ def feed_gone_key(shop_id: str, rid: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: f"{FEED_GONE_PREFIX}{rid}"}
 
 
+PRODUCT_STATS_PREFIX = "PRODSTATS#"
+
+
 def product_stats_key(shop_id: str, product_id: str) -> dict[str, str]:
-    return {PK: shop_partition(shop_id), SK: f"PRODSTATS#{product_id}"}
+    return {PK: shop_partition(shop_id), SK: f"{PRODUCT_STATS_PREFIX}{product_id}"}
+
+
+# Products whose stars go to the store's own data (pattern 66).
+RATINGS_DUE_PARTITION = "RATINGSDUE"
+
+
+def ratings_due_key(shop_id: str, product_id: str) -> dict[str, str]:
+    """A product's marker: its published-review aggregate changed since the store was last told."""
+    return {PK: shop_partition(shop_id), SK: f"RATINGSDUE#{product_id}"}
+
+
+def ratings_due_keys(due_at: str, shop_id: str, product_id: str) -> dict[str, str]:
+    return {GSI1PK: RATINGS_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}#{product_id}"}
+
+
+def ratings_due_until(now: str) -> str:
+    """The highest due sort key of a marker due at `now`."""
+    return f"{now}~"
 
 
 def sort_stamp() -> str:

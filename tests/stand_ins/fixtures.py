@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from chalicelib import safe_http
-from tests.stand_ins import shopify_discounts, shopify_webhooks, woocommerce_coupons, woocommerce_webhooks
+from tests.stand_ins import (
+    shopify_discounts,
+    shopify_metafields,
+    shopify_webhooks,
+    woocommerce_coupons,
+    woocommerce_webhooks,
+)
 from tests.stand_ins.shopify_admin import ShopifyAdmin, Store
 from tests.stand_ins.tls import certificate
 from tests.stand_ins.woocommerce_rest import WooCommerceRest
@@ -66,6 +72,7 @@ def shopify(tls, monkeypatch):
     stand_in.tokens[OTHER_TOKEN] = Store("someone-else.myshopify.com", "someone-else.example", ALL_SCOPES)
     stand_in.dialled = _point_at(monkeypatch, stand_in.port)
     shopify_discounts.install(stand_in)
+    shopify_metafields.install(stand_in)
     yield stand_in
     stand_in.close()
 

@@ -116,7 +116,7 @@ def bulk_moderate(table: Table, shop: Shop, action: str, review_ids: list[str]) 
             if action == "publish":
                 owner.publish(table, shop, rid)
             else:
-                owner.reject(table, shop.shop_id, rid)
+                owner.reject(table, shop.shop_id, rid, shop.platform)
         except errors.NotFound:
             result.missing.append(rid)
         except errors.ProofloopError as exc:  # a race or a busy table: this one is reported, the others go on
