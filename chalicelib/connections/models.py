@@ -12,11 +12,18 @@ from chalicelib.model_base import Strict
 SHOPIFY_TOKEN = r"^shp(at|ca|pa)_[A-Za-z0-9]{32,64}$"  # noqa: S105 - a shape, not a token
 WOO_KEY = r"^ck_[0-9a-f]{40}$"
 WOO_SECRET = r"^cs_[0-9a-f]{40}$"  # noqa: S105 - the shape of a secret, not one
+SHOPIFY_SECRET = r"^[A-Za-z0-9]{32,64}$"  # noqa: S105 - the shape of an app's API secret key, not one
 
 
 class ShopifyCredential(Strict):
     access_token: str = Field(
         pattern=SHOPIFY_TOKEN, description="The Admin API access token of an app installed in the store (shpat_...)"
+    )
+    api_secret_key: str | None = Field(
+        None,
+        pattern=SHOPIFY_SECRET,
+        description="The app's API secret key (its client secret), optional: Shopify signs the webhooks the app "
+        "registers with it",
     )
 
 
@@ -53,6 +60,18 @@ class WebhookRegistration(BaseModel):
     reason: str | None = None
 
 
+class StoreFailure(BaseModel):
+    at: str = Field(description="When the call failed (ISO 8601, UTC)")
+    what: str = Field(description="What the call was for")
+    kind: str = Field(description="throttled, unavailable, refused, not_found or unexpected")
+    reason: str = Field(description="What the store answered, in words")
+
+
+class StoreFailures(BaseModel):
+    count: int = Field(description="Calls to the store that failed since the connection was made")
+    last: StoreFailure | None = Field(description="The last of them, or null when none failed")
+
+
 class ConnectionView(BaseModel):
     """What proofloop knows of the connection; never the credential."""
 
@@ -62,4 +81,8 @@ class ConnectionView(BaseModel):
     missing_scopes: list[MissingScope] = Field(description="Scopes proofloop would use, each with what needs it")
     webhooks: list[WebhookRegistration] = Field(
         description="Topics registered with the store; empty until webhook registration is built"
+    )
+    failures: StoreFailures = Field(
+        description="Failed calls of the due work to the store (throttled, unavailable, refused...): how many since "
+        "the connection was made, and the last one"
     )

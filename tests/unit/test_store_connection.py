@@ -43,6 +43,7 @@ def test_a_shopify_token_is_checked_at_the_shops_myshopify_domain_and_its_missin
         "scopes": ["read_orders", "read_products", "write_discounts"],
         "missing_scopes": [{"scope": "write_products", "needed_for": response.json["missing_scopes"][0]["needed_for"]}],
         "webhooks": [],
+        "failures": {"count": 0, "last": None},
     }
     assert "reviews.rating" in response.json["missing_scopes"][0]["needed_for"]
     assert response.headers["Cache-Control"] == "no-store"
@@ -64,6 +65,7 @@ def test_a_woocommerce_key_pair_is_checked_against_the_stores_system_status(api,
         "scopes": ["read"],
         "missing_scopes": [],
         "webhooks": [],
+        "failures": {"count": 0, "last": None},
     }
     (asked,) = woo.requests
     assert asked.path == "/wp-json/wc/v3/system_status" and asked.headers["host"] == WOO_HOST
