@@ -48,12 +48,7 @@ def _body(shop: Shop, form: ConnectForm) -> tuple[Any, str]:
         if form.api_secret_key.strip():
             credential["api_secret_key"] = form.api_secret_key
         return {"shopify": credential}, platform
-    if platform == "woocommerce":
-        return {"woocommerce": {"consumer_key": form.consumer_key, "consumer_secret": form.consumer_secret}}, platform
-    raise errors.ValidationFailed(
-        "a shop of another platform sends its own signed webhooks; it has no store API to connect",
-        code="platform_mismatch",
-    )
+    return {"woocommerce": {"consumer_key": form.consumer_key, "consumer_secret": form.consumer_secret}}, platform
 
 
 def _shape_errors(exc: Any, form: ConnectForm) -> dict[str, str]:
@@ -76,15 +71,23 @@ def connect_form(table: Table, shop: Shop, form: ConnectForm) -> tuple[dict[str,
     from chalicelib.connections.models import ConnectionIn
     from chalicelib.connections.service import connect
 
+    if shop.platform not in MAIN_FIELD:  # its page has no such form: the error page says why
+        raise errors.ValidationFailed(
+            f"a {shop.platform} shop sends its own signed webhooks; it has no store API to connect",
+            code="platform_mismatch",
+        )
     data, platform = _body(shop, form)
     try:
         body = ConnectionIn.model_validate(data)
     except ValidationError as exc:
+        if platform != shop.platform:  # the other platform's fields, which this shop's page does not show
+            mismatch = f"this shop is a {shop.platform} shop; send a {shop.platform} credential"
+            return None, {MAIN_FIELD[shop.platform]: mismatch}, 422
         return None, _shape_errors(exc, form) or {MAIN_FIELD[platform]: SHAPES[MAIN_FIELD[platform]]}, 422
     try:
         return connect(table, shop, body), {}, 200
-    except errors.ProofloopError as exc:  # beside the field the page shows: the shop's platform's
-        return None, {MAIN_FIELD.get(shop.platform, MAIN_FIELD[platform]): exc.message}, exc.status
+    except errors.ProofloopError as exc:  # beside the field the page shows, the shop's platform's
+        return None, {MAIN_FIELD[shop.platform]: exc.message}, exc.status
 
 
 def connection_card(table: Table, shop: Shop) -> dict[str, Any] | None:

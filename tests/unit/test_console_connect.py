@@ -132,6 +132,7 @@ def test_the_form_connects_a_woocommerce_store(woo, woo_owner):
         ({"access_token": ""}, "access_token", 422, "Paste the Admin API access token"),
         ({"access_token": TOKEN, "api_secret_key": "not a key!"}, "api_secret_key", 422, "32 to 64 letters"),
         ({"consumer_key": CK, "consumer_secret": CS}, "access_token", 422, "send a shopify credential"),
+        ({"consumer_key": "ck_bad", "consumer_secret": ""}, "access_token", 422, "send a shopify credential"),
     ],
 )
 def test_a_refused_key_is_the_page_again_with_the_error_beside_its_field(
@@ -289,3 +290,11 @@ def test_without_the_registration_module_the_button_is_not_offered(shopify, shop
     assert "Register the webhooks again" not in body(shopify_owner.get("connect"))
     answer = shopify_owner.post("connection-webhooks", {})
     assert answer.status_code == 503 and "register them by hand" in body(answer)
+
+
+def test_a_generic_shop_posting_the_form_connects_nothing(api, table):
+    owner = Owner(api)
+    answer = owner.post("connection", {"access_token": TOKEN})
+    assert answer.status_code == 422 and "has no store API to connect" in body(answer)
+    assert TOKEN not in body(answer)
+    assert table.get(keys.connection_key(owner.shop_id)) is None
