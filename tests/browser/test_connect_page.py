@@ -144,8 +144,13 @@ def test_a_connected_shopify_shop_shows_its_store_scopes_and_failed_calls_but_ne
     assert "write_products: star ratings in the products' metafields" in text
     assert "3; the last at 2026-03-02T10:15:00Z, star ratings" in text
     assert card.get_by_role("button", name="Disconnect the store").is_visible()
-    assert page.get_by_label("Admin API access token").count() == 0  # no form while connected
+    assert not page.get_by_label("Admin API access token").is_visible()  # the form is folded while connected
     check_widths(page, "connect-shopify-connected", (TOKEN, TOKEN[6:]))
+    page.get_by_text("Replace the key").click()
+    assert page.get_by_label("Admin API access token").is_visible()
+    assert page.get_by_role("button", name="Connect with the new key").is_visible()
+    check_widths(page, "connect-shopify-replace", (TOKEN, TOKEN[6:]))
+    page.set_viewport_size(DESKTOP)
 
     # Disconnecting is a real button's form: the card offers the key's form again
     page.get_by_role("button", name="Disconnect the store").click()

@@ -179,12 +179,14 @@ def test_each_connection_form_without_the_csrf_token_is_refused_and_changes_noth
 
 def test_disconnect_forgets_the_key_and_the_page_offers_the_form_again(shopify, shopify_owner, table):
     assert shopify_owner.post("connection", {"access_token": TOKEN}).status_code == 303
-    assert "Disconnect the store" in body(shopify_owner.get("connect"))
+    connected = body(shopify_owner.get("connect"))
+    assert "Disconnect the store" in connected and "<details>" in connected  # the key's form, folded
     answer = shopify_owner.post("connection-delete", {})
     assert answer.status_code == 303 and answer.headers["Location"].endswith("connect?done=disconnected")
     assert table.get(keys.connection_key(shopify_owner.shop_id)) is None
     page = body(shopify_owner.get("connect"))
     assert "Connect with one key" in page and 'name="access_token"' in page and "Disconnect the store" not in page
+    assert "<details" not in page
 
 
 def test_failed_calls_to_the_store_are_counted_on_the_card(shopify, shopify_owner, table):
@@ -298,3 +300,14 @@ def test_a_generic_shop_posting_the_form_connects_nothing(api, table):
     assert answer.status_code == 422 and "has no store API to connect" in body(answer)
     assert TOKEN not in body(answer)
     assert table.get(keys.connection_key(owner.shop_id)) is None
+
+
+def test_a_refused_replacement_keeps_the_connection_and_opens_the_form_with_its_error(shopify, shopify_owner, table):
+    assert shopify_owner.post("connection", {"access_token": TOKEN}).status_code == 303
+    before = table.get(keys.connection_key(shopify_owner.shop_id))
+    answer = shopify_owner.post("connection", {"access_token": REVOKED})
+    page = body(answer)
+    assert answer.status_code == 422 and "<details open>" in page and "Connected with one key" in page
+    assert "refused the shopify credential" in error_of(page, "access_token")
+    assert table.get(keys.connection_key(shopify_owner.shop_id)) == before
+    assert REVOKED not in page and TOKEN not in page
