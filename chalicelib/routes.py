@@ -947,6 +947,31 @@ TABLE: tuple[Route, ...] = (
         body="WebhookSecretForm",
     ),
     console_form(
+        "dashboard_connect_store",
+        "connection",
+        DASHBOARD,
+        "Connect the store with one key (form, CSRF-checked): a Shopify access token (and, optionally, the app's API "
+        "secret key) or a WooCommerce key pair, checked and kept by PUT /shops/{shop_id}/connection's code; a refusal "
+        "is the page again with the error beside the field (422 refused or malformed, 409 another store, 503 the "
+        "store could not be asked), never the key",
+        body="ConnectForm",
+        responses={409: "text/html", 422: "text/html", 503: "text/html"},
+    ),
+    console_form(
+        "dashboard_disconnect_store",
+        "connection-delete",
+        DASHBOARD,
+        "Disconnect the store (form, CSRF-checked): as DELETE /shops/{shop_id}/connection, the key is forgotten",
+    ),
+    console_form(
+        "dashboard_register_webhooks",
+        "connection-webhooks",
+        DASHBOARD,
+        "Register the store's webhooks with it again (form, CSRF-checked): the connect page with what each topic "
+        "came to; 409 when the store is not connected, 503 when the store or this build cannot now",
+        responses={200: "text/html", 409: "text/html", 422: "text/html", 503: "text/html"},
+    ),
+    console_form(
         "dashboard_test_event",
         "test-event",
         DASHBOARD,

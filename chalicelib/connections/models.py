@@ -65,6 +65,18 @@ class WebhookRegistration(BaseModel):
     reason: str | None = Field(None, description="Why it failed, or why a registration is stale")
 
 
+class StoreFailure(BaseModel):
+    at: str = Field(description="When the call failed (ISO 8601, UTC)")
+    what: str = Field(description="What the call was for")
+    kind: str = Field(description="throttled, unavailable, refused, not_found or unexpected")
+    reason: str = Field(description="What the store answered, in words")
+
+
+class StoreFailures(BaseModel):
+    count: int = Field(description="Calls to the store that failed since the connection was made")
+    last: StoreFailure | None = Field(description="The last of them, or null when none failed")
+
+
 class ConnectionView(BaseModel):
     """What proofloop knows of the connection; never the credential."""
 
@@ -84,4 +96,8 @@ class ConnectionView(BaseModel):
             "Topics the platform lets no API subscribe (Shopify's compliance topics): set them in the app's own "
             "configuration, at the same address"
         )
+    )
+    failures: StoreFailures = Field(
+        description="Failed calls of the due work to the store (throttled, unavailable, refused...): how many since "
+        "the connection was made, and the last one"
     )

@@ -22,6 +22,7 @@ def _view(item: dict[str, Any], shop: Shop) -> dict[str, Any]:
         "platform": item["platform"],
         "store": item["store"],
         "scopes": list(item.get("scopes") or []),
+        "failures": {"count": int(item.get("failure_count") or 0), "last": item.get("last_failure")},
         "missing_scopes": [
             {"scope": m["scope"], "needed_for": m["needed_for"]} for m in item.get("missing_scopes") or []
         ],

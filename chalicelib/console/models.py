@@ -84,3 +84,18 @@ class WebhookSecretForm(BaseModel):
 
     csrf: str = Field("", description="the token the console page put in the form")
     webhook_secret: str = Field("", description="the signing secret, as the storefront's admin shows it")
+
+
+class ConnectForm(BaseModel):
+    """The connect page's one-key form: the shop's platform's credential, read into the same body as
+    PUT /shops/{id}/connection (a Shopify access token, or a WooCommerce key pair)."""
+
+    csrf: str = Field("", description="the token the console page put in the form")
+    access_token: str = Field("", max_length=200, description="Shopify: the app's Admin API access token (shpat_...)")
+    api_secret_key: str = Field(
+        "", max_length=200, description="Shopify, optional: the app's API secret key, which signs its webhooks"
+    )
+    consumer_key: str = Field("", max_length=200, description="WooCommerce: the REST API key's consumer key (ck_...)")
+    consumer_secret: str = Field(
+        "", max_length=200, description="WooCommerce: the REST API key's consumer secret (cs_...)"
+    )

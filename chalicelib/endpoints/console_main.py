@@ -59,14 +59,26 @@ def _overview(
 
 
 def _connect(
-    session: Session, notice: str | None = None, secret_error: str | None = None, status: int = 200
+    session: Session,
+    notice: str | None = None,
+    secret_error: str | None = None,
+    status: int = 200,
+    connect_errors: dict[str, str] | None = None,
+    registered: list[dict[str, Any]] | None = None,
+    register_error: str | None = None,
 ) -> HttpResponse:
     from chalicelib.config import get_settings
+    from chalicelib.console.connection import connection_card, registration_of, registration_texts
     from chalicelib.console.console import webhook_address
     from chalicelib.webhook_health import TOPICS, health
 
-    shop = session.shop
+    table, shop = get_table(), session.shop
     names = {"shopify": "Shopify", "woocommerce": "WooCommerce", "generic": "your sender"}
+    card = connection_card(table, shop) if shop.platform in ("shopify", "woocommerce") else None
+    # What this request registered is newer than what the connection last kept.
+    hooks = [*(card or {}).get("webhooks", []), *(registered or [])]
+    texts = registration_texts(hooks, (card or {}).get("manual_topics", []))
+    delivered = health(table, shop.platform, shop.shop_id)
     return console_page(
         "connect.html",
         session,
@@ -79,9 +91,15 @@ def _connect(
         # Shopify chooses its secret and shows it in its admin; WooCommerce and generic senders take ours.
         show_secret=shop.platform != "shopify",
         current_secret=shop.webhook_secret if shop.platform != "shopify" else "",
-        health=health(get_table(), shop.platform, shop.shop_id),
+        health=delivered,
         notice=notice,
         secret_error=secret_error,
+        one_key=shop.platform in ("shopify", "woocommerce"),
+        connection=card,
+        connect_errors=connect_errors or {},
+        registrations={row["topic"]: registration_of(texts, row["topic"]) for row in delivered["topics"]},
+        registered=registered,
+        register_error=register_error,
     )
 
 
@@ -123,7 +141,12 @@ def dashboard_section(request: HttpRequest, session: Session) -> HttpResponse:
     if section == "overview":
         return _overview(request, session)
     if section == "connect":
-        notices = {"accepted": "The test event was signed, received and accepted.", "saved": "Secret saved."}
+        notices = {
+            "accepted": "The test event was signed, received and accepted.",
+            "saved": "Secret saved.",
+            "connected": "The store accepted the key. It is kept sealed and never shown again.",
+            "disconnected": "The store is disconnected: proofloop has forgotten its key.",
+        }
         return _connect(session, notice=notices.get(request.query.get("done", "")))
     if section == "settings":
         return _settings(session, saved=request.query.get("saved") == "1")
@@ -167,6 +190,33 @@ def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResp
     if updated is None:
         return _connect(session, secret_error=problem, status=422)
     return back(session.shop.shop_id, section="connect", query="?done=saved")
+
+
+def dashboard_connect_store(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.console.connection import connect_form
+    from chalicelib.console.models import ConnectForm
+
+    form = parse_model(ConnectForm, read_form(request))
+    connected, problems, status = connect_form(get_table(), session.shop, form)
+    if connected is None:
+        return _connect(session, connect_errors=problems, status=status)
+    return back(session.shop.shop_id, section="connect", query="?done=connected")
+
+
+def dashboard_disconnect_store(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.connections.service import disconnect
+
+    disconnect(get_table(), session.shop)
+    return back(session.shop.shop_id, section="connect", query="?done=disconnected")
+
+
+def dashboard_register_webhooks(request: HttpRequest, session: Session) -> HttpResponse:
+    from chalicelib.console.connection import register_again
+
+    registered, problem, status = register_again(get_table(), session.shop)
+    if problem is not None:
+        return _connect(session, register_error=problem, status=status)
+    return _connect(session, registered=registered)
 
 
 def dashboard_test_event(request: HttpRequest, session: Session) -> HttpResponse:

@@ -57,6 +57,7 @@ def test_a_shopify_token_is_checked_at_the_shops_myshopify_domain_and_its_missin
         "missing_scopes": [{"scope": "write_products", "needed_for": response.json["missing_scopes"][0]["needed_for"]}],
         "webhooks": [{"topic": t, "status": "registered"} for t in SHOPIFY_TOPICS],
         "manual_topics": ["customers/data_request", "customers/redact", "shop/redact"],
+        "failures": {"count": 0, "last": None},
     }
     assert "reviews.rating" in response.json["missing_scopes"][0]["needed_for"]
     assert response.headers["Cache-Control"] == "no-store"
@@ -79,6 +80,7 @@ def test_a_woocommerce_key_pair_is_checked_against_the_stores_system_status(api,
         "missing_scopes": [],
         "webhooks": [{"topic": t, "status": "registered"} for t in WOO_TOPICS],
         "manual_topics": [],
+        "failures": {"count": 0, "last": None},
     }
     asked = woo.requests[0]
     assert asked.path == "/wp-json/wc/v3/system_status" and asked.headers["host"] == WOO_HOST
