@@ -968,7 +968,7 @@ TABLE: tuple[Route, ...] = (
         "connection-webhooks",
         DASHBOARD,
         "Register the store's webhooks with it again (form, CSRF-checked): the connect page with what each topic "
-        "came to; 409 when the store is not connected, 503 when the store or this build cannot now",
+        "came to; 409 when the store is not connected, or the error of POST /shops/{shop_id}/connection/webhooks",
         responses={200: "text/html", 409: "text/html", 422: "text/html", 503: "text/html"},
     ),
     console_form(
