@@ -382,3 +382,27 @@ def test_a_shops_erasure_removes_its_experiments_and_they_hold_nothing_personal(
     request_shop_redaction(table, get_shop(table, shop.shop_id))
     run_shop_redactions(table)
     assert [sk for pk, sk in scan(table) if pk == partition and sk.startswith("EXP")] == []
+
+
+def test_each_look_keeps_its_intervals_so_the_next_never_widens(shop, table):
+    from chalicelib.experiments import models, stats
+
+    assert (models.DEFAULT_ALPHA, models.MIN_VARIANTS, models.MAX_VARIANTS) == (
+        stats.DEFAULT_ALPHA,
+        stats.MIN_VARIANTS,
+        stats.MAX_VARIANTS,
+    )
+    experiment_id = started(shop)
+    for n in range(8):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    shop.run_due()
+    for n in range(0, 8, 2):
+        assert review(shop, f"o-{n}").status_code == 201
+    first = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
+    stored = table.get(keys.experiment_key(shop.shop_id, experiment_id))["looks"]["b"]
+    assert {name: float(value) for name, value in stored.items()} == first
+    for n in range(8, 14):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    shop.run_due()
+    second = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
+    assert first["low"] <= second["low"] <= second["high"] <= first["high"]
