@@ -192,7 +192,7 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
     label = LABELS.get(str(item["lever"]), "Variant")
     sentences = {
         key: stats.sentence(
-            d, variant=f"{label} {key}", more=MORE, fewer=FEWER, control=f"{label} {control}", alpha=alpha
+            d, variant=_named(label, key), more=MORE, fewer=FEWER, control=_named(label, control), alpha=alpha
         )
         for key, d in result.differences.items()
     }
@@ -234,6 +234,11 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
     return answer, {key: d.as_dict() for key, d in result.differences.items()}
 
 
+def _named(label: str, key: str) -> str:
+    """How a sentence names a variant: "Subject B" (a one-letter key in capitals), "Delay long"."""
+    return f"{label} {key.upper() if len(key) == 1 else key}"
+
+
 def _headline(result: stats.Result, sentences: dict[str, str], control: str, label: str) -> str:
     """The decision in one sentence: the winner's, or the closest contender's while nothing is decided."""
     decision = result.decision
@@ -245,7 +250,7 @@ def _headline(result: stats.Result, sentences: dict[str, str], control: str, lab
     if decision == stats.INCONCLUSIVE:
         return f"Stopped at the most units without a conclusion: {sentences[best]}"
     if decision.startswith(stats.BETTER_PREFIX):
-        return f"{label} {control} (the current setting) is better than every other variant: {sentences[best]}"
+        return f"{_named(label, control)} (the current setting) is better than every other variant: {sentences[best]}"
     return sentences[best]
 
 

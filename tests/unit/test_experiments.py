@@ -94,7 +94,7 @@ def test_a_subject_experiment_end_to_end_through_http(shop):
     assert counted["b"]["conversions"] == 2 and counted["a"]["conversions"] == 2
     assert counted["a"]["difference"] is None and counted["a"]["control"] is True
     diff = counted["b"]["difference"]
-    assert diff["low"] <= diff["estimate"] <= diff["high"] and counted["b"]["sentence"].startswith("Subject b")
+    assert diff["low"] <= diff["estimate"] <= diff["high"] and counted["b"]["sentence"].startswith("Subject B")
 
     promoted = shop.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "b"})
     assert promoted.status_code == 200, promoted.body
@@ -173,6 +173,20 @@ def test_one_running_experiment_a_lever_and_language(shop):
     assert [e["experiment_id"] for e in page["experiments"]] == [delay, intro] and page["cursor"]
     rest = shop.owner("GET", f"/experiments?limit=2&cursor={page['cursor']}").json
     assert [e["experiment_id"] for e in rest["experiments"]] == [french, first]
+
+
+def test_two_starts_at_once_on_one_lever_cannot_both_win(shop, table, monkeypatch):
+    from chalicelib.experiments import service
+
+    read = service._shop
+    before = read(table, shop.shop_id)  # what a second start read before the first one was written
+    first = started(shop)
+    stale = iter([before])
+    monkeypatch.setattr(service, "_shop", lambda t, shop_id: next(stale, None) or read(t, shop_id))
+    second = start(shop, variants=[{"key": "a", "value": ""}, {"key": "c", "value": "Another"}])
+    assert second.status_code == 409 and second.json["error"]["code"] == "lever_busy"
+    assert [e["experiment_id"] for e in shop.owner("GET", "/experiments").json["experiments"]] == [first]
+    assert list(read(table, shop.shop_id).experiments) == ["request_subject:en"]
 
 
 def test_an_unknown_experiment_is_404_and_another_shops_too(shop, api, outbox):
