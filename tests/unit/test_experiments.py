@@ -16,7 +16,7 @@ from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from chalicelib.store.table import get_client
-from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop
+from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, text_part
 from tests.unit.test_erasure import scan
 from tests.unit.webhook_support import calls, order_item, totals
 
@@ -155,6 +155,24 @@ def test_a_bad_experiment_is_a_422_naming_what_is_wrong(shop, change, code):
     if code == "invalid_variant":
         assert "variant 'b'" in error["message"]
     assert shop.owner("GET", "/experiments").json["experiments"] == []
+
+
+def test_an_intro_experiment_writes_each_buyers_variant_in_their_language_only(shop):
+    intro = "Thanks for trusting a small shop!"
+    experiment_id = started(
+        shop, lever="request_intro", language="fr", variants=[{"key": "a", "value": ""}, {"key": "b", "value": intro}]
+    )
+    orders = [f"o-{n}" for n in range(10)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}", locale="fr")
+    shop.fulfilled_order("o-en", "c-o-en", locale="en")  # another language: not in the experiment
+    assert shop.run_due() == len(orders) + 1
+    for message in shop.emails():
+        order_id = recipient(message).split("@")[0][2:]
+        wanted = order_id != "o-en" and variant_for(experiment_id, order_id, ("a", "b")) == "b"
+        assert (intro in text_part(message)) == wanted
+    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
+    assert counted["a"]["units"] + counted["b"]["units"] == len(orders)
 
 
 def test_one_running_experiment_a_lever_and_language(shop):
