@@ -431,15 +431,17 @@ REFERRAL_PAGE = 25  # a shop's referral records deleted at a time (a page of hol
 
 def _erase_shop_referrals(table: Table, shop_id: str, budget: Budget) -> bool:
     """A shop's friends' claims, its pools' codes (handed out or not) and their counters, then its rewards, their
-    markers and counts, a page at a time; False when the budget ran out first."""
+    markers and counts, then its experiments and their counters, a page at a time; False when the budget ran out
+    first."""
     from chalicelib.referrals import POOLS
-    from chalicelib.store import claims, referral_codes, rewards
+    from chalicelib.store import claims, experiments, referral_codes, rewards
 
     while True:
         ops = (
             claims.shop_erasure_ops(table, shop_id, REFERRAL_PAGE)
             or referral_codes.shop_erasure_ops(table, shop_id, POOLS, REFERRAL_PAGE)
             or rewards.shop_erasure_ops(table, shop_id, REFERRAL_PAGE * 2)
+            or experiments.shop_erasure_ops(table, shop_id, REFERRAL_PAGE * 2)
         )
         if not ops:
             return True

@@ -98,6 +98,7 @@ CONSOLE_REFERRAL = "chalicelib.endpoints.console_referral"
 SETUP = "chalicelib.endpoints.setup"
 REFERRALS = "chalicelib.endpoints.referrals"
 CONNECTIONS = "chalicelib.endpoints.connections"
+EXPERIMENTS = "chalicelib.endpoints.experiments"
 
 # The modules of the models operations name: each capability's own, and the service's answers
 ANSWERS = "chalicelib.endpoints.answers"
@@ -115,6 +116,7 @@ IMPORT_MODELS = "chalicelib.console.imports_models"
 REFERRAL_FORM_MODELS = "chalicelib.console.referral_models"
 REFERRAL_MODELS = "chalicelib.referrals.models"
 CONNECTION_MODELS = "chalicelib.connections.models"
+EXPERIMENT_MODELS = "chalicelib.experiments.models"
 
 # The console's sections, in the nav's order (the overview is also /shops/{shop_id}/dashboard).
 SECTIONS: tuple[Section, ...] = (
@@ -138,6 +140,7 @@ IMPORT_ACTIONS = ("commit", "cancel")
 REFERRAL_POOLS = ("friend", "advocate")  # chalicelib.referrals.POOLS
 REWARD_STATES = ("pending", "held", "issued", "void")  # chalicelib.store.rewards.STATES
 REWARD_ACTIONS = ("approve", "deny")  # chalicelib.referrals.rewards.ACTIONS
+EXPERIMENT_ID = {"experiment_id": {"type": "string", "pattern": "^ex[0-9a-f]{26}$"}}  # experiments.models
 CARD_NAME = r"^[0-9a-f]{16}\.png$"  # a card version (sharing.codes.card_mark), as a file name
 
 # The `limit` of a paged list (chalicelib/endpoints/registry.py `page_limit` reads it)
@@ -428,6 +431,69 @@ TABLE: tuple[Route, ...] = (
             "reward_id": {"type": "string", "pattern": "^rw_[0-9a-f]{24}$"},
             "action": {"type": "string", "enum": list(REWARD_ACTIONS)},
         },
+    ),
+    # --- experiments
+    Route(
+        "POST",
+        "/shops/{shop_id}/experiments",
+        "create_experiment",
+        EXPERIMENTS,
+        summary="Start an experiment on one lever (the request's subject or intro in one language, or its delay): "
+        "2-4 variants, exactly one the current setting (the control), each valid as the setting itself; 409 "
+        "`lever_busy` while one runs on that lever; the share prompt and the offers answer 422 "
+        "`lever_not_available_yet`",
+        tag="experiments",
+        auth="owner",
+        body=model("ExperimentCreate", EXPERIMENT_MODELS),
+        responses={201: model("ExperimentCreated", EXPERIMENT_MODELS)},
+    ),
+    Route(
+        "GET",
+        "/shops/{shop_id}/experiments",
+        "list_experiments",
+        EXPERIMENTS,
+        summary="The shop's experiments, newest first, each with its counts, intervals and decision",
+        tag="experiments",
+        auth="owner",
+        responses={200: model("ExperimentList", EXPERIMENT_MODELS)},
+        query={"limit": "1-100, default 25", "cursor": "from the last page"},
+        params=PAGE_LIMIT,
+    ),
+    Route(
+        "GET",
+        "/shops/{shop_id}/experiments/{experiment_id}",
+        "get_experiment",
+        EXPERIMENTS,
+        summary="One experiment: each variant's units, conversions, rate and always-valid difference against the "
+        "control (mSPRT), the decision and its plain sentence; valid however often it is read",
+        tag="experiments",
+        auth="owner",
+        responses={200: model("Experiment", EXPERIMENT_MODELS)},
+        params=EXPERIMENT_ID,
+    ),
+    Route(
+        "POST",
+        "/shops/{shop_id}/experiments/{experiment_id}/stop",
+        "stop_experiment",
+        EXPERIMENTS,
+        summary="Stop a running experiment: its counts are frozen and its lever is free again; 409 `not_running`",
+        tag="experiments",
+        auth="owner",
+        responses={200: model("Experiment", EXPERIMENT_MODELS)},
+        params=EXPERIMENT_ID,
+    ),
+    Route(
+        "POST",
+        "/shops/{shop_id}/experiments/{experiment_id}/promote",
+        "promote_experiment",
+        EXPERIMENTS,
+        summary="Make a variant the shop's setting (through the settings' own change, as PATCH /shops/{shop_id}) "
+        "and end the experiment as promoted; 422 `unknown_variant`, 409 `not_running`",
+        tag="experiments",
+        auth="owner",
+        body=model("PromoteIn", EXPERIMENT_MODELS),
+        responses={200: model("Experiment", EXPERIMENT_MODELS)},
+        params=EXPERIMENT_ID,
     ),
     # --- webhooks (the raw body is signed: any content type is read as bytes)
     Route(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import errors
 from chalicelib.clock import iso, local_day, parse
 from chalicelib.customer_index import INDEX_VERSION, tokens_to_add
+from chalicelib.experiments.assignment import delay_days
 from chalicelib.orders.ledger import AdvocateCredit
 from chalicelib.store import aggregates, keys
 from chalicelib.store.customers import OrderOnRecord, ShippingOnRecord
@@ -269,13 +270,13 @@ def _reverse_referral(plan: OrderPlan, credit: AdvocateCredit, today: str) -> No
     plan.facts.append("referral_reversed")
 
 
-def _review_due(order: dict[str, Any], shop: Shop) -> tuple[str, str] | None:
-    """When to ask this buyer, and what the shop's delay counted from; None while nothing says it shipped.
+def _review_due(order: dict[str, Any], shop: Shop, delay_days: int) -> tuple[str, str] | None:
+    """When to ask this buyer, and what the delay counted from; None while nothing says it shipped.
 
     With review_after=delivery the delay counts from the delivery the platform reported, or, until one
     is reported, from a delivery assumed delivery_fallback_days after the fulfilment."""
     settings = shop.settings
-    delay = timedelta(days=settings.review_delay_days)
+    delay = timedelta(days=delay_days)
     if settings.review_after == "delivery":
         if order.get("delivered_at"):
             return iso(parse(order["delivered_at"]) + delay), "delivery"
@@ -301,7 +302,9 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> RequestChange
         return None
     if not (order.get("known") and order.get("email")):
         return None
-    timing = _review_due(order, shop)
+    # The shop's delay, or the order's variant of a running delay experiment (kept on the order when scheduled).
+    days, assigned = delay_days(shop, order)
+    timing = _review_due(order, shop, days)
     if timing is None:
         return None
     due, basis = timing
@@ -312,6 +315,8 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> RequestChange
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
         order["request_basis"] = basis
+        if assigned:
+            order["assigned"] = {**(order.get("assigned") or {}), **assigned}
         return "scheduled"
     return None
 

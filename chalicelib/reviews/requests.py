@@ -27,6 +27,7 @@ def _iso(value: datetime) -> str:
 
 def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget: Budget | None = None) -> int:
     """Send every request and reminder due by now, each by its shop's channel; returns how many went out."""
+    from chalicelib.experiments.assignment import exposures, with_variants
     from chalicelib.parked import channel_setup_refused
     from chalicelib.reviews.channels import channel_for
 
@@ -63,7 +64,9 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                 # Whom is the schedule's to say, not the channel's: a buyer the order still names by their
                 # mailbox (the planner schedules no other, and an erasure takes it away).
                 day = local_day(cutoff, shop.timezone)
-                if not review_requests.claim(table, order, cutoff, day, reminder, next_due):
+                # A running experiment on the request's words or delay: the order's variant, counted with the send.
+                exposed = {} if reminder else exposures(shop, order)
+                if not review_requests.claim(table, order, cutoff, day, reminder, next_due, exposed):
                     continue  # another run took it, or it changed meanwhile
                 if shop.shop_id not in channels:
                     channels[shop.shop_id] = channel_for(shop)
@@ -72,15 +75,18 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                     to = channel.address(order, customer)
                     if to is None:  # what the order names is nobody this channel can write to
                         raise RecipientRefused(f"no one this {channel.name} can reach")
-                    channel.send(channel.compose(shop, order, reminder), to=to)
+                    words = with_variants(shop, order) if exposed else shop
+                    channel.send(channel.compose(words, order, reminder), to=to)
                 except ChannelSetupRefused as exc:
                     # Every message would be refused: this buyer stays due as they were, and so does everyone
                     # behind them; the run sends no more, and says so once (the alarm's metric).
-                    review_requests.unclaim(table, order, reminder, cutoff, local_day(cutoff, shop.timezone))
+                    review_requests.unclaim(
+                        table, order, reminder, cutoff, local_day(cutoff, shop.timezone), exposed=exposed
+                    )
                     channel_setup_refused(channel.service, channel.name, str(exc))
                     return sent
                 except Exception as exc:  # noqa: BLE001 - one buyer's failure must not stop the others
-                    _not_sent(table, shop, channel, order, reminder, cutoff, moment, exc)
+                    _not_sent(table, shop, channel, order, reminder, cutoff, moment, exc, exposed)
                     continue
                 sent += 1
             if cursor is None:
@@ -97,6 +103,7 @@ def _not_sent(
     cutoff: str,
     moment: datetime,
     exc: Exception,
+    exposed: dict[str, str] | None = None,
 ) -> None:
     """Undo the claim of a message that did not go, and put the request off, or park it: at once when the
     channel's service refused the buyer (trying again cannot help), after the policy's attempts for anything
@@ -121,8 +128,12 @@ def _not_sent(
         wait = REVIEW_REQUESTS.wait_after(attempts)
     day = local_day(cutoff, shop.timezone)
     if wait is not None:
-        review_requests.unclaim(table, order, reminder, cutoff, day, failure, later=_iso(moment + wait))
-    elif review_requests.unclaim(table, order, reminder, cutoff, day, failure, parked_at=clock.stamp(moment)):
+        review_requests.unclaim(
+            table, order, reminder, cutoff, day, failure, later=_iso(moment + wait), exposed=exposed
+        )
+    elif review_requests.unclaim(
+        table, order, reminder, cutoff, day, failure, parked_at=clock.stamp(moment), exposed=exposed
+    ):
         counted_parked(JOB_REVIEW_REQUESTS, shop.shop_id, str(order["order_id"]), failure.reason)
 
 

@@ -12,6 +12,7 @@ from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys, reviews, store_ratings
 from chalicelib.store.advocates import Credit, credit_op
+from chalicelib.store.experiments import count_ops
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
@@ -139,9 +140,17 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             firsts["first_happy_day"] = day
         new = [name for name, first in (("first_review_day", first_review), ("first_happy_day", first_happy)) if first]
         credit = Credit(weight=weight, counters=record, firsts=firsts, new=tuple(new), joins_leaderboard=True)
+        # The order's first review converts it in each experiment its request took part in, for its variant.
+        converts = dict(order.get("exposed") or {}) if not order.get("reviewed_at") else {}
         ops: list[Operation | NamedOperation] = [
             ("review", reviews.new_review_op(table, review)),
-            reviews.order_reviewed_op(table, shop.shop_id, order["order_id"], submission.product_id, now),
+            (
+                "first",
+                reviews.order_reviewed_op(
+                    table, shop.shop_id, order["order_id"], submission.product_id, now, first=bool(converts)
+                ),
+            ),
+            *count_ops(table, shop.shop_id, converts, "conversions", 1),
             credit_op(table, shop.shop_id, order["customer_id"], credit),
             aggregates.add_op(table, shop.shop_id, day, counters),
         ]
@@ -170,6 +179,8 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
                 raise errors.ValidationFailed(
                     "a photo was refused meanwhile; look at it again", code="photo_refused"
                 ) from None
+            if exc.failed("first"):  # another review of the order came first: it converted it
+                order = table.get(keys.order_key(shop.shop_id, order["order_id"]), consistent=True) or order
             continue  # the buyer's record changed meanwhile (another review of theirs): re-read
         return {"review": review, "happy": happy, "replayed": False}
     raise errors.RetryLater("the review could not be saved; try again")

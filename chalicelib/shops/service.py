@@ -10,8 +10,10 @@ from chalicelib.store import shop_records as shop_store
 from chalicelib.store.shop_records import Shop
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from chalicelib.shops.models import ShopCreate, ShopUpdate
-    from chalicelib.store.table import Table
+    from chalicelib.store.table import NamedOperation, Table
 
 
 def now_iso() -> str:
@@ -86,7 +88,9 @@ def _merged(stored: dict[str, Any], change: dict[str, Any], groups: dict[str, An
     return merged
 
 
-def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
+def update_shop(table: Table, shop: Shop, change: ShopUpdate, also: Sequence[NamedOperation] = ()) -> Shop:
+    """The shop with the owner's change, validated as a whole and written if nobody changed it meanwhile; `also`:
+    writes that stand or fall with it (an experiment ended by promoting its variant, experiments/service.py)."""
     from chalicelib.http import parse_model
     from chalicelib.shops.models import ShopSettings
 
@@ -106,7 +110,7 @@ def update_shop(table: Table, shop: Shop, change: ShopUpdate) -> Shop:
         settings=settings,
         version=shop.version + 1,
     )
-    shop_store.replace_shop(table, shop, updated)
+    shop_store.replace_shop(table, shop, updated, also)
     return updated
 
 

@@ -287,6 +287,22 @@ Access patterns (who asks -> the one call that answers):
                                                PRODSTATS, and Deletes each marker conditioned on the `mark` it read
                                                (a change meanwhile keeps it due); a failure moves it later, then
                                                parks it (50)
+ 67. Start an experiment on a lever, at most
+     one running per lever (per language for
+     the email texts)                       -> TransactWriteItems: Update SHOP#<shop>/SHOP SET experiments (the
+                                               running ones' summary, keyed by lever slot: the lock) if its
+                                               version is as read, Put SHOP#<shop>/EXPERIMENT#<id> and one
+                                               SHOP#<shop>/EXPVARIANT#<id>#<variant> per variant if not exists;
+                                               stop and promote end it the same way (the shop's summary loses
+                                               the slot in the transaction that ends the experiment)
+ 68. Count an experiment's units and
+     conversions, exactly once each         -> Update SHOP#<shop>/EXPVARIANT#<id>#<variant> ADD units (in the
+                                               request's send claim, which also SETs the order's `exposed`) or
+                                               conversions (in the order's first review's transaction)
+ 69. A shop's experiments, newest first,
+     and one with its counters              -> Query SHOP#<shop>, SK begins_with EXPERIMENT#, descending, paged;
+                                               BatchGetItem EXPVARIANT#<id>#<variant> of each; a shop's erasure
+                                               Queries SK begins_with EXP and Deletes each
 """
 
 from __future__ import annotations
@@ -828,3 +844,19 @@ REWARD_ITEMS_PREFIX = "REWARD"
 def reward_holder(rid: str) -> str:
     """Whom the advocate pool's code of a reward is handed to: the reward, so a retry is handed the same code."""
     return f"reward:{rid}"
+
+
+# Experiments (patterns 67-69): the ids begin with their creation's stamp, so newest first is key order.
+EXPERIMENT_PREFIX = "EXPERIMENT#"
+EXPERIMENT_VARIANT_PREFIX = "EXPVARIANT#"
+# Every experiment item of a shop (experiments and their variants' counters) begins so (its erasure).
+EXPERIMENT_ITEMS_PREFIX = "EXP"
+
+
+def experiment_key(shop_id: str, experiment_id: str) -> dict[str, str]:
+    return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_PREFIX}{experiment_id}"}
+
+
+def experiment_variant_key(shop_id: str, experiment_id: str, variant: str) -> dict[str, str]:
+    """One variant's counters (units, conversions) of one experiment."""
+    return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_VARIANT_PREFIX}{experiment_id}#{variant}"}

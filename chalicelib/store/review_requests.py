@@ -5,6 +5,7 @@ that overlaps another, or an order event that changed the request meanwhile, lea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.store import aggregates, keys
@@ -24,10 +25,21 @@ def next_planned(order: dict[str, Any]) -> bool:
     return status == "scheduled" or (status == "sent" and bool(order.get(keys.GSI1PK)))
 
 
-def claim(table: Table, order: dict[str, Any], claimed_at: str, day: str, reminder: bool, next_due: str | None) -> bool:
+def claim(
+    table: Table,
+    order: dict[str, Any],
+    claimed_at: str,
+    day: str,
+    reminder: bool,
+    next_due: str | None,
+    exposed: Mapping[str, str] | None = None,
+) -> bool:
     """Take one due request (or its reminder) of `order`, as read from the due index, for this run and count it
     on `day`, together: only one concurrent run can win. With `next_due` the reminder is due then; otherwise
     the request leaves the due index. False when another run took it, or it changed meanwhile.
+
+    `exposed` (the first request only): the experiments it takes part in, each with the order's variant; the order
+    keeps them and each variant counts a unit, in the same transaction, so a unit is counted once (pattern 68).
 
     It holds only while the request is as read, the order still names the buyer's mailbox (an erasure takes it
     away), and it is neither reviewed nor erased."""
@@ -41,6 +53,9 @@ def claim(table: Table, order: dict[str, Any], claimed_at: str, day: str, remind
     }
     # The version moves on: an order event planned from the item as it was must re-plan, not write it back.
     stamp = "reminded_at = :now" if reminder else "sent_at = :now"
+    if exposed and not reminder:
+        stamp += ", exposed = :exposed"
+        values[":exposed"] = dict(exposed)
     expression = "ADD version :one SET request_status = :status, " + stamp
     if next_due:
         reminder_keys = keys.due_keys(order["shop_id"], order["order_id"], next_due)
@@ -62,11 +77,18 @@ def claim(table: Table, order: dict[str, Any], claimed_at: str, day: str, remind
                     "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
                 ),
                 aggregates.add_op(table, str(order["shop_id"]), day, {counter: 1}),
+                *_exposure_ops(table, order, exposed if not reminder else None, 1),
             ]
         )
     except ConditionFailed:
         return False
     return True
+
+
+def _exposure_ops(table: Table, order: dict[str, Any], exposed: Mapping[str, str] | None, delta: int) -> list[Any]:
+    from chalicelib.store.experiments import count_ops
+
+    return count_ops(table, str(order["shop_id"]), exposed, "units", delta) if exposed else []
 
 
 def retire(table: Table, order: dict[str, Any], status: str) -> bool:
@@ -135,9 +157,11 @@ def unclaim(
     failure: Failure | None = None,
     later: str | None = None,
     parked_at: str | None = None,
+    exposed: Mapping[str, str] | None = None,
 ) -> bool:
     """Undo this run's claim of `order` (read before the claim) and its count, in one transaction: the email
-    did not go, so the funnel does not count it and the buyer's timeline shows no request.
+    did not go, so the funnel does not count it and the buyer's timeline shows no request (nor an experiment its
+    unit: `exposed`, as the claim was given it).
 
     Without a failure the request is due again as it was (the mail service refused every message: nothing
     about this buyer is wrong). With one it is due again at `later`, or parked at `parked_at` (a stamp).
@@ -147,7 +171,7 @@ def unclaim(
     due = later or str(order["request_due_at"])
     change = Change(
         sets={"request_status": status, "request_due_at": due},
-        removes=[stamp],
+        removes=[stamp, "exposed"] if exposed and not reminder else [stamp],
         adds={"version": 1},  # an order event planned from the claimed item must re-plan, as after the claim
         equal={"request_status": claimed, stamp: claimed_at},
     )
@@ -163,6 +187,7 @@ def unclaim(
             [
                 change.op(table, keys.order_key(shop_id, order_id)),
                 aggregates.add_op(table, shop_id, day, {counter: -1}),
+                *_exposure_ops(table, order, exposed if not reminder else None, -1),
             ]
         )
     except ConditionFailed:

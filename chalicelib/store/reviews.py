@@ -29,13 +29,16 @@ def new_review_op(table: Table, review: dict[str, Any]) -> Operation:
     return table.put_op(review, "attribute_not_exists(PK)")
 
 
-def order_reviewed_op(table: Table, shop_id: str, order_id: str, product_id: str, at: str) -> Operation:
-    """The order says it is reviewed (since its first review) and which of its products are."""
+def order_reviewed_op(
+    table: Table, shop_id: str, order_id: str, product_id: str, at: str, first: bool = False
+) -> Operation:
+    """The order says it is reviewed (since its first review) and which of its products are. `first`: only if this
+    is its first review (what an experiment's conversion is counted with, once)."""
     return table.update_op(
         keys.order_key(shop_id, order_id),
         "SET reviewed_at = if_not_exists(reviewed_at, :now) ADD reviewed_products :p",
         values={":now": at, ":p": {product_id}},
-        condition="attribute_exists(PK)",
+        condition="attribute_exists(PK) AND attribute_not_exists(reviewed_at)" if first else "attribute_exists(PK)",
     )
 
 

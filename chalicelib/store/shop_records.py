@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import errors
@@ -28,6 +29,9 @@ class Shop:
     session_generation: int = 0
     # The secret of the product review feed's URL (chalicelib/feeds/access.py); None: no secret URL works.
     feed_key: str | None = None
+    # The running experiments' summary, by lever slot (chalicelib/experiments/assignment.py): what the order
+    # webhook and the due work read to assign and apply a variant, and the lock of one running experiment a lever.
+    experiments: dict[str, Any] = field(default_factory=dict)
 
     @property
     def home(self) -> str:
@@ -54,6 +58,7 @@ class Shop:
             "outbound": self.outbound,
             "session_generation": self.session_generation,
             "feed_key": self.feed_key,
+            "experiments": self.experiments or None,
         }
 
     @classmethod
@@ -71,6 +76,7 @@ class Shop:
             outbound=item.get("outbound"),
             session_generation=int(item.get("session_generation", 0)),
             feed_key=item.get("feed_key"),
+            experiments=dict(item.get("experiments") or {}),
         )
 
 
@@ -176,8 +182,10 @@ def shop_for_domain(table: Table, host: str) -> Shop | None:
     return get_shop(table, item["shop_id"])
 
 
-def replace_shop(table: Table, old: Shop, new: Shop) -> None:
-    """Write new (version old+1) over old if nobody changed it meanwhile; move domain and key claims.
+def replace_shop(table: Table, old: Shop, new: Shop, also: Sequence[NamedOperation] = ()) -> None:
+    """Write new (version old+1) over old if nobody changed it meanwhile; move domain and key claims; `also`:
+    writes that stand or fall with the change (an experiment's end when it promotes a variant), each named by its
+    role: when one of them fails its condition, ConditionFailed is raised for the caller to read.
 
     An update of the shop's own fields, not a put: attributes other flows keep on the shop item (a
     pending shop erasure, its index keys, the session generation a sign-out moved) survive an owner's
@@ -215,9 +223,12 @@ def replace_shop(table: Table, old: Shop, new: Shop) -> None:
     if new.api_key_hash != old.api_key_hash:
         ops.append(table.put_op(_api_key_item(new.api_key_hash, new.shop_id), absent))
         ops.append(table.delete_op(keys.api_key_key(old.api_key_hash)))
+    ops += list(also)
     try:
         table.transact(ops)
     except ConditionFailed as exc:
         if exc.failed("shop"):
             raise errors.Conflict("the shop changed meanwhile; read it and try again", code="edit_conflict") from None
+        if any(exc.failed(role) for role, _ in also):
+            raise
         raise errors.Conflict("a new domain already belongs to another shop", code="domain_taken") from None

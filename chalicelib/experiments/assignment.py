@@ -1,0 +1,138 @@
+"""Which variant a unit gets, and what a running experiment changes in what a buyer is sent.
+
+Read on the hot paths (the order webhook's planner, the due work's send): no pydantic, no I/O. The running
+experiments come from the shop's own item (`Shop.experiments`, kept by store/experiments.py), so reading them
+costs no call. A unit (an order, for the request's levers) gets its variant from a keyed hash of the experiment
+and the unit: the same order always gets the same variant, whatever redelivers or retries it, and every buyer is
+still asked; only the words or the timing vary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.store.shop_records import Shop
+
+# The levers of the contract; those served so far are the request's. The email texts are per language.
+TEXT_LEVERS = ("request_subject", "request_intro")
+DELAY_LEVER = "request_delay_days"
+REQUEST_LEVERS = (*TEXT_LEVERS, DELAY_LEVER)
+LATER_LEVERS = ("share_prompt", "friend_offer", "advocate_reward")
+LEVERS = (*REQUEST_LEVERS, *LATER_LEVERS)
+# Where the order keeps its variants: `assigned` when the plan chose its delay, `exposed` ({experiment: variant})
+# from its request's first send, which counted it, to its first review, credited to the same variant.
+HASH_PURPOSE = "experiment-assignment"
+
+
+def slot(lever: str, language: str | None = None) -> str:
+    """The lock of one running experiment: a lever, per language for the email texts."""
+    return f"{lever}:{language}" if language else lever
+
+
+def variant_for(experiment_id: str, unit_id: str, variant_keys: Sequence[str]) -> str:
+    """The unit's variant: uniform over `variant_keys` (in the experiment's order), from a keyed hash of the
+    experiment and the unit, so nobody outside can predict or steer it, and it never changes."""
+    from chalicelib.signing import mac
+
+    if not variant_keys:
+        raise ValueError("an experiment has variants")
+    digest = mac(HASH_PURPOSE, f"{experiment_id}\n{unit_id}")
+    # 64 bits modulo at most 4: the bias is below 1e-18.
+    return variant_keys[int(digest[:16], 16) % len(variant_keys)]
+
+
+@dataclass(frozen=True)
+class Running:
+    """One running experiment as the shop's item summarises it."""
+
+    experiment_id: str
+    lever: str
+    language: str | None
+    variants: tuple[tuple[str, Any], ...]  # (key, value), in the experiment's order
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self.variants)
+
+    def value(self, key: str) -> Any:
+        return dict(self.variants)[key]
+
+    def assign(self, unit_id: str) -> str:
+        return variant_for(self.experiment_id, unit_id, self.keys)
+
+    def summary(self) -> dict[str, Any]:
+        """What the shop's item keeps of it."""
+        return {
+            "experiment_id": self.experiment_id,
+            "lever": self.lever,
+            "language": self.language,
+            "variants": [[key, value] for key, value in self.variants],
+        }
+
+    @classmethod
+    def from_summary(cls, stored: Mapping[str, Any]) -> Running:
+        lever = str(stored["lever"])
+        variants = tuple(
+            (str(key), int(value) if lever == DELAY_LEVER else str(value)) for key, value in stored["variants"]
+        )
+        return cls(str(stored["experiment_id"]), lever, stored.get("language") or None, variants)
+
+
+def running(shop: Shop) -> dict[str, Running]:
+    """The shop's running experiments by slot."""
+    return {name: Running.from_summary(stored) for name, stored in (shop.experiments or {}).items()}
+
+
+def buyer_language(shop: Shop, order: Mapping[str, Any]) -> str:
+    """The language the order's emails are written in (as the email channel composes them)."""
+    from chalicelib.web.languages import buyer_language as language
+
+    return language(order.get("language"), shop.settings.language)
+
+
+def delay_days(shop: Shop, order: Mapping[str, Any]) -> tuple[int, dict[str, str]]:
+    """The request's delay for this order, and the assignment to keep on it: the shop's setting, or the order's
+    variant while a delay experiment runs (the one it was given already, else the hash's)."""
+    experiment = running(shop).get(slot(DELAY_LEVER))
+    if experiment is None:
+        return shop.settings.review_delay_days, {}
+    kept = (order.get("assigned") or {}).get(experiment.experiment_id)
+    key = kept if kept in experiment.keys else experiment.assign(str(order["order_id"]))
+    return int(experiment.value(key)), {experiment.experiment_id: key}
+
+
+def exposures(shop: Shop, order: Mapping[str, Any]) -> dict[str, str]:
+    """The experiments the order's first request takes part in, each with its variant: the email texts' of its
+    language, and the delay's when its plan was given a variant of the delay experiment still running."""
+    found: dict[str, str] = {}
+    language = buyer_language(shop, order)
+    experiments = running(shop)
+    for lever in TEXT_LEVERS:
+        experiment = experiments.get(slot(lever, language))
+        if experiment is not None:
+            found[experiment.experiment_id] = experiment.assign(str(order["order_id"]))
+    delay = experiments.get(slot(DELAY_LEVER))
+    assigned = (order.get("assigned") or {}).get(delay.experiment_id) if delay else None
+    if delay is not None and assigned in delay.keys:
+        found[delay.experiment_id] = str(assigned)
+    return found
+
+
+def with_variants(shop: Shop, order: Mapping[str, Any]) -> Shop:
+    """The shop as this order's first request sees it: each running email-text experiment of the order's
+    language puts the order's variant in place of the shop's own text (an empty variant: ours)."""
+    language = buyer_language(shop, order)
+    experiments = running(shop)
+    texts = {name: dict(value) for name, value in shop.settings.email_texts.items()}
+    changed = False
+    for lever in TEXT_LEVERS:
+        experiment = experiments.get(slot(lever, language))
+        if experiment is not None:
+            texts.setdefault(language, {})[lever] = str(experiment.value(experiment.assign(str(order["order_id"]))))
+            changed = True
+    if not changed:
+        return shop
+    return replace(shop, settings=replace(shop.settings, email_texts=texts))

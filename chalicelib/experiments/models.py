@@ -1,0 +1,97 @@
+"""What the experiments' routes take and answer (the contract: ../shared/DESIGN.md, "Experiments")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, StrictInt, StrictStr
+
+from chalicelib.model_base import Strict
+from chalicelib.web.languages import Language
+
+Lever = Literal[
+    "request_subject", "request_intro", "request_delay_days", "share_prompt", "friend_offer", "advocate_reward"
+]
+VARIANT_KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,19}$"
+EXPERIMENT_ID_PATTERN = r"^ex[0-9a-f]{26}$"
+# As stats.py decides (its DEFAULT_ALPHA, MIN_VARIANTS, MAX_VARIANTS): a model does not import the domain.
+DEFAULT_ALPHA, MIN_VARIANTS, MAX_VARIANTS = 0.05, 2, 4
+MAX_UNITS_PER_VARIANT = 1_000_000
+
+
+class VariantIn(Strict):
+    key: str = Field(pattern=VARIANT_KEY_PATTERN, description="the variant's name: a-z 0-9 _ -, up to 20")
+    value: StrictStr | StrictInt = Field(
+        description="the lever's setting under this variant, validated as the setting itself is: a subject or an "
+        "intro (text; empty: our own words), or a delay in days (a whole number)"
+    )
+
+
+class ExperimentCreate(Strict):
+    """An experiment on one lever: 2-4 variants, exactly one of them equal to the current setting (the control)."""
+
+    name: str = Field(min_length=1, max_length=120)
+    lever: Lever = Field(
+        description="request_subject, request_intro (per language) and request_delay_days are served; the share "
+        "prompt's words and the offers answer 422 lever_not_available_yet"
+    )
+    language: Language | None = Field(None, description="the email texts' language (text levers only)")
+    variants: list[VariantIn] = Field(min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
+    alpha: float = Field(DEFAULT_ALPHA, gt=0, le=0.2, description="the error rate held at every look")
+    max_units_per_variant: int = Field(5000, ge=10, le=MAX_UNITS_PER_VARIANT)
+
+
+class ExperimentCreated(BaseModel):
+    experiment_id: str
+
+
+class PromoteIn(Strict):
+    variant: str = Field(pattern=VARIANT_KEY_PATTERN, description="the variant whose value becomes the setting")
+
+
+class Difference(BaseModel):
+    estimate: float
+    low: float
+    high: float
+
+
+class VariantOut(BaseModel):
+    key: str
+    value: str | int
+    control: bool = Field(description="the current setting's variant, the one the others are compared with")
+    units: int
+    conversions: int
+    rate: float | None = Field(description="conversions / units; null with no unit")
+    difference: Difference | None = Field(
+        description="its rate minus the control's, with the always-valid interval (at alpha split between the "
+        "comparisons); null for the control itself"
+    )
+    sentence: str | None = Field(description="the plain sentence of its difference; null for the control")
+
+
+class Method(BaseModel):
+    name: Literal["mSPRT"]
+    alpha: float
+
+
+class Experiment(BaseModel):
+    experiment_id: str
+    name: str
+    lever: Lever
+    language: str | None
+    metric: Literal["review_rate"]
+    status: Literal["running", "stopped", "promoted"]
+    control: str
+    promoted: str | None = Field(description="the variant promoted, when promoted")
+    max_units_per_variant: int
+    created_at: str
+    ended_at: str | None
+    variants: list[VariantOut]
+    decision: str = Field(description='"running", "better:<variant>", "no_difference" or "inconclusive"')
+    method: Method
+    sentence: str = Field(description="the decision in one plain sentence")
+
+
+class ExperimentList(BaseModel):
+    experiments: list[Experiment]
+    cursor: str | None

@@ -1,0 +1,338 @@
+"""Experiments on the levers of the funnel: start one (at most one running a lever), read it with its decision at
+any time, stop it, or promote a variant to be the shop's setting through the settings' own code.
+
+Units and conversions are counted where the funnel's are (store/review_requests.py claim, reviews/submission.py),
+and the variant of a unit comes from assignment.py. Every decision and interval comes from stats.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import clock, errors
+from chalicelib.experiments import stats
+from chalicelib.experiments.assignment import DELAY_LEVER, REQUEST_LEVERS, TEXT_LEVERS, Running, slot
+from chalicelib.store import experiments as store
+from chalicelib.store.table import ConditionFailed
+
+if TYPE_CHECKING:
+    from chalicelib.experiments.models import ExperimentCreate
+    from chalicelib.store.shop_records import Shop
+    from chalicelib.store.table import Table
+
+ATTEMPTS = 4  # the shop changed meanwhile (an owner's edit): read it again
+METRIC = "review_rate"
+METHOD = "mSPRT"
+LABELS = {"request_subject": "Subject", "request_intro": "Intro", "request_delay_days": "Delay"}
+MORE, FEWER = "gets more reviews", "gets fewer reviews"
+
+
+def _shop(table: Table, shop_id: str) -> Shop:
+    from chalicelib.store.shop_records import get_shop
+
+    shop = get_shop(table, shop_id, consistent=True)
+    if shop is None:
+        raise errors.NotFound(f"shop {shop_id!r} does not exist", code="shop_not_found")
+    return shop
+
+
+def current_value(shop: Shop, lever: str, language: str | None) -> str | int:
+    """The lever's setting now: the shop's own text in that language ("" while it writes ours), or the delay."""
+    if lever == DELAY_LEVER:
+        return shop.settings.review_delay_days
+    return shop.settings.email_text(str(language), lever)
+
+
+def settings_change(shop: Shop, lever: str, language: str | None, value: str | int) -> dict[str, Any]:
+    """The settings change (as PATCH /shops/{id} takes it) that makes `value` the lever's setting."""
+    if lever == DELAY_LEVER:
+        return {"review_delay_days": value}
+    texts: dict[str, dict[str, Any]] = {name: dict(texts) for name, texts in shop.settings.email_texts.items()}
+    texts.setdefault(str(language), {})[lever] = value
+    return {"email_texts": texts}
+
+
+def _check_variants(shop: Shop, body: ExperimentCreate) -> str:
+    """Each variant valid as the setting itself (the PATCH's own validation), distinct, and exactly one of them
+    the current setting: its key, the control."""
+    from chalicelib.http import parse_model
+    from chalicelib.shops.models import ShopSettings
+    from chalicelib.shops.service import merged_settings
+
+    keys_seen: set[str] = set()
+    values_seen: list[str | int] = []
+    for index, variant in enumerate(body.variants):
+        where = f"variants[{index}]"
+        if variant.key in keys_seen:
+            raise _invalid(f"{where}: the key {variant.key!r} is used twice", where, "duplicate_variant")
+        keys_seen.add(variant.key)
+        wanted = int if body.lever == DELAY_LEVER else str
+        if not isinstance(variant.value, wanted):
+            kind = "a whole number of days" if wanted is int else "text"
+            raise _invalid(f"variant {variant.key!r}: the value must be {kind}", where, "invalid_variant")
+        if variant.value in values_seen:
+            raise _invalid(f"variant {variant.key!r}: the same value as another variant", where, "duplicate_variant")
+        values_seen.append(variant.value)
+        change = settings_change(shop, body.lever, body.language, variant.value)
+        try:
+            parse_model(ShopSettings, merged_settings(shop.settings.to_map(), change))
+        except errors.ValidationFailed as exc:
+            raise _invalid(f"variant {variant.key!r}: {exc.message}", where, "invalid_variant") from None
+    current = current_value(shop, body.lever, body.language)
+    controls = [v.key for v in body.variants if v.value == current]
+    if len(controls) != 1:
+        raise _invalid(
+            f"exactly one variant must be the current setting ({current!r}); it is the control",
+            "variants",
+            "no_control",
+        )
+    return controls[0]
+
+
+def _invalid(message: str, field: str, code: str) -> errors.ValidationFailed:
+    return errors.ValidationFailed(message, code=code, details=[{"field": field, "problem": message}])
+
+
+def new_experiment_id() -> str:
+    """Sortable by creation (newest first is key order), then random."""
+    return "ex" + clock.now().strftime("%Y%m%d%H%M%S%f") + secrets.token_hex(3)
+
+
+def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
+    """Start the experiment; 409 lever_busy when one runs on that lever (and language) already."""
+    if body.lever not in REQUEST_LEVERS:
+        raise errors.ValidationFailed(
+            f"experiments on {body.lever} are not available yet; the request's subject, intro and delay are",
+            code="lever_not_available_yet",
+            details=[{"field": "lever", "problem": "not available yet"}],
+        )
+    text = body.lever in TEXT_LEVERS
+    if text and body.language is None:
+        raise _invalid(f"{body.lever} is per language: name the language", "language", "language_required")
+    if not text and body.language is not None:
+        raise _invalid(f"{body.lever} has no language", "language", "language_not_allowed")
+    where = slot(body.lever, body.language)
+    for _ in range(ATTEMPTS):
+        shop = _shop(table, shop_id)
+        if where in shop.experiments:
+            raise errors.Conflict(
+                f"an experiment on {where} is running already; stop or promote it first", code="lever_busy"
+            )
+        control = _check_variants(shop, body)
+        experiment_id = new_experiment_id()
+        variants = tuple((v.key, v.value) for v in body.variants)
+        running = Running(experiment_id, body.lever, body.language, variants)
+        item = {
+            "experiment_id": experiment_id,
+            "shop_id": shop_id,
+            "name": body.name,
+            "lever": body.lever,
+            "language": body.language,
+            "slot": where,
+            "metric": METRIC,
+            "variants": [{"key": key, "value": value} for key, value in variants],
+            "control": control,
+            "alpha": str(body.alpha),
+            "max_units_per_variant": body.max_units_per_variant,
+            "status": store.RUNNING,
+            "created_at": clock.iso(),
+        }
+        summary = {**shop.experiments, where: running.summary()}
+        try:
+            store.create(table, shop_id, shop.version, summary, item, [key for key, _ in variants])
+        except ConditionFailed as exc:
+            if exc.failed("shop"):
+                continue  # changed meanwhile (perhaps another experiment on this lever): read again
+            raise
+        return experiment_id
+    raise errors.Conflict("the shop changed meanwhile; try again", code="edit_conflict")
+
+
+def _experiment(table: Table, shop_id: str, experiment_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    item, counters = store.get(table, shop_id, experiment_id)
+    if item is None:
+        raise errors.NotFound(f"no experiment {experiment_id!r}", code="experiment_not_found")
+    return item, counters
+
+
+def _counts(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Each variant's (units, conversions): as counted while it runs, as frozen once it ended."""
+    frozen = item.get("frozen") or {}
+    found: dict[str, tuple[int, int]] = {}
+    for variant in item["variants"]:
+        key = str(variant["key"])
+        if item["status"] != store.RUNNING and key in frozen:
+            units, conversions = (int(n) for n in frozen[key])
+        else:
+            counter = counters.get(key) or {}
+            units, conversions = int(counter.get("units", 0)), int(counter.get("conversions", 0))
+        units = max(units, 0)
+        found[key] = (units, min(max(conversions, 0), units))
+    return found
+
+
+def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The contract's shape of one experiment at this look, and each variant's interval to keep for the next."""
+    counts = _counts(item, counters)
+    alpha = float(item["alpha"])
+    control = str(item["control"])
+    previous = {
+        key: stats.Difference(float(d["estimate"]), float(d["low"]), float(d["high"]))
+        for key, d in (item.get("looks") or {}).items()
+    }
+    result = stats.decide(
+        {key: stats.Counts(*pair) for key, pair in counts.items()},
+        control=control,
+        alpha=alpha,
+        max_units_per_variant=int(item["max_units_per_variant"]),
+        previous=previous,
+    )
+    label = LABELS.get(str(item["lever"]), "Variant")
+    sentences = {
+        key: stats.sentence(
+            d, variant=_named(label, key), more=MORE, fewer=FEWER, control=_named(label, control), alpha=alpha
+        )
+        for key, d in result.differences.items()
+    }
+    variants = []
+    for variant in item["variants"]:
+        key = str(variant["key"])
+        units, conversions = counts[key]
+        difference = result.differences.get(key)
+        value = variant["value"]
+        variants.append(
+            {
+                "key": key,
+                "value": int(value) if item["lever"] == DELAY_LEVER else str(value),
+                "control": key == control,
+                "units": units,
+                "conversions": conversions,
+                "rate": conversions / units if units else None,
+                "difference": difference.as_dict() if difference else None,
+                "sentence": sentences.get(key),
+            }
+        )
+    answer = {
+        "experiment_id": item["experiment_id"],
+        "name": item["name"],
+        "lever": item["lever"],
+        "language": item.get("language"),
+        "metric": item.get("metric", METRIC),
+        "status": item["status"],
+        "control": control,
+        "promoted": item.get("promoted"),
+        "max_units_per_variant": int(item["max_units_per_variant"]),
+        "created_at": item["created_at"],
+        "ended_at": item.get("ended_at"),
+        "variants": variants,
+        "decision": result.decision,
+        "method": {"name": METHOD, "alpha": alpha},
+        "sentence": _headline(result, sentences, control, label),
+    }
+    return answer, {key: d.as_dict() for key, d in result.differences.items()}
+
+
+def _named(label: str, key: str) -> str:
+    """How a sentence names a variant: "Subject B" (a one-letter key in capitals), "Delay long"."""
+    return f"{label} {key.upper() if len(key) == 1 else key}"
+
+
+def _headline(result: stats.Result, sentences: dict[str, str], control: str, label: str) -> str:
+    """The decision in one sentence: the winner's, or the closest contender's while nothing is decided."""
+    decision = result.decision
+    if decision.startswith(stats.BETTER_PREFIX) and decision != stats.BETTER_PREFIX + control:
+        return sentences[decision[len(stats.BETTER_PREFIX) :]]
+    best = max(result.differences, key=lambda key: result.differences[key].high)
+    if decision == stats.NO_DIFFERENCE:
+        return f"No difference worth the remaining units: {sentences[best]}"
+    if decision == stats.INCONCLUSIVE:
+        return f"Stopped at the most units without a conclusion: {sentences[best]}"
+    if decision.startswith(stats.BETTER_PREFIX):
+        return f"{_named(label, control)} (the current setting) is better than every other variant: {sentences[best]}"
+    return sentences[best]
+
+
+def get(table: Table, shop_id: str, experiment_id: str) -> dict[str, Any]:
+    """One experiment at this look; while it runs, each interval is kept as the running intersection."""
+    item, counters = _experiment(table, shop_id, experiment_id)
+    answer, looks = view(item, counters)
+    if item["status"] == store.RUNNING and looks != _stored_looks(item):
+        store.save_looks(table, shop_id, experiment_id, looks)
+    return answer
+
+
+def _stored_looks(item: dict[str, Any]) -> dict[str, dict[str, float]]:
+    return {key: {n: float(v) for n, v in d.items()} for key, d in (item.get("looks") or {}).items()}
+
+
+def listing(table: Table, shop_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    from chalicelib import signing
+    from chalicelib.store import keys
+
+    scope = f"{keys.shop_partition(shop_id)}#experiments"
+    items, last = store.page(table, shop_id, limit, signing.decode_cursor(scope, cursor))
+    counters = store.counters(table, shop_id, items) if items else {}
+    return {
+        "experiments": [view(item, counters.get(str(item["experiment_id"]), {}))[0] for item in items],
+        "cursor": signing.encode_cursor(scope, last),
+    }
+
+
+def _without(shop: Shop, item: dict[str, Any]) -> dict[str, Any]:
+    """The shop's running experiments without this one."""
+    return {name: s for name, s in shop.experiments.items() if s.get("experiment_id") != item["experiment_id"]}
+
+
+def _running(item: dict[str, Any]) -> None:
+    if item["status"] != store.RUNNING:
+        raise errors.Conflict(f"the experiment is {item['status']} already", code="not_running")
+
+
+def stop(table: Table, shop_id: str, experiment_id: str) -> dict[str, Any]:
+    """Stop it: its counts frozen as they are, its lever free again."""
+    for _ in range(ATTEMPTS):
+        item, counters = _experiment(table, shop_id, experiment_id)
+        _running(item)
+        shop = _shop(table, shop_id)
+        frozen = _counts(item, counters)
+        try:
+            store.end(table, shop_id, shop.version, _without(shop, item), experiment_id, "stopped", clock.iso(), frozen)
+        except ConditionFailed as exc:
+            if exc.failed("shop"):
+                continue
+            raise errors.Conflict("the experiment ended meanwhile", code="not_running") from None
+        return get(table, shop_id, experiment_id)
+    raise errors.Conflict("the shop changed meanwhile; try again", code="edit_conflict")
+
+
+def promote(table: Table, shop_id: str, experiment_id: str, variant: str) -> dict[str, Any]:
+    """The variant's value becomes the shop's setting, through the settings' own change (PATCH /shops/{id}), and
+    the experiment ends as promoted in the same transaction: its counts frozen, its lever free."""
+    from chalicelib.http import parse_model
+    from chalicelib.shops.models import ShopUpdate
+    from chalicelib.shops.service import update_shop
+
+    for _ in range(ATTEMPTS):
+        item, counters = _experiment(table, shop_id, experiment_id)
+        values = {str(v["key"]): v["value"] for v in item["variants"]}
+        if variant not in values:
+            raise _invalid(f"the experiment has no variant {variant!r}", "variant", "unknown_variant")
+        _running(item)
+        shop = _shop(table, shop_id)
+        value: str | int = int(values[variant]) if item["lever"] == DELAY_LEVER else str(values[variant])
+        change = parse_model(
+            ShopUpdate, {"settings": settings_change(shop, item["lever"], item.get("language"), value)}
+        )
+        end = store.end_op(table, shop_id, experiment_id, "promoted", clock.iso(), _counts(item, counters), variant)
+        try:
+            update_shop(table, replace(shop, experiments=_without(shop, item)), change, also=[("experiment", end)])
+        except errors.Conflict as exc:
+            if exc.code == "edit_conflict":
+                continue
+            raise
+        except ConditionFailed:
+            raise errors.Conflict("the experiment ended meanwhile", code="not_running") from None
+        return get(table, shop_id, experiment_id)
+    raise errors.Conflict("the shop changed meanwhile; try again", code="edit_conflict")

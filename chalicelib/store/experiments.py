@@ -1,0 +1,187 @@
+"""A shop's experiments (patterns 67-69): the experiment (SHOP#<shop>/EXPERIMENT#<id>), one counters item per
+variant (EXPVARIANT#<id>#<variant>: units and conversions), and the running ones' summary on the shop's own item
+(`experiments`, by lever slot), which is both what the hot paths read and the lock of one running experiment a
+lever: it changes only with the shop's version as read, in the transaction that starts or ends an experiment.
+
+No personal data here: an experiment names a lever, its variants' values and counts, never an order or a buyer
+(the order keeps its own variant)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.store import keys
+
+if TYPE_CHECKING:
+    from chalicelib.store.table import NamedOperation, Operation, Table
+
+RUNNING = "running"
+
+
+def _summary_op(table: Table, shop_id: str, version: int, summary: Mapping[str, Any]) -> Operation:
+    """The shop's running experiments become `summary`, if the shop is still at `version` and not being erased; the
+    version moves on, so an owner's edit planned from the shop as it was is refused rather than writing it back."""
+    if summary:
+        expression, values = "SET experiments = :m ADD version :one", {":m": dict(summary), ":one": 1, ":v": version}
+    else:
+        expression, values = "REMOVE experiments ADD version :one", {":one": 1, ":v": version}
+    return table.update_op(
+        keys.shop_key(shop_id),
+        expression,
+        names={"#v": "version"},
+        values=values,
+        condition="#v = :v AND attribute_not_exists(redact_requested_at)",
+    )
+
+
+def create(
+    table: Table, shop_id: str, version: int, summary: Mapping[str, Any], item: dict[str, Any], variants: list[str]
+) -> None:
+    """Start the experiment `item`: the shop's summary (with its slot) as of `version`, the experiment and its
+    variants' counters at zero, together. ConditionFailed (role "shop") when the shop changed meanwhile."""
+    experiment_id = str(item["experiment_id"])
+    ops: list[Operation | NamedOperation] = [
+        ("shop", _summary_op(table, shop_id, version, summary)),
+        table.put_op(
+            {**keys.experiment_key(shop_id, experiment_id), "type": "experiment", **item}, "attribute_not_exists(PK)"
+        ),
+    ]
+    ops += [
+        table.put_op(
+            {
+                **keys.experiment_variant_key(shop_id, experiment_id, variant),
+                "type": "experiment_variant",
+                "experiment_id": experiment_id,
+                "variant": variant,
+                "units": 0,
+                "conversions": 0,
+            },
+            "attribute_not_exists(PK)",
+        )
+        for variant in variants
+    ]
+    table.transact(ops)
+
+
+def end_op(
+    table: Table,
+    shop_id: str,
+    experiment_id: str,
+    status: str,
+    at: str,
+    frozen: Mapping[str, tuple[int, int]],
+    promoted: str | None = None,
+) -> Operation:
+    """The experiment ends as `status` at `at` (`promoted`: the variant that became the setting), its counts frozen
+    as they were read; only while it runs."""
+    values: dict[str, Any] = {
+        ":s": status,
+        ":at": at,
+        ":f": {key: [units, conversions] for key, (units, conversions) in frozen.items()},
+        ":running": RUNNING,
+    }
+    expression = "SET #s = :s, ended_at = :at, frozen = :f"
+    if promoted is not None:
+        expression += ", promoted = :p"
+        values[":p"] = promoted
+    return table.update_op(
+        keys.experiment_key(shop_id, experiment_id),
+        expression,
+        names={"#s": "status"},
+        values=values,
+        condition="#s = :running",
+    )
+
+
+def end(
+    table: Table,
+    shop_id: str,
+    version: int,
+    summary: Mapping[str, Any],
+    experiment_id: str,
+    status: str,
+    at: str,
+    frozen: Mapping[str, tuple[int, int]],
+) -> None:
+    """Stop the experiment: the shop's summary without its slot (as of `version`) and its end, together.
+    ConditionFailed: role "shop" when the shop changed meanwhile, else it no longer runs."""
+    table.transact(
+        [
+            ("shop", _summary_op(table, shop_id, version, summary)),
+            ("experiment", end_op(table, shop_id, experiment_id, status, at, frozen)),
+        ]
+    )
+
+
+def save_looks(table: Table, shop_id: str, experiment_id: str, looks: Mapping[str, Mapping[str, float]]) -> None:
+    """Keep each variant's interval at this look (the running intersection the next look starts from), while the
+    experiment runs; a look that finds it ended keeps nothing."""
+    from contextlib import suppress
+
+    from chalicelib.store.table import ConditionFailed
+
+    with suppress(ConditionFailed):  # it ended meanwhile
+        table.update(
+            keys.experiment_key(shop_id, experiment_id),
+            "SET looks = :l",
+            names={"#s": "status"},
+            values={":l": {k: {n: str(v) for n, v in d.items()} for k, d in looks.items()}, ":running": RUNNING},
+            condition="#s = :running",
+        )
+
+
+def get(table: Table, shop_id: str, experiment_id: str) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    """The experiment and its variants' counters by variant (consistent reads), or (None, {})."""
+    item = table.get(keys.experiment_key(shop_id, experiment_id), consistent=True)
+    if item is None:
+        return None, {}
+    return item, counters(table, shop_id, [item])[experiment_id]
+
+
+def counters(table: Table, shop_id: str, items: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Each experiment's variants' counters, by experiment and variant (one BatchGetItem)."""
+    wanted = [
+        keys.experiment_variant_key(shop_id, str(item["experiment_id"]), str(variant["key"]))
+        for item in items
+        for variant in item["variants"]
+    ]
+    found: dict[str, dict[str, dict[str, Any]]] = {str(item["experiment_id"]): {} for item in items}
+    for counter in table.get_many(wanted, consistent=True):
+        found.setdefault(str(counter["experiment_id"]), {})[str(counter["variant"])] = counter
+    return found
+
+
+def page(
+    table: Table, shop_id: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A page of the shop's experiments, newest first, and where the next starts."""
+    return table.query(
+        keys.shop_partition(shop_id),
+        sk_prefix=keys.EXPERIMENT_PREFIX,
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
+        consistent=True,
+    )
+
+
+def count_ops(table: Table, shop_id: str, assigned: Mapping[str, str], counter: str, delta: int) -> list[Operation]:
+    """Move `counter` (units or conversions) by `delta` on each experiment's variant in `assigned`."""
+    return [
+        table.update_op(
+            keys.experiment_variant_key(shop_id, experiment_id, variant),
+            "ADD #c :d",
+            names={"#c": counter},
+            values={":d": delta},
+        )
+        for experiment_id, variant in sorted(assigned.items())
+    ]
+
+
+def shop_erasure_ops(table: Table, shop_id: str, limit: int) -> list[Operation]:
+    """The deletes of the next page of a shop's experiment items (experiments, counters); none once all are gone."""
+    found, _ = table.query(
+        keys.shop_partition(shop_id), sk_prefix=keys.EXPERIMENT_ITEMS_PREFIX, limit=limit, consistent=True
+    )
+    return [table.delete_op({keys.PK: i[keys.PK], keys.SK: i[keys.SK]}) for i in found]

@@ -1,0 +1,440 @@
+"""Experiments through HTTP: start one on a request lever, requests go out with each variant, units and
+conversions counted exactly per variant, the decision read at any time, stop and promote."""
+
+from __future__ import annotations
+
+import email.header
+import math
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.experiments.assignment import variant_for
+from chalicelib.reviews.tokens import review_token
+from chalicelib.store import keys
+from chalicelib.store.table import get_client
+from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, text_part
+from tests.unit.test_erasure import scan
+from tests.unit.webhook_support import calls, order_item, totals
+
+SUBJECT_B = "How is your new mug?"
+
+
+def subject(message: Any) -> str:
+    return str(email.header.make_header(email.header.decode_header(message["Subject"])))
+
+
+def recipient(message: Any) -> str:
+    return str(message["To"])
+
+
+def start(shop: ReviewShop, **overrides: Any) -> Any:
+    body = {
+        "name": "Subject test",
+        "lever": "request_subject",
+        "language": "en",
+        "variants": [{"key": "a", "value": ""}, {"key": "b", "value": SUBJECT_B}],
+    }
+    body.update(overrides)
+    return shop.owner("POST", "/experiments", body)
+
+
+def started(shop: ReviewShop, **overrides: Any) -> str:
+    response = start(shop, **overrides)
+    assert response.status_code == 201, response.body
+    return str(response.json["experiment_id"])
+
+
+def review(shop: ReviewShop, order_id: str, product_id: str = "p-mug", rating: int = 5) -> Any:
+    token = review_token(shop.shop_id, order_id, [i["product_id"] for i in ITEMS])
+    body = {"token": token, "product_id": product_id, "rating": rating, "title": "Good", "body": "Does the job well."}
+    return shop.api.request("POST", "/reviews", body)
+
+
+def variants_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["key"]: v for v in answer["variants"]}
+
+
+@pytest.fixture
+def shop(api, outbox):
+    return ReviewShop(api, outbox)
+
+
+def test_a_subject_experiment_end_to_end_through_http(shop):
+    experiment_id = started(shop)
+    orders = [f"o-{n}" for n in range(24)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}")
+    assert shop.run_due() == len(orders)  # every buyer is asked
+
+    sent = {recipient(m).split("@")[0][2:]: subject(m) for m in shop.emails()}
+    assert sorted(sent) == sorted(orders)
+    assert set(sent.values()) == {SUBJECT_B, next(s for s in sent.values() if s != SUBJECT_B)}
+    with_b = {o for o, s in sent.items() if s == SUBJECT_B}
+    assert 0 < len(with_b) < len(orders)
+
+    # Two buyers of each subject review (one of them twice: two products), one resubmits the same review.
+    reviewers = sorted(with_b)[:2] + sorted(set(orders) - with_b)[:2]
+    for order_id in reviewers:
+        assert review(shop, order_id).status_code == 201
+    assert review(shop, reviewers[0], "p-cap").status_code == 201
+    assert review(shop, reviewers[1]).status_code in (200, 201)  # the same again: replayed
+
+    answer = shop.owner("GET", f"/experiments/{experiment_id}")
+    assert answer.status_code == 200, answer.body
+    body = answer.json
+    assert body["status"] == "running" and body["metric"] == "review_rate" and body["control"] == "a"
+    assert body["method"] == {"name": "mSPRT", "alpha": 0.05}
+    assert body["decision"] == "running" and body["sentence"]
+    counted = variants_of(body)
+    assert counted["b"]["units"] == len(with_b) and counted["a"]["units"] == len(orders) - len(with_b)
+    assert counted["b"]["conversions"] == 2 and counted["a"]["conversions"] == 2
+    assert counted["a"]["difference"] is None and counted["a"]["control"] is True
+    diff = counted["b"]["difference"]
+    assert diff["low"] <= diff["estimate"] <= diff["high"] and counted["b"]["sentence"].startswith("Subject B")
+
+    promoted = shop.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "b"})
+    assert promoted.status_code == 200, promoted.body
+    assert promoted.json["status"] == "promoted" and promoted.json["promoted"] == "b"
+    settings = shop.owner("GET", "").json["settings"]
+    assert settings["email_texts"]["en"]["request_subject"] == SUBJECT_B
+    # The lever is free: a new experiment on it starts, with the promoted subject as its control.
+    assert start(shop, variants=[{"key": "a", "value": SUBJECT_B}, {"key": "c", "value": "A word?"}]).status_code == 201
+    # The next buyer is asked with the promoted subject... or the new experiment's variant.
+    shop.fulfilled_order("o-next", "c-o-next")
+    shop.run_due()
+    assert subject(shop.emails()[-1]) in (SUBJECT_B, "A word?")
+
+
+# --- starting one: validation, one running a lever -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"variants": [{"key": "a", "value": ""}]}, "validation_failed"),  # one variant
+        ({"variants": [{"key": "a", "value": ""}, {"key": "b", "value": "x" * 151}]}, "invalid_variant"),
+        ({"variants": [{"key": "a", "value": ""}, {"key": "b", "value": "Two\nlines"}]}, "invalid_variant"),
+        ({"variants": [{"key": "a", "value": "One"}, {"key": "b", "value": "Two"}]}, "no_control"),
+        ({"variants": [{"key": "a", "value": ""}, {"key": "a", "value": "Two"}]}, "duplicate_variant"),
+        ({"variants": [{"key": "a", "value": ""}, {"key": "b", "value": 3}]}, "invalid_variant"),
+        ({"language": None}, "language_required"),
+        ({"language": "xx"}, "validation_failed"),
+        ({"alpha": 0}, "validation_failed"),
+        ({"lever": "request_delay_days", "variants": [{"key": "a", "value": 7}, {"key": "b", "value": 400}]}, None),
+        (
+            {
+                "lever": "request_delay_days",
+                "language": None,
+                "variants": [{"key": "a", "value": 7}, {"key": "b", "value": 400}],
+            },
+            "invalid_variant",
+        ),
+        (
+            {
+                "lever": "request_delay_days",
+                "language": None,
+                "variants": [{"key": "a", "value": 6}, {"key": "b", "value": 3}],
+            },
+            "no_control",
+        ),
+        ({"lever": "share_prompt"}, "lever_not_available_yet"),
+        ({"lever": "friend_offer"}, "lever_not_available_yet"),
+        ({"lever": "advocate_reward"}, "lever_not_available_yet"),
+    ],
+)
+def test_a_bad_experiment_is_a_422_naming_what_is_wrong(shop, change, code):
+    response = start(shop, **change)
+    assert response.status_code == 422, response.body
+    error = response.json["error"]
+    if code is None:  # a delay experiment with a language
+        assert error["code"] == "language_not_allowed"
+    else:
+        assert error["code"] == code
+    if code == "invalid_variant":
+        assert "variant 'b'" in error["message"]
+    assert shop.owner("GET", "/experiments").json["experiments"] == []
+
+
+def test_an_intro_experiment_writes_each_buyers_variant_in_their_language_only(shop):
+    intro = "Thanks for trusting a small shop!"
+    experiment_id = started(
+        shop, lever="request_intro", language="fr", variants=[{"key": "a", "value": ""}, {"key": "b", "value": intro}]
+    )
+    orders = [f"o-{n}" for n in range(10)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}", locale="fr")
+    shop.fulfilled_order("o-en", "c-o-en", locale="en")  # another language: not in the experiment
+    assert shop.run_due() == len(orders) + 1
+    for message in shop.emails():
+        order_id = recipient(message).split("@")[0][2:]
+        wanted = order_id != "o-en" and variant_for(experiment_id, order_id, ("a", "b")) == "b"
+        assert (intro in text_part(message)) == wanted
+    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
+    assert counted["a"]["units"] + counted["b"]["units"] == len(orders)
+
+
+def test_one_running_experiment_a_lever_and_language(shop):
+    first = started(shop)
+    busy = start(shop, variants=[{"key": "a", "value": ""}, {"key": "z", "value": "Another"}])
+    assert busy.status_code == 409 and busy.json["error"]["code"] == "lever_busy"
+    # Another language, another text lever, the delay: each its own lever.
+    french = started(shop, language="fr")
+    intro = started(shop, lever="request_intro", variants=[{"key": "a", "value": ""}, {"key": "b", "value": "Hi!"}])
+    delay = started(
+        shop, lever="request_delay_days", language=None, variants=[{"key": "a", "value": 7}, {"key": "b", "value": 3}]
+    )
+    listed = shop.owner("GET", "/experiments").json
+    assert [e["experiment_id"] for e in listed["experiments"]] == [delay, intro, french, first]  # newest first
+    page = shop.owner("GET", "/experiments?limit=2").json
+    assert [e["experiment_id"] for e in page["experiments"]] == [delay, intro] and page["cursor"]
+    rest = shop.owner("GET", f"/experiments?limit=2&cursor={page['cursor']}").json
+    assert [e["experiment_id"] for e in rest["experiments"]] == [french, first]
+
+
+def test_two_starts_at_once_on_one_lever_cannot_both_win(shop, table, monkeypatch):
+    from chalicelib.experiments import service
+
+    read = service._shop
+    before = read(table, shop.shop_id)  # what a second start read before the first one was written
+    first = started(shop)
+    stale = iter([before])
+    monkeypatch.setattr(service, "_shop", lambda t, shop_id: next(stale, None) or read(t, shop_id))
+    second = start(shop, variants=[{"key": "a", "value": ""}, {"key": "c", "value": "Another"}])
+    assert second.status_code == 409 and second.json["error"]["code"] == "lever_busy"
+    assert [e["experiment_id"] for e in shop.owner("GET", "/experiments").json["experiments"]] == [first]
+    assert list(read(table, shop.shop_id).experiments) == ["request_subject:en"]
+
+
+def test_an_unknown_experiment_is_404_and_another_shops_too(shop, api, outbox):
+    assert shop.owner("GET", "/experiments/ex00000000000000000000000000").json["error"]["code"] == (
+        "experiment_not_found"
+    )
+    assert shop.owner("GET", "/experiments/nope").status_code == 404
+    assert shop.owner("POST", "/experiments/ex00000000000000000000000000/stop").status_code == 404
+    experiment_id = started(shop)
+    other = ReviewShop(api, outbox, review_delay_days=5)
+    assert other.owner("GET", f"/experiments/{experiment_id}").status_code == 404
+    assert other.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "b"}).status_code == 404
+    assert shop.owner("GET", f"/experiments/{experiment_id}").status_code == 200
+
+
+def test_stop_freezes_the_counts_and_frees_the_lever(shop):
+    experiment_id = started(shop)
+    for n in range(6):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    shop.run_due()
+    stopped = shop.owner("POST", f"/experiments/{experiment_id}/stop")
+    assert stopped.status_code == 200 and stopped.json["status"] == "stopped" and stopped.json["ended_at"]
+    units = {k: v["units"] for k, v in variants_of(stopped.json).items()}
+    assert sum(units.values()) == 6
+    assert shop.owner("POST", f"/experiments/{experiment_id}/stop").json["error"]["code"] == "not_running"
+    assert shop.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "b"}).status_code == 409
+
+    # After the stop: every buyer gets the shop's own subject again, and nothing more is counted.
+    for n in range(6, 10):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    shop.run_due()
+    assert [subject(m) for m in shop.emails()[-4:]].count(SUBJECT_B) == 0
+    assert review(shop, "o-0").status_code == 201
+    again = shop.owner("GET", f"/experiments/{experiment_id}").json
+    assert {k: v["units"] for k, v in variants_of(again).items()} == units
+    assert sum(v["conversions"] for v in again["variants"]) == 0
+    assert start(shop).status_code == 201  # the lever is free
+
+
+def test_promote_of_an_unknown_variant_is_422_and_changes_nothing(shop):
+    experiment_id = started(shop)
+    response = shop.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "z"})
+    assert response.status_code == 422 and response.json["error"]["code"] == "unknown_variant"
+    assert shop.owner("GET", f"/experiments/{experiment_id}").json["status"] == "running"
+    assert shop.owner("GET", "").json["settings"]["email_texts"] == {}
+    assert start(shop).json["error"]["code"] == "lever_busy"
+
+
+def test_promoting_a_delay_goes_through_the_settings_own_change(shop):
+    experiment_id = started(
+        shop, lever="request_delay_days", language=None, variants=[{"key": "a", "value": 7}, {"key": "b", "value": 3}]
+    )
+    promoted = shop.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "b"})
+    assert promoted.status_code == 200, promoted.body
+    assert shop.owner("GET", "").json["settings"]["review_delay_days"] == 3
+    # A setting changed meanwhile that the variant no longer fits is refused as PATCH would refuse it.
+    intro = started(shop, lever="request_intro", variants=[{"key": "a", "value": ""}, {"key": "b", "value": "Hi"}])
+    assert shop.owner("POST", f"/experiments/{intro}/promote", {"variant": "b"}).status_code == 200
+    assert shop.owner("GET", "").json["settings"]["email_texts"]["en"]["request_intro"] == "Hi"
+
+
+# --- assignment ------------------------------------------------------------------------------------------------------
+def test_assignment_is_stable_and_within_sampling_bounds_over_10000_units(api):
+    for variants in (("a", "b"), ("a", "b", "c"), ("a", "b", "c", "d")):
+        units = [f"order-{n}" for n in range(10_000)]
+        first = [variant_for("ex1", unit, variants) for unit in units]
+        assert first == [variant_for("ex1", unit, variants) for unit in units]  # the same every time
+        counted = Counter(first)
+        share = 1 / len(variants)
+        bound = 4.5 * math.sqrt(10_000 * share * (1 - share))  # 4.5 sigma: a false alarm about once in 150,000 runs
+        assert set(counted) == set(variants)
+        assert all(abs(n - 10_000 * share) <= bound for n in counted.values()), counted
+    # Another experiment shuffles units afresh: its assignment is independent of the first's.
+    other = [variant_for("ex2", f"order-{n}", ("a", "b")) for n in range(10_000)]
+    first = [variant_for("ex1", f"order-{n}", ("a", "b")) for n in range(10_000)]
+    agree = sum(x == y for x, y in zip(first, other, strict=True))
+    assert abs(agree - 5_000) <= 4.5 * 50
+
+
+def test_a_delay_variant_is_kept_with_the_order_through_redelivery_and_retries(shop, table, monkeypatch):
+    experiment_id = started(
+        shop, lever="request_delay_days", language=None, variants=[{"key": "a", "value": 7}, {"key": "b", "value": 2}]
+    )
+    orders = [f"o-{n}" for n in range(16)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}")
+    fulfilled = datetime.fromisoformat(FULFILLED.replace("Z", "+00:00"))
+    expected = {o: variant_for(experiment_id, o, ("a", "b")) for o in orders}
+    assert set(expected.values()) == {"a", "b"}
+    for order_id in orders:
+        order = order_item(table, shop.shop_id, order_id)
+        assert order["assigned"] == {experiment_id: expected[order_id]}
+        days = {"a": 7, "b": 2}[expected[order_id]]
+        assert datetime.fromisoformat(order["request_due_at"].replace("Z", "+00:00")) == fulfilled + timedelta(
+            days=days
+        )
+    # Delivered again (and again), the orders keep their variant and their due time.
+    before = {o: order_item(table, shop.shop_id, o) for o in orders}
+    for order_id in orders[:5]:
+        shop.fulfilled_order(order_id, f"c-{order_id}")
+        shop.deliver("order.delivered", order_id, f"c-{order_id}")  # re-planned: the same variant
+    for order_id in orders:
+        after = order_item(table, shop.shop_id, order_id)
+        assert after["assigned"] == before[order_id]["assigned"]
+        assert after["request_due_at"] == before[order_id]["request_due_at"]
+    # A failed send is retried with the same variant, counted once.
+    from tests.unit.test_due_failures import mailer_failing
+
+    mailer_failing(monkeypatch, {f"c-{orders[0]}@example.com": RuntimeError("mail service down")})
+    assert shop.run_due() == len(orders) - 1
+    monkeypatch.undo()
+    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
+    assert sum(v["units"] for v in counted.values()) == len(orders) - 1
+    assert "exposed" not in order_item(table, shop.shop_id, orders[0])
+    assert shop.run_due(LATER + timedelta(hours=1)) == 1  # the retry, after its backoff
+    assert order_item(table, shop.shop_id, orders[0])["exposed"] == {experiment_id: expected[orders[0]]}
+    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
+    truth = Counter(expected.values())
+    assert {k: v["units"] for k, v in counted.items()} == {"a": truth["a"], "b": truth["b"]}
+    # The reminders a week later count nothing more.
+    assert shop.run_due(LATER + timedelta(days=8)) == len(orders)
+    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
+    assert {k: v["units"] for k, v in counted.items()} == {"a": truth["a"], "b": truth["b"]}
+
+
+def test_the_order_webhook_makes_the_same_calls_with_experiments_running(shop, table):
+    client = get_client()
+    with calls(client) as without:
+        shop.fulfilled_order("o-1", "c-1")
+    started(shop)
+    started(
+        shop, lever="request_delay_days", language=None, variants=[{"key": "a", "value": 7}, {"key": "b", "value": 2}]
+    )
+    shop.owner("GET", "")  # the shop as read lately is the one with its experiments
+    with calls(client) as running:
+        shop.fulfilled_order("o-2", "c-2")
+    assert running == without
+    assert order_item(table, shop.shop_id, "o-2")["assigned"]
+
+
+# --- counts exact ----------------------------------------------------------------------------------------------------
+def test_counts_are_exact_against_a_replayed_workload_with_duplicates_and_reordering(shop, table):
+    rng = random.Random(28)
+    subject_id = started(shop)
+    delay_id = started(
+        shop, lever="request_delay_days", language=None, variants=[{"key": "a", "value": 7}, {"key": "b", "value": 4}]
+    )
+    orders = [f"o-{n}" for n in range(120)]
+    deliveries: list[tuple[str, str]] = []
+    for order_id in orders:
+        events = [("order.created", order_id), ("order.fulfilled", order_id)]
+        if rng.random() < 0.3:
+            events.append(rng.choice(events))  # delivered twice
+        if rng.random() < 0.3:
+            events.reverse()  # the fulfilment before the order
+        deliveries += events
+    for kind, order_id in deliveries:
+        timestamp = FULFILLED if kind == "order.fulfilled" else None
+        shop.deliver(kind, order_id, f"c-{order_id}", **({"timestamp": timestamp} if timestamp else {}))
+    assert shop.run_due() == len(orders)
+    assert shop.run_due() == 0  # a second run finds nothing to send
+
+    reviewed = set(rng.sample(orders, 45))
+    for order_id in sorted(reviewed):
+        assert review(shop, order_id).status_code == 201
+        if rng.random() < 0.4:
+            assert review(shop, order_id, "p-cap", rating=3).status_code == 201  # a second product: one order
+        if rng.random() < 0.3:
+            assert review(shop, order_id).status_code in (200, 201)  # the same again: replayed, counted once
+
+    for experiment_id, variants in ((subject_id, ("a", "b")), (delay_id, ("a", "b"))):
+        assigned = {o: variant_for(experiment_id, o, variants) for o in orders}
+        body = shop.owner("GET", f"/experiments/{experiment_id}").json
+        counted = {v["key"]: (v["units"], v["conversions"]) for v in body["variants"]}
+        truth = {
+            key: (
+                sum(1 for o in orders if assigned[o] == key),
+                sum(1 for o in reviewed if assigned[o] == key),
+            )
+            for key in variants
+        }
+        assert counted == truth
+        assert sum(u for u, _ in counted.values()) == totals(table, shop.shop_id)["review_requests"]
+    sent_b = sum(1 for m in shop.emails() if subject(m) == SUBJECT_B)
+    assert sent_b == sum(1 for o in orders if variant_for(subject_id, o, ("a", "b")) == "b")
+
+
+# --- privacy ---------------------------------------------------------------------------------------------------------
+def test_a_shops_erasure_removes_its_experiments_and_they_hold_nothing_personal(shop, table):
+    from chalicelib.privacy import request_shop_redaction, run_shop_redactions
+    from chalicelib.store.shop_records import get_shop
+
+    experiment_id = started(shop)
+    shop.fulfilled_order("o-1", "c-1", name="Ada Lovelace")
+    shop.run_due()
+    assert review(shop, "o-1").status_code == 201
+    partition = keys.shop_partition(shop.shop_id)
+    items = [text for (pk, sk), text in scan(table).items() if pk == partition and sk.startswith("EXP")]
+    assert len(items) == 3  # the experiment and its two variants' counters
+    text = str(items)
+    for personal in ("c-1", "o-1", "Ada", "Lovelace", "example.com"):
+        assert personal not in text
+    # The buyer's data export shows their order's variant, nothing of the experiment beyond it.
+    exported = shop.owner("GET", "/customers/c-1/data").json
+    assert exported["orders"][0]["exposed"] == {experiment_id: variant_for(experiment_id, "o-1", ("a", "b"))}
+
+    request_shop_redaction(table, get_shop(table, shop.shop_id))
+    run_shop_redactions(table)
+    assert [sk for pk, sk in scan(table) if pk == partition and sk.startswith("EXP")] == []
+
+
+def test_each_look_keeps_its_intervals_so_the_next_never_widens(shop, table):
+    from chalicelib.experiments import models, stats
+
+    assert (models.DEFAULT_ALPHA, models.MIN_VARIANTS, models.MAX_VARIANTS) == (
+        stats.DEFAULT_ALPHA,
+        stats.MIN_VARIANTS,
+        stats.MAX_VARIANTS,
+    )
+    experiment_id = started(shop)
+    for n in range(8):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    shop.run_due()
+    for n in range(0, 8, 2):
+        assert review(shop, f"o-{n}").status_code == 201
+    first = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
+    stored = table.get(keys.experiment_key(shop.shop_id, experiment_id))["looks"]["b"]
+    assert {name: float(value) for name, value in stored.items()} == first
+    for n in range(8, 14):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    shop.run_due()
+    second = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
+    assert first["low"] <= second["low"] <= second["high"] <= first["high"]
