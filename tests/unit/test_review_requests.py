@@ -149,4 +149,6 @@ def test_run_due_route_runs_the_job_for_the_admin(shop):
         "customer_index",
         "friend_codes",
         "rewards",
+        "answer_digests",
+        "answer_figures",
     }
