@@ -44,3 +44,4 @@ ERASURES = Backoff.doubling(timedelta(minutes=10), timedelta(hours=6), attempts=
 REWARDS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=6), attempts=8)  # ~20 hours: a reward waits a day
 # The owner's digest of unhappy reviews waiting: tried again within the day; after that, the next day's lists them.
 ANSWER_DIGESTS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=4), attempts=6)  # ~8 hours
+ANSWER_FIGURES = Backoff.doubling(timedelta(minutes=10), timedelta(hours=4), attempts=6)  # then once a day

@@ -141,7 +141,9 @@ def reject_ops(table: Table, shop_id: str, review: dict[str, Any]) -> list[Opera
 def record_reply(table: Table, shop: Shop, review: dict[str, Any], answer: dict[str, Any]) -> None:
     """Store the owner's public answer; the review's first one is counted once, on the review's day."""
     for _ in range(3):
-        if review.get(answers.FIRST_REPLY) or not counted(review):
+        # Answered already (or before replies were counted: those reviews' rates start with this count), or
+        # imported: the text is replaced, nothing is counted.
+        if review.get(answers.FIRST_REPLY) or review.get("reply") or not counted(review):
             try:
                 answers.replace_reply(table, shop.shop_id, review["review_id"], answer)
             except ConditionFailed:
@@ -261,8 +263,14 @@ def refresh_due_figures(table: Table, budget: Budget | None = None) -> int:
             else:
                 refresh_figures(table, shop)
             done += 1
-        except Exception:  # noqa: BLE001 - one shop's figures never stop the others'; they stay due
+        except Exception:  # noqa: BLE001 - one shop's figures never stop the others'
             logger.exception("answer figures not refreshed", extra={"shop_id": entry.get("shop_id")})
+            failures = int(entry.get("failures", 0)) + 1
+            wait = backoff.ANSWER_FIGURES.wait_after(failures) or timedelta(days=1)  # then daily, as when it works
+            try:
+                answers.figures_later(table, entry["shop_id"], clock.iso(clock.now() + wait))
+            except Exception:  # noqa: BLE001
+                logger.exception("answer figures not put off", extra={"shop_id": entry.get("shop_id")})
     return done
 
 
@@ -408,7 +416,7 @@ def compose_digest(shop: Shop, reviews: list[dict[str, Any]], more: int, now: da
         items.append(f"<li>and {more} more</li>")
     message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     message["Subject"] = " ".join(re.split(r"[^\S\u00a0]+", subject.strip()))
-    message["From"] = formataddr((" ".join(shop.name.split()) or "proofloop", settings.mail_sender))
+    message["From"] = formataddr(("proofloop", settings.mail_sender))
     if to := mailbox(shop.settings.owner_email):
         message["To"] = Address(addr_spec=to)
     message["Message-ID"] = make_msgid(domain=settings.mail_sender.split("@")[-1])

@@ -21,13 +21,13 @@ FIRST_REPLY = "first_reply_at"
 
 
 def first_reply_op(table: Table, shop_id: str, review_id: str, answer: dict[str, Any]) -> Operation:
-    """The review's first public reply: refused (ConditionFailed) when it has one already or is not there, so a
-    second reply, an edit or a racing first one counts nothing twice."""
+    """The review's first public reply: refused (ConditionFailed) when it has one already (counted, or given before
+    replies were counted) or is not there, so a second reply, an edit or a racing first one counts nothing twice."""
     return table.update_op(
         keys.review_key(shop_id, review_id),
         f"SET reply = :r, {FIRST_REPLY} = :at",
         values={":r": answer, ":at": answer["at"]},
-        condition=f"attribute_exists(PK) AND attribute_not_exists({FIRST_REPLY})",
+        condition=f"attribute_exists(PK) AND attribute_not_exists(reply) AND attribute_not_exists({FIRST_REPLY})",
     )
 
 
@@ -178,3 +178,13 @@ def save_figures(table: Table, shop_id: str, figures: dict[str, Any], next_due: 
     if next_due is not None:
         item.update(keys.answers_due_keys(next_due, shop_id))
     table.put(item)
+
+
+def figures_later(table: Table, shop_id: str, due_at: str) -> None:
+    """Computing the shop's figures failed: due again at `due_at`."""
+    due = keys.answers_due_keys(due_at, shop_id)
+    table.update(
+        keys.answers_key(shop_id),
+        "SET GSI1PK = :gpk, GSI1SK = :gsk, failures = if_not_exists(failures, :zero) + :one",
+        values={":gpk": due[keys.GSI1PK], ":gsk": due[keys.GSI1SK], ":zero": 0, ":one": 1},
+    )

@@ -180,9 +180,8 @@ def test_the_pending_and_product_listings_are_newest_first(console):
 
 def test_each_review_shows_its_facts_reply_and_actions(console):
     from chalicelib.reviews import owner
-    from chalicelib.store.table import get_table
-
     from chalicelib.store.shop_records import get_shop
+    from chalicelib.store.table import get_table
 
     shop = get_shop(get_table(), console.shop_id)
     assert shop is not None

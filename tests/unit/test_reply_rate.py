@@ -116,6 +116,21 @@ def test_a_reply_counts_on_its_reviews_day(shop, workload):
     assert (day_b["reply_hours_median"], day_b["unhappy_reply_hours_median"]) == (36, 36)
 
 
+def test_a_reply_given_before_replies_were_counted_is_never_counted(shop, table):
+    from chalicelib.store import keys
+
+    rid = shop.review(1, 5, BASE)
+    # A review answered before this count existed: its reply has no first_reply_at
+    table.update(
+        keys.review_key(shop.shop_id, rid),
+        "SET reply = :r",
+        values={":r": {"body": "Old", "at": "2026-01-01T00:00:00Z"}},
+    )
+    shop.reply(rid, BASE + timedelta(hours=2), "Edited later")
+    report = shop.report(DAY_A, DAY_A)
+    assert report["funnel"]["answered_reviews"] == 0 and report["reply_hours_median"] is None
+
+
 def test_rates_are_null_without_reviews(shop, workload):
     quiet = (BASE - timedelta(days=5)).date().isoformat()
     report = shop.report(quiet, quiet)
@@ -344,3 +359,35 @@ def test_the_widget_shows_the_line_only_with_the_badge():
 
     script = (Path(__file__).resolve().parents[2] / "chalicelib/web/static/widget.js").read_text()
     assert "if (data.shop_answers) { region.appendChild(" in script
+
+
+def test_figures_that_fail_are_put_off_and_other_shops_still_get_theirs(api, outbox, table, monkeypatch):
+    from chalicelib.reviews import answering
+    from chalicelib.store import keys
+
+    broken, fine = Shop(api, outbox, show_answer_rate=True), Shop(api, outbox, show_answer_rate=True)
+    now = datetime.now(UTC)
+    for shop in (broken, fine):
+        shop.review(1, 5, now - timedelta(hours=3))
+    real = answering.badge_figures
+
+    def failing(table, shop):
+        if shop.shop_id == broken.shop_id:
+            raise OSError("the database is slow")
+        return real(table, shop)
+
+    monkeypatch.setattr(answering, "badge_figures", failing)
+    fine.run_due(now)
+    assert listing(fine)["shop_answers"] == {"rate": 0.0, "median_hours": None, "days": 90}
+    assert "shop_answers" not in listing(broken)
+    kept = table.get(keys.answers_key(broken.shop_id))
+    assert kept["failures"] == 1 and kept[keys.GSI1SK] > clock_iso(now + timedelta(minutes=9))
+    monkeypatch.setattr(answering, "badge_figures", real)
+    broken.run_due(now + timedelta(minutes=11))
+    assert listing(broken)["shop_answers"]["rate"] == 0.0
+
+
+def clock_iso(moment: datetime) -> str:
+    from chalicelib import clock
+
+    return clock.iso(moment)
