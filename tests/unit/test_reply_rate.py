@@ -245,6 +245,16 @@ def test_the_digest_caps_its_list(shop):
     assert digest["Subject"].startswith(f"{DIGEST_LISTED + 3} unhappy reviews wait")
 
 
+def test_a_rejected_unhappy_review_waits_for_no_answer(shop):
+    rejected = shop.review(1, 1, BASE)
+    kept = shop.review(2, 2, BASE + timedelta(minutes=5))
+    with at(BASE + timedelta(hours=2)):
+        assert shop.owner("POST", f"/reviews/{rejected}/reject").status_code == 200
+    shop.run_due(BASE + timedelta(hours=30))
+    (digest,) = shop.digests()
+    assert kept in text_part(digest) and rejected not in text_part(digest)
+
+
 def test_no_owner_email_no_digest(api, outbox):
     shop = Shop(api, outbox)
     shop.review(1, 1, BASE)
