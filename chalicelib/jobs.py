@@ -40,6 +40,7 @@ def _due_jobs() -> dict[str, DueJob]:
     from chalicelib.privacy import run_shop_redactions
     from chalicelib.referrals.claims import send_friend_codes
     from chalicelib.referrals.rewards import issue_due_rewards
+    from chalicelib.reviews.answering import refresh_due_figures, send_digests
     from chalicelib.reviews.requests import send_due
     from chalicelib.rollup import roll_up_clicks
     from chalicelib.store.table import get_table
@@ -56,6 +57,8 @@ def _due_jobs() -> dict[str, DueJob]:
         "friend_codes": lambda budget: send_friend_codes(get_table(), budget=budget),
         "rewards": lambda budget: issue_due_rewards(get_table(), budget=budget),
         "store_ratings": lambda budget: sync_store_ratings(get_table(), budget=budget),
+        "answer_digests": lambda budget: send_digests(get_table(), budget=budget),
+        "answer_figures": lambda budget: refresh_due_figures(get_table(), budget=budget),
     }
 
 

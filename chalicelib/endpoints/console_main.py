@@ -312,7 +312,7 @@ def dashboard_moderate(request: HttpRequest, session: Session) -> HttpResponse:
 
                 return reviews_page(session, where.params, status=422, reply_error=refused)
             return _overview(replace(request, query=where.params), session, status=422, reply_error=refused)
-        owner.reply(table, shop.shop_id, review_id, body)
+        owner.reply(table, shop, review_id, body)
     else:
         from chalicelib.photos.service import set_hidden
 

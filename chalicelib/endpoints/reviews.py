@@ -210,4 +210,4 @@ def reply_review(request: HttpRequest, shop: Shop) -> HttpResponse:
     from chalicelib.reviews.owner import reply
 
     body = parse_json_body(request, ReplyBody)
-    return json_response(reply(get_table(), shop.shop_id, request.path_params["review_id"], body.body))
+    return json_response(reply(get_table(), shop, request.path_params["review_id"], body.body))

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring, signing
+from chalicelib.reviews.answering import figures as answer_figures
 from chalicelib.sharing.attribution import SIGNALS
 from chalicelib.sharing.channels import CHANNELS
 from chalicelib.store import aggregates, keys
@@ -45,6 +46,10 @@ THINGS = (
     "friend_claims",
     "rewards_issued",
 )
+# Answering measured (chalicelib/reviews/answering.py): the period's reviews answered, their rates and median times.
+ANSWER_COUNTS = ("unhappy_reviews", "answered_reviews", "answered_unhappy_reviews")
+ANSWER_RATES = ("reply_rate", "unhappy_reply_rate")
+ANSWER_MEDIANS = ("reply_hours_median", "unhappy_reply_hours_median")
 SERIES = ("orders", "reviews", "shares", "clicks", "referred_orders")
 CHANNEL_CLICKS = (*CHANNELS, "link")
 
@@ -135,9 +140,12 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
         series.append({"date": current.isoformat(), **{n: int(counters.get(n, 0)) for n in SERIES}})
         current += timedelta(days=1)
     leaders = advocates_page(table, shop, top, None)["advocates"]
+    answering = answer_figures(totals)
+    funnel.update({name: answering[name] for name in ANSWER_COUNTS})
     rates: dict[str, Any] = {
         **scoring.funnel_rates(funnel),
         "referred_revenue_per_reward_value": revenue_per_reward_value(totals, _currencies(totals)),
+        **{name: answering[name] for name in ANSWER_RATES},
     }
     return {
         "shop_id": shop.shop_id,
@@ -149,6 +157,7 @@ def build_report(table: Table, shop: Shop, first: date, last: date, top: int = 5
         "series": series,
         "top_advocates": leaders,
         "referrals_by_signal": by_signal,
+        **{name: answering[name] for name in ANSWER_MEDIANS},
         "score_model": scoring.score_model(),
     }
 
@@ -238,7 +247,9 @@ CSV_COLUMNS = (
     "friend_claims",
     *(f"referred_by_{signal}" for signal in SIGNALS),
     "rewards_issued",
+    *ANSWER_COUNTS,
 )
+CSV_ANSWER_COLUMNS = (*ANSWER_RATES, *ANSWER_MEDIANS)  # computed from each row's counters, empty where null
 
 
 def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[list[Any]]:
@@ -256,7 +267,7 @@ def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[l
     )
     # Every cell but the first column's (our own day or "total") is one of our counters (or a ratio of two), handed
     # to the writer as a number so that it stays one whatever its sign: a `-12.5` here is a numeral, not a formula.
-    yield [CSV_COLUMNS[0], *columns, *(f"{PER_REWARD_VALUE}{c}" for c in ratios)]
+    yield [CSV_COLUMNS[0], *columns, *(f"{PER_REWARD_VALUE}{c}" for c in ratios), *CSV_ANSWER_COLUMNS]
     current = first
     while current <= last:
         counters = days.get(current.isoformat(), {})
@@ -267,4 +278,10 @@ def report_rows(table: Table, shop: Shop, first: date, last: date) -> Iterator[l
 
 def _csv_cells(counters: dict[str, Decimal], columns: tuple[str, ...], ratios: list[str]) -> list[Any]:
     per = revenue_per_reward_value(counters, ratios)
-    return [*(_number(counters.get(n, Decimal(0))) for n in columns), *(per[c] for c in ratios)]
+    answering = answer_figures(counters)
+    counted = {name: Decimal(answering[name]) for name in ANSWER_COUNTS}
+    return [
+        *(_number(counted.get(n, counters.get(n, Decimal(0)))) for n in columns),
+        *(per[c] for c in ratios),
+        *("" if answering[n] is None else answering[n] for n in CSV_ANSWER_COLUMNS),
+    ]

@@ -93,6 +93,17 @@ class RatingAggregate(BaseModel):
     distribution: dict[str, int]
 
 
+class ShopAnswers(BaseModel):
+    """How the shop answers its reviews in public, over its last 90 days (shown when the owner turns it on)."""
+
+    rate: float = Field(ge=0, le=1, description="reviews of the last 90 days with a public reply, over those reviews")
+    median_hours: int | None = Field(
+        description="hours to the first reply, median (the upper edge of its bucket: 1, 2, 4, 8, 12, 24, 36, 48, 72, "
+        "96, 168, 336, 720, 2160); null when none was answered"
+    )
+    days: Literal[90] = 90
+
+
 class ProductReviews(BaseModel):
     """Published reviews with the product's aggregate and a schema.org Product JSON-LD block."""
 
@@ -102,6 +113,10 @@ class ProductReviews(BaseModel):
     reviews: list[PublicReview]
     cursor: str | None
     json_ld: dict[str, object]
+    shop_answers: ShopAnswers | None = Field(
+        None,
+        description="only with the shop's show_answer_rate on and a review in its last 90 days; never in json_ld",
+    )
 
 
 class RatingsSummary(BaseModel):

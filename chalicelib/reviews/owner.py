@@ -99,7 +99,9 @@ def reject(table: Table, shop_id: str, review_id: str, platform: str = "") -> di
     review = _get(table, shop_id, review_id)
     if review["status"] == "rejected":
         return review_view(review)
-    ops = [reviews.reject_op(table, shop_id, review_id, review["status"], _now())]
+    from chalicelib.reviews.answering import reject_ops
+
+    ops = [reviews.reject_op(table, shop_id, review_id, review["status"], _now()), *reject_ops(table, shop_id, review)]
     if review["status"] == "published":
         ops.append(reviews.product_stats_op(table, shop_id, review["product_id"], int(review["rating"]), -1))
         ops += _stars_op(table, platform, shop_id, review["product_id"], _now())
@@ -115,8 +117,11 @@ def reject(table: Table, shop_id: str, review_id: str, platform: str = "") -> di
     return review_view({**review, "status": "rejected"})
 
 
-def reply(table: Table, shop_id: str, review_id: str, body: str) -> dict[str, Any]:
-    review = _get(table, shop_id, review_id)
+def reply(table: Table, shop: Shop, review_id: str, body: str) -> dict[str, Any]:
+    """The owner's public answer; the review's first one is counted (chalicelib/reviews/answering.py)."""
+    from chalicelib.reviews.answering import record_reply
+
+    review = _get(table, shop.shop_id, review_id)
     answer = {"body": body, "at": _now()}
-    reviews.reply(table, shop_id, review_id, answer)
+    record_reply(table, shop, review, answer)
     return review_view({**review, "reply": answer})

@@ -109,7 +109,11 @@ def product_reviews(
     scope = keys.published_partition(shop.shop_id, product_id)
     stats_key = keys.product_stats_key(shop.shop_id, product_id)
     product_key = keys.product_key(shop.shop_id, product_id)
-    found = {i[keys.SK]: i for i in table.get_many([stats_key, product_key])}
+    wanted = [stats_key, product_key]
+    answers_key = keys.answers_key(shop.shop_id)
+    if shop.settings.show_answer_rate:  # the badge rides in the same BatchGetItem: no call more
+        wanted.append(answers_key)
+    found = {i[keys.SK]: i for i in table.get_many(wanted)}
     stats = found.get(stats_key[keys.SK])
     product = found.get(product_key[keys.SK])
     if sort == "newest":
@@ -123,7 +127,7 @@ def product_reviews(
     reviews = [public_view(i, photos.get(i["review_id"])) for i in items]
     agg = aggregate(stats)
     name = (product or {}).get("title") or next((i.get("product_title") for i in items if i.get("product_title")), "")
-    return {
+    answer: dict[str, Any] = {
         "shop_id": shop.shop_id,
         "product_id": product_id,
         "aggregate": agg,
@@ -131,6 +135,15 @@ def product_reviews(
         "cursor": next_cursor,
         "json_ld": json_ld(product_id, str(name or ""), agg, reviews, (product or {}).get("url")),
     }
+    if shop.settings.show_answer_rate:
+        from chalicelib import clock
+        from chalicelib.reviews.answering import shop_answers
+
+        # Outside the JSON-LD on purpose: it is the shop's own claim about itself, not a review of the product.
+        badge = shop_answers(found.get(answers_key[keys.SK]), clock.today(shop.timezone))
+        if badge is not None:
+            answer["shop_answers"] = badge
+    return answer
 
 
 def _photos(table: Table, items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, errors, scoring
 from chalicelib.clock import local_day
 from chalicelib.reviews import ANONYMOUS
+from chalicelib.reviews.answering import review_ops as answer_ops
 from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys, reviews, store_ratings
@@ -158,6 +159,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             from chalicelib.photos.service import attach_ops
 
             ops += [("photo", op) for op in attach_ops(table, shop.shop_id, rid, photo_ids)]
+        ops += answer_ops(table, shop, review)  # answering measured: chalicelib/reviews/answering.py
         if verdict.status == "published":
             ops.append(reviews.product_stats_op(table, shop.shop_id, submission.product_id, submission.rating, +1))
             if store_ratings.wanted(shop.platform):  # the store's own product data shows the stars too

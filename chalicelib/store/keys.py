@@ -303,6 +303,26 @@ Access patterns (who asks -> the one call that answers):
      and one with its counters              -> Query SHOP#<shop>, SK begins_with EXPERIMENT#, descending, paged;
                                                BatchGetItem EXPVARIANT#<id>#<variant> of each; a shop's erasure
                                                Queries SK begins_with EXP and Deletes each
+ 70. Answering measured: a review's first
+     public reply counted once, on the
+     review's day                            -> TransactWriteItems: Update REVIEW SET reply, first_reply_at if
+                                               attribute_not_exists(first_reply_at), Update AGG shard ADD answered
+                                               and the delay's histogram bucket, Delete ANSWERWAIT (71); the report
+                                               reads them with the other day counters (8): no call more
+ 71. Unhappy reviews waiting for an answer
+     (the owner's daily digest)             -> Put SHOP#<shop>/ANSWERWAIT#<created_at>#<review> in the review's
+                                               transaction, on GSI1, GSI1PK = ANSWERDUE, GSI1SK = <created+24h>#
+                                               <shop>#<review>; the due work Queries GSI1, GSI1PK = ANSWERDUE,
+                                               GSI1SK <= <now>, then Query SHOP#<shop>, SK begins_with ANSWERWAIT#
+                                               (oldest first) for the digest; a marker listed once leaves the due
+                                               index (REMOVE its GSI1 keys) and SHOP#<shop>/ANSWERDIGEST (the last
+                                               digest's day, claimed with a condition) is due instead at the shop's
+                                               next local day; the marker is Deleted with the first reply or reject
+ 72. A shop's answer figures of the last
+     90 days (the public badge)             -> GetItem SHOP#<shop>/ANSWERS inside the public listing's
+                                               BatchGetItem (15 and 10): no call more; Put by the due work (Query
+                                               GSI1, GSI1PK = ANSWERSDUE, GSI1SK <= <now>) from the 90 days'
+                                               counters (8), and after each reply; a review moves its GSI1SK to now
 """
 
 from __future__ import annotations
@@ -860,3 +880,43 @@ def experiment_key(shop_id: str, experiment_id: str) -> dict[str, str]:
 def experiment_variant_key(shop_id: str, experiment_id: str, variant: str) -> dict[str, str]:
     """One variant's counters (units, conversions) of one experiment."""
     return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_VARIANT_PREFIX}{experiment_id}#{variant}"}
+
+
+ANSWER_WAIT_PREFIX = "ANSWERWAIT#"
+ANSWER_DUE_PARTITION = "ANSWERDUE"
+ANSWERS_DUE_PARTITION = "ANSWERSDUE"
+
+
+def answer_wait_key(shop_id: str, created_at: str, rid: str) -> dict[str, str]:
+    """An unhappy review waiting for the owner's public answer, sorted oldest first in the shop's partition."""
+    return {PK: shop_partition(shop_id), SK: f"{ANSWER_WAIT_PREFIX}{created_at}#{rid}"}
+
+
+def answer_due_keys(due_at: str, shop_id: str, rid: str) -> dict[str, str]:
+    """GSI1 keys putting a waiting review (or, with rid "~", the shop's digest) on the digest's due index."""
+    return {GSI1PK: ANSWER_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}#{rid}"}
+
+
+def answer_due_until(now: str) -> str:
+    """The highest due sort key of anything due at `now`."""
+    return f"{now}~"
+
+
+def answer_due_parts(sort_key: str) -> tuple[str, str, str]:
+    """(due_at, shop_id, rid) of an entry on the digest's due index."""
+    due_at, shop_id, rid = sort_key.split("#", 2)
+    return due_at, shop_id, rid
+
+
+def answer_digest_key(shop_id: str) -> dict[str, str]:
+    """A shop's digest of unhappy reviews waiting: the day it was last sent (shop's time zone)."""
+    return {PK: shop_partition(shop_id), SK: "ANSWERDIGEST"}
+
+
+def answers_key(shop_id: str) -> dict[str, str]:
+    """A shop's answer figures of the last 90 days, as the public listing shows them."""
+    return {PK: shop_partition(shop_id), SK: "ANSWERS"}
+
+
+def answers_due_keys(due_at: str, shop_id: str) -> dict[str, str]:
+    return {GSI1PK: ANSWERS_DUE_PARTITION, GSI1SK: f"{due_at}#{shop_id}"}

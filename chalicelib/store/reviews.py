@@ -71,13 +71,6 @@ def reject_op(table: Table, shop_id: str, review_id: str, was: str, at: str) -> 
     )
 
 
-def reply(table: Table, shop_id: str, review_id: str, answer: dict[str, Any]) -> None:
-    """The owner's public answer to a review, replacing any before (ConditionFailed: no such review)."""
-    table.update(
-        keys.review_key(shop_id, review_id), "SET reply = :r", values={":r": answer}, condition="attribute_exists(PK)"
-    )
-
-
 def feed_gone_op(table: Table, shop_id: str, review_id: str, at: str) -> Operation:
     """A published review withdrawn at `at`: Google's product review feed lists it as deleted for
     `keys.FEED_GONE_TTL_SECONDS`."""

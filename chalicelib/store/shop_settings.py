@@ -118,6 +118,18 @@ def plain_text(value: str, _: Mapping[str, Any]) -> str:
     return value
 
 
+def owner_mailbox(value: str, _: Mapping[str, Any]) -> str:
+    """Empty, or exactly one mailbox (kept in its normalized form)."""
+    from chalicelib.mail.mailbox import mailbox
+
+    if not value.strip():
+        return ""
+    found = mailbox(value)
+    if found is None:
+        raise ValueError("one email address, such as owner@example.com")
+    return found
+
+
 @dataclass(frozen=True)
 class FriendOffer:
     """What a referred friend is offered: a percent or an amount off an order of at least `minimum_order`."""
@@ -374,6 +386,26 @@ class ShopSettings:
         max_length=5,
         description="per language (en, es, fr, de, pt): the shop's own subject and intro of the request and reminder "
         "emails; a text left empty is ours. Sent whole: it replaces the stored map",
+    )
+    owner_email: str = setting(
+        "",
+        max_length=254,
+        check=owner_mailbox,
+        description="where the owner hears, at most once a day, of unhappy reviews waiting 24 hours for a public "
+        "answer (empty: no such email)",
+        console=Console(
+            "Your email for unanswered reviews",
+            "Once a day at most, the unhappy reviews that have waited 24 hours for your public answer. Empty: none.",
+        ),
+    )
+    show_answer_rate: bool = setting(
+        False,
+        description="the public reviews answer (and the widget) show how many reviews the shop answered in the "
+        "last 90 days and how soon: shop_answers",
+        console=Console(
+            "Show your answer rate",
+            'The widget says "Answers 96% of reviews, usually within a day", from your last 90 days of reviews.',
+        ),
     )
     referral: ReferralSettings = setting(
         factory=ReferralSettings,

@@ -118,3 +118,62 @@ def test_widget_injects_valid_product_json_ld(page, storefront):
         assert review["@type"] == "Review" and review["author"]["name"]
         assert review["reviewRating"]["ratingValue"] in (4, 5) and review["datePublished"]
         assert "reviewBody" in review
+
+
+def test_widget_shows_the_shops_answer_line_when_the_owner_turns_it_on(page, live):
+    """Two reviews, one answered at once: "Answers 50% of reviews, usually within an hour", outside the JSON-LD."""
+    port = free_port()
+    shop = shop_body(domains=[f"127.0.0.1:{port}"], settings={"show_answer_rate": True})
+    created = live.request("POST", "/shops", shop, token=ADMIN_TOKEN)
+    assert created.status_code == 201
+    key = created.json()["api_key"]
+    page_html = f"""<!doctype html><html lang="en"><head><title>Trail Mug</title></head>
+<body><h1>Trail Mug</h1><div data-proofloop-product="p-mug"></div>
+<script src="{live.url}/widget.js" data-shop="{shop["shop_id"]}" defer></script></body></html>""".encode()
+
+    class Storefront(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    items = [{"product_id": "p-mug", "title": "Trail Mug", "quantity": 1, "price": "29"}]
+    ids = []
+    for n in range(2):
+        raw = json.dumps(signers.generic_event("order.created", f"a-{n}", f"ac-{n}", items=items)).encode()
+        live.request(
+            "POST",
+            f"/webhooks/generic/{shop['shop_id']}",
+            data=raw,
+            headers=signers.standard_headers(shop["webhook_secret"], raw),
+        )
+        body = {
+            "token": review_token(shop["shop_id"], f"a-{n}", ["p-mug"]),
+            "product_id": "p-mug",
+            "rating": 5,
+            "title": f"Mug {n}",
+            "body": "Keeps coffee hot.",
+        }
+        response = live.request("POST", "/reviews", body)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["review_id"])
+    replied = live.request(
+        "POST", f"/shops/{shop['shop_id']}/reviews/{ids[0]}/reply", {"body": "Thank you!"}, token=key
+    )
+    assert replied.status_code == 200, replied.text
+    try:
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector(".plw-answers")
+        assert page.locator(".plw-answers").inner_text() == "Answers 50% of reviews, usually within an hour"
+        page.wait_for_selector("script[data-proofloop-jsonld]", state="attached")
+        block = page.locator("script[data-proofloop-jsonld]").text_content()
+        assert "Answers" not in block and "median" not in block
+        assert page.console_errors == []
+    finally:
+        server.shutdown()

@@ -180,9 +180,12 @@ def test_the_pending_and_product_listings_are_newest_first(console):
 
 def test_each_review_shows_its_facts_reply_and_actions(console):
     from chalicelib.reviews import owner
+    from chalicelib.store.shop_records import get_shop
     from chalicelib.store.table import get_table
 
-    owner.reply(get_table(), console.shop_id, console.ids["b"], "Sorry <b>Bo</b>, a new lid is on its way.")
+    shop = get_shop(get_table(), console.shop_id)
+    assert shop is not None
+    owner.reply(get_table(), shop, console.ids["b"], "Sorry <b>Bo</b>, a new lid is on its way.")
     html = console.page({"q": "leaks"}).body.decode()
     assert "It LEAKS from the lid." in html and "Bo L." in html and "Trail Mug" in html
     assert "2026-11-03 10:00" in html  # 15:00Z in New York

@@ -150,4 +150,6 @@ def test_run_due_route_runs_the_job_for_the_admin(shop):
         "friend_codes",
         "rewards",
         "store_ratings",
+        "answer_digests",
+        "answer_figures",
     }
