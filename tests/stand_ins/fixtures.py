@@ -34,6 +34,22 @@ CK = "ck_" + "1a2b3c4d5e" * 4
 CS = "cs_" + "9f8e7d6c5b" * 4
 ALL_SCOPES = ["read_orders", "write_products", "write_discounts"]
 
+# What a connection registers, as the tests expect it (webhook_health.TOPICS less what no API may subscribe):
+# Shopify's topics as deliveries name them and as its WebhookSubscriptionTopic enum does, WooCommerce's.
+SHOPIFY_TOPICS = [
+    "orders/create",
+    "orders/paid",
+    "orders/updated",
+    "orders/fulfilled",
+    "orders/cancelled",
+    "fulfillment_events/create",
+    "refunds/create",
+    "products/create",
+    "products/update",
+]
+SHOPIFY_ENUMS = [topic.upper().replace("/", "_") for topic in SHOPIFY_TOPICS]
+WOO_TOPICS = ["order.created", "order.updated", "order.restored", "product.created", "product.updated"]
+
 _real_create_connection = socket.create_connection
 
 

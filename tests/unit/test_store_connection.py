@@ -18,24 +18,13 @@ from tests.stand_ins.fixtures import (
     REVOKED,
     SHOP_HOST,
     SHOPIFY_DOMAIN,
+    SHOPIFY_TOPICS,
     TOKEN,
     WOO_HOST,
+    WOO_TOPICS,
     connect,
     scan,
 )
-
-SHOPIFY_TOPICS = [
-    "orders/create",
-    "orders/paid",
-    "orders/updated",
-    "orders/fulfilled",
-    "orders/cancelled",
-    "fulfillment_events/create",
-    "refunds/create",
-    "products/create",
-    "products/update",
-]
-WOO_TOPICS = ["order.created", "order.updated", "order.restored", "product.created", "product.updated"]
 
 
 def test_a_shopify_token_is_checked_at_the_shops_myshopify_domain_and_its_missing_scope_named(

@@ -13,34 +13,22 @@ import pytest
 from chalicelib.store import keys
 from tests import signers
 from tests.stand_ins import woocommerce_webhooks
-from tests.stand_ins.fixtures import CK, CS, SHOPIFY_DOMAIN, TOKEN, WOO_HOST, connect, scan
+from tests.stand_ins.fixtures import (
+    CK,
+    CS,
+    SHOPIFY_DOMAIN,
+    SHOPIFY_ENUMS,
+    SHOPIFY_TOPICS,
+    TOKEN,
+    WOO_HOST,
+    WOO_TOPICS,
+    connect,
+    scan,
+)
 from tests.stand_ins.shopify_webhooks import subscription
 
 BASE = "http://127.0.0.1:8000"  # tests/conftest.py's PROOFLOOP_BASE_URL
 MOVED = "https://reviews.trailsummit.example"
-SHOPIFY_ENUMS = [
-    "ORDERS_CREATE",
-    "ORDERS_PAID",
-    "ORDERS_UPDATED",
-    "ORDERS_FULFILLED",
-    "ORDERS_CANCELLED",
-    "FULFILLMENT_EVENTS_CREATE",
-    "REFUNDS_CREATE",
-    "PRODUCTS_CREATE",
-    "PRODUCTS_UPDATE",
-]
-SHOPIFY_TOPICS = [
-    "orders/create",
-    "orders/paid",
-    "orders/updated",
-    "orders/fulfilled",
-    "orders/cancelled",
-    "fulfillment_events/create",
-    "refunds/create",
-    "products/create",
-    "products/update",
-]
-WOO_TOPICS = ["order.created", "order.updated", "order.restored", "product.created", "product.updated"]
 FOREIGN = "https://another-app.example/hooks"
 APP_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"  # a test app's client secret
 
