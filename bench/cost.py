@@ -50,6 +50,7 @@ CUSTOM_METRICS = (
     "MailSendingRefused",
     "ReferralFriendCodesAvailable",  # emitted once a shop fills its referral pools
     "ReferralAdvocateCodesAvailable",
+    "StoreCallFailed",  # emitted when a connected store's API fails a call
 )
 SIZES = (100, 1000, 10000, 100000)
 

@@ -208,3 +208,20 @@ def store_api(table: Table, shop: Shop, resolve: Resolver | None = None) -> Stor
     return WooCommerceApi(
         str(item.get("api_host") or shop.domains[0]), credential["consumer_key"], credential["consumer_secret"], resolve
     )
+
+
+FAILURE_METRIC = "StoreCallFailed"  # one metric for every failed call to a store; the kind is in the log line
+
+
+def record_failure(table: Table, shop_id: str, what: str, kind: str, reason: str, *, note: bool = True) -> None:
+    """One failed call to the shop's store: counted on the connection (the connect page shows the count and the last
+    one), as the StoreCallFailed metric, and in a log line with its kind. `note=False` when there is no connection
+    left to count it on."""
+    from chalicelib import clock
+    from chalicelib.observability import logger, metrics
+    from chalicelib.store.connections import note_failure
+
+    if note:
+        note_failure(table, shop_id, {"at": clock.iso(), "what": what, "kind": kind, "reason": reason})
+    metrics.add_metric(name=FAILURE_METRIC, unit="Count", value=1)
+    logger.warning("store call failed", extra={"shop_id": shop_id, "what": what, "kind": kind, "reason": reason})

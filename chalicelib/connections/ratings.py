@@ -12,7 +12,7 @@ within Shopify's 25), `metafieldsDelete` for one that has none any more. A marke
   (the connect answer and page already name the missing scope and what it is for).
 - The store failing (throttled, 429, 5xx, no answer): the shop's markers left are put off with STORE_RATINGS, at
   least as long as the store asked, and parked at the last attempt; a refused credential parks them at once. Every
-  failure is counted on the connection (the connect page shows it) and as StoreApiFailures. Another shop's markers
+  failure is counted on the connection (the connect page shows it) and as StoreCallFailed. Another shop's markers
   go on in the same run; nothing here waits.
 """
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.connections.api import StoreCallFailed
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger
 from chalicelib.store import store_ratings as store
 
 if TYPE_CHECKING:
@@ -42,8 +42,6 @@ NAMESPACE = "reviews"
 SCALE_MIN, SCALE_MAX = "1", "5"
 SCOPE = "write_products"
 PRODUCT_GID = "gid://shopify/Product/"
-FAILURE_METRIC = "StoreApiFailures"  # one per failed call to a store (with a per-kind twin: StoreApiFailures by kind)
-GONE_METRIC = "StoreProductsGone"  # a product the store no longer has: its marker dropped
 WHAT = "stars in the product data (reviews.rating metafields)"
 
 SET_MUTATION = (
@@ -201,7 +199,6 @@ def _set(
                 refused[index // 2] = _message(error)
         for position in sorted(gone):
             marker = chunk[position][0]
-            metrics.add_metric(name=GONE_METRIC, unit="Count", value=1)
             logger.info("product gone from the store: its stars are not written", extra={"shop_id": shop_id})
             store.done(table, marker)
             handled.add(marker.product_id)
@@ -253,15 +250,9 @@ def _message(error: dict[str, Any]) -> str:
 
 def failed(table: Table, shop_id: str, exc: StoreCallFailed, now: datetime) -> None:
     """One failed call to the store: counted on the connection (the connect page shows it) and as a metric."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+    from chalicelib.connections.api import record_failure
 
-    from chalicelib.store.connections import note_failure
-
-    note_failure(table, shop_id, {"at": clock.iso(now), "what": WHAT, "kind": exc.kind, "reason": exc.reason})
-    metrics.add_metric(name=FAILURE_METRIC, unit="Count", value=1)
-    with single_metric(name=FAILURE_METRIC, unit=MetricUnit.Count, value=1, namespace="Proofloop") as by_kind:
-        by_kind.add_dimension(name="kind", value=exc.kind)
-    logger.warning("store call failed", extra={"shop_id": shop_id, "kind": exc.kind, "reason": exc.reason})
+    record_failure(table, shop_id, WHAT, exc.kind, exc.reason)
 
 
 def _drop(table: Table, markers: list[DueProduct], why: str) -> None:

@@ -208,13 +208,9 @@ def remove_webhooks(table: Table, shop: Shop, api: StoreApi) -> list[dict[str, A
 
 # --- the platforms' calls ------------------------------------------------------------------------------------------
 def _noted(table: Table, shop: Shop, what: str, failure: StoreCallFailed) -> None:
-    from chalicelib.observability import metrics
-    from chalicelib.store import connections as records
+    from chalicelib.connections.api import record_failure
 
-    records.note_failure(
-        table, shop.shop_id, {"at": clock.iso(), "what": what, "kind": failure.kind, "reason": failure.reason}
-    )
-    metrics.add_metric(name="StoreCallFailed", unit="Count", value=1)
+    record_failure(table, shop.shop_id, what, failure.kind, failure.reason)
 
 
 def _call(table: Table, shop: Shop, what: str, call: Any, *, stop_on_refused: bool = True) -> Any:

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: a code read out or typed from an email
 PREFIX = "PL"
 DERIVATIONS = 5  # derived codes tried for one holder when others already hold the first ones
-FAILURE_METRIC = "StoreCodeFailures"
 STORE_SOURCES = ("shopify", "woocommerce")
 SHOPIFY_TAKEN = "TAKEN"
 WOO_TAKEN = "woocommerce_rest_coupon_code_already_exists"
@@ -168,14 +167,9 @@ def _window(shop: Shop) -> tuple[str, str]:
 
 
 def _count(table: Table, shop: Shop, kind: str, reason: str, *, note: bool = True) -> None:
-    from chalicelib.observability import logger, metrics
-    from chalicelib.store.connections import note_failure
+    from chalicelib.connections.api import record_failure
 
-    if note:
-        failure = {"at": clock.iso(), "what": "discount code", "kind": kind, "reason": reason}
-        note_failure(table, shop.shop_id, failure)
-    metrics.add_metric(name=FAILURE_METRIC, unit="Count", value=1)
-    logger.warning("store code not made", extra={"shop_id": shop.shop_id, "kind": kind, "reason": reason})
+    record_failure(table, shop.shop_id, "discount code", kind, reason, note=note)
 
 
 @dataclass(frozen=True)

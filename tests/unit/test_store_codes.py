@@ -175,8 +175,8 @@ def test_a_throttled_store_puts_the_claim_off_and_the_others_still_get_theirs(on
 
 
 def test_a_revoked_token_makes_no_code_and_says_why_on_the_connection(on_shopify, shopify, table, monkeypatch):
+    from chalicelib.connections.api import FAILURE_METRIC
     from chalicelib.observability import metrics
-    from chalicelib.referrals.store_codes import FAILURE_METRIC
 
     counted: list[str] = []
     add = metrics.add_metric

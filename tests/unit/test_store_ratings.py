@@ -105,14 +105,18 @@ def shop(api, shopify, outbox, monkeypatch):
     return StarShop(api, shopify, monkeypatch, PRODUCTS)
 
 
-def failures_by_kind(capsys: Any) -> list[str]:
-    """The StoreApiFailures metrics emitted (CloudWatch's embedded format on stdout), each one's kind."""
-    kinds = []
-    for line in capsys.readouterr().out.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            emitted = json.loads(line)
-            if "StoreApiFailures" in emitted and "kind" in emitted:
-                kinds += [emitted["kind"]] * int(sum(emitted["StoreApiFailures"]))
+def failures_by_kind(monkeypatch: Any) -> list[str]:
+    """The kinds of the failed store calls, as each is counted (the StoreCallFailed metric, its log line)."""
+    from chalicelib.connections import api as store_api_module
+
+    kinds: list[str] = []
+    record = store_api_module.record_failure
+
+    def counted(table: Any, shop_id: str, what: str, kind: str, reason: str, **options: Any) -> None:
+        kinds.append(kind)
+        record(table, shop_id, what, kind, reason, **options)
+
+    monkeypatch.setattr(store_api_module, "record_failure", counted)
     return kinds
 
 
@@ -219,7 +223,8 @@ def test_a_product_deleted_in_the_store_is_skipped_and_the_others_written_in_the
     assert len(shopify.calls("metafieldsSet")) == 2
 
 
-def test_a_throttled_store_is_asked_again_after_its_wait(shop, shopify, capsys, table):
+def test_a_throttled_store_is_asked_again_after_its_wait(shop, shopify, monkeypatch, table):
+    kinds = failures_by_kind(monkeypatch)
     shop.connect()
     shop.review([PRODUCTS[0]], 5)
     shop.store.available = 0.0  # Shopify's cost bucket is empty
@@ -229,7 +234,7 @@ def test_a_throttled_store_is_asked_again_after_its_wait(shop, shopify, capsys, 
     (marker,) = shop.markers(table)
     assert marker["due_attempts"] == 1 and "slow down" not in marker["due_reason"]
     assert "cost limit" in marker["due_reason"]
-    assert failures_by_kind(capsys) == ["throttled"]
+    assert kinds == ["throttled"]
     # The failure is counted on the connection, shown with the connect page's data
     connection = table.get(keys.connection_key(shop.shop_id), consistent=True)
     assert connection["failure_count"] == 1 and connection["last_failure"]["kind"] == "throttled"
@@ -283,7 +288,8 @@ def test_a_store_that_keeps_failing_is_put_off_then_parked_with_its_reason(shop,
     assert shop.stars(PRODUCTS[0])["reviews.rating_count"] == count(1)
 
 
-def test_a_revoked_token_parks_the_products_at_once_and_counts_the_failure(shop, shopify, table, capsys):
+def test_a_revoked_token_parks_the_products_at_once_and_counts_the_failure(shop, shopify, table, monkeypatch):
+    kinds = failures_by_kind(monkeypatch)
     shop.connect()
     shop.review([PRODUCTS[0], PRODUCTS[1]], 5)
     shopify.tokens.pop(TOKEN)  # the owner uninstalled the app: the token is revoked
@@ -293,7 +299,7 @@ def test_a_revoked_token_parks_the_products_at_once_and_counts_the_failure(shop,
     assert all(p["reason"].startswith("the store refused the credential") for p in parked)
     connection = table.get(keys.connection_key(shop.shop_id), consistent=True)
     assert connection["failure_count"] == 1 and connection["last_failure"]["kind"] == "refused"
-    assert failures_by_kind(capsys) == ["refused"]
+    assert kinds == ["refused"]
     assert TOKEN not in json.dumps(parked) and TOKEN not in json.dumps(connection, default=str)
 
 
