@@ -46,7 +46,7 @@ def lever_label(lever: str, language: str | None = None) -> str:
 def shown_value(lever: str, value: Any) -> str:
     """A variant's value as the owner reads it (outside text: the template escapes it)."""
     if lever == DELAY_LEVER:
-        return f"{value} days"
+        return f"{value} day" if str(value) == "1" else f"{value} days"
     return str(value) if str(value) != "" else OUR_WORDS
 
 
@@ -62,6 +62,8 @@ def decision_words(experiment: dict[str, Any]) -> str:
         if key == experiment["control"]:
             return f"The current setting ({variant_name(key)}) is better than every other variant"
         return f"Variant {variant_name(key)} is better than the current setting"
+    if decision == "running" and experiment["status"] != "running":
+        return "No conclusion when it ended"
     return {
         "running": "Still running: no conclusion yet",
         "no_difference": "No difference worth the remaining units",
@@ -123,10 +125,11 @@ def experiment(table: Table, shop_id: str, experiment_id: str) -> dict[str, Any]
 
 
 def promote_order(experiment: dict[str, Any]) -> list[dict[str, Any]]:
-    """The variants offered for promotion: the winner first when the decision names one."""
+    """The variants offered for promotion, the winner first (and marked) when the decision names one."""
     decision = str(experiment["decision"])
     winner = decision.split(":", 1)[1] if decision.startswith("better:") else None
-    return sorted(experiment["variants"], key=lambda v: v["key"] != winner)
+    ordered = sorted(experiment["variants"], key=lambda v: v["key"] != winner)
+    return [{**v, "winner": v["key"] == winner} for v in ordered]
 
 
 def _scale(top: float) -> int:
@@ -187,7 +190,7 @@ def form_values(shop: Shop) -> dict[str, str]:
     return {
         "name": "",
         "lever": FORM_LEVERS[0],
-        "language": shop.settings.language,
+        "texts_language": shop.settings.language,
         **{f"value_{key}": "" for key in VARIANT_KEYS[1:]},
         "alpha": str(DEFAULT_ALPHA),
         "max_units_per_variant": "5000",
@@ -223,9 +226,9 @@ def start(table: Table, shop: Shop, form: dict[str, str]) -> tuple[str | None, d
     if lever not in FORM_LEVERS:
         return None, {"lever": "Choose one of the levers listed."}, 422
     text = lever in TEXT_LEVERS
-    language = form.get("language", "") if text else None
+    language = form.get("texts_language", "") if text else None
     if text and language not in _languages():
-        return None, {"language": "Choose one of the languages listed."}, 422
+        return None, {"texts_language": "Choose one of the languages listed."}, 422
     entered = [(key, form.get(f"value_{key}", "")) for key in VARIANT_KEYS[1:]]
     typed = [(key, value.strip()) for key, value in entered if value.strip()]
     if not typed:
@@ -286,8 +289,10 @@ def _by_field(exc: Any, keys: list[str]) -> dict[str, str]:
             if 0 < index < len(keys):
                 found.setdefault(f"value_{keys[index]}", problem)
                 continue
-        if head in ("name", "lever", "language", "alpha", "max_units_per_variant"):
+        if head in ("name", "lever", "alpha", "max_units_per_variant"):
             found.setdefault(head, problem)
+        elif head == "language":
+            found.setdefault("texts_language", problem)
         else:
             found.setdefault("form", problem if where in ("variants", "(body)", "form") else f"{where}: {problem}")
     return found

@@ -108,7 +108,7 @@ class ExperimentForm(BaseModel):
     csrf: str = Field("", description="the token the console page put in the form")
     name: str = Field("", max_length=400, description="the experiment's name, 1 to 120 characters")
     lever: str = Field("", max_length=40, description="request_subject, request_intro or request_delay_days")
-    language: str = Field("", max_length=8, description="the email texts' language (the text levers only)")
+    texts_language: str = Field("", max_length=8, description="the email texts' language (the text levers only)")
     value_b: str = Field("", max_length=2000, description="variant B's value (required)")
     value_c: str = Field("", max_length=2000, description="variant C's value (optional)")
     value_d: str = Field("", max_length=2000, description="variant D's value (optional)")

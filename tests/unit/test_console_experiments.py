@@ -48,7 +48,7 @@ class Experimenter(Owner):
         form = {
             "name": "From the console",
             "lever": "request_subject",
-            "language": "en",
+            "texts_language": "en",
             "value_b": "",
             "value_c": "",
             "value_d": "",
@@ -118,6 +118,7 @@ def test_the_result_shows_the_exact_counts_the_sentence_and_escaped_values(owner
     # Promote: the winner is offered first.
     offered = re.findall(r"Promote variant (\w)", html)
     assert offered == ["B", "A"]
+    assert "Promote variant B (the better one)" in html
 
 
 def test_the_list_shows_running_first_then_newest_with_the_decision_in_words(owner):
@@ -147,7 +148,7 @@ def test_the_list_shows_running_first_then_newest_with_the_decision_in_words(own
         "Variant B is better than the current setting",
     ]
     assert text[1][:3] == ["The review request's delay (days)", "Running", "Still running: no conclusion yet"]
-    assert text[2][:2] == ["The review request's subject, en", "Stopped"]
+    assert text[2][:3] == ["The review request's subject, en", "Stopped", "No conclusion when it ended"]
     assert first
 
 
@@ -186,6 +187,8 @@ def test_bad_values_are_shown_beside_their_fields_and_start_nothing(owner):
     assert nameless.status_code == 422 and invalid(body(nameless), "name")
     alpha = owner.start_form(value_b="Hello", alpha="0.5")
     assert alpha.status_code == 422 and invalid(body(alpha), "alpha")
+    tongue = owner.start_form(value_b="Hello", texts_language="xx")
+    assert tongue.status_code == 422 and invalid(body(tongue), "texts_language")
     nothing = owner.start_form()
     assert nothing.status_code == 422 and invalid(body(nothing), "value_b")
     assert owner.listed() == []
