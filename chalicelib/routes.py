@@ -95,6 +95,7 @@ CONSOLE_EMAILS = "chalicelib.endpoints.console_emails"
 CONSOLE_WIDGET = "chalicelib.endpoints.console_widget"
 CONSOLE_IMPORT = "chalicelib.endpoints.console_import"
 CONSOLE_REFERRAL = "chalicelib.endpoints.console_referral"
+CONSOLE_EXPERIMENTS = "chalicelib.endpoints.console_experiments"
 SETUP = "chalicelib.endpoints.setup"
 REFERRALS = "chalicelib.endpoints.referrals"
 CONNECTIONS = "chalicelib.endpoints.connections"
@@ -126,6 +127,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("emails", "Emails", CONSOLE_EMAILS),
     Section("widget", "Widget", CONSOLE_WIDGET),
     Section("referral", "Referral program", CONSOLE_REFERRAL),
+    Section("experiments", "Experiments", CONSOLE_EXPERIMENTS),
     Section("connect", "Connect"),
     Section("settings", "Settings"),
     Section("import", "Import & export", CONSOLE_IMPORT),
@@ -978,6 +980,7 @@ TABLE: tuple[Route, ...] = (
             "uploaded": "the pool just filled (referral), with `added`, `already`, `refused` and the first refused "
             "`lines`",
             "decided": "the rewards just approved or denied (referral): `<action>.<done>.<skipped>`",
+            "done": "what a form just did (experiments: started, stopped or promoted)",
         },
         page=True,
     ),
@@ -1160,6 +1163,36 @@ TABLE: tuple[Route, ...] = (
         "with how many were decided and how many were no longer held",
         body="RewardsDecisionForm",
         models=REFERRAL_FORM_MODELS,
+    ),
+    console_form(
+        "dashboard_start_experiment",
+        "experiments",
+        CONSOLE_EXPERIMENTS,
+        "Start an experiment from the console (form, CSRF-checked) through the same code as POST "
+        "/shops/{id}/experiments, variant A being the lever's current setting; on to its page. A refusal is the "
+        "section again with each problem beside its field (422; 409 lever_busy)",
+        body="ExperimentForm",
+        responses={409: "text/html", 422: "text/html"},
+    ),
+    console_form(
+        "dashboard_stop_experiment",
+        "experiments/{experiment_id}/stop",
+        CONSOLE_EXPERIMENTS,
+        "Stop an experiment from the console (form, CSRF-checked) through the same code as POST "
+        ".../experiments/{id}/stop; back to its page (409 there when it ended already)",
+        params=EXPERIMENT_ID,
+        responses={409: "text/html"},
+    ),
+    console_form(
+        "dashboard_promote_experiment",
+        "experiments/{experiment_id}/promote",
+        CONSOLE_EXPERIMENTS,
+        "Promote a variant from the console (form, CSRF-checked) through the same code as POST "
+        ".../experiments/{id}/promote: its value becomes the shop's setting; back to its page (409 there when it "
+        "ended already, 422 for a variant it does not have)",
+        body="PromoteExperimentForm",
+        params=EXPERIMENT_ID,
+        responses={409: "text/html", 422: "text/html"},
     ),
     console_form(
         "dashboard_bulk_moderate",

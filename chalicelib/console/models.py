@@ -99,3 +99,25 @@ class ConnectForm(BaseModel):
     consumer_secret: str = Field(
         "", max_length=200, description="WooCommerce: the REST API key's consumer secret (cs_...)"
     )
+
+
+class ExperimentForm(BaseModel):
+    """The experiments section's start form, read into the body POST /shops/{id}/experiments takes: variant A is
+    the lever's current setting (the control), B to D the values to test against it."""
+
+    csrf: str = Field("", description="the token the console page put in the form")
+    name: str = Field("", max_length=400, description="the experiment's name, 1 to 120 characters")
+    lever: str = Field("", max_length=40, description="request_subject, request_intro or request_delay_days")
+    texts_language: str = Field("", max_length=8, description="the email texts' language (the text levers only)")
+    value_b: str = Field("", max_length=2000, description="variant B's value (required)")
+    value_c: str = Field("", max_length=2000, description="variant C's value (optional)")
+    value_d: str = Field("", max_length=2000, description="variant D's value (optional)")
+    alpha: str = Field("0.05", max_length=20, description="the error rate held at every look (default 0.05)")
+    max_units_per_variant: str = Field("5000", max_length=20, description="the most units per variant")
+
+
+class PromoteExperimentForm(BaseModel):
+    """The promote button of one variant."""
+
+    csrf: str = Field("", description="the token the console page put in the form")
+    variant: str = Field("", max_length=40, description="the variant whose value becomes the shop's setting")

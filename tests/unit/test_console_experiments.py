@@ -1,0 +1,249 @@
+"""The console's experiments section through HTTP: the list and one experiment's result with the exact counts of a
+seeded experiment, the service's sentence, the owner's values escaped; start (errors beside their fields, 409
+lever_busy), stop and promote through the API's own code; forms refused without the session's CSRF token."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from chalicelib.auth.csrf import csrf_token
+from chalicelib.store.experiments import count_ops
+from chalicelib.store.table import get_table
+from tests.unit.test_console import Owner, body
+
+SCRIPTED = '<script>alert("x")</script> How is your mug?'
+
+
+class Experimenter(Owner):
+    def start_api(self, **overrides):
+        payload = {
+            "name": "Subject test",
+            "lever": "request_subject",
+            "language": "en",
+            "variants": [{"key": "a", "value": ""}, {"key": "b", "value": SCRIPTED}],
+            **overrides,
+        }
+        answer = self.api.request("POST", f"/shops/{self.shop_id}/experiments", payload, token=self.key)
+        assert answer.status_code == 201, answer.body
+        return str(answer.json["experiment_id"])
+
+    def read(self, experiment_id: str) -> dict:
+        answer = self.api.request("GET", f"/shops/{self.shop_id}/experiments/{experiment_id}", token=self.key)
+        assert answer.status_code == 200, answer.body
+        return answer.json
+
+    def listed(self) -> list[dict]:
+        return self.api.request("GET", f"/shops/{self.shop_id}/experiments", token=self.key).json["experiments"]
+
+    def count(self, experiment_id: str, variant: str, units: int, conversions: int) -> None:
+        """Units and conversions counted by the store's own operations (as a send's claim and a first review do)."""
+        table = get_table()
+        table.transact(count_ops(table, self.shop_id, {experiment_id: variant}, "units", units))
+        table.transact(count_ops(table, self.shop_id, {experiment_id: variant}, "conversions", conversions))
+
+    def start_form(self, csrf: str | None = None, **fields: str):
+        form = {
+            "name": "From the console",
+            "lever": "request_subject",
+            "texts_language": "en",
+            "value_b": "",
+            "value_c": "",
+            "value_d": "",
+            "alpha": "0.05",
+            "max_units_per_variant": "5000",
+            **fields,
+        }
+        return self.post("experiments", form, csrf=csrf)
+
+
+@pytest.fixture
+def owner(api):
+    return Experimenter(api)
+
+
+def located(response) -> str:
+    assert response.status_code == 303, response.body
+    return str(response.headers["Location"])
+
+
+def field_error(page: str, name: str) -> str:
+    found = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', page, re.S)
+    assert found, page
+    return unescape(found.group(1))
+
+
+def invalid(page: str, name: str) -> bool:
+    tag = re.search(rf'<(?:input|select)[^>]* id="{name}"[^>]*>', page)
+    assert tag, page
+    return 'aria-invalid="true"' in tag.group(0) and f'aria-describedby="{name}-error' in tag.group(0)
+
+
+def cells(page: str, variant: str) -> list[str]:
+    """The variants table's row of one variant: its cells' text."""
+    row = re.search(rf'<tr>\s*<th scope="row">{variant}(?: \(current setting\))?</th>(.*?)</tr>', page, re.S)
+    assert row, page
+    return [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+
+
+def test_the_result_shows_the_exact_counts_the_sentence_and_escaped_values(owner):
+    experiment_id = owner.start_api()
+    owner.count(experiment_id, "a", 400, 80)
+    owner.count(experiment_id, "b", 400, 160)
+    answer = owner.read(experiment_id)
+    assert answer["decision"] == "better:b"
+    b = next(v for v in answer["variants"] if v["key"] == "b")
+
+    page = owner.get(f"experiments/{experiment_id}")
+    assert page.status_code == 200
+    html = body(page)
+    assert cells(html, "A") == ["(our own words)", "400", "80", "20.0%", "the baseline", ""]
+    low, high = (f"{b['difference'][k] * 100:+.1f}" for k in ("low", "high"))
+    assert cells(html, "B") == [SCRIPTED, "400", "160", "40.0%", "+20.0", f"{low} to {high}"]
+    assert float(low) > 0
+    # The owner's value is text, never markup.
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    # The service's own sentence, and the method.
+    sentence = re.search(r'<p class="sentence" id="sentence"><strong>(.*?)</strong></p>', html, re.S)
+    assert sentence and unescape(sentence.group(1)) == answer["sentence"]
+    assert answer["sentence"].startswith("Subject B gets more reviews: between +")
+    assert "mSPRT" in html and "alpha 0.05" in html
+    # The chart: one interval, its estimate marked, described in words.
+    desc = re.search(r'<desc id="chart-desc">(.*?)</desc>', html, re.S)
+    assert desc and unescape(desc.group(1)).startswith(f"Variant B: +20.0 points, from {low} to {high}")
+    assert html.count("<circle") == 1
+    # Promote: the winner is offered first.
+    offered = re.findall(r"Promote variant (\w)", html)
+    assert offered == ["B", "A"]
+    assert "Promote variant B (the better one)" in html
+
+
+def test_the_list_shows_running_first_then_newest_with_the_decision_in_words(owner):
+    first = owner.start_api(
+        name="Delay test",
+        lever="request_delay_days",
+        language=None,
+        variants=[{"key": "a", "value": 7}, {"key": "b", "value": 3}],
+    )
+    stopped = owner.start_api(name="Old subject test")
+    assert (
+        owner.api.request("POST", f"/shops/{owner.shop_id}/experiments/{stopped}/stop", token=owner.key).status_code
+        == 200
+    )
+    running = owner.start_api(name="Subject test, again")
+    owner.count(running, "a", 400, 80)
+    owner.count(running, "b", 400, 160)
+
+    html = body(owner.get("experiments"))
+    names = [unescape(n) for n in re.findall(r'/dashboard/experiments/ex[0-9a-f]{26}">(.*?)</a>', html)]
+    assert names == ["Subject test, again", "Delay test", "Old subject test"]
+    rows = re.findall(r"<tr>\s*<td><a[^>]*>.*?</a></td>(.*?)</tr>", html, re.S)
+    text = [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)] for r in rows]
+    assert text[0][:3] == [
+        "The review request's subject, en",
+        "Running",
+        "Variant B is better than the current setting",
+    ]
+    assert text[1][:3] == ["The review request's delay (days)", "Running", "Still running: no conclusion yet"]
+    assert text[2][:3] == ["The review request's subject, en", "Stopped", "No conclusion when it ended"]
+    assert first
+
+
+def test_start_through_the_form_then_409_lever_busy_beside_the_lever(owner):
+    where = located(owner.start_form(value_b="How is your new mug?", value_c="A quick question"))
+    experiment_id = where.split("/experiments/")[1].split("?")[0]
+    assert where.endswith("?done=started")
+    (listed,) = owner.listed()
+    assert listed["experiment_id"] == experiment_id
+    assert listed["name"] == "From the console" and listed["control"] == "a" and listed["status"] == "running"
+    assert [(v["key"], v["value"]) for v in listed["variants"]] == [
+        ("a", ""),
+        ("b", "How is your new mug?"),
+        ("c", "A quick question"),
+    ]
+    page = body(owner.get(f"experiments/{experiment_id}?done=started"))
+    assert 'class="notice" role="status">Started' in page
+
+    again = owner.start_form(name="Twice", value_b="Another subject")
+    assert again.status_code == 409
+    html = body(again)
+    assert "already" in field_error(html, "lever") and invalid(html, "lever")
+    assert 'value="Another subject"' in html  # what was typed stays
+    assert len(owner.listed()) == 1
+
+
+def test_bad_values_are_shown_beside_their_fields_and_start_nothing(owner):
+    too_long = owner.start_form(value_b="x" * 151)
+    assert too_long.status_code == 422
+    assert invalid(body(too_long), "value_b") and field_error(body(too_long), "value_b")
+    days = owner.start_form(lever="request_delay_days", value_b="400")
+    assert days.status_code == 422 and invalid(body(days), "value_b")
+    words = owner.start_form(lever="request_delay_days", value_b="soon")
+    assert words.status_code == 422 and field_error(body(words), "value_b") == "A whole number of days."
+    nameless = owner.start_form(name="", value_b="Hello")
+    assert nameless.status_code == 422 and invalid(body(nameless), "name")
+    alpha = owner.start_form(value_b="Hello", alpha="0.5")
+    assert alpha.status_code == 422 and invalid(body(alpha), "alpha")
+    tongue = owner.start_form(value_b="Hello", texts_language="xx")
+    assert tongue.status_code == 422 and invalid(body(tongue), "texts_language")
+    nothing = owner.start_form()
+    assert nothing.status_code == 422 and invalid(body(nothing), "value_b")
+    assert owner.listed() == []
+
+
+def test_stop_ends_it_and_frees_the_lever(owner):
+    experiment_id = owner.start_api()
+    owner.count(experiment_id, "b", 10, 3)
+    where = located(owner.post(f"experiments/{experiment_id}/stop", {}))
+    assert where.endswith(f"/dashboard/experiments/{experiment_id}?done=stopped")
+    answer = owner.read(experiment_id)
+    assert answer["status"] == "stopped"
+    assert [(v["units"], v["conversions"]) for v in answer["variants"]] == [(0, 0), (10, 3)]
+    page = body(owner.get(f"experiments/{experiment_id}?done=stopped"))
+    assert "Stopped: the counts are frozen" in page and "Promote variant" not in page
+    # Stopping twice is the page again with the reason.
+    assert owner.post(f"experiments/{experiment_id}/stop", {}).status_code == 409
+    assert located(owner.start_form(value_b="A new subject"))
+
+
+def test_promote_sets_the_shop_setting(owner):
+    experiment_id = owner.start_api()
+    where = located(owner.post(f"experiments/{experiment_id}/promote", {"variant": "b"}))
+    assert where.endswith("?done=promoted")
+    assert owner.profile()["settings"]["email_texts"]["en"]["request_subject"] == SCRIPTED
+    answer = owner.read(experiment_id)
+    assert answer["status"] == "promoted" and answer["promoted"] == "b"
+    page = body(owner.get(f"experiments/{experiment_id}?done=promoted"))
+    assert "Promoted: that variant" in page
+
+    delay = owner.start_api(
+        lever="request_delay_days",
+        language=None,
+        variants=[{"key": "a", "value": owner.profile()["settings"]["review_delay_days"]}, {"key": "b", "value": 3}],
+    )
+    unknown = owner.post(f"experiments/{delay}/promote", {"variant": "z"})
+    assert unknown.status_code == 422
+    located(owner.post(f"experiments/{delay}/promote", {"variant": "b"}))
+    assert owner.profile()["settings"]["review_delay_days"] == 3
+
+
+def test_forms_without_the_session_token_change_nothing(owner):
+    stale = csrf_token("old" + owner.session)
+    assert owner.start_form(csrf=stale, value_b="Hello").status_code == 403
+    assert owner.listed() == []
+    experiment_id = owner.start_api()
+    assert owner.post(f"experiments/{experiment_id}/stop", {}, csrf="").status_code == 403
+    assert owner.post(f"experiments/{experiment_id}/promote", {"variant": "b"}, csrf=stale).status_code == 403
+    assert owner.read(experiment_id)["status"] == "running"
+
+
+def test_another_shops_or_a_made_up_experiment_is_not_found(owner, api):
+    other = Experimenter(api)
+    theirs = other.start_api()
+    assert owner.get(f"experiments/{theirs}").status_code == 404
+    assert owner.get("experiments/not-an-id").status_code == 404
+    assert owner.post(f"experiments/{theirs}/stop", {}).status_code == 404
+    assert other.read(theirs)["status"] == "running"
