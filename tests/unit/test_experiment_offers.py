@@ -199,6 +199,8 @@ def test_promote_sets_the_referral_setting_and_frees_the_lever(adv):
         ({"type": "amount", "value": "5"}, "invalid_variant"),  # an amount needs its currency
         ("10%", "invalid_variant"),
         (TEN, "duplicate_variant"),
+        ({"type": "percent", "value": "15", "colour": "red"}, "invalid_variant"),
+        ({"type": None, "value": "15"}, "invalid_variant"),
     ],
 )
 def test_a_bad_offer_variant_is_a_422_naming_the_variant(adv, variant, code):
@@ -238,3 +240,19 @@ def test_the_share_links_calls_are_unchanged_without_an_offer_experiment_and_one
     with calls(client) as again:  # the same visitor again: the click is not counted, the unit is not either
         visit(adv, "192.0.2.12")
     assert len(again) <= len(offer)
+
+
+def test_a_code_made_by_the_store_carries_the_claims_offer(api, outbox, monkeypatch, shopify):
+    from tests.stand_ins.fixtures import SHOP_HOST, SHOPIFY_DOMAIN, TOKEN
+    from tests.unit.test_store_codes import connect, program, store_advocate
+
+    shop = store_advocate(api, outbox, monkeypatch, "shopify", [SHOP_HOST, SHOPIFY_DOMAIN])
+    connect(shop, {"shopify": {"access_token": TOKEN}})
+    program(shop, "shopify")
+    experiment = begin(shop, "friend_offer", {"type": "percent", "value": "25", "minimum_order": "0"})
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    assert claimed(shop, "friend-b@example.com", ip_b)["offer"]["value"] == "25"
+    assert claimed(shop, "friend-a@example.com", ip_a)["offer"]["value"] == "10"
+    run_due(shop)
+    made = {d["customerGets"]["value"]["percentage"] for d in shopify.tokens[TOKEN].discounts.values()}
+    assert made == {0.25, 0.1}  # each code made with its claim's offer, not the shop's setting
