@@ -26,15 +26,18 @@ def claim_friend_offer(request: HttpRequest) -> HttpResponse:
     is_form = request.media_type == FORM
     target = destination(shop, product, share["code"], "link")
     language = friend_language(request, shop)
+    visitor = visitor_of(request)
     try:
         body = parse_model(FriendClaimIn, read_form(request)) if is_form else parse_json_body(request, FriendClaimIn)
-        answer = claim(get_table(), shop, share, body.email, visitor_of(request), language, target)
+        answer = claim(get_table(), shop, share, body.email, visitor, language, target)
     except (errors.ValidationFailed, errors.Conflict, errors.TooManyRequests) as exc:
         if not is_form:
             raise
         from chalicelib.referrals.page import friend_page
 
-        response = friend_page(shop, share, target, language, status=exc.status, error=_said(exc, language))
+        response = friend_page(
+            shop, share, target, language, status=exc.status, error=_said(exc, language), visitor=visitor
+        )
         if isinstance(exc, errors.TooManyRequests):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -42,7 +45,7 @@ def claim_friend_offer(request: HttpRequest) -> HttpResponse:
         return json_response(answer.as_dict(), headers={"Cache-Control": "no-store"})
     from chalicelib.referrals.page import friend_page
 
-    return friend_page(shop, share, target, language, answer=answer.as_dict())
+    return friend_page(shop, share, target, language, answer=answer.as_dict(), visitor=visitor)
 
 
 def _said(exc: errors.ProofloopError, language: str) -> str:

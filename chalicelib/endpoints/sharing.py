@@ -71,16 +71,18 @@ def follow_share_link(request: HttpRequest) -> HttpResponse:
     if kind == "preview":
         return _preview_page(code, shop, product, target, visitor_of(request) if request.method == "GET" else None)
     if request.method == "GET" and kind == "browser":
+        visitor = visitor_of(request)
         try:
-            record_click(get_table(), shop, code, channel, visitor_of(request))
+            record_click(get_table(), shop, code, channel, visitor)
         except errors.RetryLater as exc:
             retry = _retry_page(request, exc, target, f"Continue to {shop.name}")
             if retry:
                 return retry
         if shop.settings.referral.enabled:  # a give-get program: the friend's page, the click counted all the same
-            from chalicelib.referrals.page import friend_language, friend_page
+            from chalicelib.referrals.page import count_friend_visit, friend_language, friend_page
 
-            return friend_page(shop, code, target, friend_language(request, shop))
+            count_friend_visit(get_table(), shop, visitor)  # an offer experiment's unit; no call without one
+            return friend_page(shop, code, target, friend_language(request, shop), visitor=visitor)
     return _redirect(target)
 
 

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 TEXT_LEVERS = ("request_subject", "request_intro")
 DELAY_LEVER = "request_delay_days"
 REQUEST_LEVERS = (*TEXT_LEVERS, DELAY_LEVER)
-LATER_LEVERS = ("share_prompt", "friend_offer", "advocate_reward")
-LEVERS = (*REQUEST_LEVERS, *LATER_LEVERS)
+# The give-get program's offers: their unit is a friend's visitor (the keyed hash of the browser the friend's page
+# and the claim already use), their value an offer object as settings.referral declares it.
+OFFER_LEVERS = ("friend_offer", "advocate_reward")
+LATER_LEVERS = ("share_prompt",)
+LEVERS = (*REQUEST_LEVERS, *OFFER_LEVERS, *LATER_LEVERS)
 # Where the order keeps its variants: `assigned` when the plan chose its delay, `exposed` ({experiment: variant})
 # from its request's first send, which counted it, to its first review, credited to the same variant.
 HASH_PURPOSE = "experiment-assignment"
@@ -75,10 +78,16 @@ class Running:
     @classmethod
     def from_summary(cls, stored: Mapping[str, Any]) -> Running:
         lever = str(stored["lever"])
-        variants = tuple(
-            (str(key), int(value) if lever == DELAY_LEVER else str(value)) for key, value in stored["variants"]
-        )
+        variants = tuple((str(key), _value(lever, value)) for key, value in stored["variants"])
         return cls(str(stored["experiment_id"]), lever, stored.get("language") or None, variants)
+
+
+def _value(lever: str, value: Any) -> Any:
+    if lever == DELAY_LEVER:
+        return int(value)
+    if lever in OFFER_LEVERS:
+        return {str(k): str(v) for k, v in dict(value).items() if v is not None}
+    return str(value)
 
 
 def running(shop: Shop) -> dict[str, Running]:
@@ -136,3 +145,42 @@ def with_variants(shop: Shop, order: Mapping[str, Any]) -> Shop:
     if not changed:
         return shop
     return replace(shop, settings=replace(shop.settings, email_texts=texts))
+
+
+def offer_assignment(shop: Shop, visitor: str) -> dict[str, str]:
+    """The running offer experiments a friend's visitor takes part in, each with the visitor's variant ({} for most
+    shops: no experiment, nothing read)."""
+    if not shop.experiments:
+        return {}
+    experiments = running(shop)
+    found: dict[str, str] = {}
+    for lever in OFFER_LEVERS:
+        experiment = experiments.get(slot(lever))
+        if experiment is not None:
+            found[experiment.experiment_id] = experiment.assign(visitor)
+    return found
+
+
+def offer_values(shop: Shop, assigned: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The offers (by lever) the visitor's variants put in place of the shop's settings."""
+    values: dict[str, dict[str, str]] = {}
+    for lever in OFFER_LEVERS:
+        experiment = running(shop).get(slot(lever))
+        if experiment is not None and assigned.get(experiment.experiment_id) in experiment.keys:
+            values[lever] = dict(experiment.value(assigned[experiment.experiment_id]))
+    return values
+
+
+def with_offers(shop: Shop, offers: Mapping[str, Mapping[str, Any]] | None) -> Shop:
+    """The shop as a friend of these offers sees it (`{"friend_offer": {...}, "advocate_reward": {...}}`, each
+    as settings.referral keeps it): the offers in place of the shop's own, everything else unchanged."""
+    if not offers:
+        return shop
+    from chalicelib.store.shop_settings import AdvocateReward, FriendOffer, record_from_map
+
+    referral = shop.settings.referral
+    if offers.get("friend_offer"):
+        referral = replace(referral, friend_offer=record_from_map(FriendOffer, offers["friend_offer"]))
+    if offers.get("advocate_reward"):
+        referral = replace(referral, advocate_reward=record_from_map(AdvocateReward, offers["advocate_reward"]))
+    return replace(shop, settings=replace(shop.settings, referral=referral))

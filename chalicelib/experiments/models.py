@@ -21,9 +21,12 @@ MAX_UNITS_PER_VARIANT = 1_000_000
 
 class VariantIn(Strict):
     key: str = Field(pattern=VARIANT_KEY_PATTERN, description="the variant's name: a-z 0-9 _ -, up to 20")
-    value: StrictStr | StrictInt = Field(
+    value: StrictStr | StrictInt | dict[str, StrictStr | None] = Field(
         description="the lever's setting under this variant, validated as the setting itself is: a subject or an "
-        "intro (text; empty: our own words), or a delay in days (a whole number)"
+        "intro (text; empty: our own words), a delay in days (a whole number), or an offer as settings.referral "
+        'declares it (friend_offer: {"type": "percent"|"amount", "value", "currency"?, "minimum_order"?}; '
+        'advocate_reward: {"type": "percent"|"amount"|"none", "value", "currency"?}; a field left out takes its '
+        "default, not the shop's)"
     )
 
 
@@ -32,8 +35,8 @@ class ExperimentCreate(Strict):
 
     name: str = Field(min_length=1, max_length=120)
     lever: Lever = Field(
-        description="request_subject, request_intro (per language) and request_delay_days are served; the share "
-        "prompt's words and the offers answer 422 lever_not_available_yet"
+        description="request_subject, request_intro (per language), request_delay_days, friend_offer and "
+        "advocate_reward are served; the share prompt's words answer 422 lever_not_available_yet"
     )
     language: Language | None = Field(None, description="the email texts' language (text levers only)")
     variants: list[VariantIn] = Field(min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
@@ -57,7 +60,7 @@ class Difference(BaseModel):
 
 class VariantOut(BaseModel):
     key: str
-    value: str | int
+    value: str | int | dict[str, str]
     control: bool = Field(description="the current setting's variant, the one the others are compared with")
     units: int
     conversions: int
@@ -67,6 +70,17 @@ class VariantOut(BaseModel):
         "comparisons); null for the control itself"
     )
     sentence: str | None = Field(description="the plain sentence of its difference; null for the control")
+    # Offer experiments only (friend_offer, advocate_reward): units are friends' visitors, conversions their
+    # claims' referred orders (the primary metric, `referral_rate`).
+    claims: int | None = Field(None, description="offers: visitors who claimed the offer (one per visitor)")
+    referrals: int | None = Field(None, description="offers: referred orders of its claims (= conversions)")
+    claim_rate: float | None = Field(None, description="offers: claims / units")
+    referral_rate: float | None = Field(None, description="offers: referrals / units (= rate)")
+    reward_value: dict[str, str] | None = Field(
+        None,
+        description="offers: the advocates' rewards issued for its referred orders, by currency (a cost shown "
+        "beside, no statistic on it)",
+    )
 
 
 class Method(BaseModel):
@@ -79,7 +93,9 @@ class Experiment(BaseModel):
     name: str
     lever: Lever
     language: str | None
-    metric: Literal["review_rate"]
+    metric: Literal["review_rate", "referral_rate"] = Field(
+        description="the primary metric the decision is on: review_rate (request levers), referral_rate (offers)"
+    )
     status: Literal["running", "stopped", "promoted"]
     control: str
     promoted: str | None = Field(description="the variant promoted, when promoted")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
 from chalicelib.experiments import stats
-from chalicelib.experiments.assignment import DELAY_LEVER, REQUEST_LEVERS, TEXT_LEVERS, Running, slot
+from chalicelib.experiments.assignment import DELAY_LEVER, OFFER_LEVERS, REQUEST_LEVERS, TEXT_LEVERS, Running, slot
 from chalicelib.store import experiments as store
 from chalicelib.store.table import ConditionFailed
 
@@ -24,9 +24,23 @@ if TYPE_CHECKING:
 
 ATTEMPTS = 4  # the shop changed meanwhile (an owner's edit): read it again
 METRIC = "review_rate"
+OFFER_METRIC = "referral_rate"  # the offers' primary metric; claim_rate and reward_value are shown beside it
 METHOD = "mSPRT"
-LABELS = {"request_subject": "Subject", "request_intro": "Intro", "request_delay_days": "Delay"}
+LABELS = {
+    "request_subject": "Subject",
+    "request_intro": "Intro",
+    "request_delay_days": "Delay",
+    "friend_offer": "Offer",
+    "advocate_reward": "Reward",
+}
 MORE, FEWER = "gets more reviews", "gets fewer reviews"
+OFFER_MORE, OFFER_FEWER = "brings more referred orders", "brings fewer referred orders"
+REWARD_VALUE_PREFIX = "reward_value_"
+# The fields of an offer as settings.referral keeps it, each with its default when a variant leaves it out.
+OFFER_FIELDS: dict[str, dict[str, str | None]] = {
+    "friend_offer": {"type": "percent", "value": "10", "currency": None, "minimum_order": "0"},
+    "advocate_reward": {"type": "percent", "value": "10", "currency": None},
+}
 
 
 def _shop(table: Table, shop_id: str) -> Shop:
@@ -38,23 +52,37 @@ def _shop(table: Table, shop_id: str) -> Shop:
     return shop
 
 
-def current_value(shop: Shop, lever: str, language: str | None) -> str | int:
+def current_value(shop: Shop, lever: str, language: str | None) -> str | int | dict[str, str]:
     """The lever's setting now: the shop's own text in that language ("" while it writes ours), or the delay."""
     if lever == DELAY_LEVER:
         return shop.settings.review_delay_days
+    if lever in OFFER_LEVERS:
+        return _offer_map(getattr(shop.settings.referral, lever))
     return shop.settings.email_text(str(language), lever)
 
 
-def settings_change(shop: Shop, lever: str, language: str | None, value: str | int) -> dict[str, Any]:
+def _offer_map(offer: Any) -> dict[str, str]:
+    """An offer (a settings record, or its map) as an experiment keeps it: its fields as text, none left out but
+    an empty currency."""
+    from dataclasses import asdict, is_dataclass
+
+    found = asdict(offer) if is_dataclass(offer) and not isinstance(offer, type) else dict(offer)
+    return {str(k): str(v) for k, v in found.items() if v is not None}
+
+
+def settings_change(shop: Shop, lever: str, language: str | None, value: Any) -> dict[str, Any]:
     """The settings change (as PATCH /shops/{id} takes it) that makes `value` the lever's setting."""
     if lever == DELAY_LEVER:
         return {"review_delay_days": value}
+    if lever in OFFER_LEVERS:  # the whole offer: a field the variant leaves out takes its default, not the shop's
+        assert isinstance(value, dict)
+        return {"referral": {lever: {**OFFER_FIELDS[lever], **value}}}
     texts: dict[str, dict[str, Any]] = {name: dict(texts) for name, texts in shop.settings.email_texts.items()}
     texts.setdefault(str(language), {})[lever] = value
     return {"email_texts": texts}
 
 
-def _check_variants(shop: Shop, body: ExperimentCreate) -> str:
+def _check_variants(shop: Shop, body: ExperimentCreate) -> tuple[str, list[Any]]:
     """Each variant valid as the setting itself (the PATCH's own validation), distinct, and exactly one of them
     the current setting: its key, the control."""
     from chalicelib.http import parse_model
@@ -62,33 +90,36 @@ def _check_variants(shop: Shop, body: ExperimentCreate) -> str:
     from chalicelib.shops.service import merged_settings
 
     keys_seen: set[str] = set()
-    values_seen: list[str | int] = []
+    values_seen: list[Any] = []
     for index, variant in enumerate(body.variants):
         where = f"variants[{index}]"
         if variant.key in keys_seen:
             raise _invalid(f"{where}: the key {variant.key!r} is used twice", where, "duplicate_variant")
         keys_seen.add(variant.key)
-        wanted = int if body.lever == DELAY_LEVER else str
+        wanted: type = int if body.lever == DELAY_LEVER else dict if body.lever in OFFER_LEVERS else str
         if not isinstance(variant.value, wanted):
-            kind = "a whole number of days" if wanted is int else "text"
-            raise _invalid(f"variant {variant.key!r}: the value must be {kind}", where, "invalid_variant")
-        if variant.value in values_seen:
-            raise _invalid(f"variant {variant.key!r}: the same value as another variant", where, "duplicate_variant")
-        values_seen.append(variant.value)
+            kind = {int: "a whole number of days", dict: "an offer object, as settings.referral takes it"}
+            raise _invalid(
+                f"variant {variant.key!r}: the value must be {kind.get(wanted, 'text')}", where, "invalid_variant"
+            )
         change = settings_change(shop, body.lever, body.language, variant.value)
         try:
-            parse_model(ShopSettings, merged_settings(shop.settings.to_map(), change))
+            parsed = parse_model(ShopSettings, merged_settings(shop.settings.to_map(), change))
         except errors.ValidationFailed as exc:
             raise _invalid(f"variant {variant.key!r}: {exc.message}", where, "invalid_variant") from None
+        value = _offer_map(getattr(parsed.stored().referral, body.lever)) if wanted is dict else variant.value
+        if value in values_seen:
+            raise _invalid(f"variant {variant.key!r}: the same value as another variant", where, "duplicate_variant")
+        values_seen.append(value)
     current = current_value(shop, body.lever, body.language)
-    controls = [v.key for v in body.variants if v.value == current]
+    controls = [v.key for v, value in zip(body.variants, values_seen, strict=True) if value == current]
     if len(controls) != 1:
         raise _invalid(
             f"exactly one variant must be the current setting ({current!r}); it is the control",
             "variants",
             "no_control",
         )
-    return controls[0]
+    return controls[0], values_seen
 
 
 def _invalid(message: str, field: str, code: str) -> errors.ValidationFailed:
@@ -102,9 +133,10 @@ def new_experiment_id() -> str:
 
 def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
     """Start the experiment; 409 lever_busy when one runs on that lever (and language) already."""
-    if body.lever not in REQUEST_LEVERS:
+    if body.lever not in REQUEST_LEVERS + OFFER_LEVERS:
         raise errors.ValidationFailed(
-            f"experiments on {body.lever} are not available yet; the request's subject, intro and delay are",
+            f"experiments on {body.lever} are not available yet; the request's subject, intro and delay, the "
+            "friend's offer and the advocate's reward are",
             code="lever_not_available_yet",
             details=[{"field": "lever", "problem": "not available yet"}],
         )
@@ -120,9 +152,9 @@ def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
             raise errors.Conflict(
                 f"an experiment on {where} is running already; stop or promote it first", code="lever_busy"
             )
-        control = _check_variants(shop, body)
+        control, values = _check_variants(shop, body)
         experiment_id = new_experiment_id()
-        variants = tuple((v.key, v.value) for v in body.variants)
+        variants = tuple((v.key, value) for v, value in zip(body.variants, values, strict=True))
         running = Running(experiment_id, body.lever, body.language, variants)
         item = {
             "experiment_id": experiment_id,
@@ -131,7 +163,7 @@ def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
             "lever": body.lever,
             "language": body.language,
             "slot": where,
-            "metric": METRIC,
+            "metric": OFFER_METRIC if body.lever in OFFER_LEVERS else METRIC,
             "variants": [{"key": key, "value": value} for key, value in variants],
             "control": control,
             "alpha": str(body.alpha),
@@ -190,9 +222,11 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         previous=previous,
     )
     label = LABELS.get(str(item["lever"]), "Variant")
+    offer = item["lever"] in OFFER_LEVERS
+    more, fewer = (OFFER_MORE, OFFER_FEWER) if offer else (MORE, FEWER)
     sentences = {
         key: stats.sentence(
-            d, variant=_named(label, key), more=MORE, fewer=FEWER, control=_named(label, control), alpha=alpha
+            d, variant=_named(label, key), more=more, fewer=fewer, control=_named(label, control), alpha=alpha
         )
         for key, d in result.differences.items()
     }
@@ -202,16 +236,19 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         units, conversions = counts[key]
         difference = result.differences.get(key)
         value = variant["value"]
+        shown: Any = int(value) if item["lever"] == DELAY_LEVER else _offer_map(value) if offer else str(value)
+        extra = _offer_counts(counters.get(key) or {}, units, conversions) if offer else {}
         variants.append(
             {
                 "key": key,
-                "value": int(value) if item["lever"] == DELAY_LEVER else str(value),
+                "value": shown,
                 "control": key == control,
                 "units": units,
                 "conversions": conversions,
                 "rate": conversions / units if units else None,
                 "difference": difference.as_dict() if difference else None,
                 "sentence": sentences.get(key),
+                **extra,
             }
         )
     answer = {
@@ -232,6 +269,24 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         "sentence": _headline(result, sentences, control, label),
     }
     return answer, {key: d.as_dict() for key, d in result.differences.items()}
+
+
+def _offer_counts(counter: dict[str, Any], units: int, referrals: int) -> dict[str, Any]:
+    """An offer variant's figures beside its primary metric: claims (one per visitor) and their rate, the referred
+    orders of its claims (the primary metric's conversions) and their rate, and the rewards' value issued, by
+    currency (a cost shown beside, no statistic on it)."""
+    claims = min(max(int(counter.get("claims", 0)), 0), units) if units else max(int(counter.get("claims", 0)), 0)
+    return {
+        "claims": claims,
+        "referrals": referrals,
+        "claim_rate": claims / units if units else None,
+        "referral_rate": referrals / units if units else None,
+        "reward_value": {
+            name[len(REWARD_VALUE_PREFIX) :]: str(value)
+            for name, value in sorted(counter.items())
+            if name.startswith(REWARD_VALUE_PREFIX)
+        },
+    }
 
 
 def _named(label: str, key: str) -> str:
@@ -321,7 +376,13 @@ def promote(table: Table, shop_id: str, experiment_id: str, variant: str) -> dic
             raise _invalid(f"the experiment has no variant {variant!r}", "variant", "unknown_variant")
         _running(item)
         shop = _shop(table, shop_id)
-        value: str | int = int(values[variant]) if item["lever"] == DELAY_LEVER else str(values[variant])
+        value: Any = values[variant]
+        if item["lever"] == DELAY_LEVER:
+            value = int(value)
+        elif item["lever"] in OFFER_LEVERS:
+            value = _offer_map(value)
+        else:
+            value = str(value)
         change = parse_model(
             ShopUpdate, {"settings": settings_change(shop, item["lever"], item.get("language"), value)}
         )

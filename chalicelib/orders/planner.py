@@ -210,6 +210,10 @@ def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: AdvocateCred
         "new_customer": new_customer,
         "reversed": False,
     }
+    if code.get("experiments"):  # a friend's claim made in offer experiments: their variants, the reward's value
+        order["referral"]["experiments"] = dict(code["experiments"])
+        if code.get("reward"):
+            order["referral"]["reward"] = dict(code["reward"])
     deltas: aggregates.Deltas = {
         "referred_orders": 1,
         f"referred_revenue_{order['currency']}": order["total"],

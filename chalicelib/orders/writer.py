@@ -38,6 +38,11 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         ops.append(advocate_op(table, shop, plan.advocate_update))
     ops += referral_event_ops(table, shop, plan.order, plan.facts)
     ops += reward_ops(table, shop, plan.order, plan.facts)
+    if "referred" in plan.facts and (plan.order.get("referral") or {}).get("experiments"):
+        from chalicelib.store.experiments import count_ops
+
+        # A referred order through a claim made in offer experiments: once, credited to the claim's variants.
+        ops += count_ops(table, shop.shop_id, plan.order["referral"]["experiments"], "conversions", 1)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     # The buyer's search lookups ride in the same transaction (no call of their own): at most

@@ -71,13 +71,17 @@ def claim(
 
     if not shop.settings.referral.enabled:
         raise errors.NotFound("this shop has no friend offer", code="program_off")
+    from chalicelib.experiments.assignment import offer_assignment, offer_values, with_offers
+
+    assigned = offer_assignment(shop, visitor)  # {} without a running offer experiment
+    offers = offer_values(shop, assigned)
     address = mailbox(email)
     if address is None:
         raise errors.ValidationFailed("enter one valid email address", code="invalid_email")
     friend = friend_key(address)
     known = claims.read(table, shop.shop_id, friend)
     if known is not None:
-        return _answer(shop, known.code, destination)
+        return _answer(with_offers(shop, known.offers), known.code, destination)
     matching = email_hash(address)
     if share.get("customer_id") == guest_customer_id(address, "") or (
         share.get("email_hash") and share.get("email_hash") == matching
@@ -102,7 +106,8 @@ def claim(
         )
     from chalicelib.referrals.codes import code_source
 
-    code = code_source(table, shop.settings.referral.codes).claim(shop, FRIEND_POOL, friend_holder(friend))
+    offered = with_offers(shop, offers)  # the visitor's variant of the offer: what the claim is made with
+    code = code_source(table, shop.settings.referral.codes).claim(offered, FRIEND_POOL, friend_holder(friend))
     record = claims.FriendClaim(
         shop_id=shop.shop_id,
         friend=friend,
@@ -115,15 +120,37 @@ def claim(
         mailed_at=None,
         destination=destination,
         visitor=visitor,
+        experiments=assigned or None,
+        offers=offers or None,
     )
     try:
-        table.transact(_claim_ops(table, shop, record, share))
+        _keep(table, shop, record, share)
     except ConditionFailed:
         known = claims.read(table, shop.shop_id, friend)  # the same mailbox, a moment earlier
         if known is None:
             raise errors.RetryLater("the claim could not be kept; try again") from None
-        return _answer(shop, known.code, destination)
-    return _answer(shop, code, destination)
+        return _answer(with_offers(shop, known.offers), known.code, destination)
+    return _answer(offered, code, destination)
+
+
+def _keep(table: Table, shop: Shop, record: claims.FriendClaim, share: dict[str, Any]) -> None:
+    """Keep the claim; while offer experiments run, count its visitor as a unit (once, its own call, as the
+    friend's page does) and its claim once per visitor, in the claim's own transaction (a visitor's second
+    mailbox is kept uncounted)."""
+    ops: list[Any] = list(_claim_ops(table, shop, record, share))
+    if not record.experiments or not record.visitor:
+        table.transact(ops)
+        return
+    from chalicelib.store import experiments
+
+    experiments.count_units(table, shop.shop_id, record.experiments, record.visitor, record.created_at)
+    counted = experiments.claim_count_ops(table, shop.shop_id, record.experiments, record.visitor, record.created_at)
+    try:
+        table.transact([*ops, *counted])
+    except ConditionFailed as exc:
+        if not exc.failed("experiment"):
+            raise
+        table.transact(ops)
 
 
 def _claim_ops(table: Table, shop: Shop, record: claims.FriendClaim, share: dict[str, Any]) -> list[dict[str, Any]]:
@@ -160,6 +187,7 @@ def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
     A claim whose pool is still empty waits WAITING_RETRY; one whose email fails is tried again after FAILED_RETRY,
     and one whose store did not make its code as long as the store asked (REFUSED_RETRY when it refused outright);
     none keeps the claims after it from their turn."""
+    from chalicelib.experiments.assignment import with_offers
     from chalicelib.observability import logger
     from chalicelib.referrals.codes import code_source
     from chalicelib.store.shop_records import get_shop
@@ -178,7 +206,7 @@ def send_friend_codes(table: Table, budget: Budget | None = None) -> int:
             current = record
             if current.code is None:
                 code = code_source(table, shop.settings.referral.codes, due_work=True).claim(
-                    shop, FRIEND_POOL, friend_holder(record.friend), email=record.email
+                    with_offers(shop, record.offers), FRIEND_POOL, friend_holder(record.friend), email=record.email
                 )
                 if code is None:
                     claims.put_off(table, record, clock.iso(now + WAITING_RETRY))
@@ -215,5 +243,7 @@ def _mail_code(shop: Shop, record: claims.FriendClaim) -> None:
     from chalicelib.referrals.emails import compose_friend_code
 
     assert record.email is not None and record.code is not None
-    message = compose_friend_code(shop, record)
+    from chalicelib.experiments.assignment import with_offers
+
+    message = compose_friend_code(with_offers(shop, record.offers), record)
     get_mailer().send(message, to=record.email)

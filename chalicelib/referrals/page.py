@@ -18,6 +18,7 @@ def friend_page(
     status: int = 200,
     answer: dict[str, Any] | None = None,
     error: str | None = None,
+    visitor: str | None = None,
 ) -> HttpResponse:
     """Who invites the friend (their first name, "A customer" once erased), their stars and words, the offer, and
     the form to claim it (or, after the claim, the code and where to use it); always a way on without it."""
@@ -26,6 +27,10 @@ def friend_page(
     from chalicelib.web.i18n import translate
     from chalicelib.web.render import page
 
+    if visitor is not None and shop.experiments:  # a running offer experiment: the visitor's variant's offer
+        from chalicelib.experiments.assignment import offer_assignment, offer_values, with_offers
+
+        shop = with_offers(shop, offer_values(shop, offer_assignment(shop, visitor)))
     offer = offer_of(shop)
     label = reviewer_label(share)
     reviewer = translate(language, NEUTRAL_REVIEWER) if label == NEUTRAL_REVIEWER else label.split(" ")[0]
@@ -58,3 +63,24 @@ def friend_language(request: HttpRequest, shop: Shop) -> str:
     from chalicelib.web.languages import accepted_language, buyer_language
 
     return buyer_language(accepted_language(request.header("accept-language") or ""), shop.settings.language)
+
+
+def count_friend_visit(table: Any, shop: Shop, visitor: str) -> None:
+    """While an offer experiment runs, the friend's visitor is its unit: counted once per experiment (one more call,
+    none without an experiment). Best effort: the page is served all the same, and the claim counts it too."""
+    if not shop.experiments:  # most shops: nothing to count, nothing more loaded
+        return
+    from chalicelib.experiments.assignment import offer_assignment
+
+    assigned = offer_assignment(shop, visitor)
+    if not assigned:
+        return
+    from chalicelib import clock
+    from chalicelib.store.experiments import count_units
+
+    try:
+        count_units(table, shop.shop_id, assigned, visitor, clock.iso())
+    except Exception as exc:  # noqa: BLE001 - the friend still gets the page
+        from chalicelib.observability import logger
+
+        logger.warning("offer experiment's unit not counted", extra={"shop_id": shop.shop_id, "reason": repr(exc)})

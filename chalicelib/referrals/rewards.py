@@ -98,6 +98,10 @@ def _created(
 ) -> list[Operation]:
     from chalicelib.clock import local_day
 
+    if referral.get("reward"):  # the friend's claim was made in an advocate_reward experiment: its variant's reward
+        from chalicelib.experiments.assignment import with_offers
+
+        shop = with_offers(shop, {"advocate_reward": referral["reward"]})
     program = shop.settings.referral
     if not program.enabled or program.advocate_reward.type == "none":
         return []
@@ -134,6 +138,8 @@ def _created(
         "value": value,
         "currency": currency,
     }
+    if referral.get("experiments"):  # its value is counted for these variants when it is issued
+        item["experiments"] = dict(referral["experiments"])
     if order.get("fulfilled_at"):
         item["fulfilled_at"] = order["fulfilled_at"]
     if "referral_reversed" in facts:  # known and already cancelled or refunded in full in one delivery
@@ -470,6 +476,12 @@ def _issue(
         store.step_op(table, marker, store.STEP_MAIL),
         *_event(table, shop, "reward.issued", issued),
     ]
+    if reward.get("experiments"):  # an offer experiment's cost, beside its metric: the value issued, by currency
+        from chalicelib.store.experiments import count_ops
+
+        ops += count_ops(
+            table, shop.shop_id, reward["experiments"], f"reward_value_{reward['currency']}", reward["value"]
+        )
     try:
         table.transact(ops)
     except ConditionFailed:

@@ -157,7 +157,17 @@ def _from_claim(claim: dict[str, Any] | None, signal: Signal, shop_id: str, buye
     advocate = str(claim.get("advocate_id") or "")
     if not advocate or advocate == buyer_id:
         return None
-    return {"code": str(claim["share_code"]), "customer_id": advocate, "shop_id": shop_id, "signal": signal}
+    chosen: dict[str, Any] = {
+        "code": str(claim["share_code"]),
+        "customer_id": advocate,
+        "shop_id": shop_id,
+        "signal": signal,
+    }
+    if claim.get("experiments"):  # the claim's offer experiments: its order is credited to the claim's variants
+        chosen["experiments"] = dict(claim["experiments"])
+        if (claim.get("offers") or {}).get("advocate_reward"):
+            chosen["reward"] = dict(claim["offers"]["advocate_reward"])
+    return chosen
 
 
 def choose_signal(

@@ -35,6 +35,10 @@ class FriendClaim:
     mailed_at: str | None
     visitor: str | None = None  # the keyed hash of the browser that claimed (a fraud rule compares it)
     destination: str | None = None  # the shop's page the link pointed at, where the email sends the friend
+    # While offer experiments run: the visitor's variant of each ({experiment: variant}), and the offers (by lever,
+    # as settings.referral keeps them) the claim was made with: its answer, its email and a store's code keep them.
+    experiments: dict[str, str] | None = None
+    offers: dict[str, dict[str, str]] | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> FriendClaim:
@@ -50,6 +54,8 @@ class FriendClaim:
             mailed_at=item.get("mailed_at"),
             visitor=item.get("visitor"),
             destination=item.get("destination"),
+            experiments=item.get("experiments") or None,
+            offers=item.get("offers") or None,
         )
 
 
@@ -81,7 +87,7 @@ def has_customer(table: Table, shop_id: str, lookup_token: str) -> bool:
 
 def put_op(table: Table, claim: FriendClaim, due_at: str) -> Operation:
     """The claim's Put, on the due index from `due_at`; refused if the friend has claimed at this shop."""
-    item = {
+    item: dict[str, Any] = {
         **keys.friend_claim_key(claim.shop_id, claim.friend),
         **keys.friend_due_keys(due_at, claim.shop_id, claim.friend),
         "type": CLAIM_TYPE,
@@ -97,6 +103,10 @@ def put_op(table: Table, claim: FriendClaim, due_at: str) -> Operation:
     }
     if claim.code:
         item["code"] = claim.code
+    if claim.experiments:
+        item["experiments"] = dict(claim.experiments)
+    if claim.offers:
+        item["offers"] = {lever: dict(offer) for lever, offer in claim.offers.items()}
     return table.put_op(item, condition="attribute_not_exists(PK)")
 
 

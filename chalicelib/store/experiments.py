@@ -9,6 +9,7 @@ No personal data here: an experiment names a lever, its variants' values and cou
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.store import keys
@@ -166,8 +167,11 @@ def page(
     )
 
 
-def count_ops(table: Table, shop_id: str, assigned: Mapping[str, str], counter: str, delta: int) -> list[Operation]:
-    """Move `counter` (units or conversions) by `delta` on each experiment's variant in `assigned`."""
+def count_ops(
+    table: Table, shop_id: str, assigned: Mapping[str, str], counter: str, delta: int | Decimal
+) -> list[Operation]:
+    """Move `counter` (units, conversions, an offer's claims or reward_value_<currency>) by `delta` on each
+    experiment's variant in `assigned`."""
     return [
         table.update_op(
             keys.experiment_variant_key(shop_id, experiment_id, variant),
@@ -185,3 +189,61 @@ def shop_erasure_ops(table: Table, shop_id: str, limit: int) -> list[Operation]:
         keys.shop_partition(shop_id), sk_prefix=keys.EXPERIMENT_ITEMS_PREFIX, limit=limit, consistent=True
     )
     return [table.delete_op({keys.PK: i[keys.PK], keys.SK: i[keys.SK]}) for i in found]
+
+
+# Offer experiments (pattern 73): the unit is a friend's visitor.
+
+
+def count_units(table: Table, shop_id: str, assigned: Mapping[str, str], visitor: str, at: str) -> None:
+    """Count the visitor once as a unit of each experiment's variant in `assigned`, keeping its variant: one
+    transaction; one already counted (a later visit, a retry, an experiment started since) counts the others on
+    their own."""
+    from chalicelib.store.table import ConditionFailed
+
+    def ops(experiment_id: str, variant: str) -> list[Operation]:
+        return [
+            table.put_op(
+                {
+                    **keys.experiment_unit_key(shop_id, experiment_id, visitor),
+                    "type": "experiment_unit",
+                    "experiment_id": experiment_id,
+                    "variant": variant,
+                    "created_at": at,
+                },
+                "attribute_not_exists(PK)",
+            ),
+            *count_ops(table, shop_id, {experiment_id: variant}, "units", 1),
+        ]
+
+    try:
+        table.transact([op for pair in sorted(assigned.items()) for op in ops(*pair)])
+    except ConditionFailed:
+        if len(assigned) < 2:
+            return
+        for experiment_id, variant in sorted(assigned.items()):
+            try:
+                table.transact(ops(experiment_id, variant))
+            except ConditionFailed:
+                continue
+
+
+def claim_count_ops(
+    table: Table, shop_id: str, assigned: Mapping[str, str], visitor: str, at: str
+) -> list[NamedOperation]:
+    """For the claim's own transaction: the visitor's claim counted once per experiment (role "experiment" fails
+    when this visitor claimed already, with another mailbox; the claim is then kept without them)."""
+    ops: list[NamedOperation] = []
+    for experiment_id, variant in sorted(assigned.items()):
+        ops.append(
+            (
+                "experiment",
+                table.update_op(
+                    keys.experiment_unit_key(shop_id, experiment_id, visitor),
+                    "SET claimed_at = :at",
+                    values={":at": at},
+                    condition="attribute_exists(PK) AND attribute_not_exists(claimed_at)",
+                ),
+            )
+        )
+        ops += [("experiment", op) for op in count_ops(table, shop_id, {experiment_id: variant}, "claims", 1)]
+    return ops

@@ -323,6 +323,15 @@ Access patterns (who asks -> the one call that answers):
                                                BatchGetItem (15 and 10): no call more; Put by the due work (Query
                                                GSI1, GSI1PK = ANSWERSDUE, GSI1SK <= <now>) from the 90 days'
                                                counters (8), and after each reply; a review moves its GSI1SK to now
+ 73. An offer experiment's unit (a friend's
+     visitor), counted once, and its claim
+     counted once                           -> TransactWriteItems: Put SHOP#<shop>/EXPUNIT#<id>#<visitor> (its
+                                               variant) if not exists, Update EXPVARIANT#<id>#<variant> ADD units
+                                               (the friend's page's one more call, only while an offer experiment
+                                               runs); in the claim's own transaction, Update EXPUNIT SET claimed_at
+                                               if attribute_not_exists(claimed_at), ADD claims; referrals ADD
+                                               conversions in the order's transaction, reward values ADD
+                                               reward_value_<currency> in the reward's issue
 """
 
 from __future__ import annotations
@@ -869,6 +878,7 @@ def reward_holder(rid: str) -> str:
 # Experiments (patterns 67-69): the ids begin with their creation's stamp, so newest first is key order.
 EXPERIMENT_PREFIX = "EXPERIMENT#"
 EXPERIMENT_VARIANT_PREFIX = "EXPVARIANT#"
+EXPERIMENT_UNIT_PREFIX = "EXPUNIT#"
 # Every experiment item of a shop (experiments and their variants' counters) begins so (its erasure).
 EXPERIMENT_ITEMS_PREFIX = "EXP"
 
@@ -880,6 +890,11 @@ def experiment_key(shop_id: str, experiment_id: str) -> dict[str, str]:
 def experiment_variant_key(shop_id: str, experiment_id: str, variant: str) -> dict[str, str]:
     """One variant's counters (units, conversions) of one experiment."""
     return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_VARIANT_PREFIX}{experiment_id}#{variant}"}
+
+
+def experiment_unit_key(shop_id: str, experiment_id: str, unit: str) -> dict[str, str]:
+    """One unit of an offer experiment (a friend's visitor): its variant, and whether it claimed (pattern 73)."""
+    return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_UNIT_PREFIX}{experiment_id}#{unit}"}
 
 
 ANSWER_WAIT_PREFIX = "ANSWERWAIT#"

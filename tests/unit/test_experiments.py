@@ -140,8 +140,8 @@ def test_a_subject_experiment_end_to_end_through_http(shop):
             "no_control",
         ),
         ({"lever": "share_prompt"}, "lever_not_available_yet"),
-        ({"lever": "friend_offer"}, "lever_not_available_yet"),
-        ({"lever": "advocate_reward"}, "lever_not_available_yet"),
+        ({"lever": "friend_offer"}, "language_not_allowed"),  # an offer has no language
+        ({"lever": "advocate_reward"}, "language_not_allowed"),
     ],
 )
 def test_a_bad_experiment_is_a_422_naming_what_is_wrong(shop, change, code):

@@ -1,0 +1,258 @@
+"""Experiments on the give-get offers through HTTP: the friend's offer and the advocate's reward. The unit is a
+friend's visitor (the keyed hash of the browser the friend's page and the claim use); the page shows the visitor's
+variant, the claim gives it, units and claims count once per visitor, referred orders through a claim are credited
+to the claim's variant once, the rewards' value is kept per variant, and promote sets settings.referral."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib import clock
+from chalicelib.experiments.assignment import variant_for
+from chalicelib.sharing.visitors import visitor_id
+from chalicelib.store.table import get_client
+from tests.unit.sharing_support import CHROME, Advocate
+from tests.unit.test_friend_claims import claim, fill, run_due
+from tests.unit.test_give_get_loop import HOLD_DAYS, GenericOrder, at, start
+from tests.unit.webhook_support import calls
+
+TEN = {"type": "percent", "value": "10", "minimum_order": "0"}  # the program's offer as start() sets it
+FIVE_OFF = {"type": "amount", "value": "5", "currency": "USD", "minimum_order": "20"}
+TEN_REWARD = {"type": "percent", "value": "10"}
+THREE_REWARD = {"type": "amount", "value": "3", "currency": "USD"}
+
+
+def begin(adv: Advocate, lever: str, b: dict[str, Any], a: dict[str, Any] | None = None) -> str:
+    body = {
+        "name": f"{lever} test",
+        "lever": lever,
+        "variants": [
+            {"key": "a", "value": a or (TEN if lever == "friend_offer" else TEN_REWARD)},
+            {"key": "b", "value": b},
+        ],
+    }
+    answer = adv.shop.owner("POST", "/experiments", body)
+    assert answer.status_code == 201, answer.body
+    adv.shop.owner("GET", "")  # the shop as read lately is the one with its experiment
+    return str(answer.json["experiment_id"])
+
+
+def ip_for(experiment_id: str, wanted: str, skip: tuple[str, ...] = ()) -> str:
+    """A friend's address whose visitor (with Chrome) the experiment gives the variant `wanted`."""
+    for n in range(1, 255):
+        ip = f"198.51.100.{n}"
+        if ip not in skip and variant_for(experiment_id, visitor_id(ip, CHROME), ("a", "b")) == wanted:
+            return ip
+    raise AssertionError("no address found")
+
+
+def visit(adv: Advocate, ip: str) -> str:
+    page = adv.api.request("GET", f"/s/{adv.code}", headers={"User-Agent": CHROME, "X-Forwarded-For": ip})
+    assert page.status_code == 200, page.body
+    return page.body.decode()
+
+
+def claimed(adv: Advocate, address: str, ip: str) -> dict[str, Any]:
+    answer = claim(adv, address, ip=ip)
+    assert answer.status_code == 200, answer.body
+    return answer.json
+
+
+def variants(adv: Advocate, experiment_id: str) -> dict[str, dict[str, Any]]:
+    answer = adv.shop.owner("GET", f"/experiments/{experiment_id}")
+    assert answer.status_code == 200, answer.body
+    assert answer.json["metric"] == "referral_rate"
+    return {v["key"]: v for v in answer.json["variants"]}
+
+
+def figures(found: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int, int, int]]:
+    """Per variant: (units, claims, referrals, conversions)."""
+    return {k: (v["units"], v["claims"], v["referrals"], v["conversions"]) for k, v in found.items()}
+
+
+@pytest.fixture
+def adv(api, outbox) -> Advocate:
+    advocate = start(Advocate(api, outbox))
+    fill(advocate, "FRIEND-B1", "FRIEND-B2", "FRIEND-B3")
+    return advocate
+
+
+def test_each_visitor_sees_and_claims_their_own_offer_on_every_visit_and_retry(adv):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    # The friend's page shows each visitor their variant's offer, the same on every visit
+    for _ in range(3):
+        page_a, page_b = visit(adv, ip_a), visit(adv, ip_b)
+        assert "10% off your first order" in page_a and "$5.00 off your first order" not in page_a
+        assert "$5.00 off your first order" in page_b and "$20.00" in page_b and "10% off" not in page_b
+    # The claim gives that offer, and a retry (the same mailbox) the same answer
+    first_b = claimed(adv, "friend-b@example.com", ip_b)
+    assert first_b["offer"] == FIVE_OFF
+    assert claimed(adv, "friend-b@example.com", ip_b) == first_b
+    assert claimed(adv, "friend-b@example.com", "203.0.113.9") == first_b  # the claim kept the offer it was made with
+    assert claimed(adv, "friend-a@example.com", ip_a)["offer"] == TEN
+    # The code's email names the claim's offer
+    run_due(adv)
+    mails = [m for m in adv.shop.emails() if str(m["To"]) == "friend-b@example.com"]
+    assert len(mails) == 1 and "$5.00" in mails[0].as_string()
+    # Units once per visitor (three visits each), claims once per visitor (a second mailbox is not a second claim)
+    claimed(adv, "friend-b2@example.com", ip_b)
+    found = variants(adv, experiment)
+    assert figures(found) == {"a": (1, 1, 0, 0), "b": (1, 1, 0, 0)}
+    assert found["b"]["value"] == FIVE_OFF and found["b"]["claim_rate"] == 1.0 and found["b"]["referral_rate"] == 0.0
+
+
+def test_a_claim_without_a_page_view_counts_its_visitor_once(adv):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_b = ip_for(experiment, "b")
+    claimed(adv, "friend-b@example.com", ip_b)
+    visit(adv, ip_b)
+    assert figures(variants(adv, experiment))["b"] == (1, 1, 0, 0)
+
+
+def test_referred_orders_are_credited_to_the_claims_variant_once_under_redelivery_and_reordering(adv):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    visit(adv, ip_a), visit(adv, ip_b)
+    claimed(adv, "friend-b@example.com", ip_b)
+    claimed(adv, "friend-a@example.com", ip_a)
+    came = clock.now()
+    order = GenericOrder(adv, "friend-b@example.com", order_id="f-b")
+    with at(came, 2) as moment:
+        order.fulfil(moment)  # the fulfilment first (reordered), then the creation, each delivered twice
+        order.again("order.fulfilled")
+        order.place(moment)
+        order.again("order.created")
+        order.again("order.fulfilled")
+    found = variants(adv, experiment)
+    assert figures(found) == {"a": (1, 1, 0, 0), "b": (1, 1, 1, 1)}
+    assert found["b"]["referral_rate"] == 1.0 == found["b"]["rate"]
+    # A later order of the other friend is credited to theirs
+    other = GenericOrder(adv, "friend-a@example.com", order_id="f-a")
+    with at(came, 3) as moment:
+        other.place(moment)
+        other.again("order.created")
+    assert figures(variants(adv, experiment)) == {"a": (1, 1, 1, 1), "b": (1, 1, 1, 1)}
+
+
+def test_the_rewards_value_is_kept_per_variant_and_the_reward_has_its_variants_value(adv):
+    experiment = begin(adv, "advocate_reward", THREE_REWARD)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    visit(adv, ip_a), visit(adv, ip_b)
+    claimed(adv, "friend-b@example.com", ip_b)
+    claimed(adv, "friend-a@example.com", ip_a)
+    came = clock.now()
+    orders = [
+        GenericOrder(adv, "friend-b@example.com", order_id="f-b"),
+        GenericOrder(adv, "friend-a@example.com", order_id="f-a"),
+    ]
+    for order in orders:
+        with at(came, 2) as moment:
+            order.place(moment)
+        with at(came, 3) as moment:
+            order.fulfil(moment)
+    rewards = {r["friend_order"]: r for r in adv.shop.owner("GET", "/rewards").json["rewards"]}
+    assert (Decimal(rewards["f-b"]["value"]), rewards["f-b"]["currency"]) == (Decimal("3"), "USD")
+    assert (Decimal(rewards["f-a"]["value"]), rewards["f-a"]["currency"]) == (Decimal("8.00"), "USD")
+    with at(came, 3 + HOLD_DAYS, hours=1):
+        run_due(adv)
+        run_due(adv)
+    found = variants(adv, experiment)
+    assert {k: {c: Decimal(v) for c, v in f["reward_value"].items()} for k, f in found.items()} == {
+        "a": {"USD": Decimal("8.00")},
+        "b": {"USD": Decimal("3")},
+    }
+    assert figures(found) == {"a": (1, 1, 1, 1), "b": (1, 1, 1, 1)}
+
+
+def test_promote_sets_the_referral_setting_and_frees_the_lever(adv):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    second = adv.shop.owner(
+        "POST",
+        "/experiments",
+        {
+            "name": "again",
+            "lever": "friend_offer",
+            "variants": [{"key": "a", "value": TEN}, {"key": "c", "value": FIVE_OFF}],
+        },
+    )
+    assert second.status_code == 409 and second.json["error"]["code"] == "lever_busy"
+    other_lever = begin(adv, "advocate_reward", THREE_REWARD)  # the other offer lever is free
+    promoted = adv.shop.owner("POST", f"/experiments/{experiment}/promote", {"variant": "b"})
+    assert promoted.status_code == 200, promoted.body
+    assert promoted.json["status"] == "promoted"
+    settings = adv.shop.owner("GET", "").json["settings"]["referral"]
+    assert {k: v for k, v in settings["friend_offer"].items() if v is not None} == FIVE_OFF
+    assert settings["enabled"] is True and settings["advocate_reward"]["type"] == "percent"
+    assert adv.shop.owner("POST", f"/experiments/{other_lever}/stop").status_code == 200
+    # The friend's page now shows the promoted offer to everyone
+    assert "$5.00 off your first order" in visit(adv, "192.0.2.77")
+
+
+@pytest.mark.parametrize(
+    "variant, code",
+    [
+        ({"type": "percent", "value": "150"}, "invalid_variant"),
+        ({"type": "amount", "value": "5"}, "invalid_variant"),  # an amount needs its currency
+        ("10%", "invalid_variant"),
+        (TEN, "duplicate_variant"),
+        ({"type": "percent", "value": "15", "colour": "red"}, "invalid_variant"),
+        ({"type": None, "value": "15"}, "invalid_variant"),
+    ],
+)
+def test_a_bad_offer_variant_is_a_422_naming_the_variant(adv, variant, code):
+    answer = adv.shop.owner(
+        "POST",
+        "/experiments",
+        {
+            "name": "bad",
+            "lever": "friend_offer",
+            "variants": [{"key": "a", "value": TEN}, {"key": "b", "value": variant}],
+        },
+    )
+    assert answer.status_code == 422, answer.body
+    assert answer.json["error"]["code"] == code
+    if code == "invalid_variant":
+        assert "'b'" in answer.json["error"]["message"]
+
+
+def test_the_share_links_calls_are_unchanged_without_an_offer_experiment_and_one_more_with_one(adv):
+    client = get_client()
+    with calls(client) as without:
+        visit(adv, "192.0.2.10")
+    delay = adv.shop.owner(
+        "POST",
+        "/experiments",
+        {"name": "s", "lever": "request_delay_days", "variants": [{"key": "a", "value": 7}, {"key": "b", "value": 3}]},
+    )
+    assert delay.status_code == 201, delay.body
+    adv.shop.owner("GET", "")
+    with calls(client) as request_lever:
+        visit(adv, "192.0.2.11")
+    assert request_lever == without
+    begin(adv, "friend_offer", FIVE_OFF)
+    with calls(client) as offer:
+        visit(adv, "192.0.2.12")
+    assert offer == [*without, "TransactWriteItems"]
+    with calls(client) as again:  # the same visitor again: the click is not counted, the unit is not either
+        visit(adv, "192.0.2.12")
+    assert len(again) <= len(offer)
+
+
+def test_a_code_made_by_the_store_carries_the_claims_offer(api, outbox, monkeypatch, shopify):
+    from tests.stand_ins.fixtures import SHOP_HOST, SHOPIFY_DOMAIN, TOKEN
+    from tests.unit.test_store_codes import connect, program, store_advocate
+
+    shop = store_advocate(api, outbox, monkeypatch, "shopify", [SHOP_HOST, SHOPIFY_DOMAIN])
+    connect(shop, {"shopify": {"access_token": TOKEN}})
+    program(shop, "shopify")
+    experiment = begin(shop, "friend_offer", {"type": "percent", "value": "25", "minimum_order": "0"})
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    assert claimed(shop, "friend-b@example.com", ip_b)["offer"]["value"] == "25"
+    assert claimed(shop, "friend-a@example.com", ip_a)["offer"]["value"] == "10"
+    run_due(shop)
+    made = {d["customerGets"]["value"]["percentage"] for d in shopify.tokens[TOKEN].discounts.values()}
+    assert made == {0.25, 0.1}  # each code made with its claim's offer, not the shop's setting
