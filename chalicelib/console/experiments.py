@@ -47,6 +47,13 @@ def shown_value(lever: str, value: Any) -> str:
     """A variant's value as the owner reads it (outside text: the template escapes it)."""
     if lever == DELAY_LEVER:
         return f"{value} day" if str(value) == "1" else f"{value} days"
+    if isinstance(value, dict):  # an offer (friend_offer, advocate_reward): the phrase the friend reads, in English
+        from chalicelib.referrals.offers import minimum_text, offer_text
+
+        try:
+            return " ".join(t for t in (offer_text(value, "en"), minimum_text(value, "en")) if t)
+        except (KeyError, TypeError, ValueError):
+            return ", ".join(f"{k} {v}" for k, v in sorted(value.items()))
     return str(value) if str(value) != "" else OUR_WORDS
 
 

@@ -247,3 +247,13 @@ def test_another_shops_or_a_made_up_experiment_is_not_found(owner, api):
     assert owner.get("experiments/not-an-id").status_code == 404
     assert owner.post(f"experiments/{theirs}/stop", {}).status_code == 404
     assert other.read(theirs)["status"] == "running"
+
+
+def test_an_offers_variant_reads_as_the_phrase_the_friend_sees():
+    from chalicelib.console.experiments import shown_value
+
+    assert shown_value("friend_offer", {"type": "percent", "value": "15", "minimum_order": "0"}) == (
+        "15% off your first order"
+    )
+    shown = shown_value("advocate_reward", {"type": "amount", "value": "5", "currency": "EUR", "minimum_order": "40"})
+    assert shown.startswith("€5.00 off your first order") and "40" in shown
