@@ -440,10 +440,10 @@ TABLE: tuple[Route, ...] = (
         "/shops/{shop_id}/experiments",
         "create_experiment",
         EXPERIMENTS,
-        summary="Start an experiment on one lever (the request's subject or intro in one language, or its delay): "
-        "2-4 variants, exactly one the current setting (the control), each valid as the setting itself; 409 "
-        "`lever_busy` while one runs on that lever; the share prompt and the offers answer 422 "
-        "`lever_not_available_yet`",
+        summary="Start an experiment on one lever (the request's subject or intro, or the share prompt's words, in "
+        "one language; the request's delay; the friend's offer or the advocate's reward): 2-4 variants, exactly one "
+        "the current setting (the control), each valid as the setting itself; 409 `lever_busy` while one runs on "
+        "that lever (and language)",
         tag="experiments",
         auth="owner",
         body=model("ExperimentCreate", EXPERIMENT_MODELS),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.experiments.assignment import DELAY_LEVER, REQUEST_LEVERS, TEXT_LEVERS
+from chalicelib.experiments.assignment import DELAY_LEVER, LANGUAGE_LEVERS, OFFER_LEVERS, PROMPT_LEVER, REQUEST_LEVERS
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -26,13 +26,22 @@ LEVER_LABELS = {
     "friend_offer": "The friend's offer",
     "advocate_reward": "The advocate's reward",
 }
-FORM_LEVERS: tuple[str, ...] = REQUEST_LEVERS
+FORM_LEVERS: tuple[str, ...] = (*REQUEST_LEVERS, PROMPT_LEVER, *OFFER_LEVERS)
 VARIANT_KEYS = ("a", "b", "c", "d")  # "a" is the control: the current setting
+# An offer variant's fields on the form (offer_<field>_<key>), and the offer's types it offers.
+OFFER_FORM_FIELDS = ("type", "value", "currency", "minimum")
+OFFER_TYPES = ("percent", "amount")
+# By the experiment's metric: what a unit is, what its conversion is (the variants table's columns), the rate's name.
+METRIC_WORDS = {
+    "review_rate": ("Orders asked", "Reviewed", "review rate"),
+    "share_rate": ("Reviewers shown the prompt", "Shared", "share rate"),
+    "referral_rate": ("Friends' visitors", "Referred orders", "referral rate (referred orders per friend's visitor)"),
+}
 STATUS_WORDS = {"running": "Running", "stopped": "Stopped", "promoted": "Promoted"}
 OUR_WORDS = "(our own words)"
 LIST_LIMIT = 100
 DONE = {
-    "started": "Started: buyers now get one variant each, and the counts below grow as requests go out.",
+    "started": "Started: each unit now gets one variant, and the counts below grow as units come.",
     "stopped": "Stopped: the counts are frozen and the lever is free again.",
     "promoted": "Promoted: that variant's value is the shop's setting now.",
 }
@@ -93,9 +102,17 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
     variants = []
     for variant in experiment["variants"]:
         difference = variant["difference"]
+        offer: dict[str, str] = {}
+        if variant.get("claims") is not None:  # an offer's figures beside its metric
+            offer = {
+                "claim_rate_text": _rate(variant.get("claim_rate")),
+                "reward_text": ", ".join(f"{c} {v}" for c, v in sorted((variant.get("reward_value") or {}).items()))
+                or "none",
+            }
         variants.append(
             {
                 **variant,
+                **offer,
                 "name": variant_name(str(variant["key"])),
                 "shown": shown_value(lever, variant["value"]),
                 "rate_text": _rate(variant["rate"]),
@@ -104,9 +121,16 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
                 "high_text": _points(difference["high"]) if difference else "",
             }
         )
+    units_words, conversions_words, rate_words = METRIC_WORDS.get(
+        str(experiment.get("metric")), METRIC_WORDS["review_rate"]
+    )
     return {
         **experiment,
         "variants": variants,
+        "units_words": units_words,
+        "conversions_words": conversions_words,
+        "rate_words": rate_words,
+        "offer": lever in OFFER_LEVERS,
         "lever_label": lever_label(lever, experiment.get("language")),
         "status_words": STATUS_WORDS.get(str(experiment["status"]), str(experiment["status"])),
         "decision_words": decision_words(experiment),
@@ -199,6 +223,8 @@ def form_values(shop: Shop) -> dict[str, str]:
         "lever": FORM_LEVERS[0],
         "texts_language": shop.settings.language,
         **{f"value_{key}": "" for key in VARIANT_KEYS[1:]},
+        **{f"offer_{field}_{key}": "" for key in VARIANT_KEYS[1:] for field in OFFER_FORM_FIELDS},
+        **{f"offer_type_{key}": OFFER_TYPES[0] for key in VARIANT_KEYS[1:]},
         "alpha": str(DEFAULT_ALPHA),
         "max_units_per_variant": "5000",
     }
@@ -211,13 +237,23 @@ def current_settings(shop: Shop) -> list[dict[str, str]]:
 
     rows = []
     for lever in FORM_LEVERS:
-        if lever in TEXT_LEVERS:
+        if lever in LANGUAGE_LEVERS:
             for language in LANGUAGES:
                 value = current_value(shop, lever, language)
                 rows.append({"lever": lever_label(lever, language), "value": shown_value(lever, value)})
         else:
             rows.append({"lever": lever_label(lever), "value": shown_value(lever, current_value(shop, lever, None))})
     return rows
+
+
+def current_offers(shop: Shop) -> list[dict[str, str]]:
+    """The offer levers' current settings: variant A of an offer experiment, shown and not editable."""
+    from chalicelib.experiments.service import current_value
+
+    return [
+        {"lever": lever_label(lever), "value": shown_value(lever, current_value(shop, lever, None))}
+        for lever in OFFER_LEVERS
+    ]
 
 
 def start(table: Table, shop: Shop, form: dict[str, str]) -> tuple[str | None, dict[str, str], int]:
@@ -232,16 +268,31 @@ def start(table: Table, shop: Shop, form: dict[str, str]) -> tuple[str | None, d
     lever = form.get("lever", "")
     if lever not in FORM_LEVERS:
         return None, {"lever": "Choose one of the levers listed."}, 422
-    text = lever in TEXT_LEVERS
+    text = lever in LANGUAGE_LEVERS
+    offer = lever in OFFER_LEVERS
     language = form.get("texts_language", "") if text else None
     if text and language not in _languages():
         return None, {"texts_language": "Choose one of the languages listed."}, 422
-    entered = [(key, form.get(f"value_{key}", "")) for key in VARIANT_KEYS[1:]]
+    prefix = "offer_value_" if offer else "value_"
+    entered = [(key, form.get(f"{prefix}{key}", "")) for key in VARIANT_KEYS[1:]]
     typed = [(key, value.strip()) for key, value in entered if value.strip()]
     if not typed:
-        problems["value_b"] = "Give at least one variant to test against the current setting."
+        problems[f"{prefix}b"] = "Give at least one variant to test against the current setting."
     variants: list[tuple[str, Any]] = [("a", current_value(shop, lever, language))]
     for key, value in typed:
+        if offer:
+            kind = form.get(f"offer_type_{key}", "")
+            if kind not in OFFER_TYPES:
+                problems[f"offer_type_{key}"] = "Choose percent or amount."
+                continue
+            made = {"type": kind, "value": value}
+            currency = form.get(f"offer_currency_{key}", "").strip().upper()
+            if currency:
+                made["currency"] = currency
+            if lever == "friend_offer":
+                made["minimum_order"] = form.get(f"offer_minimum_{key}", "").strip() or "0"
+            variants.append((key, made))
+            continue
         if lever == DELAY_LEVER:
             try:
                 variants.append((key, int(value)))
@@ -272,7 +323,7 @@ def start(table: Table, shop: Shop, form: dict[str, str]) -> tuple[str | None, d
     try:
         return create(table, shop.shop_id, parse_model(ExperimentCreate, body)), {}, 201
     except errors.ValidationFailed as exc:
-        return None, _by_field(exc, [key for key, _ in variants]), 422
+        return None, _by_field(exc, [key for key, _ in variants], prefix), 422
     except errors.Conflict as exc:
         field = "lever" if exc.code == "lever_busy" else "form"
         return None, {field: exc.message}, 409
@@ -284,7 +335,7 @@ def _languages() -> tuple[str, ...]:
     return tuple(LANGUAGES)
 
 
-def _by_field(exc: Any, keys: list[str]) -> dict[str, str]:
+def _by_field(exc: Any, keys: list[str], prefix: str = "value_") -> dict[str, str]:
     """The API's 422 with each problem beside the form's field that caused it."""
     found: dict[str, str] = {}
     for detail in exc.details or [{"field": "form", "problem": exc.message}]:
@@ -294,7 +345,7 @@ def _by_field(exc: Any, keys: list[str]) -> dict[str, str]:
         if numbered:
             index = int(numbered.group(1) or numbered.group(2))
             if 0 < index < len(keys):
-                found.setdefault(f"value_{keys[index]}", problem)
+                found.setdefault(f"{prefix}{keys[index]}", problem)
                 continue
         if head in ("name", "lever", "alpha", "max_units_per_variant"):
             found.setdefault(head, problem)

@@ -107,11 +107,30 @@ class ExperimentForm(BaseModel):
 
     csrf: str = Field("", description="the token the console page put in the form")
     name: str = Field("", max_length=400, description="the experiment's name, 1 to 120 characters")
-    lever: str = Field("", max_length=40, description="request_subject, request_intro or request_delay_days")
-    texts_language: str = Field("", max_length=8, description="the email texts' language (the text levers only)")
-    value_b: str = Field("", max_length=2000, description="variant B's value (required)")
+    lever: str = Field(
+        "",
+        max_length=40,
+        description="request_subject, request_intro, request_delay_days, share_prompt, friend_offer or advocate_reward",
+    )
+    texts_language: str = Field(
+        "", max_length=8, description="the words' language (the email texts and the share prompt only)"
+    )
+    value_b: str = Field("", max_length=2000, description="variant B's value (required): a text or a delay")
     value_c: str = Field("", max_length=2000, description="variant C's value (optional)")
     value_d: str = Field("", max_length=2000, description="variant D's value (optional)")
+    # The offers' variants (friend_offer, advocate_reward): each one's type, value, currency and minimum order.
+    offer_type_b: str = Field("percent", max_length=20, description="variant B's offer: percent or amount")
+    offer_value_b: str = Field("", max_length=40, description="variant B's offer value (required for an offer)")
+    offer_currency_b: str = Field("", max_length=10, description="variant B's currency, with an amount")
+    offer_minimum_b: str = Field("", max_length=40, description="variant B's minimum order (the friend's offer)")
+    offer_type_c: str = Field("percent", max_length=20, description="variant C's offer: percent or amount")
+    offer_value_c: str = Field("", max_length=40, description="variant C's offer value (optional)")
+    offer_currency_c: str = Field("", max_length=10, description="variant C's currency, with an amount")
+    offer_minimum_c: str = Field("", max_length=40, description="variant C's minimum order (the friend's offer)")
+    offer_type_d: str = Field("percent", max_length=20, description="variant D's offer: percent or amount")
+    offer_value_d: str = Field("", max_length=40, description="variant D's offer value (optional)")
+    offer_currency_d: str = Field("", max_length=10, description="variant D's currency, with an amount")
+    offer_minimum_d: str = Field("", max_length=40, description="variant D's minimum order (the friend's offer)")
     alpha: str = Field("0.05", max_length=20, description="the error rate held at every look (default 0.05)")
     max_units_per_variant: str = Field("5000", max_length=20, description="the most units per variant")
 

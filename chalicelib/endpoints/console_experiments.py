@@ -27,7 +27,9 @@ def _section(
 ) -> HttpResponse:
     from chalicelib.console.experiments import (
         FORM_LEVERS,
+        OFFER_TYPES,
         VARIANT_KEYS,
+        current_offers,
         current_settings,
         experiments,
         form_values,
@@ -49,6 +51,8 @@ def _section(
         languages=LANGUAGES,
         variant_keys=VARIANT_KEYS[1:],
         current=current_settings(shop),
+        current_offers=current_offers(shop),
+        offer_types=OFFER_TYPES,
     )
 
 

@@ -92,6 +92,11 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
 
     reviewed = existing_reviews(table, ctx)
     language = _language(ctx.order.get("language"), ctx.shop)
+    prompt = ""
+    if share is not None:  # the share prompt is shown: its words, or a running experiment's variant (a unit)
+        from chalicelib.experiments.prompt import prompt_words
+
+        prompt = prompt_words(table, ctx.shop, str(ctx.order["customer_id"]), language)
     csp = _photo_page_csp()
     return page(
         "thanks.html",
@@ -104,6 +109,7 @@ def submit_review(request: HttpRequest, link: ReviewLink) -> HttpResponse:
         title=submission.title,
         body=submission.body,
         share=share,
+        share_prompt=prompt,
         share_text=share_text(review.get("product_title", ""), submission.rating, submission.body, language),
         channel_names=CHANNEL_NAMES,
         token=ctx.token,

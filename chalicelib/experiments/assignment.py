@@ -2,7 +2,8 @@
 
 Read on the hot paths (the order webhook's planner, the due work's send): no pydantic, no I/O. The running
 experiments come from the shop's own item (`Shop.experiments`, kept by store/experiments.py), so reading them
-costs no call. A unit (an order, for the request's levers) gets its variant from a keyed hash of the experiment
+costs no call. A unit (an order for the request's levers, a friend's visitor for the offers, a happy reviewer for
+the share prompt) gets its variant from a keyed hash of the experiment
 and the unit: the same order always gets the same variant, whatever redelivers or retries it, and every buyer is
 still asked; only the words or the timing vary.
 """
@@ -16,22 +17,25 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
 
-# The levers of the contract; those served so far are the request's. The email texts are per language.
+# The levers of the contract: the request's (the email texts per language), the offers, the share prompt.
 TEXT_LEVERS = ("request_subject", "request_intro")
 DELAY_LEVER = "request_delay_days"
 REQUEST_LEVERS = (*TEXT_LEVERS, DELAY_LEVER)
 # The give-get program's offers: their unit is a friend's visitor (the keyed hash of the browser the friend's page
 # and the claim already use), their value an offer object as settings.referral declares it.
 OFFER_LEVERS = ("friend_offer", "advocate_reward")
-LATER_LEVERS = ("share_prompt",)
-LEVERS = (*REQUEST_LEVERS, *OFFER_LEVERS, *LATER_LEVERS)
+# The share prompt's words (per language, as settings.share_prompt keeps them): its unit is a happy reviewer (the
+# customer) shown the prompt, its conversion their first share.
+PROMPT_LEVER = "share_prompt"
+LANGUAGE_LEVERS = (*TEXT_LEVERS, PROMPT_LEVER)  # each language is its own slot
+LEVERS = (*REQUEST_LEVERS, *OFFER_LEVERS, PROMPT_LEVER)
 # Where the order keeps its variants: `assigned` when the plan chose its delay, `exposed` ({experiment: variant})
 # from its request's first send, which counted it, to its first review, credited to the same variant.
 HASH_PURPOSE = "experiment-assignment"
 
 
 def slot(lever: str, language: str | None = None) -> str:
-    """The lock of one running experiment: a lever, per language for the email texts."""
+    """The lock of one running experiment: a lever, per language for the email texts and the share prompt."""
     return f"{lever}:{language}" if language else lever
 
 
@@ -184,3 +188,21 @@ def with_offers(shop: Shop, offers: Mapping[str, Mapping[str, Any]] | None) -> S
     if offers.get("advocate_reward"):
         referral = replace(referral, advocate_reward=record_from_map(AdvocateReward, offers["advocate_reward"]))
     return replace(shop, settings=replace(shop.settings, referral=referral))
+
+
+def prompt_experiment(shop: Shop, language: str) -> Running | None:
+    """The share-prompt experiment running in this language, if any (None for most shops: nothing read)."""
+    if not shop.experiments:
+        return None
+    return running(shop).get(slot(PROMPT_LEVER, language))
+
+
+def prompt_credit(customer: Mapping[str, Any]) -> dict[str, str]:
+    """The share-prompt experiment (with the variant) a customer's first share converts in: the one they were
+    counted a unit of, as their record (`share_prompt`, read by the share anyway) names it; {} when they were none.
+    Read from the record, not from the shop's summary: a container whose shop is a minute old (store/recent.py)
+    still credits a unit of an experiment started meanwhile. One that ended meanwhile keeps its frozen counts."""
+    kept = customer.get("share_prompt")
+    if not isinstance(kept, Mapping) or not kept.get("experiment_id") or not kept.get("variant"):
+        return {}
+    return {str(kept["experiment_id"]): str(kept["variant"])}

@@ -22,9 +22,10 @@ MAX_UNITS_PER_VARIANT = 1_000_000
 class VariantIn(Strict):
     key: str = Field(pattern=VARIANT_KEY_PATTERN, description="the variant's name: a-z 0-9 _ -, up to 20")
     value: StrictStr | StrictInt | dict[str, StrictStr | None] = Field(
-        description="the lever's setting under this variant, validated as the setting itself is: a subject or an "
-        "intro (text; empty: our own words), a delay in days (a whole number), or an offer as settings.referral "
-        'declares it (friend_offer: {"type": "percent"|"amount", "value", "currency"?, "minimum_order"?}; '
+        description="the lever's setting under this variant, validated as the setting itself is: a subject, an "
+        "intro or the share prompt's words (text; empty: our own words), a delay in days (a whole number), or an "
+        'offer as settings.referral declares it (friend_offer: {"type": "percent"|"amount", "value", "currency"?, '
+        '"minimum_order"?}; '
         'advocate_reward: {"type": "percent"|"amount"|"none", "value", "currency"?}; a field left out takes its '
         "default, not the shop's)"
     )
@@ -35,10 +36,12 @@ class ExperimentCreate(Strict):
 
     name: str = Field(min_length=1, max_length=120)
     lever: Lever = Field(
-        description="request_subject, request_intro (per language), request_delay_days, friend_offer and "
-        "advocate_reward are served; the share prompt's words answer 422 lever_not_available_yet"
+        description="request_subject and request_intro (per language), request_delay_days, share_prompt (the "
+        "words inviting a happy reviewer to share, per language), friend_offer and advocate_reward"
     )
-    language: Language | None = Field(None, description="the email texts' language (text levers only)")
+    language: Language | None = Field(
+        None, description="the language of the words tested (request_subject, request_intro and share_prompt only)"
+    )
     variants: list[VariantIn] = Field(min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
     alpha: float = Field(DEFAULT_ALPHA, gt=0, le=0.2, description="the error rate held at every look")
     max_units_per_variant: int = Field(5000, ge=10, le=MAX_UNITS_PER_VARIANT)
@@ -93,8 +96,9 @@ class Experiment(BaseModel):
     name: str
     lever: Lever
     language: str | None
-    metric: Literal["review_rate", "referral_rate"] = Field(
-        description="the primary metric the decision is on: review_rate (request levers), referral_rate (offers)"
+    metric: Literal["review_rate", "share_rate", "referral_rate"] = Field(
+        description="the primary metric the decision is on: review_rate (request levers), share_rate (the share "
+        "prompt: reviewers shown it who shared, over reviewers shown it), referral_rate (offers)"
     )
     status: Literal["running", "stopped", "promoted"]
     control: str

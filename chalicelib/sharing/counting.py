@@ -137,10 +137,13 @@ def record_preview(table: Table, shop: Shop, code: dict[str, Any], visitor: str)
 def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, visitor: str) -> bool:
     """Count one share by the advocate (once per channel, visitor and day); the first makes a sharer.
 
-    Marker, allowance, the advocate's record, the shop's and the code's counters and the outbound event
-    are one transaction: all or nothing, so a retry after any failure counts the share once."""
+    Marker, allowance, the advocate's record, the shop's and the code's counters, the outbound event and, on the
+    first share, the share-prompt experiment's conversion are one transaction: all or nothing, so a retry after any
+    failure counts the share once."""
+    from chalicelib.experiments.assignment import prompt_credit
     from chalicelib.outbound import event_op
     from chalicelib.store.advocates import Credit, credit_op
+    from chalicelib.store.experiments import count_ops
 
     day = local_day(_now(), shop.timezone)
     customer_key = keys.customer_key(shop.shop_id, code["customer_id"])
@@ -163,10 +166,14 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
             {"code": code["code"], "customer_id": code["customer_id"], "channel": channel, "day": day},
         )
         claim = _claim_ops(table, "share", code["code"], channel, day, visitor)
+        # The first share converts the customer in the share-prompt experiment they were counted a unit of (no
+        # call more: the record read above says which; {} for a customer who was none).
+        converts = prompt_credit(customer) if first else {}
         try:
             table.transact(
                 [
                     *(("claim", op) for op in claim),
+                    *count_ops(table, shop.shop_id, converts, "conversions", 1),
                     credit_op(table, shop.shop_id, code["customer_id"], credit),
                     aggregates.add_op(table, shop.shop_id, day, {**deltas, **({"sharers": 1} if first else {})}),
                     _code_stat_op(table, code["code"], day, deltas, None),

@@ -1,4 +1,4 @@
-"""A shop's experiments (patterns 67-69): the experiment (SHOP#<shop>/EXPERIMENT#<id>), one counters item per
+"""A shop's experiments (patterns 67-69, 73 and 74): the experiment (SHOP#<shop>/EXPERIMENT#<id>), one counters item per
 variant (EXPVARIANT#<id>#<variant>: units and conversions), and the running ones' summary on the shop's own item
 (`experiments`, by lever slot), which is both what the hot paths read and the lock of one running experiment a
 lever: it changes only with the shop's version as read, in the transaction that starts or ends an experiment.
@@ -247,3 +247,34 @@ def claim_count_ops(
         )
         ops += [("experiment", op) for op in count_ops(table, shop_id, {experiment_id: variant}, "claims", 1)]
     return ops
+
+
+# Share-prompt experiments (pattern 74): the unit is a happy reviewer, the customer.
+
+
+def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_id: str, variant: str, at: str) -> bool:
+    """Count the customer once as a unit of the experiment's variant, keeping it on their record (`share_prompt`:
+    the experiment, the variant and when), with `units + 1`, in one transaction: only a customer who exists and has
+    not shared yet (a sharer cannot become one), and not already counted in this experiment. False when it was not
+    counted (a reload of the page, another happy review, a sharer): nothing is written."""
+    from chalicelib.store.table import ConditionFailed
+
+    try:
+        table.transact(
+            [
+                table.update_op(
+                    keys.customer_key(shop_id, customer_id),
+                    "SET share_prompt = :p",
+                    values={
+                        ":p": {"experiment_id": experiment_id, "variant": variant, "at": at},
+                        ":e": experiment_id,
+                    },
+                    condition="attribute_exists(PK) AND attribute_not_exists(first_share_day) AND "
+                    "(attribute_not_exists(share_prompt) OR share_prompt.experiment_id <> :e)",
+                ),
+                *count_ops(table, shop_id, {experiment_id: variant}, "units", 1),
+            ]
+        )
+    except ConditionFailed:
+        return False
+    return True

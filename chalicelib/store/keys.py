@@ -332,6 +332,15 @@ Access patterns (who asks -> the one call that answers):
                                                if attribute_not_exists(claimed_at), ADD claims; referrals ADD
                                                conversions in the order's transaction, reward values ADD
                                                reward_value_<currency> in the reward's issue
+ 74. A share-prompt experiment's unit (a
+     happy reviewer, the customer), counted
+     once, and their first share once       -> TransactWriteItems: Update SHOP#<shop>/CUSTOMER#<customer> SET
+                                               share_prompt (experiment, variant) if it exists, has not shared
+                                               and names no share_prompt of this experiment, Update EXPVARIANT
+                                               ADD units (the thanks page's one more call, only while a prompt
+                                               experiment runs in the buyer's language); the first share's own
+                                               transaction (credit_op's attribute_not_exists(first_share_day))
+                                               ADDs conversions to the variant the record names: no call more
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from chalicelib.clock import DEFAULT_TIMEZONE
-from chalicelib.web.languages import DEFAULT_LANGUAGE, Language
+from chalicelib.web.languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 
 AttributionModel = Literal["last_click", "first_click"]
 ReviewAfter = Literal["fulfillment", "delivery"]
@@ -31,6 +31,7 @@ CodeSource = Literal["pool", "shopify", "woocommerce"]
 # The texts of its emails a shop may write itself, per language; an empty or missing one is ours.
 EMAIL_TEXTS = ("request_subject", "request_intro", "reminder_subject", "reminder_intro")
 
+_LANGUAGE_CODES = frozenset(LANGUAGES)
 # What a setting's metadata may hold (keys of `setting`'s map).
 BOUNDS = ("ge", "le", "min_length", "max_length", "pattern")  # the API model's bounds, as pydantic names them
 # A check past the bounds: (the value, the fields of its record declared before it and valid) -> the value kept;
@@ -89,7 +90,9 @@ def known_timezone(value: str, _: Mapping[str, Any]) -> str:
 DECIMAL_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 MAX_TERMS_LENGTH = 1000
+MAX_PROMPT_LENGTH = 150
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def value_for_type(value: str, earlier: Mapping[str, Any]) -> str:
@@ -115,6 +118,13 @@ def plain_text(value: str, _: Mapping[str, Any]) -> str:
     value = value.replace("\r\n", "\n")
     if _CONTROL_BUT_NEWLINE.search(value):
         raise ValueError("plain text: no control characters but newlines")
+    return value
+
+
+def one_line(value: str, _: Mapping[str, Any]) -> str:
+    """One line of plain text (shown escaped): no line breaks or other control characters."""
+    if _CONTROL.search(value):
+        raise ValueError("one line of plain text: no line breaks or control characters")
     return value
 
 
@@ -198,6 +208,67 @@ class AdvocateReward:
         description="ISO 4217 code (USD): needed with an amount; otherwise none",
         console=Console("Reward's currency", "With an amount: its ISO 4217 code, such as USD or EUR. Otherwise none."),
     )
+
+
+@dataclass(frozen=True)
+class SharePrompt:
+    """The words that invite a happy reviewer to share their review (the heading above the share buttons on the
+    page after it), per language: one line of plain text, shown escaped; empty: ours, from the catalogs."""
+
+    en: str = setting(
+        "",
+        max_length=MAX_PROMPT_LENGTH,
+        check=one_line,
+        description="in English; empty: ours",
+        console=Console(
+            "Share prompt (English)",
+            "The heading above the share buttons a happy reviewer writing in English sees; empty for ours.",
+        ),
+    )
+    es: str = setting(
+        "",
+        max_length=MAX_PROMPT_LENGTH,
+        check=one_line,
+        description="in Spanish; empty: ours",
+        console=Console(
+            "Share prompt (Spanish)",
+            "The heading above the share buttons a happy reviewer writing in Spanish sees; empty for ours.",
+        ),
+    )
+    fr: str = setting(
+        "",
+        max_length=MAX_PROMPT_LENGTH,
+        check=one_line,
+        description="in French; empty: ours",
+        console=Console(
+            "Share prompt (French)",
+            "The heading above the share buttons a happy reviewer writing in French sees; empty for ours.",
+        ),
+    )
+    de: str = setting(
+        "",
+        max_length=MAX_PROMPT_LENGTH,
+        check=one_line,
+        description="in German; empty: ours",
+        console=Console(
+            "Share prompt (German)",
+            "The heading above the share buttons a happy reviewer writing in German sees; empty for ours.",
+        ),
+    )
+    pt: str = setting(
+        "",
+        max_length=MAX_PROMPT_LENGTH,
+        check=one_line,
+        description="in Portuguese; empty: ours",
+        console=Console(
+            "Share prompt (Portuguese)",
+            "The heading above the share buttons a happy reviewer writing in Portuguese sees; empty for ours.",
+        ),
+    )
+
+    def words(self, language: str) -> str:
+        """The shop's own words in this language, or "" for ours."""
+        return str(getattr(self, language, "") or "") if language in _LANGUAGE_CODES else ""
 
 
 @dataclass(frozen=True)
@@ -386,6 +457,12 @@ class ShopSettings:
         max_length=5,
         description="per language (en, es, fr, de, pt): the shop's own subject and intro of the request and reminder "
         "emails; a text left empty is ours. Sent whole: it replaces the stored map",
+    )
+    share_prompt: SharePrompt = setting(
+        factory=SharePrompt,
+        description="per language (en, es, fr, de, pt): the shop's own words inviting a happy reviewer to share "
+        f"their review, the heading above the share buttons on the page after it (one line, up to {MAX_PROMPT_LENGTH} "
+        "characters, plain text); empty: ours. A change names only the languages it changes, the rest is kept",
     )
     owner_email: str = setting(
         "",

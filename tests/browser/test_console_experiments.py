@@ -96,6 +96,9 @@ def test_the_experiments_section_has_no_accessibility_violations(page, live, exp
     assert rows.count() == 2
     assert rows.nth(0).locator("td").nth(2).inner_text() == "Running"
     assert rows.nth(1).locator("td").nth(2).inner_text() == "Promoted: variant B"
+    levers = page.locator("#lever option").all_inner_texts()
+    assert "The share prompt's words" in levers and "The friend's offer" in levers and "The advocate's reward" in levers
+    assert page.get_by_label("Type").first.is_visible() and page.locator("#offer_value_b").is_visible()
     _checked(page, f"console-experiments-{width}")
 
     page.get_by_role("link", name="Subject <test>").click()
@@ -109,4 +112,5 @@ def test_the_experiments_section_has_no_accessibility_violations(page, live, exp
         int(page.locator("table.variants tbody tr").nth(i).locator("td").nth(1).inner_text()) for i in (0, 1)
     ] == units
     assert page.get_by_role("img", name="Difference against the current setting").is_visible()
+    assert page.locator("table.variants thead th").all_inner_texts()[3] == "Reviewed"
     _checked(page, f"console-experiment-{width}")

@@ -210,6 +210,7 @@ def test_settings_are_saved_through_the_same_code_as_patch(owner):
         "delivered_status": "delivered",
         "language": "es",
         "email_texts": {},  # the shop's own email texts are not on this form, and stay as they were
+        "share_prompt": {"en": "", "es": "", "fr": "", "de": "", "pt": ""},  # nor are the share prompt's words
         "owner_email": "",
         "show_answer_rate": False,  # an unchecked box
         "referral": {  # nor is the referral program

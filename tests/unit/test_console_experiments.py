@@ -257,3 +257,111 @@ def test_an_offers_variant_reads_as_the_phrase_the_friend_sees():
     )
     shown = shown_value("advocate_reward", {"type": "amount", "value": "5", "currency": "EUR", "minimum_order": "40"})
     assert shown.startswith("€5.00 off your first order") and "40" in shown
+
+
+def headers(page: str) -> list[str]:
+    found = re.search(r'<table class="variants">.*?<thead>(.*?)</thead>', page, re.S)
+    assert found, page
+    return [unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', found.group(1))]
+
+
+def test_start_an_offer_experiment_through_the_form_with_the_control_not_editable(owner):
+    page = body(owner.get("experiments"))
+    assert '<option value="friend_offer"' in page and '<option value="share_prompt"' in page
+    # Variant A is the current offer, shown as text: there is no field for it.
+    assert "The friend&#39;s offer: 10% off your first order" in page and 'id="offer_value_a"' not in page
+    where = located(
+        owner.start_form(
+            lever="friend_offer",
+            offer_type_b="amount",
+            offer_value_b="5",
+            offer_currency_b="usd",
+            offer_minimum_b="20",
+            offer_type_c="percent",
+            offer_value_c="15",
+        )
+    )
+    assert where.endswith("?done=started")
+    (listed,) = owner.listed()
+    assert listed["lever"] == "friend_offer" and listed["metric"] == "referral_rate" and listed["control"] == "a"
+    assert [(v["key"], v["value"]) for v in listed["variants"]] == [
+        ("a", {"type": "percent", "value": "10", "minimum_order": "0"}),
+        ("b", {"type": "amount", "value": "5", "currency": "USD", "minimum_order": "20"}),
+        ("c", {"type": "percent", "value": "15", "minimum_order": "0"}),
+    ]
+    reward = located(owner.start_form(lever="advocate_reward", offer_value_b="15"))
+    assert reward.endswith("?done=started")
+    assert [v["value"] for v in owner.listed()[0]["variants"]] == [
+        {"type": "percent", "value": "10"},
+        {"type": "percent", "value": "15"},
+    ]
+
+
+def test_bad_offer_variants_are_shown_beside_their_fields(owner):
+    too_much = owner.start_form(lever="friend_offer", offer_value_b="150")
+    assert too_much.status_code == 422
+    assert invalid(body(too_much), "offer_value_b") and "100" in field_error(body(too_much), "offer_value_b")
+    no_currency = owner.start_form(lever="friend_offer", offer_type_b="amount", offer_value_b="5")
+    assert no_currency.status_code == 422 and "currency" in field_error(body(no_currency), "offer_value_b")
+    assert 'value="5"' in body(no_currency)  # what was typed stays
+    nothing = owner.start_form(lever="advocate_reward")
+    assert nothing.status_code == 422 and invalid(body(nothing), "offer_value_b")
+    kind = owner.start_form(lever="friend_offer", offer_type_b="free", offer_value_b="5")
+    assert kind.status_code == 422 and invalid(body(kind), "offer_type_b")
+    assert owner.listed() == []
+
+
+def test_start_a_share_prompt_experiment_through_the_form_one_per_language(owner):
+    where = located(owner.start_form(lever="share_prompt", texts_language="fr", value_b="Partagez votre avis !"))
+    assert where.endswith("?done=started")
+    (listed,) = owner.listed()
+    assert (listed["lever"], listed["language"], listed["metric"]) == ("share_prompt", "fr", "share_rate")
+    assert [(v["key"], v["value"]) for v in listed["variants"]] == [("a", ""), ("b", "Partagez votre avis !")]
+    busy = owner.start_form(lever="share_prompt", texts_language="fr", value_b="Autre")
+    assert busy.status_code == 409 and invalid(body(busy), "lever")
+    assert located(owner.start_form(lever="share_prompt", texts_language="de", value_b="Teilen Sie es!"))
+    lines = owner.start_form(lever="share_prompt", texts_language="es", value_b="x" * 151)
+    assert lines.status_code == 422 and invalid(body(lines), "value_b")
+    assert len(owner.listed()) == 2
+
+
+def test_the_result_pages_words_follow_the_experiments_metric(owner):
+    review = owner.start_api()
+    prompt = owner.start_api(
+        name="Prompt",
+        lever="share_prompt",
+        variants=[{"key": "a", "value": ""}, {"key": "b", "value": "Tell a friend"}],
+    )
+    offer = owner.start_api(
+        name="Offer",
+        lever="friend_offer",
+        language=None,
+        variants=[
+            {"key": "a", "value": {"type": "percent", "value": "10", "minimum_order": "0"}},
+            {"key": "b", "value": {"type": "percent", "value": "20", "minimum_order": "0"}},
+        ],
+    )
+    for experiment_id in (review, prompt, offer):
+        owner.count(experiment_id, "a", 40, 4)
+        owner.count(experiment_id, "b", 40, 8)
+    table = get_table()
+    table.transact(count_ops(table, owner.shop_id, {offer: "b"}, "claims", 20))
+    table.transact(count_ops(table, owner.shop_id, {offer: "b"}, "reward_value_USD", 12))
+
+    reviewed = body(owner.get(f"experiments/{review}"))
+    assert headers(reviewed)[2:4] == ["Orders asked", "Reviewed"] and "points of the review rate" in reviewed
+    assert "Claims" not in headers(reviewed)
+
+    shared = body(owner.get(f"experiments/{prompt}"))
+    assert headers(shared)[2:4] == ["Reviewers shown the prompt", "Shared"]
+    assert "points of the share rate" in shared and "Reviewed" not in shared and "review rate" not in shared
+    assert cells(shared, "B")[:4] == ["Tell a friend", "40", "8", "20.0%"]
+    assert owner.read(prompt)["sentence"].startswith("Prompt B")
+
+    referred = body(owner.get(f"experiments/{offer}"))
+    assert headers(referred)[2:4] == ["Friends' visitors", "Referred orders"]
+    assert headers(referred)[-3:] == ["Claims", "Claim rate", "Rewards' value"]
+    assert "points of the referral rate" in referred and "Reviewed" not in referred
+    assert cells(referred, "B")[:4] == ["20% off your first order", "40", "8", "20.0%"]
+    assert cells(referred, "B")[-3:] == ["20", "50.0%", "USD 12"]
+    assert cells(referred, "A")[-3:] == ["0", "0.0%", "none"]

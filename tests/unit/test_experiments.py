@@ -139,7 +139,7 @@ def test_a_subject_experiment_end_to_end_through_http(shop):
             },
             "no_control",
         ),
-        ({"lever": "share_prompt"}, "lever_not_available_yet"),
+        ({"lever": "share_prompt", "language": None}, "language_required"),  # the prompt's words are per language
         ({"lever": "friend_offer"}, "language_not_allowed"),  # an offer has no language
         ({"lever": "advocate_reward"}, "language_not_allowed"),
     ],

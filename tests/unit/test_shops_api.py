@@ -45,6 +45,7 @@ def test_settings_default_when_left_out(api):
         "delivered_status": "delivered",
         "language": "en",
         "email_texts": {},
+        "share_prompt": {"en": "", "es": "", "fr": "", "de": "", "pt": ""},
         "owner_email": "",
         "show_answer_rate": False,
         "referral": {

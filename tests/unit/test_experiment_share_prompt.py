@@ -1,0 +1,216 @@
+"""Experiments on the share prompt's words through HTTP. The unit is a happy reviewer (the customer) shown the
+prompt on the page after their review: their variant (the keyed hash of the experiment and the customer) is the
+same on a reload and on their next review, shown escaped, counted once; their first share converts them, once, to
+that variant, in the share's own transaction; promote sets settings.share_prompt through the settings' code."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib.experiments.assignment import variant_for
+from chalicelib.reviews.tokens import review_token
+from chalicelib.store.table import get_client
+from tests.unit.review_support import ITEMS, ReviewShop
+from tests.unit.sharing_support import SAFARI
+from tests.unit.webhook_support import calls
+
+OURS = "Share your review with friends"
+SCRIPTED = '<script>alert("x")</script> Tell a friend?'
+CUSTOMERS = [f"c-{n}" for n in range(16)]
+
+
+def begin(shop: ReviewShop, b: str = SCRIPTED, language: str = "en", a: str = "") -> str:
+    answer = shop.owner(
+        "POST",
+        "/experiments",
+        {
+            "name": "Prompt test",
+            "lever": "share_prompt",
+            "language": language,
+            "variants": [{"key": "a", "value": a}, {"key": "b", "value": b}],
+        },
+    )
+    assert answer.status_code == 201, answer.body
+    shop.owner("GET", "")  # the shop as read lately is the one with its experiment
+    return str(answer.json["experiment_id"])
+
+
+def customer_with(experiment_id: str, wanted: str, skip: tuple[str, ...] = ()) -> str:
+    return next(c for c in CUSTOMERS if c not in skip and variant_for(experiment_id, c, ("a", "b")) == wanted)
+
+
+def reviewed(shop: ReviewShop, customer: str, product_id: str = "p-mug", rating: int = 5) -> tuple[int, str]:
+    """The review form sent (as the buyer's browser does): the answer's status and page."""
+    order_id = f"o-{customer}"
+    raw = urlencode(
+        {
+            "token": review_token(shop.shop_id, order_id, [i["product_id"] for i in ITEMS]),
+            "product_id": product_id,
+            "rating": str(rating),
+            "title": "",
+            "body": "Keeps coffee hot on the trail.",
+        }
+    ).encode()
+    answer = shop.api.request(
+        "POST", "/reviews", raw=raw, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert answer.status_code in (200, 201), answer.body
+    return answer.status_code, answer.body.decode()
+
+
+def heading(page: str) -> str:
+    found = re.search(r'<h2 id="share-title">(.*?)</h2>', page, re.S)
+    assert found, page
+    return found.group(1)
+
+
+def code_of(page: str) -> str:
+    found = re.search(r"/s/(pl-[A-Za-z0-9]+)", page)
+    assert found, page
+    return found.group(1)
+
+
+def share(shop: ReviewShop, code: str, channel: str) -> None:
+    answer = shop.api.request(
+        "GET", f"/share/{code}/{channel}", headers={"User-Agent": SAFARI, "X-Forwarded-For": "203.0.113.9"}
+    )
+    assert answer.status_code in (200, 302), answer.body
+
+
+def counted(shop: ReviewShop, experiment_id: str) -> dict[str, tuple[int, int]]:
+    answer = shop.owner("GET", f"/experiments/{experiment_id}")
+    assert answer.status_code == 200, answer.body
+    assert answer.json["metric"] == "share_rate"
+    return {v["key"]: (v["units"], v["conversions"]) for v in answer.json["variants"]}
+
+
+@pytest.fixture
+def shop(api, outbox) -> ReviewShop:
+    made = ReviewShop(api, outbox)
+    for customer in CUSTOMERS:
+        made.fulfilled_order(f"o-{customer}", customer)
+    return made
+
+
+def test_the_variant_is_stable_shown_escaped_and_its_reviewer_counted_once(shop):
+    experiment = begin(shop)
+    b, a = customer_with(experiment, "b"), customer_with(experiment, "a")
+    status, page = reviewed(shop, b)
+    assert status == 201
+    # The owner's words are text, never markup.
+    assert unescape(heading(page)) == SCRIPTED and "<script>alert" not in page
+    # A reload (the same form again) and the customer's next happy review show the same words.
+    again_status, again = reviewed(shop, b)
+    assert again_status == 200 and heading(again) == heading(page)
+    assert heading(reviewed(shop, b, "p-cap")[1]) == heading(page)
+    assert heading(reviewed(shop, a)[1]) == OURS  # the control: our own words
+    assert counted(shop, experiment) == {"a": (1, 0), "b": (1, 0)}
+    # An unhappy reviewer is shown no prompt, and is no unit.
+    unhappy = customer_with(experiment, "b", skip=(b,))
+    assert 'id="share-title"' not in reviewed(shop, unhappy, rating=2)[1]
+    assert counted(shop, experiment) == {"a": (1, 0), "b": (1, 0)}
+
+
+def test_a_first_share_is_credited_once_to_the_reviewers_variant(shop):
+    experiment = begin(shop)
+    b, a = customer_with(experiment, "b"), customer_with(experiment, "a")
+    code_b, code_a = code_of(reviewed(shop, b)[1]), code_of(reviewed(shop, a)[1])
+    for channel in ("x", "x", "whatsapp", "email"):  # the same share twice, then other channels
+        share(shop, code_b, channel)
+    assert counted(shop, experiment) == {"a": (1, 0), "b": (1, 1)}
+    share(shop, code_a, "facebook")
+    share(shop, code_a, "facebook")
+    found = shop.owner("GET", f"/experiments/{experiment}").json
+    assert {v["key"]: (v["units"], v["conversions"], v["rate"]) for v in found["variants"]} == {
+        "a": (1, 1, 1.0),
+        "b": (1, 1, 1.0),
+    }
+    assert "Prompt B" in found["sentence"]
+
+
+def test_a_reviewer_who_shared_before_is_shown_the_words_but_is_no_unit(shop):
+    first = customer_with("none-yet", "a")  # any customer: they share before an experiment starts
+    share(shop, code_of(reviewed(shop, first)[1]), "x")
+    experiment = begin(shop)
+    expected = OURS if variant_for(experiment, first, ("a", "b")) == "a" else SCRIPTED
+    assert unescape(heading(reviewed(shop, first, "p-cap")[1])) == expected
+    assert counted(shop, experiment) == {"a": (0, 0), "b": (0, 0)}
+
+
+def test_promote_sets_the_setting_for_that_language_only(shop):
+    experiment = begin(shop, b="Tell a friend & save them a search")
+    shop.owner("PATCH", "", {"settings": {"share_prompt": {"fr": "Partagez votre avis"}}})
+    promoted = shop.owner("POST", f"/experiments/{experiment}/promote", {"variant": "b"})
+    assert promoted.status_code == 200, promoted.body
+    assert promoted.json["status"] == "promoted"
+    settings = shop.owner("GET", "").json["settings"]["share_prompt"]
+    assert settings == {
+        "en": "Tell a friend & save them a search",
+        "es": "",
+        "fr": "Partagez votre avis",
+        "de": "",
+        "pt": "",
+    }
+    # Every happy reviewer in English now sees the promoted words, escaped.
+    page = reviewed(shop, customer_with(experiment, "a"))[1]
+    assert heading(page) == "Tell a friend &amp; save them a search"
+
+
+def test_one_running_experiment_per_language_and_bad_variants_are_422(shop):
+    begin(shop)
+    busy = shop.owner(
+        "POST",
+        "/experiments",
+        {
+            "name": "again",
+            "lever": "share_prompt",
+            "language": "en",
+            "variants": [{"key": "a", "value": ""}, {"key": "c", "value": "Hi"}],
+        },
+    )
+    assert busy.status_code == 409 and busy.json["error"]["code"] == "lever_busy"
+    french = begin(shop, b="Partagez-le !", language="fr")
+    assert french
+    for change, code in [
+        ({"language": None}, "language_required"),
+        ({"variants": [{"key": "a", "value": ""}, {"key": "b", "value": "x" * 151}]}, "invalid_variant"),
+        ({"variants": [{"key": "a", "value": ""}, {"key": "b", "value": "Two\nlines"}]}, "invalid_variant"),
+        ({"variants": [{"key": "a", "value": "Mine"}, {"key": "b", "value": "Yours"}]}, "no_control"),
+    ]:
+        body = {"name": "bad", "lever": "share_prompt", "language": "de", **change}
+        body.setdefault("variants", [{"key": "a", "value": ""}, {"key": "b", "value": "Teilen"}])
+        answer = shop.owner("POST", "/experiments", body)
+        assert answer.status_code == 422 and answer.json["error"]["code"] == code, (change, answer.body)
+
+
+def test_the_share_makes_the_same_calls_with_a_prompt_experiment_running(shop):
+    client = get_client()
+    before = customer_with("none-yet", "a")
+    code = code_of(reviewed(shop, before)[1])
+    with calls(client) as without:
+        share(shop, code, "x")
+    experiment = begin(shop)
+    unit = customer_with(experiment, "b", skip=(before,))
+    code = code_of(reviewed(shop, unit)[1])
+    with calls(client) as running:
+        share(shop, code, "x")
+    assert running == without
+    assert counted(shop, experiment)["b"] == (1, 1)
+
+
+def test_the_thanks_page_makes_the_same_calls_without_a_prompt_experiment_and_one_more_with_one(shop):
+    client = get_client()
+    with calls(client) as without:
+        reviewed(shop, CUSTOMERS[0])
+    begin(shop, language="fr")  # another language's experiment reads nothing here
+    with calls(client) as other_language:
+        reviewed(shop, CUSTOMERS[1])
+    assert other_language == without
+    begin(shop)
+    with calls(client) as running:
+        reviewed(shop, CUSTOMERS[2])
+    assert running == [*without, "TransactWriteItems"]
