@@ -51,6 +51,7 @@ def _section(
     from chalicelib.console.emails.texts import default_subjects, texts_values
     from chalicelib.store.keys import TRIAL_MAILS_PER_HOUR
     from chalicelib.store.shop_settings import EMAIL_TEXTS
+    from chalicelib.web.i18n import translate
 
     table, shop = get_table(), session.shop
     problems = dict(problems or {})
@@ -85,6 +86,7 @@ def _section(
         text_fields=EMAIL_TEXTS,
         texts=texts if texts is not None else texts_values(shop, language),
         default_subjects=default_subjects(shop, language),
+        default_share_prompt=translate(language, "Share your review with friends"),
     )
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
@@ -153,7 +155,7 @@ def dashboard_save_email_texts(request: HttpRequest, session: Session) -> HttpRe
 
     form = parse_model(EmailTextsForm, read_form(request))
     choice, _ = _choice(form.model_dump())
-    texts: dict[str, Any] = form.model_dump(include=set(EMAIL_TEXTS))
+    texts: dict[str, Any] = form.model_dump(include={*EMAIL_TEXTS, "share_prompt"})
     updated, problems = save_email_texts(get_table(), session.shop, form.language, texts)
     # The preview goes on in the language just written, whatever the order's own.
     shown = Choice(choice.order_id, form.language if not problems or "language" not in problems else "", choice.email)

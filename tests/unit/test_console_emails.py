@@ -497,3 +497,25 @@ def test_each_page_and_form_costs_a_few_calls_whatever_the_shops_size(shop, tabl
     assert sent == [*session, "GetItem", "UpdateItem"]  # the order; the hour's counter
     offered = re.search(r'<select id="order".*?</select>', body(shop.page()), re.S).group(0)
     assert offered.count("<option ") == 1 + 20  # the sample and a page of orders
+
+
+def test_the_share_prompt_is_saved_with_the_languages_texts_and_the_others_kept(shop):
+    shop.post("email-texts", {"language": "de", "share_prompt": "Erzählen Sie es weiter"})
+    response = shop.post("email-texts", {"language": "fr", **TEXTS, "share_prompt": "Partagez  votre\r\navis"})
+    assert response.status_code == 303, body(response)
+    prompts = shop.profile()["settings"]["share_prompt"]
+    assert prompts["fr"] == "Partagez votre avis"  # one line, as the page shows it
+    assert prompts["de"] == "Erzählen Sie es weiter" and prompts["en"] == ""
+    page = body(shop.page(lang="fr"))
+    assert 'id="share_prompt" name="share_prompt" value="Partagez votre avis"' in page
+    assert translate("fr", "Share your review with friends") in page  # ours, shown beside it
+
+
+def test_a_share_prompt_too_long_is_an_error_beside_it_and_saves_nothing(shop):
+    before = shop.profile()
+    response = shop.post("email-texts", {"language": "es", "share_prompt": "P" * 151})
+    page = body(response)
+    assert response.status_code == 422
+    assert "150" in field_error(page, "share_prompt")
+    assert 'id="share_prompt"' in page and 'aria-invalid="true"' in page
+    assert shop.profile() == before

@@ -31,3 +31,4 @@ class EmailTextsForm(PreviewChoice):
     request_intro: str = ""
     reminder_subject: str = ""
     reminder_intro: str = ""
+    share_prompt: str = Field("", description="the heading above the share buttons after a happy review; empty: ours")

@@ -14,9 +14,14 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 
+SHARE_PROMPT = "share_prompt"  # the form's field for settings.share_prompt.<language>, beside the emails' texts
+
+
 def texts_values(shop: Shop, language: str) -> dict[str, str]:
     """What the form shows for one language: the shop's texts, empty where ours are used."""
-    return {name: shop.settings.email_text(language, name) for name in EMAIL_TEXTS}
+    values = {name: shop.settings.email_text(language, name) for name in EMAIL_TEXTS}
+    values[SHARE_PROMPT] = str(getattr(shop.settings.share_prompt, language, "") or "")
+    return values
 
 
 def default_subjects(shop: Shop, language: str) -> dict[str, str]:
@@ -37,8 +42,8 @@ def _one_paragraph(text: str) -> str:
 def save_email_texts(
     table: Table, shop: Shop, language: str, texts: dict[str, str]
 ) -> tuple[Shop | None, dict[str, str]]:
-    """One language's texts replace what the shop had for it (all empty: ours again), by the change PATCH makes
-    and its checks; the updated shop, or the errors by field."""
+    """One language's texts replace what the shop had for it (all empty: ours again), and its share prompt's words,
+    by the change PATCH makes and its checks; the updated shop, or the errors by field."""
     from pydantic import ValidationError
 
     from chalicelib.http import validation_failed
@@ -53,8 +58,9 @@ def save_email_texts(
     every = {lang: dict(values) for lang, values in shop.settings.email_texts.items() if lang != language}
     if any(mine.values()):
         every[language] = mine
+    prompt = " ".join(texts.get(SHARE_PROMPT, "").split())  # one line, as the page shows it
     try:
-        change = ShopUpdate(settings={"email_texts": every})
+        change = ShopUpdate(settings={"email_texts": every, "share_prompt": {language: prompt}})
         return update_shop(table, shop, change), {}
     except ValidationError as exc:
         return None, _by_field(validation_failed(exc))
@@ -68,6 +74,8 @@ def _by_field(exc: errors.ValidationFailed) -> dict[str, str]:
     """A refusal's problems by the form's field: `email_texts.fr.request_subject` is `request_subject`."""
     found: dict[str, str] = {}
     for problem in exc.details or []:
-        name = str(problem.get("field", "")).split(".")[-1]
-        found.setdefault(name if name in EMAIL_TEXTS else "request_subject", str(problem.get("problem", "")))
+        field = str(problem.get("field", ""))
+        name = SHARE_PROMPT if SHARE_PROMPT in field.split(".") else field.split(".")[-1]
+        known = name in EMAIL_TEXTS or name == SHARE_PROMPT
+        found.setdefault(name if known else "request_subject", str(problem.get("problem", "")))
     return found or {"request_subject": exc.message}
