@@ -124,6 +124,10 @@ def _friend_operations(table: Table, shop_id: str, addresses: set[str]) -> list[
     for item in table.get_many(wanted, consistent=True):
         if item.get("type") == "friend_claim":
             ops.append(claims.erasure_op(table, shop_id, str(item["friend"])))
+            if item.get("visitor") and item.get("experiments"):  # their unit of each offer experiment
+                from chalicelib.store.experiments import unit_erasure_ops
+
+                ops += unit_erasure_ops(table, shop_id, item["experiments"], str(item["visitor"]))
         elif item.get("type") == referral_codes.HOLDER_TYPE:
             ops += referral_codes.holder_erasure_ops(table, item)
     return ops

@@ -43,7 +43,9 @@ class ExperimentCreate(Strict):
         None, description="the language of the words tested (request_subject, request_intro and share_prompt only)"
     )
     variants: list[VariantIn] = Field(min_length=MIN_VARIANTS, max_length=MAX_VARIANTS)
-    alpha: float = Field(DEFAULT_ALPHA, gt=0, le=0.2, description="the error rate held at every look")
+    alpha: float = Field(
+        DEFAULT_ALPHA, ge=0.001, le=0.2, description="the error rate held at every look (0.001 to 0.2)"
+    )
     max_units_per_variant: int = Field(5000, ge=10, le=MAX_UNITS_PER_VARIANT)
 
 

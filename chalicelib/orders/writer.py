@@ -38,11 +38,14 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         ops.append(advocate_op(table, shop, plan.advocate_update))
     ops += referral_event_ops(table, shop, plan.order, plan.facts)
     ops += reward_ops(table, shop, plan.order, plan.facts)
-    if "referred" in plan.facts and (plan.order.get("referral") or {}).get("experiments"):
+    offered = (plan.order.get("referral") or {}).get("experiments")
+    converted = ("referred" in plan.facts) - ("referral_reversed" in plan.facts)
+    if offered and converted:
         from chalicelib.store.experiments import count_ops
 
-        # A referred order through a claim made in offer experiments: once, credited to the claim's variants.
-        ops += count_ops(table, shop.shop_id, plan.order["referral"]["experiments"], "conversions", 1)
+        # A referred order through a claim made in offer experiments counts once for the claim's variants, and a
+        # cancellation or full refund takes it back as the funnel's referred_orders does (both in one event: none).
+        ops += count_ops(table, shop.shop_id, offered, "conversions", converted)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     # The buyer's search lookups ride in the same transaction (no call of their own): at most

@@ -351,20 +351,24 @@ def _off_index(table: Table, entries: list[dict[str, Any]]) -> None:
 
 
 def _listed(table: Table, shop: Shop, overdue: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """The oldest waiting reviews, read back (an answered, rejected or gone one is dropped), and how many more wait."""
-    head = overdue[:DIGEST_LISTED]
-    found = {
-        r["review_id"]: r
-        for r in table.get_many([keys.review_key(shop.shop_id, w["review_id"]) for w in head], consistent=True)
-    }
-    listed = []
-    for marker in head:
-        review = found.get(marker["review_id"])
-        if review is None or review.get(answers.FIRST_REPLY) or review.get("status") == "rejected":
-            answers.forget_waiting(table, shop.shop_id, marker["created_at"], marker["review_id"])
-            continue
-        listed.append(review)
-    return listed, max(len(overdue) - len(head), 0)
+    """The oldest waiting reviews, read back (an answered, rejected or gone one is dropped and the next is read in its
+    place), and how many more wait."""
+    listed: list[dict[str, Any]] = []
+    start = 0
+    while len(listed) < DIGEST_LISTED and start < len(overdue):
+        head = overdue[start : start + DIGEST_LISTED - len(listed)]
+        start += len(head)
+        found = {
+            r["review_id"]: r
+            for r in table.get_many([keys.review_key(shop.shop_id, w["review_id"]) for w in head], consistent=True)
+        }
+        for marker in head:
+            review = found.get(marker["review_id"])
+            if review is None or review.get(answers.FIRST_REPLY) or review.get("status") == "rejected":
+                answers.forget_waiting(table, shop.shop_id, marker["created_at"], marker["review_id"])
+                continue
+            listed.append(review)
+    return listed, max(len(overdue) - start, 0)
 
 
 def _send(message: EmailMessage, to: str) -> None:

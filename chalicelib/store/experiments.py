@@ -278,3 +278,12 @@ def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_i
     except ConditionFailed:
         return False
     return True
+
+
+def unit_erasure_ops(table: Table, shop_id: str, experiments: Mapping[str, str], visitor: str) -> list[Operation]:
+    """A friend's erasure: their visitor's unit item of each offer experiment goes (the counts stay: they name
+    no one)."""
+    return [
+        table.delete_op(keys.experiment_unit_key(shop_id, experiment_id, visitor))
+        for experiment_id in sorted(experiments)
+    ]

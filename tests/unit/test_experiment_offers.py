@@ -256,3 +256,41 @@ def test_a_code_made_by_the_store_carries_the_claims_offer(api, outbox, monkeypa
     run_due(shop)
     made = {d["customerGets"]["value"]["percentage"] for d in shopify.tokens[TOKEN].discounts.values()}
     assert made == {0.25, 0.1}  # each code made with its claim's offer, not the shop's setting
+
+
+def test_a_referred_order_refunded_in_full_is_taken_back_from_its_variant(adv):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_b = ip_for(experiment, "b")
+    visit(adv, ip_b)
+    claimed(adv, "friend-b@example.com", ip_b)
+    order = GenericOrder(adv, "friend-b@example.com", order_id="f-b")
+    with at(clock.now(), 2) as moment:
+        order.place(moment)
+    assert figures(variants(adv, experiment))["b"] == (1, 1, 1, 1)
+    # When the friend's order is refunded in full (delivered twice)
+    with at(clock.now(), 3) as moment:
+        order.refund(moment)
+        order.again("order.refunded")
+    # Then the variant no longer counts it, as the funnel's referred orders no longer do
+    units, claims, _, conversions = figures(variants(adv, experiment))["b"]
+    assert (units, claims, conversions) == (1, 1, 0)
+
+
+def test_a_friends_erasure_removes_their_visitors_unit_and_keeps_the_counts(adv, table):
+    from chalicelib.store import keys
+    from tests.unit.test_erasure import NOW, send_generic
+
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_b = ip_for(experiment, "b")
+    visit(adv, ip_b)
+    claimed(adv, "friend-b@example.com", ip_b)
+    unit = keys.experiment_unit_key(adv.shop.shop_id, experiment, visitor_id(ip_b, CHROME))
+    assert table.get(unit, consistent=True) is not None
+    before = figures(variants(adv, experiment))
+    # When the friend asks to be erased by their email
+    data = {"email": "friend-b@example.com"}
+    answer = send_generic(adv.shop, {"type": "customer.redact", "timestamp": NOW, "data": data})
+    assert answer.status_code == 200, answer.body
+    # Then the item that tied their browser to the experiment is gone, and the variant's counts are as they were
+    assert table.get(unit, consistent=True) is None
+    assert figures(variants(adv, experiment)) == before

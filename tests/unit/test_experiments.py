@@ -122,6 +122,7 @@ def test_a_subject_experiment_end_to_end_through_http(shop):
         ({"language": None}, "language_required"),
         ({"language": "xx"}, "validation_failed"),
         ({"alpha": 0}, "validation_failed"),
+        ({"alpha": 5e-324}, "validation_failed"),  # split over variants it would round to nothing
         ({"lever": "request_delay_days", "variants": [{"key": "a", "value": 7}, {"key": "b", "value": 400}]}, None),
         (
             {

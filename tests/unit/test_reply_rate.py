@@ -245,6 +245,20 @@ def test_the_digest_caps_its_list(shop):
     assert digest["Subject"].startswith(f"{DIGEST_LISTED + 3} unhappy reviews wait")
 
 
+def test_markers_that_outlived_their_review_make_room_for_the_next_ones(shop, table):
+    from chalicelib.reviews.answering import DIGEST_LISTED
+    from chalicelib.store import keys
+
+    ids = [shop.review(n, 1, BASE + timedelta(minutes=n)) for n in range(DIGEST_LISTED + 2)]
+    for stale in ids[:DIGEST_LISTED]:  # answered, but their markers left behind (as by an older version)
+        table.update(keys.review_key(shop.shop_id, stale), "SET first_reply_at = :t", values={":t": "2020-01-01"})
+    shop.run_due(BASE + timedelta(hours=30))
+    (digest,) = shop.digests()
+    text = text_part(digest)
+    assert ids[DIGEST_LISTED] in text and ids[DIGEST_LISTED + 1] in text and ids[0] not in text
+    assert digest["Subject"].startswith("2 unhappy reviews wait")  # and no "and N more": none is left out
+
+
 def test_a_rejected_unhappy_review_waits_for_no_answer(shop):
     rejected = shop.review(1, 1, BASE)
     kept = shop.review(2, 2, BASE + timedelta(minutes=5))
