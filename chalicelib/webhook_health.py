@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock
 
 if TYPE_CHECKING:
+    from chalicelib.store.shop_records import Shop
     from chalicelib.store.table import Table
 
 # The topics to register on each platform, in the order the console lists them. Deliveries of any other
@@ -38,6 +39,15 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "webhook.test",
     ),
 }
+
+
+def webhook_address(base_url: str, shop: Shop) -> str:
+    """The one URL the shop's platform delivers to (what the owner registers by hand, or a connection for them)."""
+    if shop.platform == "shopify":
+        return f"{base_url}/webhooks/shopify"
+    return f"{base_url}/webhooks/{shop.platform}/{shop.shop_id}"
+
+
 OTHER = "other"
 WINDOW = timedelta(hours=24)
 CONNECTED_WITHIN = timedelta(days=30)  # a store that has sent nothing for a month is not known to be connected

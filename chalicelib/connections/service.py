@@ -84,7 +84,7 @@ def connect(table: Table, shop: Shop, body: ConnectionIn, resolve: Resolver | No
 
 def _signing_secret(table: Table, shop: Shop, secret: str) -> Shop:
     """The app's client secret becomes the shop's webhook signing secret, through the console's own path."""
-    from chalicelib.console.console import save_webhook_secret
+    from chalicelib.shops.service import save_webhook_secret
 
     updated, problem = save_webhook_secret(table, shop, secret)
     if updated is None:

@@ -1,7 +1,7 @@
 """The store's webhooks registered for the owner through its own API, and kept right.
 
 With a connection, every topic proofloop uses (chalicelib/webhook_health.py TOPICS) is subscribed at proofloop's own
-address (chalicelib/console/console.py `webhook_address`): Shopify's `webhookSubscriptionCreate` (JSON), WooCommerce's
+address (chalicelib/webhook_health.py `webhook_address`): Shopify's `webhookSubscriptionCreate` (JSON), WooCommerce's
 `POST /webhooks` signed with the shop's webhook secret. The rules, per topic:
 
 - a subscription of the topic already at our current address is "kept" and adopted as ours (no call);
@@ -64,7 +64,7 @@ class _Refused(Exception):
 
 def address(shop: Shop) -> str:
     from chalicelib.config import get_settings
-    from chalicelib.console.console import webhook_address
+    from chalicelib.webhook_health import webhook_address
 
     return webhook_address(get_settings().base_url, shop)
 

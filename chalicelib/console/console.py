@@ -85,31 +85,6 @@ def save_settings(table: Table, shop: Shop, form: SettingsForm) -> tuple[Shop | 
         return None, {"domains" if exc.code == "domain_taken" else "name": exc.message}
 
 
-def webhook_address(base_url: str, shop: Shop) -> str:
-    """The one URL the shop's platform delivers to."""
-    if shop.platform == "shopify":
-        return f"{base_url}/webhooks/shopify"
-    return f"{base_url}/webhooks/{shop.platform}/{shop.shop_id}"
-
-
-def save_webhook_secret(table: Table, shop: Shop, secret: str) -> tuple[Shop | None, str | None]:
-    """The new signing secret through PATCH's code and checks; or the error."""
-    from pydantic import ValidationError
-
-    from chalicelib.http import validation_failed
-    from chalicelib.shops.models import ShopUpdate
-    from chalicelib.shops.service import update_shop
-
-    secret = secret.strip()
-    if shop.platform == "generic" and not secret.startswith("whsec_"):
-        return None, "a Standard Webhooks secret starts with whsec_"
-    try:
-        change = ShopUpdate(webhook_secret=secret)
-    except ValidationError as exc:
-        return None, next(iter(field_errors(validation_failed(exc), "webhook_secret").values()))
-    return update_shop(table, shop, change), None
-
-
 def new_webhook_secret(platform: str) -> str:
     """A fresh signing secret: Standard Webhooks' whsec_ form for generic senders, plain text otherwise."""
     import base64

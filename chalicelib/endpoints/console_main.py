@@ -69,8 +69,7 @@ def _connect(
 ) -> HttpResponse:
     from chalicelib.config import get_settings
     from chalicelib.console.connection import connection_card, registration_of, registration_texts
-    from chalicelib.console.console import webhook_address
-    from chalicelib.webhook_health import TOPICS, health
+    from chalicelib.webhook_health import TOPICS, health, webhook_address
 
     table, shop = get_table(), session.shop
     names = {"shopify": "Shopify", "woocommerce": "WooCommerce", "generic": "your sender"}
@@ -182,8 +181,8 @@ def dashboard_save_settings(request: HttpRequest, session: Session) -> HttpRespo
 
 
 def dashboard_webhook_secret(request: HttpRequest, session: Session) -> HttpResponse:
-    from chalicelib.console.console import save_webhook_secret
     from chalicelib.console.models import WebhookSecretForm
+    from chalicelib.shops.service import save_webhook_secret
 
     form = parse_model(WebhookSecretForm, read_form(request))
     updated, problem = save_webhook_secret(get_table(), session.shop, form.webhook_secret)

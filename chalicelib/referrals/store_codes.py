@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: a code read out or typed from an email
 PREFIX = "PL"
 DERIVATIONS = 5  # derived codes tried for one holder when others already hold the first ones
-STORE_SOURCES = ("shopify", "woocommerce")
 SHOPIFY_TAKEN = "TAKEN"
 WOO_TAKEN = "woocommerce_rest_coupon_code_already_exists"
 TITLES = {"friend": "Referral: a friend's offer", "advocate": "Referral: an advocate's reward"}
@@ -72,21 +71,6 @@ def derive_code(shop_id: str, pool: str, holder: str, derivation: int = 0) -> st
         number, index = divmod(number, len(ALPHABET))
         chars.append(ALPHABET[index])
     return f"{PREFIX}-{''.join(chars[:4])}-{''.join(chars[4:])}"
-
-
-def check_connected(table: Table, shop: Shop, kind: str) -> None:
-    """A store source needs the shop connected to that store (422 not_connected otherwise)."""
-    from chalicelib.store.connections import get_connection
-
-    if kind not in STORE_SOURCES:
-        return
-    item = get_connection(table, shop.shop_id)
-    if item is None or item.get("platform") != kind:
-        raise errors.ValidationFailed(
-            f"codes from {kind} need the shop connected to its {kind} store first (PUT /shops/{{id}}/connection)",
-            code="not_connected",
-            details=[{"field": "referral.codes", "problem": f"connect the shop's {kind} store first"}],
-        )
 
 
 class StoreCodeFailed(Exception):

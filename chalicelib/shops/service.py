@@ -99,9 +99,7 @@ def update_shop(table: Table, shop: Shop, change: ShopUpdate, also: Sequence[Nam
         settings = parse_model(ShopSettings, merged_settings(shop.settings.to_map(), change.settings)).stored()
         named = change.settings.get("referral")
         if isinstance(named, dict) and "codes" in named:
-            from chalicelib.referrals.store_codes import check_connected
-
-            check_connected(table, shop, settings.referral.codes)  # a store's codes need its connection
+            _codes_need_connection(table, shop, settings.referral.codes)
     updated = replace(
         shop,
         name=change.name or shop.name,
@@ -122,3 +120,39 @@ def rotate_api_key(table: Table, shop: Shop) -> str:
     updated = replace(shop, api_key_hash=hash_api_key(api_key), version=shop.version + 1)
     shop_store.replace_shop(table, shop, updated)
     return api_key
+
+
+def save_webhook_secret(table: Table, shop: Shop, secret: str) -> tuple[Shop | None, str | None]:
+    """A new webhook signing secret through PATCH's code and checks (the console's form, a store connection's app
+    secret); the updated shop, or the problem in words."""
+    from pydantic import ValidationError
+
+    from chalicelib.http import validation_failed
+    from chalicelib.shops.models import ShopUpdate
+
+    secret = secret.strip()
+    if shop.platform == "generic" and not secret.startswith("whsec_"):
+        return None, "a Standard Webhooks secret starts with whsec_"
+    try:
+        change = ShopUpdate(webhook_secret=secret)
+    except ValidationError as exc:
+        refused = validation_failed(exc)
+        problems = [str(p.get("problem")) for p in refused.details or [] if p.get("problem")]
+        return None, problems[0] if problems else refused.message
+    return update_shop(table, shop, change), None
+
+
+def _codes_need_connection(table: Table, shop: Shop, kind: str) -> None:
+    """Codes made by a store (settings.referral.codes `shopify` or `woocommerce`) need the shop connected to that
+    store: 422 not_connected otherwise."""
+    from chalicelib.store.connections import get_connection
+
+    if kind == "pool":
+        return
+    item = get_connection(table, shop.shop_id)
+    if item is None or item.get("platform") != kind:
+        raise errors.ValidationFailed(
+            f"codes from {kind} need the shop connected to its {kind} store first (PUT /shops/{{id}}/connection)",
+            code="not_connected",
+            details=[{"field": "referral.codes", "problem": f"connect the shop's {kind} store first"}],
+        )
