@@ -70,10 +70,18 @@ def test_with_the_program_the_request_and_the_reminder_carry_the_buyers_refer_li
     assert shop.run_due(after_fulfilment(7, minutes=1)) == 1
     assert shop.run_due(LATER) == 1  # the reminder
     request, reminder = shop.emails()
+    from chalicelib.reviews.tokens import read_review_token
+
     for mail in (request, reminder):
         text, html = text_part(mail), html_part(mail)
-        link = f"/r/{token_of(shop, 'o-1')}/refer"
-        assert link in text and re.search(rf'href="https?://[^"]+{re.escape(link)}"', html)
+        # The link carries the order's own signed token (made when the email was, so read back, not made again here:
+        # its expiry counts from that second)
+        found = re.search(r"/r/([A-Za-z0-9_.-]+)/refer", text)
+        assert found, text
+        grant = read_review_token(found.group(1))
+        assert (grant.shop_id, grant.order_id) == (shop.shop_id, "o-1")
+        link = f"/r/{found.group(1)}/refer"
+        assert re.search(rf'href="https?://[^"]+{re.escape(link)}"', html)
         assert "whether or not you write a review" in text
         # The review link is the same token: the refer link is that link's page
         review_link = re.search(r"(http\S+/r/[A-Za-z0-9_.-]+)\s", text)
