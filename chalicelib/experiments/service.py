@@ -333,10 +333,14 @@ def _headline(result: stats.Result, sentences: dict[str, str], control: str, lab
 
 def get(table: Table, shop_id: str, experiment_id: str) -> dict[str, Any]:
     """One experiment at this look; while it runs, each interval is kept as the running intersection."""
-    item, counters = _experiment(table, shop_id, experiment_id)
-    answer, looks = view(item, counters)
-    if item["status"] == store.RUNNING and looks != _stored_looks(item):
-        store.save_looks(table, shop_id, experiment_id, looks)
+    for _ in range(ATTEMPTS):
+        item, counters = _experiment(table, shop_id, experiment_id)
+        answer, looks = view(item, counters)
+        if item["status"] != store.RUNNING or looks == _stored_looks(item):
+            return answer
+        if store.save_looks(table, shop_id, experiment_id, looks, int(item.get("look", 0))):
+            return answer
+        # Another look was kept meanwhile: this one starts again from its narrower intervals.
     return answer
 
 

@@ -143,10 +143,12 @@ def _keep(table: Table, shop: Shop, record: claims.FriendClaim, share: dict[str,
         return
     from chalicelib.store import experiments
 
-    experiments.count_units(table, shop.shop_id, record.experiments, record.visitor, record.created_at)
-    counted = experiments.claim_count_ops(table, shop.shop_id, record.experiments, record.visitor, record.created_at)
-    try:
-        table.transact([*ops, *counted])
+    assigned, visitor, at = record.experiments, record.visitor, record.created_at
+    experiments.count_units(table, shop.shop_id, assigned, visitor, at)
+    try:  # the counts' shards drawn again after a collision with a friend's page counting on the same one
+        experiments.transact_drawing_again(
+            table, lambda: [*ops, *experiments.claim_count_ops(table, shop.shop_id, assigned, visitor, at)]
+        )
     except ConditionFailed as exc:
         if not exc.failed("experiment"):
             raise

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import random
 import re
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import clock, errors
 from chalicelib.exports import restore
 from chalicelib.store import keys
-from chalicelib.store.table import ConditionFailed
+from chalicelib.store.table import ConditionFailed, conflict_pause
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -405,7 +403,7 @@ def _write_group(table: Table, shop_id: str, group: list[Pending], mark: str | N
             )
             return len(remaining), again
         except (ConditionFailed, errors.RetryLater):
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
+            conflict_pause(attempt)
             found = table.get_many(
                 [keys.review_key(shop_id, item["review_id"]) for item, _ in remaining], consistent=True
             )

@@ -11,14 +11,13 @@ on other shards.
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring
 from chalicelib.clock import local_day
 from chalicelib.store import aggregates, codes, keys
-from chalicelib.store.table import ConditionFailed, TransactionConflict
+from chalicelib.store.table import ConditionFailed, TransactionConflict, conflict_pause
 
 if TYPE_CHECKING:
     from chalicelib.store.shop_records import Shop
@@ -48,10 +47,6 @@ def _code_stat_op(
     """Add to one random shard of the code's day, refused once that shard holds its share of the daily cap."""
     shard = random.randrange(keys.CODE_SHARDS)  # noqa: S311 - load spreading only
     return codes.stat_op(table, code, shard, day, deltas, cap_field, CODE_DAILY_CAP // keys.CODE_SHARDS)
-
-
-def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter only
 
 
 def _click_day_ops(table: Table, shop: Shop, code: dict[str, Any], day: str) -> list[dict[str, Any]]:
@@ -94,7 +89,7 @@ def record_click(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
         except ConditionFailed:
             return False  # a repeat by this visitor today, over their allowance, or over the code's cap
         except TransactionConflict:
-            _backoff(attempt)
+            conflict_pause(attempt)
             if day not in code.get("click_days", ()):
                 # The day's first clicks collide on the code item: once one has noted the day, the others
                 # see it and leave the code out.
@@ -128,7 +123,7 @@ def record_preview(table: Table, shop: Shop, code: dict[str, Any], visitor: str)
         except ConditionFailed:
             return False  # fetched by this visitor today already, or the code's previews are at the cap
         except TransactionConflict:
-            _backoff(attempt)
+            conflict_pause(attempt)
             continue
         return True
     raise errors.RetryLater("this link is very busy; the preview was not counted")
@@ -186,7 +181,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
                 return False  # shared on this channel today already, or over the daily allowance
             continue  # the advocate's record changed meanwhile (their first share elsewhere): re-read
         except TransactionConflict:
-            _backoff(attempt)
+            conflict_pause(attempt)
             continue
         return True
     raise errors.RetryLater("the share could not be recorded; try again")

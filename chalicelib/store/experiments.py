@@ -1,15 +1,19 @@
-"""A shop's experiments (patterns 67-69, 73 and 74): the experiment (SHOP#<shop>/EXPERIMENT#<id>), one counters item per
-variant (EXPVARIANT#<id>#<variant>: units and conversions), and the running ones' summary on the shop's own item
-(`experiments`, by lever slot), which is both what the hot paths read and the lock of one running experiment a
-lever: it changes only with the shop's version as read, in the transaction that starts or ends an experiment.
+"""A shop's experiments (patterns 67-69, 73 and 74): the experiment (SHOP#<shop>/EXPERIMENT#<id>), each variant's
+counters (units, conversions and the offers' figures) spread over keys.EXPERIMENT_SHARDS items
+(EXPVARIANT#<id>#<variant>[#<n>]: every count goes to one at random, a read adds them up), and the running ones'
+summary on the shop's own item (`experiments`, by lever slot), which is both what the hot paths read and the lock
+of one running experiment a lever: it changes only with the shop's version as read, in the transaction that starts
+or ends an experiment.
 
 No personal data here: an experiment names a lever, its variants' values and counts, never an order or a buyer
 (the order keeps its own variant)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.store import keys
@@ -18,6 +22,9 @@ if TYPE_CHECKING:
     from chalicelib.store.table import NamedOperation, Operation, Table
 
 RUNNING = "running"
+CONFLICT_ATTEMPTS = 5  # a count that collided on its shard is drawn again on another
+# What a counters item holds besides its counts.
+_NOT_COUNTS = frozenset({keys.PK, keys.SK, "type", "experiment_id", "variant"})
 
 
 def _summary_op(table: Table, shop_id: str, version: int, summary: Mapping[str, Any]) -> Operation:
@@ -115,21 +122,37 @@ def end(
     )
 
 
-def save_looks(table: Table, shop_id: str, experiment_id: str, looks: Mapping[str, Mapping[str, float]]) -> None:
+def save_looks(
+    table: Table, shop_id: str, experiment_id: str, looks: Mapping[str, Mapping[str, float]], seen: int
+) -> bool:
     """Keep each variant's interval at this look (the running intersection the next look starts from), while the
-    experiment runs; a look that finds it ended keeps nothing."""
-    from contextlib import suppress
-
+    experiment runs and only over the look it was computed from (`seen`: the item's `look` as read, 0 for none),
+    so that two overlapping looks cannot write a wider interval over a narrower one. False when another look was
+    kept meanwhile (compute again from it); a look that finds the experiment ended keeps nothing (True)."""
     from chalicelib.store.table import ConditionFailed
 
-    with suppress(ConditionFailed):  # it ended meanwhile
+    values: dict[str, Any] = {
+        ":l": {k: {n: str(v) for n, v in d.items()} for k, d in looks.items()},
+        ":running": RUNNING,
+        ":one": 1,
+    }
+    if seen:
+        condition = "#s = :running AND #k = :seen"
+        values[":seen"] = seen
+    else:
+        condition = "#s = :running AND attribute_not_exists(#k)"
+    try:
         table.update(
             keys.experiment_key(shop_id, experiment_id),
-            "SET looks = :l",
-            names={"#s": "status"},
-            values={":l": {k: {n: str(v) for n, v in d.items()} for k, d in looks.items()}, ":running": RUNNING},
-            condition="#s = :running",
+            "SET looks = :l ADD #k :one",
+            names={"#s": "status", "#k": "look"},
+            values=values,
+            condition=condition,
         )
+    except ConditionFailed:
+        item = table.get(keys.experiment_key(shop_id, experiment_id), consistent=True)
+        return item is None or item.get("status") != RUNNING
+    return True
 
 
 def get(table: Table, shop_id: str, experiment_id: str) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
@@ -141,15 +164,25 @@ def get(table: Table, shop_id: str, experiment_id: str) -> tuple[dict[str, Any] 
 
 
 def counters(table: Table, shop_id: str, items: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Each experiment's variants' counters, by experiment and variant (one BatchGetItem)."""
-    wanted = [
-        keys.experiment_variant_key(shop_id, str(item["experiment_id"]), str(variant["key"]))
-        for item in items
-        for variant in item["variants"]
-    ]
+    """Each experiment's variants' counters (every shard added up), by experiment and variant: one BatchGetItem
+    per 100 shards."""
+    named: dict[str, tuple[str, str]] = {}  # a shard's sort key -> (experiment, variant)
+    wanted = []
+    for item in items:
+        for variant in item["variants"]:
+            for shard in range(keys.EXPERIMENT_SHARDS):
+                key = keys.experiment_variant_key(shop_id, str(item["experiment_id"]), str(variant["key"]), shard)
+                named[key[keys.SK]] = (str(item["experiment_id"]), str(variant["key"]))
+                wanted.append(key)
     found: dict[str, dict[str, dict[str, Any]]] = {str(item["experiment_id"]): {} for item in items}
-    for counter in table.get_many(wanted, consistent=True):
-        found.setdefault(str(counter["experiment_id"]), {})[str(counter["variant"])] = counter
+    for shard_item in table.get_many(wanted, consistent=True):
+        experiment_id, variant = named[str(shard_item[keys.SK])]
+        total = found.setdefault(experiment_id, {}).setdefault(
+            variant, {"experiment_id": experiment_id, "variant": variant}
+        )
+        for name, value in shard_item.items():
+            if name not in _NOT_COUNTS and isinstance(value, int | Decimal):
+                total[name] = total.get(name, 0) + value
     return found
 
 
@@ -171,10 +204,15 @@ def count_ops(
     table: Table, shop_id: str, assigned: Mapping[str, str], counter: str, delta: int | Decimal
 ) -> list[Operation]:
     """Move `counter` (units, conversions, an offer's claims or reward_value_<currency>) by `delta` on each
-    experiment's variant in `assigned`."""
+    experiment's variant in `assigned`, on one of its shards drawn at random (a retry draws again)."""
     return [
         table.update_op(
-            keys.experiment_variant_key(shop_id, experiment_id, variant),
+            keys.experiment_variant_key(
+                shop_id,
+                experiment_id,
+                variant,
+                random.randrange(keys.EXPERIMENT_SHARDS),  # noqa: S311 - load spreading only
+            ),
             "ADD #c :d",
             names={"#c": counter},
             values={":d": delta},
@@ -197,7 +235,8 @@ def shop_erasure_ops(table: Table, shop_id: str, limit: int) -> list[Operation]:
 def count_units(table: Table, shop_id: str, assigned: Mapping[str, str], visitor: str, at: str) -> None:
     """Count the visitor once as a unit of each experiment's variant in `assigned`, keeping its variant: one
     transaction; one already counted (a later visit, a retry, an experiment started since) counts the others on
-    their own."""
+    their own. A collision on a counter's shard is drawn again on another (TransactionConflict once they are
+    spent)."""
     from chalicelib.store.table import ConditionFailed
 
     def ops(experiment_id: str, variant: str) -> list[Operation]:
@@ -216,15 +255,31 @@ def count_units(table: Table, shop_id: str, assigned: Mapping[str, str], visitor
         ]
 
     try:
-        table.transact([op for pair in sorted(assigned.items()) for op in ops(*pair)])
+        transact_drawing_again(table, lambda: [op for pair in sorted(assigned.items()) for op in ops(*pair)])
     except ConditionFailed:
         if len(assigned) < 2:
             return
         for experiment_id, variant in sorted(assigned.items()):
             try:
-                table.transact(ops(experiment_id, variant))
+                transact_drawing_again(table, partial(ops, experiment_id, variant))
             except ConditionFailed:
                 continue
+
+
+def transact_drawing_again(table: Table, build: Callable[[], list[Any]]) -> None:
+    """One transaction of counts built by `build` (count_ops draw their shards anew each time), drawn again
+    after a collision; the last collision is raised (TransactionConflict, a 503 to ask again)."""
+    from chalicelib.store.table import TransactionConflict, conflict_pause
+
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            table.transact(build())
+        except TransactionConflict:
+            if attempt == CONFLICT_ATTEMPTS - 1:
+                raise
+            conflict_pause(attempt)
+            continue
+        return
 
 
 def claim_count_ops(

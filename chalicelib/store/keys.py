@@ -292,16 +292,22 @@ Access patterns (who asks -> the one call that answers):
      the email texts)                       -> TransactWriteItems: Update SHOP#<shop>/SHOP SET experiments (the
                                                running ones' summary, keyed by lever slot: the lock) if its
                                                version is as read, Put SHOP#<shop>/EXPERIMENT#<id> and one
-                                               SHOP#<shop>/EXPVARIANT#<id>#<variant> per variant if not exists;
+                                               SHOP#<shop>/EXPVARIANT#<id>#<variant> per variant if not exists
+                                               (its shard 0; shards 1-7, #<id>#<variant>#<n>, come with their
+                                               first ADD);
                                                stop and promote end it the same way (the shop's summary loses
                                                the slot in the transaction that ends the experiment)
  68. Count an experiment's units and
-     conversions, exactly once each         -> Update SHOP#<shop>/EXPVARIANT#<id>#<variant> ADD units (in the
+     conversions, exactly once each         -> Update SHOP#<shop>/EXPVARIANT#<id>#<variant>[#<n>] (a shard at
+                                               random of EXPERIMENT_SHARDS; drawn again on a TransactionConflict)
+                                               ADD units (in the
                                                request's send claim, which also SETs the order's `exposed`) or
                                                conversions (in the order's first review's transaction)
  69. A shop's experiments, newest first,
      and one with its counters              -> Query SHOP#<shop>, SK begins_with EXPERIMENT#, descending, paged;
-                                               BatchGetItem EXPVARIANT#<id>#<variant> of each; a shop's erasure
+                                               BatchGetItem every EXPVARIANT shard of each, added up; a look's
+                                               intervals Update EXPERIMENT SET looks ADD look if status = running
+                                               and look is as read; a shop's erasure
                                                Queries SK begins_with EXP and Deletes each
  70. Answering measured: a review's first
      public reply counted once, on the
@@ -896,9 +902,16 @@ def experiment_key(shop_id: str, experiment_id: str) -> dict[str, str]:
     return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_PREFIX}{experiment_id}"}
 
 
-def experiment_variant_key(shop_id: str, experiment_id: str, variant: str) -> dict[str, str]:
-    """One variant's counters (units, conversions) of one experiment."""
-    return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_VARIANT_PREFIX}{experiment_id}#{variant}"}
+# Each variant's counters are spread over this many items, added up when read: a viral link's friends' pages
+# count their units on one of them at random, so they seldom collide with each other or with a claim.
+EXPERIMENT_SHARDS = 8
+
+
+def experiment_variant_key(shop_id: str, experiment_id: str, variant: str, shard: int = 0) -> dict[str, str]:
+    """One shard of a variant's counters (units, conversions) of one experiment; shard 0 is the item the
+    experiment's start puts (without a suffix), the others are made by their first ADD."""
+    suffix = f"#{shard}" if shard else ""
+    return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_VARIANT_PREFIX}{experiment_id}#{variant}{suffix}"}
 
 
 def experiment_unit_key(shop_id: str, experiment_id: str, unit: str) -> dict[str, str]:

@@ -69,6 +69,14 @@ class TransactionConflict(errors.RetryLater):
     """A transaction collided with another on one of its items; drawing again (other shards) may pass."""
 
 
+def conflict_pause(attempt: int) -> None:
+    """A short random wait before drawing a collided transaction again, doubling with each attempt."""
+    import random
+    import time
+
+    time.sleep(random.uniform(0, 0.02 * 2 ** min(attempt, 5)))  # noqa: S311 - jitter only
+
+
 @lru_cache(maxsize=1)
 def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer

@@ -294,3 +294,62 @@ def test_a_friends_erasure_removes_their_visitors_unit_and_keeps_the_counts(adv,
     # Then the item that tied their browser to the experiment is gone, and the variant's counts are as they were
     assert table.get(unit, consistent=True) is None
     assert figures(variants(adv, experiment)) == before
+
+
+def _colliding(monkeypatch: pytest.MonkeyPatch, times: int) -> dict[str, int]:
+    """The next `times` transactions that count on an offer variant collide with another (TransactionConflict),
+    as two friends' pages counting on the same counter item at once do."""
+    from chalicelib.store import keys
+    from chalicelib.store.table import Table, TransactionConflict
+
+    real = Table.transact
+    seen = {"injected": 0}
+
+    def transact(self: Table, operations: Any) -> None:
+        operations = list(operations)
+        touched = str([op[1] if isinstance(op, tuple) else op for op in operations])
+        if keys.EXPERIMENT_VARIANT_PREFIX in touched and seen["injected"] < times:
+            seen["injected"] += 1
+            raise TransactionConflict("the database is busy; try again")
+        real(self, operations)
+
+    monkeypatch.setattr(Table, "transact", transact)
+    return seen
+
+
+def test_a_friends_visit_colliding_on_its_counter_is_drawn_again_and_counted(adv, monkeypatch):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_b = ip_for(experiment, "b")
+    seen = _colliding(monkeypatch, 2)
+    visit(adv, ip_b)
+    assert seen["injected"] == 2
+    assert figures(variants(adv, experiment))["b"] == (1, 0, 0, 0)
+
+
+def test_a_claim_colliding_on_its_counters_is_kept_and_counted_once(adv, monkeypatch):
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_b = ip_for(experiment, "b")
+    seen = _colliding(monkeypatch, 3)  # the unit's count, then the claim's own transaction twice
+    assert claimed(adv, "friend-b@example.com", ip_b)["offer"] == FIVE_OFF
+    assert seen["injected"] == 3
+    assert figures(variants(adv, experiment))["b"] == (1, 1, 0, 0)
+
+
+def test_a_variants_counts_are_spread_over_shards_and_added_up_exactly(adv, table):
+    from chalicelib.store import keys
+    from tests.unit.test_erasure import scan
+
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    addresses = [f"198.51.100.{n}" for n in range(1, 41)]
+    for ip in addresses:
+        visit(adv, ip)
+        visit(adv, ip)  # a second visit is not a second unit
+    expected = {"a": 0, "b": 0}
+    for ip in addresses:
+        expected[variant_for(experiment, visitor_id(ip, CHROME), ("a", "b"))] += 1
+    found = figures(variants(adv, experiment))
+    assert {key: units for key, (units, *_rest) in found.items()} == expected
+    prefix = f"{keys.EXPERIMENT_VARIANT_PREFIX}{experiment}#"
+    shards = [sk for (_pk, sk) in scan(table) if sk.startswith(prefix)]
+    assert len(shards) > 2  # more than the one item per variant the start put
+    assert all(sk.rsplit("#", 1)[-1] in {"a", "b", *map(str, range(1, keys.EXPERIMENT_SHARDS))} for sk in shards)

@@ -403,8 +403,12 @@ def test_a_shops_erasure_removes_its_experiments_and_they_hold_nothing_personal(
     shop.run_due()
     assert review(shop, "o-1").status_code == 201
     partition = keys.shop_partition(shop.shop_id)
-    items = [text for (pk, sk), text in scan(table).items() if pk == partition and sk.startswith("EXP")]
-    assert len(items) == 3  # the experiment and its two variants' counters
+    found = {sk: text for (pk, sk), text in scan(table).items() if pk == partition and sk.startswith("EXP")}
+    items = list(found.values())
+    # The experiment and its two variants' counters: the start's item of each, and a shard each count drew.
+    assert sum(sk.startswith(keys.EXPERIMENT_PREFIX) for sk in found) == 1
+    assert 2 <= sum(sk.startswith(keys.EXPERIMENT_VARIANT_PREFIX) for sk in found) <= 4
+    assert len(found) <= 5
     text = str(items)
     for personal in ("c-1", "o-1", "Ada", "Lovelace", "example.com"):
         assert personal not in text
@@ -439,3 +443,39 @@ def test_each_look_keeps_its_intervals_so_the_next_never_widens(shop, table):
     shop.run_due()
     second = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
     assert first["low"] <= second["low"] <= second["high"] <= first["high"]
+
+
+def test_two_overlapping_looks_keep_the_narrower_intervals(shop, table, monkeypatch):
+    """A look computed from fewer units, kept after a later look that saw more, must not write its wider intervals
+    over the later one's: the next look would start from them, and a decision could flip back."""
+    from chalicelib.store import experiments as store
+
+    experiment_id = started(shop)
+
+    def counted(variant: str, units: int, conversions: int) -> None:
+        table.transact(store.count_ops(table, shop.shop_id, {experiment_id: variant}, "units", units))
+        table.transact(store.count_ops(table, shop.shop_id, {experiment_id: variant}, "conversions", conversions))
+
+    counted("a", 300, 60)
+    counted("b", 300, 75)
+    real = store.save_looks
+    later: dict[str, Any] = {}
+    raced: list[bool] = []
+
+    def overtaken(*args: Any, **kwargs: Any) -> bool:
+        if not raced:  # the first look, before it is kept: many more units, and a second look kept first
+            raced.append(True)
+            counted("a", 3000, 600)
+            counted("b", 3000, 750)
+            inner = shop.owner("GET", f"/experiments/{experiment_id}")
+            assert inner.status_code == 200, inner.body
+            later.update(variants_of(inner.json)["b"]["difference"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "save_looks", overtaken)
+    answer = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
+    kept = {n: float(v) for n, v in table.get(keys.experiment_key(shop.shop_id, experiment_id))["looks"]["b"].items()}
+    assert later and later["high"] - later["low"] < 0.2  # the second look saw enough to narrow the interval
+    # The first look, overtaken, started again from the second's intervals: what is kept never widened.
+    assert later["low"] <= kept["low"] <= kept["high"] <= later["high"]
+    assert answer == kept
