@@ -296,9 +296,10 @@ Access patterns (who asks -> the one call that answers):
                                                stop and promote end it the same way (the shop's summary loses
                                                the slot in the transaction that ends the experiment)
  68. Count an experiment's units and
-     conversions, exactly once each         -> Update SHOP#<shop>/EXPVARIANT#<id>#<variant> ADD units (in the
-                                               request's send claim, which also SETs the order's `exposed`) or
-                                               conversions (in the order's first review's transaction)
+     conversions, exactly once each         -> Update SHOP#<shop>/EXPVARIANT#<id>#<variant> ADD units (the
+                                               delay's in the order's transaction that first SETs its `assigned`;
+                                               the texts' in the request's send claim, which also SETs the order's
+                                               `exposed`) or conversions (in the order's first review's transaction)
  69. A shop's experiments, newest first,
      and one with its counters              -> Query SHOP#<shop>, SK begins_with EXPERIMENT#, descending, paged;
                                                BatchGetItem EXPVARIANT#<id>#<variant> of each; a shop's erasure
