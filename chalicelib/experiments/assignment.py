@@ -29,8 +29,9 @@ OFFER_LEVERS = ("friend_offer", "advocate_reward")
 PROMPT_LEVER = "share_prompt"
 LANGUAGE_LEVERS = (*TEXT_LEVERS, PROMPT_LEVER)  # each language is its own slot
 LEVERS = (*REQUEST_LEVERS, *OFFER_LEVERS, PROMPT_LEVER)
-# Where the order keeps its variants: `assigned` when the plan chose its delay, `exposed` ({experiment: variant})
-# from its request's first send, which counted it, to its first review, credited to the same variant.
+# Where the order keeps its variants ({experiment: variant}): `assigned`, the delay's, from the plan that first
+# chose it, whose transaction counted the unit; `exposed`, the email texts', from the request's first send, which
+# counted it. The order's first review converts it in both, each once, for the same variant.
 HASH_PURPOSE = "experiment-assignment"
 
 
@@ -118,8 +119,8 @@ def delay_days(shop: Shop, order: Mapping[str, Any]) -> tuple[int, dict[str, str
 
 
 def exposures(shop: Shop, order: Mapping[str, Any]) -> dict[str, str]:
-    """The experiments the order's first request takes part in, each with its variant: the email texts' of its
-    language, and the delay's when its plan was given a variant of the delay experiment still running."""
+    """The experiments the order's first request is a unit of at its send, each with its variant: the email
+    texts' of its language. Not the delay's: its unit was counted when the plan assigned it (`assigned`)."""
     found: dict[str, str] = {}
     language = buyer_language(shop, order)
     experiments = running(shop)
@@ -127,11 +128,14 @@ def exposures(shop: Shop, order: Mapping[str, Any]) -> dict[str, str]:
         experiment = experiments.get(slot(lever, language))
         if experiment is not None:
             found[experiment.experiment_id] = experiment.assign(str(order["order_id"]))
-    delay = experiments.get(slot(DELAY_LEVER))
-    assigned = (order.get("assigned") or {}).get(delay.experiment_id) if delay else None
-    if delay is not None and assigned in delay.keys:
-        found[delay.experiment_id] = str(assigned)
     return found
+
+
+def conversions(order: Mapping[str, Any]) -> dict[str, str]:
+    """The experiments the order's first review converts it in, each once, for the variant the order records: the
+    delay's it was assigned and the email texts' its request was sent with (a request sent before the delay's unit
+    moved to its assignment names the delay in both, with the same variant)."""
+    return {**dict(order.get("assigned") or {}), **dict(order.get("exposed") or {})}
 
 
 def with_variants(shop: Shop, order: Mapping[str, Any]) -> Shop:

@@ -45,6 +45,9 @@ class OrderPlan:
     # What the event did to the order's review request: scheduled it (due at the order's request_due_at) or
     # cancelled it; None leaves it as it was.
     request: RequestChange = None
+    # The delay experiments this event first gives the order a variant of ({experiment_id: variant}): each counts
+    # the order as a unit of its variant in the order's own transaction, once (an order already assigned: none).
+    newly_assigned: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -132,7 +135,7 @@ def plan_order_event(
 
     if credit.touched and advocate is not None:
         plan.advocate_update = credit.update_for(advocate, plan.order["referral"], plan.counters, order["order_id"])
-    plan.request = _schedule_review_request(order, shop)
+    plan.request, plan.newly_assigned = _schedule_review_request(order, shop)
     if plan.facts:
         order["version"] = int(order.get("version", 0)) + 1
     return plan
@@ -294,23 +297,24 @@ def _review_due(order: dict[str, Any], shop: Shop, delay_days: int) -> tuple[str
     return None
 
 
-def _schedule_review_request(order: dict[str, Any], shop: Shop) -> RequestChange:
+def _schedule_review_request(order: dict[str, Any], shop: Shop) -> tuple[RequestChange, dict[str, str]]:
     """Every shipped buyer is asked alike after the shop's delay; a reversed order is not asked. A request
     still waiting on an assumed delivery moves to the delivery once the platform reports it. Returns what it
-    did to the request (scheduled or cancelled it), or None."""
+    did to the request (scheduled or cancelled it), or None, and the delay experiments it first assigned the
+    order a variant of (kept on the order's `assigned`; a re-plan or reschedule keeps the variant, assigns none)."""
     status = order.get("request_status")
     if reversed_order(order):
         if request_waiting(order):  # a request or its reminder
             order["request_status"] = "cancelled"
-            return "cancelled"
-        return None
+            return "cancelled", {}
+        return None, {}
     if not (order.get("known") and order.get("email")):
-        return None
+        return None, {}
     # The shop's delay, or the order's variant of a running delay experiment (kept on the order when scheduled).
     days, assigned = delay_days(shop, order)
     timing = _review_due(order, shop, days)
     if timing is None:
-        return None
+        return None, {}
     due, basis = timing
     waiting_on_assumption = (
         status == "scheduled" and order.get("request_basis") == "assumed_delivery" and basis == "delivery"
@@ -319,10 +323,12 @@ def _schedule_review_request(order: dict[str, Any], shop: Shop) -> RequestChange
         order["request_status"] = "scheduled"
         order["request_due_at"] = due
         order["request_basis"] = basis
+        kept = order.get("assigned") or {}
+        newly = {experiment_id: key for experiment_id, key in assigned.items() if experiment_id not in kept}
         if assigned:
-            order["assigned"] = {**(order.get("assigned") or {}), **assigned}
-        return "scheduled"
-    return None
+            order["assigned"] = {**kept, **assigned}
+        return "scheduled", newly
+    return None, {}
 
 
 def _new_customer(shop_id: str, snapshot: Any, day: str) -> dict[str, Any]:

@@ -46,6 +46,13 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         # A referred order through a claim made in offer experiments counts once for the claim's variants, and a
         # cancellation or full refund takes it back as the funnel's referred_orders does (both in one event: none).
         ops += count_ops(table, shop.shop_id, offered, "conversions", converted)
+    if plan.newly_assigned:
+        from chalicelib.store.experiments import count_ops
+
+        # A delay experiment's unit is the order as assigned (intent to treat): counted here, with the order's
+        # version-conditioned put, so once; what befalls the order later (a cancellation, a review before the
+        # send, an erasure) takes nothing back, and the send counts nothing more.
+        ops += count_ops(table, shop.shop_id, plan.newly_assigned, "units", 1)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     # The buyer's search lookups ride in the same transaction (no call of their own): at most

@@ -64,7 +64,8 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                 # Whom is the schedule's to say, not the channel's: a buyer the order still names by their
                 # mailbox (the planner schedules no other, and an erasure takes it away).
                 day = local_day(cutoff, shop.timezone)
-                # A running experiment on the request's words or delay: the order's variant, counted with the send.
+                # A running experiment on the request's words: the order's variant, counted with the send (the
+                # delay's unit was counted when its plan assigned it).
                 exposed = {} if reminder else exposures(shop, order)
                 if not review_requests.claim(table, order, cutoff, day, reminder, next_due, exposed):
                     continue  # another run took it, or it changed meanwhile

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors, scoring
 from chalicelib.clock import local_day
+from chalicelib.experiments.assignment import conversions
 from chalicelib.reviews import ANONYMOUS
 from chalicelib.reviews.answering import review_ops as answer_ops
 from chalicelib.reviews.moderation import moderate
@@ -141,8 +142,9 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
             firsts["first_happy_day"] = day
         new = [name for name, first in (("first_review_day", first_review), ("first_happy_day", first_happy)) if first]
         credit = Credit(weight=weight, counters=record, firsts=firsts, new=tuple(new), joins_leaderboard=True)
-        # The order's first review converts it in each experiment its request took part in, for its variant.
-        converts = dict(order.get("exposed") or {}) if not order.get("reviewed_at") else {}
+        # The order's first review converts it in each experiment it is a unit of (the delay's it was assigned, the
+        # texts' its request was sent with), once, for its variant.
+        converts = conversions(order) if not order.get("reviewed_at") else {}
         ops: list[Operation | NamedOperation] = [
             ("review", reviews.new_review_op(table, review)),
             (

@@ -300,9 +300,10 @@ Access patterns (who asks -> the one call that answers):
  68. Count an experiment's units and
      conversions, exactly once each         -> Update SHOP#<shop>/EXPVARIANT#<id>#<variant>[#<n>] (a shard at
                                                random of EXPERIMENT_SHARDS; drawn again on a TransactionConflict)
-                                               ADD units (in the
-                                               request's send claim, which also SETs the order's `exposed`) or
-                                               conversions (in the order's first review's transaction)
+                                               ADD units (the delay's in the order's transaction that first SETs
+                                               its `assigned`; the texts' in the request's send claim, which also
+                                               SETs the order's `exposed`) or conversions (in the order's first
+                                               review's transaction)
  69. A shop's experiments, newest first,
      and one with its counters              -> Query SHOP#<shop>, SK begins_with EXPERIMENT#, descending, paged;
                                                BatchGetItem every EXPVARIANT shard of each, added up; a look's

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from chalicelib.store.table import get_client
-from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, text_part
+from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, after_fulfilment, text_part
 from tests.unit.test_erasure import scan
 from tests.unit.webhook_support import calls, order_item, totals
 
@@ -56,6 +57,28 @@ def review(shop: ReviewShop, order_id: str, product_id: str = "p-mug", rating: i
 
 def variants_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {v["key"]: v for v in answer["variants"]}
+
+
+def units(shop: ReviewShop, experiment_id: str) -> dict[str, int]:
+    """Each variant's units, as the owner reads them."""
+    answer = shop.owner("GET", f"/experiments/{experiment_id}")
+    assert answer.status_code == 200, answer.body
+    return {key: int(v["units"]) for key, v in variants_of(answer.json).items()}
+
+
+def conversions(shop: ReviewShop, experiment_id: str) -> dict[str, int]:
+    """Each variant's conversions, as the owner reads them."""
+    return {
+        key: int(v["conversions"])
+        for key, v in variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json).items()
+    }
+
+
+DELAYS = [{"key": "a", "value": 7}, {"key": "b", "value": 2}]
+
+
+def delay_started(shop: ReviewShop) -> str:
+    return started(shop, lever="request_delay_days", language=None, variants=DELAYS)
 
 
 @pytest.fixture
@@ -311,24 +334,194 @@ def test_a_delay_variant_is_kept_with_the_order_through_redelivery_and_retries(s
         after = order_item(table, shop.shop_id, order_id)
         assert after["assigned"] == before[order_id]["assigned"]
         assert after["request_due_at"] == before[order_id]["request_due_at"]
-    # A failed send is retried with the same variant, counted once.
+    # Each order counted once, when its plan assigned it, whatever was delivered again since.
+    truth = Counter(expected.values())
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+    # A failed send, its retry with the same variant, and the reminders a week later count nothing more.
     from tests.unit.test_due_failures import mailer_failing
 
     mailer_failing(monkeypatch, {f"c-{orders[0]}@example.com": RuntimeError("mail service down")})
     assert shop.run_due() == len(orders) - 1
     monkeypatch.undo()
-    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
-    assert sum(v["units"] for v in counted.values()) == len(orders) - 1
-    assert "exposed" not in order_item(table, shop.shop_id, orders[0])
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
     assert shop.run_due(LATER + timedelta(hours=1)) == 1  # the retry, after its backoff
-    assert order_item(table, shop.shop_id, orders[0])["exposed"] == {experiment_id: expected[orders[0]]}
-    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
-    truth = Counter(expected.values())
-    assert {k: v["units"] for k, v in counted.items()} == {"a": truth["a"], "b": truth["b"]}
-    # The reminders a week later count nothing more.
+    assert order_item(table, shop.shop_id, orders[0])["request_status"] == "sent"
+    assert "exposed" not in order_item(table, shop.shop_id, orders[0])  # the send counted no delay unit
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
     assert shop.run_due(LATER + timedelta(days=8)) == len(orders)
-    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
-    assert {k: v["units"] for k, v in counted.items()} == {"a": truth["a"], "b": truth["b"]}
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+
+
+# --- the delay's unit: the order as assigned (intent to treat) -------------------------------------------------------
+def test_a_delay_unit_is_counted_when_the_plan_assigns_the_variant_and_never_again(shop, table):
+    experiment_id = delay_started(shop)
+    variant = variant_for(experiment_id, "o-1", ("a", "b"))
+    none = {"a": 0, "b": 0}
+    shop.deliver("order.created", "o-1", "c-1")
+    assert "assigned" not in order_item(table, shop.shop_id, "o-1")  # not shipped: no request planned, no variant
+    assert units(shop, experiment_id) == none
+    shop.deliver("order.fulfilled", "o-1", "c-1", timestamp=FULFILLED)
+    assert order_item(table, shop.shop_id, "o-1")["assigned"] == {experiment_id: variant}
+    one = {**none, variant: 1}
+    assert units(shop, experiment_id) == one  # at once, before any send
+    assert shop.emails() == []
+    # The same webhooks again, then a delivery and a partial refund: re-planned with the variant kept, not recounted.
+    shop.deliver("order.fulfilled", "o-1", "c-1", timestamp=FULFILLED)
+    shop.deliver("order.created", "o-1", "c-1")
+    shop.deliver("order.delivered", "o-1", "c-1", timestamp=clock.iso(after_fulfilment(1)))
+    shop.deliver(
+        "order.refunded", "o-1", "c-1", amount="5.00", refund_id="r-1", timestamp=clock.iso(after_fulfilment(2))
+    )
+    order = order_item(table, shop.shop_id, "o-1")
+    assert order["delivered_at"] and order["refunds"] and order["assigned"] == {experiment_id: variant}
+    assert units(shop, experiment_id) == one
+    # Its request and its reminder count nothing more.
+    assert shop.run_due() == 1
+    assert units(shop, experiment_id) == one
+    assert shop.run_due(LATER + timedelta(days=8)) == 1
+    assert units(shop, experiment_id) == one
+
+
+def test_the_delivery_that_moves_a_request_off_its_assumed_delivery_counts_no_second_unit(api, outbox, table):
+    shop = ReviewShop(api, outbox, review_after="delivery", delivery_fallback_days=10)
+    experiment_id = delay_started(shop)
+    variant = variant_for(experiment_id, "o-1", ("a", "b"))
+    shop.fulfilled_order("o-1", "c-1")
+    before = order_item(table, shop.shop_id, "o-1")
+    assert before["request_basis"] == "assumed_delivery" and before["assigned"] == {experiment_id: variant}
+    one = {"a": 0, "b": 0, variant: 1}
+    assert units(shop, experiment_id) == one
+    delivered = after_fulfilment(2)
+    shop.deliver("order.delivered", "o-1", "c-1", timestamp=clock.iso(delivered))
+    after = order_item(table, shop.shop_id, "o-1")
+    assert after["request_basis"] == "delivery" and after["assigned"] == before["assigned"]
+    days = {"a": 7, "b": 2}[variant]
+    assert after["request_due_at"] == clock.iso(delivered + timedelta(days=days))  # rescheduled with its variant
+    assert units(shop, experiment_id) == one
+    shop.deliver("order.delivered", "o-1", "c-1", timestamp=clock.iso(delivered))  # again
+    assert units(shop, experiment_id) == one
+
+
+def test_a_delivery_that_loses_the_race_to_assign_re_plans_without_a_second_unit(shop, table, monkeypatch):
+    from chalicelib.orders import writer
+
+    experiment_id = delay_started(shop)
+    variant = variant_for(experiment_id, "o-1", ("a", "b"))
+    shop.deliver("order.created", "o-1", "c-1")
+    real_plan = writer.plan_order_event
+    planned: list[dict[str, str]] = []
+
+    def plan_then_race(*args: Any, **kwargs: Any) -> Any:
+        plan = real_plan(*args, **kwargs)
+        planned.append(dict(plan.newly_assigned))
+        if len(planned) == 1:  # the fulfilment lands between our read and our write, and assigns the order first
+            shop.deliver("order.fulfilled", "o-1", "c-1", timestamp=FULFILLED)
+        return plan
+
+    monkeypatch.setattr(writer, "plan_order_event", plan_then_race)
+    shop.deliver("order.delivered", "o-1", "c-1", timestamp=clock.iso(after_fulfilment(1)))
+    monkeypatch.undo()
+    # Ours planned the assignment (planned[0]), the fulfilment's plan assigned it and won (planned[1]); ours lost the
+    # race, re-read and re-planned without it (planned[2]): the delivery kept, no unit more.
+    assert planned == [{experiment_id: variant}, {experiment_id: variant}, {}]
+    assert order_item(table, shop.shop_id, "o-1")["delivered_at"]
+    assert units(shop, experiment_id) == {"a": 0, "b": 0, variant: 1}
+
+
+def test_an_order_cancelled_or_refunded_before_its_request_still_counts_in_its_variant(shop, table):
+    experiment_id = delay_started(shop)
+    orders = [f"o-{n}" for n in range(12)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}")
+    expected = {o: variant_for(experiment_id, o, ("a", "b")) for o in orders}
+    assert set(expected.values()) == {"a", "b"}
+    truth = Counter(expected.values())
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+    cancelled, refunded = orders[0], orders[1]
+    shop.deliver("order.cancelled", cancelled, f"c-{cancelled}", timestamp=clock.iso(after_fulfilment(1)))
+    shop.deliver("order.refunded", refunded, f"c-{refunded}", refund_id="r-1", timestamp=clock.iso(after_fulfilment(1)))
+    for order_id in (cancelled, refunded):
+        order = order_item(table, shop.shop_id, order_id)
+        assert order["request_status"] == "cancelled"
+        assert order["assigned"] == {experiment_id: expected[order_id]}
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}  # nothing taken back
+    # The others' requests go; the reversed two are never asked, and the send counts no unit again.
+    assert shop.run_due() == len(orders) - 2
+    asked = sorted(recipient(m) for m in shop.emails())
+    assert asked == sorted(f"c-{o}@example.com" for o in orders[2:])
+    assert totals(table, shop.shop_id)["review_requests"] == len(orders) - 2
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+    assert shop.run_due(LATER + timedelta(days=8)) == len(orders) - 2  # the reminders
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+
+
+def test_a_review_converts_the_delay_variant_the_order_was_assigned_once(shop, table):
+    experiment_id = delay_started(shop)
+    orders = [f"o-{n}" for n in range(8)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}")
+    expected = {o: variant_for(experiment_id, o, ("a", "b")) for o in orders}
+    early = next(o for o in orders if expected[o] == "a")
+    late = next(o for o in orders if expected[o] == "b")
+    # Reviewed before its request goes: converted in its variant, and its request is not sent.
+    assert review(shop, early).status_code == 201
+    assert review(shop, early, "p-cap", rating=3).status_code == 201  # another product of the same order
+    assert conversions(shop, experiment_id) == {"a": 1, "b": 0}
+    assert shop.run_due() == len(orders) - 1
+    assert f"c-{early}@example.com" not in {recipient(m) for m in shop.emails()}
+    # Reviewed after its request: converted in its own variant, once.
+    assert review(shop, late).status_code == 201
+    assert review(shop, late, "p-cap", rating=4).status_code == 201
+    assert review(shop, late).status_code in (200, 201)  # the same again: replayed
+    assert conversions(shop, experiment_id) == {"a": 1, "b": 1}
+    truth = Counter(expected.values())
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+
+
+def test_delay_units_equal_the_distinct_assigned_orders_over_a_replayed_workload(shop, table):
+    rng = random.Random(68)
+    experiment_id = delay_started(shop)
+    orders = [f"o-{n}" for n in range(80)]
+    shipped = clock.iso(after_fulfilment(0))
+    later = clock.iso(after_fulfilment(1))
+    per_order: dict[str, list[str]] = {}
+    for order_id in orders:
+        events = ["order.created", "order.fulfilled"]
+        roll = rng.random()
+        if roll < 0.2:
+            events.append("order.cancelled")
+        elif roll < 0.35:
+            events.append("order.refunded")  # in full
+        if rng.random() < 0.3:
+            events.append("order.delivered")
+        for _ in range(rng.randint(0, 2)):
+            events.append(rng.choice(events))  # delivered again
+        rng.shuffle(events)  # in any order: a cancellation, a refund or the fulfilment before the order
+        per_order[order_id] = events
+    deliveries = [(kind, o) for o, events in per_order.items() for kind in events]
+    rng.shuffle(deliveries)
+    for kind, order_id in deliveries:
+        timestamp = shipped if kind in ("order.fulfilled", "order.delivered") else later
+        extra = {"refund_id": "r-1"} if kind == "order.refunded" else {}
+        shop.deliver(kind, order_id, f"c-{order_id}", timestamp=timestamp, **extra)
+
+    def first(events: list[str], kinds: tuple[str, ...]) -> int:
+        return min((n for n, kind in enumerate(events) if kind in kinds), default=len(events))
+
+    # Each delivery makes the order known; one is assigned when it ships before anything reverses it.
+    arrived = {o: [kind for kind, order_id in deliveries if order_id == o] for o in orders}
+    ships = ("order.fulfilled", "order.delivered")
+    reverses = ("order.cancelled", "order.refunded")
+    assigned = {o for o in orders if first(arrived[o], ships) < first(arrived[o], reverses)}
+    assert 0 < len(assigned) < len(orders)
+    assert {o for o in orders if order_item(table, shop.shop_id, o).get("assigned")} == assigned
+    truth = Counter(variant_for(experiment_id, o, ("a", "b")) for o in assigned)
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+    assert sum(units(shop, experiment_id).values()) == len(assigned)
+    # Only the never-reversed orders are asked; the send counts nothing again.
+    asked = {o for o in orders if not set(per_order[o]) & set(reverses)}
+    assert shop.run_due() == len(asked)
+    assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
 
 
 def test_the_order_webhook_makes_the_same_calls_with_experiments_running(shop, table):
