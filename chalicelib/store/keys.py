@@ -324,7 +324,8 @@ Access patterns (who asks -> the one call that answers):
                                                now and ADDs marks; the due work (Query GSI1, GSI1PK = ANSWERSDUE,
                                                GSI1SK <= <now>) and each reply GetItem (consistent) it, read the 90
                                                days' counters (8, consistent) and Update the figures and GSI1SK
-                                               (the next local day) if marks is unchanged, else the figures only
+                                               (the next local day; REMOVEd with no review in 90 days) if marks is
+                                               unchanged, else the figures only (unless a later mark's are there)
  73. An offer experiment's unit (a friend's
      visitor), counted once, and its claim
      counted once                           -> TransactWriteItems: Put SHOP#<shop>/EXPUNIT#<id>#<visitor> (its
