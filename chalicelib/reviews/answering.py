@@ -18,7 +18,9 @@ reply (or a reject) deletes it. The owner's digest (`send_digests`, the due work
 has waited 24 hours, oldest first, at most once a day per shop (its local day), to the shop's `owner_email`.
 
 The public badge (`show_answer_rate`) reads the shop's figures of its last 90 local days from one item, kept by the
-due work (`refresh_due_figures`: after any review arrives, and each day) and after each reply.
+due work (`refresh_due_figures`: after any review arrives, and each day) and after each reply. A review marks the
+item due (and adds to its mark) in its own transaction; a refresh reads the mark, then the counters, and moves the
+item off "due now" only if the mark is unchanged, so a review that arrives meanwhile is counted by the next run.
 """
 
 from __future__ import annotations
@@ -191,10 +193,10 @@ def first_badge_day(today: str) -> str:
 
 
 def badge_figures(table: Table, shop: Shop) -> dict[str, Any]:
-    """The last 90 local days (today among them), from the day counters; `oldest_day`: the first of them with a
-    review (None: none)."""
+    """The last 90 local days (today among them), from the day counters read consistently (every review whose mark
+    the refresh read is in them); `oldest_day`: the first of them with a review (None: none)."""
     today = clock.today(shop.timezone)
-    days = aggregates.read_days(table, shop.shop_id, first_badge_day(today), today)
+    days = aggregates.read_days(table, shop.shop_id, first_badge_day(today), today, consistent=True)
     totals: dict[str, Decimal] = {}
     for counters in days.values():
         for name, value in counters.items():
@@ -204,8 +206,11 @@ def badge_figures(table: Table, shop: Shop) -> dict[str, Any]:
 
 
 def refresh_figures(table: Table, shop: Shop) -> dict[str, Any]:
-    """Compute and keep the shop's badge figures; due again at its next local day while it has reviews."""
+    """Compute and keep the shop's badge figures; due again at its next local day while it has reviews. A review
+    that arrives while they are computed (its mark moved since the one read first) leaves them due as it made
+    them: the figures kept miss it, the next due run counts it."""
     now = clock.now()
+    mark = answers.figures_mark(table, shop.shop_id)  # before the counters: they hold every review it counts
     found = badge_figures(table, shop)
     kept = {
         "reviews": found["reviews"],
@@ -217,7 +222,7 @@ def refresh_figures(table: Table, shop: Shop) -> dict[str, Any]:
         "computed_at": clock.iso(now),
     }
     next_due = clock.iso(next_local_day(shop, now)) if found["reviews"] else None
-    answers.save_figures(table, shop.shop_id, kept, next_due)
+    answers.save_figures(table, shop.shop_id, kept, next_due, mark)
     return kept
 
 

@@ -31,8 +31,11 @@ def merge(into: dict[str, Deltas], day: str, deltas: Deltas) -> None:
         bucket[name] = bucket.get(name, 0) + delta
 
 
-def read_days(table: Table, shop_id: str, first_day: str, last_day: str) -> dict[str, dict[str, Decimal]]:
-    """Counters per day between two days (inclusive), the shards summed."""
+def read_days(
+    table: Table, shop_id: str, first_day: str, last_day: str, consistent: bool = False
+) -> dict[str, dict[str, Decimal]]:
+    """Counters per day between two days (inclusive), the shards summed; `consistent`: every write finished before
+    the call is in them (twice the read cost: for a caller that must see them all, as the badge's refresh)."""
     totals: dict[str, dict[str, Decimal]] = {}
     for shard in range(keys.AGG_SHARDS):
         cursor = None
@@ -42,6 +45,7 @@ def read_days(table: Table, shop_id: str, first_day: str, last_day: str) -> dict
                 sk_between=(keys.day_sort_key(first_day), keys.day_sort_key(last_day)),
                 limit=400,
                 cursor=cursor,
+                consistent=consistent,
             )
             for item in items:
                 day = keys.day_of_sort_key(item[keys.SK])

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # A waiting marker outlives any digest that could list it: a review unanswered for a year is no longer waiting.
 WAIT_TTL_SECONDS = 400 * 86400
 FIRST_REPLY = "first_reply_at"
+MARKS = "marks"  # on SHOP#<shop>/ANSWERS: how many reviews marked its figures due, ever
+FIGURES_MARK = "figures_mark"  # the mark its figures were computed after
 
 
 def first_reply_op(table: Table, shop_id: str, review_id: str, answer: dict[str, Any]) -> Operation:
@@ -157,12 +159,13 @@ def forget_shop(table: Table, item: dict[str, Any]) -> None:
 
 
 def figures_due_op(table: Table, shop_id: str, now: str) -> Operation:
-    """A review arrived: the shop's answer figures are to be computed again by the next due run."""
+    """A review arrived: the shop's answer figures are to be computed again by the next due run. Each review also
+    adds one to the item's mark, so a refresh that read the counters before this review knows to leave it due."""
     due = keys.answers_due_keys(now, shop_id)
     return table.update_op(
         keys.answers_key(shop_id),
-        "SET GSI1PK = :gpk, GSI1SK = :gsk, shop_id = :shop",
-        values={":gpk": due[keys.GSI1PK], ":gsk": due[keys.GSI1SK], ":shop": shop_id},
+        f"SET GSI1PK = :gpk, GSI1SK = :gsk, shop_id = :shop ADD {MARKS} :one",
+        values={":gpk": due[keys.GSI1PK], ":gsk": due[keys.GSI1SK], ":shop": shop_id, ":one": 1},
     )
 
 
@@ -171,13 +174,68 @@ def figures_due(table: Table, now: str, limit: int = 100) -> list[dict[str, Any]
     return items
 
 
-def save_figures(table: Table, shop_id: str, figures: dict[str, Any], next_due: str | None) -> None:
-    """The shop's figures of the last 90 days; due again at `next_due` (its next local day), or off the due index
-    (None: no review in the 90 days, nothing will change until one arrives)."""
-    item: dict[str, Any] = {**keys.answers_key(shop_id), "type": "answers", "shop_id": shop_id, **figures}
-    if next_due is not None:
-        item.update(keys.answers_due_keys(next_due, shop_id))
-    table.put(item)
+def figures_mark(table: Table, shop_id: str) -> int | None:
+    """The shop's figures' mark (how many reviews marked them due; None: none yet), read consistently. Read it
+    BEFORE the counters: every review it counts is then in them (the mark moves in the review's transaction)."""
+    item = table.get(keys.answers_key(shop_id), consistent=True) or {}
+    mark = item.get(MARKS)
+    return None if mark is None else int(mark)
+
+
+def save_figures(table: Table, shop_id: str, figures: dict[str, Any], next_due: str | None, mark: int | None) -> bool:
+    """The shop's figures of the last 90 days, computed from counters read after `mark` (figures_mark); due again at
+    `next_due` (its next local day), or off the due index (None: no review in the 90 days, nothing will change until
+    one arrives). True when saved so. False when a review marked the item since `mark`: the figures are kept (unless
+    figures of a later mark are there already) but the item stays due as that review left it, so the next due run
+    computes them again with that review."""
+    names: dict[str, str] = {"#type": "type", "#shop": "shop_id", "#of": FIGURES_MARK}
+    values: dict[str, Any] = {":type": "answers", ":shop": shop_id}
+    sets = ["#type = :type", "#shop = :shop"]
+    removes = ["failures"]  # computed: the failures that put it off are over
+    for index, (name, value) in enumerate(sorted(figures.items())):
+        names[f"#f{index}"] = name
+        if value is None:  # as a Put without it: no earlier value stays
+            removes.append(f"#f{index}")
+        else:
+            values[f":f{index}"] = value
+            sets.append(f"#f{index} = :f{index}")
+    if mark is None:
+        removes.append("#of")
+    else:
+        values[":mark"] = mark
+        sets.append("#of = :mark")
+    if next_due is not None:  # due again then
+        due = keys.answers_due_keys(next_due, shop_id)
+        moved = _set_remove([*sets, "GSI1PK = :gpk", "GSI1SK = :gsk"], removes)
+        due_values = {":gpk": due[keys.GSI1PK], ":gsk": due[keys.GSI1SK]}
+    else:  # off the due index
+        moved, due_values = _set_remove(sets, [*removes, "GSI1PK", "GSI1SK"]), {}
+    try:
+        table.update(
+            keys.answers_key(shop_id),
+            moved,
+            {**names, "#mark": MARKS},
+            {**values, **due_values},
+            "attribute_not_exists(#mark)" if mark is None else "#mark = :mark",
+        )
+    except ConditionFailed:
+        pass
+    else:
+        return True
+    with contextlib.suppress(ConditionFailed):  # figures of a later mark are there (or the shop is gone): they stay
+        table.update(
+            keys.answers_key(shop_id),
+            _set_remove(sets, removes),
+            names,
+            values,
+            "attribute_exists(PK) AND "
+            + ("attribute_not_exists(#of)" if mark is None else "(attribute_not_exists(#of) OR #of <= :mark)"),
+        )
+    return False
+
+
+def _set_remove(sets: list[str], removes: list[str]) -> str:
+    return f"SET {', '.join(sets)} REMOVE {', '.join(removes)}"
 
 
 def figures_later(table: Table, shop_id: str, due_at: str) -> None:

@@ -415,3 +415,102 @@ def clock_iso(moment: datetime) -> str:
     from chalicelib import clock
 
     return clock.iso(moment)
+
+
+# --- the badge's due mark: a review that arrives while the figures are computed is not lost -------------------------
+
+# Noon (UTC, the shops' zone below) yesterday: minutes either side stay on one local day, whatever the time now.
+NOON = (datetime.now(UTC) - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+HOUR = timedelta(hours=1)
+
+
+def due_shops(table: Any, moment: datetime) -> list[str]:
+    """The shops whose badge figures a due run at `moment` computes again."""
+    from chalicelib.store import answers
+
+    return [entry["shop_id"] for entry in answers.figures_due(table, clock_iso(moment))]
+
+
+def during_the_refresh(monkeypatch: Any, shop: Shop, happen: Any) -> list[bool]:
+    """`happen()` runs once, right after the next refresh of the shop's figures has read its day counters (before it
+    saves them). The list returned is empty once it ran."""
+    from chalicelib.store import aggregates
+
+    real = aggregates.read_days
+    pending = [True]
+
+    def reading(table: Any, shop_id: str, *args: Any, **kwargs: Any) -> Any:
+        days = real(table, shop_id, *args, **kwargs)
+        if pending and shop_id == shop.shop_id:
+            pending.clear()
+            happen()
+        return days
+
+    monkeypatch.setattr(aggregates, "read_days", reading)
+    return pending
+
+
+def test_a_review_that_arrives_while_the_due_work_computes_is_counted_by_the_next_run(api, outbox, table, monkeypatch):
+    shop = Shop(api, outbox, show_answer_rate=True, timezone="UTC")
+    first = shop.review(1, 5, NOON - 3 * HOUR)
+    shop.reply(first, NOON - 2 * HOUR)  # rate 1.0, not due again before tomorrow
+    shop.review(3, 5, NOON - HOUR)  # due again
+    pending = during_the_refresh(monkeypatch, shop, lambda: shop.review(2, 5, NOON))
+    shop.run_due(NOON + timedelta(minutes=1))
+    assert pending == []
+    # what it computed (reviews 1 and 3, one answered) is shown; the review that came meanwhile keeps it due
+    assert listing(shop)["shop_answers"]["rate"] == 0.5
+    assert shop.shop_id in due_shops(table, NOON + timedelta(minutes=2))
+    shop.run_due(NOON + timedelta(minutes=2))
+    assert listing(shop)["shop_answers"]["rate"] == round(1 / 3, 4)
+    assert shop.shop_id not in due_shops(table, NOON + timedelta(minutes=3))
+
+
+def test_a_reply_racing_a_review_leaves_the_badge_due(api, outbox, table, monkeypatch):
+    shop = Shop(api, outbox, show_answer_rate=True, timezone="UTC")
+    first = shop.review(1, 5, NOON - 3 * HOUR)
+    shop.run_due(NOON - 2 * HOUR)
+    assert shop.shop_id not in due_shops(table, NOON)  # computed: due again tomorrow
+    pending = during_the_refresh(monkeypatch, shop, lambda: shop.review(2, 5, NOON - HOUR))
+    shop.reply(first, NOON - HOUR)  # its refresh reads the counters, then the second review arrives
+    assert pending == []
+    assert listing(shop)["shop_answers"]["rate"] == 1.0  # the reply's figures, without the review
+    assert shop.shop_id in due_shops(table, NOON)
+    shop.run_due(NOON)
+    assert listing(shop)["shop_answers"]["rate"] == 0.5
+    assert shop.shop_id not in due_shops(table, NOON + timedelta(minutes=1))
+
+
+def test_figures_of_a_later_review_are_not_overwritten_by_a_refresh_that_missed_it(api, outbox, table, monkeypatch):
+    shop = Shop(api, outbox, show_answer_rate=True, timezone="UTC")
+    shop.review(1, 5, NOON - 3 * HOUR)
+
+    def a_review_and_its_reply() -> None:  # the reply's own refresh counts both, and is saved first
+        second = shop.review(2, 5, NOON)
+        shop.reply(second, NOON + timedelta(minutes=1))
+
+    pending = during_the_refresh(monkeypatch, shop, a_review_and_its_reply)
+    shop.run_due(NOON + timedelta(minutes=2))  # read the counters with one review, unanswered (rate 0.0)
+    assert pending == []
+    assert listing(shop)["shop_answers"]["rate"] == 0.5
+    assert shop.shop_id not in due_shops(table, NOON + timedelta(minutes=3))
+
+
+def test_a_refresh_moves_the_badge_to_the_shops_next_day_or_off_the_due_index(api, outbox, table):
+    from chalicelib.store import keys
+
+    recent = Shop(api, outbox, show_answer_rate=True, timezone="UTC")
+    recent.review(1, 5, NOON - 3 * HOUR)
+    old = Shop(api, outbox, show_answer_rate=True, timezone="UTC")
+    old.review(1, 5, NOON - timedelta(days=120))
+    assert {recent.shop_id, old.shop_id} <= set(due_shops(table, NOON))
+    recent.run_due(NOON)
+    tomorrow = datetime.combine(NOON.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    assert recent.shop_id not in due_shops(table, tomorrow - timedelta(seconds=1))
+    assert recent.shop_id in due_shops(table, tomorrow)
+    assert listing(recent)["shop_answers"]["rate"] == 0.0
+    # no review in its 90 days: off the due index until one arrives
+    assert old.shop_id not in due_shops(table, NOON + timedelta(days=3650))
+    kept = table.get(keys.answers_key(old.shop_id))
+    assert kept["reviews"] == 0 and keys.GSI1PK not in kept and keys.GSI1SK not in kept
+    assert "shop_answers" not in listing(old)
