@@ -2,8 +2,9 @@
 any time, stop it, or promote a variant to be the shop's setting through the settings' own code.
 
 Units and conversions are counted where the funnel's are (the texts' in store/review_requests.py claim, the
-delay's in orders/writer.py, both converted in reviews/submission.py; the offers' in referrals/ and orders/; the share prompt's in experiments/prompt.py and sharing/counting.py), and
-the variant of a unit comes from assignment.py. Every decision and interval comes from stats.py.
+delay's in orders/writer.py, both converted in reviews/submission.py; the offers' in referrals/ and orders/; the
+share prompt's in experiments/prompt.py and sharing/counting.py), and the variant of a unit comes from
+assignment.py. Every decision and interval comes from stats.py.
 """
 
 from __future__ import annotations

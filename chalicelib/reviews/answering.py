@@ -159,6 +159,9 @@ def record_reply(table: Table, shop: Shop, review: dict[str, Any], answer: dict[
         ops = [
             answers.first_reply_op(table, shop.shop_id, review["review_id"], answer),
             aggregates.add_op(table, shop.shop_id, day, reply_counters(unhappy(review), hours)),
+            # The figures are due as after a review: a refresh that read the counters before this reply leaves
+            # them due, and the refresh below (or the next due run) counts it.
+            answers.figures_due_op(table, shop.shop_id, answer["at"]),
         ]
         if unhappy(review):
             ops.append(answers.answered_op(table, shop.shop_id, review["created_at"], review["review_id"]))

@@ -159,8 +159,8 @@ def forget_shop(table: Table, item: dict[str, Any]) -> None:
 
 
 def figures_due_op(table: Table, shop_id: str, now: str) -> Operation:
-    """A review arrived: the shop's answer figures are to be computed again by the next due run. Each review also
-    adds one to the item's mark, so a refresh that read the counters before this review knows to leave it due."""
+    """A review (or a review's first reply) arrived: the shop's answer figures are to be computed again by the next
+    due run. Each also adds one to the item's mark, so a refresh that read the counters before it leaves it due."""
     due = keys.answers_due_keys(now, shop_id)
     return table.update_op(
         keys.answers_key(shop_id),

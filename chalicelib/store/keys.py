@@ -327,12 +327,13 @@ Access patterns (who asks -> the one call that answers):
                                                next local day; the marker is Deleted with the first reply or reject
  72. A shop's answer figures of the last
      90 days (the public badge)             -> GetItem SHOP#<shop>/ANSWERS inside the public listing's
-                                               BatchGetItem (15 and 10): no call more; a review SETs its GSI1SK to
-                                               now and ADDs marks; the due work (Query GSI1, GSI1PK = ANSWERSDUE,
-                                               GSI1SK <= <now>) and each reply GetItem (consistent) it, read the 90
-                                               days' counters (8, consistent) and Update the figures and GSI1SK
-                                               (the next local day; REMOVEd with no review in 90 days) if marks is
-                                               unchanged, else the figures only (unless a later mark's are there)
+                                               BatchGetItem (15 and 10): no call more; a review or a first reply
+                                               SETs its GSI1SK to now and ADDs marks; the due work (Query GSI1,
+                                               GSI1PK = ANSWERSDUE, GSI1SK <= <now>) and each reply GetItem
+                                               (consistent) it, read the 90 days' counters (8, consistent) and
+                                               Update the figures and GSI1SK (the next local day; REMOVEd with no
+                                               review in 90 days) if marks is unchanged, else the figures only
+                                               (unless a later mark's are there)
  73. An offer experiment's unit (a friend's
      visitor), counted once, and its claim
      counted once                           -> TransactWriteItems: Put SHOP#<shop>/EXPUNIT#<id>#<visitor> (its

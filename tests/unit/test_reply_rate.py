@@ -514,3 +514,14 @@ def test_a_refresh_moves_the_badge_to_the_shops_next_day_or_off_the_due_index(ap
     kept = table.get(keys.answers_key(old.shop_id))
     assert kept["reviews"] == 0 and keys.GSI1PK not in kept and keys.GSI1SK not in kept
     assert "shop_answers" not in listing(old)
+
+
+def test_a_reply_while_the_due_work_computes_is_not_overwritten_by_it(api, outbox, table, monkeypatch):
+    shop = Shop(api, outbox, show_answer_rate=True, timezone="UTC")
+    first = shop.review(1, 5, NOON - 3 * HOUR)  # due
+    # The due run reads the counters without the reply; the reply and its own refresh are saved before it.
+    pending = during_the_refresh(monkeypatch, shop, lambda: shop.reply(first, NOON))
+    shop.run_due(NOON + timedelta(minutes=1))
+    assert pending == []
+    assert listing(shop)["shop_answers"]["rate"] == 1.0
+    assert shop.shop_id not in due_shops(table, NOON + timedelta(minutes=2))  # the reply's refresh counted it
