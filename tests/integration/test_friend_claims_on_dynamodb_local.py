@@ -161,3 +161,69 @@ def test_twenty_friends_claiming_at_once_on_a_pool_of_ten(live, new_shop, db, ou
     # And a friend claiming again gets the code they hold
     again = claim(db, program, share, waiting[0], f"visitor-{shop_id}-again", "en", destination)
     assert again.status == "ready" and again.code == later[waiting[0]]
+
+
+def test_friends_pages_and_claims_at_once_in_an_offer_experiment_count_each_visitor_once(live, new_shop, db, outbox):
+    """A viral link while a friend-offer experiment runs: 48 friends' browsers open the page twice each and 10 of them
+    claim, all at once. Every unit and every claim is counted exactly once, on the visitor's variant, with the
+    variant counters' shards added up. (DynamoDB Local runs transactions one at a time and never answers
+    TransactionConflict: the collisions themselves, drawn again on another shard, are injected in
+    tests/unit/test_experiment_offers.py.)"""
+    from chalicelib.experiments.assignment import variant_for
+    from chalicelib.referrals.page import count_friend_visit
+
+    shop, key = new_shop()
+    shop_id = shop["shop_id"]
+    settings = {"referral": {"enabled": True, "friend_offer": {"type": "percent", "value": "10"}}}
+    assert live.request("PATCH", f"/shops/{shop_id}", {"settings": settings}, token=key).status_code == 200
+    deliver(live, shop, "order.created", "a-1", "adv-1")
+    body = {"token": review_token(shop_id, "a-1", ["p-100"]), "product_id": "p-100", "rating": 5, "body": "Lovely."}
+    review = live.request("POST", "/reviews", {**body, "title": ""})
+    assert review.status_code == 201, review.text
+    share = get_code(db, review.json()["share"]["code"])
+    _upload(live, shop_id, key, [f"Viral-{n:02d}" for n in range(POOL)])
+    started = live.request(
+        "POST",
+        f"/shops/{shop_id}/experiments",
+        {
+            "name": "Five off",
+            "lever": "friend_offer",
+            "variants": [
+                {"key": "a", "value": {"type": "percent", "value": "10"}},
+                {"key": "b", "value": {"type": "amount", "value": "5", "currency": "USD"}},
+            ],
+        },
+        token=key,
+    )
+    assert started.status_code == 201, started.text
+    experiment_id = started.json()["experiment_id"]
+    program = get_shop(db, shop_id, consistent=True)
+    assert program is not None and program.experiments
+    visitors = [f"visitor-{shop_id}-{n}" for n in range(48)]
+    claimants = visitors[:POOL]
+    destination = f"https://{shop['domains'][0]}/"
+    barrier = threading.Barrier(16)
+
+    def friend(n: int) -> None:
+        barrier.wait()
+        for visitor in visitors[n::16]:
+            count_friend_visit(db, program, visitor)
+            count_friend_visit(db, program, visitor)  # a reload is no second unit
+            if visitor in claimants:
+                answer = claim(db, program, share, f"{visitor}@example.com", visitor, "en", destination)
+                assert answer.status == "ready"
+
+    with ThreadPoolExecutor(max_workers=16) as threads:
+        list(threads.map(friend, range(16)))
+
+    found = live.request("GET", f"/shops/{shop_id}/experiments/{experiment_id}", token=key)
+    assert found.status_code == 200, found.text
+    variants = {v["key"]: v for v in found.json()["variants"]}
+    expected_units = {"a": 0, "b": 0}
+    expected_claims = {"a": 0, "b": 0}
+    for visitor in visitors:
+        chosen = variant_for(experiment_id, visitor, ("a", "b"))
+        expected_units[chosen] += 1
+        expected_claims[chosen] += visitor in claimants
+    assert {k: v["units"] for k, v in variants.items()} == expected_units
+    assert {k: v["claims"] for k, v in variants.items()} == expected_claims
