@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Literal
 from chalicelib import clock
 from chalicelib.store import keys
 from chalicelib.store import referral_codes as codes
-from chalicelib.store.table import ConditionFailed, TransactionConflict
 
 if TYPE_CHECKING:
     from chalicelib.store.table import NamedOperation, Table
@@ -38,31 +37,9 @@ def record(table: Table, shop_id: str, pool: str, holder: str, code: str, source
         "added_at": at,
         "handed_out_at": at,
     }
-    holder_item = {
-        **keys.referral_holder_key(shop_id, pool, holder),
-        "type": codes.HOLDER_TYPE,
-        "shop_id": shop_id,
-        "pool": pool,
-        "holder": holder,
-        "code": code,
-        "source": source,
-        "handed_out_at": at,
-    }
-    counter = table.update_op(
-        keys.referral_pool_count_key(shop_id, pool, keys.referral_pool_shard(code)),
-        "SET #type = :type, #pool = :pool ADD #handed_out :one",
-        names={"#type": "type", "#pool": "pool", "#handed_out": codes.HANDED_OUT},
-        values={":type": codes.COUNT_TYPE, ":pool": pool, ":one": 1},
-    )
     ops: list[NamedOperation] = [
-        ("holder", table.put_op(holder_item, "attribute_not_exists(PK)")),
+        ("holder", codes.holder_op(table, shop_id, pool, holder, code, at, source=source)),
         ("code", table.put_op(code_item, "attribute_not_exists(PK)")),
-        ("counter", counter),
+        ("counter", codes.handed_out_count_op(table, shop_id, pool, code)),
     ]
-    try:
-        table.transact(ops)
-    except ConditionFailed as exc:
-        return "holder_has_one" if exc.failed("holder") else "code_taken"
-    except TransactionConflict:
-        return "conflict"
-    return "recorded"
+    return codes.write_hand_out(table, ops) or "recorded"

@@ -53,7 +53,7 @@ def _code_item(shop_id: str, pool: str, code: str, stamp: str) -> dict[str, Any]
     }
 
 
-def _count_op(table: Table, shop_id: str, pool: str, shard: int, available: int, handed_out: int = 0) -> Any:
+def _count_op(table: Table, shop_id: str, pool: str, shard: int, available: int, handed_out: int = 0) -> Operation:
     expression = "SET #type = :type, #pool = :pool ADD #available :available"
     names = {"#type": "type", "#pool": "pool", "#available": AVAILABLE}
     values: dict[str, Any] = {":type": COUNT_TYPE, ":pool": pool, ":available": available}
@@ -171,27 +171,45 @@ def hand_out(table: Table, shop_id: str, pool: str, code: str, holder: str) -> H
         values={":out": HANDED_OUT, ":holder": holder, ":at": at, ":available": AVAILABLE, ":pool": pool},
         condition="#state = :available AND #pool = :pool AND attribute_exists(GSI1PK)",
     )
-    holder_item = {
+    ops: list[NamedOperation] = [
+        ("code", code_op),
+        ("holder", holder_op(table, shop_id, pool, holder, code, at)),
+        ("counter", _count_op(table, shop_id, pool, keys.referral_pool_shard(code), -1, handed_out=1)),
+    ]
+    return write_hand_out(table, ops) or "handed_out"
+
+
+def holder_op(table: Table, shop_id: str, pool: str, holder: str, code: str, at: str, **extra: str) -> Operation:
+    """The holder's record of the code handed out to them, only if they hold none (role "holder")."""
+    item = {
         **keys.referral_holder_key(shop_id, pool, holder),
         "type": HOLDER_TYPE,
         "shop_id": shop_id,
         "pool": pool,
         "holder": holder,
         "code": code,
+        **extra,
         "handed_out_at": at,
     }
-    ops: list[NamedOperation] = [
-        ("code", code_op),
-        ("holder", table.put_op(holder_item, "attribute_not_exists(PK)")),
-        ("counter", _count_op(table, shop_id, pool, keys.referral_pool_shard(code), -1, handed_out=1)),
-    ]
+    return table.put_op(item, "attribute_not_exists(PK)")
+
+
+def handed_out_count_op(table: Table, shop_id: str, pool: str, code: str) -> Operation:
+    """One more code handed out on its shard's counter, made elsewhere (never available in the pool)."""
+    return _count_op(table, shop_id, pool, keys.referral_pool_shard(code), 0, handed_out=1)
+
+
+def write_hand_out(
+    table: Table, ops: list[NamedOperation]
+) -> Literal["holder_has_one", "code_taken", "conflict"] | None:
+    """Write a hand-out's transaction (roles "code", "holder", "counter"): None once written, else why not."""
     try:
         table.transact(ops)
     except ConditionFailed as exc:
         return "holder_has_one" if exc.failed("holder") else "code_taken"
     except TransactionConflict:
         return "conflict"
-    return "handed_out"
+    return None
 
 
 def claim_counted_op(table: Table, shop_id: str) -> Operation:
