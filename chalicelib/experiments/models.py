@@ -110,6 +110,10 @@ class Experiment(BaseModel):
     ended_at: str | None
     variants: list[VariantOut]
     decision: str = Field(description='"running", "better:<variant>", "no_difference" or "inconclusive"')
+    readable_from: str = Field(
+        description="when the first units' outcomes have all had time to arrive (reviews, shares, referred orders): "
+        "until then the counts lag behind the outcomes and the decision stays running"
+    )
     method: Method
     sentence: str = Field(description="the decision in one plain sentence")
 

@@ -29,5 +29,11 @@ def prompt_words(table: Table, shop: Shop, customer_id: str, language: str) -> s
     from chalicelib.store.experiments import count_prompt_unit
 
     variant = experiment.assign(customer_id)
-    count_prompt_unit(table, shop.shop_id, customer_id, experiment.experiment_id, variant, clock.iso())
+    try:
+        count_prompt_unit(table, shop.shop_id, customer_id, experiment.experiment_id, variant, clock.iso())
+    except Exception as exc:  # noqa: BLE001 - the review is saved: its page is shown all the same
+        from chalicelib.observability import logger
+
+        # Not counted, so not kept on the record either: their first share converts nothing.
+        logger.warning("share prompt's unit not counted", extra={"shop_id": shop.shop_id, "reason": repr(exc)})
     return str(experiment.value(variant))

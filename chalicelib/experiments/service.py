@@ -10,7 +10,7 @@ assignment.py. Every decision and interval comes from stats.py.
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock, errors
@@ -49,6 +49,12 @@ MORE, FEWER = "gets more reviews", "gets fewer reviews"
 PROMPT_MORE, PROMPT_FEWER = "gets more shares", "gets fewer shares"
 OFFER_MORE, OFFER_FEWER = "brings more referred orders", "brings fewer referred orders"
 REWARD_VALUE_PREFIX = "reward_value_"
+# How long a unit's outcome takes to arrive, in days after its exposure: a request's reviews come within about two
+# weeks of the request and its reminder; a share within a week of the prompt; a referred order within the program's
+# attribution window. Until the experiment's first units have had that long, its counts lag behind the outcomes
+# (few or no conversions yet), so it reads as running: no decision, no interval kept for the next look.
+REVIEW_WINDOW_DAYS = 14
+SHARE_WINDOW_DAYS = 7
 # The fields of an offer as settings.referral keeps it, each with its default when a variant leaves it out.
 OFFER_FIELDS: dict[str, dict[str, str | None]] = {
     "friend_offer": {"type": "percent", "value": "10", "currency": None, "minimum_order": "0"},
@@ -182,6 +188,7 @@ def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
             "max_units_per_variant": body.max_units_per_variant,
             "status": store.RUNNING,
             "created_at": clock.iso(),
+            "outcome_days": outcome_days(shop, body.lever, [value for _, value in variants]),
         }
         summary = {**shop.experiments, where: running.summary()}
         try:
@@ -192,6 +199,29 @@ def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
             raise
         return experiment_id
     raise errors.Conflict("the shop changed meanwhile; try again", code="edit_conflict")
+
+
+def outcome_days(shop: Shop, lever: str, values: list[Any]) -> int:
+    """Days after a unit's exposure by which its outcome has arrived: for the delay, its longest variant's wait
+    (from the fulfilment, with the assumed delivery) before the request's own window."""
+    settings = shop.settings
+    if lever in OFFER_LEVERS:
+        return int(settings.attribution_window_days)
+    if lever == PROMPT_LEVER:
+        return SHARE_WINDOW_DAYS
+    request = int(settings.reminder_after_days) + REVIEW_WINDOW_DAYS
+    if lever == DELAY_LEVER:
+        fallback = int(settings.delivery_fallback_days) if settings.review_after == "delivery" else 0
+        return fallback + max(int(value) for value in values) + request
+    return request
+
+
+def _readable_from(item: dict[str, Any]) -> str:
+    """When the experiment's first units' outcomes have all had time to arrive (an experiment started before this
+    was kept reads from its start)."""
+    from datetime import timedelta
+
+    return clock.iso(clock.parse(str(item["created_at"])) + timedelta(days=int(item.get("outcome_days", 0))))
 
 
 def metric_of(lever: str) -> str:
@@ -222,8 +252,9 @@ def _counts(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> dict[s
     return found
 
 
-def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The contract's shape of one experiment at this look, and each variant's interval to keep for the next."""
+def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], Keep | None]:
+    """The contract's shape of one experiment at this look, and what to keep for the next (None: nothing, as
+    while its outcomes are still arriving or once it ended)."""
     counts = _counts(item, counters)
     alpha = float(item["alpha"])
     control = str(item["control"])
@@ -238,6 +269,13 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         max_units_per_variant=int(item["max_units_per_variant"]),
         previous=previous,
     )
+    readable_from = _readable_from(item)
+    readable = clock.parse(str(item.get("ended_at") or clock.iso())) >= clock.parse(readable_from)
+    decided = str(item.get("decided") or "")
+    if not readable:  # the counts lag behind the outcomes: nothing is decided on them
+        result = replace(result, decision=stats.RUNNING)
+    elif _known_decision(decided, control, result):  # a decision once reached stays
+        result = replace(result, decision=decided)
     label = LABELS.get(str(item["lever"]), "Variant")
     offer = item["lever"] in OFFER_LEVERS
     more, fewer = (
@@ -288,10 +326,43 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         "ended_at": item.get("ended_at"),
         "variants": variants,
         "decision": result.decision,
+        "readable_from": readable_from,
         "method": {"name": METHOD, "alpha": alpha},
-        "sentence": _headline(result, sentences, control, label),
+        "sentence": _headline(result, sentences, control, label) if readable else _too_early(item, readable_from),
     }
-    return answer, {key: d.as_dict() for key, d in result.differences.items()}
+    if not readable or item["status"] != store.RUNNING:
+        return answer, None
+    keep = Keep(
+        looks={key: d.as_dict() for key, d in result.differences.items()},
+        decided=None if result.decision == stats.RUNNING or decided else result.decision,
+    )
+    return answer, keep
+
+
+@dataclass(frozen=True)
+class Keep:
+    """What a look of a running experiment keeps for the next: each interval, and the decision when this look is
+    the first to reach one."""
+
+    looks: dict[str, dict[str, float]]
+    decided: str | None
+
+
+def _known_decision(decided: str, control: str, result: stats.Result) -> bool:
+    if decided in (stats.NO_DIFFERENCE, stats.INCONCLUSIVE):
+        return True
+    if decided.startswith(stats.BETTER_PREFIX):
+        key = decided[len(stats.BETTER_PREFIX) :]
+        return key == control or key in result.differences
+    return False
+
+
+def _too_early(item: dict[str, Any], readable_from: str) -> str:
+    days = int(item.get("outcome_days", 0))
+    return (
+        f"Too early to read: each unit's outcome takes up to {days} days to arrive, so the first are complete on "
+        f"{readable_from[:10]}. Until then the counts lag behind and nothing is decided."
+    )
 
 
 def _offer_counts(counter: dict[str, Any], units: int, referrals: int) -> dict[str, Any]:
@@ -336,10 +407,10 @@ def get(table: Table, shop_id: str, experiment_id: str) -> dict[str, Any]:
     """One experiment at this look; while it runs, each interval is kept as the running intersection."""
     for _ in range(ATTEMPTS):
         item, counters = _experiment(table, shop_id, experiment_id)
-        answer, looks = view(item, counters)
-        if item["status"] != store.RUNNING or looks == _stored_looks(item):
+        answer, keep = view(item, counters)
+        if keep is None or (keep.looks == _stored_looks(item) and keep.decided is None):
             return answer
-        if store.save_looks(table, shop_id, experiment_id, looks, int(item.get("look", 0))):
+        if store.save_looks(table, shop_id, experiment_id, keep.looks, int(item.get("look", 0)), keep.decided):
             return answer
         # Another look was kept meanwhile: this one starts again from its narrower intervals.
     return answer

@@ -123,12 +123,18 @@ def end(
 
 
 def save_looks(
-    table: Table, shop_id: str, experiment_id: str, looks: Mapping[str, Mapping[str, float]], seen: int
+    table: Table,
+    shop_id: str,
+    experiment_id: str,
+    looks: Mapping[str, Mapping[str, float]],
+    seen: int,
+    decided: str | None = None,
 ) -> bool:
     """Keep each variant's interval at this look (the running intersection the next look starts from), while the
     experiment runs and only over the look it was computed from (`seen`: the item's `look` as read, 0 for none),
     so that two overlapping looks cannot write a wider interval over a narrower one. False when another look was
-    kept meanwhile (compute again from it); a look that finds the experiment ended keeps nothing (True)."""
+    kept meanwhile (compute again from it); a look that finds the experiment ended keeps nothing (True). The first
+    look to reach a decision keeps it (`decided`): the next ones report it."""
     from chalicelib.store.table import ConditionFailed
 
     values: dict[str, Any] = {
@@ -141,10 +147,14 @@ def save_looks(
         values[":seen"] = seen
     else:
         condition = "#s = :running AND attribute_not_exists(#k)"
+    expression = "SET looks = :l ADD #k :one"
+    if decided is not None:
+        expression = "SET looks = :l, decided = if_not_exists(decided, :d) ADD #k :one"
+        values[":d"] = decided
     try:
         table.update(
             keys.experiment_key(shop_id, experiment_id),
-            "SET looks = :l ADD #k :one",
+            expression,
             names={"#s": "status", "#k": "look"},
             values=values,
             condition=condition,
@@ -315,8 +325,9 @@ def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_i
     from chalicelib.store.table import ConditionFailed
 
     try:
-        table.transact(
-            [
+        transact_drawing_again(
+            table,
+            lambda: [
                 table.update_op(
                     keys.customer_key(shop_id, customer_id),
                     "SET share_prompt = :p",
@@ -328,7 +339,7 @@ def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_i
                     "(attribute_not_exists(share_prompt) OR share_prompt.experiment_id <> :e)",
                 ),
                 *count_ops(table, shop_id, {experiment_id: variant}, "units", 1),
-            ]
+            ],
         )
     except ConditionFailed:
         return False

@@ -12,6 +12,7 @@ import pytest
 from chalicelib.auth.csrf import csrf_token
 from chalicelib.store.experiments import count_ops
 from chalicelib.store.table import get_table
+from tests.unit.experiment_support import outcomes_arrived
 from tests.unit.test_console import Owner, body
 
 SCRIPTED = '<script>alert("x")</script> How is your mug?'
@@ -43,6 +44,7 @@ class Experimenter(Owner):
         table = get_table()
         table.transact(count_ops(table, self.shop_id, {experiment_id: variant}, "units", units))
         table.transact(count_ops(table, self.shop_id, {experiment_id: variant}, "conversions", conversions))
+        outcomes_arrived(table, self.shop_id, experiment_id)  # the counts are final: they are read and decided on
 
     def start_form(self, csrf: str | None = None, **fields: str):
         form = {

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
-from chalicelib.store.table import get_client
+from chalicelib.store.table import get_client, get_table
+from tests.unit.experiment_support import outcomes_arrived
 from tests.unit.review_support import ITEMS, ReviewShop
 from tests.unit.sharing_support import SAFARI
 from tests.unit.webhook_support import calls
@@ -125,6 +127,9 @@ def test_a_first_share_is_credited_once_to_the_reviewers_variant(shop):
     share(shop, code_a, "facebook")
     share(shop, code_a, "facebook")
     found = shop.owner("GET", f"/experiments/{experiment}").json
+    assert found["decision"] == "running" and found["sentence"].startswith("Too early to read")  # a week's shares
+    outcomes_arrived(get_table(), shop.shop_id, experiment)
+    found = shop.owner("GET", f"/experiments/{experiment}").json
     assert {v["key"]: (v["units"], v["conversions"], v["rate"]) for v in found["variants"]} == {
         "a": (1, 1, 1.0),
         "b": (1, 1, 1.0),
@@ -214,3 +219,27 @@ def test_the_thanks_page_makes_the_same_calls_without_a_prompt_experiment_and_on
     with calls(client) as running:
         reviewed(shop, CUSTOMERS[2])
     assert running == [*without, "TransactWriteItems"]
+
+
+def test_a_busy_database_never_costs_the_reviewer_their_thanks_page(shop, monkeypatch):
+    from chalicelib.store import keys
+    from chalicelib.store.table import Table, TransactionConflict
+
+    experiment = begin(shop)
+    b = customer_with(experiment, "b")
+    real = Table.transact
+    seen = {"collisions": 0}
+
+    def colliding(self: Table, operations: Any) -> None:
+        operations = list(operations)
+        if keys.EXPERIMENT_VARIANT_PREFIX in str(operations):
+            seen["collisions"] += 1
+            raise TransactionConflict("the database is busy; try again")
+        real(self, operations)
+
+    monkeypatch.setattr(Table, "transact", colliding)
+    status, page = reviewed(shop, b)  # every draw of the unit's count collides
+    assert seen["collisions"] == 5
+    assert status in (200, 201) and "Tell a friend?" in unescape(heading(page))
+    monkeypatch.setattr(Table, "transact", real)
+    assert counted(shop, experiment) == {"a": (0, 0), "b": (0, 0)}

@@ -17,6 +17,7 @@ from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from chalicelib.store.table import get_client
+from tests.unit.experiment_support import outcomes_arrived
 from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, after_fulfilment, text_part
 from tests.unit.test_erasure import scan
 from tests.unit.webhook_support import calls, order_item, totals
@@ -628,6 +629,7 @@ def test_each_look_keeps_its_intervals_so_the_next_never_widens(shop, table):
     shop.run_due()
     for n in range(0, 8, 2):
         assert review(shop, f"o-{n}").status_code == 201
+    outcomes_arrived(table, shop.shop_id, experiment_id)
     first = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)["b"]["difference"]
     stored = table.get(keys.experiment_key(shop.shop_id, experiment_id))["looks"]["b"]
     assert {name: float(value) for name, value in stored.items()} == first
@@ -651,6 +653,7 @@ def test_two_overlapping_looks_keep_the_narrower_intervals(shop, table, monkeypa
 
     counted("a", 300, 60)
     counted("b", 300, 75)
+    outcomes_arrived(table, shop.shop_id, experiment_id)
     real = store.save_looks
     later: dict[str, Any] = {}
     raced: list[bool] = []
@@ -672,3 +675,65 @@ def test_two_overlapping_looks_keep_the_narrower_intervals(shop, table, monkeypa
     # The first look, overtaken, started again from the second's intervals: what is kept never widened.
     assert later["low"] <= kept["low"] <= kept["high"] <= later["high"]
     assert answer == kept
+
+
+def test_nothing_is_decided_or_kept_while_the_outcomes_are_still_arriving(shop, table):
+    """On its first day an experiment has sent requests whose reviews have not come yet: 0 of 300 against 0 of 300
+    would read as "no difference" (and, kept, would cap every later interval). It reads as running until its first
+    units have had their outcome window, then it is decided on the counts."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+    from chalicelib.store.experiments import count_ops
+
+    experiment_id = started(shop)
+    for variant in ("a", "b"):
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "units", 300))
+    early = shop.owner("GET", f"/experiments/{experiment_id}").json
+    item = table.get(keys.experiment_key(shop.shop_id, experiment_id))
+    assert int(item["outcome_days"]) == 7 + 14  # the reminder's 7 days and two weeks for the reviews
+    assert early["readable_from"] == clock.iso(clock.parse(item["created_at"]) + timedelta(days=21))
+    assert early["decision"] == "running" and early["sentence"].startswith("Too early to read")
+    assert "looks" not in item and "decided" not in item
+    assert variants_of(early)["b"]["units"] == 300  # the counts are shown as they are
+
+    outcomes_arrived(table, shop.shop_id, experiment_id)
+    later = shop.owner("GET", f"/experiments/{experiment_id}").json
+    assert later["decision"] == "no_difference"  # 0 of 300 both, once the reviews had their time
+    kept = table.get(keys.experiment_key(shop.shop_id, experiment_id))
+    assert kept["decided"] == "no_difference" and set(kept["looks"]) == {"b"}
+
+
+def test_a_decision_once_reached_stays_however_the_counts_go_on(shop, table):
+    from chalicelib.store.experiments import count_ops
+
+    experiment_id = started(shop, max_units_per_variant=100)
+
+    def counted(variant: str, units: int, conversions: int) -> None:
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "units", units))
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "conversions", conversions))
+
+    counted("a", 100, 20)
+    counted("b", 100, 24)
+    outcomes_arrived(table, shop.shop_id, experiment_id)
+    assert shop.owner("GET", f"/experiments/{experiment_id}").json["decision"] == "inconclusive"
+    counted("a", 4000, 800)  # units still arrive past the most: B would now read as better
+    counted("b", 4000, 1200)
+    answer = shop.owner("GET", f"/experiments/{experiment_id}").json
+    assert answer["decision"] == "inconclusive"
+    assert answer["sentence"].startswith("Stopped at the most units without a conclusion")
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, 7 + 7 + 14),  # the longest delay, the reminder, two weeks
+        ({"review_after": "delivery"}, 10 + 7 + 7 + 14),  # and the assumed delivery
+        ({"reminder_after_days": 0}, 7 + 0 + 14),
+    ],
+)
+def test_a_delay_experiment_waits_for_its_longest_arm(shop, table, settings, expected):
+    if settings:
+        assert shop.owner("PATCH", "", {"settings": settings}).status_code == 200
+    experiment_id = delay_started(shop)
+    assert int(table.get(keys.experiment_key(shop.shop_id, experiment_id))["outcome_days"]) == expected

@@ -1,0 +1,18 @@
+"""Helpers for the experiments' tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.store import keys
+
+
+def outcomes_arrived(table: Any, shop_id: str, experiment_id: str) -> None:
+    """The experiment began long enough ago for its first units' outcomes to have all arrived, so that its counts
+    are read and decided on: its start moved back by its outcome window (and a day)."""
+    key = keys.experiment_key(shop_id, experiment_id)
+    item = table.get(key, consistent=True)
+    started = clock.parse(str(item["created_at"])) - timedelta(days=int(item["outcome_days"]) + 1)
+    table.update(key, "SET created_at = :c", values={":c": clock.iso(started)})
