@@ -209,6 +209,9 @@ def test_the_widgets_words_are_in_the_pages_language(shop, lang):
     assert texts["stars"] == "{rating} sur 5 étoiles"
     assert texts["view_photo"] == "Voir la photo {index} sur {count} de {author}"
     assert "answers" not in texts  # the owner does not show the answers line
+    from chalicelib.reviews.models import ProductReviews
+
+    assert ProductReviews.model_validate(response.json).texts.language == "fr"  # the documented shape
 
 
 @pytest.mark.parametrize("lang", [None, "", "ja", "zh-Hant-TW", "x" * 36, "fr" + "-abc" * 500, "<script>", "fr;q=1"])
