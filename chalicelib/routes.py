@@ -669,8 +669,13 @@ TABLE: tuple[Route, ...] = (
             "sort": "newest (default), helpful or rating",
             "limit": "1-100, default 10",
             "cursor": "from the last page",
+            "lang": "the page's language tag (fr, fr-CA) for `texts`; none, unknown or not a tag: the shop's language",
         },
-        params={"sort": {"type": "string", "enum": ["newest", "helpful", "rating"]}, **PAGE_LIMIT},
+        params={
+            "sort": {"type": "string", "enum": ["newest", "helpful", "rating"]},
+            "lang": {"type": "string"},
+            **PAGE_LIMIT,
+        },
     ),
     Route(
         "GET",

@@ -37,7 +37,7 @@ OPTIONS = {
         "silent": "false",
     }
 }
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,), "translate_plural": (2, 3)}
 PO_WIDTH = 120
 HEADER = "# Messages of proofloop's emails and buyer pages ({language}). Update with `make catalogs`.\n"
 

@@ -58,8 +58,11 @@ def product_reviews(request: HttpRequest) -> HttpResponse:
         request.query.get("sort", "newest"),
         _limit(request),
         request.query.get("cursor"),
+        request.query.get("lang"),
     )
-    return cached_json(request, payload, _cors(shop, request))
+    # The words' language is in the URL (`lang`) or the shop's: the URL and the body's ETag key every cache.
+    headers = {"Content-Language": payload["texts"]["language"], **_cors(shop, request)}
+    return cached_json(request, payload, headers)
 
 
 def ratings_summary(request: HttpRequest) -> HttpResponse:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from chalicelib.model_base import Strict
 from chalicelib.photos.models import PhotoState, PublicPhoto
 from chalicelib.sharing.models import ShareOffer
+from chalicelib.web.languages import Language
 
 
 class ReviewSubmission(Strict):
@@ -104,6 +105,28 @@ class ShopAnswers(BaseModel):
     days: Literal[90] = 90
 
 
+class WidgetTexts(BaseModel):
+    """The review widget's words in one language. Numbers the server knows are in them, formatted for the
+    language and in its plural form; `{author}`, `{index}`, `{count}` and `{rating}` are the widget's to fill."""
+
+    language: Language = Field(description="the page's language (`lang`) when it is one of ours, else the shop's")
+    region: str = Field(description='the reviews\' label ("Customer reviews")')
+    average: str | None = Field(None, description='"4.5 out of 5", with the language\'s decimal separator')
+    count: str | None = Field(None, description='"12 reviews", "1 review"')
+    none: str | None = Field(None, description='"No reviews yet.", instead of average and count')
+    stars: str = Field(description='"{rating} out of 5 stars" (a review\'s rating, for screen readers)')
+    verified: str
+    reply: str
+    photos: str = Field(description='"Photos from {author}"')
+    view_photo: str = Field(description='"View photo {index} of {count} from {author}"')
+    photo: str = Field(description='"Photo {index} of {count} from {author}"')
+    previous: str
+    next: str
+    close: str
+    more: str = Field(description='"More reviews"')
+    answers: str | None = Field(None, description="the shop_answers line, only with shop_answers")
+
+
 class ProductReviews(BaseModel):
     """Published reviews with the product's aggregate and a schema.org Product JSON-LD block."""
 
@@ -117,6 +140,7 @@ class ProductReviews(BaseModel):
         None,
         description="only with the shop's show_answer_rate on and a review in its last 90 days; never in json_ld",
     )
+    texts: WidgetTexts = Field(description="the widget's words in the page's language (`lang`) or the shop's")
 
 
 class RatingsSummary(BaseModel):

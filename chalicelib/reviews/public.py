@@ -102,8 +102,10 @@ def json_ld(
 
 
 def product_reviews(
-    table: Table, shop: Shop, product_id: str, sort: str, limit: int, cursor: str | None
+    table: Table, shop: Shop, product_id: str, sort: str, limit: int, cursor: str | None, lang: str | None = None
 ) -> dict[str, Any]:
+    """A page of the product's published reviews; `texts`: the widget's words in the page's language (`lang`,
+    when it is one of ours), else in the shop's."""
     if sort not in SORTS:
         raise errors.BadRequest(f"sort is one of {', '.join(SORTS)}", code="invalid_sort")
     scope = keys.published_partition(shop.shop_id, product_id)
@@ -143,6 +145,9 @@ def product_reviews(
         badge = shop_answers(found.get(answers_key[keys.SK]), clock.today(shop.timezone))
         if badge is not None:
             answer["shop_answers"] = badge
+    from chalicelib.reviews.widget_texts import listing_language, widget_texts
+
+    answer["texts"] = widget_texts(listing_language(lang, shop.settings.language), agg, answer.get("shop_answers"))
     return answer
 
 

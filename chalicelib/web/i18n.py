@@ -37,6 +37,13 @@ def translate(language: str, message: str, **values: object) -> str:
     return text % values if values else text
 
 
+def translate_plural(language: str, singular: str, plural: str, count: int, **values: object) -> str:
+    """One message in the language's plural form for `count` (its catalog's Plural-Forms), its %(name)s
+    placeholders filled; %(num)s is the count unless `values` give it (the count formatted, say)."""
+    text = translations(language).ngettext(singular, plural, count)
+    return text % {"num": count, **values}
+
+
 def _as_date(value: str | date | datetime) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -52,8 +59,17 @@ def format_day(value: str | date | datetime, language: str) -> str:
     return format_date(_as_date(value), format="long", locale=supported(language))
 
 
-def format_number(value: int | float, language: str) -> str:
-    """A number with the language's separators (1,234.5 / 1 234,5 / 1.234,5)."""
+def format_number(value: int | float, language: str, places: int | None = None) -> str:
+    """A number with the language's separators (1,234.5 / 1 234,5 / 1.234,5); `places`: exactly that many
+    decimals (4.5 with 1: "4.5" / "4,5")."""
     from babel.numbers import format_decimal
 
-    return format_decimal(value, locale=supported(language))
+    pattern = None if places is None else "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=supported(language))
+
+
+def format_percent(value: float, language: str) -> str:
+    """A share as a whole percentage the language's way (0.96: "96%" / "96 %" / "96 %")."""
+    from babel.numbers import format_percent as babel_percent
+
+    return babel_percent(value, locale=supported(language))

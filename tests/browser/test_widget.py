@@ -12,6 +12,7 @@ import pytest
 from chalicelib.reviews.tokens import review_token
 from localdev.dynamodb import free_port
 from tests import signers
+from tests.browser.conftest import accessibility_violations
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
 
@@ -177,3 +178,107 @@ def test_widget_shows_the_shops_answer_line_when_the_owner_turns_it_on(page, liv
         assert page.console_errors == []
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def multilingual_store(live):
+    """A German-speaking shop showing its answers line, twelve reviews of one product (one answered, one with
+    markup), and a storefront with the same product page in French (/fr), English (/en) and no language (/plain)."""
+    port = free_port()
+    shop = shop_body(domains=[f"127.0.0.1:{port}"], settings={"show_answer_rate": True, "language": "de"})
+    created = live.request("POST", "/shops", shop, token=ADMIN_TOKEN)
+    assert created.status_code == 201, created.text
+    key = created.json()["api_key"]
+    pages = {
+        f"/{name}": f"""<!doctype html><html{attribute}><head><title>Sac Alpin</title></head>
+<body><main><h1>Sac Alpin</h1><div data-proofloop-product="p-sac"></div></main>
+<script src="{live.url}/widget.js" data-shop="{shop["shop_id"]}" defer></script></body></html>""".encode()
+        for name, attribute in (("fr", ' lang="fr"'), ("en", ' lang="en"'), ("plain", ""))
+    }
+
+    class Storefront(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path in pages else 204)  # the browser's favicon.ico: nothing
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(pages.get(self.path, b""))
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    items = [{"product_id": "p-sac", "title": "Sac Alpin", "quantity": 1, "price": "89"}]
+    ids = []
+    for n in range(12):
+        raw = json.dumps(signers.generic_event("order.created", f"l-{n}", f"lc-{n}", items=items)).encode()
+        live.request(
+            "POST",
+            f"/webhooks/generic/{shop['shop_id']}",
+            data=raw,
+            headers=signers.standard_headers(shop["webhook_secret"], raw),
+        )
+        body = {
+            "token": review_token(shop["shop_id"], f"l-{n}", ["p-sac"]),
+            "product_id": "p-sac",
+            "rating": 5,
+            "title": f"Sac {n}",
+            "body": XSS if n == 11 else f"Avis {n} : solide et confortable.",
+        }
+        response = live.request("POST", "/reviews", body)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["review_id"])
+    replied = live.request("POST", f"/shops/{shop['shop_id']}/reviews/{ids[-1]}/reply", {"body": "Merci !"}, token=key)
+    assert replied.status_code == 200, replied.text
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+def _text(page, selector):
+    return page.locator(selector).first.inner_text().replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def test_a_french_page_shows_the_widget_in_french(page, multilingual_store):
+    page.goto(f"{multilingual_store}/fr")
+    page.wait_for_selector(".plw-review")
+    assert page.get_by_role("region", name="Avis clients").is_visible()
+    assert page.locator(".plw").get_attribute("lang") is None  # the page's own language
+    summary = _text(page, ".plw-summary")
+    assert "5,0 sur 5" in summary and "12 avis" in summary
+    assert _text(page, ".plw-answers") == "Répond à 8 % des avis, généralement sous une heure"  # 1 of 12
+    assert _text(page, ".plw-badge") == "Achat vérifié"
+    assert _text(page, ".plw-reply .plw-muted") == "Réponse de la boutique"
+    assert _text(page, ".plw-review .plw-sr") == "5 sur 5 étoiles"
+    assert page.locator(".plw-review").count() == 10
+    assert accessibility_violations(page) == []
+    more = page.get_by_role("button", name="Plus d\u2019avis")
+    more.click()
+    page.wait_for_function("document.querySelectorAll('.plw-review').length === 12")
+    assert page.locator(".plw-more").count() == 0
+    assert XSS in page.locator(".plw").inner_text()  # review text stays text, in French pages too
+    assert page.dialogs == [] and page.locator(".plw-review img, .plw-review script").count() == 0
+    assert accessibility_violations(page) == []
+    assert page.console_errors == []
+
+
+def test_an_english_page_of_the_same_product_stays_english(page, multilingual_store):
+    page.goto(f"{multilingual_store}/en")
+    page.wait_for_selector(".plw-review")
+    assert page.get_by_role("region", name="Customer reviews").is_visible()
+    summary = _text(page, ".plw-summary")
+    assert "5.0 out of 5" in summary and "12 reviews" in summary
+    assert _text(page, ".plw-answers") == "Answers 8% of reviews, usually within an hour"
+    assert page.get_by_role("button", name="More reviews").is_visible()
+    assert _text(page, ".plw-badge") == "Verified buyer"
+    assert accessibility_violations(page) == []
+    assert page.console_errors == []
+
+
+def test_a_page_without_a_language_shows_the_shops_and_says_which(page, multilingual_store):
+    page.goto(f"{multilingual_store}/plain")
+    page.wait_for_selector(".plw-review")
+    assert page.get_by_role("region", name="Kundenbewertungen").is_visible()
+    assert page.locator(".plw").get_attribute("lang") == "de"
+    assert "12 Bewertungen" in _text(page, ".plw-summary")
+    assert page.get_by_role("button", name="Weitere Bewertungen").is_visible()
+    assert page.console_errors == []

@@ -3,6 +3,8 @@
  *   <div data-proofloop-product="8123456700416"></div>
  * Theme with CSS variables on any ancestor: --proofloop-star, --proofloop-text, --proofloop-muted,
  * --proofloop-border, --proofloop-accent, --proofloop-font. Review text is only ever set as text.
+ * Its words are in the page's language (<html lang>) when proofloop writes in it, else in the shop's: the API
+ * sends them with the reviews (`texts`); an API without them leaves the English below.
  */
 (function () {
   "use strict";
@@ -38,6 +40,18 @@
     return node;
   }
 
+  // The API's word for `key`, else our English one (an API from before `texts`).
+  function say(texts, key, english) {
+    return texts && typeof texts[key] === "string" ? texts[key] : english;
+  }
+
+  // A template's {name} placeholders filled in one pass: a value is never read as a placeholder itself.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   function stars(rating) {
     var full = Math.round(rating);
     var node = el("span", "plw-stars", "\u2605\u2605\u2605\u2605\u2605".slice(0, full) + "\u2606\u2606\u2606\u2606\u2606".slice(0, 5 - full));
@@ -45,23 +59,23 @@
     return node;
   }
 
-  function review(item) {
+  function review(item, texts) {
     var li = el("li", "plw-review");
     var head = el("p", null);
     head.appendChild(stars(item.rating));
-    head.appendChild(el("span", "plw-sr", " " + item.rating + " out of 5 stars"));
+    head.appendChild(el("span", "plw-sr", " " + fill(say(texts, "stars", "{rating} out of 5 stars"), { rating: item.rating })));
     head.lastChild.style.position = "absolute";
     head.lastChild.style.left = "-10000px";
     li.appendChild(head);
     if (item.title) { li.appendChild(el("p", "plw-title", item.title)); }
     li.appendChild(el("p", null, item.body));
-    if (item.photos && item.photos.length) { li.appendChild(photos(item)); }
+    if (item.photos && item.photos.length) { li.appendChild(photos(item, texts)); }
     var by = el("p", "plw-muted", item.author + (item.published_at ? " \u00b7 " + item.published_at.slice(0, 10) : ""));
-    if (item.verified) { by.appendChild(el("span", "plw-badge", "Verified buyer")); }
+    if (item.verified) { by.appendChild(el("span", "plw-badge", say(texts, "verified", "Verified buyer"))); }
     li.appendChild(by);
     if (item.reply) {
       var reply = el("div", "plw-reply");
-      reply.appendChild(el("p", "plw-muted", "Reply from the shop"));
+      reply.appendChild(el("p", "plw-muted", say(texts, "reply", "Reply from the shop")));
       reply.appendChild(el("p", null, item.reply.body));
       li.appendChild(reply);
     }
@@ -70,14 +84,15 @@
 
   var THUMB = 96; // thumbnails' height in CSS pixels; their width follows each photo's own shape
 
-  function photos(item) {
+  function photos(item, texts) {
     var strip = el("ul", "plw-photos");
-    strip.setAttribute("aria-label", "Photos from " + item.author);
+    strip.setAttribute("aria-label", fill(say(texts, "photos", "Photos from {author}"), { author: item.author }));
     item.photos.forEach(function (photo, index) {
       var li = el("li");
       var button = el("button", "plw-thumb");
       button.type = "button";
-      button.setAttribute("aria-label", "View photo " + (index + 1) + " of " + item.photos.length + " from " + item.author);
+      button.setAttribute("aria-label", fill(say(texts, "view_photo", "View photo {index} of {count} from {author}"),
+        { index: index + 1, count: item.photos.length, author: item.author }));
       var img = document.createElement("img");
       img.src = photo.thumbnail_url;
       img.alt = "";
@@ -86,7 +101,7 @@
       img.height = THUMB;
       img.width = Math.round(THUMB * photo.width / photo.height);
       button.appendChild(img);
-      button.addEventListener("click", function () { view(item, index, button); });
+      button.addEventListener("click", function () { view(item, index, button, texts); });
       li.appendChild(button);
       strip.appendChild(li);
     });
@@ -94,14 +109,14 @@
   }
 
   // A modal <dialog>: focus moves in and comes back, Escape closes it, the arrow keys and buttons page through.
-  function view(item, index, opener) {
+  function view(item, index, opener, texts) {
     var dialog = el("dialog", "plw-viewer");
-    dialog.setAttribute("aria-label", "Photos from " + item.author);
+    dialog.setAttribute("aria-label", fill(say(texts, "photos", "Photos from {author}"), { author: item.author }));
     var img = document.createElement("img");
     var bar = el("div", "plw-viewer-bar");
-    var prev = el("button", null, "Previous");
-    var next = el("button", null, "Next");
-    var close = el("button", null, "Close");
+    var prev = el("button", null, say(texts, "previous", "Previous"));
+    var next = el("button", null, say(texts, "next", "Next"));
+    var close = el("button", null, say(texts, "close", "Close"));
     [prev, next, close].forEach(function (b) { b.type = "button"; });
     function show(i) {
       index = (i + item.photos.length) % item.photos.length;
@@ -109,7 +124,8 @@
       img.src = photo.url;
       img.width = photo.width;
       img.height = photo.height;
-      img.alt = "Photo " + (index + 1) + " of " + item.photos.length + " from " + item.author;
+      img.alt = fill(say(texts, "photo", "Photo {index} of {count} from {author}"),
+        { index: index + 1, count: item.photos.length, author: item.author });
     }
     prev.addEventListener("click", function () { show(index - 1); });
     next.addEventListener("click", function () { show(index + 1); });
@@ -133,31 +149,36 @@
   }
 
   function render(container, data, list) {
+    var texts = data.texts || null;
     if (!list) {
       container.textContent = "";
       var region = el("section", "plw");
-      region.setAttribute("aria-label", "Customer reviews");
+      region.setAttribute("aria-label", say(texts, "region", "Customer reviews"));
+      // Words in another language than the page's (one proofloop does not write in) say which they are
+      if (texts && texts.language && texts.language !== pageLanguage().split(/[-_]/)[0].toLowerCase()) {
+        region.setAttribute("lang", texts.language);
+      }
       var summary = el("p", "plw-summary");
       var agg = data.aggregate;
       if (agg.count) {
         summary.appendChild(stars(agg.average));
-        summary.appendChild(el("strong", null, agg.average.toFixed(1) + " out of 5"));
-        summary.appendChild(el("span", "plw-muted", agg.count + (agg.count === 1 ? " review" : " reviews")));
+        summary.appendChild(el("strong", null, say(texts, "average", agg.average.toFixed(1) + " out of 5")));
+        summary.appendChild(el("span", "plw-muted", say(texts, "count", agg.count + (agg.count === 1 ? " review" : " reviews"))));
       } else {
-        summary.appendChild(el("span", "plw-muted", "No reviews yet."));
+        summary.appendChild(el("span", "plw-muted", say(texts, "none", "No reviews yet.")));
       }
       region.appendChild(summary);
-      if (data.shop_answers) { region.appendChild(el("p", "plw-muted plw-answers", answersLine(data.shop_answers))); }
+      if (data.shop_answers) { region.appendChild(el("p", "plw-muted plw-answers", say(texts, "answers", answersLine(data.shop_answers)))); }
       list = el("ul", "plw-list");
       region.appendChild(list);
       container.appendChild(region);
       injectJsonLd(data.json_ld);
     }
-    data.reviews.forEach(function (item) { list.appendChild(review(item)); });
+    data.reviews.forEach(function (item) { list.appendChild(review(item, texts)); });
     var old = container.querySelector(".plw-more");
     if (old) { old.parentNode.removeChild(old); }
     if (data.cursor) {
-      var more = el("button", "plw-more", "More reviews");
+      var more = el("button", "plw-more", say(texts, "more", "More reviews"));
       more.type = "button";
       more.addEventListener("click", function () { load(container, data.cursor, list); });
       list.parentNode.appendChild(more);
@@ -184,6 +205,11 @@
     document.head.appendChild(tag);
   }
 
+  // The page's language tag (<html lang="fr-CA">), or "" when it names none.
+  function pageLanguage() {
+    return (document.documentElement.getAttribute("lang") || "").trim();
+  }
+
   function load(container, cursor, list) {
     var shop = container.getAttribute("data-proofloop-shop") || defaultShop;
     var product = container.getAttribute("data-proofloop-product");
@@ -191,7 +217,8 @@
     var sort = container.getAttribute("data-proofloop-sort") || "newest";
     var url = api + "/shops/" + encodeURIComponent(shop) + "/products/" + encodeURIComponent(product) +
       "/reviews?limit=" + encodeURIComponent(limit) + "&sort=" + encodeURIComponent(sort) +
-      (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+      (cursor ? "&cursor=" + encodeURIComponent(cursor) : "") +
+      (pageLanguage() ? "&lang=" + encodeURIComponent(pageLanguage()) : "");
     return fetch(url, { credentials: "omit" })
       .then(function (response) {
         if (!response.ok) { throw new Error("proofloop: reviews answered " + response.status); }
