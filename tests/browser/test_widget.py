@@ -19,6 +19,49 @@ from tests.factories import shop_body
 XSS = '<img src=x onerror="alert(\'xss\')"><script>alert("xss")</script>Nice'
 
 
+def serve_storefront(port: int, pages: dict[str, bytes]) -> ThreadingHTTPServer:
+    """A loopback storefront serving `pages` by path (anything else, a browser's favicon.ico: 204)."""
+
+    class Storefront(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path in pages else 204)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(pages.get(self.path, b""))
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def bought_and_reviewed(live, shop, product: str, orders: list[tuple[str, str, str]]) -> list[str]:
+    """Each (order id, title, body) bought one `product` through a signed webhook and reviewed it with 5 stars."""
+    items = [{"product_id": product, "title": product, "quantity": 1, "price": "29"}]
+    ids = []
+    for order_id, title, body in orders:
+        raw = json.dumps(signers.generic_event("order.created", order_id, f"c-{order_id}", items=items)).encode()
+        live.request(
+            "POST",
+            f"/webhooks/generic/{shop['shop_id']}",
+            data=raw,
+            headers=signers.standard_headers(shop["webhook_secret"], raw),
+        )
+        review = {
+            "token": review_token(shop["shop_id"], order_id, [product]),
+            "product_id": product,
+            "rating": 5,
+            "title": title,
+            "body": body,
+        }
+        response = live.request("POST", "/reviews", review)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["review_id"])
+    return ids
+
+
 @pytest.fixture(scope="module")
 def storefront(live):
     """A shop whose home is a loopback storefront serving one product page with the widget pasted in."""
@@ -30,19 +73,7 @@ def storefront(live):
 <body><h1>Alpine Pack</h1>
 <div id="reviews" data-proofloop-product="p-pack" data-proofloop-limit="50"></div>
 <script src="{live.url}/widget.js" data-shop="{shop["shop_id"]}" defer></script></body></html>""".encode()
-
-    class Storefront(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(page_html)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_storefront(port, {"/": page_html, "/products/p-pack": page_html})
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     items = [
         {
@@ -131,39 +162,8 @@ def test_widget_shows_the_shops_answer_line_when_the_owner_turns_it_on(page, liv
     page_html = f"""<!doctype html><html lang="en"><head><title>Trail Mug</title></head>
 <body><h1>Trail Mug</h1><div data-proofloop-product="p-mug"></div>
 <script src="{live.url}/widget.js" data-shop="{shop["shop_id"]}" defer></script></body></html>""".encode()
-
-    class Storefront(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(page_html)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    items = [{"product_id": "p-mug", "title": "Trail Mug", "quantity": 1, "price": "29"}]
-    ids = []
-    for n in range(2):
-        raw = json.dumps(signers.generic_event("order.created", f"a-{n}", f"ac-{n}", items=items)).encode()
-        live.request(
-            "POST",
-            f"/webhooks/generic/{shop['shop_id']}",
-            data=raw,
-            headers=signers.standard_headers(shop["webhook_secret"], raw),
-        )
-        body = {
-            "token": review_token(shop["shop_id"], f"a-{n}", ["p-mug"]),
-            "product_id": "p-mug",
-            "rating": 5,
-            "title": f"Mug {n}",
-            "body": "Keeps coffee hot.",
-        }
-        response = live.request("POST", "/reviews", body)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["review_id"])
+    server = serve_storefront(port, {"/": page_html})
+    ids = bought_and_reviewed(live, shop, "p-mug", [(f"a-{n}", f"Mug {n}", "Keeps coffee hot.") for n in range(2)])
     replied = live.request(
         "POST", f"/shops/{shop['shop_id']}/reviews/{ids[0]}/reply", {"body": "Thank you!"}, token=key
     )
@@ -195,39 +195,9 @@ def multilingual_store(live):
 <script src="{live.url}/widget.js" data-shop="{shop["shop_id"]}" defer></script></body></html>""".encode()
         for name, attribute in (("fr", ' lang="fr"'), ("en", ' lang="en"'), ("plain", ""))
     }
-
-    class Storefront(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200 if self.path in pages else 204)  # the browser's favicon.ico: nothing
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(pages.get(self.path, b""))
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Storefront)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    items = [{"product_id": "p-sac", "title": "Sac Alpin", "quantity": 1, "price": "89"}]
-    ids = []
-    for n in range(12):
-        raw = json.dumps(signers.generic_event("order.created", f"l-{n}", f"lc-{n}", items=items)).encode()
-        live.request(
-            "POST",
-            f"/webhooks/generic/{shop['shop_id']}",
-            data=raw,
-            headers=signers.standard_headers(shop["webhook_secret"], raw),
-        )
-        body = {
-            "token": review_token(shop["shop_id"], f"l-{n}", ["p-sac"]),
-            "product_id": "p-sac",
-            "rating": 5,
-            "title": f"Sac {n}",
-            "body": XSS if n == 11 else f"Avis {n} : solide et confortable.",
-        }
-        response = live.request("POST", "/reviews", body)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["review_id"])
+    server = serve_storefront(port, pages)
+    reviews = [(f"l-{n}", f"Sac {n}", XSS if n == 11 else f"Avis {n} : solide et confortable.") for n in range(12)]
+    ids = bought_and_reviewed(live, shop, "p-sac", reviews)
     replied = live.request("POST", f"/shops/{shop['shop_id']}/reviews/{ids[-1]}/reply", {"body": "Merci !"}, token=key)
     assert replied.status_code == 200, replied.text
     yield f"http://127.0.0.1:{port}"
