@@ -319,9 +319,10 @@ def claim_count_ops(
 
 def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_id: str, variant: str, at: str) -> bool:
     """Count the customer once as a unit of the experiment's variant, keeping it on their record (`share_prompt`:
-    the experiment, the variant and when), with `units + 1`, in one transaction: only a customer who exists and has
-    not shared yet (a sharer cannot become one), and not already counted in this experiment. False when it was not
-    counted (a reload of the page, another happy review, a sharer): nothing is written."""
+    the experiment, the variant and when, which their first share credits; `prompt_units`: every experiment they
+    were counted in), with `units + 1`, in one transaction: only a customer who exists and has not shared yet (a
+    sharer cannot become one), and not already counted in this experiment, even after one of another language.
+    False when it was not counted (a reload of the page, another happy review, a sharer): nothing is written."""
     from chalicelib.store.table import ConditionFailed
 
     try:
@@ -330,13 +331,15 @@ def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_i
             lambda: [
                 table.update_op(
                     keys.customer_key(shop_id, customer_id),
-                    "SET share_prompt = :p",
+                    "SET share_prompt = :p ADD prompt_units :counted",
                     values={
                         ":p": {"experiment_id": experiment_id, "variant": variant, "at": at},
                         ":e": experiment_id,
+                        ":counted": {experiment_id},
                     },
                     condition="attribute_exists(PK) AND attribute_not_exists(first_share_day) AND "
-                    "(attribute_not_exists(share_prompt) OR share_prompt.experiment_id <> :e)",
+                    "(attribute_not_exists(share_prompt) OR share_prompt.experiment_id <> :e) AND "
+                    "NOT contains(prompt_units, :e)",
                 ),
                 *count_ops(table, shop_id, {experiment_id: variant}, "units", 1),
             ],

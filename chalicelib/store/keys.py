@@ -346,8 +346,9 @@ Access patterns (who asks -> the one call that answers):
  74. A share-prompt experiment's unit (a
      happy reviewer, the customer), counted
      once, and their first share once       -> TransactWriteItems: Update SHOP#<shop>/CUSTOMER#<customer> SET
-                                               share_prompt (experiment, variant) if it exists, has not shared
-                                               and names no share_prompt of this experiment, Update EXPVARIANT
+                                               share_prompt (experiment, variant), ADD prompt_units (the
+                                               experiment's id) if it exists, has not shared and was not counted
+                                               in this experiment, Update EXPVARIANT
                                                ADD units (the thanks page's one more call, only while a prompt
                                                experiment runs in the buyer's language); the first share's own
                                                transaction (credit_op's attribute_not_exists(first_share_day))

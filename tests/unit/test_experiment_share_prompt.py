@@ -243,3 +243,22 @@ def test_a_busy_database_never_costs_the_reviewer_their_thanks_page(shop, monkey
     assert status in (200, 201) and "Tell a friend?" in unescape(heading(page))
     monkeypatch.setattr(Table, "transact", real)
     assert counted(shop, experiment) == {"a": (0, 0), "b": (0, 0)}
+
+
+def test_a_reviewer_in_two_languages_experiments_is_one_unit_of_each(shop):
+    """An English and a French prompt experiment run together: a customer counted in the English one, then in the
+    French one, is not counted in the English one again by a third happy review in English."""
+    from chalicelib import clock
+    from chalicelib.store.experiments import count_prompt_unit
+
+    english = begin(shop)
+    french = begin(shop, b="Parlez-en à un ami", language="fr")
+    b = customer_with(english, "b")
+    reviewed(shop, b)  # counted in the English experiment
+    french_variant = variant_for(french, b, ("a", "b"))
+    now = clock.iso()
+    assert count_prompt_unit(get_table(), shop.shop_id, b, french, french_variant, now)
+    assert not count_prompt_unit(get_table(), shop.shop_id, b, english, "b", now)
+    assert not count_prompt_unit(get_table(), shop.shop_id, b, french, french_variant, now)
+    assert counted(shop, english)["b"] == (1, 0)
+    assert sum(units for units, _ in counted(shop, french).values()) == 1
