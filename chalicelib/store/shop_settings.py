@@ -210,61 +210,30 @@ class AdvocateReward:
     )
 
 
+def _prompt_in(language: str) -> Any:
+    """One language's share prompt: one line of plain text; empty: ours."""
+    return setting(
+        "",
+        max_length=MAX_PROMPT_LENGTH,
+        check=one_line,
+        description=f"in {language}; empty: ours",
+        console=Console(
+            f"Share prompt ({language})",
+            f"The heading above the share buttons a happy reviewer writing in {language} sees; empty for ours.",
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class SharePrompt:
     """The words that invite a happy reviewer to share their review (the heading above the share buttons on the
     page after it), per language: one line of plain text, shown escaped; empty: ours, from the catalogs."""
 
-    en: str = setting(
-        "",
-        max_length=MAX_PROMPT_LENGTH,
-        check=one_line,
-        description="in English; empty: ours",
-        console=Console(
-            "Share prompt (English)",
-            "The heading above the share buttons a happy reviewer writing in English sees; empty for ours.",
-        ),
-    )
-    es: str = setting(
-        "",
-        max_length=MAX_PROMPT_LENGTH,
-        check=one_line,
-        description="in Spanish; empty: ours",
-        console=Console(
-            "Share prompt (Spanish)",
-            "The heading above the share buttons a happy reviewer writing in Spanish sees; empty for ours.",
-        ),
-    )
-    fr: str = setting(
-        "",
-        max_length=MAX_PROMPT_LENGTH,
-        check=one_line,
-        description="in French; empty: ours",
-        console=Console(
-            "Share prompt (French)",
-            "The heading above the share buttons a happy reviewer writing in French sees; empty for ours.",
-        ),
-    )
-    de: str = setting(
-        "",
-        max_length=MAX_PROMPT_LENGTH,
-        check=one_line,
-        description="in German; empty: ours",
-        console=Console(
-            "Share prompt (German)",
-            "The heading above the share buttons a happy reviewer writing in German sees; empty for ours.",
-        ),
-    )
-    pt: str = setting(
-        "",
-        max_length=MAX_PROMPT_LENGTH,
-        check=one_line,
-        description="in Portuguese; empty: ours",
-        console=Console(
-            "Share prompt (Portuguese)",
-            "The heading above the share buttons a happy reviewer writing in Portuguese sees; empty for ours.",
-        ),
-    )
+    en: str = _prompt_in("English")
+    es: str = _prompt_in("Spanish")
+    fr: str = _prompt_in("French")
+    de: str = _prompt_in("German")
+    pt: str = _prompt_in("Portuguese")
 
     def words(self, language: str) -> str:
         """The shop's own words in this language, or "" for ours."""
