@@ -23,10 +23,11 @@ class OutboxMailer:
         recipient = addressed(message, to)
         self.folder.mkdir(parents=True, exist_ok=True)
         named = re.sub(r"[^a-zA-Z0-9@._-]", "_", recipient)[:60]
-        path = (
-            self.folder
-            / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{named}-{uuid.uuid4().hex[:6]}.eml"
-        )
+        # One reading of the clock names the file, so the names sort in the order the messages were written
+        # (a second read apart, a message written at a second's turn sorted before the ones of the second it ended).
+        seconds, nanos = divmod(time.time_ns(), 10**9)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds))
+        path = self.folder / f"{stamp}-{nanos:09d}-{named}-{uuid.uuid4().hex[:6]}.eml"
         path.write_bytes(message.as_bytes())
         logger.info("email written to outbox", extra={"path": str(path), "subject": str(message["Subject"])})
         return str(path)

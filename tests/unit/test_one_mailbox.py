@@ -364,3 +364,22 @@ def test_a_console_test_send_goes_to_the_typed_mailbox_normalized(api, outbox):
     assert owner.post("email-test", {"to": f"  {TYPED} "}).status_code == 303
     [message] = outbox_messages(outbox)
     assert message.get_all("To") == [NORMALIZED]
+
+
+def test_the_outbox_names_sort_in_the_order_the_messages_were_written_across_a_seconds_turn(tmp_path, monkeypatch):
+    """Tests and `make run` read the outbox in name order. The clock is read once per name: read twice, a message
+    written as a second turned got the earlier second with the next one's fraction and sorted before its elders."""
+    import time
+
+    from chalicelib.mail.outbox import OutboxMailer
+
+    # Three messages as a second turns: the third is written 200 ns into the next second.
+    readings = iter([1_800_000_000_999_999_000, 1_800_000_000_999_999_500, 1_800_000_001_000_000_200])
+    monkeypatch.setattr(time, "time_ns", lambda: next(readings))
+    mailer = OutboxMailer(str(tmp_path))
+    for n in range(3):
+        message = EmailMessage()
+        message["Subject"] = f"message {n}"
+        message.set_content("text")
+        mailer.send(message, f"buyer-{n}@example.com")
+    assert [m["Subject"] for m in outbox_messages(tmp_path)] == ["message 0", "message 1", "message 2"]
