@@ -33,6 +33,7 @@ def _due_jobs() -> dict[str, DueJob]:
     """Each job sends or cleans up what is due now and returns how many items it handled."""
     from chalicelib.connections.ratings import sync_store_ratings
     from chalicelib.customer_index import index_older_customers
+    from chalicelib.experiments.closing import close_due_units
     from chalicelib.imports.runner import advance_due_imports
     from chalicelib.outbound import deliver_due
     from chalicelib.photos.cards import build_due_cards
@@ -59,6 +60,7 @@ def _due_jobs() -> dict[str, DueJob]:
         "store_ratings": lambda budget: sync_store_ratings(get_table(), budget=budget),
         "answer_digests": lambda budget: send_digests(get_table(), budget=budget),
         "answer_figures": lambda budget: refresh_due_figures(get_table(), budget=budget),
+        "experiment_units": lambda budget: close_due_units(get_table(), budget=budget),
     }
 
 

@@ -242,7 +242,7 @@ def redact_customer(
             operations += _reward_operations(table, shop_id, customer_id, [], referred)
         friends_seen |= addresses
         operations += [
-            order_records.erasure_op(table, shop_id, o["order_id"])
+            order_records.erasure_op(table, o)
             for o in sorted(orders, key=lambda o: o["order_id"])
             if o.get("type") == "order" and order_records.needs_erasure(o)
         ]

@@ -60,6 +60,9 @@ class Running:
     lever: str
     language: str | None
     variants: tuple[tuple[str, Any], ...]  # (key, value), in the experiment's order
+    # Days from a unit's exposure to its window's close, for an experiment whose units are counted at close (None:
+    # started before they were, counted as they come).
+    outcome_days: int | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -73,18 +76,28 @@ class Running:
 
     def summary(self) -> dict[str, Any]:
         """What the shop's item keeps of it."""
-        return {
+        kept: dict[str, Any] = {
             "experiment_id": self.experiment_id,
             "lever": self.lever,
             "language": self.language,
             "variants": [[key, value] for key, value in self.variants],
         }
+        if self.outcome_days is not None:
+            kept["outcome_days"] = self.outcome_days
+        return kept
 
     @classmethod
     def from_summary(cls, stored: Mapping[str, Any]) -> Running:
         lever = str(stored["lever"])
         variants = tuple((str(key), _value(lever, value)) for key, value in stored["variants"])
-        return cls(str(stored["experiment_id"]), lever, stored.get("language") or None, variants)
+        days = stored.get("outcome_days")
+        return cls(
+            str(stored["experiment_id"]),
+            lever,
+            stored.get("language") or None,
+            variants,
+            None if days is None else int(days),
+        )
 
 
 def _value(lever: str, value: Any) -> Any:
@@ -98,6 +111,22 @@ def _value(lever: str, value: Any) -> Any:
 def running(shop: Shop) -> dict[str, Running]:
     """The shop's running experiments by slot."""
     return {name: Running.from_summary(stored) for name, stored in (shop.experiments or {}).items()}
+
+
+def closes(shop: Shop, assigned: Mapping[str, str], at: str) -> dict[str, str]:
+    """When the window of a unit exposed at `at` closes, for each experiment of `assigned` that counts its units
+    at close (as the shop's summary says: an experiment started before that counts as its units come)."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    found: dict[str, str] = {}
+    by_id = {experiment.experiment_id: experiment for experiment in running(shop).values()}
+    for experiment_id in assigned:
+        experiment = by_id.get(experiment_id)
+        if experiment is not None and experiment.outcome_days is not None:
+            found[experiment_id] = clock.iso(clock.parse(at) + timedelta(days=experiment.outcome_days))
+    return found
 
 
 def buyer_language(shop: Shop, order: Mapping[str, Any]) -> str:

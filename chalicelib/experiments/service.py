@@ -173,7 +173,8 @@ def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
         control, values = _check_variants(shop, body)
         experiment_id = new_experiment_id()
         variants = tuple((v.key, value) for v, value in zip(body.variants, values, strict=True))
-        running = Running(experiment_id, body.lever, body.language, variants)
+        days = outcome_days(shop, body.lever, [value for _, value in variants])
+        running = Running(experiment_id, body.lever, body.language, variants, days)
         item = {
             "experiment_id": experiment_id,
             "shop_id": shop_id,
@@ -188,7 +189,8 @@ def create(table: Table, shop_id: str, body: ExperimentCreate) -> str:
             "max_units_per_variant": body.max_units_per_variant,
             "status": store.RUNNING,
             "created_at": clock.iso(),
-            "outcome_days": outcome_days(shop, body.lever, [value for _, value in variants]),
+            "outcome_days": days,
+            "counting": store.CLOSING,
         }
         summary = {**shop.experiments, where: running.summary()}
         try:
@@ -237,7 +239,21 @@ def _experiment(table: Table, shop_id: str, experiment_id: str) -> tuple[dict[st
 
 
 def _counts(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Each variant's (units, conversions): as counted while it runs, as frozen once it ended."""
+    """Each variant's (units, conversions) the statistic reads: the units whose outcome window has closed, each
+    converted or not by its close (experiments/closing.py; they go on closing after the experiment ended, until its
+    last unit's window has). An experiment started before units were counted at close reads its counts so far."""
+    if item.get("counting") != store.CLOSING:
+        return _so_far(item, counters)
+    found: dict[str, tuple[int, int]] = {}
+    for variant in item["variants"]:
+        counter = counters.get(str(variant["key"])) or {}
+        units = max(int(counter.get("closed_units", 0)), 0)
+        found[str(variant["key"])] = (units, min(max(int(counter.get("closed_conversions", 0)), 0), units))
+    return found
+
+
+def _so_far(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Each variant's (units, conversions) as counted when they came: while it runs, and as frozen once it ended."""
     frozen = item.get("frozen") or {}
     found: dict[str, tuple[int, int]] = {}
     for variant in item["variants"]:
@@ -256,6 +272,7 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
     """The contract's shape of one experiment at this look, and what to keep for the next (None: nothing, as
     while its outcomes are still arriving or once it ended)."""
     counts = _counts(item, counters)
+    so_far = _so_far(item, counters)
     alpha = float(item["alpha"])
     control = str(item["control"])
     previous = {
@@ -298,7 +315,8 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         difference = result.differences.get(key)
         value = variant["value"]
         shown: Any = int(value) if item["lever"] == DELAY_LEVER else _offer_map(value) if offer else str(value)
-        extra = _offer_counts(counters.get(key) or {}, units, conversions) if offer else {}
+        claimed = "closed_claims" if item.get("counting") == store.CLOSING else "claims"
+        extra = _offer_counts(counters.get(key) or {}, units, conversions, claimed) if offer else {}
         variants.append(
             {
                 "key": key,
@@ -309,6 +327,7 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
                 "rate": conversions / units if units else None,
                 "difference": difference.as_dict() if difference else None,
                 "sentence": sentences.get(key),
+                "so_far": {"units": so_far[key][0], "conversions": so_far[key][1]},
                 **extra,
             }
         )
@@ -365,11 +384,12 @@ def _too_early(item: dict[str, Any], readable_from: str) -> str:
     )
 
 
-def _offer_counts(counter: dict[str, Any], units: int, referrals: int) -> dict[str, Any]:
-    """An offer variant's figures beside its primary metric: claims (one per visitor) and their rate, the referred
-    orders of its claims (the primary metric's conversions) and their rate, and the rewards' value issued, by
-    currency (a cost shown beside, no statistic on it)."""
-    claims = min(max(int(counter.get("claims", 0)), 0), units) if units else max(int(counter.get("claims", 0)), 0)
+def _offer_counts(counter: dict[str, Any], units: int, referrals: int, claimed: str) -> dict[str, Any]:
+    """An offer variant's figures beside its primary metric: claims (one per visitor, by its window's close: the
+    `claimed` counter) and their rate, the visitors its claims' referred orders converted (the primary metric's
+    conversions) and their rate, and the rewards' value issued so far, by currency (a cost shown beside, no
+    statistic on it)."""
+    claims = min(max(int(counter.get(claimed, 0)), 0), units)
     return {
         "claims": claims,
         "referrals": referrals,
@@ -449,7 +469,7 @@ def stop(table: Table, shop_id: str, experiment_id: str) -> dict[str, Any]:
         item, counters = _experiment(table, shop_id, experiment_id)
         _running(item)
         shop = _shop(table, shop_id)
-        frozen = _counts(item, counters)
+        frozen = _so_far(item, counters)
         try:
             store.end(table, shop_id, shop.version, _without(shop, item), experiment_id, "stopped", clock.iso(), frozen)
         except ConditionFailed as exc:
@@ -484,7 +504,7 @@ def promote(table: Table, shop_id: str, experiment_id: str, variant: str) -> dic
         change = parse_model(
             ShopUpdate, {"settings": settings_change(shop, item["lever"], item.get("language"), value)}
         )
-        end = store.end_op(table, shop_id, experiment_id, "promoted", clock.iso(), _counts(item, counters), variant)
+        end = store.end_op(table, shop_id, experiment_id, "promoted", clock.iso(), _so_far(item, counters), variant)
         try:
             update_shop(table, replace(shop, experiments=_without(shop, item)), change, also=[("experiment", end)])
         except errors.Conflict as exc:

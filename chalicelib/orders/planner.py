@@ -215,6 +215,8 @@ def _credit_referral(plan: OrderPlan, code: dict[str, Any], credit: AdvocateCred
     }
     if code.get("experiments"):  # a friend's claim made in offer experiments: their variants, the reward's value
         order["referral"]["experiments"] = dict(code["experiments"])
+        if code.get("visitor"):  # the claim's visitor: the unit the referral converts
+            order["referral"]["visitor"] = str(code["visitor"])
         if code.get("reward"):
             order["referral"]["reward"] = dict(code["reward"])
     deltas: aggregates.Deltas = {

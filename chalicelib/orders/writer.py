@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.customer_index import INDEX_VERSION, lookup_ops
 from chalicelib.orders.ledger import (
     advocate_for,
@@ -38,21 +38,31 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         ops.append(advocate_op(table, shop, plan.advocate_update))
     ops += referral_event_ops(table, shop, plan.order, plan.facts)
     ops += reward_ops(table, shop, plan.order, plan.facts)
-    offered = (plan.order.get("referral") or {}).get("experiments")
+    referral = plan.order.get("referral") or {}
+    offered = referral.get("experiments")
     converted = ("referred" in plan.facts) - ("referral_reversed" in plan.facts)
     if offered and converted:
-        from chalicelib.store.experiments import count_ops
+        from chalicelib.store.experiments import conversion_ops, count_ops
 
         # A referred order through a claim made in offer experiments counts once for the claim's variants, and a
         # cancellation or full refund takes it back as the funnel's referred_orders does (both in one event: none).
-        ops += count_ops(table, shop.shop_id, offered, "conversions", converted)
+        # The claim's visitor is the unit: its item is marked too (a referral of a claim made before the claims
+        # kept their visitor counts as it comes only).
+        visitor = str(referral.get("visitor") or "")
+        if visitor:
+            ops += conversion_ops(table, shop.shop_id, visitor, offered, clock.iso(), converted)
+        else:
+            ops += count_ops(table, shop.shop_id, offered, "conversions", converted)
     if plan.newly_assigned:
-        from chalicelib.store.experiments import count_ops
+        from chalicelib.experiments.assignment import closes
+        from chalicelib.store.experiments import unit_ops
 
         # A delay experiment's unit is the order as assigned (intent to treat): counted here, with the order's
         # version-conditioned put, so once; what befalls the order later (a cancellation, a review before the
         # send, an erasure) takes nothing back, and the send counts nothing more.
-        ops += count_ops(table, shop.shop_id, plan.newly_assigned, "units", 1)
+        at = clock.iso()
+        assigned = plan.newly_assigned
+        ops += unit_ops(table, shop.shop_id, str(plan.order["order_id"]), assigned, at, closes(shop, assigned, at))
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     # The buyer's search lookups ride in the same transaction (no call of their own): at most

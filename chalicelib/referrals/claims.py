@@ -141,10 +141,11 @@ def _keep(table: Table, shop: Shop, record: claims.FriendClaim, share: dict[str,
     if not record.experiments or not record.visitor:
         table.transact(ops)
         return
+    from chalicelib.experiments.assignment import closes
     from chalicelib.store import experiments
 
     assigned, visitor, at = record.experiments, record.visitor, record.created_at
-    experiments.count_units(table, shop.shop_id, assigned, visitor, at)
+    experiments.count_units(table, shop.shop_id, assigned, visitor, at, closes(shop, assigned, at))
     try:  # the counts' shards drawn again after a collision with a friend's page counting on the same one
         experiments.transact_drawing_again(
             table, lambda: [*ops, *experiments.claim_count_ops(table, shop.shop_id, assigned, visitor, at)]

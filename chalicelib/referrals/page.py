@@ -70,7 +70,7 @@ def count_friend_visit(table: Any, shop: Shop, visitor: str) -> None:
     none without an experiment). Best effort: the page is served all the same, and the claim counts it too."""
     if not shop.experiments:  # most shops: nothing to count, nothing more loaded
         return
-    from chalicelib.experiments.assignment import offer_assignment
+    from chalicelib.experiments.assignment import closes, offer_assignment
 
     assigned = offer_assignment(shop, visitor)
     if not assigned:
@@ -78,8 +78,9 @@ def count_friend_visit(table: Any, shop: Shop, visitor: str) -> None:
     from chalicelib import clock
     from chalicelib.store.experiments import count_units
 
+    at = clock.iso()
     try:
-        count_units(table, shop.shop_id, assigned, visitor, clock.iso())
+        count_units(table, shop.shop_id, assigned, visitor, at, closes(shop, assigned, at))
     except Exception as exc:  # noqa: BLE001 - the friend still gets the page
         from chalicelib.observability import logger
 

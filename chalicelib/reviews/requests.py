@@ -27,7 +27,7 @@ def _iso(value: datetime) -> str:
 
 def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget: Budget | None = None) -> int:
     """Send every request and reminder due by now, each by its shop's channel; returns how many went out."""
-    from chalicelib.experiments.assignment import exposures, with_variants
+    from chalicelib.experiments.assignment import closes, exposures, with_variants
     from chalicelib.parked import channel_setup_refused
     from chalicelib.reviews.channels import channel_for
 
@@ -67,7 +67,8 @@ def send_due(table: Table, now: datetime | None = None, limit: int = 500, budget
                 # A running experiment on the request's words: the order's variant, counted with the send (the
                 # delay's unit was counted when its plan assigned it).
                 exposed = {} if reminder else exposures(shop, order)
-                if not review_requests.claim(table, order, cutoff, day, reminder, next_due, exposed):
+                closing = closes(shop, exposed, cutoff) if exposed else {}
+                if not review_requests.claim(table, order, cutoff, day, reminder, next_due, exposed, closing):
                     continue  # another run took it, or it changed meanwhile
                 if shop.shop_id not in channels:
                     channels[shop.shop_id] = channel_for(shop)

@@ -14,7 +14,7 @@ from chalicelib.reviews.moderation import moderate
 from chalicelib.reviews.tokens import read_review_token
 from chalicelib.store import aggregates, keys, reviews, store_ratings
 from chalicelib.store.advocates import Credit, credit_op
-from chalicelib.store.experiments import count_ops
+from chalicelib.store.experiments import conversion_ops
 from chalicelib.store.shop_records import Shop
 from chalicelib.store.table import ConditionFailed, NamedOperation, Operation
 
@@ -153,7 +153,7 @@ def submit_review(table: Table, ctx: ReviewContext, submission: ReviewSubmission
                     table, shop.shop_id, order["order_id"], submission.product_id, now, first=bool(converts)
                 ),
             ),
-            *count_ops(table, shop.shop_id, converts, "conversions", 1),
+            *conversion_ops(table, shop.shop_id, str(order["order_id"]), converts, now),
             credit_op(table, shop.shop_id, order["customer_id"], credit),
             aggregates.add_op(table, shop.shop_id, day, counters),
         ]

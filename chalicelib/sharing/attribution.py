@@ -165,6 +165,8 @@ def _from_claim(claim: dict[str, Any] | None, signal: Signal, shop_id: str, buye
     }
     if claim.get("experiments"):  # the claim's offer experiments: its order is credited to the claim's variants
         chosen["experiments"] = dict(claim["experiments"])
+        if claim.get("visitor"):  # ...and converts the claim's visitor, their unit
+            chosen["visitor"] = str(claim["visitor"])
         if (claim.get("offers") or {}).get("advocate_reward"):
             chosen["reward"] = dict(claim["offers"]["advocate_reward"])
     return chosen

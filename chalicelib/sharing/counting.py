@@ -138,7 +138,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
     from chalicelib.experiments.assignment import prompt_credit
     from chalicelib.outbound import event_op
     from chalicelib.store.advocates import Credit, credit_op
-    from chalicelib.store.experiments import count_ops
+    from chalicelib.store.experiments import conversion_ops
 
     day = local_day(_now(), shop.timezone)
     customer_key = keys.customer_key(shop.shop_id, code["customer_id"])
@@ -168,7 +168,7 @@ def record_share(table: Table, shop: Shop, code: dict[str, Any], channel: str, v
             table.transact(
                 [
                     *(("claim", op) for op in claim),
-                    *count_ops(table, shop.shop_id, converts, "conversions", 1),
+                    *conversion_ops(table, shop.shop_id, str(code["customer_id"]), converts, clock.iso(_now())),
                     credit_op(table, shop.shop_id, code["customer_id"], credit),
                     aggregates.add_op(table, shop.shop_id, day, {**deltas, **({"sharers": 1} if first else {})}),
                     _code_stat_op(table, code["code"], day, deltas, None),

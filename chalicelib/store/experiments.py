@@ -1,12 +1,20 @@
-"""A shop's experiments (patterns 67-69, 73 and 74): the experiment (SHOP#<shop>/EXPERIMENT#<id>), each variant's
+"""A shop's experiments (patterns 67-69 and 73-75): the experiment (SHOP#<shop>/EXPERIMENT#<id>), each variant's
 counters (units, conversions and the offers' figures) spread over keys.EXPERIMENT_SHARDS items
 (EXPVARIANT#<id>#<variant>[#<n>]: every count goes to one at random, a read adds them up), and the running ones'
 summary on the shop's own item (`experiments`, by lever slot), which is both what the hot paths read and the lock
 of one running experiment a lever: it changes only with the shop's version as read, in the transaction that starts
 or ends an experiment.
 
-No personal data here: an experiment names a lever, its variants' values and counts, never an order or a buyer
-(the order keeps its own variant)."""
+Each unit of an experiment started since units are counted at close (`counting` = CLOSING on the experiment) also
+has its item, EXPUNIT#<id>#<unit>, put with its count: its variant, and when its outcome window closes (exposure +
+the experiment's outcome_days). Its conversion marks it in the conversion's own transaction, and the due work
+(experiments/closing.py) counts it once more when its window closes, as closed_units and, converted by then,
+closed_conversions. The statistic reads only those: every unit's outcome complete, over the same window in every
+variant.
+
+No personal data in the counters: an experiment names a lever, its variants' values and counts, never an order or
+a buyer (the order keeps its own variant; a unit's item is keyed by the order, the customer or the visitor's
+browser hash, and a friend's erasure deletes theirs)."""
 
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.store.table import NamedOperation, Operation, Table
 
 RUNNING = "running"
+CLOSING = "at_close"  # an experiment's `counting`: its units have items, closed by the due work (pattern 75)
 CONFLICT_ATTEMPTS = 5  # a count that collided on its shard is drawn again on another
 # What a counters item holds besides its counts.
 _NOT_COUNTS = frozenset({keys.PK, keys.SK, "type", "experiment_id", "variant"})
@@ -242,23 +251,19 @@ def shop_erasure_ops(table: Table, shop_id: str, limit: int) -> list[Operation]:
 # Offer experiments (pattern 73): the unit is a friend's visitor.
 
 
-def count_units(table: Table, shop_id: str, assigned: Mapping[str, str], visitor: str, at: str) -> None:
-    """Count the visitor once as a unit of each experiment's variant in `assigned`, keeping its variant: one
-    transaction; one already counted (a later visit, a retry, an experiment started since) counts the others on
-    their own. A collision on a counter's shard is drawn again on another (TransactionConflict once they are
-    spent)."""
+def count_units(
+    table: Table, shop_id: str, assigned: Mapping[str, str], visitor: str, at: str, closes: Mapping[str, str]
+) -> None:
+    """Count the visitor once as a unit of each experiment's variant in `assigned`, keeping its variant (and, in
+    `closes`, when its window closes): one transaction; one already counted (a later visit, a retry, an experiment
+    started since) counts the others on their own. A collision on a counter's shard is drawn again on another
+    (TransactionConflict once they are spent)."""
     from chalicelib.store.table import ConditionFailed
 
     def ops(experiment_id: str, variant: str) -> list[Operation]:
         return [
             table.put_op(
-                {
-                    **keys.experiment_unit_key(shop_id, experiment_id, visitor),
-                    "type": "experiment_unit",
-                    "experiment_id": experiment_id,
-                    "variant": variant,
-                    "created_at": at,
-                },
+                unit_item(shop_id, experiment_id, visitor, variant, at, closes.get(experiment_id)),
                 "attribute_not_exists(PK)",
             ),
             *count_ops(table, shop_id, {experiment_id: variant}, "units", 1),
@@ -317,12 +322,21 @@ def claim_count_ops(
 # Share-prompt experiments (pattern 74): the unit is a happy reviewer, the customer.
 
 
-def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_id: str, variant: str, at: str) -> bool:
+def count_prompt_unit(
+    table: Table,
+    shop_id: str,
+    customer_id: str,
+    experiment_id: str,
+    variant: str,
+    at: str,
+    closes_at: str | None = None,
+) -> bool:
     """Count the customer once as a unit of the experiment's variant, keeping it on their record (`share_prompt`:
     the experiment, the variant and when, which their first share credits; `prompt_units`: every experiment they
     were counted in), with `units + 1`, in one transaction: only a customer who exists and has not shared yet (a
-    sharer cannot become one), and not already counted in this experiment, even after one of another language.
-    False when it was not counted (a reload of the page, another happy review, a sharer): nothing is written."""
+    sharer cannot become one), and not already counted in this experiment, even after one of another language;
+    with `closes_at`, their unit's item too (pattern 75). False when it was not counted (a reload of the page,
+    another happy review, a sharer): nothing is written."""
     from chalicelib.store.table import ConditionFailed
 
     try:
@@ -341,12 +355,154 @@ def count_prompt_unit(table: Table, shop_id: str, customer_id: str, experiment_i
                     "(attribute_not_exists(share_prompt) OR share_prompt.experiment_id <> :e) AND "
                     "NOT contains(prompt_units, :e)",
                 ),
-                *count_ops(table, shop_id, {experiment_id: variant}, "units", 1),
+                *unit_ops(
+                    table,
+                    shop_id,
+                    customer_id,
+                    {experiment_id: variant},
+                    at,
+                    {experiment_id: closes_at} if closes_at else {},
+                ),
             ],
         )
     except ConditionFailed:
         return False
     return True
+
+
+def unit_item(
+    shop_id: str, experiment_id: str, unit: str, variant: str, at: str, closes_at: str | None
+) -> dict[str, Any]:
+    """A unit's item: its variant, when it was counted, and, for an experiment counted at close, when its outcome
+    window closes (on the closing index until then)."""
+    item: dict[str, Any] = {
+        **keys.experiment_unit_key(shop_id, experiment_id, unit),
+        "type": "experiment_unit",
+        "experiment_id": experiment_id,
+        "variant": variant,
+        "created_at": at,
+    }
+    if closes_at is not None:
+        item["closes_at"] = closes_at
+        item.update(keys.experiment_close_keys(shop_id, experiment_id, unit, closes_at))
+    return item
+
+
+def unit_ops(
+    table: Table, shop_id: str, unit: str, assigned: Mapping[str, str], at: str, closes: Mapping[str, str]
+) -> list[Operation]:
+    """For the transaction that counts `unit` once (its own condition makes it once): `units + 1` on each
+    experiment's variant in `assigned`, and the unit's item of each counted at close (`closes`: when its window
+    closes, by experiment)."""
+    ops = count_ops(table, shop_id, assigned, "units", 1)
+    for experiment_id, variant in sorted(assigned.items()):
+        if experiment_id in closes:
+            ops.append(table.put_op(unit_item(shop_id, experiment_id, unit, variant, at, closes[experiment_id])))
+    return ops
+
+
+def unit_undo_ops(table: Table, shop_id: str, unit: str, assigned: Mapping[str, str]) -> list[Operation]:
+    """The undoing of unit_ops (a send that did not go): `units - 1`, and the unit's items gone."""
+    return [
+        *count_ops(table, shop_id, assigned, "units", -1),
+        *(table.delete_op(keys.experiment_unit_key(shop_id, e, unit)) for e in sorted(assigned)),
+    ]
+
+
+def conversion_ops(
+    table: Table, shop_id: str, unit: str, converts: Mapping[str, str], at: str, delta: int = 1
+) -> list[Operation]:
+    """For the conversion's own transaction (once by its own condition): `conversions + delta` on each variant,
+    and the unit's item marked (the first conversion's time kept; `converted` counts them, a referral taken back
+    subtracts one). An experiment counted before units had items gets an item with its mark only, never on the
+    closing index."""
+    ops = count_ops(table, shop_id, converts, "conversions", delta)
+    for experiment_id in sorted(converts):
+        key = keys.experiment_unit_key(shop_id, experiment_id, unit)
+        if delta > 0:
+            ops.append(
+                table.update_op(
+                    key,
+                    "SET converted_at = if_not_exists(converted_at, :at) ADD converted :d",
+                    values={":at": at, ":d": delta},
+                )
+            )
+        else:
+            ops.append(table.update_op(key, "ADD converted :d", values={":d": delta}))
+    return ops
+
+
+def closing_due(
+    table: Table, shard: int, now: str, cursor: dict[str, Any] | None, limit: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A page of the units whose window has closed by `now` on one shard of the closing index, the earliest
+    first."""
+    return table.query(
+        keys.experiment_close_partition(shard),
+        index=keys.GSI1,
+        sk_between=("0", f"{now}~"),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def close_unit(table: Table, entry: Mapping[str, Any]) -> bool:
+    """Count the unit `entry` (as the closing index listed it) once more as closed, with its outcome by its
+    window's close: in one transaction, it leaves the index (only if still on it at the same place, its outcome
+    as read) and its variant ADDs closed_units, closed_conversions and closed_claims. A conversion or a claim
+    landing meanwhile reads it again. False when it was closed (or erased) already."""
+    from chalicelib.store.table import ConditionFailed
+
+    key = {keys.PK: entry[keys.PK], keys.SK: entry[keys.SK]}
+    for _ in range(CONFLICT_ATTEMPTS):
+        item = table.get(key, consistent=True)
+        if item is None or item.get(keys.GSI1SK) != entry.get(keys.GSI1SK) or not item.get("closes_at"):
+            return False
+        try:
+            transact_drawing_again(table, partial(_close_ops, table, item))
+        except ConditionFailed:
+            continue  # closed by another run, or converted meanwhile: read it again
+        return True
+    return False
+
+
+def _close_ops(table: Table, item: Mapping[str, Any]) -> list[Operation]:
+    """The closing of the unit `item` as read: off the index if still as read, and counted on a variant's shard."""
+    outcome = unit_outcome(item)
+    values: dict[str, Any] = {":sk": item[keys.GSI1SK], ":o": outcome}
+    pinned = ["GSI1SK = :sk"]
+    if "converted" in item:
+        pinned.append("converted = :n")
+        values[":n"] = int(item["converted"])
+    else:
+        pinned.append("attribute_not_exists(converted)")
+    pinned.append("attribute_exists(claimed_at)" if item.get("claimed_at") else "attribute_not_exists(claimed_at)")
+    shop_id = str(item[keys.PK]).removeprefix(keys.shop_partition(""))
+    shard = random.randrange(keys.EXPERIMENT_SHARDS)  # noqa: S311 - load spreading only
+    return [
+        table.update_op(
+            {keys.PK: item[keys.PK], keys.SK: item[keys.SK]},
+            "SET outcome = :o REMOVE GSI1PK, GSI1SK",
+            values=values,
+            condition=" AND ".join(pinned),
+        ),
+        table.update_op(
+            keys.experiment_variant_key(shop_id, str(item["experiment_id"]), str(item["variant"]), shard),
+            "ADD closed_units :one, closed_conversions :c, closed_claims :k",
+            values={":one": 1, ":c": int(outcome["converted"]), ":k": int(outcome["claimed"])},
+        ),
+    ]
+
+
+def unit_outcome(item: Mapping[str, Any]) -> dict[str, bool]:
+    """What a unit did within its window: converted (a conversion standing, the first by closes_at) and claimed
+    (an offer's claim by closes_at)."""
+    from chalicelib import clock
+
+    closes = clock.parse(str(item["closes_at"]))
+    converted = int(item.get("converted", 0)) > 0 and clock.parse(str(item["converted_at"])) <= closes
+    claimed = bool(item.get("claimed_at")) and clock.parse(str(item["claimed_at"])) <= closes
+    return {"converted": converted, "claimed": claimed}
 
 
 def unit_erasure_ops(table: Table, shop_id: str, experiments: Mapping[str, str], visitor: str) -> list[Operation]:

@@ -353,6 +353,19 @@ Access patterns (who asks -> the one call that answers):
                                                experiment runs in the buyer's language); the first share's own
                                                transaction (credit_op's attribute_not_exists(first_share_day))
                                                ADDs conversions to the variant the record names: no call more
+ 75. An experiment's units counted when
+     their outcome window closes (the
+     counts its statistic reads)            -> Put SHOP#<shop>/EXPUNIT#<id>#<unit> (its variant, created_at,
+                                               closes_at = exposure + the experiment's outcome_days) with the
+                                               unit's count (68, 73, 74), on GSI1, GSI1PK = EXPCLOSE#<n> (n of
+                                               DUE_SHARDS, by the unit), GSI1SK = <closes_at>#<shop>#<id>#<unit>;
+                                               each conversion's own transaction Updates it SET converted_at =
+                                               if_not_exists(converted_at, now) ADD converted (a cancelled
+                                               referral ADDs -1); the due work Queries GSI1, GSI1PK = EXPCLOSE#<n>,
+                                               GSI1SK <= <now>~, GetItems each unit (consistent) and, in one
+                                               transaction, Updates it REMOVE GSI1PK, GSI1SK if still due and
+                                               its outcome is as read, and ADDs closed_units, closed_conversions
+                                               (converted by closes_at) and closed_claims on a variant's shard
 """
 
 from __future__ import annotations
@@ -921,8 +934,22 @@ def experiment_variant_key(shop_id: str, experiment_id: str, variant: str, shard
 
 
 def experiment_unit_key(shop_id: str, experiment_id: str, unit: str) -> dict[str, str]:
-    """One unit of an offer experiment (a friend's visitor): its variant, and whether it claimed (pattern 73)."""
+    """One unit of an experiment (an order, a customer, a friend's visitor): its variant, its outcome window, and
+    its outcome (patterns 73-75)."""
     return {PK: shop_partition(shop_id), SK: f"{EXPERIMENT_UNIT_PREFIX}{experiment_id}#{unit}"}
+
+
+def experiment_close_partition(shard: int) -> str:
+    return f"EXPCLOSE#{shard}"
+
+
+def experiment_close_keys(shop_id: str, experiment_id: str, unit: str, closes_at: str) -> dict[str, str]:
+    """GSI1 keys that put one experiment unit on the closing index when its outcome window closes (pattern 75),
+    spread over DUE_SHARDS by the unit."""
+    import zlib
+
+    shard = zlib.crc32(f"{shop_id}/{experiment_id}/{unit}".encode()) % DUE_SHARDS
+    return {GSI1PK: experiment_close_partition(shard), GSI1SK: f"{closes_at}#{shop_id}#{experiment_id}#{unit}"}
 
 
 ANSWER_WAIT_PREFIX = "ANSWERWAIT#"

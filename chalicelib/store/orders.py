@@ -52,18 +52,28 @@ def planned_put_op(
 
 def needs_erasure(order: Mapping[str, Any]) -> bool:
     """Not erased yet, or holding personal data (or a waiting request) again."""
-    return not order.get("redacted") or any(field in order for field in (*PERSONAL, keys.GSI1PK))
+    return (
+        not order.get("redacted")
+        or any(field in order for field in (*PERSONAL, keys.GSI1PK))
+        or bool((order.get("referral") or {}).get("visitor"))
+    )
 
 
-def erasure_op(table: Table, shop_id: str, order_id: str) -> Operation:
-    """Forget who placed the order. Dropping its due-index keys means no request goes out; the version
-    moves so a delivery planned from the order as it was (intake's conditional Put) is re-planned."""
+def erasure_op(table: Table, order: Mapping[str, Any]) -> Operation:
+    """Forget who placed the order (as read). Dropping its due-index keys means no request goes out; the version
+    moves so a delivery planned from the order as it was (intake's conditional Put) is re-planned. A referral
+    through an offer experiment's claim forgets the friend's browser (its unit) too."""
+    removed = "email, #n, landing_url, codes, shipping_hash, GSI1PK, GSI1SK"
+    condition = "attribute_exists(PK)"
+    if (order.get("referral") or {}).get("visitor"):
+        removed += ", referral.visitor"
+        condition += " AND attribute_exists(referral)"
     return table.update_op(
-        keys.order_key(shop_id, order_id),
-        "REMOVE email, #n, landing_url, codes, shipping_hash, GSI1PK, GSI1SK SET redacted = :t ADD version :one",
+        keys.order_key(str(order["shop_id"]), str(order["order_id"])),
+        f"REMOVE {removed} SET redacted = :t ADD version :one",
         names={"#n": "name"},
         values={":t": True, ":one": 1},
-        condition="attribute_exists(PK)",
+        condition=condition,
     )
 
 

@@ -33,13 +33,15 @@ def claim(
     reminder: bool,
     next_due: str | None,
     exposed: Mapping[str, str] | None = None,
+    closes: Mapping[str, str] | None = None,
 ) -> bool:
     """Take one due request (or its reminder) of `order`, as read from the due index, for this run and count it
     on `day`, together: only one concurrent run can win. With `next_due` the reminder is due then; otherwise
     the request leaves the due index. False when another run took it, or it changed meanwhile.
 
     `exposed` (the first request only): the experiments it takes part in, each with the order's variant; the order
-    keeps them and each variant counts a unit, in the same transaction, so a unit is counted once (pattern 68).
+    keeps them and each variant counts a unit, in the same transaction, so a unit is counted once (pattern 68),
+    and each experiment in `closes` puts the order's unit item, due to close then (pattern 75).
 
     It holds only while the request is as read, the order still names the buyer's mailbox (an erasure takes it
     away), and it is neither reviewed nor erased."""
@@ -77,7 +79,7 @@ def claim(
                     "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
                 ),
                 aggregates.add_op(table, str(order["shop_id"]), day, {counter: 1}),
-                *_exposure_ops(table, order, exposed if not reminder else None, 1),
+                *_exposure_ops(table, order, exposed if not reminder else None, 1, claimed_at, closes),
             ]
         )
     except ConditionFailed:
@@ -85,10 +87,22 @@ def claim(
     return True
 
 
-def _exposure_ops(table: Table, order: dict[str, Any], exposed: Mapping[str, str] | None, delta: int) -> list[Any]:
-    from chalicelib.store.experiments import count_ops
+def _exposure_ops(
+    table: Table,
+    order: dict[str, Any],
+    exposed: Mapping[str, str] | None,
+    delta: int,
+    at: str = "",
+    closes: Mapping[str, str] | None = None,
+) -> list[Any]:
+    from chalicelib.store.experiments import unit_ops, unit_undo_ops
 
-    return count_ops(table, str(order["shop_id"]), exposed, "units", delta) if exposed else []
+    if not exposed:
+        return []
+    shop_id, order_id = str(order["shop_id"]), str(order["order_id"])
+    if delta > 0:
+        return unit_ops(table, shop_id, order_id, exposed, at, closes or {})
+    return unit_undo_ops(table, shop_id, order_id, exposed)
 
 
 def retire(table: Table, order: dict[str, Any], status: str) -> bool:

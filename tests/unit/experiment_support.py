@@ -11,8 +11,18 @@ from chalicelib.store import keys
 
 def outcomes_arrived(table: Any, shop_id: str, experiment_id: str) -> None:
     """The experiment began long enough ago for its first units' outcomes to have all arrived, so that its counts
-    are read and decided on: its start moved back by its outcome window (and a day)."""
+    are read and decided on: its start moved back by its outcome window (and a day), and every unit counted so far
+    closed, as the due work closes them once their windows have."""
     key = keys.experiment_key(shop_id, experiment_id)
     item = table.get(key, consistent=True)
     started = clock.parse(str(item["created_at"])) - timedelta(days=int(item["outcome_days"]) + 1)
     table.update(key, "SET created_at = :c", values={":c": clock.iso(started)})
+    windows_closed(table)
+
+
+def windows_closed(table: Any, days: int = 400) -> int:
+    """The due work's closing of experiment units run `days` from now: every unit counted so far (whose window is
+    shorter) is closed, converted or not by its close. How many it closed."""
+    from chalicelib.experiments.closing import close_due_units
+
+    return close_due_units(table, now=clock.now() + timedelta(days=days))
