@@ -170,6 +170,7 @@ def test_friends_pages_and_claims_at_once_in_an_offer_experiment_count_each_visi
     TransactionConflict: the collisions themselves, drawn again on another shard, are injected in
     tests/unit/test_experiment_offers.py.)"""
     from chalicelib.experiments.assignment import variant_for
+    from chalicelib.experiments.closing import close_due_units
     from chalicelib.referrals.page import count_friend_visit
 
     shop, key = new_shop()
@@ -216,14 +217,29 @@ def test_friends_pages_and_claims_at_once_in_an_offer_experiment_count_each_visi
     with ThreadPoolExecutor(max_workers=16) as threads:
         list(threads.map(friend, range(16)))
 
-    found = live.request("GET", f"/shops/{shop_id}/experiments/{experiment_id}", token=key)
-    assert found.status_code == 200, found.text
-    variants = {v["key"]: v for v in found.json()["variants"]}
+    def variants() -> dict[str, dict[str, Any]]:
+        found = live.request("GET", f"/shops/{shop_id}/experiments/{experiment_id}", token=key)
+        assert found.status_code == 200, found.text
+        return {v["key"]: v for v in found.json()["variants"]}
+
     expected_units = {"a": 0, "b": 0}
     expected_claims = {"a": 0, "b": 0}
     for visitor in visitors:
         chosen = variant_for(experiment_id, visitor, ("a", "b"))
         expected_units[chosen] += 1
         expected_claims[chosen] += visitor in claimants
-    assert {k: v["units"] for k, v in variants.items()} == expected_units
-    assert {k: v["claims"] for k, v in variants.items()} == expected_claims
+    # As counted when they came: every visitor once
+    counted = variants()
+    assert {k: v["so_far"] for k, v in counted.items()} == {
+        k: {"units": n, "conversions": 0} for k, n in expected_units.items()
+    }
+    assert {k: (v["units"], v["claims"]) for k, v in counted.items()} == {"a": (0, 0), "b": (0, 0)}  # none closed
+    # Once their windows closed (the due work run a day after the attribution window; other tests' units may close
+    # in the same run), every unit and claim is counted once more, exactly
+    month = timedelta(days=program.settings.attribution_window_days + 1)
+    assert close_due_units(db, now=clock.now() + month) >= len(visitors)
+    assert close_due_units(db, now=clock.now() + month) == 0
+    closed = variants()
+    assert {k: v["units"] for k, v in closed.items()} == expected_units
+    assert {k: v["claims"] for k, v in closed.items()} == expected_claims
+    assert {k: v["conversions"] for k, v in closed.items()} == {"a": 0, "b": 0}

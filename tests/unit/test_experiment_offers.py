@@ -1,10 +1,15 @@
 """Experiments on the give-get offers through HTTP: the friend's offer and the advocate's reward. The unit is a
 friend's visitor (the keyed hash of the browser the friend's page and the claim use); the page shows the visitor's
 variant, the claim gives it, units and claims count once per visitor, referred orders through a claim are credited
-to the claim's variant once, the rewards' value is kept per variant, and promote sets settings.referral."""
+to the claim's variant once, the rewards' value is kept per variant, and promote sets settings.referral.
+
+Each variant's counts are read twice: as they came (`so_far`), right after the events, and as the statistic reads
+them (`units`, `claims`, `referrals`, `conversions`), once the due work has closed the units' outcome windows
+(`windows_closed`): a unit counts there once, with what it did by its window's close."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +19,7 @@ from chalicelib import clock
 from chalicelib.experiments.assignment import variant_for
 from chalicelib.sharing.visitors import visitor_id
 from chalicelib.store.table import get_client
+from tests.unit.experiment_support import windows_closed
 from tests.unit.sharing_support import CHROME, Advocate
 from tests.unit.test_friend_claims import claim, fill, run_due
 from tests.unit.test_give_get_loop import HOLD_DAYS, GenericOrder, at, start
@@ -69,8 +75,16 @@ def variants(adv: Advocate, experiment_id: str) -> dict[str, dict[str, Any]]:
 
 
 def figures(found: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int, int, int]]:
-    """Per variant: (units, claims, referrals, conversions)."""
+    """Per variant, of the units whose window closed: (units, claims, referrals, conversions)."""
     return {k: (v["units"], v["claims"], v["referrals"], v["conversions"]) for k, v in found.items()}
+
+
+def so_far(found: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per variant, as counted when they came: (units, conversions)."""
+    return {k: (v["so_far"]["units"], v["so_far"]["conversions"]) for k, v in found.items()}
+
+
+NOTHING_CLOSED = {"a": (0, 0, 0, 0), "b": (0, 0, 0, 0)}
 
 
 @pytest.fixture
@@ -80,7 +94,7 @@ def adv(api, outbox) -> Advocate:
     return advocate
 
 
-def test_each_visitor_sees_and_claims_their_own_offer_on_every_visit_and_retry(adv):
+def test_each_visitor_sees_and_claims_their_own_offer_on_every_visit_and_retry(adv, table):
     experiment = begin(adv, "friend_offer", FIVE_OFF)
     ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
     # The friend's page shows each visitor their variant's offer, the same on every visit
@@ -101,19 +115,27 @@ def test_each_visitor_sees_and_claims_their_own_offer_on_every_visit_and_retry(a
     # Units once per visitor (three visits each), claims once per visitor (a second mailbox is not a second claim)
     claimed(adv, "friend-b2@example.com", ip_b)
     found = variants(adv, experiment)
+    assert so_far(found) == {"a": (1, 0), "b": (1, 0)}
+    assert figures(found) == NOTHING_CLOSED  # no window has closed yet
+    assert windows_closed(table) == 2
+    found = variants(adv, experiment)
     assert figures(found) == {"a": (1, 1, 0, 0), "b": (1, 1, 0, 0)}
     assert found["b"]["value"] == FIVE_OFF and found["b"]["claim_rate"] == 1.0 and found["b"]["referral_rate"] == 0.0
 
 
-def test_a_claim_without_a_page_view_counts_its_visitor_once(adv):
+def test_a_claim_without_a_page_view_counts_its_visitor_once(adv, table):
     experiment = begin(adv, "friend_offer", FIVE_OFF)
     ip_b = ip_for(experiment, "b")
     claimed(adv, "friend-b@example.com", ip_b)
     visit(adv, ip_b)
+    assert so_far(variants(adv, experiment))["b"] == (1, 0)
+    assert windows_closed(table) == 1
     assert figures(variants(adv, experiment))["b"] == (1, 1, 0, 0)
 
 
-def test_referred_orders_are_credited_to_the_claims_variant_once_under_redelivery_and_reordering(adv):
+def test_referred_orders_are_credited_to_the_claims_variant_once_under_redelivery_and_reordering(adv, table):
+    from chalicelib.store import keys
+
     experiment = begin(adv, "friend_offer", FIVE_OFF)
     ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
     visit(adv, ip_a), visit(adv, ip_b)
@@ -127,18 +149,23 @@ def test_referred_orders_are_credited_to_the_claims_variant_once_under_redeliver
         order.place(moment)
         order.again("order.created")
         order.again("order.fulfilled")
-    found = variants(adv, experiment)
-    assert figures(found) == {"a": (1, 1, 0, 0), "b": (1, 1, 1, 1)}
-    assert found["b"]["referral_rate"] == 1.0 == found["b"]["rate"]
+    assert so_far(variants(adv, experiment)) == {"a": (1, 0), "b": (1, 1)}
+    # The visitor's unit is marked converted once, when the order came
+    unit = table.get(keys.experiment_unit_key(adv.shop.shop_id, experiment, visitor_id(ip_b, CHROME)), consistent=True)
+    assert (unit["variant"], int(unit["converted"]), unit["converted_at"]) == ("b", 1, clock.iso(moment))
     # A later order of the other friend is credited to theirs
     other = GenericOrder(adv, "friend-a@example.com", order_id="f-a")
     with at(came, 3) as moment:
         other.place(moment)
         other.again("order.created")
-    assert figures(variants(adv, experiment)) == {"a": (1, 1, 1, 1), "b": (1, 1, 1, 1)}
+    assert so_far(variants(adv, experiment)) == {"a": (1, 1), "b": (1, 1)}
+    assert windows_closed(table) == 2
+    found = variants(adv, experiment)
+    assert figures(found) == {"a": (1, 1, 1, 1), "b": (1, 1, 1, 1)}
+    assert found["b"]["referral_rate"] == 1.0 == found["b"]["rate"]
 
 
-def test_the_rewards_value_is_kept_per_variant_and_the_reward_has_its_variants_value(adv):
+def test_the_rewards_value_is_kept_per_variant_and_the_reward_has_its_variants_value(adv, table):
     experiment = begin(adv, "advocate_reward", THREE_REWARD)
     ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
     visit(adv, ip_a), visit(adv, ip_b)
@@ -165,7 +192,15 @@ def test_the_rewards_value_is_kept_per_variant_and_the_reward_has_its_variants_v
         "a": {"USD": Decimal("8.00")},
         "b": {"USD": Decimal("3")},
     }
+    assert so_far(found) == {"a": (1, 1), "b": (1, 1)}
+    assert figures(found) == NOTHING_CLOSED  # the due work ran within the windows: none closed yet
+    assert windows_closed(table) == 2
+    found = variants(adv, experiment)
     assert figures(found) == {"a": (1, 1, 1, 1), "b": (1, 1, 1, 1)}
+    assert {k: {c: Decimal(v) for c, v in f["reward_value"].items()} for k, f in found.items()} == {
+        "a": {"USD": Decimal("8.00")},
+        "b": {"USD": Decimal("3")},
+    }
 
 
 def test_promote_sets_the_referral_setting_and_frees_the_lever(adv):
@@ -258,7 +293,7 @@ def test_a_code_made_by_the_store_carries_the_claims_offer(api, outbox, monkeypa
     assert made == {0.25, 0.1}  # each code made with its claim's offer, not the shop's setting
 
 
-def test_a_referred_order_refunded_in_full_is_taken_back_from_its_variant(adv):
+def test_a_referred_order_refunded_in_full_is_taken_back_from_its_variant(adv, table):
     experiment = begin(adv, "friend_offer", FIVE_OFF)
     ip_b = ip_for(experiment, "b")
     visit(adv, ip_b)
@@ -266,14 +301,16 @@ def test_a_referred_order_refunded_in_full_is_taken_back_from_its_variant(adv):
     order = GenericOrder(adv, "friend-b@example.com", order_id="f-b")
     with at(clock.now(), 2) as moment:
         order.place(moment)
-    assert figures(variants(adv, experiment))["b"] == (1, 1, 1, 1)
+    assert so_far(variants(adv, experiment))["b"] == (1, 1)
     # When the friend's order is refunded in full (delivered twice)
     with at(clock.now(), 3) as moment:
         order.refund(moment)
         order.again("order.refunded")
-    # Then the variant no longer counts it, as the funnel's referred orders no longer do
-    units, claims, _, conversions = figures(variants(adv, experiment))["b"]
-    assert (units, claims, conversions) == (1, 1, 0)
+    # Then the variant no longer counts it, as the funnel's referred orders no longer do: neither so far nor once
+    # the visitor's window closed
+    assert so_far(variants(adv, experiment))["b"] == (1, 0)
+    assert windows_closed(table) == 1
+    assert figures(variants(adv, experiment))["b"] == (1, 1, 0, 0)
 
 
 def test_a_friends_erasure_removes_their_visitors_unit_and_keeps_the_counts(adv, table):
@@ -286,14 +323,17 @@ def test_a_friends_erasure_removes_their_visitors_unit_and_keeps_the_counts(adv,
     claimed(adv, "friend-b@example.com", ip_b)
     unit = keys.experiment_unit_key(adv.shop.shop_id, experiment, visitor_id(ip_b, CHROME))
     assert table.get(unit, consistent=True) is not None
-    before = figures(variants(adv, experiment))
+    assert windows_closed(table) == 1  # their window closed: the unit counted with its claim
+    before = variants(adv, experiment)
+    assert so_far(before)["b"] == (1, 0) and figures(before)["b"] == (1, 1, 0, 0)
     # When the friend asks to be erased by their email
     data = {"email": "friend-b@example.com"}
     answer = send_generic(adv.shop, {"type": "customer.redact", "timestamp": NOW, "data": data})
     assert answer.status_code == 200, answer.body
     # Then the item that tied their browser to the experiment is gone, and the variant's counts are as they were
     assert table.get(unit, consistent=True) is None
-    assert figures(variants(adv, experiment)) == before
+    after = variants(adv, experiment)
+    assert (so_far(after), figures(after)) == (so_far(before), figures(before))
 
 
 def _colliding(monkeypatch: pytest.MonkeyPatch, times: int) -> dict[str, int]:
@@ -317,21 +357,25 @@ def _colliding(monkeypatch: pytest.MonkeyPatch, times: int) -> dict[str, int]:
     return seen
 
 
-def test_a_friends_visit_colliding_on_its_counter_is_drawn_again_and_counted(adv, monkeypatch):
+def test_a_friends_visit_colliding_on_its_counter_is_drawn_again_and_counted(adv, monkeypatch, table):
     experiment = begin(adv, "friend_offer", FIVE_OFF)
     ip_b = ip_for(experiment, "b")
     seen = _colliding(monkeypatch, 2)
     visit(adv, ip_b)
     assert seen["injected"] == 2
+    assert so_far(variants(adv, experiment))["b"] == (1, 0)
+    assert windows_closed(table) == 1
     assert figures(variants(adv, experiment))["b"] == (1, 0, 0, 0)
 
 
-def test_a_claim_colliding_on_its_counters_is_kept_and_counted_once(adv, monkeypatch):
+def test_a_claim_colliding_on_its_counters_is_kept_and_counted_once(adv, monkeypatch, table):
     experiment = begin(adv, "friend_offer", FIVE_OFF)
     ip_b = ip_for(experiment, "b")
     seen = _colliding(monkeypatch, 3)  # the unit's count, then the claim's own transaction twice
     assert claimed(adv, "friend-b@example.com", ip_b)["offer"] == FIVE_OFF
     assert seen["injected"] == 3
+    assert so_far(variants(adv, experiment))["b"] == (1, 0)
+    assert windows_closed(table) == 1
     assert figures(variants(adv, experiment))["b"] == (1, 1, 0, 0)
 
 
@@ -347,9 +391,145 @@ def test_a_variants_counts_are_spread_over_shards_and_added_up_exactly(adv, tabl
     expected = {"a": 0, "b": 0}
     for ip in addresses:
         expected[variant_for(experiment, visitor_id(ip, CHROME), ("a", "b"))] += 1
+    assert {key: units for key, (units, _) in so_far(variants(adv, experiment)).items()} == expected
+    assert windows_closed(table) == len(addresses)
     found = figures(variants(adv, experiment))
     assert {key: units for key, (units, *_rest) in found.items()} == expected
     prefix = f"{keys.EXPERIMENT_VARIANT_PREFIX}{experiment}#"
     shards = [sk for (_pk, sk) in scan(table) if sk.startswith(prefix)]
     assert len(shards) > 2  # more than the one item per variant the start put
     assert all(sk.rsplit("#", 1)[-1] in {"a", "b", *map(str, range(1, keys.EXPERIMENT_SHARDS))} for sk in shards)
+
+
+def test_a_referred_order_after_the_visitors_window_closed_counts_so_far_but_not_once_closed(adv, table):
+    from chalicelib.store import keys
+
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    came = clock.now()
+    with at(came, 0) as moment:  # both friends' first visit: their windows close 30 days on
+        visit(adv, ip_a), visit(adv, ip_b)
+        claimed(adv, "friend-a@example.com", ip_a)
+    unit_b = keys.experiment_unit_key(adv.shop.shop_id, experiment, visitor_id(ip_b, CHROME))
+    assert table.get(unit_b, consistent=True)["closes_at"] == clock.iso(moment + timedelta(days=30))
+    with at(came, 2) as moment:
+        GenericOrder(adv, "friend-a@example.com", order_id="f-a").place(moment)
+    # The other friend comes back to claim four weeks later, and orders two days after their window closed
+    with at(came, 29):
+        claimed(adv, "friend-b@example.com", ip_b)
+    with at(came, 31) as moment:
+        GenericOrder(adv, "friend-b@example.com", order_id="f-b").place(moment)
+    # Then both orders count as they came...
+    assert so_far(variants(adv, experiment)) == {"a": (1, 1), "b": (1, 1)}
+    # ...but once the windows closed, only the order within its visitor's window converts them; the late
+    # friend's claim (within the window) still counts
+    assert windows_closed(table) == 2
+    found = variants(adv, experiment)
+    assert figures(found) == {"a": (1, 1, 1, 1), "b": (1, 1, 0, 0)}
+    assert (found["b"]["rate"], found["b"]["claim_rate"]) == (0.0, 1.0)
+    assert so_far(found) == {"a": (1, 1), "b": (1, 1)}
+
+
+def test_a_claims_order_refunded_in_full_before_the_window_closes_converts_nothing_so_far_nor_once_closed(adv, table):
+    from chalicelib.store import keys
+
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    claimed(adv, "friend-a@example.com", ip_a)
+    claimed(adv, "friend-b@example.com", ip_b)
+    came = clock.now()
+    kept, refunded = (
+        GenericOrder(adv, "friend-a@example.com", order_id="f-a"),
+        GenericOrder(adv, "friend-b@example.com", order_id="f-b"),
+    )
+    with at(came, 2) as moment:
+        kept.place(moment)
+        refunded.place(moment)
+    assert so_far(variants(adv, experiment)) == {"a": (1, 1), "b": (1, 1)}
+    # When one friend's order is refunded in full (delivered twice), days before their window closes
+    with at(came, 3) as moment:
+        refunded.refund(moment)
+        refunded.again("order.refunded")
+    assert so_far(variants(adv, experiment)) == {"a": (1, 1), "b": (1, 0)}
+    unit_b = table.get(keys.experiment_unit_key(adv.shop.shop_id, experiment, visitor_id(ip_b, CHROME)))
+    assert int(unit_b["converted"]) == 0  # taken back once, though delivered twice
+    # Then their unit closes unconverted, the other's converted
+    assert windows_closed(table) == 2
+    assert figures(variants(adv, experiment)) == {"a": (1, 1, 1, 1), "b": (1, 1, 0, 0)}
+
+
+def test_a_friends_erasure_forgets_the_visitor_on_their_order_and_deletes_their_units(adv, table):
+    from chalicelib.store import keys
+    from tests.unit.test_erasure import NOW, send_generic
+
+    offer = begin(adv, "friend_offer", FIVE_OFF)
+    reward = begin(adv, "advocate_reward", THREE_REWARD)  # the friend's visitor is a unit of both
+    erased_ip = ip_for(offer, "b")
+    other_ip = ip_for(offer, "a", skip=(erased_ip,))
+    erased, other = visitor_id(erased_ip, CHROME), visitor_id(other_ip, CHROME)
+    visit(adv, erased_ip), visit(adv, other_ip)
+    claimed(adv, "friend-b@example.com", erased_ip)
+    claimed(adv, "friend-a@example.com", other_ip)
+    order = GenericOrder(adv, "friend-b@example.com", order_id="f-b")
+    with at(clock.now(), 2) as moment:
+        order.place(moment)
+    shop_id = adv.shop.shop_id
+    placed = table.get(keys.order_key(shop_id, "f-b"), consistent=True)
+    assert placed["referral"]["visitor"] == erased
+    units = [keys.experiment_unit_key(shop_id, e, erased) for e in (offer, reward)]
+    assert all(table.get(unit, consistent=True) is not None for unit in units)
+    before = {e: so_far(variants(adv, e)) for e in (offer, reward)}
+    assert before[offer]["b"] == (1, 1)
+    # When the friend asks to be erased (by their customer id: their order and, through its mailbox, their claim)
+    answer = send_generic(adv.shop, {"type": "customer.redact", "timestamp": NOW, "data": {"customer_id": "friend-1"}})
+    assert answer.status_code == 200, answer.body
+    # Then their order no longer names their browser, their units are gone (off the closing index too), and the
+    # counts so far are as they were
+    erased_order = table.get(keys.order_key(shop_id, "f-b"), consistent=True)
+    assert erased_order["redacted"] is True and "visitor" not in erased_order["referral"]
+    assert [table.get(unit, consistent=True) for unit in units] == [None, None]
+    assert {e: so_far(variants(adv, e)) for e in (offer, reward)} == before
+    # A full refund of their order later takes the conversion back without bringing their unit back
+    with at(clock.now(), 3) as moment:
+        order.refund(moment)
+    assert so_far(variants(adv, offer))["b"] == (1, 0)
+    assert [table.get(unit, consistent=True) for unit in units] == [None, None]
+    # Only the other friend's units close
+    assert windows_closed(table) == 2
+    assert table.get(keys.experiment_unit_key(shop_id, offer, other), consistent=True)["outcome"] == {
+        "converted": False,
+        "claimed": True,
+    }
+    assert figures(variants(adv, offer)) == {"a": (1, 1, 0, 0), "b": (0, 0, 0, 0)}
+
+
+def test_each_unit_closes_once_however_often_the_due_work_runs_and_collides(adv, table, monkeypatch):
+    from chalicelib.store import experiments as store
+    from chalicelib.store import keys
+
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    addresses = [ip_a, ip_b, *(f"192.0.2.{n}" for n in range(1, 7))]
+    for ip in addresses:
+        visit(adv, ip)
+    claimed(adv, "friend-b@example.com", ip_b)
+    claimed(adv, "friend-a@example.com", ip_a)
+    expected = {"a": 0, "b": 0}
+    for ip in addresses:
+        expected[variant_for(experiment, visitor_id(ip, CHROME), ("a", "b"))] += 1
+    assert windows_closed(table, days=29) == 0  # not before their windows close
+    # Two runs working from the same listing of the closing index (as two overlapping runs read it), the first
+    # colliding twice on a variant's counter
+    cutoff = clock.iso(clock.now() + timedelta(days=400))
+    listed = {shard: store.closing_due(table, shard, cutoff, None, 100) for shard in range(keys.DUE_SHARDS)}
+    assert sum(len(entries) for entries, _ in listed.values()) == len(addresses)
+    monkeypatch.setattr(store, "closing_due", lambda _table, shard, _now, _cursor, _limit: listed[shard])
+    seen = _colliding(monkeypatch, 2)
+    assert windows_closed(table) == len(addresses)
+    assert seen["injected"] == 2
+    assert windows_closed(table) == 0
+    monkeypatch.undo()
+    assert windows_closed(table) == 0  # and a later run finds none left due
+    found = variants(adv, experiment)
+    assert figures(found) == {key: (units, 1, 0, 0) for key, units in expected.items()}
+    assert so_far(found) == {key: (units, 0) for key, units in expected.items()}

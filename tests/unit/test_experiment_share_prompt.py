@@ -1,21 +1,28 @@
 """Experiments on the share prompt's words through HTTP. The unit is a happy reviewer (the customer) shown the
 prompt on the page after their review: their variant (the keyed hash of the experiment and the customer) is the
 same on a reload and on their next review, shown escaped, counted once; their first share converts them, once, to
-that variant, in the share's own transaction; promote sets settings.share_prompt through the settings' code."""
+that variant, in the share's own transaction; promote sets settings.share_prompt through the settings' code.
+
+Each variant's counts are read as they came (`so_far`) right after the events, and as the statistic reads them
+(`units`, `conversions`) once the due work has closed the units' windows (`windows_closed`): a reviewer counts there
+once, converted if their first share came within the week after they were shown the prompt."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 
+from chalicelib import clock
 from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store.table import get_client, get_table
-from tests.unit.experiment_support import outcomes_arrived
+from tests.unit.experiment_support import outcomes_arrived, windows_closed
 from tests.unit.review_support import ITEMS, ReviewShop
 from tests.unit.sharing_support import SAFARI
 from tests.unit.webhook_support import calls
@@ -83,11 +90,24 @@ def share(shop: ReviewShop, code: str, channel: str) -> None:
     assert answer.status_code in (200, 302), answer.body
 
 
-def counted(shop: ReviewShop, experiment_id: str) -> dict[str, tuple[int, int]]:
+def _variants(shop: ReviewShop, experiment_id: str) -> list[dict[str, Any]]:
     answer = shop.owner("GET", f"/experiments/{experiment_id}")
     assert answer.status_code == 200, answer.body
     assert answer.json["metric"] == "share_rate"
-    return {v["key"]: (v["units"], v["conversions"]) for v in answer.json["variants"]}
+    return list(answer.json["variants"])
+
+
+def counted(shop: ReviewShop, experiment_id: str) -> dict[str, tuple[int, int]]:
+    """Per variant, of the units whose window closed: (units, conversions)."""
+    return {v["key"]: (v["units"], v["conversions"]) for v in _variants(shop, experiment_id)}
+
+
+def so_far(shop: ReviewShop, experiment_id: str) -> dict[str, tuple[int, int]]:
+    """Per variant, as counted when they came: (units, conversions)."""
+    return {v["key"]: (v["so_far"]["units"], v["so_far"]["conversions"]) for v in _variants(shop, experiment_id)}
+
+
+NONE = {"a": (0, 0), "b": (0, 0)}
 
 
 @pytest.fixture
@@ -110,10 +130,13 @@ def test_the_variant_is_stable_shown_escaped_and_its_reviewer_counted_once(shop)
     assert again_status == 200 and heading(again) == heading(page)
     assert heading(reviewed(shop, b, "p-cap")[1]) == heading(page)
     assert heading(reviewed(shop, a)[1]) == OURS  # the control: our own words
-    assert counted(shop, experiment) == {"a": (1, 0), "b": (1, 0)}
+    assert so_far(shop, experiment) == {"a": (1, 0), "b": (1, 0)}
+    assert counted(shop, experiment) == NONE  # no window has closed yet
     # An unhappy reviewer is shown no prompt, and is no unit.
     unhappy = customer_with(experiment, "b", skip=(b,))
     assert 'id="share-title"' not in reviewed(shop, unhappy, rating=2)[1]
+    assert so_far(shop, experiment) == {"a": (1, 0), "b": (1, 0)}
+    assert windows_closed(get_table()) == 2
     assert counted(shop, experiment) == {"a": (1, 0), "b": (1, 0)}
 
 
@@ -123,9 +146,11 @@ def test_a_first_share_is_credited_once_to_the_reviewers_variant(shop):
     code_b, code_a = code_of(reviewed(shop, b)[1]), code_of(reviewed(shop, a)[1])
     for channel in ("x", "x", "whatsapp", "email"):  # the same share twice, then other channels
         share(shop, code_b, channel)
-    assert counted(shop, experiment) == {"a": (1, 0), "b": (1, 1)}
+    assert so_far(shop, experiment) == {"a": (1, 0), "b": (1, 1)}
     share(shop, code_a, "facebook")
     share(shop, code_a, "facebook")
+    assert so_far(shop, experiment) == {"a": (1, 1), "b": (1, 1)}
+    assert counted(shop, experiment) == NONE  # the reviewers' week is not over
     found = shop.owner("GET", f"/experiments/{experiment}").json
     assert found["decision"] == "running" and found["sentence"].startswith("Too early to read")  # a week's shares
     outcomes_arrived(get_table(), shop.shop_id, experiment)
@@ -143,7 +168,9 @@ def test_a_reviewer_who_shared_before_is_shown_the_words_but_is_no_unit(shop):
     experiment = begin(shop)
     expected = OURS if variant_for(experiment, first, ("a", "b")) == "a" else SCRIPTED
     assert unescape(heading(reviewed(shop, first, "p-cap")[1])) == expected
-    assert counted(shop, experiment) == {"a": (0, 0), "b": (0, 0)}
+    assert so_far(shop, experiment) == NONE
+    assert windows_closed(get_table()) == 0  # no unit's item either
+    assert counted(shop, experiment) == NONE
 
 
 def test_promote_sets_the_setting_for_that_language_only(shop):
@@ -203,8 +230,10 @@ def test_the_share_makes_the_same_calls_with_a_prompt_experiment_running(shop):
     code = code_of(reviewed(shop, unit)[1])
     with calls(client) as running:
         share(shop, code, "x")
-    assert running == without
-    assert counted(shop, experiment)["b"] == (1, 1)
+    assert running == without  # the unit's mark rides in the share's own transaction
+    assert so_far(shop, experiment) == {"a": (0, 0), "b": (1, 1)}
+    assert windows_closed(get_table()) == 1
+    assert counted(shop, experiment) == {"a": (0, 0), "b": (1, 1)}
 
 
 def test_the_thanks_page_makes_the_same_calls_without_a_prompt_experiment_and_one_more_with_one(shop):
@@ -218,7 +247,8 @@ def test_the_thanks_page_makes_the_same_calls_without_a_prompt_experiment_and_on
     begin(shop)
     with calls(client) as running:
         reviewed(shop, CUSTOMERS[2])
-    assert running == [*without, "TransactWriteItems"]
+    assert running == [*without, "TransactWriteItems"]  # the unit's count, with its item
+    assert windows_closed(get_table()) == 1
 
 
 def test_a_busy_database_never_costs_the_reviewer_their_thanks_page(shop, monkeypatch):
@@ -242,13 +272,14 @@ def test_a_busy_database_never_costs_the_reviewer_their_thanks_page(shop, monkey
     assert seen["collisions"] == 5
     assert status in (200, 201) and "Tell a friend?" in unescape(heading(page))
     monkeypatch.setattr(Table, "transact", real)
-    assert counted(shop, experiment) == {"a": (0, 0), "b": (0, 0)}
+    assert so_far(shop, experiment) == NONE
+    assert windows_closed(get_table()) == 0  # nothing of the unit was written
+    assert counted(shop, experiment) == NONE
 
 
 def test_a_reviewer_in_two_languages_experiments_is_one_unit_of_each(shop):
     """An English and a French prompt experiment run together: a customer counted in the English one, then in the
     French one, is not counted in the English one again by a third happy review in English."""
-    from chalicelib import clock
     from chalicelib.store.experiments import count_prompt_unit
 
     english = begin(shop)
@@ -256,9 +287,34 @@ def test_a_reviewer_in_two_languages_experiments_is_one_unit_of_each(shop):
     b = customer_with(english, "b")
     reviewed(shop, b)  # counted in the English experiment
     french_variant = variant_for(french, b, ("a", "b"))
-    now = clock.iso()
-    assert count_prompt_unit(get_table(), shop.shop_id, b, french, french_variant, now)
-    assert not count_prompt_unit(get_table(), shop.shop_id, b, english, "b", now)
-    assert not count_prompt_unit(get_table(), shop.shop_id, b, french, french_variant, now)
-    assert counted(shop, english)["b"] == (1, 0)
-    assert sum(units for units, _ in counted(shop, french).values()) == 1
+    now, closes = clock.iso(), clock.iso(clock.now() + timedelta(days=7))
+    assert count_prompt_unit(get_table(), shop.shop_id, b, french, french_variant, now, closes)
+    assert not count_prompt_unit(get_table(), shop.shop_id, b, english, "b", now, closes)
+    assert not count_prompt_unit(get_table(), shop.shop_id, b, french, french_variant, now, closes)
+    assert so_far(shop, english) == {"a": (0, 0), "b": (1, 0)}
+    assert so_far(shop, french) == {**NONE, french_variant: (1, 0)}
+    assert windows_closed(get_table()) == 2  # one unit of each: the refused counts put no item
+    assert counted(shop, english) == {"a": (0, 0), "b": (1, 0)}
+    assert counted(shop, french) == {**NONE, french_variant: (1, 0)}
+
+
+def test_a_first_share_counts_as_a_closed_conversion_only_within_the_reviewers_week(shop):
+    """The unit's window is the week after the prompt was shown: a first share an hour before it ends converts the
+    reviewer, one an hour after counts so far only, whichever the variant."""
+    experiment = begin(shop)
+    a_early, b_early = customer_with(experiment, "a"), customer_with(experiment, "b")
+    a_late = customer_with(experiment, "a", skip=(a_early,))
+    b_late = customer_with(experiment, "b", skip=(b_early,))
+    shown = clock.now()
+    codes = {c: code_of(reviewed(shop, c)[1]) for c in (a_early, b_early, a_late, b_late)}
+    assert so_far(shop, experiment) == {"a": (2, 0), "b": (2, 0)}
+    with time_machine.travel(shown + timedelta(days=6, hours=23), tick=False):
+        share(shop, codes[a_early], "x")
+        share(shop, codes[b_early], "whatsapp")
+    with time_machine.travel(shown + timedelta(days=7, hours=1), tick=False):
+        share(shop, codes[a_late], "x")
+        share(shop, codes[b_late], "email")
+    assert so_far(shop, experiment) == {"a": (2, 2), "b": (2, 2)}
+    assert windows_closed(get_table()) == 4
+    assert counted(shop, experiment) == {"a": (2, 1), "b": (2, 1)}
+    assert so_far(shop, experiment) == {"a": (2, 2), "b": (2, 2)}
