@@ -20,9 +20,10 @@ def outcomes_arrived(table: Any, shop_id: str, experiment_id: str) -> None:
     windows_closed(table)
 
 
-def windows_closed(table: Any, days: int = 400) -> int:
-    """The due work's closing of experiment units run `days` from now: every unit counted so far (whose window is
-    shorter) is closed, converted or not by its close. How many it closed."""
+def windows_closed(table: Any, days: int = 2000) -> int:
+    """The due work's closing of experiment units run `days` from now: every unit counted so far is closed (the
+    review tests send their requests up to three years ahead, review_support.LATER), converted or not by its close.
+    How many it closed."""
     from chalicelib.experiments.closing import close_due_units
 
     return close_due_units(table, now=clock.now() + timedelta(days=days))

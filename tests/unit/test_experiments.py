@@ -17,7 +17,7 @@ from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from chalicelib.store.table import get_client
-from tests.unit.experiment_support import outcomes_arrived
+from tests.unit.experiment_support import outcomes_arrived, windows_closed
 from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, after_fulfilment, text_part
 from tests.unit.test_erasure import scan
 from tests.unit.webhook_support import calls, order_item, totals
@@ -61,18 +61,29 @@ def variants_of(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def units(shop: ReviewShop, experiment_id: str) -> dict[str, int]:
-    """Each variant's units, as the owner reads them."""
+    """Each variant's units counted so far (as they came), as the owner reads them."""
     answer = shop.owner("GET", f"/experiments/{experiment_id}")
     assert answer.status_code == 200, answer.body
-    return {key: int(v["units"]) for key, v in variants_of(answer.json).items()}
+    return {key: int(v["so_far"]["units"]) for key, v in variants_of(answer.json).items()}
 
 
 def conversions(shop: ReviewShop, experiment_id: str) -> dict[str, int]:
-    """Each variant's conversions, as the owner reads them."""
+    """Each variant's conversions counted so far, as the owner reads them."""
     return {
-        key: int(v["conversions"])
+        key: int(v["so_far"]["conversions"])
         for key, v in variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json).items()
     }
+
+
+def closed(shop: ReviewShop, experiment_id: str, days: int = 2000) -> dict[str, tuple[int, int]]:
+    """Each variant's (units, conversions) the statistic reads, once every unit's window closed (the due work
+    run `days` from now): the owner's `units` and `conversions`."""
+    from chalicelib.store.table import get_table
+
+    windows_closed(get_table(), days)
+    answer = shop.owner("GET", f"/experiments/{experiment_id}")
+    assert answer.status_code == 200, answer.body
+    return {key: (int(v["units"]), int(v["conversions"])) for key, v in variants_of(answer.json).items()}
 
 
 DELAYS = [{"key": "a", "value": 7}, {"key": "b", "value": 2}]
@@ -114,8 +125,12 @@ def test_a_subject_experiment_end_to_end_through_http(shop):
     assert body["method"] == {"name": "mSPRT", "alpha": 0.05}
     assert body["decision"] == "running" and body["sentence"]
     counted = variants_of(body)
-    assert counted["b"]["units"] == len(with_b) and counted["a"]["units"] == len(orders) - len(with_b)
-    assert counted["b"]["conversions"] == 2 and counted["a"]["conversions"] == 2
+    so_far = {key: (v["so_far"]["units"], v["so_far"]["conversions"]) for key, v in counted.items()}
+    assert so_far == {"a": (len(orders) - len(with_b), 2), "b": (len(with_b), 2)}
+    assert counted["b"]["units"] == counted["a"]["units"] == 0  # no unit's window has closed yet
+    # Once every request's window has closed, each unit is counted with its outcome: the statistic's counts.
+    assert closed(shop, experiment_id) == so_far
+    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
     assert counted["a"]["difference"] is None and counted["a"]["control"] is True
     diff = counted["b"]["difference"]
     assert diff["low"] <= diff["estimate"] <= diff["high"] and counted["b"]["sentence"].startswith("Subject B")
@@ -196,8 +211,8 @@ def test_an_intro_experiment_writes_each_buyers_variant_in_their_language_only(s
         order_id = recipient(message).split("@")[0][2:]
         wanted = order_id != "o-en" and variant_for(experiment_id, order_id, ("a", "b")) == "b"
         assert (intro in text_part(message)) == wanted
-    counted = variants_of(shop.owner("GET", f"/experiments/{experiment_id}").json)
-    assert counted["a"]["units"] + counted["b"]["units"] == len(orders)
+    assert sum(units(shop, experiment_id).values()) == len(orders)
+    assert sum(u for u, _ in closed(shop, experiment_id).values()) == len(orders)
 
 
 def test_one_running_experiment_a_lever_and_language(shop):
@@ -252,8 +267,8 @@ def test_stop_freezes_the_counts_and_frees_the_lever(shop):
     shop.run_due()
     stopped = shop.owner("POST", f"/experiments/{experiment_id}/stop")
     assert stopped.status_code == 200 and stopped.json["status"] == "stopped" and stopped.json["ended_at"]
-    units = {k: v["units"] for k, v in variants_of(stopped.json).items()}
-    assert sum(units.values()) == 6
+    frozen = {k: v["so_far"]["units"] for k, v in variants_of(stopped.json).items()}
+    assert sum(frozen.values()) == 6
     assert shop.owner("POST", f"/experiments/{experiment_id}/stop").json["error"]["code"] == "not_running"
     assert shop.owner("POST", f"/experiments/{experiment_id}/promote", {"variant": "b"}).status_code == 409
 
@@ -264,8 +279,11 @@ def test_stop_freezes_the_counts_and_frees_the_lever(shop):
     assert [subject(m) for m in shop.emails()[-4:]].count(SUBJECT_B) == 0
     assert review(shop, "o-0").status_code == 201
     again = shop.owner("GET", f"/experiments/{experiment_id}").json
-    assert {k: v["units"] for k, v in variants_of(again).items()} == units
-    assert sum(v["conversions"] for v in again["variants"]) == 0
+    assert {k: v["so_far"]["units"] for k, v in variants_of(again).items()} == frozen
+    assert sum(v["so_far"]["conversions"] for v in again["variants"]) == 0
+    # Its six units still close after the stop, each with its outcome by then: o-0's review, within its window.
+    result = closed(shop, experiment_id)
+    assert {k: u for k, (u, _) in result.items()} == frozen and sum(c for _, c in result.values()) == 1
     assert start(shop).status_code == 201  # the lever is free
 
 
@@ -477,6 +495,7 @@ def test_a_review_converts_the_delay_variant_the_order_was_assigned_once(shop, t
     assert conversions(shop, experiment_id) == {"a": 1, "b": 1}
     truth = Counter(expected.values())
     assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+    assert closed(shop, experiment_id) == {"a": (truth["a"], 1), "b": (truth["b"], 1)}
 
 
 def test_delay_units_equal_the_distinct_assigned_orders_over_a_replayed_workload(shop, table):
@@ -523,6 +542,7 @@ def test_delay_units_equal_the_distinct_assigned_orders_over_a_replayed_workload
     asked = {o for o in orders if not set(per_order[o]) & set(reverses)}
     assert shop.run_due() == len(asked)
     assert units(shop, experiment_id) == {"a": truth["a"], "b": truth["b"]}
+    assert closed(shop, experiment_id) == {"a": (truth["a"], 0), "b": (truth["b"], 0)}
 
 
 def test_the_order_webhook_makes_the_same_calls_with_experiments_running(shop, table):
@@ -573,7 +593,7 @@ def test_counts_are_exact_against_a_replayed_workload_with_duplicates_and_reorde
     for experiment_id, variants in ((subject_id, ("a", "b")), (delay_id, ("a", "b"))):
         assigned = {o: variant_for(experiment_id, o, variants) for o in orders}
         body = shop.owner("GET", f"/experiments/{experiment_id}").json
-        counted = {v["key"]: (v["units"], v["conversions"]) for v in body["variants"]}
+        counted = {v["key"]: (v["so_far"]["units"], v["so_far"]["conversions"]) for v in body["variants"]}
         truth = {
             key: (
                 sum(1 for o in orders if assigned[o] == key),
@@ -582,6 +602,7 @@ def test_counts_are_exact_against_a_replayed_workload_with_duplicates_and_reorde
             for key in variants
         }
         assert counted == truth
+        assert closed(shop, experiment_id) == truth  # each unit closed once, with its outcome
         assert sum(u for u, _ in counted.values()) == totals(table, shop.shop_id)["review_requests"]
     sent_b = sum(1 for m in shop.emails() if subject(m) == SUBJECT_B)
     assert sent_b == sum(1 for o in orders if variant_for(subject_id, o, ("a", "b")) == "b")
@@ -598,14 +619,18 @@ def test_a_shops_erasure_removes_its_experiments_and_they_hold_nothing_personal(
     assert review(shop, "o-1").status_code == 201
     partition = keys.shop_partition(shop.shop_id)
     found = {sk: text for (pk, sk), text in scan(table).items() if pk == partition and sk.startswith("EXP")}
-    items = list(found.values())
-    # The experiment and its two variants' counters: the start's item of each, and a shard each count drew.
+    # The experiment, its two variants' counters (the start's item of each, and a shard each count drew) and the
+    # order's unit, which names the order as the order's own `exposed` does, and nothing of its buyer.
     assert sum(sk.startswith(keys.EXPERIMENT_PREFIX) for sk in found) == 1
     assert 2 <= sum(sk.startswith(keys.EXPERIMENT_VARIANT_PREFIX) for sk in found) <= 4
-    assert len(found) <= 5
-    text = str(items)
-    for personal in ("c-1", "o-1", "Ada", "Lovelace", "example.com"):
+    assert [sk for sk in found if sk.startswith(keys.EXPERIMENT_UNIT_PREFIX)] == [
+        keys.experiment_unit_key(shop.shop_id, experiment_id, "o-1")[keys.SK]
+    ]
+    assert len(found) <= 6
+    text = str(list(found.values()))
+    for personal in ("c-1", "Ada", "Lovelace", "example.com"):
         assert personal not in text
+    assert "o-1" not in str([t for sk, t in found.items() if not sk.startswith(keys.EXPERIMENT_UNIT_PREFIX)])
     # The buyer's data export shows their order's variant, nothing of the experiment beyond it.
     exported = shop.owner("GET", "/customers/c-1/data").json
     assert exported["orders"][0]["exposed"] == {experiment_id: variant_for(experiment_id, "o-1", ("a", "b"))}
@@ -647,9 +672,11 @@ def test_two_overlapping_looks_keep_the_narrower_intervals(shop, table, monkeypa
 
     experiment_id = started(shop)
 
-    def counted(variant: str, units: int, conversions: int) -> None:
-        table.transact(store.count_ops(table, shop.shop_id, {experiment_id: variant}, "units", units))
-        table.transact(store.count_ops(table, shop.shop_id, {experiment_id: variant}, "conversions", conversions))
+    def counted(variant: str, units: int, conversions: int) -> None:  # units closed with their outcomes
+        table.transact(store.count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", units))
+        table.transact(
+            store.count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_conversions", conversions)
+        )
 
     counted("a", 300, 60)
     counted("b", 300, 75)
@@ -688,7 +715,7 @@ def test_nothing_is_decided_or_kept_while_the_outcomes_are_still_arriving(shop, 
 
     experiment_id = started(shop)
     for variant in ("a", "b"):
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "units", 300))
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", 300))
     early = shop.owner("GET", f"/experiments/{experiment_id}").json
     item = table.get(keys.experiment_key(shop.shop_id, experiment_id))
     assert int(item["outcome_days"]) == 7 + 14  # the reminder's 7 days and two weeks for the reviews
@@ -709,9 +736,9 @@ def test_a_decision_once_reached_stays_however_the_counts_go_on(shop, table):
 
     experiment_id = started(shop, max_units_per_variant=100)
 
-    def counted(variant: str, units: int, conversions: int) -> None:
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "units", units))
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "conversions", conversions))
+    def counted(variant: str, units: int, conversions: int) -> None:  # units closed with their outcomes
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", units))
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_conversions", conversions))
 
     counted("a", 100, 20)
     counted("b", 100, 24)
