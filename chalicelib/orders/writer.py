@@ -49,8 +49,9 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         # The claim's visitor is the unit: its item is marked too (a referral of a claim made before the claims
         # kept their visitor counts as it comes only).
         visitor = str(referral.get("visitor") or "")
-        if visitor:
-            ops += conversion_ops(table, shop.shop_id, visitor, offered, clock.iso(), converted)
+        if visitor:  # converted when the order was placed (a webhook may come late); taken back now
+            at = str(plan.order.get("created_at") or clock.iso()) if converted > 0 else clock.iso()
+            ops += conversion_ops(table, shop.shop_id, visitor, offered, at, converted)
         else:
             ops += count_ops(table, shop.shop_id, offered, "conversions", converted)
     if plan.newly_assigned:

@@ -413,9 +413,9 @@ def conversion_ops(
     table: Table, shop_id: str, unit: str, converts: Mapping[str, str], at: str, delta: int = 1
 ) -> list[Operation]:
     """For the conversion's own transaction (once by its own condition): `conversions + delta` on each variant,
-    and the unit's item marked (the first conversion's time kept; `converted` counts them, a referral taken back
-    subtracts one). An experiment counted before units had items gets an item with its mark only, never on the
-    closing index."""
+    and the unit's item marked (the first conversion's time kept, `at`: when it happened; `converted` counts them,
+    a referral taken back subtracts one and keeps when). An experiment counted before units had items gets an
+    item with its mark only, never on the closing index."""
     ops = count_ops(table, shop_id, converts, "conversions", delta)
     for experiment_id in sorted(converts):
         key = keys.experiment_unit_key(shop_id, experiment_id, unit)
@@ -427,8 +427,8 @@ def conversion_ops(
                     values={":at": at, ":d": delta},
                 )
             )
-        else:
-            ops.append(table.update_op(key, "ADD converted :d", values={":d": delta}))
+        else:  # taken back: when, so that a unit closed late still reads as it stood at its close
+            ops.append(table.update_op(key, "SET reversed_at = :at ADD converted :d", values={":at": at, ":d": delta}))
     return ops
 
 
@@ -495,12 +495,17 @@ def _close_ops(table: Table, item: Mapping[str, Any]) -> list[Operation]:
 
 
 def unit_outcome(item: Mapping[str, Any]) -> dict[str, bool]:
-    """What a unit did within its window: converted (a conversion standing, the first by closes_at) and claimed
-    (an offer's claim by closes_at)."""
+    """What a unit did within its window, whenever the due work reads it: converted (its first conversion by
+    closes_at, and still standing then: not taken back, or taken back only after) and claimed (an offer's claim by
+    closes_at)."""
     from chalicelib import clock
 
     closes = clock.parse(str(item["closes_at"]))
-    converted = int(item.get("converted", 0)) > 0 and clock.parse(str(item["converted_at"])) <= closes
+    reversed_at = item.get("reversed_at")
+    standing = int(item.get("converted", 0)) > 0 or (
+        reversed_at is not None and clock.parse(str(reversed_at)) > closes  # taken back after its close
+    )
+    converted = standing and bool(item.get("converted_at")) and clock.parse(str(item["converted_at"])) <= closes
     claimed = bool(item.get("claimed_at")) and clock.parse(str(item["claimed_at"])) <= closes
     return {"converted": converted, "claimed": claimed}
 

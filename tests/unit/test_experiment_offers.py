@@ -533,3 +533,48 @@ def test_each_unit_closes_once_however_often_the_due_work_runs_and_collides(adv,
     found = variants(adv, experiment)
     assert figures(found) == {key: (units, 1, 0, 0) for key, units in expected.items()}
     assert so_far(found) == {key: (units, 0) for key, units in expected.items()}
+
+
+def test_a_unit_closes_as_it_stood_at_its_close_whenever_the_due_work_reads_it(adv, table):
+    """Two friends convert on day 2 and both orders are refunded in full: one on day 10, within the window, one on
+    day 35, after it closed. The due work reads both units only after both refunds (a late run): the first
+    closes unconverted, the second as it stood on day 30, converted."""
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
+    came = clock.now()
+    with at(came, 0):
+        claimed(adv, "friend-a@example.com", ip_a)
+        claimed(adv, "friend-b@example.com", ip_b)
+    early, late = (
+        GenericOrder(adv, "friend-a@example.com", order_id="f-a"),
+        GenericOrder(adv, "friend-b@example.com", order_id="f-b"),
+    )
+    with at(came, 2) as moment:
+        early.place(moment)
+        late.place(moment)
+    with at(came, 10) as moment:
+        early.refund(moment)
+    with at(came, 35) as moment:
+        late.refund(moment)
+    assert so_far(variants(adv, experiment)) == {"a": (1, 0), "b": (1, 0)}  # both taken back as they came
+    assert windows_closed(table) == 2
+    assert figures(variants(adv, experiment)) == {"a": (1, 1, 0, 0), "b": (1, 1, 1, 1)}
+
+
+def test_a_referred_order_converts_when_it_was_placed_though_its_webhook_came_after_the_close(adv, table):
+    """The store placed the order on day 29, within the friend's window; its webhook reached us on day 31 (a
+    sender's retry): the unit still closes converted, by when the order was placed."""
+    from tests.unit.test_give_get_loop import stamp
+
+    experiment = begin(adv, "friend_offer", FIVE_OFF)
+    ip_b = ip_for(experiment, "b")
+    came = clock.now()
+    with at(came, 0):
+        claimed(adv, "friend-b@example.com", ip_b)
+    order = GenericOrder(adv, "friend-b@example.com", order_id="f-b")
+    order.created = stamp(came.replace(microsecond=0) + timedelta(days=29))
+    with at(came, 31) as moment:
+        order.place(moment)
+    assert so_far(variants(adv, experiment))["b"] == (1, 1)
+    assert windows_closed(table) == 1
+    assert figures(variants(adv, experiment))["b"] == (1, 1, 1, 1)
