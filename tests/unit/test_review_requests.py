@@ -152,4 +152,5 @@ def test_run_due_route_runs_the_job_for_the_admin(shop):
         "store_ratings",
         "answer_digests",
         "answer_figures",
+        "experiment_units",
     }
