@@ -1,6 +1,7 @@
 """The console's experiments section as view data: the shop's experiments (running first, then newest), one
-experiment's variants with their always-valid intervals as a chart, the decision in words, and the start form's
-fields, read into the same body POST /shops/{id}/experiments takes.
+experiment's variants with their always-valid intervals as a chart (read from the units whose outcome window has
+closed) and what has been counted so far beside, the decision in words, and the start form's fields, read into the
+same body POST /shops/{id}/experiments takes.
 
 Every number and sentence comes from chalicelib/experiments/service.py: nothing here decides anything."""
 
@@ -37,12 +38,20 @@ METRIC_WORDS = {
     "share_rate": ("Reviewers shown the prompt", "Shared", "share rate"),
     "referral_rate": ("Friends' visitors", "Referred orders", "referral rate (referred orders per friend's visitor)"),
 }
+# By the metric: a unit and a conversion as counted so far reads them, singular and plural ("1 order asked").
+SO_FAR_WORDS = {
+    "review_rate": (("order asked", "orders asked"), ("reviewed", "reviewed")),
+    "share_rate": (("reviewer shown the prompt", "reviewers shown the prompt"), ("shared", "shared")),
+    "referral_rate": (("friend's visitor", "friends' visitors"), ("referred order", "referred orders")),
+}
 STATUS_WORDS = {"running": "Running", "stopped": "Stopped", "promoted": "Promoted"}
 OUR_WORDS = "(our own words)"
 LIST_LIMIT = 100
 DONE = {
-    "started": "Started: each unit now gets one variant, and the counts below grow as units come.",
-    "stopped": "Stopped: the counts are frozen and the lever is free again.",
+    "started": "Started: each unit now gets one variant. What is counted so far grows as units come; the result's "
+    "counts grow as each unit's outcome window closes.",
+    "stopped": "Stopped: no new unit joins it and the lever is free again. What was counted so far is frozen; the "
+    "result's counts still grow as the units' outcome windows close.",
     "promoted": "Promoted: that variant's value is the shop's setting now.",
 }
 
@@ -93,12 +102,47 @@ def _points(value: float) -> str:
 
 
 def _rate(rate: float | None) -> str:
-    return "no unit yet" if rate is None else f"{rate * 100:.1f}%"
+    return "no unit closed yet" if rate is None else f"{rate * 100:.1f}%"
+
+
+def _counted(count: int, words: tuple[str, str]) -> str:
+    return f"{count} {words[0] if count == 1 else words[1]}"
+
+
+def so_far_words(metric: str, so_far: dict[str, Any]) -> str:
+    """A variant's counts as they came, in the metric's words: "120 orders asked, 9 reviewed"."""
+    units, conversions = SO_FAR_WORDS.get(metric, SO_FAR_WORDS["review_rate"])
+    return f"{_counted(int(so_far['units']), units)}, {_counted(int(so_far['conversions']), conversions)}"
+
+
+def window_days(experiment: dict[str, Any]) -> int:
+    """The experiment's outcome window in days: from its start to when its first units' outcomes are complete (the
+    answer gives both moments, not the days)."""
+    from chalicelib import clock
+
+    started, readable = clock.parse(str(experiment["created_at"])), clock.parse(str(experiment["readable_from"]))
+    return max(round((readable - started).total_seconds() / 86400), 0)
+
+
+def window_words(units_words: str, days: int) -> str:
+    """The line above the variants table: what the result reads, and when the newest units count."""
+    if days == 0:  # started before units had an outcome window: its result reads every unit as it came
+        return (
+            "This experiment began before units were counted at the close of their outcome window: its result reads "
+            "every unit as it came."
+        )
+    window = "1 day" if days == 1 else f"{days} days"
+    return (
+        f"The result reads only the {units_words.lower()} whose outcome window ({window} from each one) has closed, "
+        "so every variant is compared on complete outcomes; the newest are counted once their window closes. "
+        "The last column, Counted so far, gives every unit as it came, its outcome complete or not."
+    )
 
 
 def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
     """The service's answer with what the page shows beside it: words, labels, formatted figures."""
     lever = str(experiment["lever"])
+    metric = str(experiment.get("metric"))
     variants = []
     for variant in experiment["variants"]:
         difference = variant["difference"]
@@ -116,20 +160,22 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
                 "name": variant_name(str(variant["key"])),
                 "shown": shown_value(lever, variant["value"]),
                 "rate_text": _rate(variant["rate"]),
+                "so_far_text": so_far_words(metric, variant["so_far"]),
                 "estimate_text": _points(difference["estimate"]) if difference else "",
                 "low_text": _points(difference["low"]) if difference else "",
                 "high_text": _points(difference["high"]) if difference else "",
             }
         )
-    units_words, conversions_words, rate_words = METRIC_WORDS.get(
-        str(experiment.get("metric")), METRIC_WORDS["review_rate"]
-    )
+    units_words, conversions_words, rate_words = METRIC_WORDS.get(metric, METRIC_WORDS["review_rate"])
+    days = window_days(experiment)
     return {
         **experiment,
         "variants": variants,
         "units_words": units_words,
         "conversions_words": conversions_words,
         "rate_words": rate_words,
+        "window_days": days,
+        "window_words": window_words(units_words, days),
         "offer": lever in OFFER_LEVERS,
         "lever_label": lever_label(lever, experiment.get("language")),
         "status_words": STATUS_WORDS.get(str(experiment["status"]), str(experiment["status"])),

@@ -1,6 +1,7 @@
 """The console's experiments section in Debian's Chromium, checked by axe-core: a shop with one running subject
-experiment whose requests went out (units) and some of whose buyers reviewed (conversions), and one promoted intro
-experiment; the list and the running experiment's result, on a desktop and a phone."""
+experiment whose requests went out (units) and some of whose buyers reviewed (conversions), none of their outcome
+windows closed yet, and one promoted intro experiment; the list and the running experiment's result (no unit closed,
+every one counted so far beside), on a desktop and a phone."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def _owner(live: Any, shop: dict[str, Any], method: str, path: str, body: Any = 
 
 @pytest.fixture(scope="module")
 def experimenting(live) -> dict[str, Any]:
-    """A running subject experiment with its requests sent and a third of its buyers reviewed, and a promoted
-    intro experiment."""
+    """A running subject experiment with its requests sent and a third of its buyers reviewed (counted so far: their
+    outcome windows are still open), and a promoted intro experiment."""
     shop = shop_body()
     created = live.request("POST", "/shops", shop, token=ADMIN_TOKEN)
     assert created.status_code == 201, created.text
@@ -74,8 +75,9 @@ def experimenting(live) -> dict[str, Any]:
         }
         assert live.request("POST", "/reviews", review).status_code == 201
     answer = _owner(live, shop, "GET", f"/experiments/{shop['experiment_id']}").json()
-    assert sum(v["units"] for v in answer["variants"]) == ORDERS, answer
-    assert sum(v["conversions"] for v in answer["variants"]) == ORDERS // 3, answer
+    assert sum(v["so_far"]["units"] for v in answer["variants"]) == ORDERS, answer
+    assert sum(v["so_far"]["conversions"] for v in answer["variants"]) == ORDERS // 3, answer
+    assert [(v["units"], v["conversions"]) for v in answer["variants"]] == [(0, 0), (0, 0)], answer
     shop["answer"] = answer
     return shop
 
@@ -107,10 +109,20 @@ def test_the_experiments_section_has_no_accessibility_violations(page, live, exp
     assert page.locator("#sentence").inner_text() == answer["sentence"]
     values = page.locator("td.variant-value").all_inner_texts()
     assert values == ["(our own words)", SUBJECT_B]  # the owner's markup is text
-    units = [v["units"] for v in answer["variants"]]
-    assert [
-        int(page.locator("table.variants tbody tr").nth(i).locator("td").nth(1).inner_text()) for i in (0, 1)
-    ] == units
+    rows = page.locator("table.variants tbody tr")
+    assert [int(rows.nth(i).locator("td").nth(1).inner_text()) for i in (0, 1)] == [0, 0]  # none closed yet
+    # What has come so far, beside each variant, in the metric's words.
+    so_far = [v["so_far"] for v in answer["variants"]]
+    texts = [
+        f"{n['units']} {'order asked' if n['units'] == 1 else 'orders asked'}, {n['conversions']} reviewed"
+        for n in so_far
+    ]
+    assert page.locator("td.so-far").all_inner_texts() == texts
+    assert page.locator("td.so-far").first.is_visible()
+    assert page.locator("table.variants thead th").all_inner_texts()[-1] == "Counted so far"
+    window = page.locator("#variants-window")
+    assert window.is_visible()
+    assert window.inner_text().startswith("The result reads only the orders asked whose outcome window (")
     assert page.get_by_role("img", name="Difference against the current setting").is_visible()
     assert page.locator("table.variants thead th").all_inner_texts()[3] == "Reviewed"
     _checked(page, f"console-experiment-{width}")

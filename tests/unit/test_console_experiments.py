@@ -1,6 +1,7 @@
 """The console's experiments section through HTTP: the list and one experiment's result with the exact counts of a
-seeded experiment, the service's sentence, the owner's values escaped; start (errors beside their fields, 409
-lever_busy), stop and promote through the API's own code; forms refused without the session's CSRF token."""
+seeded experiment (the units whose outcome window closed, and beside them what was counted so far), the service's
+sentence, the owner's values escaped; start (errors beside their fields, 409 lever_busy), stop and promote through
+the API's own code; forms refused without the session's CSRF token."""
 
 from __future__ import annotations
 
@@ -9,16 +10,22 @@ from html import unescape
 
 import pytest
 
+from chalicelib import clock
 from chalicelib.auth.csrf import csrf_token
-from chalicelib.store.experiments import count_ops
+from chalicelib.experiments.assignment import closes
+from chalicelib.store import keys
+from chalicelib.store.experiments import claim_count_ops, conversion_ops, count_ops, unit_ops
+from chalicelib.store.shop_records import get_shop
 from chalicelib.store.table import get_table
-from tests.unit.experiment_support import outcomes_arrived
+from tests.unit.experiment_support import outcomes_arrived, windows_closed
 from tests.unit.test_console import Owner, body
 
 SCRIPTED = '<script>alert("x")</script> How is your mug?'
 
 
 class Experimenter(Owner):
+    units_made = 0  # each unit counted gets a name of its own
+
     def start_api(self, **overrides):
         payload = {
             "name": "Subject test",
@@ -39,12 +46,48 @@ class Experimenter(Owner):
     def listed(self) -> list[dict]:
         return self.api.request("GET", f"/shops/{self.shop_id}/experiments", token=self.key).json["experiments"]
 
-    def count(self, experiment_id: str, variant: str, units: int, conversions: int) -> None:
-        """Units and conversions counted by the store's own operations (as a send's claim and a first review do)."""
+    def count(
+        self, experiment_id: str, variant: str, units: int, conversions: int, claims: int = 0, closed: bool = True
+    ) -> None:
+        """Units, conversions and an offer's claims counted by the store's own operations, as a send's claim, a
+        first review and a friend's claim count them: each unit with its item and its outcome window. Closed (the
+        default): the start moved back and every window closed, so the counts are final, read and decided on."""
         table = get_table()
-        table.transact(count_ops(table, self.shop_id, {experiment_id: variant}, "units", units))
-        table.transact(count_ops(table, self.shop_id, {experiment_id: variant}, "conversions", conversions))
-        outcomes_arrived(table, self.shop_id, experiment_id)  # the counts are final: they are read and decided on
+        shop = get_shop(table, self.shop_id, consistent=True)
+        assert shop is not None
+        assigned = {experiment_id: variant}
+        for n in range(units):
+            self.units_made += 1
+            unit, at = f"{variant}-{self.units_made}", clock.iso()
+            table.transact(unit_ops(table, self.shop_id, unit, assigned, at, closes(shop, assigned, at)))
+            if n < conversions:
+                table.transact(conversion_ops(table, self.shop_id, unit, assigned, at))
+            if n < claims:
+                table.transact(claim_count_ops(table, self.shop_id, assigned, unit, at))
+        if closed:
+            outcomes_arrived(table, self.shop_id, experiment_id)
+
+    def tally(
+        self, experiment_id: str, variant: str, units: int, conversions: int, open_units: int = 0, open_conv: int = 0
+    ) -> None:
+        """Counts in the hundreds the statistic needs to decide, as the variant's counters hold them (without an
+        item a unit, which `count` writes): `units` and `conversions` closed, as the due work's closing adds them,
+        and counted so far with `open_units` and `open_conv` more whose windows are still open. The start moved
+        back: the counts are read and decided on."""
+        table = get_table()
+        assigned = {experiment_id: variant}
+        for counter, delta in (
+            ("units", units + open_units),
+            ("conversions", conversions + open_conv),
+            ("closed_units", units),
+            ("closed_conversions", conversions),
+        ):
+            table.transact(count_ops(table, self.shop_id, assigned, counter, delta))
+        outcomes_arrived(table, self.shop_id, experiment_id)
+
+    def outcome_days(self, experiment_id: str) -> int:
+        """The experiment's outcome window as it was stored when it started (not in the API's answer)."""
+        return int(get_table().get(keys.experiment_key(self.shop_id, experiment_id), consistent=True)["outcome_days"])
 
     def start_form(self, csrf: str | None = None, **fields: str):
         form = {
@@ -92,8 +135,8 @@ def cells(page: str, variant: str) -> list[str]:
 
 def test_the_result_shows_the_exact_counts_the_sentence_and_escaped_values(owner):
     experiment_id = owner.start_api()
-    owner.count(experiment_id, "a", 400, 80)
-    owner.count(experiment_id, "b", 400, 160)
+    owner.tally(experiment_id, "a", 400, 80)
+    owner.tally(experiment_id, "b", 400, 160, open_units=25, open_conv=2)
     answer = owner.read(experiment_id)
     assert answer["decision"] == "better:b"
     b = next(v for v in answer["variants"] if v["key"] == "b")
@@ -101,9 +144,25 @@ def test_the_result_shows_the_exact_counts_the_sentence_and_escaped_values(owner
     page = owner.get(f"experiments/{experiment_id}")
     assert page.status_code == 200
     html = body(page)
-    assert cells(html, "A") == ["(our own words)", "400", "80", "20.0%", "the baseline", ""]
+    assert cells(html, "A") == [
+        "(our own words)",
+        "400",
+        "80",
+        "20.0%",
+        "the baseline",
+        "",
+        "400 orders asked, 80 reviewed",
+    ]
     low, high = (f"{b['difference'][k] * 100:+.1f}" for k in ("low", "high"))
-    assert cells(html, "B") == [SCRIPTED, "400", "160", "40.0%", "+20.0", f"{low} to {high}"]
+    assert cells(html, "B") == [
+        SCRIPTED,
+        "400",
+        "160",
+        "40.0%",
+        "+20.0",
+        f"{low} to {high}",
+        "425 orders asked, 162 reviewed",
+    ]
     assert float(low) > 0
     # The owner's value is text, never markup.
     assert "<script>alert" not in html
@@ -123,6 +182,61 @@ def test_the_result_shows_the_exact_counts_the_sentence_and_escaped_values(owner
     assert "Promote variant B (the better one)" in html
 
 
+def window_line(page: str) -> str:
+    found = re.search(r'<p id="variants-window">(.*?)</p>', page, re.S)
+    assert found, page
+    return unescape(found.group(1))
+
+
+def test_the_result_reads_only_units_whose_window_closed_and_shows_what_came_so_far(owner):
+    # Given units counted and some converted, none of whose outcome windows has closed yet
+    experiment_id = owner.start_api()
+    owner.count(experiment_id, "a", 30, 3, closed=False)
+    owner.count(experiment_id, "b", 1, 1, closed=False)
+    days = owner.outcome_days(experiment_id)
+    assert days > 1
+
+    # When the owner reads it: no unit counted in the result yet, every one counted so far beside
+    html = body(owner.get(f"experiments/{experiment_id}"))
+    a, b = cells(html, "A"), cells(html, "B")
+    assert a[1:4] + a[-1:] == ["0", "0", "no unit closed yet", "30 orders asked, 3 reviewed"]
+    assert b[1:4] + b[-1:] == ["0", "0", "no unit closed yet", "1 order asked, 1 reviewed"]
+    assert headers(html)[-1] == "Counted so far"
+    assert window_line(html) == (
+        f"The result reads only the orders asked whose outcome window ({days} days from each one) has closed, so "
+        "every variant is compared on complete outcomes; the newest are counted once their window closes. The last "
+        "column, Counted so far, gives every unit as it came, its outcome complete or not."
+    )
+    assert owner.read(experiment_id)["decision"] == "running"
+
+    # A day before the windows close, the due work closes none
+    table = get_table()
+    assert windows_closed(table, days=days - 1) == 0
+    assert cells(body(owner.get(f"experiments/{experiment_id}")), "A")[1:3] == ["0", "0"]
+
+    # Then, once they have closed, the result reads them, each with its outcome
+    assert windows_closed(table) == 31
+    html = body(owner.get(f"experiments/{experiment_id}"))
+    assert cells(html, "A")[1:5] + cells(html, "A")[-1:] == [
+        "30",
+        "3",
+        "10.0%",
+        "the baseline",
+        "30 orders asked, 3 reviewed",
+    ]
+    b = cells(html, "B")
+    assert b[1:5] + b[-1:] == ["1", "1", "100.0%", "+90.0", "1 order asked, 1 reviewed"]
+    answer = owner.read(experiment_id)
+    assert [(v["units"], v["conversions"]) for v in answer["variants"]] == [(30, 3), (1, 1)]
+    assert [v["so_far"] for v in answer["variants"]] == [
+        {"units": 30, "conversions": 3},
+        {"units": 1, "conversions": 1},
+    ]
+    # Closing again counts nothing twice
+    assert windows_closed(table) == 0
+    assert cells(body(owner.get(f"experiments/{experiment_id}")), "A")[1:3] == ["30", "3"]
+
+
 def test_the_list_shows_running_first_then_newest_with_the_decision_in_words(owner):
     first = owner.start_api(
         name="Delay test",
@@ -136,8 +250,8 @@ def test_the_list_shows_running_first_then_newest_with_the_decision_in_words(own
         == 200
     )
     running = owner.start_api(name="Subject test, again")
-    owner.count(running, "a", 400, 80)
-    owner.count(running, "b", 400, 160)
+    owner.tally(running, "a", 400, 80)
+    owner.tally(running, "b", 400, 160)
 
     html = body(owner.get("experiments"))
     names = [unescape(n) for n in re.findall(r'/dashboard/experiments/ex[0-9a-f]{26}">(.*?)</a>', html)]
@@ -167,7 +281,11 @@ def test_start_through_the_form_then_409_lever_busy_beside_the_lever(owner):
         ("c", "A quick question"),
     ]
     page = body(owner.get(f"experiments/{experiment_id}?done=started"))
-    assert 'class="notice" role="status">Started' in page
+    notice = re.search(r'<p class="notice" role="status">(.*?)</p>', page, re.S)
+    assert notice and unescape(notice.group(1)) == (
+        "Started: each unit now gets one variant. What is counted so far grows as units come; the result's counts "
+        "grow as each unit's outcome window closes."
+    )
 
     again = owner.start_form(name="Twice", value_b="Another subject")
     assert again.status_code == 409
@@ -205,7 +323,9 @@ def test_stop_ends_it_and_frees_the_lever(owner):
     assert answer["status"] == "stopped"
     assert [(v["units"], v["conversions"]) for v in answer["variants"]] == [(0, 0), (10, 3)]
     page = body(owner.get(f"experiments/{experiment_id}?done=stopped"))
-    assert "Stopped: the counts are frozen" in page and "Promote variant" not in page
+    assert "Stopped: no new unit joins it" in page and "Promote variant" not in page
+    assert cells(page, "A")[-1] == "0 orders asked, 0 reviewed"
+    assert cells(page, "B")[1:3] + cells(page, "B")[-1:] == ["10", "3", "10 orders asked, 3 reviewed"]
     # Stopping twice is the page again with the reason.
     assert owner.post(f"experiments/{experiment_id}/stop", {}).status_code == 409
     assert located(owner.start_form(value_b="A new subject"))
@@ -343,27 +463,39 @@ def test_the_result_pages_words_follow_the_experiments_metric(owner):
             {"key": "b", "value": {"type": "percent", "value": "20", "minimum_order": "0"}},
         ],
     )
-    for experiment_id in (review, prompt, offer):
-        owner.count(experiment_id, "a", 40, 4)
-        owner.count(experiment_id, "b", 40, 8)
     table = get_table()
-    table.transact(count_ops(table, owner.shop_id, {offer: "b"}, "claims", 20))
     table.transact(count_ops(table, owner.shop_id, {offer: "b"}, "reward_value_USD", 12))
+    for experiment_id in (review, prompt, offer):
+        owner.count(experiment_id, "a", 20, 2)
+        owner.count(experiment_id, "b", 20, 4, claims=10 if experiment_id == offer else 0)
+    for experiment_id in (review, prompt, offer):  # two more units still in their window: counted so far only
+        owner.count(experiment_id, "b", 2, 1, closed=False)
 
     reviewed = body(owner.get(f"experiments/{review}"))
     assert headers(reviewed)[2:4] == ["Orders asked", "Reviewed"] and "points of the review rate" in reviewed
     assert "Claims" not in headers(reviewed)
+    assert cells(reviewed, "B")[1:4] + cells(reviewed, "B")[-1:] == ["20", "4", "20.0%", "22 orders asked, 5 reviewed"]
 
     shared = body(owner.get(f"experiments/{prompt}"))
     assert headers(shared)[2:4] == ["Reviewers shown the prompt", "Shared"]
     assert "points of the share rate" in shared and "Reviewed" not in shared and "review rate" not in shared
-    assert cells(shared, "B")[:4] == ["Tell a friend", "40", "8", "20.0%"]
+    assert cells(shared, "B")[:4] == ["Tell a friend", "20", "4", "20.0%"]
+    assert cells(shared, "B")[-1] == "22 reviewers shown the prompt, 5 shared"
+    assert cells(shared, "A")[-1] == "20 reviewers shown the prompt, 2 shared"
+    assert window_line(shared).startswith(
+        f"The result reads only the reviewers shown the prompt whose outcome window ({owner.outcome_days(prompt)} "
+        "days from each one) has closed"
+    )
     assert owner.read(prompt)["sentence"].startswith("Prompt B")
 
     referred = body(owner.get(f"experiments/{offer}"))
     assert headers(referred)[2:4] == ["Friends' visitors", "Referred orders"]
-    assert headers(referred)[-3:] == ["Claims", "Claim rate", "Rewards' value"]
+    assert headers(referred)[-4:] == ["Claims", "Claim rate", "Rewards' value", "Counted so far"]
     assert "points of the referral rate" in referred and "Reviewed" not in referred
-    assert cells(referred, "B")[:4] == ["20% off your first order", "40", "8", "20.0%"]
-    assert cells(referred, "B")[-3:] == ["20", "50.0%", "USD 12"]
-    assert cells(referred, "A")[-3:] == ["0", "0.0%", "none"]
+    assert cells(referred, "B")[:4] == ["20% off your first order", "20", "4", "20.0%"]
+    assert cells(referred, "B")[-4:] == ["10", "50.0%", "USD 12", "22 friends' visitors, 5 referred orders"]
+    assert cells(referred, "A")[-4:] == ["0", "0.0%", "none", "20 friends' visitors, 2 referred orders"]
+    assert window_line(referred).startswith(
+        f"The result reads only the friends' visitors whose outcome window ({owner.outcome_days(offer)} days from "
+        "each one) has closed"
+    )
