@@ -478,7 +478,8 @@ TABLE: tuple[Route, ...] = (
         "/shops/{shop_id}/experiments/{experiment_id}/stop",
         "stop_experiment",
         EXPERIMENTS,
-        summary="Stop a running experiment: its counts are frozen and its lever is free again; 409 `not_running`",
+        summary="Stop a running experiment: its counts so far are frozen, its units exposed before go on closing, "
+        "and its lever is free again; 409 `not_running`",
         tag="experiments",
         auth="owner",
         responses={200: model("Experiment", EXPERIMENT_MODELS)},

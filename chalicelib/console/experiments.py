@@ -124,9 +124,9 @@ def window_days(experiment: dict[str, Any]) -> int:
     return max(round((readable - started).total_seconds() / 86400), 0)
 
 
-def window_words(units_words: str, days: int) -> str:
+def window_words(units_words: str, days: int, counting: str = "at_close") -> str:
     """The line above the variants table: what the result reads, and when the newest units count."""
-    if days == 0:  # started before units had an outcome window: its result reads every unit as it came
+    if counting != "at_close":  # started before units had an outcome window: its result reads every unit as it came
         return (
             "This experiment began before units were counted at the close of their outcome window: its result reads "
             "every unit as it came."
@@ -175,7 +175,7 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
         "conversions_words": conversions_words,
         "rate_words": rate_words,
         "window_days": days,
-        "window_words": window_words(units_words, days),
+        "window_words": window_words(units_words, days, str(experiment.get("counting", "at_close"))),
         "offer": lever in OFFER_LEVERS,
         "lever_label": lever_label(lever, experiment.get("language")),
         "status_words": STATUS_WORDS.get(str(experiment["status"]), str(experiment["status"])),

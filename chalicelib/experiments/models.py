@@ -63,22 +63,33 @@ class Difference(BaseModel):
     high: float
 
 
+class SoFar(BaseModel):
+    units: int = Field(description="units counted as they came (frozen once the experiment ended)")
+    conversions: int = Field(description="their conversions counted as they came, outcome windows closed or not")
+
+
 class VariantOut(BaseModel):
     key: str
     value: str | int | dict[str, str]
     control: bool = Field(description="the current setting's variant, the one the others are compared with")
-    units: int
-    conversions: int
+    units: int = Field(
+        description="units whose outcome window has closed (counting at_close), each counted once with its outcome; "
+        "the statistic reads these"
+    )
+    conversions: int = Field(description="of those units, the ones that converted within their window")
     rate: float | None = Field(description="conversions / units; null with no unit")
     difference: Difference | None = Field(
         description="its rate minus the control's, with the always-valid interval (at alpha split between the "
         "comparisons); null for the control itself"
     )
     sentence: str | None = Field(description="the plain sentence of its difference; null for the control")
+    so_far: SoFar = Field(description="the counts as units and conversions came, before their windows closed")
     # Offer experiments only (friend_offer, advocate_reward): units are friends' visitors, conversions their
     # claims' referred orders (the primary metric, `referral_rate`).
-    claims: int | None = Field(None, description="offers: visitors who claimed the offer (one per visitor)")
-    referrals: int | None = Field(None, description="offers: referred orders of its claims (= conversions)")
+    claims: int | None = Field(None, description="offers: visitors who claimed the offer within their window")
+    referrals: int | None = Field(
+        None, description="offers: visitors whose claim brought a referred order within their window (= conversions)"
+    )
     claim_rate: float | None = Field(None, description="offers: claims / units")
     referral_rate: float | None = Field(None, description="offers: referrals / units (= rate)")
     reward_value: dict[str, str] | None = Field(
@@ -111,8 +122,12 @@ class Experiment(BaseModel):
     variants: list[VariantOut]
     decision: str = Field(description='"running", "better:<variant>", "no_difference" or "inconclusive"')
     readable_from: str = Field(
-        description="when the first units' outcomes have all had time to arrive (reviews, shares, referred orders): "
-        "until then the counts lag behind the outcomes and the decision stays running"
+        description="when the first units' outcome windows close (reviews, shares, referred orders have had their "
+        "time): until then the decision stays running"
+    )
+    counting: Literal["at_close", "as_counted"] = Field(
+        description="at_close: units, conversions and the decision read only units whose outcome window has closed; "
+        "as_counted: an experiment started before that, read as its units came"
     )
     method: Method
     sentence: str = Field(description="the decision in one plain sentence")

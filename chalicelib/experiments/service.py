@@ -287,7 +287,10 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         previous=previous,
     )
     readable_from = _readable_from(item)
-    readable = clock.parse(str(item.get("ended_at") or clock.iso())) >= clock.parse(readable_from)
+    at_close = item.get("counting") == store.CLOSING
+    # Counted at close, its units go on closing after it ended: readable once the first have, whenever it ended.
+    moment = clock.iso() if at_close else str(item.get("ended_at") or clock.iso())
+    readable = clock.parse(moment) >= clock.parse(readable_from)
     decided = str(item.get("decided") or "")
     if not readable:  # the counts lag behind the outcomes: nothing is decided on them
         result = replace(result, decision=stats.RUNNING)
@@ -346,8 +349,11 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         "variants": variants,
         "decision": result.decision,
         "readable_from": readable_from,
+        "counting": "at_close" if at_close else "as_counted",
         "method": {"name": METHOD, "alpha": alpha},
-        "sentence": _headline(result, sentences, control, label) if readable else _too_early(item, readable_from),
+        "sentence": _headline(result, sentences, control, label)
+        if readable
+        else _too_early(item, readable_from, at_close),
     }
     if not readable or item["status"] != store.RUNNING:
         return answer, None
@@ -376,8 +382,13 @@ def _known_decision(decided: str, control: str, result: stats.Result) -> bool:
     return False
 
 
-def _too_early(item: dict[str, Any], readable_from: str) -> str:
+def _too_early(item: dict[str, Any], readable_from: str, at_close: bool) -> str:
     days = int(item.get("outcome_days", 0))
+    if at_close:
+        return (
+            f"Too early to read: each unit is counted once its {days}-day outcome window has closed, and the first "
+            f"close on {readable_from[:10]}. Until then nothing is decided."
+        )
     return (
         f"Too early to read: each unit's outcome takes up to {days} days to arrive, so the first are complete on "
         f"{readable_from[:10]}. Until then the counts lag behind and nothing is decided."

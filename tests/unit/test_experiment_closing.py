@@ -187,3 +187,22 @@ def test_an_experiment_started_before_units_were_counted_at_close_reads_its_coun
     assert as_counted == {v["key"]: (v["so_far"]["units"], v["so_far"]["conversions"]) for v in answer["variants"]}
     assert sum(u for u, _ in as_counted.values()) == 4 and sum(c for _, c in as_counted.values()) == 1
     assert windows_closed(table) == 0
+    assert answer["counting"] == "as_counted"
+
+
+def test_an_experiment_stopped_before_its_first_window_closed_becomes_readable_as_its_units_close(shop, table):
+    experiment_id = started(shop)
+    for n in range(4):
+        shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
+    assert shop.run_due() == 4  # sent at review_support.LATER
+    stopped = shop.owner("POST", f"/experiments/{experiment_id}/stop").json
+    assert stopped["counting"] == "at_close" and stopped["sentence"].startswith("Too early to read: each unit is")
+    assert review(shop, "o-0").status_code == 201  # after the stop, within its window
+    outcome_days = int(table.get(keys.experiment_key(shop.shop_id, experiment_id))["outcome_days"])
+    later = LATER + timedelta(days=outcome_days + 1)
+    assert close_due_units(table, now=later) == 4
+    with time_machine.travel(later):
+        answer = shop.owner("GET", f"/experiments/{experiment_id}").json
+    assert answer["status"] == "stopped" and not answer["sentence"].startswith("Too early")
+    assert sum(v["units"] for v in answer["variants"]) == 4
+    assert sum(v["conversions"] for v in answer["variants"]) == 1
