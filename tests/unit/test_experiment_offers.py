@@ -430,21 +430,28 @@ def test_a_referred_order_after_the_visitors_window_closed_counts_so_far_but_not
     assert so_far(found) == {"a": (1, 1), "b": (1, 1)}
 
 
-def test_a_claims_order_refunded_in_full_before_the_window_closes_converts_nothing_so_far_nor_once_closed(adv, table):
-    from chalicelib.store import keys
-
+def two_friends_ordered(adv: Advocate, came: Any) -> tuple[str, tuple[GenericOrder, GenericOrder]]:
+    """A friend's offer experiment; a friend of each variant claims at `came` and orders two days later."""
     experiment = begin(adv, "friend_offer", FIVE_OFF)
-    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
-    claimed(adv, "friend-a@example.com", ip_a)
-    claimed(adv, "friend-b@example.com", ip_b)
-    came = clock.now()
-    kept, refunded = (
+    with at(came, 0):
+        claimed(adv, "friend-a@example.com", ip_for(experiment, "a"))
+        claimed(adv, "friend-b@example.com", ip_for(experiment, "b"))
+    orders = (
         GenericOrder(adv, "friend-a@example.com", order_id="f-a"),
         GenericOrder(adv, "friend-b@example.com", order_id="f-b"),
     )
     with at(came, 2) as moment:
-        kept.place(moment)
-        refunded.place(moment)
+        for order in orders:
+            order.place(moment)
+    return experiment, orders
+
+
+def test_a_claims_order_refunded_in_full_before_the_window_closes_converts_nothing_so_far_nor_once_closed(adv, table):
+    from chalicelib.store import keys
+
+    came = clock.now()
+    experiment, (_, refunded) = two_friends_ordered(adv, came)
+    ip_b = ip_for(experiment, "b")
     assert so_far(variants(adv, experiment)) == {"a": (1, 1), "b": (1, 1)}
     # When one friend's order is refunded in full (delivered twice), days before their window closes
     with at(came, 3) as moment:
@@ -539,19 +546,8 @@ def test_a_unit_closes_as_it_stood_at_its_close_whenever_the_due_work_reads_it(a
     """Two friends convert on day 2 and both orders are refunded in full: one on day 10, within the window, one on
     day 35, after it closed. The due work reads both units only after both refunds (a late run): the first
     closes unconverted, the second as it stood on day 30, converted."""
-    experiment = begin(adv, "friend_offer", FIVE_OFF)
-    ip_a, ip_b = ip_for(experiment, "a"), ip_for(experiment, "b")
     came = clock.now()
-    with at(came, 0):
-        claimed(adv, "friend-a@example.com", ip_a)
-        claimed(adv, "friend-b@example.com", ip_b)
-    early, late = (
-        GenericOrder(adv, "friend-a@example.com", order_id="f-a"),
-        GenericOrder(adv, "friend-b@example.com", order_id="f-b"),
-    )
-    with at(came, 2) as moment:
-        early.place(moment)
-        late.place(moment)
+    experiment, (early, late) = two_friends_ordered(adv, came)
     with at(came, 10) as moment:
         early.refund(moment)
     with at(came, 35) as moment:
