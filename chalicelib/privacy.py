@@ -241,10 +241,16 @@ def redact_customer(
         if referred:
             operations += _reward_operations(table, shop_id, customer_id, [], referred)
         friends_seen |= addresses
-        operations += [
-            order_records.erasure_op(table, o)
+        erased = [
+            o
             for o in sorted(orders, key=lambda o: o["order_id"])
             if o.get("type") == "order" and order_records.needs_erasure(o)
+        ]
+        operations += [order_records.erasure_op(table, o) for o in erased]
+        deleting = [op["Delete"]["Key"] for op in operations if "Delete" in op]
+        # A unit their claim's erasure deletes already is not deleted twice in one request.
+        operations += [
+            op for op in _referral_unit_operations(table, shop_id, erased) if op["Delete"]["Key"] not in deleting
         ]
         _write(table, operations)
         changed += len(operations)
@@ -253,6 +259,19 @@ def redact_customer(
         customers.erasure_finished(table, shop_id, customer_id)
         changed += 1
     return changed
+
+
+def _referral_unit_operations(table: Table, shop_id: str, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The offer experiments' units of the friend's browser their referred orders name (whichever mailbox the claim
+    was made with): deleted with the orders' erasure, as the visitor is forgotten on them."""
+    from chalicelib.store.experiments import unit_erasure_ops
+
+    ops: list[dict[str, Any]] = []
+    for order in orders:
+        referral = order.get("referral") or {}
+        if referral.get("visitor") and referral.get("experiments"):
+            ops += unit_erasure_ops(table, shop_id, referral["experiments"], str(referral["visitor"]))
+    return ops
 
 
 def _photo_reviews(customer: dict[str, Any] | None) -> set[str]:

@@ -101,8 +101,10 @@ def _points(value: float) -> str:
     return "0.0" if float(text) == 0.0 else text
 
 
-def _rate(rate: float | None) -> str:
-    return "no unit closed yet" if rate is None else f"{rate * 100:.1f}%"
+def _rate(rate: float | None, at_close: bool = True) -> str:
+    if rate is None:
+        return "no unit closed yet" if at_close else "no unit yet"
+    return f"{rate * 100:.1f}%"
 
 
 def _counted(count: int, words: tuple[str, str]) -> str:
@@ -143,13 +145,14 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
     """The service's answer with what the page shows beside it: words, labels, formatted figures."""
     lever = str(experiment["lever"])
     metric = str(experiment.get("metric"))
+    at_close = experiment.get("counting", "at_close") == "at_close"
     variants = []
     for variant in experiment["variants"]:
         difference = variant["difference"]
         offer: dict[str, str] = {}
         if variant.get("claims") is not None:  # an offer's figures beside its metric
             offer = {
-                "claim_rate_text": _rate(variant.get("claim_rate")),
+                "claim_rate_text": _rate(variant.get("claim_rate"), at_close),
                 "reward_text": ", ".join(f"{c} {v}" for c, v in sorted((variant.get("reward_value") or {}).items()))
                 or "none",
             }
@@ -159,7 +162,7 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
                 **offer,
                 "name": variant_name(str(variant["key"])),
                 "shown": shown_value(lever, variant["value"]),
-                "rate_text": _rate(variant["rate"]),
+                "rate_text": _rate(variant["rate"], at_close),
                 "so_far_text": so_far_words(metric, variant["so_far"]),
                 "estimate_text": _points(difference["estimate"]) if difference else "",
                 "low_text": _points(difference["low"]) if difference else "",
@@ -175,7 +178,7 @@ def decorated(experiment: dict[str, Any]) -> dict[str, Any]:
         "conversions_words": conversions_words,
         "rate_words": rate_words,
         "window_days": days,
-        "window_words": window_words(units_words, days, str(experiment.get("counting", "at_close"))),
+        "window_words": window_words(units_words, days, "at_close" if at_close else "as_counted"),
         "offer": lever in OFFER_LEVERS,
         "lever_label": lever_label(lever, experiment.get("language")),
         "status_words": STATUS_WORDS.get(str(experiment["status"]), str(experiment["status"])),

@@ -33,6 +33,8 @@ LEVERS = (*REQUEST_LEVERS, *OFFER_LEVERS, PROMPT_LEVER)
 # chose it, whose transaction counted the unit; `exposed`, the email texts', from the request's first send, which
 # counted it. The order's first review converts it in both, each once, for the same variant.
 HASH_PURPOSE = "experiment-assignment"
+# A request's reviews arrive within about two weeks of the request and its reminder: the request levers' window.
+REVIEW_WINDOW_DAYS = 14
 
 
 def slot(lever: str, language: str | None = None) -> str:
@@ -127,6 +129,50 @@ def closes(shop: Shop, assigned: Mapping[str, str], at: str) -> dict[str, str]:
         if experiment is not None and experiment.outcome_days is not None:
             found[experiment_id] = clock.iso(clock.parse(at) + timedelta(days=experiment.outcome_days))
     return found
+
+
+def delay_window(shop: Shop, assigned: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """For each delay experiment of `assigned`: what its unit's window runs from and for how long, kept on the unit
+    so that the due work closes it as long after the request's basis (the delivery, once reported, else the
+    assumed one; or the fulfilment) in every variant: `basis` (review_after), `fallback_days`, `basis_days` (the
+    longest variant, the reminder and REVIEW_WINDOW_DAYS). A delivery reported later than assumed moves the longer
+    arm's request later; it moves every arm's window alike."""
+    experiment = running(shop).get(slot(DELAY_LEVER))
+    if experiment is None or experiment.experiment_id not in assigned:
+        return {}
+    settings = shop.settings
+    days = max(int(value) for _, value in experiment.variants) + int(settings.reminder_after_days)
+    return {
+        experiment.experiment_id: {
+            "basis": settings.review_after,
+            "fallback_days": int(settings.delivery_fallback_days),
+            "basis_days": days + REVIEW_WINDOW_DAYS,
+        }
+    }
+
+
+def basis_close(unit: Mapping[str, Any], order: Mapping[str, Any]) -> str | None:
+    """When a delay unit's window closes, counted from its order's request basis as the order now stands (None
+    when the order says nothing of its shipping, or the unit keeps no basis)."""
+    from datetime import timedelta
+
+    from chalicelib import clock
+
+    if unit.get("basis_days") is None:
+        return None
+    if unit.get("basis") == "delivery":
+        if order.get("delivered_at"):
+            basis = clock.parse(str(order["delivered_at"]))
+        elif order.get("fulfilled_at"):
+            basis = clock.parse(str(order["fulfilled_at"])) + timedelta(days=int(unit.get("fallback_days", 0)))
+        else:
+            return None
+    else:
+        shipped = order.get("fulfilled_at") or order.get("delivered_at")
+        if not shipped:
+            return None
+        basis = clock.parse(str(shipped))
+    return clock.iso(basis + timedelta(days=int(unit["basis_days"])))
 
 
 def buyer_language(shop: Shop, order: Mapping[str, Any]) -> str:

@@ -8,8 +8,8 @@ unit over the same window, in every variant."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
 from chalicelib.store import experiments as store
@@ -20,14 +20,18 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 PAGE = 100
+# A unit is read this long after its window closed: a conversion that happened within the window but reaches us
+# late (a store's webhook retried for a day or two) still converts it. Its outcome is decided by the window
+# (converted_at <= closes_at), not by when the job reads it.
+GRACE = timedelta(days=2)
 
 
 def close_due_units(table: Table, budget: Budget | None = None, now: datetime | None = None) -> int:
-    """Close every unit whose window has closed by now, once; returns how many this run closed. A unit that fails
-    stays due for the next run and never stops the others."""
+    """Close every unit whose window closed GRACE before now, once; returns how many this run closed. A unit that
+    fails stays due for the next run and never stops the others."""
     from chalicelib.observability import logger
 
-    cutoff = clock.iso(now or clock.now())
+    cutoff = clock.iso((now or clock.now()) - GRACE)
     closed = 0
     for shard in range(keys.DUE_SHARDS):
         cursor = None
@@ -37,9 +41,27 @@ def close_due_units(table: Table, budget: Budget | None = None, now: datetime | 
                 if budget is not None and budget.spent():
                     return closed
                 try:
-                    closed += store.close_unit(table, entry)
+                    due = _moved_with_its_basis(table, entry)
+                    if due is not None and str(due["closes_at"]) <= cutoff:
+                        closed += store.close_unit(table, due)
                 except Exception:  # noqa: BLE001 - one unit never stops the others; it stays due
                     logger.exception("experiment unit not closed", extra={"unit": entry.get(keys.SK)})
             if cursor is None:
                 break
     return closed
+
+
+def _moved_with_its_basis(table: Table, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The unit to close now, or None when its window moved later (a delay unit whose order's delivery was
+    reported later than assumed: its window runs from the request's basis in every variant alike) or it changed
+    meanwhile."""
+    from chalicelib.experiments.assignment import basis_close
+
+    if entry.get("basis_days") is None:
+        return entry
+    shop_id = str(entry[keys.PK]).removeprefix(keys.shop_partition(""))
+    order = table.get(keys.order_key(shop_id, str(entry["unit"])), consistent=True)
+    wanted = basis_close(entry, order or {})
+    if wanted is None or wanted <= str(entry["closes_at"]):
+        return entry
+    return store.move_unit(table, entry, wanted)

@@ -21,6 +21,7 @@ from chalicelib.experiments.assignment import (
     LEVERS,
     OFFER_LEVERS,
     PROMPT_LEVER,
+    REVIEW_WINDOW_DAYS,
     Running,
     slot,
 )
@@ -53,7 +54,6 @@ REWARD_VALUE_PREFIX = "reward_value_"
 # weeks of the request and its reminder; a share within a week of the prompt; a referred order within the program's
 # attribution window. Until the experiment's first units have had that long, its counts lag behind the outcomes
 # (few or no conversions yet), so it reads as running: no decision, no interval kept for the next look.
-REVIEW_WINDOW_DAYS = 14
 SHARE_WINDOW_DAYS = 7
 # The fields of an offer as settings.referral keeps it, each with its default when a variant leaves it out.
 OFFER_FIELDS: dict[str, dict[str, str | None]] = {
@@ -270,7 +270,7 @@ def _so_far(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> dict[s
 
 def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], Keep | None]:
     """The contract's shape of one experiment at this look, and what to keep for the next (None: nothing, as
-    while its outcomes are still arriving or once it ended)."""
+    while its first units' windows are open, or once an experiment counted as its units came ended)."""
     counts = _counts(item, counters)
     so_far = _so_far(item, counters)
     alpha = float(item["alpha"])
@@ -355,7 +355,7 @@ def view(item: dict[str, Any], counters: dict[str, dict[str, Any]]) -> tuple[dic
         if readable
         else _too_early(item, readable_from, at_close),
     }
-    if not readable or item["status"] != store.RUNNING:
+    if not readable or (item["status"] != store.RUNNING and not at_close):  # an older one's counts are frozen
         return answer, None
     keep = Keep(
         looks={key: d.as_dict() for key, d in result.differences.items()},

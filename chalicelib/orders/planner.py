@@ -132,6 +132,8 @@ def plan_order_event(
     referral = order.get("referral")
     if referral and not referral.get("reversed") and reversed_order(order):
         _reverse_referral(plan, credit, local_day(event.occurred_at, tz))
+        if referral.get("visitor"):  # when, for the offer experiment's unit the referral converted
+            referral["reversed_at"] = iso(event.occurred_at)
 
     if credit.touched and advocate is not None:
         plan.advocate_update = credit.update_for(advocate, plan.order["referral"], plan.counters, order["order_id"])

@@ -49,13 +49,14 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         # The claim's visitor is the unit: its item is marked too (a referral of a claim made before the claims
         # kept their visitor counts as it comes only).
         visitor = str(referral.get("visitor") or "")
-        if visitor:  # converted when the order was placed (a webhook may come late); taken back now
-            at = str(plan.order.get("created_at") or clock.iso()) if converted > 0 else clock.iso()
+        if visitor:  # converted when the order was placed, taken back when it was (a webhook may come late)
+            when = plan.order.get("created_at") if converted > 0 else referral.get("reversed_at")
+            at = str(when or clock.iso())
             ops += conversion_ops(table, shop.shop_id, visitor, offered, at, converted)
         else:
             ops += count_ops(table, shop.shop_id, offered, "conversions", converted)
     if plan.newly_assigned:
-        from chalicelib.experiments.assignment import closes
+        from chalicelib.experiments.assignment import closes, delay_window
         from chalicelib.store.experiments import unit_ops
 
         # A delay experiment's unit is the order as assigned (intent to treat): counted here, with the order's
@@ -63,7 +64,9 @@ def _operations(table: Table, shop: Shop, plan: OrderPlan, previous_version: int
         # send, an erasure) takes nothing back, and the send counts nothing more.
         at = clock.iso()
         assigned = plan.newly_assigned
-        ops += unit_ops(table, shop.shop_id, str(plan.order["order_id"]), assigned, at, closes(shop, assigned, at))
+        windows = closes(shop, assigned, at)
+        terms = delay_window(shop, assigned)
+        ops += unit_ops(table, shop.shop_id, str(plan.order["order_id"]), assigned, at, windows, terms)
     for day, deltas in sorted(plan.counters.items()):
         ops.append(aggregates.add_op(table, shop.shop_id, day, deltas))
     # The buyer's search lookups ride in the same transaction (no call of their own): at most

@@ -140,7 +140,8 @@ def save_looks(
     decided: str | None = None,
 ) -> bool:
     """Keep each variant's interval at this look (the running intersection the next look starts from), while the
-    experiment runs and only over the look it was computed from (`seen`: the item's `look` as read, 0 for none),
+    experiment runs (or, counted at close, while its units go on closing after it ended) and only over the look it
+    was computed from (`seen`: the item's `look` as read, 0 for none),
     so that two overlapping looks cannot write a wider interval over a narrower one. False when another look was
     kept meanwhile (compute again from it); a look that finds the experiment ended keeps nothing (True). The first
     look to reach a decision keeps it (`decided`): the next ones report it."""
@@ -149,13 +150,14 @@ def save_looks(
     values: dict[str, Any] = {
         ":l": {k: {n: str(v) for n, v in d.items()} for k, d in looks.items()},
         ":running": RUNNING,
+        ":closing": CLOSING,
         ":one": 1,
     }
     if seen:
-        condition = "#s = :running AND #k = :seen"
+        condition = "(#s = :running OR counting = :closing) AND #k = :seen"
         values[":seen"] = seen
     else:
-        condition = "#s = :running AND attribute_not_exists(#k)"
+        condition = "(#s = :running OR counting = :closing) AND attribute_not_exists(#k)"
     expression = "SET looks = :l ADD #k :one"
     if decided is not None:
         expression = "SET looks = :l, decided = if_not_exists(decided, :d) ADD #k :one"
@@ -170,7 +172,7 @@ def save_looks(
         )
     except ConditionFailed:
         item = table.get(keys.experiment_key(shop_id, experiment_id), consistent=True)
-        return item is None or item.get("status") != RUNNING
+        return item is None or (item.get("status") != RUNNING and item.get("counting") != CLOSING)
     return True
 
 
@@ -371,14 +373,22 @@ def count_prompt_unit(
 
 
 def unit_item(
-    shop_id: str, experiment_id: str, unit: str, variant: str, at: str, closes_at: str | None
+    shop_id: str,
+    experiment_id: str,
+    unit: str,
+    variant: str,
+    at: str,
+    closes_at: str | None,
+    terms: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A unit's item: its variant, when it was counted, and, for an experiment counted at close, when its outcome
-    window closes (on the closing index until then)."""
+    window closes (on the closing index until then; `terms`: what else decides it, a delay unit's basis)."""
     item: dict[str, Any] = {
+        **(terms or {}),
         **keys.experiment_unit_key(shop_id, experiment_id, unit),
         "type": "experiment_unit",
         "experiment_id": experiment_id,
+        "unit": unit,
         "variant": variant,
         "created_at": at,
     }
@@ -389,15 +399,24 @@ def unit_item(
 
 
 def unit_ops(
-    table: Table, shop_id: str, unit: str, assigned: Mapping[str, str], at: str, closes: Mapping[str, str]
+    table: Table,
+    shop_id: str,
+    unit: str,
+    assigned: Mapping[str, str],
+    at: str,
+    closes: Mapping[str, str],
+    terms: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Operation]:
     """For the transaction that counts `unit` once (its own condition makes it once): `units + 1` on each
     experiment's variant in `assigned`, and the unit's item of each counted at close (`closes`: when its window
-    closes, by experiment)."""
+    closes, by experiment; `terms`: what the item keeps besides, by experiment)."""
     ops = count_ops(table, shop_id, assigned, "units", 1)
     for experiment_id, variant in sorted(assigned.items()):
         if experiment_id in closes:
-            ops.append(table.put_op(unit_item(shop_id, experiment_id, unit, variant, at, closes[experiment_id])))
+            item = unit_item(
+                shop_id, experiment_id, unit, variant, at, closes[experiment_id], (terms or {}).get(experiment_id)
+            )
+            ops.append(table.put_op(item))
     return ops
 
 
@@ -444,6 +463,26 @@ def closing_due(
         limit=limit,
         cursor=cursor,
     )
+
+
+def move_unit(table: Table, entry: Mapping[str, Any], closes_at: str) -> dict[str, Any] | None:
+    """The unit `entry` (as the closing index listed it) closes later, at `closes_at`: its window moved with its
+    basis. The entry as it now stands, or None when it moved or closed meanwhile."""
+    from chalicelib.store.table import ConditionFailed
+
+    unit, experiment_id = str(entry["unit"]), str(entry["experiment_id"])
+    shop_id = str(entry[keys.PK]).removeprefix(keys.shop_partition(""))
+    moved = keys.experiment_close_keys(shop_id, experiment_id, unit, closes_at)
+    try:
+        table.update(
+            {keys.PK: entry[keys.PK], keys.SK: entry[keys.SK]},
+            "SET closes_at = :c, GSI1SK = :new",
+            values={":c": closes_at, ":new": moved[keys.GSI1SK], ":sk": entry[keys.GSI1SK]},
+            condition="GSI1SK = :sk",
+        )
+    except ConditionFailed:
+        return None
+    return {**entry, "closes_at": closes_at, keys.GSI1SK: moved[keys.GSI1SK]}
 
 
 def close_unit(table: Table, entry: Mapping[str, Any]) -> bool:

@@ -89,9 +89,11 @@ def test_the_due_work_closes_each_unit_once_when_its_window_has_closed_and_not_b
         shop.fulfilled_order(f"o-{n}", f"c-o-{n}")
     window = int(table.get(keys.experiment_key(shop.shop_id, experiment_id))["outcome_days"])
     assert close_due_units(table, now=clock.now() + timedelta(days=window - 1)) == 0  # still open
+    # Closed, but a late webhook of a conversion within the window may still come: read two days on.
+    assert close_due_units(table, now=clock.now() + timedelta(days=window + 1)) == 0
     assert closed(shop, experiment_id, days=0) == {"a": (0, 0), "b": (0, 0)}
-    assert close_due_units(table, now=clock.now() + timedelta(days=window + 1)) == 5
-    assert close_due_units(table, now=clock.now() + timedelta(days=window + 2)) == 0  # each once
+    assert close_due_units(table, now=clock.now() + timedelta(days=window + 3)) == 5
+    assert close_due_units(table, now=clock.now() + timedelta(days=window + 4)) == 0  # each once
     assert sum(u for u, _ in closed(shop, experiment_id).values()) == 5
     # Off the closing index, kept with its outcome.
     unit = unit_item(table, shop, experiment_id, "o-0")
@@ -100,7 +102,7 @@ def test_the_due_work_closes_each_unit_once_when_its_window_has_closed_and_not_b
     from tests.conftest import ADMIN_TOKEN
 
     shop.fulfilled_order("o-late", "c-o-late")
-    with time_machine.travel(clock.now() + timedelta(days=window + 1)):
+    with time_machine.travel(clock.now() + timedelta(days=window + 3)):
         ran = shop.api.request("POST", "/admin/run-due", token=ADMIN_TOKEN)
     assert ran.status_code == 200 and ran.json["ran"]["experiment_units"] == 1
 
@@ -199,10 +201,68 @@ def test_an_experiment_stopped_before_its_first_window_closed_becomes_readable_a
     assert stopped["counting"] == "at_close" and stopped["sentence"].startswith("Too early to read: each unit is")
     assert review(shop, "o-0").status_code == 201  # after the stop, within its window
     outcome_days = int(table.get(keys.experiment_key(shop.shop_id, experiment_id))["outcome_days"])
-    later = LATER + timedelta(days=outcome_days + 1)
+    later = LATER + timedelta(days=outcome_days + 3)
     assert close_due_units(table, now=later) == 4
     with time_machine.travel(later):
         answer = shop.owner("GET", f"/experiments/{experiment_id}").json
     assert answer["status"] == "stopped" and not answer["sentence"].startswith("Too early")
     assert sum(v["units"] for v in answer["variants"]) == 4
     assert sum(v["conversions"] for v in answer["variants"]) == 1
+
+
+def test_a_delivery_reported_later_than_assumed_moves_every_arms_window_alike(api, outbox, table):
+    """Requests wait for the delivery, assumed 5 days after the fulfilment until one is reported. Reported on day 12,
+    it moves the longer arm's waiting request to day 19; each unit's window then runs from the real delivery, in both
+    arms, so the longer arm keeps its reminder and its two weeks."""
+    from datetime import datetime
+
+    from tests.unit.review_support import FULFILLED, after_fulfilment
+
+    shop = ReviewShop(api, outbox, review_after="delivery", delivery_fallback_days=5)
+    experiment_id = delay_started(shop)  # 7 days against 2
+    orders = [f"o-{n}" for n in range(6)]
+    for order_id in orders:
+        shop.fulfilled_order(order_id, f"c-{order_id}")
+    delivered = after_fulfilment(12)
+    for order_id in orders:
+        shop.deliver("order.delivered", order_id, f"c-{order_id}", timestamp=clock.iso(delivered))
+    variant = {o: variant_for(experiment_id, o, ("a", "b")) for o in orders}
+    long_arm = next(o for o in orders if variant[o] == "a")
+    assert order_item(table, shop.shop_id, long_arm)["request_due_at"] == clock.iso(delivered + timedelta(days=7))
+    fulfilled = datetime.fromisoformat(FULFILLED.replace("Z", "+00:00"))
+    assumed_close = unit_item(table, shop, experiment_id, long_arm)["closes_at"]  # from the assumed delivery
+    real_close = delivered + timedelta(days=7 + 7 + 14)
+    assert clock.parse(assumed_close) < real_close
+    # Read after the assumed window, the units move to the real one instead of closing.
+    assert close_due_units(table, now=clock.parse(assumed_close) + timedelta(days=3)) == 0
+    for order_id in orders:
+        assert unit_item(table, shop, experiment_id, order_id)["closes_at"] == clock.iso(real_close)
+    # The longer arm's buyer, asked on day 19 and reminded on day 26, reviews on day 39: within the window.
+    with time_machine.travel(fulfilled + timedelta(days=39), tick=False):
+        assert review(shop, long_arm).status_code == 201
+    assert close_due_units(table, now=real_close + timedelta(days=3)) == len(orders)
+    truth = Counter(variant.values())
+    assert closed(shop, experiment_id, days=0) == {"a": (truth["a"], 1), "b": (truth["b"], 0)}
+
+
+def test_a_decision_reached_after_a_stop_stays_as_its_last_units_close(shop, table):
+    """Stopped before it could be read, its units go on closing; the first look that decides keeps the decision,
+    as while it ran."""
+    from chalicelib.store.experiments import count_ops
+    from tests.unit.experiment_support import outcomes_arrived
+
+    experiment_id = started(shop)
+    assert shop.owner("POST", f"/experiments/{experiment_id}/stop").status_code == 200
+
+    def closed_counts(variant: str, units: int, conversions: int) -> None:
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", units))
+        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_conversions", conversions))
+
+    closed_counts("a", 2000, 400)
+    closed_counts("b", 2000, 600)
+    outcomes_arrived(table, shop.shop_id, experiment_id)
+    assert shop.owner("GET", f"/experiments/{experiment_id}").json["decision"] == "better:b"
+    assert table.get(keys.experiment_key(shop.shop_id, experiment_id))["decided"] == "better:b"
+    closed_counts("a", 1000, 600)  # the last units close the other way
+    answer = shop.owner("GET", f"/experiments/{experiment_id}").json
+    assert answer["status"] == "stopped" and answer["decision"] == "better:b"

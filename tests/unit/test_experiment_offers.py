@@ -574,3 +574,38 @@ def test_a_referred_order_converts_when_it_was_placed_though_its_webhook_came_af
     assert so_far(variants(adv, experiment))["b"] == (1, 1)
     assert windows_closed(table) == 1
     assert figures(variants(adv, experiment))["b"] == (1, 1, 1, 1)
+
+
+def test_a_friend_who_ordered_with_another_mailbox_has_their_units_erased_through_their_order(adv, table):
+    """The friend claimed with one mailbox and ordered with another, using the claim's code: erasing the buyer finds
+    no claim by their order's mailbox, but their referred order names their browser, and its units go with it."""
+    from chalicelib.store import keys
+    from tests.unit.test_erasure import NOW, send_generic
+
+    offer = begin(adv, "friend_offer", FIVE_OFF)
+    ip = ip_for(offer, "b")
+    code = claimed(adv, "friend-b@example.com", ip)["code"]
+    order = GenericOrder(adv, "friend-b.shop@example.com", order_id="f-b", discount_codes=[code])
+    with at(clock.now(), 2) as moment:
+        order.place(moment)
+    shop_id = adv.shop.shop_id
+    visitor = visitor_id(ip, CHROME)
+    assert table.get(keys.order_key(shop_id, "f-b"), consistent=True)["referral"]["visitor"] == visitor
+    unit = keys.experiment_unit_key(shop_id, offer, visitor)
+    assert table.get(unit, consistent=True) is not None
+    answer = send_generic(adv.shop, {"type": "customer.redact", "timestamp": NOW, "data": {"customer_id": "friend-1"}})
+    assert answer.status_code == 200, answer.body
+    assert "visitor" not in table.get(keys.order_key(shop_id, "f-b"), consistent=True)["referral"]
+    assert table.get(unit, consistent=True) is None
+    assert windows_closed(table) == 0
+
+
+def test_a_refund_made_within_the_window_takes_the_unit_back_though_its_webhook_came_after_the_close(adv, table):
+    """The refund happened on day 29, within the friend's window; its webhook reached us on day 31: the unit closes
+    as it stood at its close, unconverted."""
+    came = clock.now()
+    experiment, (_, refunded) = two_friends_ordered(adv, came)
+    with at(came, 31):
+        refunded.refund(came.replace(microsecond=0) + timedelta(days=29))
+    assert windows_closed(table) == 2
+    assert figures(variants(adv, experiment)) == {"a": (1, 1, 1, 1), "b": (1, 1, 0, 0)}
