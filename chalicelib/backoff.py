@@ -42,6 +42,7 @@ SHARE_CARDS = Backoff.doubling(timedelta(minutes=5), timedelta(hours=6), attempt
 IMPORTS = Backoff.doubling(timedelta(minutes=1), timedelta(hours=1), attempts=8)
 ERASURES = Backoff.doubling(timedelta(minutes=10), timedelta(hours=6), attempts=8)  # the law's month has room
 REWARDS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=6), attempts=8)  # ~20 hours: a reward waits a day
+EXPERIMENT_UNITS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=6), attempts=8)  # ~20 hours: a result waits
 STORE_RATINGS = Backoff.doubling(timedelta(minutes=2), timedelta(hours=2), attempts=8)  # ~5 hours: stars wait
 # The owner's digest of unhappy reviews waiting: tried again within the day; after that, the next day's lists them.
 ANSWER_DIGESTS = Backoff.doubling(timedelta(minutes=15), timedelta(hours=4), attempts=6)  # ~8 hours

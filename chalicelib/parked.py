@@ -43,6 +43,7 @@ JOB_IMPORTS = "imports"
 JOB_ERASURES = "erasures"
 JOB_REWARDS = "rewards"
 JOB_STORE_RATINGS = "store_ratings"
+JOB_EXPERIMENT_UNITS = "experiment_units"
 
 PARKED_METRIC = "DueItemParked"  # one per item parked, whatever its job (the alarm's)
 MAIL_SETUP_METRIC = "MailSendingRefused"  # one per run whose review requests a channel's service refused outright
@@ -96,6 +97,15 @@ def _ratings_due(item: dict[str, Any], now: datetime) -> DueAgain:
     return keys.ratings_due_keys(clock.iso(now), str(item["shop_id"]), str(item["product_id"])), {}, []
 
 
+def _unit_due(item: dict[str, Any], now: datetime) -> DueAgain:
+    from chalicelib.experiments.closing import GRACE
+
+    # Read on the next run (the closing index is read GRACE behind), not before its window closed: its outcome is
+    # still its window's.
+    at = max(clock.iso(now - GRACE), str(item["closes_at"]))
+    return keys.experiment_close_keys(str(item["shop_id"]), str(item["experiment_id"]), str(item["unit"]), at), {}, []
+
+
 KINDS: dict[str, ParkedKind] = {
     JOB_REVIEW_REQUESTS: ParkedKind(
         "Review email", ATTEMPTS, lambda i: f"{_request_name(i)} for order {i.get('order_id')}", _request_due
@@ -117,6 +127,12 @@ KINDS: dict[str, ParkedKind] = {
     JOB_REWARDS: ParkedKind("Advocate's reward", ATTEMPTS, lambda i: f"reward {i.get('reward_id')}", _reward_due),
     JOB_STORE_RATINGS: ParkedKind(
         "Stars in the store", ATTEMPTS, lambda i: f"product {i.get('product_id')}", _ratings_due
+    ),
+    JOB_EXPERIMENT_UNITS: ParkedKind(
+        "Experiment unit",
+        ATTEMPTS,
+        lambda i: f"unit {i.get('unit')} of experiment {i.get('experiment_id')}",
+        _unit_due,
     ),
 }
 

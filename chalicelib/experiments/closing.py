@@ -28,7 +28,7 @@ GRACE = timedelta(days=2)
 
 def close_due_units(table: Table, budget: Budget | None = None, now: datetime | None = None) -> int:
     """Close every unit whose window closed GRACE before now, once; returns how many this run closed. A unit that
-    fails stays due for the next run and never stops the others."""
+    fails never stops the others: it is read again after the backoff, then parked with the reason."""
     from chalicelib.observability import logger
 
     cutoff = clock.iso((now or clock.now()) - GRACE)
@@ -44,8 +44,9 @@ def close_due_units(table: Table, budget: Budget | None = None, now: datetime | 
                     due = _moved_with_its_basis(table, entry)
                     if due is not None and str(due["closes_at"]) <= cutoff:
                         closed += store.close_unit(table, due)
-                except Exception:  # noqa: BLE001 - one unit never stops the others; it stays due
+                except Exception as exc:  # noqa: BLE001 - one unit never stops the others
                     logger.exception("experiment unit not closed", extra={"unit": entry.get(keys.SK)})
+                    _put_off(table, entry, now or clock.now(), exc)
             if cursor is None:
                 break
     return closed
@@ -65,3 +66,30 @@ def _moved_with_its_basis(table: Table, entry: dict[str, Any]) -> dict[str, Any]
     if wanted is None or wanted <= str(entry["closes_at"]):
         return entry
     return store.move_unit(table, entry, wanted)
+
+
+def _put_off(table: Table, entry: dict[str, Any], now: datetime, exc: Exception) -> None:
+    """A unit that failed to close is read again after the backoff, then parked with the reason on its shop's
+    list (the owner can put it back); its outcome stays its window's, whenever it closes."""
+    from chalicelib.backoff import EXPERIMENT_UNITS
+    from chalicelib.parked import JOB_EXPERIMENT_UNITS, counted_parked, failure_reason
+    from chalicelib.store.due import ATTEMPTS, Change, Failure, apply, park, put_off
+
+    attempts = int(entry.get(ATTEMPTS, 0)) + 1
+    failure = Failure(
+        attempts, failure_reason("counting the unit at its window's close", attempts, exc), clock.iso(now)
+    )
+    shop_id, unit = str(entry["shop_id"]), str(entry["unit"])
+    change = Change(equal={keys.GSI1SK: entry[keys.GSI1SK]})
+    what = {"shop_id": shop_id, "unit": entry.get(keys.SK)}
+    key = {keys.PK: entry[keys.PK], keys.SK: entry[keys.SK]}
+    wait = EXPERIMENT_UNITS.wait_after(attempts)
+    if wait is not None:  # read again `wait` from now (the index is read GRACE behind), not before its close
+        again = max(clock.iso(now + wait - GRACE), str(entry["closes_at"]))
+        later = keys.experiment_close_keys(shop_id, str(entry["experiment_id"]), unit, again)
+        apply(table, key, put_off(change, later, failure), what)
+        return
+    ref = f"{entry['experiment_id']}/{unit}"
+    park(change, shop_id, JOB_EXPERIMENT_UNITS, ref, failure, clock.stamp(now))
+    if apply(table, key, change, what):
+        counted_parked(JOB_EXPERIMENT_UNITS, shop_id, ref, failure.reason)

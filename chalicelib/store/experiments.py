@@ -387,6 +387,7 @@ def unit_item(
         **(terms or {}),
         **keys.experiment_unit_key(shop_id, experiment_id, unit),
         "type": "experiment_unit",
+        "shop_id": shop_id,
         "experiment_id": experiment_id,
         "unit": unit,
         "variant": variant,

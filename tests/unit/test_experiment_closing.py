@@ -123,10 +123,44 @@ def test_one_unit_that_fails_to_close_stays_due_and_never_stops_the_others(shop,
 
     monkeypatch.setattr(store, "close_unit", close_unit)
     assert windows_closed(table) == 3
-    assert keys.GSI1PK in unit_item(table, shop, experiment_id, "o-2")  # still due
+    failing = unit_item(table, shop, experiment_id, "o-2")
+    assert keys.GSI1PK in failing and failing["due_attempts"] == 1  # put off, still due
+    assert "RuntimeError" in failing["due_reason"] and "a unit that cannot" not in failing["due_reason"]
     monkeypatch.undo()
-    assert windows_closed(table) == 1  # the next run closes it
+    assert windows_closed(table) == 0  # not before its backoff
+    assert windows_closed(table, days=2001) == 1  # the next run after it closes it
     assert sum(u for u, _ in closed(shop, experiment_id).values()) == 4
+
+
+def test_a_unit_that_keeps_failing_is_parked_with_its_reason_and_closes_once_put_back(shop, table, monkeypatch):
+    from chalicelib.backoff import EXPERIMENT_UNITS
+    from chalicelib.store import experiments as store
+
+    experiment_id = delay_started(shop)
+    shop.fulfilled_order("o-1", "c-o-1")
+    real = store.close_unit
+
+    def failing(table: Any, entry: Any) -> bool:
+        raise RuntimeError("busy")
+
+    monkeypatch.setattr(store, "close_unit", failing)
+    moment = clock.now() + timedelta(days=400)
+    for attempt in range(1, EXPERIMENT_UNITS.attempts + 1):
+        assert close_due_units(table, now=moment) == 0
+        wait = EXPERIMENT_UNITS.wait_after(attempt)
+        if wait is not None:
+            assert shop.owner("GET", "/parked").json["parked"] == []
+            moment += wait + timedelta(seconds=1)
+    (parked,) = shop.owner("GET", "/parked").json["parked"]
+    assert parked["job"] == "experiment_units" and parked["which"] == f"unit o-1 of experiment {experiment_id}"
+    assert parked["attempts"] == EXPERIMENT_UNITS.attempts
+    monkeypatch.setattr(store, "close_unit", real)
+    assert close_due_units(table, now=moment + timedelta(days=1)) == 0  # parked: not read
+    assert shop.owner("POST", "/parked/retry", {"entry": parked["entry"]}).status_code in (200, 204)
+    # Put back, it is read again by the next run (not before its window closed), with its window's outcome.
+    assert close_due_units(table, now=clock.now()) == 0
+    assert close_due_units(table, now=moment + timedelta(days=1)) == 1
+    assert sum(u for u, _ in closed(shop, experiment_id, days=0).values()) == 1
 
 
 def test_a_conversion_landing_between_the_read_and_the_close_is_read_again(shop, table, monkeypatch):
