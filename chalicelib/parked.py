@@ -98,11 +98,11 @@ def _ratings_due(item: dict[str, Any], now: datetime) -> DueAgain:
 
 
 def _unit_due(item: dict[str, Any], now: datetime) -> DueAgain:
-    from chalicelib.experiments.closing import GRACE
+    from chalicelib.store.experiments import CLOSE_GRACE
 
     # Read on the next run (the closing index is read GRACE behind), not before its window closed: its outcome is
     # still its window's.
-    at = max(clock.iso(now - GRACE), str(item["closes_at"]))
+    at = max(clock.iso(now - CLOSE_GRACE), str(item["closes_at"]))
     return keys.experiment_close_keys(str(item["shop_id"]), str(item["experiment_id"]), str(item["unit"]), at), {}, []
 
 

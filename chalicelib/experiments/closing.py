@@ -8,7 +8,7 @@ unit over the same window, in every variant."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
@@ -20,10 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.store.table import Table
 
 PAGE = 100
-# A unit is read this long after its window closed: a conversion that happened within the window but reaches us
-# late (a store's webhook retried for a day or two) still converts it. Its outcome is decided by the window
-# (converted_at <= closes_at), not by when the job reads it.
-GRACE = timedelta(days=2)
+GRACE = store.CLOSE_GRACE
 
 
 def close_due_units(table: Table, budget: Budget | None = None, now: datetime | None = None) -> int:

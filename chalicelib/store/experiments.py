@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 RUNNING = "running"
 CLOSING = "at_close"  # an experiment's `counting`: its units have items, closed by the due work (pattern 75)
+# A unit is read this long after its window closed: a conversion that happened within the window but reaches us
+# late (a store's webhook retried for a day or two) still converts it. Its outcome is decided by the window
+# (converted_at <= closes_at), not by when the due work reads it.
+CLOSE_GRACE = timedelta(days=2)
 CONFLICT_ATTEMPTS = 5  # a count that collided on its shard is drawn again on another
 # What a counters item holds besides its counts.
 _NOT_COUNTS = frozenset({keys.PK, keys.SK, "type", "experiment_id", "variant"})
