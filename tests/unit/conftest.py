@@ -13,6 +13,9 @@ from chalicelib.config import reset_settings
 from chalicelib.store.table import reset_table
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import shop_body
+from tests.unit import moto_transactions
+
+moto_transactions.install()
 
 
 @pytest.fixture
