@@ -27,3 +27,12 @@ def windows_closed(table: Any, days: int = 2000) -> int:
     from chalicelib.experiments.closing import close_due_units
 
     return close_due_units(table, now=clock.now() + timedelta(days=days))
+
+
+def closed_counts(table: Any, shop_id: str, experiment_id: str, variant: str, units: int, conversions: int) -> None:
+    """`units` more of the variant's units closed, `conversions` of them converted, as the due work adds them (the
+    statistic's counts, without the thousands of orders behind them)."""
+    from chalicelib.store.experiments import count_ops
+
+    table.transact(count_ops(table, shop_id, {experiment_id: variant}, "closed_units", units))
+    table.transact(count_ops(table, shop_id, {experiment_id: variant}, "closed_conversions", conversions))

@@ -282,21 +282,15 @@ def test_a_delivery_reported_later_than_assumed_moves_every_arms_window_alike(ap
 def test_a_decision_reached_after_a_stop_stays_as_its_last_units_close(shop, table):
     """Stopped before it could be read, its units go on closing; the first look that decides keeps the decision,
     as while it ran."""
-    from chalicelib.store.experiments import count_ops
-    from tests.unit.experiment_support import outcomes_arrived
+    from tests.unit.experiment_support import closed_counts, outcomes_arrived
 
     experiment_id = started(shop)
     assert shop.owner("POST", f"/experiments/{experiment_id}/stop").status_code == 200
-
-    def closed_counts(variant: str, units: int, conversions: int) -> None:
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", units))
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_conversions", conversions))
-
-    closed_counts("a", 2000, 400)
-    closed_counts("b", 2000, 600)
+    closed_counts(table, shop.shop_id, experiment_id, "a", 2000, 400)
+    closed_counts(table, shop.shop_id, experiment_id, "b", 2000, 600)
     outcomes_arrived(table, shop.shop_id, experiment_id)
     assert shop.owner("GET", f"/experiments/{experiment_id}").json["decision"] == "better:b"
     assert table.get(keys.experiment_key(shop.shop_id, experiment_id))["decided"] == "better:b"
-    closed_counts("a", 1000, 600)  # the last units close the other way
+    closed_counts(table, shop.shop_id, experiment_id, "a", 1000, 600)  # the last units close the other way
     answer = shop.owner("GET", f"/experiments/{experiment_id}").json
     assert answer["status"] == "stopped" and answer["decision"] == "better:b"

@@ -17,7 +17,7 @@ from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from chalicelib.store.table import get_client
-from tests.unit.experiment_support import outcomes_arrived, windows_closed
+from tests.unit.experiment_support import closed_counts, outcomes_arrived, windows_closed
 from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, after_fulfilment, text_part
 from tests.unit.test_erasure import scan
 from tests.unit.webhook_support import calls, order_item, totals
@@ -673,10 +673,7 @@ def test_two_overlapping_looks_keep_the_narrower_intervals(shop, table, monkeypa
     experiment_id = started(shop)
 
     def counted(variant: str, units: int, conversions: int) -> None:  # units closed with their outcomes
-        table.transact(store.count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", units))
-        table.transact(
-            store.count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_conversions", conversions)
-        )
+        closed_counts(table, shop.shop_id, experiment_id, variant, units, conversions)
 
     counted("a", 300, 60)
     counted("b", 300, 75)
@@ -732,13 +729,10 @@ def test_nothing_is_decided_or_kept_while_the_outcomes_are_still_arriving(shop, 
 
 
 def test_a_decision_once_reached_stays_however_the_counts_go_on(shop, table):
-    from chalicelib.store.experiments import count_ops
-
     experiment_id = started(shop, max_units_per_variant=100)
 
     def counted(variant: str, units: int, conversions: int) -> None:  # units closed with their outcomes
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_units", units))
-        table.transact(count_ops(table, shop.shop_id, {experiment_id: variant}, "closed_conversions", conversions))
+        closed_counts(table, shop.shop_id, experiment_id, variant, units, conversions)
 
     counted("a", 100, 20)
     counted("b", 100, 24)
