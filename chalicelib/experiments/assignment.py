@@ -76,6 +76,16 @@ class Running:
     def assign(self, unit_id: str) -> str:
         return variant_for(self.experiment_id, unit_id, self.keys)
 
+    def closes_at(self, at: str) -> str | None:
+        """When the window of its unit exposed at `at` closes (None: counted as its units come)."""
+        if self.outcome_days is None:
+            return None
+        from datetime import timedelta
+
+        from chalicelib import clock
+
+        return clock.iso(clock.parse(at) + timedelta(days=self.outcome_days))
+
     def summary(self) -> dict[str, Any]:
         """What the shop's item keeps of it."""
         kept: dict[str, Any] = {
@@ -118,17 +128,9 @@ def running(shop: Shop) -> dict[str, Running]:
 def closes(shop: Shop, assigned: Mapping[str, str], at: str) -> dict[str, str]:
     """When the window of a unit exposed at `at` closes, for each experiment of `assigned` that counts its units
     at close (as the shop's summary says: an experiment started before that counts as its units come)."""
-    from datetime import timedelta
-
-    from chalicelib import clock
-
-    found: dict[str, str] = {}
     by_id = {experiment.experiment_id: experiment for experiment in running(shop).values()}
-    for experiment_id in assigned:
-        experiment = by_id.get(experiment_id)
-        if experiment is not None and experiment.outcome_days is not None:
-            found[experiment_id] = clock.iso(clock.parse(at) + timedelta(days=experiment.outcome_days))
-    return found
+    found = {e: by_id[e].closes_at(at) for e in assigned if e in by_id}
+    return {e: closes_at for e, closes_at in found.items() if closes_at is not None}
 
 
 def delay_window(shop: Shop, assigned: Mapping[str, str]) -> dict[str, dict[str, Any]]:
@@ -149,30 +151,6 @@ def delay_window(shop: Shop, assigned: Mapping[str, str]) -> dict[str, dict[str,
             "basis_days": days + REVIEW_WINDOW_DAYS,
         }
     }
-
-
-def basis_close(unit: Mapping[str, Any], order: Mapping[str, Any]) -> str | None:
-    """When a delay unit's window closes, counted from its order's request basis as the order now stands (None
-    when the order says nothing of its shipping, or the unit keeps no basis)."""
-    from datetime import timedelta
-
-    from chalicelib import clock
-
-    if unit.get("basis_days") is None:
-        return None
-    if unit.get("basis") == "delivery":
-        if order.get("delivered_at"):
-            basis = clock.parse(str(order["delivered_at"]))
-        elif order.get("fulfilled_at"):
-            basis = clock.parse(str(order["fulfilled_at"])) + timedelta(days=int(unit.get("fallback_days", 0)))
-        else:
-            return None
-    else:
-        shipped = order.get("fulfilled_at") or order.get("delivered_at")
-        if not shipped:
-            return None
-        basis = clock.parse(str(shipped))
-    return clock.iso(basis + timedelta(days=int(unit["basis_days"])))
 
 
 def buyer_language(shop: Shop, order: Mapping[str, Any]) -> str:

@@ -8,7 +8,7 @@ unit over the same window, in every variant."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import clock
@@ -53,14 +53,16 @@ def _moved_with_its_basis(table: Table, entry: dict[str, Any]) -> dict[str, Any]
     """The unit to close now, or None when its window moved later (a delay unit whose order's delivery was
     reported later than assumed: its window runs from the request's basis in every variant alike) or it changed
     meanwhile."""
-    from chalicelib.experiments.assignment import basis_close
+    from chalicelib.orders.planner import request_basis
 
     if entry.get("basis_days") is None:
         return entry
-    shop_id = str(entry[keys.PK]).removeprefix(keys.shop_partition(""))
-    order = table.get(keys.order_key(shop_id, str(entry["unit"])), consistent=True)
-    wanted = basis_close(entry, order or {})
-    if wanted is None or wanted <= str(entry["closes_at"]):
+    order = table.get(keys.order_key(str(entry["shop_id"]), str(entry["unit"])), consistent=True)
+    basis = request_basis(order or {}, str(entry.get("basis")), int(entry.get("fallback_days", 0)))
+    if basis is None:
+        return entry
+    wanted = clock.iso(basis[0] + timedelta(days=int(entry["basis_days"])))
+    if wanted <= str(entry["closes_at"]):
         return entry
     return store.move_unit(table, entry, wanted)
 

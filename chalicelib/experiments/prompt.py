@@ -26,12 +26,11 @@ def prompt_words(table: Table, shop: Shop, customer_id: str, language: str) -> s
     experiment = prompt_experiment(shop, language)
     if experiment is None:
         return shop.settings.share_prompt.words(language)
-    from chalicelib.experiments.assignment import closes
     from chalicelib.store.experiments import count_prompt_unit
 
     variant = experiment.assign(customer_id)
     at = clock.iso()
-    closes_at = closes(shop, {experiment.experiment_id: variant}, at).get(experiment.experiment_id)
+    closes_at = experiment.closes_at(at)
     try:
         count_prompt_unit(table, shop.shop_id, customer_id, experiment.experiment_id, variant, at, closes_at)
     except Exception as exc:  # noqa: BLE001 - the review is saved: its page is shown all the same

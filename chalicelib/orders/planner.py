@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -282,22 +283,28 @@ def _reverse_referral(plan: OrderPlan, credit: AdvocateCredit, today: str) -> No
 
 
 def _review_due(order: dict[str, Any], shop: Shop, delay_days: int) -> tuple[str, str] | None:
-    """When to ask this buyer, and what the delay counted from; None while nothing says it shipped.
+    """When to ask this buyer, and what the delay counted from; None while nothing says it shipped."""
+    basis = request_basis(order, shop.settings.review_after, shop.settings.delivery_fallback_days)
+    if basis is None:
+        return None
+    moment, named = basis
+    return iso(moment + timedelta(days=delay_days)), named
+
+
+def request_basis(order: Mapping[str, Any], review_after: str, fallback_days: int) -> tuple[datetime, str] | None:
+    """What a request's delay counts from, and its name; None while nothing says the order shipped.
 
     With review_after=delivery the delay counts from the delivery the platform reported, or, until one
-    is reported, from a delivery assumed delivery_fallback_days after the fulfilment."""
-    settings = shop.settings
-    delay = timedelta(days=delay_days)
-    if settings.review_after == "delivery":
+    is reported, from a delivery assumed `fallback_days` after the fulfilment."""
+    if review_after == "delivery":
         if order.get("delivered_at"):
-            return iso(parse(order["delivered_at"]) + delay), "delivery"
+            return parse(order["delivered_at"]), "delivery"
         if order.get("fulfilled_at"):
-            assumed = parse(order["fulfilled_at"]) + timedelta(days=settings.delivery_fallback_days)
-            return iso(assumed + delay), "assumed_delivery"
+            return parse(order["fulfilled_at"]) + timedelta(days=fallback_days), "assumed_delivery"
         return None
     shipped = order.get("fulfilled_at") or order.get("delivered_at")  # a delivery says it shipped
     if shipped:
-        return iso(parse(shipped) + delay), "fulfillment"
+        return parse(shipped), "fulfillment"
     return None
 
 

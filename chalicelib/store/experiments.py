@@ -476,9 +476,9 @@ def move_unit(table: Table, entry: Mapping[str, Any], closes_at: str) -> dict[st
     basis. The entry as it now stands, or None when it moved or closed meanwhile."""
     from chalicelib.store.table import ConditionFailed
 
-    unit, experiment_id = str(entry["unit"]), str(entry["experiment_id"])
-    shop_id = str(entry[keys.PK]).removeprefix(keys.shop_partition(""))
-    moved = keys.experiment_close_keys(shop_id, experiment_id, unit, closes_at)
+    moved = keys.experiment_close_keys(
+        str(entry["shop_id"]), str(entry["experiment_id"]), str(entry["unit"]), closes_at
+    )
     try:
         table.update(
             {keys.PK: entry[keys.PK], keys.SK: entry[keys.SK]},
@@ -522,7 +522,7 @@ def _close_ops(table: Table, item: Mapping[str, Any]) -> list[Operation]:
     else:
         pinned.append("attribute_not_exists(converted)")
     pinned.append("attribute_exists(claimed_at)" if item.get("claimed_at") else "attribute_not_exists(claimed_at)")
-    shop_id = str(item[keys.PK]).removeprefix(keys.shop_partition(""))
+    shop_id = str(item["shop_id"])
     shard = random.randrange(keys.EXPERIMENT_SHARDS)  # noqa: S311 - load spreading only
     return [
         table.update_op(

@@ -45,7 +45,11 @@ def claim(
 
     It holds only while the request is as read, the order still names the buyer's mailbox (an erasure takes it
     away), and it is neither reviewed nor erased."""
+    from chalicelib.store.experiments import unit_ops
+
     expected = "sent" if reminder else "scheduled"
+    shop_id, order_id = str(order["shop_id"]), str(order["order_id"])
+    counted = exposed if exposed and not reminder else {}
     values: dict[str, Any] = {
         ":was": expected,
         ":due": order["request_due_at"],
@@ -55,12 +59,12 @@ def claim(
     }
     # The version moves on: an order event planned from the item as it was must re-plan, not write it back.
     stamp = "reminded_at = :now" if reminder else "sent_at = :now"
-    if exposed and not reminder:
+    if counted:
         stamp += ", exposed = :exposed"
-        values[":exposed"] = dict(exposed)
+        values[":exposed"] = dict(counted)
     expression = "ADD version :one SET request_status = :status, " + stamp
     if next_due:
-        reminder_keys = keys.due_keys(order["shop_id"], order["order_id"], next_due)
+        reminder_keys = keys.due_keys(shop_id, order_id, next_due)
         expression += ", request_due_at = :next, GSI1PK = :gpk, GSI1SK = :gsk"
         values.update({":next": next_due, ":gpk": reminder_keys[keys.GSI1PK], ":gsk": reminder_keys[keys.GSI1SK]})
     else:
@@ -72,37 +76,19 @@ def claim(
         table.transact(
             [
                 table.update_op(
-                    keys.order_key(order["shop_id"], order["order_id"]),
+                    keys.order_key(shop_id, order_id),
                     expression,
                     values=values,
                     condition="request_status = :was AND request_due_at = :due AND attribute_exists(email) "
                     "AND attribute_not_exists(reviewed_at) AND attribute_not_exists(redacted)",
                 ),
-                aggregates.add_op(table, str(order["shop_id"]), day, {counter: 1}),
-                *_exposure_ops(table, order, exposed if not reminder else None, 1, claimed_at, closes),
+                aggregates.add_op(table, shop_id, day, {counter: 1}),
+                *unit_ops(table, shop_id, order_id, counted, claimed_at, closes or {}),
             ]
         )
     except ConditionFailed:
         return False
     return True
-
-
-def _exposure_ops(
-    table: Table,
-    order: dict[str, Any],
-    exposed: Mapping[str, str] | None,
-    delta: int,
-    at: str = "",
-    closes: Mapping[str, str] | None = None,
-) -> list[Any]:
-    from chalicelib.store.experiments import unit_ops, unit_undo_ops
-
-    if not exposed:
-        return []
-    shop_id, order_id = str(order["shop_id"]), str(order["order_id"])
-    if delta > 0:
-        return unit_ops(table, shop_id, order_id, exposed, at, closes or {})
-    return unit_undo_ops(table, shop_id, order_id, exposed)
 
 
 def retire(table: Table, order: dict[str, Any], status: str) -> bool:
@@ -180,6 +166,8 @@ def unclaim(
     Without a failure the request is due again as it was (the mail service refused every message: nothing
     about this buyer is wrong). With one it is due again at `later`, or parked at `parked_at` (a stamp).
     False when the claim is no longer this run's (nothing changed)."""
+    from chalicelib.store.experiments import unit_undo_ops
+
     shop_id, order_id = str(order["shop_id"]), str(order["order_id"])
     status, claimed, stamp = ("sent", "reminded", "reminded_at") if reminder else ("scheduled", "sent", "sent_at")
     due = later or str(order["request_due_at"])
@@ -201,7 +189,7 @@ def unclaim(
             [
                 change.op(table, keys.order_key(shop_id, order_id)),
                 aggregates.add_op(table, shop_id, day, {counter: -1}),
-                *_exposure_ops(table, order, exposed if not reminder else None, -1),
+                *unit_undo_ops(table, shop_id, order_id, exposed if exposed and not reminder else {}),
             ]
         )
     except ConditionFailed:
