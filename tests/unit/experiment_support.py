@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.experiments.assignment import variant_for
 from chalicelib.store import keys
 
 
@@ -36,3 +37,17 @@ def closed_counts(table: Any, shop_id: str, experiment_id: str, variant: str, un
 
     table.transact(count_ops(table, shop_id, {experiment_id: variant}, "closed_units", units))
     table.transact(count_ops(table, shop_id, {experiment_id: variant}, "closed_conversions", conversions))
+
+
+def in_both_arms(experiment_id: str, per_arm: int) -> list[str]:
+    """Order ids, the first `per_arm` of each variant of a two-variant experiment (its id is random: a fixed
+    handful of orders could all fall in one arm)."""
+    arms: dict[str, list[str]] = {"a": [], "b": []}
+    n = 0
+    while min(len(found) for found in arms.values()) < per_arm:
+        order_id = f"o-{n}"
+        found = arms[variant_for(experiment_id, order_id, ("a", "b"))]
+        if len(found) < per_arm:
+            found.append(order_id)
+        n += 1
+    return sorted(arms["a"] + arms["b"], key=lambda o: int(o[2:]))

@@ -14,7 +14,7 @@ from chalicelib import clock
 from chalicelib.experiments.assignment import variant_for
 from chalicelib.experiments.closing import close_due_units
 from chalicelib.store import keys
-from tests.unit.experiment_support import windows_closed
+from tests.unit.experiment_support import in_both_arms, windows_closed
 from tests.unit.review_support import LATER, ReviewShop
 from tests.unit.test_experiments import DELAYS, closed, delay_started, review, started, units
 from tests.unit.webhook_support import order_item
@@ -59,7 +59,7 @@ def test_both_delay_arms_are_read_over_the_same_window_from_their_assignment(sho
     experiment_id = delay_started(shop)
     assigned_at = clock.now().replace(microsecond=0)
     with time_machine.travel(assigned_at, tick=False):
-        orders = [f"o-{n}" for n in range(8)]
+        orders = in_both_arms(experiment_id, 4)
         for order_id in orders:
             shop.fulfilled_order(order_id, f"c-{order_id}")
     window = max(v["value"] for v in DELAYS) + 7 + 14
@@ -254,7 +254,7 @@ def test_a_delivery_reported_later_than_assumed_moves_every_arms_window_alike(ap
 
     shop = ReviewShop(api, outbox, review_after="delivery", delivery_fallback_days=5)
     experiment_id = delay_started(shop)  # 7 days against 2
-    orders = [f"o-{n}" for n in range(6)]
+    orders = in_both_arms(experiment_id, 3)
     for order_id in orders:
         shop.fulfilled_order(order_id, f"c-{order_id}")
     delivered = after_fulfilment(12)

@@ -17,7 +17,7 @@ from chalicelib.experiments.assignment import variant_for
 from chalicelib.reviews.tokens import review_token
 from chalicelib.store import keys
 from chalicelib.store.table import get_client
-from tests.unit.experiment_support import closed_counts, outcomes_arrived, windows_closed
+from tests.unit.experiment_support import closed_counts, in_both_arms, outcomes_arrived, windows_closed
 from tests.unit.review_support import FULFILLED, ITEMS, LATER, ReviewShop, after_fulfilment, text_part
 from tests.unit.test_erasure import scan
 from tests.unit.webhook_support import calls, order_item, totals
@@ -331,7 +331,7 @@ def test_a_delay_variant_is_kept_with_the_order_through_redelivery_and_retries(s
     experiment_id = started(
         shop, lever="request_delay_days", language=None, variants=[{"key": "a", "value": 7}, {"key": "b", "value": 2}]
     )
-    orders = [f"o-{n}" for n in range(16)]
+    orders = in_both_arms(experiment_id, 8)
     for order_id in orders:
         shop.fulfilled_order(order_id, f"c-{order_id}")
     fulfilled = datetime.fromisoformat(FULFILLED.replace("Z", "+00:00"))
@@ -449,7 +449,7 @@ def test_a_delivery_that_loses_the_race_to_assign_re_plans_without_a_second_unit
 
 def test_an_order_cancelled_or_refunded_before_its_request_still_counts_in_its_variant(shop, table):
     experiment_id = delay_started(shop)
-    orders = [f"o-{n}" for n in range(12)]
+    orders = in_both_arms(experiment_id, 6)
     for order_id in orders:
         shop.fulfilled_order(order_id, f"c-{order_id}")
     expected = {o: variant_for(experiment_id, o, ("a", "b")) for o in orders}
@@ -476,7 +476,7 @@ def test_an_order_cancelled_or_refunded_before_its_request_still_counts_in_its_v
 
 def test_a_review_converts_the_delay_variant_the_order_was_assigned_once(shop, table):
     experiment_id = delay_started(shop)
-    orders = [f"o-{n}" for n in range(8)]
+    orders = in_both_arms(experiment_id, 4)
     for order_id in orders:
         shop.fulfilled_order(order_id, f"c-{order_id}")
     expected = {o: variant_for(experiment_id, o, ("a", "b")) for o in orders}
